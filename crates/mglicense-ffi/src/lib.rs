@@ -1,0 +1,243 @@
+//! MgLicense's C ABI.
+//!
+//! It only translates: handles to engine objects, UTF-8 JSON to engine types and back, engine
+//! errors to stable status codes. The contract is docs/abi.md; the header
+//! `include/mglicense.h` is generated from this crate by cbindgen.
+
+#![allow(clippy::missing_safety_doc)] // Each function's safety contract is in docs/abi.md.
+
+mod boundary;
+mod handles;
+
+use std::ffi::c_char;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mglicense::client::ConnectRequest;
+use mglicense::environment::NewEnvironment;
+use mglicense::{Client, ClientConfig, RequestSpec};
+
+use boundary::{call, input_json, Answer, Failure};
+use handles::Object;
+
+/// The version of this ABI. It changes whenever a function's signature or a document's
+/// meaning changes incompatibly.
+pub const MGL_ABI_VERSION: u32 = 1;
+
+/// Handles are numbers, never pointers: 0 is "no handle", and a released handle is never
+/// given out again, so misuse is reported instead of touching freed memory.
+pub type MglHandle = u64;
+
+/// Status of every call. The numbers are stable and never reused.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MglStatus {
+    /// Success; `out_json` holds the result.
+    MglOk = 0,
+    /// `mgl_request_wait` timed out; the request is still running.
+    MglPending = 1,
+    /// A required pointer was NULL.
+    MglNullArgument = 100,
+    /// Input bytes are not UTF-8.
+    MglInvalidUtf8 = 101,
+    /// Input is not the JSON the call expects.
+    MglInvalidJson = 102,
+    /// A value is unacceptable; the detail names it.
+    MglInvalidArgument = 103,
+    /// Unknown, released, or wrong-kind handle.
+    MglInvalidHandle = 104,
+    /// No credential: connect first.
+    MglNotConnected = 200,
+    /// A token could not be obtained or has expired.
+    MglAuthenticationFailed = 201,
+    /// Graph answered with an error status.
+    MglGraphError = 300,
+    /// The request could not be sent or its answer read.
+    MglTransportError = 400,
+    /// The client timeout elapsed.
+    MglTimeout = 401,
+    /// The request was cancelled.
+    MglCancelled = 500,
+    /// The async runtime could not be started.
+    MglRuntimeUnavailable = 900,
+    /// The engine panicked (a bug); the process is unharmed.
+    MglPanic = 999,
+}
+
+/// The ABI version this library implements (`MGL_ABI_VERSION`).
+#[no_mangle]
+pub extern "C" fn mgl_abi_version() -> u32 {
+    MGL_ABI_VERSION
+}
+
+/// Releases a string returned in `out_json`. NULL is accepted.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_string_free(s: *mut c_char) {
+    let _ = std::panic::catch_unwind(|| {
+        if !s.is_null() {
+            // SAFETY: the caller passes a pointer this library produced with CString::into_raw.
+            drop(unsafe { std::ffi::CString::from_raw(s) });
+        }
+    });
+}
+
+/// Creates a client (environments, connection, HTTP pool). `config_json` may be NULL with
+/// length 0.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_new(
+    config_json: *const u8,
+    config_len: usize,
+    out_client: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_client = boundary::out_ptr(out_client, "out_client")?;
+        let config: ClientConfig = if config_json.is_null() && config_len == 0 {
+            ClientConfig::default()
+        } else {
+            input_json(config_json, config_len, "config_json")?
+        };
+        let client = Client::new(config)?;
+        // SAFETY: checked non-NULL above; the caller provides a writable MglHandle.
+        unsafe { *out_client = handles::insert(Object::Client(client)) };
+        Ok(Answer::Json("{}".into()))
+    })
+}
+
+/// Releases a client. 0 is accepted; a second release gives `MGL_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn mgl_client_free(client: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || handles::remove_client(client).map(|_| Answer::Nothing))
+}
+
+/// Connects the client: `{"accessToken": "...", "environment": "Global"}` → the context.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_connect(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let client = handles::client(client)?;
+        let request: ConnectRequest = input_json(json, len, "json")?;
+        Answer::json(&client.connect(request)?)
+    })
+}
+
+/// Forgets the connection and its token; the result is the context that was, or null.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_disconnect(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || Answer::json(&handles::client(client)?.disconnect()))
+}
+
+/// The current context, or null when not connected.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_context(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || Answer::json(&handles::client(client)?.context()))
+}
+
+/// The environments the client knows, built-in and user-defined.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_environments(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || Answer::json(&handles::client(client)?.environments()))
+}
+
+/// Adds a user-defined environment: `{"name", "graphEndpoint", "azureADEndpoint"}`.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_add_environment(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let client = handles::client(client)?;
+        let new: NewEnvironment = input_json(json, len, "json")?;
+        Answer::json(&client.add_environment(new)?)
+    })
+}
+
+/// Starts a Graph call described by a request document; the request runs in the background
+/// until waited on, cancelled or released.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_request_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_request: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_request = boundary::out_ptr(out_request, "out_request")?;
+        let client = handles::client(client)?;
+        let spec: RequestSpec = input_json(json, len, "json")?;
+        let pending = client.start(&spec)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { *out_request = handles::insert(Object::Request(Arc::new(pending))) };
+        Ok(Answer::Json("{}".into()))
+    })
+}
+
+/// Waits up to `timeout_ms` (`UINT32_MAX`: without limit). `MGL_PENDING` while running; the
+/// final status and document once, after which the result is no longer held.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_request_wait(request: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || {
+        let pending = handles::request(request)?;
+        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        match pending.wait(timeout) {
+            None => Ok(Answer::Pending),
+            Some(outcome) => Answer::json(&outcome?),
+        }
+    })
+}
+
+/// Cancels a running request; a request already answered keeps its answer.
+#[no_mangle]
+pub extern "C" fn mgl_request_cancel(request: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        handles::request(request)?.cancel();
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Releases a request, cancelling it if it still runs. 0 is accepted; a second release gives
+/// `MGL_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn mgl_request_free(request: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        if let Some(pending) = handles::remove_request(request)? {
+            pending.cancel();
+        }
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Starts a request and waits for it without limit: for callers that need no cancellation.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_invoke(client: MglHandle, json: *const u8, len: usize, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || {
+        let client = handles::client(client)?;
+        let spec: RequestSpec = input_json(json, len, "json")?;
+        Answer::json(&client.execute(&spec)?)
+    })
+}
+
+impl From<mglicense::Error> for Failure {
+    fn from(e: mglicense::Error) -> Self {
+        use mglicense::ErrorKind as K;
+        let status = match e.kind {
+            K::InvalidJson => MglStatus::MglInvalidJson,
+            K::InvalidArgument => MglStatus::MglInvalidArgument,
+            K::NotConnected => MglStatus::MglNotConnected,
+            K::AuthenticationFailed => MglStatus::MglAuthenticationFailed,
+            K::Graph => MglStatus::MglGraphError,
+            K::Transport => MglStatus::MglTransportError,
+            K::Timeout => MglStatus::MglTimeout,
+            K::Cancelled => MglStatus::MglCancelled,
+            K::Runtime => MglStatus::MglRuntimeUnavailable,
+        };
+        Failure { status, detail: e.to_json() }
+    }
+}

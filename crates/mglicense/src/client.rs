@@ -1,0 +1,367 @@
+//! The client: environments, the current connection, and sending one Graph call.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::credential::AccessTokenCredential;
+use crate::environment::{Environment, Environments, NewEnvironment};
+use crate::error::{Error, GraphError};
+use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
+use crate::pending::Pending;
+use crate::runtime::runtime;
+
+/// Settings a front end gives when it creates a client.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientConfig {
+    /// Sent as `User-Agent`; front ends add their own name and version.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// Seconds before a request is abandoned (the official SDK's ClientTimeout, 300 s).
+    #[serde(default)]
+    pub timeout_seconds: Option<u64>,
+}
+
+/// Connect-MgGraph's request: for now, a user-supplied access token.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectRequest {
+    pub access_token: String,
+    #[serde(default)]
+    pub environment: Option<String>,
+}
+
+/// What Get-MgContext shows; never the token.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Context {
+    pub client_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub scopes: Vec<String>,
+    pub auth_type: &'static str,
+    pub token_credential_type: &'static str,
+    pub environment: String,
+    pub app_name: Option<String>,
+    pub account: Option<String>,
+    pub expires_on: Option<String>,
+}
+
+/// A successful answer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Response {
+    pub status: u16,
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, Vec<String>>,
+    pub body: Option<Value>,
+}
+
+struct Connection {
+    environment: Environment,
+    credential: AccessTokenCredential,
+}
+
+#[derive(Default)]
+struct State {
+    environments: Environments,
+    connection: Option<Arc<Connection>>,
+}
+
+/// Largest response body read; past it the answer is refused rather than held in memory.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// One client per front-end session: its environments, its connection and its HTTP pool.
+pub struct Client {
+    http: reqwest::Client,
+    user_agent: String,
+    state: RwLock<State>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Arc<Client>, Error> {
+        let user_agent = match config.user_agent {
+            Some(ua) if ua.bytes().all(|b| (0x20..0x7f).contains(&b)) => ua,
+            Some(_) => return Err(Error::invalid_argument("userAgent must be printable ASCII.")),
+            None => format!("MgLicense/{}", crate::VERSION),
+        };
+        let timeout = Duration::from_secs(config.timeout_seconds.unwrap_or(300).max(1));
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(30))
+            .redirect(redirect_policy())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))?;
+        Ok(Arc::new(Client { http, user_agent, state: RwLock::new(State::default()) }))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn environments(&self) -> Vec<Environment> {
+        self.read().environments.all().to_vec()
+    }
+
+    pub fn add_environment(&self, new: NewEnvironment) -> Result<Environment, Error> {
+        self.write().environments.add(new)
+    }
+
+    pub fn remove_environment(&self, name: &str) -> Result<Environment, Error> {
+        self.write().environments.remove(name)
+    }
+
+    pub fn connect(&self, request: ConnectRequest) -> Result<Context, Error> {
+        let mut state = self.write();
+        let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
+        let credential = AccessTokenCredential::new(&request.access_token)?;
+        let connection = Arc::new(Connection { environment, credential });
+        let context = context_of(&connection);
+        state.connection = Some(connection);
+        Ok(context)
+    }
+
+    /// Forgets the connection and its token; returns the context that was, if any.
+    pub fn disconnect(&self) -> Option<Context> {
+        self.write().connection.take().map(|c| context_of(&c))
+    }
+
+    pub fn context(&self) -> Option<Context> {
+        self.read().connection.as_ref().map(|c| context_of(c))
+    }
+
+    /// Checks a request and starts it on the engine's runtime.
+    pub fn start(self: &Arc<Self>, spec: &RequestSpec) -> Result<Pending, Error> {
+        let prepared = spec.prepare()?;
+        let connection = self.read().connection.clone().ok_or_else(Error::not_connected)?;
+        let rt = runtime()?;
+        let client = Arc::clone(self);
+        Ok(Pending::spawn(rt, async move { client.send(&connection, &prepared).await }))
+    }
+
+    /// Runs a request to completion on the calling thread (which must not be a runtime thread).
+    pub fn execute(self: &Arc<Self>, spec: &RequestSpec) -> Result<Response, Error> {
+        self.start(spec)?.wait(None).unwrap_or_else(|| Err(Error::cancelled()))
+    }
+
+    async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
+        let url = format!("{}{}", connection.environment.graph_endpoint, prepared.path);
+        let op = prepared.operation;
+        let method = reqwest::Method::from_bytes(op.method().as_bytes()).expect("static method name");
+        let mut request = self
+            .http
+            .request(method, &url)
+            .header("Authorization", format!("Bearer {}", connection.credential.bearer()?))
+            .header("User-Agent", &self.user_agent)
+            .header("SdkVersion", format!("mglicense/{}", crate::VERSION))
+            .header("Accept", "application/json");
+        let mut has_client_request_id = false;
+        for (name, value) in &prepared.headers {
+            has_client_request_id |= name.eq_ignore_ascii_case("client-request-id");
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if !has_client_request_id {
+            request = request.header("client-request-id", uuid::Uuid::new_v4().to_string());
+        }
+        if let Some(ct) = op.content_type() {
+            if !prepared.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+                request = request.header("Content-Type", ct);
+            }
+        }
+        // An action without a body still states its length, as Graph expects of a POST.
+        request = request.body(Vec::new());
+
+        let response = request.send().await.map_err(|e| transport_error(&url, e))?;
+        let status = response.status();
+        let headers = header_map(response.headers());
+        let body = read_body(response).await.map_err(|e| transport_error(&url, e))?;
+        if status.is_success() {
+            let body = parse_success_body(op.shape(), &body, &url)?;
+            Ok(Response { status: status.as_u16(), method: op.method().into(), url, headers, body })
+        } else {
+            Err(Error::graph(graph_error(status, headers, &body)))
+        }
+    }
+}
+
+fn context_of(c: &Connection) -> Context {
+    let claims = c.credential.claims();
+    Context {
+        client_id: claims.client_id.clone(),
+        tenant_id: claims.tenant_id.clone(),
+        scopes: claims.scopes.clone(),
+        auth_type: "UserProvidedAccessToken",
+        token_credential_type: "UserProvidedAccessToken",
+        environment: c.environment.name.clone(),
+        app_name: claims.app_name.clone(),
+        account: claims.account.clone(),
+        expires_on: claims.expires_on.map(rfc3339),
+    }
+}
+
+/// At most five redirects, never from https to http: the official SDK's rule. reqwest already
+/// drops the Authorization header when a redirect leaves the host.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt.previous().last().map_or(false, |prev| prev.scheme() == "https")
+            && attempt.url().scheme() != "https";
+        if downgrade {
+            attempt.error("refused a redirect from https to another scheme")
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        map.entry(name.as_str().to_string()).or_default().push(value);
+    }
+    map
+}
+
+async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            // Stop reading; the caller sees a truncated body and reports it as unreadable.
+            body.extend_from_slice(&chunk[..MAX_BODY_BYTES - body.len()]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Option<Value>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    if shape == ResponseShape::Empty {
+        return Ok(None);
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        Error::transport(format!("The answer from {url} is not valid JSON ({e}); {} bytes were received.", body.len()))
+    })?;
+    Ok(match shape {
+        ResponseShape::ValueEnvelope => match value {
+            Value::Object(mut map) if map.contains_key("value") => map.remove("value"),
+            other => Some(other),
+        },
+        _ => Some(value),
+    }
+    .filter(|v| !v.is_null()))
+}
+
+/// Reads Graph's error body (graph-facts §2), falling back on the status when the body is
+/// not Graph's.
+fn graph_error(status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: &[u8]) -> GraphError {
+    let reason = status.canonical_reason().unwrap_or("").to_string();
+    let header = |n: &str| headers.get(n).and_then(|v| v.first()).cloned();
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let error = parsed.as_ref().and_then(|v| v.get("error"));
+    let text = |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_string);
+    let inner = error.and_then(|e| e.get("innerError").or_else(|| e.get("innererror")));
+    let code = text(error, "code").unwrap_or_else(|| reason.replace(' ', ""));
+    let graph_message = text(error, "message").unwrap_or_else(|| {
+        if body.is_empty() {
+            format!("The server answered {} {} with no error body.", status.as_u16(), reason)
+        } else {
+            let shown = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+            format!("The server answered {} {}: {}", status.as_u16(), reason, shown.trim())
+        }
+    });
+    GraphError {
+        status: status.as_u16(),
+        reason,
+        code,
+        graph_message,
+        request_id: text(inner, "request-id").or_else(|| header("request-id")),
+        client_request_id: text(inner, "client-request-id").or_else(|| header("client-request-id")),
+        date: text(inner, "date").or_else(|| header("date")),
+        inner_error: inner.cloned(),
+        headers,
+    }
+}
+
+fn transport_error(url: &str, e: reqwest::Error) -> Error {
+    // reqwest's messages name the URL, never headers; the token cannot leak through them.
+    if e.is_timeout() {
+        Error::timeout(format!("The request to {url} timed out."))
+    } else {
+        let mut message = format!("The request to {url} failed: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        Error::transport(message)
+    }
+}
+
+/// Formats a time as `YYYY-MM-DDTHH:MM:SSZ` without a date library.
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil-from-days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_900_000)), "2026-11-28T21:06:40Z");
+    }
+
+    #[test]
+    fn graph_errors_are_read_from_the_body() {
+        let body = br#"{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist.","innerError":{"date":"2026-11-24T01:02:03","request-id":"r1","client-request-id":"c1"}}}"#;
+        let e = graph_error(reqwest::StatusCode::NOT_FOUND, BTreeMap::new(), body);
+        assert_eq!((e.code.as_str(), e.request_id.as_deref(), e.date.as_deref()), ("Request_ResourceNotFound", Some("r1"), Some("2026-11-24T01:02:03")));
+        let err = Error::graph(e);
+        assert_eq!(err.message, "[Request_ResourceNotFound] : Resource 'x' does not exist.");
+    }
+
+    #[test]
+    fn non_graph_error_bodies_still_say_what_happened() {
+        let e = graph_error(reqwest::StatusCode::BAD_GATEWAY, BTreeMap::new(), b"<html>proxy</html>");
+        assert_eq!(e.code, "BadGateway");
+        assert!(e.graph_message.contains("502 Bad Gateway: <html>proxy</html>"));
+        let e = graph_error(reqwest::StatusCode::SERVICE_UNAVAILABLE, BTreeMap::new(), b"");
+        assert!(e.graph_message.contains("no error body"));
+    }
+
+    #[test]
+    fn value_envelopes_are_unwrapped() {
+        let v = parse_success_body(ResponseShape::ValueEnvelope, br#"{"value":{"id":"u"}}"#, "u").unwrap();
+        assert_eq!(v, Some(serde_json::json!({"id": "u"})));
+        assert_eq!(parse_success_body(ResponseShape::Empty, b"", "u").unwrap(), None);
+        assert_eq!(parse_success_body(ResponseShape::Object, b"  ", "u").unwrap(), None);
+        assert!(parse_success_body(ResponseShape::Object, b"{trunc", "u").is_err());
+    }
+}

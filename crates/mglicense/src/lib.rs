@@ -1,0 +1,25 @@
+//! MgLicense engine: everything MgLicense knows about Microsoft Graph license reprocessing.
+//!
+//! The engine knows Graph and nothing of PowerShell or C. Front ends (the C ABI in
+//! `mglicense-ffi`, and through it the PowerShell module) hand it JSON-shaped requests and get
+//! back either a [`Response`] or an [`Error`] that says what went wrong, in Graph's words when
+//! Graph answered.
+
+pub mod client;
+pub mod credential;
+pub mod environment;
+pub mod error;
+pub mod identity;
+pub mod operation;
+pub mod pending;
+pub mod runtime;
+
+pub use client::{Client, ClientConfig, Response};
+pub use credential::AccessTokenCredential;
+pub use environment::{Environment, EnvironmentKind, Environments};
+pub use error::{Error, ErrorKind, GraphError};
+pub use operation::{Operation, RequestSpec};
+pub use pending::Pending;
+
+/// The engine's version, sent in the `SdkVersion` header and shown by front ends.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,338 @@
+//! The Graph calls of the seeds: which URL, which method, which headers, how to read the answer.
+//!
+//! The path is built here, one percent-encoded segment at a time, so that no user id can add a
+//! segment, a query or a fragment to the URL.
+
+use std::collections::BTreeMap;
+
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::identity;
+
+/// Graph API versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiVersion {
+    V1,
+    Beta,
+}
+
+impl ApiVersion {
+    pub fn segment(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+/// One Graph call of the seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Operation {
+    /// v1.0 `POST /users/{id}/reprocessLicenseAssignment` (seeds 000, 004).
+    ReprocessLicenseAssignment,
+    /// beta `POST /users/{id}/reprocessLicenseAssignment` (seed 001).
+    BetaReprocessLicenseAssignment,
+    /// beta `POST /users/{id}/cloudLicensing/assignments/reprocessAssignments` (seed 002).
+    BetaReprocessCloudLicensingAssignments,
+    /// beta `POST /users/{id}|me/reprocessLicenseAssignment2` (seed 003, draft).
+    BetaReprocessLicenseAssignment2,
+}
+
+/// How an operation's successful answer is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResponseShape {
+    /// The body is the object.
+    Object,
+    /// No body is expected.
+    Empty,
+    /// The object is wrapped as `{"value": ...}`.
+    ValueEnvelope,
+}
+
+impl Operation {
+    pub fn api(self) -> ApiVersion {
+        match self {
+            Operation::ReprocessLicenseAssignment => ApiVersion::V1,
+            _ => ApiVersion::Beta,
+        }
+    }
+
+    fn action(self) -> &'static [&'static str] {
+        match self {
+            Operation::ReprocessLicenseAssignment | Operation::BetaReprocessLicenseAssignment => {
+                &["reprocessLicenseAssignment"]
+            }
+            Operation::BetaReprocessCloudLicensingAssignments => {
+                &["cloudLicensing", "assignments", "reprocessAssignments"]
+            }
+            Operation::BetaReprocessLicenseAssignment2 => &["reprocessLicenseAssignment2"],
+        }
+    }
+
+    pub fn method(self) -> &'static str {
+        "POST"
+    }
+
+    pub fn shape(self) -> ResponseShape {
+        match self {
+            Operation::BetaReprocessCloudLicensingAssignments => ResponseShape::Empty,
+            Operation::BetaReprocessLicenseAssignment2 => ResponseShape::ValueEnvelope,
+            _ => ResponseShape::Object,
+        }
+    }
+
+    /// The draft reprocessLicenseAssignment2 page requires `Content-Type: application/json`.
+    pub fn content_type(self) -> Option<&'static str> {
+        match self {
+            Operation::BetaReprocessLicenseAssignment2 => Some("application/json"),
+            _ => None,
+        }
+    }
+
+    pub fn supports_me(self) -> bool {
+        self == Operation::BetaReprocessLicenseAssignment2
+    }
+
+    /// The path as Graph documents it, e.g. `/users/{user-id}/reprocessLicenseAssignment`,
+    /// which the official cmdlets show in their -WhatIf line.
+    pub fn path_template(self, me: bool) -> String {
+        let subject = if me { "/me".to_string() } else { "/users/{user-id}".to_string() };
+        format!("{subject}/{}", self.action().join("/"))
+    }
+}
+
+/// A request as a front end describes it (docs/abi.md, "Request").
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RequestSpec {
+    pub operation: Operation,
+    #[serde(default)]
+    pub identity: Option<Value>,
+    #[serde(default)]
+    pub me: bool,
+    #[serde(default)]
+    pub headers: Option<Map<String, Value>>,
+}
+
+/// A request checked and turned into what goes on the wire, minus the credential.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreparedRequest {
+    pub operation: Operation,
+    /// Path below the Graph endpoint, starting with the version: `/v1.0/users/…/…`.
+    pub path: String,
+    /// The user the call is for (`me` for /me), for messages and error targets.
+    pub target: String,
+    /// Headers the user asked for, checked.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestSpec {
+    /// Checks everything about the request that can be checked before anything is sent.
+    pub fn prepare(&self) -> Result<PreparedRequest, Error> {
+        let op = self.operation;
+        let (subject, target) = if self.me {
+            if !op.supports_me() {
+                return Err(Error::invalid_argument(format!(
+                    "The operation {op:?} has no /me form; give a UserId."
+                )));
+            }
+            if self.identity.is_some() {
+                return Err(Error::invalid_argument("Give either -Me or a user identity, not both."));
+            }
+            ("me".to_string(), "me".to_string())
+        } else {
+            let identity = self.identity.as_ref().unwrap_or(&Value::Null);
+            let user_id = identity::resolve_user_id(identity)?;
+            (user_path(&user_id)?, user_id)
+        };
+        let path = format!("/{}/{}/{}", op.api().segment(), subject, op.action().join("/"));
+        let headers = match &self.headers {
+            Some(h) => check_headers(h)?,
+            None => Vec::new(),
+        };
+        Ok(PreparedRequest { operation: op, path, target, headers })
+    }
+}
+
+/// Characters left as they are in a path segment: RFC 3986 unreserved, plus `@` and `$`
+/// which UPNs carry and Graph reads literally. Everything else is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@').remove(b'$');
+
+/// Longest user id accepted: far above any object id (36) or userPrincipalName (113), low
+/// enough that no input can make a URL no server accepts.
+pub const MAX_USER_ID_LEN: usize = 1024;
+
+/// Turns a user id into `users/<one segment>` (or the key form `users('<id>')`), or refuses
+/// it with a reason.
+pub fn user_path(user_id: &str) -> Result<String, Error> {
+    if user_id.trim().is_empty() {
+        return Err(Error::invalid_argument("UserId is empty."));
+    }
+    if let Some(c) = user_id.chars().find(|c| c.is_control()) {
+        return Err(Error::invalid_argument(format!(
+            "UserId contains the control character U+{:04X}; a user id or userPrincipalName never does.",
+            c as u32
+        )));
+    }
+    if user_id.len() > MAX_USER_ID_LEN {
+        return Err(Error::invalid_argument(format!(
+            "UserId is {} bytes long; a user id or userPrincipalName is at most {MAX_USER_ID_LEN}.",
+            user_id.len()
+        )));
+    }
+    if user_id == "." || user_id == ".." {
+        return Err(Error::invalid_argument(format!("UserId '{user_id}' is not a user id.")));
+    }
+    if user_id.starts_with('$') {
+        // Graph reads a segment starting with `$` as a system segment: use the key form.
+        let literal = user_id.replace('\'', "''");
+        return Ok(format!("users('{}')", utf8_percent_encode(&literal, SEGMENT)));
+    }
+    Ok(format!("users/{}", utf8_percent_encode(user_id, SEGMENT)))
+}
+
+/// Headers that the engine owns: replacing them would break authentication or framing.
+const RESERVED_HEADERS: &[&str] = &["authorization", "host", "content-length", "transfer-encoding", "connection"];
+
+/// Largest header value accepted, well under what servers accept for a whole header block.
+pub const MAX_HEADER_VALUE_LEN: usize = 8192;
+
+fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::with_capacity(headers.len());
+    let mut seen = BTreeMap::new();
+    for (name, value) in headers {
+        let value = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            Value::Number(_) | Value::Bool(_) => value.to_string(),
+            _ => {
+                return Err(Error::invalid_argument(format!(
+                    "The value of header '{}' must be a string.",
+                    printable(name)
+                )))
+            }
+        };
+        if name.is_empty() || !name.bytes().all(is_token_char) {
+            return Err(Error::invalid_argument(format!(
+                "The header name '{}' is not a valid HTTP header name (no spaces, line breaks or separators).",
+                printable(name)
+            )));
+        }
+        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            return Err(Error::invalid_argument(format!(
+                "The header '{name}' is set by MgLicense and cannot be given in -Headers."
+            )));
+        }
+        if let Some(b) = value.bytes().find(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f) {
+            return Err(Error::invalid_argument(format!(
+                "The value of header '{name}' contains the control character 0x{b:02X} (line breaks are not allowed in headers)."
+            )));
+        }
+        if !value.is_ascii() {
+            return Err(Error::invalid_argument(format!(
+                "The value of header '{name}' contains non-ASCII characters; HTTP header values must be ASCII."
+            )));
+        }
+        if value.len() > MAX_HEADER_VALUE_LEN {
+            return Err(Error::invalid_argument(format!(
+                "The value of header '{name}' is {} bytes long; the limit is {MAX_HEADER_VALUE_LEN}.",
+                value.len()
+            )));
+        }
+        if seen.insert(name.to_ascii_lowercase(), ()).is_some() {
+            return Err(Error::invalid_argument(format!("The header '{name}' is given twice.")));
+        }
+        out.push((name.clone(), value));
+    }
+    Ok(out)
+}
+
+/// RFC 7230 `tchar`.
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A header name as it can be shown in a message: control characters made visible.
+fn printable(s: &str) -> String {
+    s.chars().flat_map(char::escape_debug).collect::<String>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(v: Value) -> RequestSpec {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn path_for(user_id: &str) -> Result<String, Error> {
+        spec(json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": user_id}}))
+            .prepare()
+            .map(|p| p.path)
+    }
+
+    #[test]
+    fn builds_the_path_of_each_operation() {
+        let p = |op: &str| spec(json!({"operation": op, "identity": {"UserId": "u1"}})).prepare().unwrap().path;
+        assert_eq!(p("reprocessLicenseAssignment"), "/v1.0/users/u1/reprocessLicenseAssignment");
+        assert_eq!(p("betaReprocessLicenseAssignment"), "/beta/users/u1/reprocessLicenseAssignment");
+        assert_eq!(p("betaReprocessCloudLicensingAssignments"), "/beta/users/u1/cloudLicensing/assignments/reprocessAssignments");
+        assert_eq!(p("betaReprocessLicenseAssignment2"), "/beta/users/u1/reprocessLicenseAssignment2");
+        let me = spec(json!({"operation": "betaReprocessLicenseAssignment2", "me": true})).prepare().unwrap();
+        assert_eq!(me.path, "/beta/me/reprocessLicenseAssignment2");
+        assert!(spec(json!({"operation": "reprocessLicenseAssignment", "me": true})).prepare().is_err());
+    }
+
+    #[test]
+    fn user_ids_stay_in_their_segment() {
+        assert_eq!(path_for("adele@contoso.com").unwrap(), "/v1.0/users/adele@contoso.com/reprocessLicenseAssignment");
+        assert_eq!(path_for("a/b").unwrap(), "/v1.0/users/a%2Fb/reprocessLicenseAssignment");
+        assert_eq!(path_for("x?y#z%").unwrap(), "/v1.0/users/x%3Fy%23z%25/reprocessLicenseAssignment");
+        assert_eq!(path_for("guest_x.com#EXT#@contoso.com").unwrap(), "/v1.0/users/guest_x.com%23EXT%23@contoso.com/reprocessLicenseAssignment");
+        assert_eq!(path_for("a b\"c'").unwrap(), "/v1.0/users/a%20b%22c%27/reprocessLicenseAssignment");
+        assert_eq!(path_for("zoë").unwrap(), "/v1.0/users/zo%C3%AB/reprocessLicenseAssignment");
+        assert_eq!(path_for("../x").unwrap(), "/v1.0/users/..%2Fx/reprocessLicenseAssignment");
+    }
+
+    #[test]
+    fn dollar_upns_use_the_key_form() {
+        assert_eq!(path_for("$adm@contoso.com").unwrap(), "/v1.0/users('$adm@contoso.com')/reprocessLicenseAssignment");
+        assert_eq!(path_for("$o'brien@x.com").unwrap(), "/v1.0/users('$o%27%27brien@x.com')/reprocessLicenseAssignment");
+    }
+
+    #[test]
+    fn unusable_ids_are_refused_by_name() {
+        assert_eq!(path_for("").unwrap_err().message, crate::identity::MISSING_USER_ID);
+        assert!(user_path("").unwrap_err().message.contains("UserId is empty"));
+        assert!(path_for("   ").unwrap_err().message.contains("UserId is empty"));
+        assert!(path_for("..").unwrap_err().message.contains("'..'"));
+        assert!(path_for("a\nb").unwrap_err().message.contains("U+000A"));
+        assert!(path_for(&"x".repeat(10_000)).unwrap_err().message.contains("10000 bytes"));
+    }
+
+    #[test]
+    fn headers_are_checked_before_sending() {
+        let h = |headers: Value| spec(json!({"operation": "reprocessLicenseAssignment", "identity": "u", "headers": headers})).prepare();
+        assert_eq!(h(json!({"x-ms-throttle-priority": "High", "n": 5})).unwrap().headers, vec![("n".into(), "5".into()), ("x-ms-throttle-priority".into(), "High".into())]);
+        assert!(h(json!({"X-Evil": "a\r\nInjected: 1"})).unwrap_err().message.contains("'X-Evil'"));
+        assert!(h(json!({"Bad\nName": "v"})).unwrap_err().message.contains("Bad\\nName"));
+        assert!(h(json!({"Authorization": "Bearer x"})).unwrap_err().message.contains("'Authorization'"));
+        assert!(h(json!({"host": "evil"})).is_err());
+        assert!(h(json!({"Content-Length": "1"})).is_err());
+        assert!(h(json!({"x": "é"})).unwrap_err().message.contains("non-ASCII"));
+        assert!(h(json!({"x": "a\u{0}b"})).is_err());
+        assert!(h(json!({"x": "v".repeat(9000)})).unwrap_err().message.contains("9000 bytes"));
+        assert!(h(json!({"x": "1", "X": "2"})).unwrap_err().message.contains("twice"));
+    }
+
+    #[test]
+    fn templates_match_the_official_whatif_text() {
+        assert_eq!(Operation::ReprocessLicenseAssignment.path_template(false), "/users/{user-id}/reprocessLicenseAssignment");
+        assert_eq!(Operation::BetaReprocessLicenseAssignment2.path_template(true), "/me/reprocessLicenseAssignment2");
+    }
+}

@@ -1,0 +1,24 @@
+//! The one tokio runtime the engine runs on.
+//!
+//! It is created on first use and fallibly: a library loaded into someone else's process must
+//! not panic because a thread could not be spawned. It is never dropped, because shutting a
+//! runtime down while the host process unloads is a known source of hangs at exit.
+
+use once_cell::sync::OnceCell;
+use tokio::runtime::Runtime;
+
+use crate::error::Error;
+
+static RUNTIME: OnceCell<Runtime> = OnceCell::new();
+
+/// The shared runtime, created on first call.
+pub fn runtime() -> Result<&'static Runtime, Error> {
+    RUNTIME.get_or_try_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("mglicense-engine")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::runtime(format!("could not start the engine's runtime: {e}")))
+    })
+}
