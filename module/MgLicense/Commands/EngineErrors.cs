@@ -1,0 +1,96 @@
+// Turns the engine's error detail into the ErrorRecord a user of the official module would see, in one place for every cmdlet.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using System.Net;
+using System.Security.Authentication;
+using System.Text;
+using MgLicense.Native;
+
+namespace MgLicense.Commands
+{
+    internal static class EngineErrors
+    {
+        /// <summary>The official module's wording; it names a cmdlet, so it belongs to the PowerShell face, not the engine.</summary>
+        internal const string NotConnectedMessage = "Authentication needed. Please call Connect-MgGraph.";
+
+        /// <summary>
+        /// The record for an engine error, or null when nothing should be shown (a cancelled request).
+        /// <paramref name="terminating"/> is true for errors that every later pipeline input would hit too
+        /// (not connected, token refused, bad argument, engine bug), so the cmdlet stops instead of repeating them.
+        /// </summary>
+        internal static ErrorRecord? ToErrorRecord(EngineException e, object? target, out bool terminating)
+        {
+            terminating = false;
+            switch (e.Kind)
+            {
+                case "cancelled":
+                    return null;
+                case "graph":
+                    return new ErrorRecord(new Exception(e.Message), e.Code ?? "GraphError", ErrorCategory.InvalidOperation, target)
+                    {
+                        ErrorDetails = new ErrorDetails(GraphDetails(e)),
+                    };
+                case "notConnected":
+                    terminating = true;
+                    return new ErrorRecord(new AuthenticationException(NotConnectedMessage, e), "AuthenticationNeeded",
+                        ErrorCategory.AuthenticationError, target);
+                case "authenticationFailed":
+                    terminating = true;
+                    return new ErrorRecord(new AuthenticationException(e.Message, e), "AuthenticationFailed",
+                        ErrorCategory.AuthenticationError, target);
+                case "invalidArgument":
+                    // The official cmdlet stops on an unusable identity ("InputObject has null value for InputObject.UserId").
+                    terminating = true;
+                    return new ErrorRecord(new ArgumentException(e.Message, e), "InvalidArgument", ErrorCategory.InvalidArgument, target);
+                case "transport":
+                    return new ErrorRecord(e, "TransportError", ErrorCategory.ConnectionError, target);
+                case "timeout":
+                    return new ErrorRecord(e, "Timeout", ErrorCategory.OperationTimeout, target);
+                default:
+                    // invalidJson, invalidHandle, panic, runtime, …: a bug on our side, not something the user can fix per item.
+                    terminating = true;
+                    return new ErrorRecord(e, "Engine" + PascalCase(e.Kind), ErrorCategory.NotSpecified, target);
+            }
+        }
+
+        /// <summary>
+        /// ErrorDetails text in the official SDK's layout: Graph's message, status, code, date, then the response
+        /// headers as "{name,-30}: {values joined by ','}".
+        /// </summary>
+        internal static string GraphDetails(EngineException e)
+        {
+            var text = new StringBuilder();
+            text.Append(e.GraphMessage ?? e.Message).Append("\n\n");
+            if (e.HttpStatus is int status)
+            {
+                text.Append("Status: ").Append(status.ToString(CultureInfo.InvariantCulture))
+                    .Append(" (").Append(((HttpStatusCode)status).ToString()).Append(")\n");
+            }
+
+            text.Append("ErrorCode: ").Append(e.Code).Append('\n');
+            text.Append("Date: ").Append(e.Date).Append('\n');
+
+            IReadOnlyList<KeyValuePair<string, string[]>> headers = e.Headers;
+            if (headers.Count > 0)
+            {
+                text.Append("\nHeaders:\n");
+                for (int i = 0; i < headers.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        text.Append('\n');
+                    }
+
+                    text.AppendFormat(CultureInfo.InvariantCulture, "{0,-30}: {1}", headers[i].Key, string.Join(",", headers[i].Value));
+                }
+            }
+
+            return text.ToString().TrimEnd('\n');
+        }
+
+        private static string PascalCase(string name) =>
+            name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
+    }
+}

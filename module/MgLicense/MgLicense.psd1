@@ -1,0 +1,30 @@
+# Module manifest for MgLicense: what PowerShell reads before it loads anything, so exports are listed, never discovered.
+@{
+    RootModule           = 'MgLicense.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = 'edf2211d-7537-417f-abe8-b6df353b8baf'
+    Author               = 'MgLicense contributors'
+    CompanyName          = 'MgLicense'
+    Copyright            = '(c) MgLicense contributors. MIT License.'
+    Description          = 'Reprocess Microsoft Graph group-based license assignments. A drop-in for Invoke-MgLicenseUser that imports in milliseconds and carries no managed dependencies.'
+    PowerShellVersion    = '7.4'
+    FormatsToProcess     = @('MgLicense.format.ps1xml')
+    CmdletsToExport      = @(
+        'Invoke-MgLicenseUser'
+        'Connect-MgGraph'
+        'Disconnect-MgGraph'
+        'Get-MgContext'
+        'Get-MgEnvironment'
+        'Add-MgEnvironment'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            LicenseUri = 'https://opensource.org/licenses/MIT'
+        }
+    }
+}

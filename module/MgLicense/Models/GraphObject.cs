@@ -1,0 +1,108 @@
+// Graph answers in camelCase JSON while PowerShell users expect the official models' PascalCase properties; this is the one place that bridges them.
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text.Json;
+
+namespace MgLicense.Models
+{
+    internal static class GraphObject
+    {
+        internal const string AdditionalPropertiesName = "AdditionalProperties";
+
+        internal static readonly string[] UserTypeNames =
+        {
+            "Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser",
+            "MgLicense.User",
+        };
+
+        internal static readonly string[] ContextTypeNames =
+        {
+            "Microsoft.Graph.PowerShell.Authentication.AuthContext",
+            "MgLicense.Context",
+        };
+
+        internal static readonly string[] EnvironmentTypeNames =
+        {
+            "Microsoft.Graph.PowerShell.Authentication.GraphEnvironment",
+            "MgLicense.Environment",
+        };
+
+        /// <summary>
+        /// Converts a JSON object to a PSObject: property names get their first letter upper-cased, annotations
+        /// (<c>@odata.*</c> and other keys with an '@') go to an AdditionalProperties dictionary as the official
+        /// models keep them, and nested values are converted the same way.
+        /// </summary>
+        internal static PSObject ToPSObject(JsonElement element, IReadOnlyList<string> typeNames)
+        {
+            PSObject result = ToPSObject(element);
+            for (int i = 0; i < typeNames.Count; i++)
+            {
+                result.TypeNames.Insert(i, typeNames[i]);
+            }
+
+            return result;
+        }
+
+        private static PSObject ToPSObject(JsonElement element)
+        {
+            var result = new PSObject();
+            var additional = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+            foreach (JsonProperty property in element.EnumerateObject())
+            {
+                object? value = ToValue(property.Value);
+                string name = PascalCase(property.Name);
+                if (property.Name.Contains('@') || name == AdditionalPropertiesName || result.Properties[name] is not null)
+                {
+                    additional[property.Name] = value;
+                    continue;
+                }
+
+                result.Properties.Add(new PSNoteProperty(name, value));
+            }
+
+            result.Properties.Add(new PSNoteProperty(AdditionalPropertiesName, additional));
+            return result;
+        }
+
+        internal static object? ToValue(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    return ToPSObject(element);
+                case JsonValueKind.Array:
+                    var items = new List<object?>();
+                    foreach (JsonElement item in element.EnumerateArray())
+                    {
+                        items.Add(ToValue(item));
+                    }
+
+                    return items.ToArray();
+                case JsonValueKind.String:
+                    return element.GetString();
+                case JsonValueKind.Number:
+                    if (element.TryGetInt32(out int small))
+                    {
+                        return small;
+                    }
+
+                    if (element.TryGetInt64(out long large))
+                    {
+                        return large;
+                    }
+
+                    return element.GetDouble();
+                case JsonValueKind.True:
+                    return true;
+                case JsonValueKind.False:
+                    return false;
+                default:
+                    return null;
+            }
+        }
+
+        internal static string PascalCase(string name) =>
+            name.Length == 0 || char.IsUpper(name[0]) ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
+    }
+}

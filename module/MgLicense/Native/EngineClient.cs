@@ -1,0 +1,294 @@
+// The one process-wide engine client (the connection is process-wide, like the official SDK's ContextScope Process) and the marshalling around each call.
+using System;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+
+namespace MgLicense.Native
+{
+    internal sealed unsafe class EngineClient
+    {
+        // Short enough that Ctrl+C feels immediate, long enough not to spin.
+        private const uint PollMilliseconds = 200;
+
+        private static readonly object Gate = new object();
+        private static EngineClient? shared;
+
+        // Never released: it lives as long as the process, and tearing the engine down at unload is what hangs exits.
+        private readonly ulong handle;
+
+        private EngineClient(ulong handle)
+        {
+            this.handle = handle;
+        }
+
+        /// <summary>The process's client, created on first use with the user agent of whoever asked first.</summary>
+        internal static EngineClient GetShared(string userAgent)
+        {
+            lock (Gate)
+            {
+                if (shared is null)
+                {
+                    EnsureLibrary();
+                    string config = JsonSerializer.Serialize(new { userAgent });
+                    byte[] bytes = Encoding.UTF8.GetBytes(config);
+                    MglStatus status;
+                    ulong client;
+                    IntPtr outJson;
+                    fixed (byte* p = bytes)
+                    {
+                        status = NativeMethods.mgl_client_new(p, (nuint)bytes.Length, out client, out outJson);
+                    }
+
+                    string? text = TakeString(outJson);
+                    if (status != MglStatus.Ok)
+                    {
+                        throw EngineException.From(status, text);
+                    }
+
+                    shared = new EngineClient(client);
+                }
+
+                return shared;
+            }
+        }
+
+        /// <summary>Loads the library and refuses one built for another ABI, before any other entry point is touched.</summary>
+        private static void EnsureLibrary()
+        {
+            NativeLibraryResolver.EnsureInstalled();
+            uint version;
+            try
+            {
+                version = NativeMethods.mgl_abi_version();
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+            {
+                throw new EngineUnavailableException(
+                    $"MgLicense could not load its native engine '{NativeLibraryResolver.LibraryPath ?? NativeMethods.LibraryName}' "
+                    + $"for {NativeLibraryResolver.RuntimeIdentifier ?? RuntimeInformation.RuntimeIdentifier}: {e.Message}",
+                    e);
+            }
+
+            if (version != NativeMethods.ExpectedAbiVersion)
+            {
+                throw new EngineUnavailableException(
+                    $"MgLicense was built for native engine ABI version {NativeMethods.ExpectedAbiVersion}, but "
+                    + $"'{NativeLibraryResolver.LibraryPath ?? NativeMethods.LibraryName}' reports version {version}. "
+                    + "Reinstall the module so that its assembly and its native library come from the same build.");
+            }
+        }
+
+        internal JsonElement Context()
+        {
+            MglStatus status = NativeMethods.mgl_client_context(handle, out IntPtr outJson);
+            return Complete(status, outJson);
+        }
+
+        internal JsonElement Disconnect()
+        {
+            MglStatus status = NativeMethods.mgl_client_disconnect(handle, out IntPtr outJson);
+            return Complete(status, outJson);
+        }
+
+        internal JsonElement Environments()
+        {
+            MglStatus status = NativeMethods.mgl_client_environments(handle, out IntPtr outJson);
+            return Complete(status, outJson);
+        }
+
+        internal JsonElement AddEnvironment(string json)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(json);
+            MglStatus status;
+            IntPtr outJson;
+            fixed (byte* p = bytes)
+            {
+                status = NativeMethods.mgl_client_add_environment(handle, p, (nuint)bytes.Length, out outJson);
+            }
+
+            return Complete(status, outJson);
+        }
+
+        /// <summary>
+        /// Connects with a user-provided token. The token is copied out of the SecureString straight into the
+        /// UTF-8 JSON buffer (never into a managed string) and every copy is zeroed once the engine has it.
+        /// </summary>
+        internal JsonElement Connect(SecureString accessToken, string? environment)
+        {
+            IntPtr unicode = IntPtr.Zero;
+            char[]? chars = null;
+            byte[]? bytes = null;
+            try
+            {
+                unicode = Marshal.SecureStringToGlobalAllocUnicode(accessToken);
+                var token = new ReadOnlySpan<char>((void*)unicode, accessToken.Length);
+                string tail = environment is null ? "}" : ",\"environment\":" + JsonSerializer.Serialize(environment) + "}";
+                const string Head = "{\"accessToken\":\"";
+
+                int length = Head.Length + EscapedLength(token) + 1 + tail.Length;
+                chars = new char[length];
+                int at = 0;
+                Head.AsSpan().CopyTo(chars.AsSpan(at));
+                at += Head.Length;
+                at += Escape(token, chars.AsSpan(at));
+                chars[at++] = '"';
+                tail.AsSpan().CopyTo(chars.AsSpan(at));
+
+                bytes = new byte[Encoding.UTF8.GetByteCount(chars)];
+                Encoding.UTF8.GetBytes(chars, 0, chars.Length, bytes, 0);
+
+                MglStatus status;
+                IntPtr outJson;
+                fixed (byte* p = bytes)
+                {
+                    status = NativeMethods.mgl_client_connect(handle, p, (nuint)bytes.Length, out outJson);
+                }
+
+                return Complete(status, outJson);
+            }
+            finally
+            {
+                if (bytes is not null)
+                {
+                    CryptographicOperations.ZeroMemory(bytes);
+                }
+
+                if (chars is not null)
+                {
+                    Array.Clear(chars);
+                }
+
+                if (unicode != IntPtr.Zero)
+                {
+                    Marshal.ZeroFreeGlobalAllocUnicode(unicode);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Runs one Graph request, polling on the calling (pipeline) thread so that a cancellation from another
+        /// thread (StopProcessing) reaches the engine while this thread keeps ownership of the handle.
+        /// </summary>
+        internal JsonElement Send(string requestJson, CancellationToken cancellation)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(requestJson);
+            MglStatus status;
+            ulong request;
+            IntPtr outJson;
+            fixed (byte* p = bytes)
+            {
+                status = NativeMethods.mgl_request_start(handle, p, (nuint)bytes.Length, out request, out outJson);
+            }
+
+            string? started = TakeString(outJson);
+            if (status != MglStatus.Ok)
+            {
+                throw EngineException.From(status, started);
+            }
+
+            try
+            {
+                // A cancel that races the free below is harmless: handles are never reused, so it reports INVALID_HANDLE.
+                using CancellationTokenRegistration registration = cancellation.Register(
+                    static state => NativeMethods.mgl_request_cancel((ulong)state!), request);
+                while (true)
+                {
+                    status = NativeMethods.mgl_request_wait(request, PollMilliseconds, out outJson);
+                    if (status != MglStatus.Pending)
+                    {
+                        return Complete(status, outJson);
+                    }
+
+                    TakeString(outJson);
+                }
+            }
+            finally
+            {
+                NativeMethods.mgl_request_free(request);
+            }
+        }
+
+        private static JsonElement Complete(MglStatus status, IntPtr outJson)
+        {
+            string? text = TakeString(outJson);
+            if (status != MglStatus.Ok)
+            {
+                throw EngineException.From(status, text);
+            }
+
+            return Json.Parse(string.IsNullOrEmpty(text) ? "null" : text!);
+        }
+
+        /// <summary>Copies a library-owned string and gives it back to the library, which alone may free it.</summary>
+        private static string? TakeString(IntPtr value)
+        {
+            if (value == IntPtr.Zero)
+            {
+                return null;
+            }
+
+            try
+            {
+                return Marshal.PtrToStringUTF8(value);
+            }
+            finally
+            {
+                NativeMethods.mgl_string_free(value);
+            }
+        }
+
+        private static int EscapedLength(ReadOnlySpan<char> value)
+        {
+            int length = 0;
+            foreach (char c in value)
+            {
+                length += c == '"' || c == '\\' ? 2 : c < 0x20 ? 6 : 1;
+            }
+
+            return length;
+        }
+
+        /// <summary>JSON string escaping into a caller-owned buffer, so a secret never lands in a buffer we cannot wipe.</summary>
+        private static int Escape(ReadOnlySpan<char> value, Span<char> destination)
+        {
+            const string Hex = "0123456789abcdef";
+            int at = 0;
+            foreach (char c in value)
+            {
+                if (c == '"' || c == '\\')
+                {
+                    destination[at++] = '\\';
+                    destination[at++] = c;
+                }
+                else if (c < 0x20)
+                {
+                    destination[at++] = '\\';
+                    destination[at++] = 'u';
+                    destination[at++] = '0';
+                    destination[at++] = '0';
+                    destination[at++] = Hex[c >> 4];
+                    destination[at++] = Hex[c & 0xf];
+                }
+                else
+                {
+                    destination[at++] = c;
+                }
+            }
+
+            return at;
+        }
+    }
+
+    /// <summary>The native library is missing, unloadable, or from another build: nothing the module does can work.</summary>
+    public sealed class EngineUnavailableException : Exception
+    {
+        public EngineUnavailableException(string message, Exception? inner = null)
+            : base(message, inner)
+        {
+        }
+    }
+}

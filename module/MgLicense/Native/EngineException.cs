@@ -1,0 +1,88 @@
+// A non-OK status from the engine, carrying the per-call error detail so cmdlets can build the record a user expects.
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+
+namespace MgLicense.Native
+{
+    public sealed class EngineException : Exception
+    {
+        private EngineException(string message, MglStatus status, string kind, JsonElement? detail)
+            : base(message)
+        {
+            Status = status;
+            Kind = kind;
+            Detail = detail;
+        }
+
+        internal MglStatus Status { get; }
+
+        /// <summary>The detail's <c>kind</c>: graph, notConnected, invalidArgument, cancelled, … (docs/abi.md).</summary>
+        public string Kind { get; }
+
+        /// <summary>The whole error-detail document, for fields a caller wants that have no property here.</summary>
+        public JsonElement? Detail { get; }
+
+        /// <summary>HTTP status Graph answered with (graph kind only).</summary>
+        public int? HttpStatus => Number("status");
+
+        /// <summary>Graph's error code, e.g. Request_ResourceNotFound (graph kind only).</summary>
+        public string? Code => Text("code");
+
+        /// <summary>Graph's own message without the "[code] : " prefix (graph kind only).</summary>
+        public string? GraphMessage => Text("graphMessage");
+
+        public string? Date => Text("date");
+
+        public string? RequestId => Text("requestId");
+
+        /// <summary>Response headers in the order Graph sent them (graph kind only).</summary>
+        public IReadOnlyList<KeyValuePair<string, string[]>> Headers => Json.ReadHeaders(Detail, "headers");
+
+        internal static EngineException From(MglStatus status, string? detailJson)
+        {
+            JsonElement? detail = null;
+            if (!string.IsNullOrEmpty(detailJson))
+            {
+                try
+                {
+                    detail = Json.Parse(detailJson!);
+                }
+                catch (JsonException)
+                {
+                    // A detail we cannot read still has to surface; the status says enough.
+                }
+            }
+
+            string kind = Json.Text(detail, "kind") ?? KindOf(status);
+            string message = Json.Text(detail, "message")
+                ?? $"The MgLicense engine returned {status} ({(uint)status}) without an error detail.";
+            return new EngineException(message, status, kind, detail);
+        }
+
+        /// <summary>The kind the docs pair with a status, for a detail that did not say.</summary>
+        private static string KindOf(MglStatus status) => status switch
+        {
+            MglStatus.NullArgument => "nullArgument",
+            MglStatus.InvalidUtf8 => "invalidUtf8",
+            MglStatus.InvalidJson => "invalidJson",
+            MglStatus.InvalidArgument => "invalidArgument",
+            MglStatus.InvalidHandle => "invalidHandle",
+            MglStatus.NotConnected => "notConnected",
+            MglStatus.AuthenticationFailed => "authenticationFailed",
+            MglStatus.GraphError => "graph",
+            MglStatus.TransportError => "transport",
+            MglStatus.Timeout => "timeout",
+            MglStatus.Cancelled => "cancelled",
+            MglStatus.RuntimeUnavailable => "runtime",
+            MglStatus.Panic => "panic",
+            _ => "unknown",
+        };
+
+        private string? Text(string name) => Json.Text(Detail, name);
+
+        private int? Number(string name) =>
+            Detail is { ValueKind: JsonValueKind.Object } d && d.TryGetProperty(name, out JsonElement v)
+                && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : null;
+    }
+}
