@@ -1,0 +1,291 @@
+// One Graph emulator and one process-wide MgLicense connection for all PowerShell tests, which therefore run one at a time in a single collection.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Net.Http;
+using System.Security;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace MgLicense.Tests
+{
+    [CollectionDefinition(Name)]
+    public sealed class PowerShellCollection : ICollectionFixture<PowerShellFixture>
+    {
+        // The engine's connection and environments are process-wide, so tests that connect and disconnect must not overlap.
+        public const string Name = "PowerShell";
+    }
+
+    public sealed class PowerShellFixture : IDisposable
+    {
+        public const string EmulatorEnvironment = "Emulator";
+
+        private readonly Process emulator;
+        private readonly StringBuilder emulatorOutput = new StringBuilder();
+        private readonly HttpClient http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+        public PowerShellFixture()
+        {
+            Environment.SetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT", "1");
+            Environment.SetEnvironmentVariable("PSModulePath", string.Empty);
+
+            RepoRoot = FindRepoRoot();
+            ModuleManifest = Path.Combine(RepoRoot, "out", "MgLicense", "MgLicense.psd1");
+            if (!File.Exists(ModuleManifest))
+            {
+                throw new InvalidOperationException($"{ModuleManifest} is missing: lay out the module first (build.ps1 or build.sh).");
+            }
+
+            string tenant = Path.Combine(RepoRoot, "tests", "data", "tenant.json");
+            using (JsonDocument seed = JsonDocument.Parse(File.ReadAllText(tenant)))
+            {
+                Users = seed.RootElement.GetProperty("users").EnumerateArray().Select(u => u.Clone()).ToArray();
+            }
+
+            string program = Path.Combine(RepoRoot, "target", "release", OperatingSystem.IsWindows() ? "graph-emulator.exe" : "graph-emulator");
+            if (!File.Exists(program))
+            {
+                throw new InvalidOperationException($"{program} is missing: build it with cargo build --release -p graph-emulator.");
+            }
+
+            var start = new ProcessStartInfo(program)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = RepoRoot,
+            };
+            foreach (string argument in new[] { "--users", tenant, "--port", "0" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            emulator = Process.Start(start) ?? throw new InvalidOperationException("graph-emulator did not start.");
+            Task<string?> firstLine = emulator.StandardOutput.ReadLineAsync();
+            if (!firstLine.Wait(TimeSpan.FromSeconds(30)) || string.IsNullOrWhiteSpace(firstLine.Result))
+            {
+                emulator.Kill(entireProcessTree: true);
+                throw new InvalidOperationException("graph-emulator printed no URL: " + emulator.StandardError.ReadToEnd());
+            }
+
+            EmulatorUrl = firstLine.Result!.Trim().TrimEnd('/');
+            Drain(emulator.StandardOutput);
+            Drain(emulator.StandardError);
+
+            // Environments are process-wide in the engine: register the emulator's once for every test.
+            using Session session = NewSession();
+            RunResult added = session.Run(
+                "Add-MgEnvironment -Name $name -GraphEndpoint $url -AzureADEndpoint $url",
+                new Dictionary<string, object?> { ["name"] = EmulatorEnvironment, ["url"] = EmulatorUrl });
+            added.ThrowIfFailed();
+        }
+
+        public string RepoRoot { get; }
+
+        public string ModuleManifest { get; }
+
+        public string EmulatorUrl { get; }
+
+        /// <summary>The users seeded from tests/data/tenant.json, as the emulator serves them.</summary>
+        public IReadOnlyList<JsonElement> Users { get; }
+
+        public JsonElement User(int index) => Users[index];
+
+        public string UserId(int index) => Users[index].GetProperty("id").GetString()!;
+
+        /// <summary>A runspace with the test host and MgLicense imported by full path, nothing else on PSModulePath.</summary>
+        public Session NewSession() => new Session(ModuleManifest);
+
+        public string MintToken(params string[] roles)
+        {
+            string body = JsonSerializer.Serialize(new { roles });
+            using HttpResponseMessage response = http.PostAsync(EmulatorUrl + "/_emulator/tokens",
+                new StringContent(body, Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
+            string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            Assert.True(response.IsSuccessStatusCode, $"minting a token failed: {(int)response.StatusCode} {text}");
+            using JsonDocument document = JsonDocument.Parse(text);
+            return document.RootElement.GetProperty("access_token").GetString()!;
+        }
+
+        /// <summary>Every Graph request the emulator received, oldest first.</summary>
+        public IReadOnlyList<JsonElement> Requests()
+        {
+            string text = http.GetStringAsync(EmulatorUrl + "/_emulator/requests").GetAwaiter().GetResult();
+            using JsonDocument document = JsonDocument.Parse(text);
+            return document.RootElement.EnumerateArray().Select(r => r.Clone()).ToArray();
+        }
+
+        /// <summary>The Graph requests received while <paramref name="action"/> ran.</summary>
+        public IReadOnlyList<JsonElement> RequestsDuring(Action action)
+        {
+            int before = Requests().Count;
+            action();
+            return Requests().Skip(before).ToArray();
+        }
+
+        public static SecureString Secure(string value)
+        {
+            var secure = new SecureString();
+            foreach (char c in value)
+            {
+                secure.AppendChar(c);
+            }
+
+            secure.MakeReadOnly();
+            return secure;
+        }
+
+        public string EmulatorOutput
+        {
+            get
+            {
+                lock (emulatorOutput)
+                {
+                    return emulatorOutput.ToString();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            http.Dispose();
+            try
+            {
+                if (!emulator.HasExited)
+                {
+                    emulator.Kill(entireProcessTree: true);
+                    emulator.WaitForExit(10_000);
+                }
+            }
+            finally
+            {
+                emulator.Dispose();
+            }
+        }
+
+        private void Drain(StreamReader reader)
+        {
+            // A full pipe would stall the emulator; keep what it says for failure messages.
+            _ = Task.Run(async () =>
+            {
+                string? line;
+                while ((line = await reader.ReadLineAsync().ConfigureAwait(false)) is not null)
+                {
+                    lock (emulatorOutput)
+                    {
+                        emulatorOutput.AppendLine(line);
+                    }
+                }
+            });
+        }
+
+        private static string FindRepoRoot()
+        {
+            for (DirectoryInfo? dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "Cargo.toml")) && Directory.Exists(Path.Combine(dir.FullName, "crates")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new InvalidOperationException("No Cargo.toml above " + AppContext.BaseDirectory);
+        }
+    }
+
+    /// <summary>What a script produced: its output, its non-terminating errors, and the terminating error that stopped it, if any.</summary>
+    public sealed class RunResult
+    {
+        public RunResult(IReadOnlyList<PSObject> output, IReadOnlyList<ErrorRecord> errors, RuntimeException? terminating)
+        {
+            Output = output;
+            Errors = errors;
+            Terminating = terminating;
+        }
+
+        public IReadOnlyList<PSObject> Output { get; }
+
+        public IReadOnlyList<ErrorRecord> Errors { get; }
+
+        public RuntimeException? Terminating { get; }
+
+        /// <summary>Every error a script saw, terminating or not.</summary>
+        public IReadOnlyList<ErrorRecord> AllErrors =>
+            Terminating is null ? Errors : Errors.Append(Terminating.ErrorRecord).ToArray();
+
+        public void ThrowIfFailed()
+        {
+            if (AllErrors.Count > 0)
+            {
+                throw new InvalidOperationException("The script failed: " + string.Join("; ", AllErrors.Select(e => e.ToString())));
+            }
+        }
+    }
+
+    public sealed class Session : IDisposable
+    {
+        private readonly Runspace runspace;
+
+        internal Session(string manifest)
+        {
+            Host = new TestHost();
+            InitialSessionState state = InitialSessionState.CreateDefault2();
+            runspace = RunspaceFactory.CreateRunspace(Host, state);
+            runspace.Open();
+            RunResult imported = Run("$env:PSModulePath = ''; Import-Module -Name $manifest -ErrorAction Stop",
+                new Dictionary<string, object?> { ["manifest"] = manifest });
+            imported.ThrowIfFailed();
+        }
+
+        public TestHost Host { get; }
+
+        public TestHostUI Console => Host.Console;
+
+        /// <summary>Runs a script the way a person types it; variables are set in the session first.</summary>
+        public RunResult Run(string script, IDictionary<string, object?>? variables = null)
+        {
+            if (variables is not null)
+            {
+                foreach (KeyValuePair<string, object?> variable in variables)
+                {
+                    runspace.SessionStateProxy.SetVariable(variable.Key, variable.Value);
+                }
+            }
+
+            using PowerShell shell = PowerShell.Create();
+            shell.Runspace = runspace;
+            shell.AddScript(script);
+            var output = new List<PSObject>();
+            RuntimeException? terminating = null;
+            try
+            {
+                output.AddRange(shell.Invoke());
+            }
+            catch (RuntimeException e)
+            {
+                terminating = e;
+            }
+
+            return new RunResult(output, shell.Streams.Error.ToArray(), terminating);
+        }
+
+        /// <summary>Connects the process to the emulator with <paramref name="token"/>.</summary>
+        public RunResult Connect(string token) =>
+            Run("Connect-MgGraph -AccessToken $token -Environment $environment -NoWelcome",
+                new Dictionary<string, object?>
+                {
+                    ["token"] = PowerShellFixture.Secure(token),
+                    ["environment"] = PowerShellFixture.EmulatorEnvironment,
+                });
+
+        public object? Variable(string name) => runspace.SessionStateProxy.GetVariable(name);
+
+        public void Dispose() => runspace.Dispose();
+    }
+}
