@@ -1,0 +1,273 @@
+/* Drives the MgLicense C ABI the way a C caller would: reprocesses one user against the
+ * emulator, then walks the failure paths (NULL arguments, invalid JSON and UTF-8, handles
+ * released twice or of the wrong kind, cancellation).
+ *
+ * usage: abi_test <graph-emulator binary> <tenant.json>
+ * Prints one line per check and "N passed, N failed" at the end; exits 1 on any failure. */
+
+#define _POSIX_C_SOURCE 200809L
+#include "mglicense.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+#define CHECK(cond, what)                                                          \
+  do {                                                                             \
+    if (cond) { passed++; printf("ok   %s\n", what); }                            \
+    else { failed++; printf("FAIL %s (%s:%d)\n", what, __FILE__, __LINE__); }     \
+  } while (0)
+
+static pid_t emulator_pid;
+static char base_url[256];
+static int port;
+
+static void start_emulator(const char *binary, const char *tenant) {
+  int fds[2];
+  if (pipe(fds) != 0) { perror("pipe"); exit(2); }
+  emulator_pid = fork();
+  if (emulator_pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    close(fds[0]);
+    execl(binary, binary, "--users", tenant, "--port", "0", (char *)NULL);
+    perror("exec graph-emulator");
+    _exit(127);
+  }
+  close(fds[1]);
+  size_t n = 0;
+  char c;
+  while (n + 1 < sizeof base_url && read(fds[0], &c, 1) == 1 && c != '\n') base_url[n++] = c;
+  base_url[n] = '\0';
+  /* The rest of its output is not needed; the pipe stays open so it never gets SIGPIPE. */
+  const char *colon = strrchr(base_url, ':');
+  if (strncmp(base_url, "http://127.0.0.1:", 17) != 0 || !colon) {
+    fprintf(stderr, "emulator did not print its URL (got '%s')\n", base_url);
+    exit(2);
+  }
+  port = atoi(colon + 1);
+}
+
+/* A minimal HTTP/1.1 exchange with the emulator's admin API (loopback only). */
+static char *http(const char *method, const char *path, const char *body) {
+  int s = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {0};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((unsigned short)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(s, (struct sockaddr *)&addr, sizeof addr) != 0) { perror("connect"); exit(2); }
+  char request[2048];
+  int len = snprintf(request, sizeof request,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     method, path, strlen(body), body);
+  if (write(s, request, (size_t)len) != len) { perror("write"); exit(2); }
+  size_t cap = 1 << 16, used = 0;
+  char *answer = malloc(cap);
+  ssize_t r;
+  while ((r = read(s, answer + used, cap - used - 1)) > 0) {
+    used += (size_t)r;
+    if (used + 1 >= cap) answer = realloc(answer, cap *= 2);
+  }
+  answer[used] = '\0';
+  close(s);
+  return answer;
+}
+
+/* The string value following "key": in a JSON text (enough for the documents used here). */
+static char *json_string(const char *json, const char *key) {
+  char pattern[64];
+  snprintf(pattern, sizeof pattern, "\"%s\"", key);
+  const char *p = strstr(json, pattern);
+  if (!p) return NULL;
+  p = strchr(p + strlen(pattern), '"');
+  if (!p) return NULL;
+  const char *end = strchr(p + 1, '"');
+  if (!end) return NULL;
+  return strndup(p + 1, (size_t)(end - p - 1));
+}
+
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) { perror(path); exit(2); }
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = malloc((size_t)size + 1);
+  if (fread(text, 1, (size_t)size, f) != (size_t)size) { perror("read"); exit(2); }
+  text[size] = '\0';
+  fclose(f);
+  return text;
+}
+
+static MglStatus call_json(MglStatus (*fn)(MglHandle, const uint8_t *, size_t, char **),
+                           MglHandle h, const char *json, char **out) {
+  return fn(h, (const uint8_t *)json, strlen(json), out);
+}
+
+static int contains(const char *haystack, const char *needle) {
+  return haystack && strstr(haystack, needle) != NULL;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s <graph-emulator> <tenant.json>\n", argv[0]);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  char *tenant = read_file(argv[2]);
+  char *user_id = json_string(strstr(tenant, "\"users\""), "id");
+  if (!user_id) { fprintf(stderr, "no user in %s\n", argv[2]); return 2; }
+  start_emulator(argv[1], argv[2]);
+  char *token_answer = http("POST", "/_emulator/tokens", "{\"roles\":[\"User.ReadWrite.All\"]}");
+  char *token = json_string(strstr(token_answer, "\r\n\r\n"), "access_token");
+  if (!token) { fprintf(stderr, "no token from the emulator: %s\n", token_answer); return 2; }
+
+  char *out = NULL;
+  MglStatus st;
+  char json[4096];
+
+  CHECK(mgl_abi_version() == MGL_ABI_VERSION, "the library reports the header's ABI version");
+
+  /* A client. */
+  MglHandle client = 0;
+  st = mgl_client_new(NULL, 0, &client, &out);
+  CHECK(st == MGL_OK && client != 0, "client_new with no configuration");
+  mgl_string_free(out);
+
+  snprintf(json, sizeof json,
+           "{\"name\":\"Emulator\",\"graphEndpoint\":\"%s\",\"azureADEndpoint\":\"%s\"}", base_url, base_url);
+  st = call_json(mgl_client_add_environment, client, json, &out);
+  CHECK(st == MGL_OK && contains(out, "User-defined"), "add_environment for the emulator");
+  mgl_string_free(out);
+
+  const char *reprocess_fmt = "{\"operation\":\"reprocessLicenseAssignment\",\"identity\":{\"UserId\":\"%s\"}}";
+  snprintf(json, sizeof json, reprocess_fmt, user_id);
+  st = call_json(mgl_invoke, client, json, &out);
+  CHECK(st == MGL_NOT_CONNECTED && contains(out, "Connect-MgGraph"), "invoke before connect says to connect");
+  mgl_string_free(out);
+
+  snprintf(json, sizeof json, "{\"accessToken\":\"%s\",\"environment\":\"Emulator\"}", token);
+  st = call_json(mgl_client_connect, client, json, &out);
+  CHECK(st == MGL_OK && contains(out, "\"environment\":\"Emulator\"") && !contains(out, token),
+        "connect with an access token; the context never shows the token");
+  mgl_string_free(out);
+
+  /* The path a user takes: reprocess one seeded user. */
+  snprintf(json, sizeof json, reprocess_fmt, user_id);
+  st = call_json(mgl_invoke, client, json, &out);
+  CHECK(st == MGL_OK && contains(out, "\"status\":200") && contains(out, user_id),
+        "reprocess a seeded user: 200 and the user object");
+  CHECK(contains(out, "\"request-id\""), "the result carries the response headers");
+  mgl_string_free(out);
+
+  snprintf(json, sizeof json, reprocess_fmt, "no-such-user@contoso.com");
+  st = call_json(mgl_invoke, client, json, &out);
+  CHECK(st == MGL_GRAPH_ERROR && contains(out, "\"code\":\"Request_ResourceNotFound\"") &&
+            contains(out, "\"status\":404") && contains(out, "[Request_ResourceNotFound] : "),
+        "an unknown user gives Graph's 404 in the error detail");
+  mgl_string_free(out);
+
+  /* Asynchronous requests: start, poll, release. */
+  MglHandle request = 0;
+  snprintf(json, sizeof json, reprocess_fmt, user_id);
+  st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, &out);
+  CHECK(st == MGL_OK && request != 0 && request != client, "request_start gives a new handle");
+  mgl_string_free(out);
+  do {
+    st = mgl_request_wait(request, 50, &out);
+  } while (st == MGL_PENDING);
+  CHECK(st == MGL_OK && contains(out, user_id), "request_wait returns the answer");
+  mgl_string_free(out);
+  st = mgl_request_wait(request, 0, &out);
+  CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "already taken"), "a result is handed over once");
+  mgl_string_free(out);
+  CHECK(mgl_request_free(request) == MGL_OK, "request_free");
+  CHECK(mgl_request_free(request) == MGL_INVALID_HANDLE, "a second request_free is an error, not a crash");
+  st = mgl_request_wait(request, 0, &out);
+  CHECK(st == MGL_INVALID_HANDLE && contains(out, "invalidHandle"), "wait after release is refused");
+  mgl_string_free(out);
+
+  /* Cancellation racing completion: either answer is fine, nothing else. */
+  st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, NULL);
+  CHECK(st == MGL_OK, "request_start with a NULL out_json");
+  CHECK(mgl_request_cancel(request) == MGL_OK, "request_cancel");
+  st = mgl_request_wait(request, UINT32_MAX, &out);
+  CHECK(st == MGL_CANCELLED || st == MGL_OK, "a cancelled request ends cancelled or answered");
+  mgl_string_free(out);
+  CHECK(mgl_request_free(request) == MGL_OK, "release a cancelled request");
+
+  /* Releasing a request that is still running cancels it. */
+  st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, NULL);
+  CHECK(st == MGL_OK && mgl_request_free(request) == MGL_OK, "release a request in flight");
+
+  /* NULL arguments. */
+  st = mgl_invoke(client, NULL, 10, &out);
+  CHECK(st == MGL_NULL_ARGUMENT && contains(out, "nullArgument"), "NULL json is refused");
+  mgl_string_free(out);
+  st = mgl_client_new(NULL, 0, NULL, &out);
+  CHECK(st == MGL_NULL_ARGUMENT && contains(out, "out_client"), "NULL out_client is refused by name");
+  mgl_string_free(out);
+  st = mgl_request_start(client, (const uint8_t *)json, strlen(json), NULL, NULL);
+  CHECK(st == MGL_NULL_ARGUMENT, "NULL out_request is refused, NULL out_json tolerated");
+  CHECK(mgl_client_context(client, NULL) == MGL_OK, "NULL out_json is allowed");
+
+  /* Invalid JSON and UTF-8. */
+  st = call_json(mgl_invoke, client, "{\"operation\":", &out);
+  CHECK(st == MGL_INVALID_JSON && contains(out, "invalidJson"), "truncated JSON is refused");
+  mgl_string_free(out);
+  st = call_json(mgl_invoke, client, "{\"operation\":\"deleteUser\",\"identity\":\"x\"}", &out);
+  CHECK(st == MGL_INVALID_JSON && contains(out, "deleteUser"), "an unknown operation is refused by name");
+  mgl_string_free(out);
+  const uint8_t bad_utf8[] = {'{', '"', 0xff, 0xfe, '"', '}'};
+  st = mgl_invoke(client, bad_utf8, sizeof bad_utf8, &out);
+  CHECK(st == MGL_INVALID_UTF8 && contains(out, "offset 2"), "invalid UTF-8 is refused with its offset");
+  mgl_string_free(out);
+  st = call_json(mgl_invoke, client,
+                 "{\"operation\":\"reprocessLicenseAssignment\",\"identity\":{\"DriveId\":\"d\"}}", &out);
+  CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "InputObject has null value for InputObject.UserId"),
+        "an identity without UserId gives the official message");
+  mgl_string_free(out);
+  st = call_json(mgl_invoke, client,
+                 "{\"operation\":\"reprocessLicenseAssignment\",\"identity\":\"u\",\"headers\":{\"X\":\"a\\r\\nB: c\"}}", &out);
+  CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "'X'"), "a header with a line break is refused by name");
+  mgl_string_free(out);
+
+  /* Handles of the wrong kind. */
+  st = mgl_request_wait(client, 0, &out);
+  CHECK(st == MGL_INVALID_HANDLE, "a client handle is not a request handle");
+  mgl_string_free(out);
+  CHECK(mgl_request_cancel(12345678) == MGL_INVALID_HANDLE, "a handle never issued is refused");
+
+  /* Disconnect forgets the token. */
+  st = mgl_client_disconnect(client, &out);
+  CHECK(st == MGL_OK && contains(out, "Emulator"), "disconnect returns the context that was");
+  mgl_string_free(out);
+  st = mgl_client_context(client, &out);
+  CHECK(st == MGL_OK && out && strcmp(out, "null") == 0, "no context after disconnect");
+  mgl_string_free(out);
+
+  /* Release. */
+  mgl_string_free(NULL);
+  CHECK(mgl_client_free(0) == MGL_OK, "client_free(0) is accepted");
+  CHECK(mgl_request_free(0) == MGL_OK, "request_free(0) is accepted");
+  CHECK(mgl_client_free(client) == MGL_OK, "client_free");
+  CHECK(mgl_client_free(client) == MGL_INVALID_HANDLE, "a second client_free is an error, not a crash");
+  st = mgl_client_context(client, &out);
+  CHECK(st == MGL_INVALID_HANDLE, "use after release is refused");
+  mgl_string_free(out);
+
+  kill(emulator_pid, SIGTERM);
+  waitpid(emulator_pid, NULL, 0);
+  free(tenant); free(user_id); free(token_answer); free(token);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
