@@ -1,0 +1,220 @@
+//! The emulator's own control surface under `/_emulator/`: tokens, tenant state and the request log. Not Graph, so no auth.
+
+use hyper::{Body, Method, Request, Response, StatusCode};
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::auth::{self, Claims, Grant, SignedInUser};
+use crate::clock;
+use crate::respond::{admin_error, admin_json};
+use crate::server::State;
+use crate::tenant::{Upsert, User};
+
+/// Seed uploads are small; this only stops a runaway client from filling memory.
+const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Body of `POST /_emulator/tokens`. Unknown fields are refused so a typo (`expires_in`) cannot silently mint the wrong token.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TokenRequest {
+    #[serde(default)]
+    scopes: Vec<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    app_id: Option<String>,
+    tenant_id: Option<String>,
+    user_id: Option<String>,
+    expires_in: Option<i64>,
+    audience: Option<String>,
+}
+
+pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
+    let (parts, body) = request.into_parts();
+    let rest = parts.uri.path().trim_start_matches("/_emulator").trim_matches('/');
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let method = parts.method.clone();
+
+    match (&method, segments.as_slice()) {
+        (&Method::GET, ["health"]) => health(state),
+        (&Method::POST, ["tokens"]) => match read_json(body).await {
+            Ok(value) => issue_token(state, value),
+            Err(response) => response,
+        },
+        (&Method::GET, ["requests"]) => {
+            let log = state.log();
+            let entries: Vec<_> = log.entries().collect();
+            admin_json(StatusCode::OK, &serde_json::to_value(entries).expect("log serializes"))
+        }
+        (&Method::DELETE, ["requests"]) => {
+            let mut log = state.log();
+            let cleared = log.len();
+            log.clear();
+            admin_json(StatusCode::OK, &json!({ "cleared": cleared }))
+        }
+        (&Method::GET, ["users"]) => {
+            let users: Vec<Value> = state.tenant().users().map(User::admin_view).collect();
+            admin_json(StatusCode::OK, &json!({ "value": users }))
+        }
+        (&Method::POST, ["users"]) => match read_json(body).await {
+            Ok(value) => upsert_users(state, value),
+            Err(response) => response,
+        },
+        (&Method::GET, ["users", key]) => match state.tenant().find(key) {
+            Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
+            None => admin_error(StatusCode::NOT_FOUND, "NotFound", format!("No user '{key}' in the emulated tenant.")),
+        },
+        (&Method::DELETE, ["users", key]) => match state.tenant().remove(key) {
+            Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
+            None => admin_error(StatusCode::NOT_FOUND, "NotFound", format!("No user '{key}' in the emulated tenant.")),
+        },
+        (_, ["health"] | ["tokens"] | ["requests"] | ["users"] | ["users", _]) => admin_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{method} is not supported on {}.", parts.uri.path()),
+        ),
+        _ => admin_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("No emulator endpoint at {}; see crates/graph-emulator/README.md.", parts.uri.path()),
+        ),
+    }
+}
+
+fn health(state: &State) -> Response<Body> {
+    let (tenant_id, users) = {
+        let tenant = state.tenant();
+        (tenant.tenant_id().to_owned(), tenant.len())
+    };
+    admin_json(
+        StatusCode::OK,
+        &json!({
+            "status": "healthy",
+            "baseUrl": state.base_url(),
+            "tenantId": tenant_id,
+            "users": users,
+            "requestsLogged": state.log().len(),
+        }),
+    )
+}
+
+fn issue_token(state: &State, body: Value) -> Response<Body> {
+    let body = if body.is_null() { json!({}) } else { body };
+    let request: TokenRequest = match serde_json::from_value(body) {
+        Ok(request) => request,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidTokenRequest", e.to_string()),
+    };
+    let (tenant_id, user) = {
+        let tenant = state.tenant();
+        let user = match &request.user_id {
+            None => None,
+            Some(key) => match tenant.find(key) {
+                Some(user) => Some(SignedInUser {
+                    id: user.id().to_owned(),
+                    user_principal_name: user.user_principal_name().to_owned(),
+                    display_name: user.display_name().map(str::to_owned),
+                }),
+                None => {
+                    return admin_error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidTokenRequest",
+                        format!("userId '{key}' is not a user of the emulated tenant."),
+                    )
+                }
+            },
+        };
+        (request.tenant_id.clone().unwrap_or_else(|| tenant.tenant_id().to_owned()), user)
+    };
+    if user.is_some() && !request.roles.is_empty() {
+        return admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidTokenRequest",
+            "roles are application permissions; a delegated token (userId set) takes scopes only.",
+        );
+    }
+    // App-only tokens carry every granted permission in `roles`, whichever field the caller used.
+    let mut permissions: Vec<String> = Vec::new();
+    for name in request.scopes.iter().chain(&request.roles).filter_map(|p| auth::normalize_permission(p)) {
+        if !permissions.iter().any(|p| p.eq_ignore_ascii_case(&name)) {
+            permissions.push(name);
+        }
+    }
+    let expires_in = request.expires_in.unwrap_or(3600);
+    let grant = Grant {
+        app_id: request.app_id,
+        tenant_id,
+        audience: request.audience,
+        permissions,
+        user,
+        expires_in,
+    };
+    let claims = Claims::from_grant(&grant, clock::unix_seconds(std::time::SystemTime::now()));
+    admin_json(
+        StatusCode::OK,
+        &json!({
+            "access_token": state.tokens().mint(&claims),
+            "token_type": "Bearer",
+            "expires_in": expires_in,
+        }),
+    )
+}
+
+/// Accepts one user object, or `{"users": [...]}` shaped like a seed file.
+fn upsert_users(state: &State, body: Value) -> Response<Body> {
+    let (many, items) = match body {
+        Value::Object(mut object) if object.get("users").map_or(false, Value::is_array) => {
+            let Some(Value::Array(items)) = object.remove("users") else { unreachable!() };
+            (true, items)
+        }
+        Value::Object(_) => (false, vec![body]),
+        _ => return admin_error(StatusCode::BAD_REQUEST, "InvalidUser", "Expected a user object or {\"users\": [...]}."),
+    };
+    // Validate everything before touching the tenant, so a malformed item changes nothing.
+    let mut users = Vec::with_capacity(items.len());
+    for (index, item) in items.into_iter().enumerate() {
+        let Value::Object(properties) = item else {
+            return admin_error(StatusCode::BAD_REQUEST, "InvalidUser", format!("users[{index}] is not an object."));
+        };
+        match User::from_properties(properties) {
+            Ok(user) => users.push(user),
+            Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidUser", format!("users[{index}]: {e}")),
+        }
+    }
+    let mut tenant = state.tenant();
+    let mut views = Vec::new();
+    let mut created_all = true;
+    for user in users {
+        let key = user.id().to_owned();
+        match tenant.upsert(user) {
+            Ok(outcome) => created_all &= outcome == Upsert::Created,
+            Err(e) => return admin_error(StatusCode::CONFLICT, "Conflict", e),
+        }
+        views.push(tenant.find(&key).map(User::admin_view).unwrap_or(Value::Null));
+    }
+    let status = if created_all { StatusCode::CREATED } else { StatusCode::OK };
+    if many {
+        admin_json(status, &json!({ "value": views }))
+    } else {
+        admin_json(status, &views.pop().unwrap_or(Value::Null))
+    }
+}
+
+/// An empty body reads as JSON `null`, so `POST /_emulator/tokens` with no body mints a permissionless app token.
+async fn read_json(body: Body) -> Result<Value, Response<Body>> {
+    let bytes = hyper::body::to_bytes(body).await.map_err(|e| {
+        admin_error(StatusCode::BAD_REQUEST, "InvalidBody", format!("Could not read the request body: {e}"))
+    })?;
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(admin_error(StatusCode::PAYLOAD_TOO_LARGE, "InvalidBody", "The request body is too large."));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| admin_error(StatusCode::BAD_REQUEST, "InvalidBody", format!("The body is not valid JSON: {e}")))
+}

@@ -1,0 +1,16 @@
+//! A local Microsoft Graph tenant emulator: MgLicense's tests, demo and benchmarks talk to it over loopback as if it were Graph.
+//!
+//! Start it in-process with [`Emulator::start`] (inside a tokio runtime) or [`BackgroundEmulator::start`]
+//! (anywhere), or run the `graph-emulator` binary and read the base URL from its first line of stdout.
+
+pub mod admin;
+pub mod auth;
+pub mod clock;
+pub mod graph;
+pub mod log;
+pub mod respond;
+pub mod server;
+pub mod tenant;
+
+pub use server::{BackgroundEmulator, Config, Emulator, State};
+pub use tenant::{ReprocessAction, Tenant, User};

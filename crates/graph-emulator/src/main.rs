@@ -1,0 +1,183 @@
+//! The `graph-emulator` command: load a seed tenant, listen on loopback, print the base URL, serve until told to stop.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use graph_emulator::{server, Config, Emulator, Tenant};
+
+const USAGE: &str = "\
+usage: graph-emulator --users <seed.json> [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof]
+
+  --users <file>         seed tenant: {\"tenantId\": \"<guid, optional>\", \"users\": [{\"id\": ..., \"userPrincipalName\": ...}, ...]}
+  --host <address>       loopback address to listen on (127.0.0.0/8, ::1 or localhost); default 127.0.0.1
+  --port <n>             port; 0 (the default) picks a free one
+  --exit-on-stdin-eof    stop when standard input closes, so a parent that dies takes the emulator with it
+
+The first line on stdout is the base URL, e.g. http://127.0.0.1:43121. Admin API: <base>/_emulator/ (see README.md).";
+
+#[derive(Debug, PartialEq, Eq)]
+struct Options {
+    users: PathBuf,
+    host: IpAddr,
+    port: u16,
+    exit_on_stdin_eof: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    Run(Options),
+    Help,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut users = None;
+    let mut host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let mut port = 0u16;
+    let mut exit_on_stdin_eof = false;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Accept both `--port 8080` and `--port=8080`.
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))
+        };
+        match flag.as_str() {
+            "--users" => users = Some(PathBuf::from(value("--users")?)),
+            "--host" => host = parse_host(&value("--host")?)?,
+            "--port" => {
+                let text = value("--port")?;
+                port = text.parse().map_err(|_| format!("--port must be a number from 0 to 65535, not '{text}'"))?;
+            }
+            "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
+            "-h" | "--help" => return Ok(Command::Help),
+            other => return Err(format!("unknown argument '{other}'")),
+        }
+    }
+    let users = users.ok_or("--users <seed.json> is required")?;
+    Ok(Command::Run(Options { users, host, port, exit_on_stdin_eof }))
+}
+
+fn parse_host(text: &str) -> Result<IpAddr, String> {
+    let host = if text.eq_ignore_ascii_case("localhost") {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        text.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| format!("--host must be a loopback IP address or localhost, not '{text}'"))?
+    };
+    server::check_loopback(host).map_err(|e| e.to_string())?;
+    Ok(host)
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("graph-emulator: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let tenant = match Tenant::load(&options.users) {
+        Ok(tenant) => tenant,
+        Err(message) => {
+            eprintln!("graph-emulator: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("graph-emulator: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(run(options, tenant))
+}
+
+async fn run(options: Options, tenant: Tenant) -> ExitCode {
+    let users = tenant.len();
+    let config = Config { host: options.host, port: options.port, tenant };
+    let emulator = match Emulator::start(config).await {
+        Ok(emulator) => emulator,
+        Err(e) => {
+            eprintln!("graph-emulator: cannot listen on {}:{}: {e}", options.host, options.port);
+            return ExitCode::FAILURE;
+        }
+    };
+    // Parents wait for this exact line, so it goes first and is flushed at once.
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "{}", emulator.base_url()).and_then(|_| stdout.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(stdout);
+    eprintln!("graph-emulator: serving {users} users at {}", emulator.base_url());
+
+    if options.exit_on_stdin_eof {
+        let (eof, stdin_closed) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 1024];
+            let mut stdin = std::io::stdin().lock();
+            loop {
+                match stdin.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(_) => continue,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(_) => break,
+                }
+            }
+            let _ = eof.send(());
+        });
+        let _ = stdin_closed.await;
+        // Do not let a client holding a connection open keep the process alive forever.
+        let _ = tokio::time::timeout(Duration::from_secs(5), emulator.stop()).await;
+    } else {
+        std::future::pending::<()>().await;
+    }
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Command, String> {
+        parse_args(list.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn parses_the_documented_command_line() {
+        assert_eq!(
+            args(&["--users", "t.json", "--host", "127.0.0.1", "--port=8080", "--exit-on-stdin-eof"]),
+            Ok(Command::Run(Options {
+                users: "t.json".into(),
+                host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                port: 8080,
+                exit_on_stdin_eof: true
+            }))
+        );
+        assert!(matches!(args(&["--users", "t.json", "--host", "[::1]"]), Ok(Command::Run(o)) if o.host.is_loopback()));
+        assert!(matches!(args(&["--users", "t.json", "--host", "localhost"]), Ok(Command::Run(_))));
+        assert_eq!(args(&["--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn refuses_bad_arguments() {
+        assert!(args(&[]).unwrap_err().contains("--users"));
+        assert!(args(&["--users", "t.json", "--host", "0.0.0.0"]).unwrap_err().contains("loopback"));
+        assert!(args(&["--users", "t.json", "--host", "example.com"]).unwrap_err().contains("loopback"));
+        assert!(args(&["--users", "t.json", "--port", "99999"]).is_err());
+        assert!(args(&["--users"]).is_err());
+        assert!(args(&["--users", "t.json", "--verbose"]).is_err());
+    }
+}
