@@ -38,7 +38,7 @@ namespace MgLicense.Tests
 
             result.ThrowIfFailed();
             string syntax = string.Join("\n", result.Output.Select(o => o.ToString()));
-            Assert.Contains("Invoke-MgLicenseUser -UserId <string> [-Headers <IDictionary>] [-ResponseHeadersVariable <string>]", syntax);
+            Assert.Contains("Invoke-MgLicenseUser -UserId <string> [-ResponseHeadersVariable <string>] [-Headers <IDictionary>] [-WhatIf] [-Confirm]", syntax);
             Assert.Contains("Invoke-MgLicenseUser -InputObject <IUsersActionsIdentity>", syntax);
             Assert.Contains("[-WhatIf] [-Confirm]", syntax);
         }

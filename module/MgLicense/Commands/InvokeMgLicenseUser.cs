@@ -42,14 +42,18 @@ namespace MgLicense.Commands
         [Parameter(ParameterSetName = LicenseViaIdentitySet, Mandatory = true, ValueFromPipeline = true)]
         public IUsersActionsIdentity InputObject { get; set; } = null!;
 
-        /// <summary>Optional headers that will be added to the request.</summary>
-        [Parameter]
-        public IDictionary? Headers { get; set; }
-
         /// <summary>Optional Response Headers Variable.</summary>
         [Parameter]
         [Alias("RHV")]
         public string? ResponseHeadersVariable { get; set; }
+
+        /// <summary>Optional headers that will be added to the request.</summary>
+        /// <remarks>
+        /// The official cmdlet also takes -Headers from the pipeline by value, so a piped identity hashtable binds to
+        /// both -InputObject and -Headers and its keys go out as request headers. Not copied: pipe identities only.
+        /// </remarks>
+        [Parameter]
+        public IDictionary? Headers { get; set; }
 
         protected override void ProcessRecord()
         {
