@@ -52,7 +52,7 @@ namespace MgLicense.Tests
             Assert.Equal("UserProvidedAccessToken", context.Properties["AuthType"].Value);
             Assert.Equal("UserProvidedAccessToken", context.Properties["TokenCredentialType"].Value);
             Assert.Equal(PowerShellFixture.EmulatorEnvironment, context.Properties["Environment"].Value);
-            Assert.Contains("User.ReadWrite.All", ((object[])context.Properties["Scopes"].Value).Cast<string>());
+            Assert.Contains("User.ReadWrite.All", Assert.IsType<string[]>(context.Properties["Scopes"].Value));
             Assert.False(string.IsNullOrEmpty(context.Properties["TenantId"].Value as string));
             Assert.NotNull(context.Properties["ClientId"]);
             Assert.NotNull(context.Properties["AppName"]);

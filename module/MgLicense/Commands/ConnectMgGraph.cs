@@ -83,7 +83,7 @@ namespace MgLicense.Commands
 
             if (context.ValueKind == JsonValueKind.Object)
             {
-                WriteObject(GraphObject.ToPSObject(context, GraphObject.ContextTypeNames));
+                WriteObject(GraphObject.ToPlainPSObject(context, GraphObject.ContextTypeNames));
             }
             else
             {
@@ -116,7 +116,7 @@ namespace MgLicense.Commands
 
             if (context.ValueKind == JsonValueKind.Object)
             {
-                WriteObject(GraphObject.ToPSObject(context, GraphObject.ContextTypeNames));
+                WriteObject(GraphObject.ToPlainPSObject(context, GraphObject.ContextTypeNames));
             }
         }
     }

@@ -12,9 +12,6 @@ namespace MgLicense.Commands
 {
     internal static class EngineErrors
     {
-        /// <summary>The official module's wording; it names a cmdlet, so it belongs to the PowerShell face, not the engine.</summary>
-        internal const string NotConnectedMessage = "Authentication needed. Please call Connect-MgGraph.";
-
         /// <summary>
         /// The record for an engine error, or null when nothing should be shown (a cancelled request).
         /// <paramref name="terminating"/> is true for errors that every later pipeline input would hit too
@@ -34,7 +31,7 @@ namespace MgLicense.Commands
                     };
                 case "notConnected":
                     terminating = true;
-                    return new ErrorRecord(new AuthenticationException(NotConnectedMessage, e), "AuthenticationNeeded",
+                    return new ErrorRecord(new AuthenticationException(e.Message, e), "AuthenticationNeeded",
                         ErrorCategory.AuthenticationError, target);
                 case "authenticationFailed":
                     terminating = true;

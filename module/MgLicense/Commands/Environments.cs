@@ -42,7 +42,7 @@ namespace MgLicense.Commands
                     }
 
                     found = true;
-                    WriteObject(GraphObject.ToPSObject(environment, GraphObject.EnvironmentTypeNames));
+                    WriteObject(GraphObject.ToPlainPSObject(environment, GraphObject.EnvironmentTypeNames));
                 }
             }
 
@@ -88,7 +88,7 @@ namespace MgLicense.Commands
 
             if (environment.ValueKind == JsonValueKind.Object)
             {
-                WriteObject(GraphObject.ToPSObject(environment, GraphObject.EnvironmentTypeNames));
+                WriteObject(GraphObject.ToPlainPSObject(environment, GraphObject.EnvironmentTypeNames));
             }
         }
     }

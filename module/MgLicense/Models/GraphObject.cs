@@ -35,7 +35,7 @@ namespace MgLicense.Models
         /// </summary>
         internal static PSObject ToPSObject(JsonElement element, IReadOnlyList<string> typeNames)
         {
-            PSObject result = ToPSObject(element);
+            PSObject result = ToPSObject(element, graphModel: true);
             for (int i = 0; i < typeNames.Count; i++)
             {
                 result.TypeNames.Insert(i, typeNames[i]);
@@ -44,14 +44,32 @@ namespace MgLicense.Models
             return result;
         }
 
-        private static PSObject ToPSObject(JsonElement element)
+        /// <summary>The engine's own documents (context, environment) as PSObjects: PascalCase, no Graph annotations to keep.</summary>
+        internal static PSObject ToPlainPSObject(JsonElement element, IReadOnlyList<string> typeNames)
+        {
+            PSObject result = ToPSObject(element, graphModel: false);
+            for (int i = 0; i < typeNames.Count; i++)
+            {
+                result.TypeNames.Insert(i, typeNames[i]);
+            }
+
+            return result;
+        }
+
+        private static PSObject ToPSObject(JsonElement element, bool graphModel)
         {
             var result = new PSObject();
             var additional = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
             foreach (JsonProperty property in element.EnumerateObject())
             {
-                object? value = ToValue(property.Value);
+                object? value = ToValue(property.Value, graphModel);
                 string name = PascalCase(property.Name);
+                if (!graphModel && result.Properties[name] is null)
+                {
+                    result.Properties.Add(new PSNoteProperty(name, value));
+                    continue;
+                }
+
                 if (property.Name.Contains('@') || name == AdditionalPropertiesName || result.Properties[name] is not null)
                 {
                     additional[property.Name] = value;
@@ -61,24 +79,29 @@ namespace MgLicense.Models
                 result.Properties.Add(new PSNoteProperty(name, value));
             }
 
-            result.Properties.Add(new PSNoteProperty(AdditionalPropertiesName, additional));
+            if (graphModel)
+            {
+                result.Properties.Add(new PSNoteProperty(AdditionalPropertiesName, additional));
+            }
+
             return result;
         }
 
-        internal static object? ToValue(JsonElement element)
+        private static object? ToValue(JsonElement element, bool graphModel)
         {
             switch (element.ValueKind)
             {
                 case JsonValueKind.Object:
-                    return ToPSObject(element);
+                    return ToPSObject(element, graphModel);
                 case JsonValueKind.Array:
                     var items = new List<object?>();
                     foreach (JsonElement item in element.EnumerateArray())
                     {
-                        items.Add(ToValue(item));
+                        items.Add(ToValue(item, graphModel));
                     }
 
-                    return items.ToArray();
+                    // The official models type string collections as string[]; keep that where the JSON allows it.
+                    return items.Count > 0 && items.TrueForAll(i => i is string) ? items.ConvertAll(i => (string)i!).ToArray() : items.ToArray();
                 case JsonValueKind.String:
                     return element.GetString();
                 case JsonValueKind.Number:
