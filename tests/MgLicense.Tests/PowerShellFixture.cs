@@ -250,17 +250,7 @@ namespace MgLicense.Tests
         /// <summary>Runs a script the way a person types it; variables are set in the session first.</summary>
         public RunResult Run(string script, IDictionary<string, object?>? variables = null)
         {
-            if (variables is not null)
-            {
-                foreach (KeyValuePair<string, object?> variable in variables)
-                {
-                    runspace.SessionStateProxy.SetVariable(variable.Key, variable.Value);
-                }
-            }
-
-            using PowerShell shell = PowerShell.Create();
-            shell.Runspace = runspace;
-            shell.AddScript(script);
+            using PowerShell shell = NewShell(script, variables);
             var output = new List<PSObject>();
             RuntimeException? terminating = null;
             try
@@ -273,6 +263,23 @@ namespace MgLicense.Tests
             }
 
             return new RunResult(output, shell.Streams.Error.ToArray(), terminating);
+        }
+
+        /// <summary>A pipeline for <paramref name="script"/> in this session, for tests that drive it themselves (BeginInvoke, Stop).</summary>
+        public PowerShell NewShell(string script, IDictionary<string, object?>? variables = null)
+        {
+            if (variables is not null)
+            {
+                foreach (KeyValuePair<string, object?> variable in variables)
+                {
+                    runspace.SessionStateProxy.SetVariable(variable.Key, variable.Value);
+                }
+            }
+
+            PowerShell shell = PowerShell.Create();
+            shell.Runspace = runspace;
+            shell.AddScript(script);
+            return shell;
         }
 
         /// <summary>Connects the process to the emulator with <paramref name="token"/>.</summary>
