@@ -31,7 +31,11 @@ struct TokenRequest {
 
 pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let rest = parts.uri.path().trim_start_matches("/_emulator").trim_matches('/');
+    let rest = parts
+        .uri
+        .path()
+        .trim_start_matches("/_emulator")
+        .trim_matches('/');
     let segments: Vec<String> = rest
         .split('/')
         .filter(|s| !s.is_empty())
@@ -49,7 +53,10 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
         (&Method::GET, ["requests"]) => {
             let log = state.log();
             let entries: Vec<_> = log.entries().collect();
-            admin_json(StatusCode::OK, &serde_json::to_value(entries).expect("log serializes"))
+            admin_json(
+                StatusCode::OK,
+                &serde_json::to_value(entries).expect("log serializes"),
+            )
         }
         (&Method::DELETE, ["requests"]) => {
             let mut log = state.log();
@@ -67,11 +74,19 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
         },
         (&Method::GET, ["users", key]) => match state.tenant().find(key) {
             Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
-            None => admin_error(StatusCode::NOT_FOUND, "NotFound", format!("No user '{key}' in the emulated tenant.")),
+            None => admin_error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("No user '{key}' in the emulated tenant."),
+            ),
         },
         (&Method::DELETE, ["users", key]) => match state.tenant().remove(key) {
             Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
-            None => admin_error(StatusCode::NOT_FOUND, "NotFound", format!("No user '{key}' in the emulated tenant.")),
+            None => admin_error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                format!("No user '{key}' in the emulated tenant."),
+            ),
         },
         (_, ["health"] | ["tokens"] | ["requests"] | ["users"] | ["users", _]) => admin_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -81,7 +96,10 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
         _ => admin_error(
             StatusCode::NOT_FOUND,
             "NotFound",
-            format!("No emulator endpoint at {}; see crates/graph-emulator/README.md.", parts.uri.path()),
+            format!(
+                "No emulator endpoint at {}; see crates/graph-emulator/README.md.",
+                parts.uri.path()
+            ),
         ),
     }
 }
@@ -107,7 +125,13 @@ fn issue_token(state: &State, body: Value) -> Response<Body> {
     let body = if body.is_null() { json!({}) } else { body };
     let request: TokenRequest = match serde_json::from_value(body) {
         Ok(request) => request,
-        Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidTokenRequest", e.to_string()),
+        Err(e) => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidTokenRequest",
+                e.to_string(),
+            )
+        }
     };
     let (tenant_id, user) = {
         let tenant = state.tenant();
@@ -128,7 +152,13 @@ fn issue_token(state: &State, body: Value) -> Response<Body> {
                 }
             },
         };
-        (request.tenant_id.clone().unwrap_or_else(|| tenant.tenant_id().to_owned()), user)
+        (
+            request
+                .tenant_id
+                .clone()
+                .unwrap_or_else(|| tenant.tenant_id().to_owned()),
+            user,
+        )
     };
     if user.is_some() && !request.roles.is_empty() {
         return admin_error(
@@ -139,7 +169,12 @@ fn issue_token(state: &State, body: Value) -> Response<Body> {
     }
     // App-only tokens carry every granted permission in `roles`, whichever field the caller used.
     let mut permissions: Vec<String> = Vec::new();
-    for name in request.scopes.iter().chain(&request.roles).filter_map(|p| auth::normalize_permission(p)) {
+    for name in request
+        .scopes
+        .iter()
+        .chain(&request.roles)
+        .filter_map(|p| auth::normalize_permission(p))
+    {
         if !permissions.iter().any(|p| p.eq_ignore_ascii_case(&name)) {
             permissions.push(name);
         }
@@ -167,22 +202,42 @@ fn issue_token(state: &State, body: Value) -> Response<Body> {
 /// Accepts one user object, or `{"users": [...]}` shaped like a seed file.
 fn upsert_users(state: &State, body: Value) -> Response<Body> {
     let (many, items) = match body {
-        Value::Object(mut object) if object.get("users").map_or(false, Value::is_array) => {
-            let Some(Value::Array(items)) = object.remove("users") else { unreachable!() };
-            (true, items)
+        Value::Object(mut object) => match object.remove("users") {
+            Some(Value::Array(items)) => (true, items),
+            // A user may well have a property called "users"; only an array means a seed-shaped upload.
+            Some(other) => {
+                object.insert("users".into(), other);
+                (false, vec![Value::Object(object)])
+            }
+            None => (false, vec![Value::Object(object)]),
+        },
+        _ => {
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidUser",
+                "Expected a user object or {\"users\": [...]}.",
+            )
         }
-        Value::Object(_) => (false, vec![body]),
-        _ => return admin_error(StatusCode::BAD_REQUEST, "InvalidUser", "Expected a user object or {\"users\": [...]}."),
     };
     // Validate everything before touching the tenant, so a malformed item changes nothing.
     let mut users = Vec::with_capacity(items.len());
     for (index, item) in items.into_iter().enumerate() {
         let Value::Object(properties) = item else {
-            return admin_error(StatusCode::BAD_REQUEST, "InvalidUser", format!("users[{index}] is not an object."));
+            return admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidUser",
+                format!("users[{index}] is not an object."),
+            );
         };
         match User::from_properties(properties) {
             Ok(user) => users.push(user),
-            Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidUser", format!("users[{index}]: {e}")),
+            Err(e) => {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidUser",
+                    format!("users[{index}]: {e}"),
+                )
+            }
         }
     }
     let mut tenant = state.tenant();
@@ -194,9 +249,18 @@ fn upsert_users(state: &State, body: Value) -> Response<Body> {
             Ok(outcome) => created_all &= outcome == Upsert::Created,
             Err(e) => return admin_error(StatusCode::CONFLICT, "Conflict", e),
         }
-        views.push(tenant.find(&key).map(User::admin_view).unwrap_or(Value::Null));
+        views.push(
+            tenant
+                .find(&key)
+                .map(User::admin_view)
+                .unwrap_or(Value::Null),
+        );
     }
-    let status = if created_all { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created_all {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     if many {
         admin_json(status, &json!({ "value": views }))
     } else {
@@ -207,14 +271,27 @@ fn upsert_users(state: &State, body: Value) -> Response<Body> {
 /// An empty body reads as JSON `null`, so `POST /_emulator/tokens` with no body mints a permissionless app token.
 async fn read_json(body: Body) -> Result<Value, Response<Body>> {
     let bytes = hyper::body::to_bytes(body).await.map_err(|e| {
-        admin_error(StatusCode::BAD_REQUEST, "InvalidBody", format!("Could not read the request body: {e}"))
+        admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            format!("Could not read the request body: {e}"),
+        )
     })?;
     if bytes.len() > MAX_BODY_BYTES {
-        return Err(admin_error(StatusCode::PAYLOAD_TOO_LARGE, "InvalidBody", "The request body is too large."));
+        return Err(admin_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "InvalidBody",
+            "The request body is too large.",
+        ));
     }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }
-    serde_json::from_slice(&bytes)
-        .map_err(|e| admin_error(StatusCode::BAD_REQUEST, "InvalidBody", format!("The body is not valid JSON: {e}")))
+    serde_json::from_slice(&bytes).map_err(|e| {
+        admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            format!("The body is not valid JSON: {e}"),
+        )
+    })
 }

@@ -70,11 +70,20 @@ impl Claims {
     pub fn from_grant(grant: &Grant, now: i64) -> Claims {
         let delegated = grant.user.is_some();
         let appid = grant.app_id.clone().unwrap_or_else(|| {
-            if delegated { DEFAULT_DELEGATED_APP_ID } else { DEFAULT_APP_ID }.to_owned()
+            if delegated {
+                DEFAULT_DELEGATED_APP_ID
+            } else {
+                DEFAULT_APP_ID
+            }
+            .to_owned()
         });
         let exp = now + grant.expires_in;
         // An expired token still has to look issued in the past, with a normal one-hour lifetime.
-        let iat = if grant.expires_in > 0 { now } else { exp - 3600 };
+        let iat = if grant.expires_in > 0 {
+            now
+        } else {
+            exp - 3600
+        };
         let (oid, scp, roles, upn, name) = match &grant.user {
             Some(user) => (
                 user.id.clone(),
@@ -84,16 +93,29 @@ impl Claims {
                 user.display_name.clone(),
             ),
             // A service principal's object id is stable per app, so derive it rather than invent one per token.
-            None => (stable_guid(&format!("sp:{}:{appid}", grant.tenant_id)), None, Some(grant.permissions.clone()), None, None),
+            None => (
+                stable_guid(&format!("sp:{}:{appid}", grant.tenant_id)),
+                None,
+                Some(grant.permissions.clone()),
+                None,
+                None,
+            ),
         };
         Claims {
-            aud: grant.audience.clone().unwrap_or_else(|| GRAPH_AUDIENCE.to_owned()),
+            aud: grant
+                .audience
+                .clone()
+                .unwrap_or_else(|| GRAPH_AUDIENCE.to_owned()),
             iss: format!("https://sts.windows.net/{}/", grant.tenant_id),
             iat,
             nbf: iat,
             exp,
-            app_displayname: if delegated { "Microsoft Graph Command Line Tools" } else { "MgLicense emulator app" }
-                .to_owned(),
+            app_displayname: if delegated {
+                "Microsoft Graph Command Line Tools"
+            } else {
+                "MgLicense emulator app"
+            }
+            .to_owned(),
             appid,
             appidacr: if delegated { "0" } else { "1" }.to_owned(),
             idtyp: if delegated { "user" } else { "app" }.to_owned(),
@@ -125,7 +147,9 @@ impl Claims {
 
     /// Permission names compare without case, as Entra ID treats them.
     pub fn has_any(&self, wanted: &[&str]) -> bool {
-        self.permissions().iter().any(|p| wanted.iter().any(|w| p.eq_ignore_ascii_case(w)))
+        self.permissions()
+            .iter()
+            .any(|p| wanted.iter().any(|w| p.eq_ignore_ascii_case(w)))
     }
 }
 
@@ -170,7 +194,9 @@ pub struct TokenIssuer {
 
 impl Default for TokenIssuer {
     fn default() -> Self {
-        TokenIssuer { key: rand::random() }
+        TokenIssuer {
+            key: rand::random(),
+        }
     }
 }
 
@@ -200,10 +226,11 @@ impl TokenIssuer {
         let signature = unb64(signature).ok_or(TokenError::Invalid)?;
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(signing_input.as_bytes());
-        mac.verify_slice(&signature).map_err(|_| TokenError::Invalid)?;
+        mac.verify_slice(&signature)
+            .map_err(|_| TokenError::Invalid)?;
         let payload = signing_input.split('.').nth(1).ok_or(TokenError::Invalid)?;
-        let claims: Claims =
-            serde_json::from_slice(&unb64(payload).ok_or(TokenError::Invalid)?).map_err(|_| TokenError::Invalid)?;
+        let claims: Claims = serde_json::from_slice(&unb64(payload).ok_or(TokenError::Invalid)?)
+            .map_err(|_| TokenError::Invalid)?;
         let aud = claims.aud.trim_end_matches('/');
         if aud != GRAPH_AUDIENCE && aud != GRAPH_APP_ID {
             return Err(TokenError::WrongAudience);
@@ -239,7 +266,9 @@ fn stable_guid(seed: &str) -> String {
     let digest = Sha256::digest(seed.as_bytes());
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -262,17 +291,29 @@ mod tests {
         let issuer = TokenIssuer::default();
         let token = issuer.mint(&Claims::from_grant(&grant(None, 3600), 1_000));
         assert_eq!(token.split('.').count(), 3);
-        let claims = issuer.validate(Some(&format!("Bearer {token}")), 1_001).unwrap();
-        assert_eq!(claims.roles.as_deref(), Some(&["User.ReadWrite.All".to_owned()][..]));
+        let claims = issuer
+            .validate(Some(&format!("Bearer {token}")), 1_001)
+            .unwrap();
+        assert_eq!(
+            claims.roles.as_deref(),
+            Some(&["User.ReadWrite.All".to_owned()][..])
+        );
         assert!(!claims.is_delegated());
         assert_eq!(claims.exp, 4_600);
         assert!(claims.has_any(&["user.readwrite.all"]));
-        assert_eq!(issuer.validate(Some(&format!("bearer {token}")), 4_600), Err(TokenError::Expired));
+        assert_eq!(
+            issuer.validate(Some(&format!("bearer {token}")), 4_600),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
     fn delegated_token_carries_scp_and_upn() {
-        let user = SignedInUser { id: "oid-1".into(), user_principal_name: "a@b.c".into(), display_name: None };
+        let user = SignedInUser {
+            id: "oid-1".into(),
+            user_principal_name: "a@b.c".into(),
+            display_name: None,
+        };
         let claims = Claims::from_grant(&grant(Some(user), 60), 0);
         assert_eq!(claims.scp.as_deref(), Some("User.ReadWrite.All"));
         assert_eq!(claims.upn.as_deref(), Some("a@b.c"));
@@ -286,16 +327,34 @@ mod tests {
         let token = issuer.mint(&Claims::from_grant(&grant(None, 3600), 0));
         assert_eq!(issuer.validate(None, 1), Err(TokenError::Empty));
         assert_eq!(issuer.validate(Some("Bearer "), 1), Err(TokenError::Empty));
-        assert_eq!(issuer.validate(Some("Basic abc"), 1), Err(TokenError::Empty));
-        assert_eq!(issuer.validate(Some("Bearer abc"), 1), Err(TokenError::NoDots));
-        assert_eq!(issuer.validate(Some("Bearer a.b"), 1), Err(TokenError::OneDot));
-        assert_eq!(issuer.validate(Some(&format!("Bearer {token}x")), 1), Err(TokenError::Invalid));
+        assert_eq!(
+            issuer.validate(Some("Basic abc"), 1),
+            Err(TokenError::Empty)
+        );
+        assert_eq!(
+            issuer.validate(Some("Bearer abc"), 1),
+            Err(TokenError::NoDots)
+        );
+        assert_eq!(
+            issuer.validate(Some("Bearer a.b"), 1),
+            Err(TokenError::OneDot)
+        );
+        assert_eq!(
+            issuer.validate(Some(&format!("Bearer {token}x")), 1),
+            Err(TokenError::Invalid)
+        );
         let other = TokenIssuer::default();
-        assert_eq!(other.validate(Some(&format!("Bearer {token}")), 1), Err(TokenError::Invalid));
+        assert_eq!(
+            other.validate(Some(&format!("Bearer {token}")), 1),
+            Err(TokenError::Invalid)
+        );
         let mut wrong_aud = grant(None, 3600);
         wrong_aud.audience = Some("https://graph.microsoft.us".into());
         let token = issuer.mint(&Claims::from_grant(&wrong_aud, 0));
-        assert_eq!(issuer.validate(Some(&format!("Bearer {token}")), 1), Err(TokenError::WrongAudience));
+        assert_eq!(
+            issuer.validate(Some(&format!("Bearer {token}")), 1),
+            Err(TokenError::WrongAudience)
+        );
     }
 
     #[test]
@@ -307,8 +366,17 @@ mod tests {
 
     #[test]
     fn normalizes_requested_permissions() {
-        assert_eq!(normalize_permission("https://graph.microsoft.com/User.ReadWrite.All").as_deref(), Some("User.ReadWrite.All"));
-        assert_eq!(normalize_permission("https://graph.microsoft.com/.default"), None);
-        assert_eq!(normalize_permission(" Directory.ReadWrite.All ").as_deref(), Some("Directory.ReadWrite.All"));
+        assert_eq!(
+            normalize_permission("https://graph.microsoft.com/User.ReadWrite.All").as_deref(),
+            Some("User.ReadWrite.All")
+        );
+        assert_eq!(
+            normalize_permission("https://graph.microsoft.com/.default"),
+            None
+        );
+        assert_eq!(
+            normalize_permission(" Directory.ReadWrite.All ").as_deref(),
+            Some("Directory.ReadWrite.All")
+        );
     }
 }

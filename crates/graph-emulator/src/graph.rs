@@ -64,7 +64,10 @@ pub enum Subject {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    Reprocess { subject: Subject, action: ReprocessAction },
+    Reprocess {
+        subject: Subject,
+        action: ReprocessAction,
+    },
     /// Real Graph resources (a user, the users collection, cloudLicensing navigation) the emulator does not serve yet.
     NotImplemented,
 }
@@ -87,7 +90,11 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     response
 }
 
-fn answer(state: &State, request: &Request<Body>, ids: &RequestIds) -> Result<Response<Body>, GraphError> {
+fn answer(
+    state: &State,
+    request: &Request<Body>,
+    ids: &RequestIds,
+) -> Result<Response<Body>, GraphError> {
     let segments = decode_segments(request.uri().path());
     let version = parse_version(&segments[0])?;
     let claims = authenticate(state, request.headers())?;
@@ -97,7 +104,11 @@ fn answer(state: &State, request: &Request<Body>, ids: &RequestIds) -> Result<Re
             return Err(GraphError::new(
                 StatusCode::NOT_IMPLEMENTED,
                 "NotImplemented",
-                format!("The Graph emulator does not serve {} {} yet.", request.method(), request.uri().path()),
+                format!(
+                    "The Graph emulator does not serve {} {} yet.",
+                    request.method(),
+                    request.uri().path()
+                ),
             ))
         }
     };
@@ -112,7 +123,11 @@ fn answer(state: &State, request: &Request<Body>, ids: &RequestIds) -> Result<Re
     let key = match subject {
         Subject::User(key) => key,
         Subject::Me if claims.is_delegated() => claims.oid.clone(),
-        Subject::Me => return Err(GraphError::bad_request("/me request is only valid with delegated authentication flow.")),
+        Subject::Me => {
+            return Err(GraphError::bad_request(
+                "/me request is only valid with delegated authentication flow.",
+            ))
+        }
     };
     if action == ReprocessAction::LicenseAssignment2 {
         require_json_content_type(request.headers())?;
@@ -122,7 +137,9 @@ fn answer(state: &State, request: &Request<Body>, ids: &RequestIds) -> Result<Re
     }
 
     let mut tenant = state.tenant();
-    let user = tenant.reprocess(&key, action).ok_or_else(|| GraphError::user_not_found(&key))?;
+    let user = tenant
+        .reprocess(&key, action)
+        .ok_or_else(|| GraphError::user_not_found(&key))?;
     let base = state.base_url();
     Ok(match action {
         ReprocessAction::LicenseAssignment => {
@@ -153,17 +170,26 @@ fn user_body(context: &str, user: &User) -> Value {
 
 fn required_permissions(action: ReprocessAction, claims: &Claims) -> &'static [&'static str] {
     match action {
-        ReprocessAction::CloudLicensingAssignments if claims.is_delegated() => CLOUD_LICENSING_DELEGATED,
+        ReprocessAction::CloudLicensingAssignments if claims.is_delegated() => {
+            CLOUD_LICENSING_DELEGATED
+        }
         ReprocessAction::CloudLicensingAssignments => CLOUD_LICENSING_APPLICATION,
-        ReprocessAction::LicenseAssignment | ReprocessAction::LicenseAssignment2 => REPROCESS_PERMISSIONS,
+        ReprocessAction::LicenseAssignment | ReprocessAction::LicenseAssignment2 => {
+            REPROCESS_PERMISSIONS
+        }
     }
 }
 
 fn authenticate(state: &State, headers: &HeaderMap) -> Result<Claims, GraphError> {
-    let authorization = headers.get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let authorization = headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
     state
         .tokens()
-        .validate(authorization, clock::unix_seconds(std::time::SystemTime::now()))
+        .validate(
+            authorization,
+            clock::unix_seconds(std::time::SystemTime::now()),
+        )
         .map_err(|error| unauthenticated(state, &error))
 }
 
@@ -174,8 +200,12 @@ fn unauthenticated(state: &State, error: &TokenError) -> GraphError {
         state.base_url(),
         crate::auth::GRAPH_APP_ID
     );
-    GraphError::new(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken", error.message())
-        .with_header(HeaderName::from_static("www-authenticate"), challenge)
+    GraphError::new(
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+        error.message(),
+    )
+    .with_header(HeaderName::from_static("www-authenticate"), challenge)
 }
 
 /// The draft page makes Content-Type mandatory. Without one Graph has been seen to answer 400 with
@@ -207,7 +237,7 @@ pub fn decode_segments(raw_path: &str) -> Vec<String> {
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     // Graph tolerates one trailing slash.
-    if segments.len() > 1 && segments.last().map_or(false, String::is_empty) {
+    if segments.len() > 1 && segments.last().is_some_and(String::is_empty) {
         segments.pop();
     }
     segments
@@ -219,7 +249,9 @@ pub fn parse_version(segment: &str) -> Result<Version, GraphError> {
     } else if segment.eq_ignore_ascii_case("beta") {
         Ok(Version::Beta)
     } else {
-        Err(GraphError::bad_request(format!("Invalid version: {segment}")))
+        Err(GraphError::bad_request(format!(
+            "Invalid version: {segment}"
+        )))
     }
 }
 
@@ -234,7 +266,9 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
         match segments.get(1) {
             None => return Ok(Route::NotImplemented),
             // `/users/$x@y` would be read as an OData system segment; Graph wants `/users('$x@y')`.
-            Some(key) if key.is_empty() || key.starts_with('$') => return Err(GraphError::unknown_segment(key)),
+            Some(key) if key.is_empty() || key.starts_with('$') => {
+                return Err(GraphError::unknown_segment(key))
+            }
             Some(key) => (Subject::User(key.clone()), &segments[2..]),
         }
     } else if let Some(key) = parenthesized_key(first) {
@@ -248,18 +282,26 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
 
     let action = match rest {
         [] => return Ok(Route::NotImplemented),
-        [name] if is_action(name, "reprocessLicenseAssignment") => ReprocessAction::LicenseAssignment,
+        [name] if is_action(name, "reprocessLicenseAssignment") => {
+            ReprocessAction::LicenseAssignment
+        }
         [name] if version == Version::Beta && is_action(name, "reprocessLicenseAssignment2") => {
             ReprocessAction::LicenseAssignment2
         }
-        [navigation, tail @ ..] if version == Version::Beta && navigation.eq_ignore_ascii_case("cloudLicensing") => {
+        [navigation, tail @ ..]
+            if version == Version::Beta && navigation.eq_ignore_ascii_case("cloudLicensing") =>
+        {
             match tail {
                 [] => return Ok(Route::NotImplemented),
-                [assignments] if assignments.eq_ignore_ascii_case("assignments") => return Ok(Route::NotImplemented),
+                [assignments] if assignments.eq_ignore_ascii_case("assignments") => {
+                    return Ok(Route::NotImplemented)
+                }
                 [assignments, name]
                     if assignments.eq_ignore_ascii_case("assignments")
                         && (name.eq_ignore_ascii_case("reprocessAssignments")
-                            || name.eq_ignore_ascii_case("microsoft.graph.cloudLicensing.reprocessAssignments")) =>
+                            || name.eq_ignore_ascii_case(
+                                "microsoft.graph.cloudLicensing.reprocessAssignments",
+                            )) =>
                 {
                     ReprocessAction::CloudLicensingAssignments
                 }
@@ -306,12 +348,18 @@ mod tests {
     }
 
     fn user(key: &str, action: ReprocessAction) -> Result<Route, String> {
-        Ok(Route::Reprocess { subject: Subject::User(key.into()), action })
+        Ok(Route::Reprocess {
+            subject: Subject::User(key.into()),
+            action,
+        })
     }
 
     #[test]
     fn escaped_slash_stays_in_the_id() {
-        assert_eq!(route("/v1.0/users/a%2Fb/reprocessLicenseAssignment"), user("a/b", ReprocessAction::LicenseAssignment));
+        assert_eq!(
+            route("/v1.0/users/a%2Fb/reprocessLicenseAssignment"),
+            user("a/b", ReprocessAction::LicenseAssignment)
+        );
         assert_eq!(
             route("/v1.0/users/alice_fabrikam.com%23EXT%23%40contoso.onmicrosoft.com/reprocessLicenseAssignment"),
             user("alice_fabrikam.com#EXT#@contoso.onmicrosoft.com", ReprocessAction::LicenseAssignment)
@@ -320,9 +368,21 @@ mod tests {
 
     #[test]
     fn key_syntax_and_dollar_upns() {
-        assert_eq!(route("/beta/users('$adm@contoso.com')/reprocessLicenseAssignment"), user("$adm@contoso.com", ReprocessAction::LicenseAssignment));
-        assert_eq!(route("/beta/users(%27%24adm%40contoso.com%27)/reprocessLicenseAssignment"), user("$adm@contoso.com", ReprocessAction::LicenseAssignment));
-        assert_eq!(route("/v1.0/users('patrick.o''brien@contoso.com')/reprocessLicenseAssignment"), user("patrick.o'brien@contoso.com", ReprocessAction::LicenseAssignment));
+        assert_eq!(
+            route("/beta/users('$adm@contoso.com')/reprocessLicenseAssignment"),
+            user("$adm@contoso.com", ReprocessAction::LicenseAssignment)
+        );
+        assert_eq!(
+            route("/beta/users(%27%24adm%40contoso.com%27)/reprocessLicenseAssignment"),
+            user("$adm@contoso.com", ReprocessAction::LicenseAssignment)
+        );
+        assert_eq!(
+            route("/v1.0/users('patrick.o''brien@contoso.com')/reprocessLicenseAssignment"),
+            user(
+                "patrick.o'brien@contoso.com",
+                ReprocessAction::LicenseAssignment
+            )
+        );
         assert_eq!(
             route("/v1.0/users/$adm@contoso.com/reprocessLicenseAssignment"),
             Err("Resource not found for the segment '$adm@contoso.com'.".into())
@@ -331,17 +391,38 @@ mod tests {
 
     #[test]
     fn actions_depend_on_version() {
-        assert_eq!(route("/beta/users/x/cloudLicensing/assignments/reprocessAssignments"), user("x", ReprocessAction::CloudLicensingAssignments));
+        assert_eq!(
+            route("/beta/users/x/cloudLicensing/assignments/reprocessAssignments"),
+            user("x", ReprocessAction::CloudLicensingAssignments)
+        );
         assert_eq!(
             route("/v1.0/users/x/cloudLicensing/assignments/reprocessAssignments"),
             Err("Resource not found for the segment 'cloudLicensing'.".into())
         );
-        assert_eq!(route("/beta/me/reprocessLicenseAssignment2"), Ok(Route::Reprocess { subject: Subject::Me, action: ReprocessAction::LicenseAssignment2 }));
-        assert_eq!(route("/v1.0/users/x/reprocessLicenseAssignment2"), Err("Resource not found for the segment 'reprocessLicenseAssignment2'.".into()));
-        assert_eq!(route("/v1.0/users/x/microsoft.graph.reprocessLicenseAssignment/"), user("x", ReprocessAction::LicenseAssignment));
-        assert_eq!(route("/beta/users/x/cloudLicensing/assignments/nope"), Err("Resource not found for the segment 'nope'.".into()));
+        assert_eq!(
+            route("/beta/me/reprocessLicenseAssignment2"),
+            Ok(Route::Reprocess {
+                subject: Subject::Me,
+                action: ReprocessAction::LicenseAssignment2
+            })
+        );
+        assert_eq!(
+            route("/v1.0/users/x/reprocessLicenseAssignment2"),
+            Err("Resource not found for the segment 'reprocessLicenseAssignment2'.".into())
+        );
+        assert_eq!(
+            route("/v1.0/users/x/microsoft.graph.reprocessLicenseAssignment/"),
+            user("x", ReprocessAction::LicenseAssignment)
+        );
+        assert_eq!(
+            route("/beta/users/x/cloudLicensing/assignments/nope"),
+            Err("Resource not found for the segment 'nope'.".into())
+        );
         assert_eq!(route("/v1.0/users/x"), Ok(Route::NotImplemented));
-        assert_eq!(route("/v1.0/groups/x"), Err("Resource not found for the segment 'groups'.".into()));
+        assert_eq!(
+            route("/v1.0/groups/x"),
+            Err("Resource not found for the segment 'groups'.".into())
+        );
         assert_eq!(route("/v2.0/users/x"), Err("Invalid version: v2.0".into()));
     }
 }

@@ -48,7 +48,11 @@ pub struct Pending(u64);
 
 impl RequestLog {
     pub fn with_capacity(capacity: usize) -> Self {
-        RequestLog { entries: VecDeque::new(), next_seq: 0, capacity: capacity.max(1) }
+        RequestLog {
+            entries: VecDeque::new(),
+            next_seq: 0,
+            capacity: capacity.max(1),
+        }
     }
 
     /// Records a request on arrival, so concurrent requests keep the order they came in.
@@ -139,10 +143,19 @@ mod tests {
     fn redacts_credentials_and_keeps_order() {
         let mut log = RequestLog::with_capacity(2);
         let mut headers = HeaderMap::new();
-        headers.insert("authorization", HeaderValue::from_static("Bearer eyJ.secret.sig"));
+        headers.insert(
+            "authorization",
+            HeaderValue::from_static("Bearer eyJ.secret.sig"),
+        );
         headers.append("x-multi", HeaderValue::from_static("a"));
         headers.append("x-multi", HeaderValue::from_static("b"));
-        let first = log.begin(&Method::POST, "/v1.0/users/a%2Fb/x", Some("q=1"), &headers, "r1");
+        let first = log.begin(
+            &Method::POST,
+            "/v1.0/users/a%2Fb/x",
+            Some("q=1"),
+            &headers,
+            "r1",
+        );
         log.begin(&Method::GET, "/two", None, &HeaderMap::new(), "r2");
         log.finish(first, 404);
         let entries: Vec<_> = log.entries().collect();
@@ -153,7 +166,10 @@ mod tests {
         assert_eq!(entries[1].status, None);
 
         log.begin(&Method::GET, "/three", None, &HeaderMap::new(), "r3");
-        assert_eq!(log.entries().map(|e| e.path.as_str()).collect::<Vec<_>>(), ["/two", "/three"]);
+        assert_eq!(
+            log.entries().map(|e| e.path.as_str()).collect::<Vec<_>>(),
+            ["/two", "/three"]
+        );
         assert_eq!(redact_authorization("opaque"), "<redacted>");
     }
 }

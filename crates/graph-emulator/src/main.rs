@@ -41,18 +41,25 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     while let Some(arg) = args.next() {
         // Accept both `--port 8080` and `--port=8080`.
         let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg.clone(), None),
         };
         let mut value = |name: &str| {
-            inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
         };
         match flag.as_str() {
             "--users" => users = Some(PathBuf::from(value("--users")?)),
             "--host" => host = parse_host(&value("--host")?)?,
             "--port" => {
                 let text = value("--port")?;
-                port = text.parse().map_err(|_| format!("--port must be a number from 0 to 65535, not '{text}'"))?;
+                port = text.parse().map_err(|_| {
+                    format!("--port must be a number from 0 to 65535, not '{text}'")
+                })?;
             }
             "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
             "-h" | "--help" => return Ok(Command::Help),
@@ -60,7 +67,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         }
     }
     let users = users.ok_or("--users <seed.json> is required")?;
-    Ok(Command::Run(Options { users, host, port, exit_on_stdin_eof }))
+    Ok(Command::Run(Options {
+        users,
+        host,
+        port,
+        exit_on_stdin_eof,
+    }))
 }
 
 fn parse_host(text: &str) -> Result<IpAddr, String> {
@@ -70,7 +82,9 @@ fn parse_host(text: &str) -> Result<IpAddr, String> {
         text.trim_start_matches('[')
             .trim_end_matches(']')
             .parse()
-            .map_err(|_| format!("--host must be a loopback IP address or localhost, not '{text}'"))?
+            .map_err(|_| {
+                format!("--host must be a loopback IP address or localhost, not '{text}'")
+            })?
     };
     server::check_loopback(host).map_err(|e| e.to_string())?;
     Ok(host)
@@ -95,7 +109,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("graph-emulator: cannot start the async runtime: {e}");
@@ -107,21 +124,34 @@ fn main() -> ExitCode {
 
 async fn run(options: Options, tenant: Tenant) -> ExitCode {
     let users = tenant.len();
-    let config = Config { host: options.host, port: options.port, tenant };
+    let config = Config {
+        host: options.host,
+        port: options.port,
+        tenant,
+    };
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,
         Err(e) => {
-            eprintln!("graph-emulator: cannot listen on {}:{}: {e}", options.host, options.port);
+            eprintln!(
+                "graph-emulator: cannot listen on {}:{}: {e}",
+                options.host, options.port
+            );
             return ExitCode::FAILURE;
         }
     };
     // Parents wait for this exact line, so it goes first and is flushed at once.
     let mut stdout = std::io::stdout().lock();
-    if writeln!(stdout, "{}", emulator.base_url()).and_then(|_| stdout.flush()).is_err() {
+    if writeln!(stdout, "{}", emulator.base_url())
+        .and_then(|_| stdout.flush())
+        .is_err()
+    {
         return ExitCode::FAILURE;
     }
     drop(stdout);
-    eprintln!("graph-emulator: serving {users} users at {}", emulator.base_url());
+    eprintln!(
+        "graph-emulator: serving {users} users at {}",
+        emulator.base_url()
+    );
 
     if options.exit_on_stdin_eof {
         let (eof, stdin_closed) = tokio::sync::oneshot::channel::<()>();
@@ -158,7 +188,14 @@ mod tests {
     #[test]
     fn parses_the_documented_command_line() {
         assert_eq!(
-            args(&["--users", "t.json", "--host", "127.0.0.1", "--port=8080", "--exit-on-stdin-eof"]),
+            args(&[
+                "--users",
+                "t.json",
+                "--host",
+                "127.0.0.1",
+                "--port=8080",
+                "--exit-on-stdin-eof"
+            ]),
             Ok(Command::Run(Options {
                 users: "t.json".into(),
                 host: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -166,16 +203,25 @@ mod tests {
                 exit_on_stdin_eof: true
             }))
         );
-        assert!(matches!(args(&["--users", "t.json", "--host", "[::1]"]), Ok(Command::Run(o)) if o.host.is_loopback()));
-        assert!(matches!(args(&["--users", "t.json", "--host", "localhost"]), Ok(Command::Run(_))));
+        assert!(
+            matches!(args(&["--users", "t.json", "--host", "[::1]"]), Ok(Command::Run(o)) if o.host.is_loopback())
+        );
+        assert!(matches!(
+            args(&["--users", "t.json", "--host", "localhost"]),
+            Ok(Command::Run(_))
+        ));
         assert_eq!(args(&["--help"]), Ok(Command::Help));
     }
 
     #[test]
     fn refuses_bad_arguments() {
         assert!(args(&[]).unwrap_err().contains("--users"));
-        assert!(args(&["--users", "t.json", "--host", "0.0.0.0"]).unwrap_err().contains("loopback"));
-        assert!(args(&["--users", "t.json", "--host", "example.com"]).unwrap_err().contains("loopback"));
+        assert!(args(&["--users", "t.json", "--host", "0.0.0.0"])
+            .unwrap_err()
+            .contains("loopback"));
+        assert!(args(&["--users", "t.json", "--host", "example.com"])
+            .unwrap_err()
+            .contains("loopback"));
         assert!(args(&["--users", "t.json", "--port", "99999"]).is_err());
         assert!(args(&["--users"]).is_err());
         assert!(args(&["--users", "t.json", "--verbose"]).is_err());

@@ -33,7 +33,10 @@ impl RequestIds {
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
             .unwrap_or_else(|| request_id.clone());
-        RequestIds { request_id, client_request_id }
+        RequestIds {
+            request_id,
+            client_request_id,
+        }
     }
 }
 
@@ -48,7 +51,12 @@ pub struct GraphError {
 
 impl GraphError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        GraphError { status, code, message: message.into(), headers: Vec::new() }
+        GraphError {
+            status,
+            code,
+            message: message.into(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn with_header(mut self, name: HeaderName, value: impl Into<String>) -> Self {
@@ -123,7 +131,11 @@ pub fn error_body(ids: &RequestIds, code: &str, message: &str) -> String {
 }
 
 /// A Graph response with a JSON body.
-pub fn graph_json(ids: &RequestIds, status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+pub fn graph_json(
+    ids: &RequestIds,
+    status: StatusCode,
+    body: &serde_json::Value,
+) -> Response<Body> {
     let bytes = serde_json::to_vec(body).expect("JSON value serializes");
     graph_response(ids, status, Some(bytes), &[])
 }
@@ -183,7 +195,10 @@ pub fn admin_json(status: StatusCode, body: &serde_json::Value) -> Response<Body
 
 pub fn admin_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response<Body> {
     let message: String = message.into();
-    admin_json(status, &serde_json::json!({ "error": { "code": code, "message": message } }))
+    admin_json(
+        status,
+        &serde_json::json!({ "error": { "code": code, "message": message } }),
+    )
 }
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -211,9 +226,18 @@ mod tests {
 
     #[test]
     fn error_body_keeps_graph_field_order() {
-        let ids = RequestIds { request_id: "r".into(), client_request_id: "c".into() };
+        let ids = RequestIds {
+            request_id: "r".into(),
+            client_request_id: "c".into(),
+        };
         let body = error_body(&ids, "X", "y");
-        assert!(body.starts_with(r#"{"error":{"code":"X","message":"y","innerError":{"date":""#), "{body}");
-        assert!(body.ends_with(r#"","request-id":"r","client-request-id":"c"}}}"#), "{body}");
+        assert!(
+            body.starts_with(r#"{"error":{"code":"X","message":"y","innerError":{"date":""#),
+            "{body}"
+        );
+        assert!(
+            body.ends_with(r#"","request-id":"r","client-request-id":"c"}}}"#),
+            "{body}"
+        );
     }
 }

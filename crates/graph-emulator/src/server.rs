@@ -25,7 +25,11 @@ pub struct Config {
 
 impl Config {
     pub fn new(tenant: Tenant) -> Self {
-        Config { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 0, tenant }
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            tenant,
+        }
     }
 }
 
@@ -39,7 +43,12 @@ pub struct State {
 
 impl State {
     pub fn new(base_url: String, tenant: Tenant) -> Self {
-        State { base_url, tenant: Mutex::new(tenant), tokens: TokenIssuer::default(), log: Mutex::default() }
+        State {
+            base_url,
+            tenant: Mutex::new(tenant),
+            tokens: TokenIssuer::default(),
+            log: Mutex::default(),
+        }
     }
 
     /// `http://127.0.0.1:<port>`, also used in `@odata.context` where Graph names itself.
@@ -49,7 +58,9 @@ impl State {
 
     pub fn tenant(&self) -> MutexGuard<'_, Tenant> {
         // A panic in one handler must not take the whole emulator down with a poisoned lock.
-        self.tenant.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.tenant
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn tokens(&self) -> &TokenIssuer {
@@ -57,7 +68,9 @@ impl State {
     }
 
     pub fn log(&self) -> MutexGuard<'_, RequestLog> {
-        self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -119,7 +132,12 @@ impl Emulator {
                 eprintln!("graph-emulator: server error: {error}");
             }
         });
-        Ok(Emulator { state, addr, shutdown: Some(shutdown), task: Some(task) })
+        Ok(Emulator {
+            state,
+            addr,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -172,13 +190,20 @@ impl BackgroundEmulator {
         let emulator = runtime.block_on(Emulator::start(config))?;
         let (base_url, state) = (emulator.base_url().to_owned(), emulator.state().clone());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::Builder::new().name("graph-emulator".into()).spawn(move || {
-            runtime.block_on(async move {
-                let _ = stopped.await;
-                emulator.stop().await;
-            });
-        })?;
-        Ok(BackgroundEmulator { base_url, state, shutdown: Some(shutdown), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("graph-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let _ = stopped.await;
+                    emulator.stop().await;
+                });
+            })?;
+        Ok(BackgroundEmulator {
+            base_url,
+            state,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
     }
 
     pub fn base_url(&self) -> &str {
@@ -226,7 +251,10 @@ mod tests {
 
     #[test]
     fn base_url_brackets_ipv6() {
-        assert_eq!(base_url_for("127.0.0.1:80".parse().unwrap()), "http://127.0.0.1:80");
+        assert_eq!(
+            base_url_for("127.0.0.1:80".parse().unwrap()),
+            "http://127.0.0.1:80"
+        );
         assert_eq!(base_url_for("[::1]:81".parse().unwrap()), "http://[::1]:81");
     }
 }

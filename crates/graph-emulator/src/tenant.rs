@@ -60,7 +60,11 @@ impl User {
                 ))
             }
         }
-        Ok(User { properties, reprocess_counts: BTreeMap::new(), last_reprocessed: None })
+        Ok(User {
+            properties,
+            reprocess_counts: BTreeMap::new(),
+            last_reprocessed: None,
+        })
     }
 
     pub fn id(&self) -> &str {
@@ -68,7 +72,9 @@ impl User {
     }
 
     pub fn user_principal_name(&self) -> &str {
-        self.properties["userPrincipalName"].as_str().unwrap_or_default()
+        self.properties["userPrincipalName"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     pub fn display_name(&self) -> Option<&str> {
@@ -162,8 +168,10 @@ impl Tenant {
                 .as_object()
                 .ok_or_else(|| format!("users[{index}] is not an object"))?
                 .clone();
-            let user = User::from_properties(properties).map_err(|e| format!("users[{index}]: {e}"))?;
-            if tenant.find(user.id()).is_some() || tenant.find(user.user_principal_name()).is_some() {
+            let user =
+                User::from_properties(properties).map_err(|e| format!("users[{index}]: {e}"))?;
+            if tenant.find(user.id()).is_some() || tenant.find(user.user_principal_name()).is_some()
+            {
                 return Err(format!(
                     "users[{index}]: id {} or userPrincipalName {} appears twice",
                     user.id(),
@@ -271,9 +279,21 @@ mod tests {
     fn finds_by_id_or_upn_ignoring_case() {
         let tenant = Tenant::from_seed_json(SEED).unwrap();
         assert_eq!(tenant.tenant_id(), DEFAULT_TENANT_ID);
-        assert_eq!(tenant.find("adele@CONTOSO.com").unwrap().display_name(), Some("Adele"));
-        assert_eq!(tenant.find("11111111-1111-1111-1111-111111111111").unwrap().id(), "11111111-1111-1111-1111-111111111111");
-        assert_eq!(tenant.find("$ADM@contoso.com").unwrap().properties()["extra"]["kept"], true);
+        assert_eq!(
+            tenant.find("adele@CONTOSO.com").unwrap().display_name(),
+            Some("Adele")
+        );
+        assert_eq!(
+            tenant
+                .find("11111111-1111-1111-1111-111111111111")
+                .unwrap()
+                .id(),
+            "11111111-1111-1111-1111-111111111111"
+        );
+        assert_eq!(
+            tenant.find("$ADM@contoso.com").unwrap().properties()["extra"]["kept"],
+            true
+        );
         assert!(tenant.find("nobody@contoso.com").is_none());
         let order: Vec<_> = tenant.users().map(User::user_principal_name).collect();
         assert_eq!(order, ["Adele@contoso.com", "$adm@contoso.com"]);
@@ -282,34 +302,66 @@ mod tests {
     #[test]
     fn rejects_duplicates_and_users_without_upn() {
         let dup = r#"{"users":[{"id":"a","userPrincipalName":"x@y"},{"id":"b","userPrincipalName":"X@Y"}]}"#;
-        assert!(Tenant::from_seed_json(dup).unwrap_err().contains("appears twice"));
+        assert!(Tenant::from_seed_json(dup)
+            .unwrap_err()
+            .contains("appears twice"));
         let no_upn = r#"{"users":[{"id":"a"}]}"#;
-        assert!(Tenant::from_seed_json(no_upn).unwrap_err().contains("userPrincipalName"));
+        assert!(Tenant::from_seed_json(no_upn)
+            .unwrap_err()
+            .contains("userPrincipalName"));
         assert!(Tenant::from_seed_json(r#"{"people":[]}"#).is_err());
     }
 
     #[test]
     fn counts_reprocessing_and_keeps_counts_across_replace() {
         let mut tenant = Tenant::from_seed_json(SEED).unwrap();
-        tenant.reprocess("adele@contoso.com", ReprocessAction::LicenseAssignment).unwrap();
-        tenant.reprocess("11111111-1111-1111-1111-111111111111", ReprocessAction::LicenseAssignment).unwrap();
-        tenant.reprocess("adele@contoso.com", ReprocessAction::CloudLicensingAssignments).unwrap();
+        tenant
+            .reprocess("adele@contoso.com", ReprocessAction::LicenseAssignment)
+            .unwrap();
+        tenant
+            .reprocess(
+                "11111111-1111-1111-1111-111111111111",
+                ReprocessAction::LicenseAssignment,
+            )
+            .unwrap();
+        tenant
+            .reprocess(
+                "adele@contoso.com",
+                ReprocessAction::CloudLicensingAssignments,
+            )
+            .unwrap();
         let adele = tenant.find("adele@contoso.com").unwrap();
         assert_eq!(adele.reprocess_count(), 3);
-        assert_eq!(adele.reprocess_count_of(ReprocessAction::LicenseAssignment), 2);
-        assert!(tenant.reprocess("ghost", ReprocessAction::LicenseAssignment).is_none());
+        assert_eq!(
+            adele.reprocess_count_of(ReprocessAction::LicenseAssignment),
+            2
+        );
+        assert!(tenant
+            .reprocess("ghost", ReprocessAction::LicenseAssignment)
+            .is_none());
 
         let renamed: Map<String, Value> = serde_json::from_str(
             r#"{"id":"11111111-1111-1111-1111-111111111111","userPrincipalName":"adele.vance@contoso.com"}"#,
         )
         .unwrap();
-        assert_eq!(tenant.upsert(User::from_properties(renamed).unwrap()), Ok(Upsert::Replaced));
+        assert_eq!(
+            tenant.upsert(User::from_properties(renamed).unwrap()),
+            Ok(Upsert::Replaced)
+        );
         assert!(tenant.find("adele@contoso.com").is_none());
-        assert_eq!(tenant.find("adele.vance@contoso.com").unwrap().reprocess_count(), 3);
+        assert_eq!(
+            tenant
+                .find("adele.vance@contoso.com")
+                .unwrap()
+                .reprocess_count(),
+            3
+        );
 
         let thief: Map<String, Value> =
             serde_json::from_str(r#"{"id":"33","userPrincipalName":"$ADM@contoso.com"}"#).unwrap();
-        assert!(tenant.upsert(User::from_properties(thief).unwrap()).is_err());
+        assert!(tenant
+            .upsert(User::from_properties(thief).unwrap())
+            .is_err());
         assert!(tenant.remove("$adm@contoso.com").is_some());
         assert_eq!(tenant.len(), 1);
     }
