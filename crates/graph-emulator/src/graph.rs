@@ -319,22 +319,26 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
 /// Bound actions may be called by name or namespace-qualified.
 fn is_action(segment: &str, name: &str) -> bool {
     segment.eq_ignore_ascii_case(name)
-        || segment.len() == "microsoft.graph.".len() + name.len()
-            && segment[.."microsoft.graph.".len()].eq_ignore_ascii_case("microsoft.graph.")
-            && segment["microsoft.graph.".len()..].eq_ignore_ascii_case(name)
+        || strip_prefix_ignore_case(segment, "microsoft.graph.")
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(name))
 }
 
 /// `users('<key>')`, OData's key syntax, with `''` standing for a quote inside the key.
 fn parenthesized_key(segment: &str) -> Option<String> {
-    let open = "users(";
-    if segment.len() < open.len() + 1 || !segment[..open.len()].eq_ignore_ascii_case(open) {
-        return None;
-    }
-    let inner = segment[open.len()..].strip_suffix(')')?.trim();
+    let inner = strip_prefix_ignore_case(segment, "users(")?
+        .strip_suffix(')')?
+        .trim();
     match inner.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
         Some(quoted) => Some(quoted.replace("''", "'")),
         None => Some(inner.to_owned()),
     }
+}
+
+// `get` rather than slicing: a decoded segment may hold multi-byte characters anywhere.
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -424,5 +428,9 @@ mod tests {
             Err("Resource not found for the segment 'groups'.".into())
         );
         assert_eq!(route("/v2.0/users/x"), Err("Invalid version: v2.0".into()));
+        // Multi-byte characters where a prefix would end must not panic.
+        assert!(route("/v1.0/userxé'x')/reprocessLicenseAssignment").is_err());
+        assert!(route("/v1.0/users/x/microsoft.grapxéreprocessLicenseAssignment").is_err());
+        assert!(route("/v1.0/users/x/%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9%C3%A9reprocessLicenseAssignment").is_err());
     }
 }
