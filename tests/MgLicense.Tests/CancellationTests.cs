@@ -68,7 +68,8 @@ namespace MgLicense.Tests
                 IAsyncResult running = shell.BeginInvoke();
                 Assert.True(accepted.Wait(TimeSpan.FromSeconds(60)), "the request never reached the silent endpoint");
 
-                shell.Stop();
+                // BeginStop, not Stop: a Stop that never reaches the request would hang the test run instead of failing it.
+                shell.BeginStop(null, null);
 
                 Assert.True(running.AsyncWaitHandle.WaitOne(TimeSpan.FromSeconds(60)), "the pipeline did not stop");
                 Assert.Equal(PSInvocationState.Stopped, shell.InvocationStateInfo.State);

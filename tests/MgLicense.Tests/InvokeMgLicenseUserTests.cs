@@ -74,7 +74,7 @@ namespace MgLicense.Tests
             Assert.Contains("ErrorCode: Request_ResourceNotFound", error.ErrorDetails.Message);
             Assert.Contains("\nDate: ", error.ErrorDetails.Message);
             Assert.Contains("\nHeaders:\n", error.ErrorDetails.Message);
-            Assert.Matches(@"\nrequest-id {19}: \S+", error.ErrorDetails.Message);
+            Assert.Matches(@"\nrequest-id {20}: \S+", error.ErrorDetails.Message);
         }
 
         [Fact]
