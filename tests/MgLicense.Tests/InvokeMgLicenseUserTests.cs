@@ -226,6 +226,38 @@ namespace MgLicense.Tests
         }
 
         [Fact]
+        public void AnIdentityWithoutAUserStopsThePipelineLikeTheOfficialCmdlet()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
+                result = session.Run("@{UserId = $a}, @{DriveId = 'x'}, @{UserId = $a} | Invoke-MgLicenseUser",
+                    new Dictionary<string, object?> { ["a"] = fixture.UserId(0) }));
+
+            Assert.Single(result.Output);
+            Assert.Single(sent);
+            ErrorRecord error = Assert.Single(result.AllErrors);
+            Assert.Equal("InputObject has null value for InputObject.UserId", error.Exception.Message);
+            Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+            Assert.Equal("InvalidArgument,MgLicense.Commands.InvokeMgLicenseUser", error.FullyQualifiedErrorId);
+        }
+
+        [Fact]
+        public void AUserThatWasWrittenCanBePipedBackIn()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+
+            RunResult result = session.Run("Invoke-MgLicenseUser -UserId $id | Invoke-MgLicenseUser",
+                new Dictionary<string, object?> { ["id"] = fixture.UserId(1) });
+
+            result.ThrowIfFailed();
+            Assert.Equal(fixture.UserId(1), Assert.Single(result.Output).Properties["Id"].Value);
+        }
+
+        [Fact]
         public void HeadersAreSentStringified()
         {
             using Session session = fixture.NewSession();
