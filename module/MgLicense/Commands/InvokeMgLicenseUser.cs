@@ -4,7 +4,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
-using System.Text;
 using System.Text.Json;
 using System.Threading;
 using MgLicense.Models;
@@ -89,7 +88,7 @@ namespace MgLicense.Commands
         // Runs on another thread; the pipeline thread's poll loop sees the cancelled request within one poll.
         protected override void StopProcessing() => stopping.Cancel();
 
-        private string RequestJson()
+        private byte[] RequestJson()
         {
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
@@ -125,7 +124,7 @@ namespace MgLicense.Commands
                 json.WriteEndObject();
             }
 
-            return Encoding.UTF8.GetString(buffer.ToArray());
+            return buffer.ToArray();
         }
 
         /// <summary>Identity values go as found: JSON scalars stay scalars, anything else as PowerShell would print it.</summary>

@@ -170,12 +170,12 @@ namespace MgLicense.Native
         }
 
         /// <summary>
-        /// Runs one Graph request, polling on the calling (pipeline) thread so that a cancellation from another
+        /// Runs one Graph request (UTF-8 JSON, docs/abi.md "Request"), polling on the calling (pipeline) thread so that a cancellation from another
         /// thread (StopProcessing) reaches the engine while this thread keeps ownership of the handle.
         /// </summary>
-        internal JsonElement Send(string requestJson, CancellationToken cancellation)
+        internal JsonElement Send(byte[] requestJson, CancellationToken cancellation)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(requestJson);
+            byte[] bytes = requestJson;
             MglStatus status;
             ulong request;
             IntPtr outJson;
