@@ -61,10 +61,10 @@ namespace MgLicense.Tests
                     ["environment"] = environment,
                 }).ThrowIfFailed();
 
+            PowerShell shell = session.NewShell("Invoke-MgLicenseUser -UserId $id",
+                new Dictionary<string, object?> { ["id"] = fixture.UserId(0) });
             try
             {
-                using PowerShell shell = session.NewShell("Invoke-MgLicenseUser -UserId $id",
-                    new Dictionary<string, object?> { ["id"] = fixture.UserId(0) });
                 IAsyncResult running = shell.BeginInvoke();
                 Assert.True(accepted.Wait(TimeSpan.FromSeconds(60)), "the request never reached the silent endpoint");
 
@@ -77,12 +77,14 @@ namespace MgLicense.Tests
             }
             finally
             {
+                // Closing the connections first ends a request that ignored the stop, so a failure cannot hang the run.
                 silent.Stop();
                 lock (held)
                 {
                     held.ForEach(c => c.Dispose());
                 }
 
+                shell.Dispose();
                 session.Run("Disconnect-MgGraph -ErrorAction SilentlyContinue");
             }
         }
