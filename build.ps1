@@ -1,0 +1,515 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages MgLicense.
+
+.DESCRIPTION
+    The one build script. It runs under pwsh on Windows, Linux and macOS, and under the minimal
+    host in tools/MgLicenseHost (mglhost) on machines without pwsh, so it uses only the
+    Microsoft.PowerShell.Core cmdlets, .NET calls and native commands.
+
+      Build    cargo builds the C ABI library and the Graph emulator; dotnet builds the module;
+               out/MgLicense/ is laid out as PowerShell loads it.
+      Test     Build, then cargo test, the committed header against cbindgen, the C ABI test
+               program, and the PowerShell-level tests (tests/MgLicense.Tests).
+      Demo     Build, start the emulator, reprocess a seeded user the way an admin would.
+      Package  Build, then zip out/MgLicense into out/MgLicense-<version>-<rid>.zip.
+      Clean    Remove out/ and target/.
+
+    When MGLICENSE_CARGO_CONFIG names a file, every cargo call gets `--config <file>` (build.sh
+    sets it to the Debian crate source on machines that cannot reach crates.io).
+
+.EXAMPLE
+    ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
+    [string] $Task = 'Build',
+
+    [string] $Configuration = 'Release'
+)
+
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+# Native failures are checked by exit code below, with a message that names the command.
+$PSNativeCommandUseErrorActionPreference = $false
+
+$Root = $PSScriptRoot
+$OutDir = [System.IO.Path]::Combine($Root, 'out')
+$ModuleOut = [System.IO.Path]::Combine($OutDir, 'MgLicense')
+$ModuleSource = [System.IO.Path]::Combine($Root, 'module', 'MgLicense')
+$TargetDir = if ($env:CARGO_TARGET_DIR) { [System.IO.Path]::GetFullPath($env:CARGO_TARGET_DIR, $Root) } else { [System.IO.Path]::Combine($Root, 'target') }
+$CargoRelease = [System.IO.Path]::Combine($TargetDir, 'release')
+$FfiDir = [System.IO.Path]::Combine($Root, 'crates', 'mglicense-ffi')
+$SeedFile = [System.IO.Path]::Combine($Root, 'tests', 'data', 'tenant.json')
+$Summary = $null
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+function Write-Step([string] $Message) {
+    $Host.UI.WriteLine('')
+    $Host.UI.WriteLine("==> $Message")
+}
+
+function Join-Segments {
+    [System.IO.Path]::Combine([string[]] $args)
+}
+
+function Test-File([string] $Path) { [System.IO.File]::Exists($Path) }
+
+function Test-Directory([string] $Path) { [System.IO.Directory]::Exists($Path) }
+
+function Test-OnPath([string] $Name) {
+    $null -ne (Get-Command -Name $Name -CommandType Application -ErrorAction Ignore)
+}
+
+# Runs a native command from $WorkingDirectory with its output passing straight through, and
+# throws with the command line when it exits non-zero.
+function Invoke-Native {
+    param(
+        [Parameter(Mandatory)] [string] $FilePath,
+        [string[]] $ArgumentList = @(),
+        [string] $WorkingDirectory = $Root
+    )
+
+    $shown = (@($FilePath) + $ArgumentList | ForEach-Object { if ($_ -match '\s') { "'$_'" } else { $_ } }) -join ' '
+    if (-not (Test-File $FilePath) -and -not (Test-OnPath $FilePath)) {
+        throw "Cannot run '$shown': '$FilePath' is not on PATH."
+    }
+
+    $Host.UI.WriteLine("> $shown")
+    $previous = $ExecutionContext.SessionState.Path.CurrentFileSystemLocation.Path
+    $null = $ExecutionContext.SessionState.Path.SetLocation($WorkingDirectory)
+    try {
+        & $FilePath @ArgumentList
+    } finally {
+        $null = $ExecutionContext.SessionState.Path.SetLocation($previous)
+    }
+
+    if ($LASTEXITCODE -ne 0) {
+        throw "'$shown' failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Get-CargoConfigArguments {
+    $file = $env:MGLICENSE_CARGO_CONFIG
+    if ([string]::IsNullOrEmpty($file)) {
+        return
+    }
+
+    if (-not (Test-File $file)) {
+        throw "MGLICENSE_CARGO_CONFIG names '$file', which does not exist."
+    }
+
+    '--config'
+    $file
+}
+
+function Invoke-Cargo([string[]] $ArgumentList) {
+    Invoke-Native -FilePath 'cargo' -ArgumentList (@(Get-CargoConfigArguments) + $ArgumentList)
+}
+
+# The runtime identifier as NuGet lays out native assets; the module looks for the same one.
+function Get-RuntimeIdentifier {
+    $arch = switch ([System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString()) {
+        'X64' { 'x64' }
+        'Arm64' { 'arm64' }
+        default { throw "MgLicense is not built for the $_ architecture." }
+    }
+
+    if ([System.OperatingSystem]::IsWindows()) { return "win-$arch" }
+    if ([System.OperatingSystem]::IsMacOS()) { return "osx-$arch" }
+    if ([System.OperatingSystem]::IsLinux()) { return "linux-$arch" }
+    throw 'MgLicense is built for Windows, Linux and macOS only.'
+}
+
+function Get-NativeLibraryName {
+    if ([System.OperatingSystem]::IsWindows()) { return 'mglicense_ffi.dll' }
+    if ([System.OperatingSystem]::IsMacOS()) { return 'libmglicense_ffi.dylib' }
+    'libmglicense_ffi.so'
+}
+
+function Get-EmulatorPath {
+    Join-Segments $CargoRelease $(if ([System.OperatingSystem]::IsWindows()) { 'graph-emulator.exe' } else { 'graph-emulator' })
+}
+
+function Get-ModuleVersion {
+    $manifest = Join-Segments $ModuleSource 'MgLicense.psd1'
+    $errors = $null
+    $ast = [System.Management.Automation.Language.Parser]::ParseFile($manifest, [ref] $null, [ref] $errors)
+    if ($errors) {
+        throw "Cannot read $manifest`: $($errors[0].Message)"
+    }
+
+    $data = $ast.Find({ param($node) $node -is [System.Management.Automation.Language.HashtableAst] }, $false).SafeGetValue()
+    [string] $data['ModuleVersion']
+}
+
+function Copy-FileTo([string] $Source, [string] $Destination) {
+    $null = [System.IO.Directory]::CreateDirectory([System.IO.Path]::GetDirectoryName($Destination))
+    [System.IO.File]::Copy($Source, $Destination, $true)
+}
+
+function Copy-DirectoryTo([string] $Source, [string] $Destination) {
+    foreach ($file in [System.IO.Directory]::GetFiles($Source, '*', [System.IO.SearchOption]::AllDirectories)) {
+        Copy-FileTo $file (Join-Segments $Destination ([System.IO.Path]::GetRelativePath($Source, $file)))
+    }
+}
+
+function Remove-Directory([string] $Path) {
+    if (Test-Directory $Path) {
+        [System.IO.Directory]::Delete($Path, $true)
+    }
+}
+
+# ---- tasks -------------------------------------------------------------------------------------
+
+function Invoke-Build {
+    Write-Step 'Building the C ABI library and the Graph emulator (cargo)'
+    Invoke-Cargo @('build', '--release', '-p', 'mglicense-ffi', '-p', 'graph-emulator')
+
+    Write-Step "Building the module (dotnet, $Configuration)"
+    Invoke-Native -FilePath 'dotnet' -ArgumentList @('build', (Join-Segments $ModuleSource 'MgLicense.csproj'), '-c', $Configuration)
+
+    Write-Step "Laying out $ModuleOut"
+    $assemblyDir = Join-Segments $ModuleSource 'bin' $Configuration 'net8.0'
+    $assembly = Join-Segments $assemblyDir 'MgLicense.dll'
+    if (-not (Test-File $assembly)) {
+        throw "dotnet build did not produce $assembly."
+    }
+
+    $rid = Get-RuntimeIdentifier
+    $library = Join-Segments $CargoRelease (Get-NativeLibraryName)
+    if (-not (Test-File $library)) {
+        throw "cargo build did not produce $library."
+    }
+
+    Remove-Directory $ModuleOut
+    Copy-FileTo (Join-Segments $ModuleSource 'MgLicense.psd1') (Join-Segments $ModuleOut 'MgLicense.psd1')
+    Copy-FileTo $assembly (Join-Segments $ModuleOut 'MgLicense.dll')
+    if (Test-File (Join-Segments $ModuleSource 'MgLicense.format.ps1xml')) {
+        Copy-FileTo (Join-Segments $ModuleSource 'MgLicense.format.ps1xml') (Join-Segments $ModuleOut 'MgLicense.format.ps1xml')
+    }
+
+    if (Test-Directory (Join-Segments $ModuleSource 'en-US')) {
+        Copy-DirectoryTo (Join-Segments $ModuleSource 'en-US') (Join-Segments $ModuleOut 'en-US')
+    }
+
+    Copy-FileTo $library (Join-Segments $ModuleOut 'runtimes' $rid 'native' (Get-NativeLibraryName))
+
+    foreach ($file in [System.IO.Directory]::GetFiles($ModuleOut, '*', [System.IO.SearchOption]::AllDirectories)) {
+        $Host.UI.WriteLine('  ' + [System.IO.Path]::GetRelativePath($OutDir, $file))
+    }
+
+    if (-not (Test-File (Get-EmulatorPath))) {
+        throw "cargo build did not produce $(Get-EmulatorPath)."
+    }
+
+    $Host.UI.WriteLine('  emulator: ' + [System.IO.Path]::GetRelativePath($Root, (Get-EmulatorPath)))
+}
+
+# The committed header must be what cbindgen generates now. cbindgen asks cargo for the crate's
+# metadata; it is computed here so that the same cargo configuration applies.
+function Test-Header {
+    $temp = Join-Segments ([System.IO.Path]::GetTempPath()) "mglicense-header-$PID"
+    $null = [System.IO.Directory]::CreateDirectory($temp)
+    try {
+        $metadata = Join-Segments $temp 'metadata.json'
+        $fresh = Join-Segments $temp 'mglicense.h'
+        $Host.UI.WriteLine('> cargo metadata --all-features --format-version 1 > ' + $metadata)
+        $json = & cargo @(Get-CargoConfigArguments) metadata --all-features --format-version 1 --manifest-path (Join-Segments $FfiDir 'Cargo.toml')
+        if ($LASTEXITCODE -ne 0) {
+            throw "'cargo metadata' failed with exit code $LASTEXITCODE."
+        }
+
+        [System.IO.File]::WriteAllText($metadata, ($json -join "`n"))
+        Invoke-Native -FilePath 'cbindgen' -WorkingDirectory $FfiDir -ArgumentList @(
+            '--quiet', '--config', 'cbindgen.toml', '--crate', 'mglicense-ffi', '--metadata', $metadata, '--output', $fresh)
+
+        $committed = Join-Segments $FfiDir 'include' 'mglicense.h'
+        if ([System.IO.File]::ReadAllText($fresh) -cne [System.IO.File]::ReadAllText($committed)) {
+            throw "crates/mglicense-ffi/include/mglicense.h is stale: regenerate it in crates/mglicense-ffi with " +
+                "'cbindgen --config cbindgen.toml --crate mglicense-ffi --output include/mglicense.h' and commit it."
+        }
+
+        $Host.UI.WriteLine('  include/mglicense.h matches a fresh cbindgen run')
+    } finally {
+        Remove-Directory $temp
+    }
+}
+
+# crates/mglicense-ffi's own header test runs cbindgen, which runs `cargo metadata` itself and
+# never sees our --config. With a cargo configuration in force, that nested cargo finds it as
+# $CARGO_HOME/config.toml: a private CARGO_HOME for this one step (the crate sources come from the
+# configured directory, so nothing needs the usual cache).
+function Invoke-CargoTest {
+    $config = $env:MGLICENSE_CARGO_CONFIG
+    $savedCargoHome = $env:CARGO_HOME
+    if (-not [string]::IsNullOrEmpty($config)) {
+        $cargoHome = Join-Segments $OutDir 'cargo-home'
+        Copy-FileTo $config (Join-Segments $cargoHome 'config.toml')
+        $env:CARGO_HOME = $cargoHome
+    }
+
+    try {
+        Invoke-Cargo @('test', '--release', '--workspace')
+    } finally {
+        $env:CARGO_HOME = $savedCargoHome
+    }
+}
+
+function Invoke-AbiTest {
+    $source = Join-Segments $Root 'tests' 'c' 'abi_test.c'
+    $program = Join-Segments $OutDir 'c' 'abi_test'
+    $null = [System.IO.Directory]::CreateDirectory((Join-Segments $OutDir 'c'))
+    Invoke-Native -FilePath 'cc' -ArgumentList @(
+        '-std=c11', '-O1', '-Wall', '-Wextra',
+        '-I', (Join-Segments $FfiDir 'include'),
+        $source,
+        '-o', $program,
+        '-L', $CargoRelease, '-lmglicense_ffi', "-Wl,-rpath,$CargoRelease")
+    Invoke-Native -FilePath $program -ArgumentList @((Get-EmulatorPath), $SeedFile)
+}
+
+function Invoke-Test {
+    Invoke-Build
+
+    $suites = [System.Collections.Generic.List[object]]::new()
+    $suites.Add(@('Rust tests (cargo test)', { Invoke-CargoTest }))
+    if (Test-OnPath 'cbindgen') {
+        $suites.Add(@('C header is what cbindgen generates', { Test-Header }))
+    } else {
+        $Host.UI.WriteLine('cbindgen is not on PATH: the header freshness check is skipped.')
+    }
+
+    if ([System.OperatingSystem]::IsWindows()) {
+        $Host.UI.WriteLine('tests/c/abi_test.c uses POSIX processes and sockets: the C ABI test program is skipped on Windows.')
+    } else {
+        $suites.Add(@('C ABI test program (tests/c)', { Invoke-AbiTest }))
+    }
+
+    $suites.Add(@('PowerShell tests (dotnet test)', {
+        Invoke-Native -FilePath 'dotnet' -ArgumentList @('test', (Join-Segments $Root 'tests' 'MgLicense.Tests' 'MgLicense.Tests.csproj'), '-c', $Configuration)
+    }))
+
+    # Stops at the first suite that fails; the summary counts suites, not tests.
+    $passed = 0
+    try {
+        foreach ($suite in $suites) {
+            Write-Step $suite[0]
+            & $suite[1]
+            $passed++
+        }
+    } finally {
+        $failed = $passed -lt $suites.Count ? 1 : 0
+        $notRun = $suites.Count - $passed - $failed
+        $script:Summary = "suites: $passed passed, $failed failed$(if ($notRun) { ", $notRun skipped" })"
+        if ($failed) {
+            $Host.UI.WriteLine('')
+            $Host.UI.WriteLine($script:Summary)
+        }
+    }
+}
+
+function Start-Emulator {
+    $info = [System.Diagnostics.ProcessStartInfo]::new((Get-EmulatorPath))
+    foreach ($arg in @('--users', $SeedFile, '--port', '0', '--exit-on-stdin-eof')) {
+        $info.ArgumentList.Add($arg)
+    }
+
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    # The emulator stops when its stdin closes, so it cannot outlive this script.
+    $info.RedirectStandardInput = $true
+    $process = [System.Diagnostics.Process]::Start($info)
+    $firstLine = $process.StandardOutput.ReadLineAsync()
+    if (-not $firstLine.Wait(20000) -or [string]::IsNullOrEmpty($firstLine.Result)) {
+        Stop-Emulator $process
+        throw 'The Graph emulator did not print its URL within 20 seconds.'
+    }
+
+    # Nothing else on its stdout is needed, but the pipe must not fill up.
+    $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
+    @{ Process = $process; Url = $firstLine.Result.Trim() }
+}
+
+function Stop-Emulator([System.Diagnostics.Process] $Process) {
+    if ($null -eq $Process -or $Process.HasExited) {
+        return
+    }
+
+    try { $Process.StandardInput.Close() } catch { }
+    if (-not $Process.WaitForExit(5000)) {
+        $Process.Kill($true)
+        $null = $Process.WaitForExit(5000)
+    }
+}
+
+function Get-EmulatorToken([string] $Url) {
+    $handler = [System.Net.Http.HttpClientHandler]::new()
+    $handler.UseProxy = $false   # loopback only, never through a proxy
+    $client = [System.Net.Http.HttpClient]::new($handler)
+    try {
+        $body = [System.Net.Http.StringContent]::new('{"roles":["User.ReadWrite.All"]}', [System.Text.Encoding]::UTF8, 'application/json')
+        $response = $client.PostAsync("$Url/_emulator/tokens", $body).GetAwaiter().GetResult()
+        $text = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+        if (-not $response.IsSuccessStatusCode) {
+            throw "POST $Url/_emulator/tokens answered $([int] $response.StatusCode): $text"
+        }
+
+        [System.Text.Json.JsonDocument]::Parse($text).RootElement.GetProperty('access_token').GetString()
+    } finally {
+        $client.Dispose()
+    }
+}
+
+function Get-SeededUser {
+    $document = [System.Text.Json.JsonDocument]::Parse([System.IO.File]::ReadAllText($SeedFile))
+    foreach ($user in $document.RootElement.GetProperty('users').EnumerateArray()) {
+        return @{ Id = $user.GetProperty('id').GetString(); UserPrincipalName = $user.GetProperty('userPrincipalName').GetString() }
+    }
+
+    throw "$SeedFile has no users."
+}
+
+# Runs one command line the way pwsh runs what a person types at its prompt: errors merged into
+# Out-Default, so the output and the errors read exactly as an admin would see them.
+function Invoke-AtPrompt {
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.Runspaces.Runspace] $Runspace,
+        [Parameter(Mandatory)] [string] $Command,
+        [switch] $ErrorExpected
+    )
+
+    $Host.UI.WriteLine('')
+    $Host.UI.WriteLine("PS> $Command")
+    $shell = [System.Management.Automation.PowerShell]::Create()
+    try {
+        $shell.Runspace = $Runspace
+        $null = $shell.AddScript($Command)
+        $shell.Commands.Commands[0].MergeMyResults('Error', 'Output')
+        $null = $shell.AddCommand('Out-Default')
+        $null = $shell.Invoke()
+        $failed = $shell.HadErrors
+    } catch {
+        $Host.UI.WriteErrorLine($_.Exception.Message)
+        $failed = $true
+    } finally {
+        $shell.Dispose()
+    }
+
+    if ($failed -and -not $ErrorExpected) {
+        throw "The demo command '$Command' failed."
+    }
+
+    if ($ErrorExpected -and -not $failed) {
+        throw "The demo command '$Command' was expected to fail, and did not."
+    }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+
+    Write-Step 'Starting the Graph emulator'
+    $emulator = Start-Emulator
+    try {
+        $url = $emulator.Url
+        $Host.UI.WriteLine("  emulator at $url")
+        $token = Get-EmulatorToken $url
+        $user = Get-SeededUser
+        Write-Step "Reprocessing $($user.UserPrincipalName)'s licenses with MgLicense"
+
+        # A runspace of its own, so that the module is not left loaded in the caller's session
+        # (where it would keep the native library locked on Windows).
+        $runspace = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspace(
+            $Host, [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2())
+        $runspace.Open()
+        try {
+            $null = $runspace.SessionStateProxy.Path.SetLocation($Root)
+            # ConvertTo-SecureString lives in a module mglhost does not have; this is the same SecureString.
+            $runspace.SessionStateProxy.SetVariable('token', [System.Net.NetworkCredential]::new('', $token).SecurePassword)
+            $manifest = [System.IO.Path]::GetRelativePath($Root, (Join-Segments $ModuleOut 'MgLicense.psd1'))
+            Invoke-AtPrompt $runspace "Import-Module ./$($manifest.Replace('\', '/'))"
+            Invoke-AtPrompt $runspace "Add-MgEnvironment -Name Emulator -GraphEndpoint $url -AzureADEndpoint $url"
+            Invoke-AtPrompt $runspace 'Connect-MgGraph -Environment Emulator -AccessToken $token'
+            Invoke-AtPrompt $runspace "Invoke-MgLicenseUser -UserId $($user.Id)"
+            Invoke-AtPrompt $runspace 'Invoke-MgLicenseUser -UserId nobody@contoso.com' -ErrorExpected
+            Invoke-AtPrompt $runspace 'Get-MgContext'
+        } finally {
+            $runspace.Dispose()
+        }
+    } finally {
+        Stop-Emulator $emulator.Process
+    }
+}
+
+function Invoke-Package {
+    Invoke-Build
+
+    $version = Get-ModuleVersion
+    $rid = Get-RuntimeIdentifier
+    $zip = Join-Segments $OutDir "MgLicense-$version-$rid.zip"
+    Write-Step "Packaging $zip"
+    if (Test-File $zip) {
+        [System.IO.File]::Delete($zip)
+    }
+
+    try {
+        $null = [System.Reflection.Assembly]::Load('System.IO.Compression.ZipFile')
+    } catch {
+        # Already part of the runtime's loaded set on some platforms.
+    }
+
+    # With its base folder, so that the archive unpacks to MgLicense/ ready for $env:PSModulePath.
+    [System.IO.Compression.ZipFile]::CreateFromDirectory($ModuleOut, $zip, [System.IO.Compression.CompressionLevel]::Optimal, $true)
+    $Host.UI.WriteLine("  $([System.IO.Path]::GetRelativePath($Root, $zip)) ($([System.IO.FileInfo]::new($zip).Length) bytes)")
+}
+
+function Invoke-Clean {
+    # A host running from out/ (mglhost, built by build.sh) cannot delete itself on Windows; keep it.
+    $hostDir = [System.IO.Path]::GetFullPath([System.AppContext]::BaseDirectory).TrimEnd([System.IO.Path]::DirectorySeparatorChar)
+    foreach ($dir in @($OutDir, $TargetDir)) {
+        if (-not (Test-Directory $dir)) {
+            continue
+        }
+
+        Write-Step "Removing $dir"
+        if ($hostDir.StartsWith($dir + [System.IO.Path]::DirectorySeparatorChar, [System.StringComparison]::Ordinal)) {
+            foreach ($entry in [System.IO.Directory]::GetFileSystemEntries($dir)) {
+                if ($hostDir -eq $entry -or $hostDir.StartsWith($entry + [System.IO.Path]::DirectorySeparatorChar, [System.StringComparison]::Ordinal)) {
+                    $Host.UI.WriteLine("  keeping $entry (the running host)")
+                } elseif (Test-Directory $entry) {
+                    [System.IO.Directory]::Delete($entry, $true)
+                } else {
+                    [System.IO.File]::Delete($entry)
+                }
+            }
+        } else {
+            [System.IO.Directory]::Delete($dir, $true)
+        }
+    }
+}
+
+# ---- main --------------------------------------------------------------------------------------
+
+$startLocation = $ExecutionContext.SessionState.Path.CurrentFileSystemLocation.Path
+$null = $ExecutionContext.SessionState.Path.SetLocation($Root)
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Package' { Invoke-Package }
+        'Clean' { Invoke-Clean }
+    }
+
+    $Host.UI.WriteLine('')
+    $Host.UI.WriteLine("$Task succeeded in $([int] $clock.Elapsed.TotalSeconds) s.")
+    if ($script:Summary) {
+        $Host.UI.WriteLine($script:Summary)
+    }
+} finally {
+    $null = $ExecutionContext.SessionState.Path.SetLocation($startLocation)
+}

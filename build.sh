@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds, tests and demonstrates MgLicense on a machine without pwsh (Debian 12 with the .NET SDK
+# and a Rust toolchain). It installs what is missing, builds the small PowerShell host in
+# tools/MgLicenseHost, and runs build.ps1 with it.
+#
+#   ./build.sh [build|test|demo|package|clean]   runs build.ps1 -Task <Task> (default: build)
+#   ./build.sh pwsh <host arguments...>          builds the module, then runs the host with out/
+#                                                on PSModulePath, e.g.
+#   ./build.sh pwsh -Command "Import-Module MgLicense; Get-Command -Module MgLicense"
+#
+# Rust crates: when crates.io cannot be reached they come from Debian's librust-*-dev packages,
+# through a cargo source replacement written to out/cargo-debian.toml and handed to build.ps1 in
+# MGLICENSE_CARGO_CONFIG. When crates.io answers, nothing is installed and cargo works as usual.
+set -euo pipefail
+
+# Debian packages for building without crates.io. Add the -dev package of any crate you depend on.
+DEBIAN_PACKAGES=(
+    librust-reqwest-dev librust-tokio-dev librust-serde-json-dev librust-serde-dev
+    librust-once-cell-dev librust-hyper-dev librust-percent-encoding-dev librust-uuid-dev
+    librust-httpdate-dev librust-libc-dev librust-thiserror-dev librust-base64-dev
+    librust-url-dev librust-rand-dev
+    cbindgen libssl-dev pkg-config
+)
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+OUT="$ROOT/out"
+HOST_DIR="$OUT/host"
+HOST="$HOST_DIR/mglhost"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 POWERSHELL_TELEMETRY_OPTOUT=1
+
+say() { printf 'build.sh: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+usage() {
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+crates_io_reachable() {
+    command -v curl >/dev/null 2>&1 && timeout 10 curl -sSf -o /dev/null https://index.crates.io/config.json 2>/dev/null
+}
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+install_debian_packages() {
+    local missing=() package
+    for package in "${DEBIAN_PACKAGES[@]}"; do
+        installed "$package" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+
+    if [ "$(id -u)" -ne 0 ]; then
+        say "crates.io cannot be reached, so the Rust crates must come from Debian. As root, run:"
+        say "  apt-get update && apt-get install -y ${missing[*]}"
+        exit 1
+    fi
+
+    local log="$OUT/apt.log"
+    mkdir -p "$OUT"
+    say "installing ${#missing[@]} Debian package(s) (log: out/apt.log)"
+    if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; } >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        die "apt-get failed; see out/apt.log"
+    fi
+}
+
+# Step 1: what cargo needs.
+prepare_cargo() {
+    if crates_io_reachable; then
+        return 0
+    fi
+
+    install_debian_packages
+    mkdir -p "$OUT"
+    cat >"$OUT/cargo-debian.toml" <<'EOF'
+[source.crates-io]
+replace-with = "debian-packages"
+[source.debian-packages]
+directory = "/usr/share/cargo/registry"
+[net]
+offline = true
+EOF
+    export MGLICENSE_CARGO_CONFIG="$OUT/cargo-debian.toml"
+}
+
+# Step 2: the PowerShell host, rebuilt only when its sources are newer than it.
+build_host() {
+    command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
+    local project="$ROOT/tools/MgLicenseHost"
+    if [ -x "$HOST" ] && [ -f "$HOST_DIR/mglhost.dll" ] && [ -z "$(find "$project" \
+            \( -name bin -o -name obj \) -prune -o -type f -newer "$HOST_DIR/mglhost.dll" -print -quit)" ]; then
+        return 0
+    fi
+
+    say "building the PowerShell host (tools/MgLicenseHost -> out/host)"
+    mkdir -p "$OUT"
+    if ! dotnet build "$project/MgLicenseHost.csproj" -c Release -o "$HOST_DIR" -nologo >"$OUT/host-build.log" 2>&1; then
+        tail -n 40 "$OUT/host-build.log" >&2
+        die "could not build tools/MgLicenseHost; see out/host-build.log"
+    fi
+}
+
+run_task() {
+    exec "$HOST" -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task "$1"
+}
+
+command="${1:-build}"
+case "$command" in
+    build | test | demo | package | clean)
+        [ $# -le 1 ] || die "'$command' takes no arguments (see ./build.sh help)"
+        [ "$command" = clean ] || prepare_cargo
+        build_host
+        run_task "${command^}"
+        ;;
+    pwsh)
+        shift
+        prepare_cargo
+        build_host
+        # The module must be current before it is imported; the build's own output only matters when it fails.
+        mkdir -p "$OUT"
+        if ! "$HOST" -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task Build >"$OUT/build.log" 2>&1; then
+            tail -n 40 "$OUT/build.log" >&2
+            die "the build failed; see out/build.log"
+        fi
+        PSModulePath="$OUT${PSModulePath:+:$PSModulePath}" exec "$HOST" "$@"
+        ;;
+    help | -h | --help)
+        usage
+        ;;
+    *)
+        usage >&2
+        exit 2
+        ;;
+esac
