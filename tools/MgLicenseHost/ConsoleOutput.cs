@@ -187,7 +187,7 @@ internal sealed class ProgressView
             return;
         }
 
-        int width = Math.Max(20, Terminal.Width - 1);
+        int width = Math.Max(20, Terminal.ProgressWidth - 1);
         string line = Describe(record, width, withBar: true);
         _output.RawStderr("\r" + line + "\u001b[K");
         _shown = true;

@@ -19,49 +19,37 @@ internal static partial class Terminal
     public static bool AnsiAllowed =>
         (StdoutIsTerminal || StderrIsTerminal) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
 
-    public static int Width
-    {
-        get
-        {
-            if (StdoutIsTerminal || StderrIsTerminal)
-            {
-                try
-                {
-                    int w = Console.WindowWidth;
-                    if (w > 0)
-                    {
-                        return w;
-                    }
-                }
-                catch (IOException)
-                {
-                }
-            }
+    /// <summary>The width output is formatted for: the terminal's when stdout is one, else 120.</summary>
+    public static int Width => StdoutIsTerminal ? WindowWidth() ?? FallbackWidth : FallbackWidth;
 
-            return FallbackWidth;
+    /// <summary>The width of the progress line, which lives on stderr.</summary>
+    public static int ProgressWidth => StderrIsTerminal ? WindowWidth() ?? FallbackWidth : FallbackWidth;
+
+    public static int Height => StdoutIsTerminal || StderrIsTerminal ? WindowHeight() ?? FallbackHeight : FallbackHeight;
+
+    private static int? WindowWidth()
+    {
+        try
+        {
+            int w = Console.WindowWidth;
+            return w > 0 ? w : null;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
-    public static int Height
+    private static int? WindowHeight()
     {
-        get
+        try
         {
-            if (StdoutIsTerminal || StderrIsTerminal)
-            {
-                try
-                {
-                    int h = Console.WindowHeight;
-                    if (h > 0)
-                    {
-                        return h;
-                    }
-                }
-                catch (IOException)
-                {
-                }
-            }
-
-            return FallbackHeight;
+            int h = Console.WindowHeight;
+            return h > 0 ? h : null;
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 
