@@ -46,7 +46,22 @@ internal static class Program
             return ExitCommandLineError;
         }
 
-        return new Session(options).Run();
+        if (options.ExecutionPolicy != null && !Enum.TryParse<Microsoft.PowerShell.ExecutionPolicy>(options.ExecutionPolicy, ignoreCase: true, out _))
+        {
+            Console.Error.WriteLine($"'{options.ExecutionPolicy}' is not an execution policy.");
+            return ExitCommandLineError;
+        }
+
+        try
+        {
+            return new Session(options).Run();
+        }
+        catch (Exception e)
+        {
+            // The engine failed outside any pipeline (say, the runspace would not open): no Out-Default to ask.
+            Console.Error.WriteLine($"mglhost: {e}");
+            return 1;
+        }
     }
 }
 
@@ -78,7 +93,8 @@ internal sealed class Session
         try
         {
             InitialSessionState iss = InitialSessionState.CreateDefault2();
-            if (_options.ExecutionPolicy != null)
+            // Execution policies exist on Windows only; elsewhere pwsh accepts the switch and ignores it.
+            if (_options.ExecutionPolicy != null && OperatingSystem.IsWindows())
             {
                 iss.ExecutionPolicy = Enum.Parse<Microsoft.PowerShell.ExecutionPolicy>(_options.ExecutionPolicy, ignoreCase: true);
             }
