@@ -7,12 +7,14 @@ namespace MgLicense.Host;
 internal sealed class MgLicensePSHost : PSHost
 {
     private readonly HostUserInterface _ui;
+    private readonly ConsoleOutput _output;
     private readonly CultureInfo _culture = CultureInfo.CurrentCulture;
     private readonly CultureInfo _uiCulture = CultureInfo.CurrentUICulture;
 
-    public MgLicensePSHost(HostUserInterface ui)
+    public MgLicensePSHost(HostUserInterface ui, ConsoleOutput output)
     {
         _ui = ui;
+        _output = output;
     }
 
     public override string Name => "MgLicenseHost";
@@ -47,9 +49,8 @@ internal sealed class MgLicensePSHost : PSHost
     {
     }
 
-    public override void NotifyBeginApplication()
-    {
-    }
+    // A native command is about to write to the console itself: take the progress line out of its way.
+    public override void NotifyBeginApplication() => _output.EndProgress();
 
     public override void NotifyEndApplication()
     {

@@ -84,7 +84,7 @@ internal sealed class Session
     {
         _options = options;
         _ui = new HostUserInterface(_output, _input, options.NonInteractive);
-        _host = new MgLicensePSHost(_ui);
+        _host = new MgLicensePSHost(_ui, _output);
     }
 
     public int Run()
