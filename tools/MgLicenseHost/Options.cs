@@ -18,8 +18,9 @@ internal sealed class Options
           -ExecutionPolicy Sets the session's execution policy (Windows only matters).
           -Help, -?      Shows this text.  -Version shows the host and engine versions.
 
-        Exit code: the value given to 'exit N'; otherwise 0 when the last command succeeded ($? is true)
-        and 1 after a terminating error, a stopped pipeline (Ctrl+C) or a failed last command; 64 for a bad command line.
+        Exit code (as pwsh): the value given to 'exit N'; 1 after an uncaught terminating error or a stopped
+        pipeline (Ctrl+C); otherwise -Command gives 0 or 1 by $? after its last statement and -File gives 0;
+        64 for a bad command line.
         """;
 
     public string? Command { get; private set; }

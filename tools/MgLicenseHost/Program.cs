@@ -105,7 +105,7 @@ internal sealed class Session
             bool completed = RunMain(runspace);
             _output.EndProgress();
 
-            // As pwsh: the code given to 'exit' wins; otherwise $? after the run decides between 0 and 1.
+            // As pwsh: the code given to 'exit' wins; then a terminating error or a stop gives 1; then $?.
             if (_host.ShouldExit)
             {
                 return _host.ExitCode;
@@ -150,9 +150,10 @@ internal sealed class Session
 
         try
         {
-            // AddToHistory as pwsh does for the command it was given: the engine then keeps the $? that the
-            // last statement left (pipelines outside history restore the previous $?), which LastCommandSucceeded reads.
-            ps.Invoke(null, new PSInvocationSettings { AddToHistory = true });
+            // As pwsh: -Command text goes into history and -File does not. A pipeline outside history
+            // gives $? back its earlier value afterwards, so -Command exits by the $? its last statement
+            // left, while a -File script that ends normally exits 0.
+            ps.Invoke(null, new PSInvocationSettings { AddToHistory = _options.Command != null });
             ReportErrors(runspace, ps.Streams.Error);
             return ps.InvocationStateInfo.State != PSInvocationState.Stopped;
         }
