@@ -13,6 +13,7 @@ use crate::error::{Error, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::pending::Pending;
 use crate::runtime::runtime;
+use crate::trace::{self, LogLine};
 
 /// Settings a front end gives when it creates a client.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -58,6 +59,9 @@ pub struct Response {
     pub url: String,
     pub headers: BTreeMap<String, Vec<String>>,
     pub body: Option<Value>,
+    /// What -Debug and -Verbose show of the call, when asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<LogLine>,
 }
 
 struct Connection {
@@ -177,19 +181,77 @@ impl Client {
             }
         }
         // An action without a body still states its length, as Graph expects of a POST.
-        request = request.body(Vec::new());
+        let request = request.body(Vec::new()).build().map_err(|e| transport_error(&url, e))?;
 
-        let response = request.send().await.map_err(|e| transport_error(&url, e))?;
-        let status = response.status();
-        let headers = header_map(response.headers());
-        let body = read_body(response).await.map_err(|e| transport_error(&url, e))?;
-        if status.is_success() {
-            let body = parse_success_body(op.shape(), &body, &url)?;
-            Ok(Response { status: status.as_u16(), method: op.method().into(), url, headers, body })
-        } else {
-            Err(Error::graph(graph_error(status, headers, &body)))
+        let mut log = Vec::new();
+        if prepared.trace.verbose {
+            log.push(LogLine::verbose(format!("{} {url} (user '{}')", op.method(), prepared.target)));
+        }
+        if prepared.trace.debug {
+            let headers: Vec<(String, String)> = request
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect();
+            log.push(LogLine::debug(trace::format_request(op.method(), &url, &headers, b"")));
+        }
+        let started = std::time::Instant::now();
+        let outcome = self.exchange(request, &url).await;
+        let elapsed = started.elapsed().as_millis();
+        let with_log = |mut log: Vec<LogLine>, status: u16, reason: &str, headers: &BTreeMap<String, Vec<String>>, body: &[u8]| {
+            if prepared.trace.debug {
+                log.push(LogLine::debug(trace::format_response(status, reason, headers, body)));
+            }
+            if prepared.trace.verbose {
+                log.push(LogLine::verbose(format!("{} {url}: {status} {reason} in {elapsed} ms", op.method())));
+            }
+            log
+        };
+        match outcome {
+            Exchange::Answered { status, headers, body } => {
+                let reason = status.canonical_reason().unwrap_or("");
+                let log = with_log(log, status.as_u16(), reason, &headers, &body);
+                if status.is_success() {
+                    let parsed = parse_success_body(op.shape(), &body, &url).map_err(|mut e| {
+                        e.log = log.clone();
+                        e
+                    })?;
+                    Ok(Response { status: status.as_u16(), method: op.method().into(), url, headers, body: parsed, log })
+                } else {
+                    let mut e = Error::graph(graph_error(status, headers, &body));
+                    e.log = log;
+                    Err(e)
+                }
+            }
+            Exchange::Failed(mut e) => {
+                if prepared.trace.verbose {
+                    log.push(LogLine::verbose(format!("{} {url}: failed after {elapsed} ms: {}", op.method(), e.message)));
+                }
+                e.log = log;
+                Err(e)
+            }
         }
     }
+
+    /// Sends a built request and reads the whole answer.
+    async fn exchange(&self, request: reqwest::Request, url: &str) -> Exchange {
+        let response = match self.http.execute(request).await {
+            Ok(r) => r,
+            Err(e) => return Exchange::Failed(transport_error(url, e)),
+        };
+        let status = response.status();
+        let headers = header_map(response.headers());
+        match read_body(response).await {
+            Ok(body) => Exchange::Answered { status, headers, body },
+            Err(e) => Exchange::Failed(transport_error(url, e)),
+        }
+    }
+}
+
+/// What came back from one exchange on the wire.
+enum Exchange {
+    Answered { status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: Vec<u8> },
+    Failed(Error),
 }
 
 fn context_of(c: &Connection) -> Context {

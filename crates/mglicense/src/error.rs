@@ -46,11 +46,14 @@ pub struct Error {
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub graph: Option<Box<GraphError>>,
+    /// What -Debug and -Verbose show of the call, when asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<crate::trace::LogLine>,
 }
 
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), graph: None }
+        Error { kind, message: message.into(), graph: None, log: Vec::new() }
     }
     pub fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidJson, message)
@@ -81,7 +84,7 @@ impl Error {
     /// official cmdlets show it.
     pub fn graph(detail: GraphError) -> Self {
         let message = format!("[{}] : {}", detail.code, detail.graph_message);
-        Error { kind: ErrorKind::Graph, message, graph: Some(Box::new(detail)) }
+        Error { kind: ErrorKind::Graph, message, graph: Some(Box::new(detail)), log: Vec::new() }
     }
 
     /// The error as the JSON document the C ABI hands out.

@@ -13,6 +13,7 @@ pub mod identity;
 pub mod operation;
 pub mod pending;
 pub mod runtime;
+pub mod trace;
 
 pub use client::{Client, ClientConfig, Response};
 pub use credential::AccessTokenCredential;

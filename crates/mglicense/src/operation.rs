@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::identity;
+use crate::trace::TraceLevel;
 
 /// Graph API versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +117,12 @@ pub struct RequestSpec {
     pub me: bool,
     #[serde(default)]
     pub headers: Option<Map<String, Value>>,
+    /// Describe the request and response for a debug stream.
+    #[serde(default)]
+    pub debug: bool,
+    /// Say what is being done for a verbose stream.
+    #[serde(default)]
+    pub verbose: bool,
 }
 
 /// A request checked and turned into what goes on the wire, minus the credential.
@@ -128,6 +135,7 @@ pub struct PreparedRequest {
     pub target: String,
     /// Headers the user asked for, checked.
     pub headers: Vec<(String, String)>,
+    pub trace: TraceLevel,
 }
 
 impl RequestSpec {
@@ -154,7 +162,8 @@ impl RequestSpec {
             Some(h) => check_headers(h)?,
             None => Vec::new(),
         };
-        Ok(PreparedRequest { operation: op, path, target, headers })
+        let trace = TraceLevel { debug: self.debug, verbose: self.verbose };
+        Ok(PreparedRequest { operation: op, path, target, headers, trace })
     }
 }
 

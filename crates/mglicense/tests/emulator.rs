@@ -207,3 +207,33 @@ fn cancelling_stops_a_request() {
         Err(e) => assert_eq!(e.kind, ErrorKind::Cancelled),
     }
 }
+
+#[test]
+fn debug_and_verbose_describe_the_call_without_the_token() {
+    let f = fixture();
+    let token_value = token(&f.emulator, &["User.ReadWrite.All"], 3600);
+    f.client.connect(ConnectRequest { access_token: token_value.clone(), environment: Some("Emulator".into()) }).unwrap();
+    let spec: RequestSpec = serde_json::from_value(
+        json!({"operation": "reprocessLicenseAssignment", "identity": "AdeleV@contoso.com", "debug": true, "verbose": true}),
+    )
+    .unwrap();
+    let r = f.client.execute(&spec).unwrap();
+    let levels: Vec<&str> = r.log.iter().map(|l| l.level).collect();
+    assert_eq!(levels, ["verbose", "debug", "debug", "verbose"]);
+    assert!(r.log[1].message.starts_with("============================ HTTP REQUEST"));
+    assert!(r.log[1].message.contains("/v1.0/users/AdeleV@contoso.com/reprocessLicenseAssignment"));
+    assert!(r.log[2].message.contains("Status Code:\nOK\n"));
+    assert!(r.log[2].message.contains("\"userPrincipalName\": \"AdeleV@contoso.com\""));
+    assert!(r.log[3].message.contains(": 200 OK in "));
+    let all: String = r.log.iter().map(|l| l.message.as_str()).collect();
+    assert!(!all.contains(&token_value) && !all.to_ascii_lowercase().contains("authorization"));
+
+    let quiet = f.client.execute(&reprocess("AdeleV@contoso.com")).unwrap();
+    assert!(quiet.log.is_empty());
+
+    let spec: RequestSpec =
+        serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "nobody", "debug": true})).unwrap();
+    let e = f.client.execute(&spec).unwrap_err();
+    assert_eq!(e.log.len(), 2);
+    assert!(e.log[1].message.contains("Status Code:\nNotFound\n"));
+}
