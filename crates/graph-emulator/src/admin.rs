@@ -9,7 +9,7 @@ use crate::auth::{self, Claims, Grant, SignedInUser};
 use crate::clock;
 use crate::respond::{admin_error, admin_json};
 use crate::server::State;
-use crate::tenant::{Upsert, User};
+use crate::tenant::{ChangeError, Group, Sku, Tenant, Upsert, User};
 
 /// Seed uploads are small; this only stops a runaway client from filling memory.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -72,8 +72,11 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
             Ok(value) => upsert_users(state, value),
             Err(response) => response,
         },
-        (&Method::GET, ["users", key]) => match state.tenant().find(key) {
-            Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
+        (&Method::GET, ["users", key]) => match {
+            let tenant = state.tenant();
+            tenant.find(key).map(|u| user_admin_view(&tenant, u))
+        } {
+            Some(view) => admin_json(StatusCode::OK, &view),
             None => admin_error(
                 StatusCode::NOT_FOUND,
                 "NotFound",
@@ -88,7 +91,236 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
                 format!("No user '{key}' in the emulated tenant."),
             ),
         },
-        (_, ["health"] | ["tokens"] | ["requests"] | ["users"] | ["users", _]) => admin_error(
+        (&Method::PATCH, ["users", key]) => match read_json(body).await {
+            Ok(Value::Object(changes)) => {
+                let mut tenant = state.tenant();
+                match tenant.patch_user(key, changes) {
+                    Ok(user) => admin_json(StatusCode::OK, &user.admin_view()),
+                    Err(e) => change_error(&e),
+                }
+            }
+            Ok(_) => admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidUser",
+                "Expected a JSON object of properties to change.",
+            ),
+            Err(response) => response,
+        },
+        (&Method::POST, ["users", key, "process"]) => {
+            let mut tenant = state.tenant();
+            if tenant.find(key).is_none() {
+                return not_found("user", key);
+            }
+            tenant.process(key);
+            admin_json(
+                StatusCode::OK,
+                &tenant
+                    .find(key)
+                    .map(User::admin_view)
+                    .unwrap_or(Value::Null),
+            )
+        }
+        (&Method::POST, ["licensing", "process"]) => match read_json(body).await {
+            Ok(value) => process_users(state, value),
+            Err(response) => response,
+        },
+        (&Method::GET, ["tenant"]) => admin_json(StatusCode::OK, &state.tenant().to_seed()),
+        (&Method::GET, ["skus"]) => {
+            let tenant = state.tenant();
+            let skus: Vec<Value> = tenant
+                .skus()
+                .iter()
+                .map(|s| sku_admin_view(&tenant, s))
+                .collect();
+            admin_json(StatusCode::OK, &json!({ "value": skus }))
+        }
+        (&Method::POST, ["skus"]) => match read_json(body).await {
+            Ok(value) => match serde_json::from_value::<Sku>(value) {
+                Ok(sku) => {
+                    let id = sku.sku_id.clone();
+                    let mut tenant = state.tenant();
+                    match tenant.upsert_sku(sku) {
+                        Ok(outcome) => admin_json(
+                            created_or_ok(outcome),
+                            &sku_admin_view(&tenant, tenant.sku(&id).expect("stored")),
+                        ),
+                        Err(e) => change_error(&e),
+                    }
+                }
+                Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidSku", e.to_string()),
+            },
+            Err(response) => response,
+        },
+        (&Method::GET, ["skus", key]) => {
+            let tenant = state.tenant();
+            match tenant.sku(key) {
+                Some(sku) => admin_json(StatusCode::OK, &sku_admin_view(&tenant, sku)),
+                None => not_found("SKU", key),
+            }
+        }
+        (&Method::PATCH, ["skus", key]) => match read_json(body).await {
+            Ok(changes) => {
+                let mut tenant = state.tenant();
+                match tenant.patch_sku(key, changes) {
+                    Ok(sku) => {
+                        let id = sku.sku_id.clone();
+                        admin_json(
+                            StatusCode::OK,
+                            &sku_admin_view(&tenant, tenant.sku(&id).expect("stored")),
+                        )
+                    }
+                    Err(e) => change_error(&e),
+                }
+            }
+            Err(response) => response,
+        },
+        (&Method::DELETE, ["skus", key]) => match state.tenant().remove_sku(key) {
+            Some(sku) => admin_json(
+                StatusCode::OK,
+                &serde_json::to_value(sku).expect("serializes"),
+            ),
+            None => not_found("SKU", key),
+        },
+        (&Method::GET, ["groups"]) => {
+            let tenant = state.tenant();
+            let groups: Vec<Value> = tenant
+                .groups()
+                .iter()
+                .map(|g| group_admin_view(&tenant, g))
+                .collect();
+            admin_json(StatusCode::OK, &json!({ "value": groups }))
+        }
+        (&Method::POST, ["groups"]) => match read_json(body).await {
+            Ok(mut value) => {
+                if let Value::Object(object) = &mut value {
+                    object.entry("id").or_insert_with(|| Value::from(""));
+                }
+                match serde_json::from_value::<Group>(value) {
+                    Ok(group) => {
+                        let mut tenant = state.tenant();
+                        let name = group.display_name.clone();
+                        let id = group.id.clone();
+                        match tenant.upsert_group(group) {
+                            Ok(outcome) => {
+                                let group = if id.is_empty() {
+                                    tenant.group(&name)
+                                } else {
+                                    tenant.group(&id)
+                                };
+                                admin_json(
+                                    created_or_ok(outcome),
+                                    &group_admin_view(&tenant, group.expect("stored")),
+                                )
+                            }
+                            Err(e) => change_error(&e),
+                        }
+                    }
+                    Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidGroup", e.to_string()),
+                }
+            }
+            Err(response) => response,
+        },
+        (&Method::GET, ["groups", key]) => {
+            let tenant = state.tenant();
+            match tenant.group(key) {
+                Some(group) => admin_json(StatusCode::OK, &group_admin_view(&tenant, group)),
+                None => not_found("group", key),
+            }
+        }
+        (&Method::PATCH, ["groups", key]) => match read_json(body).await {
+            Ok(changes) => {
+                let mut tenant = state.tenant();
+                match tenant.patch_group(key, changes) {
+                    Ok(group) => {
+                        let id = group.id.clone();
+                        admin_json(
+                            StatusCode::OK,
+                            &group_admin_view(&tenant, tenant.group(&id).expect("stored")),
+                        )
+                    }
+                    Err(e) => change_error(&e),
+                }
+            }
+            Err(response) => response,
+        },
+        (&Method::DELETE, ["groups", key]) => match state.tenant().remove_group(key) {
+            Some(group) => admin_json(
+                StatusCode::OK,
+                &serde_json::to_value(group).expect("serializes"),
+            ),
+            None => not_found("group", key),
+        },
+        (&Method::POST, ["groups", key, "members"]) => match read_json(body).await {
+            Ok(value) => {
+                let members: Vec<String> = match &value {
+                    Value::String(one) => vec![one.clone()],
+                    Value::Array(list) => list
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect(),
+                    Value::Object(object) => match (object.get("id"), object.get("members")) {
+                        (Some(Value::String(one)), _) => vec![one.clone()],
+                        (_, Some(Value::Array(list))) => list
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect(),
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
+                if members.is_empty() {
+                    return admin_error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidMembers",
+                        "Expected {\"id\": \"<user>\"} or {\"members\": [\"<user>\", ...]}.",
+                    );
+                }
+                let mut tenant = state.tenant();
+                match tenant.add_members(key, &members) {
+                    Ok(group) => {
+                        let id = group.id.clone();
+                        admin_json(
+                            StatusCode::OK,
+                            &group_admin_view(&tenant, tenant.group(&id).expect("stored")),
+                        )
+                    }
+                    Err(e) => change_error(&e),
+                }
+            }
+            Err(response) => response,
+        },
+        (&Method::DELETE, ["groups", key, "members", user]) => {
+            let mut tenant = state.tenant();
+            match tenant.remove_member(key, user) {
+                Ok(group) => {
+                    let id = group.id.clone();
+                    admin_json(
+                        StatusCode::OK,
+                        &group_admin_view(&tenant, tenant.group(&id).expect("stored")),
+                    )
+                }
+                Err(e) => change_error(&e),
+            }
+        }
+        (
+            _,
+            ["health"]
+            | ["tokens"]
+            | ["requests"]
+            | ["users"]
+            | ["users", _]
+            | ["users", _, "process"]
+            | ["licensing", "process"]
+            | ["tenant"]
+            | ["skus"]
+            | ["skus", _]
+            | ["groups"]
+            | ["groups", _]
+            | ["groups", _, "members"]
+            | ["groups", _, "members", _],
+        ) => admin_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "MethodNotAllowed",
             format!("{method} is not supported on {}.", parts.uri.path()),
@@ -294,4 +526,77 @@ async fn read_json(body: Body) -> Result<Value, Response<Body>> {
             format!("The body is not valid JSON: {e}"),
         )
     })
+}
+
+fn not_found(what: &str, key: &str) -> Response<Body> {
+    admin_error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        format!("No {what} '{key}' in the emulated tenant."),
+    )
+}
+
+fn change_error(error: &ChangeError) -> Response<Body> {
+    let (status, code) = match error {
+        ChangeError::Invalid(_) => (StatusCode::BAD_REQUEST, "Invalid"),
+        ChangeError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+        ChangeError::Conflict(_) => (StatusCode::CONFLICT, "Conflict"),
+    };
+    admin_error(status, code, error.message())
+}
+
+fn created_or_ok(outcome: Upsert) -> StatusCode {
+    match outcome {
+        Upsert::Created => StatusCode::CREATED,
+        Upsert::Replaced => StatusCode::OK,
+    }
+}
+
+/// The user view plus the groups the user is in, which tests and the demo need to explain a license state.
+fn user_admin_view(tenant: &Tenant, user: &User) -> Value {
+    let mut view = user.admin_view();
+    view["memberOf"] = json!(tenant.member_of(user.id()));
+    view
+}
+
+/// A SKU with its rule fields (notSoldIn, exclusiveWith, requires) and the counted consumedUnits.
+fn sku_admin_view(tenant: &Tenant, sku: &Sku) -> Value {
+    let mut view = serde_json::to_value(sku).expect("SKU serializes");
+    view["consumedUnits"] = json!(tenant.consumed_units(&sku.sku_id));
+    view
+}
+
+fn group_admin_view(tenant: &Tenant, group: &Group) -> Value {
+    let mut view = serde_json::to_value(group).expect("group serializes");
+    let errors: Vec<&str> = tenant
+        .members_with_license_errors(group)
+        .iter()
+        .map(|u| u.id())
+        .collect();
+    view["hasMembersWithLicenseErrors"] = json!(!errors.is_empty());
+    view["membersWithLicenseErrors"] = json!(errors);
+    view
+}
+
+/// Background processing on demand: `{"users": [...]}` processes those users, an empty body processes everyone.
+fn process_users(state: &State, body: Value) -> Response<Body> {
+    let mut tenant = state.tenant();
+    let users: Option<Vec<String>> = body.get("users").and_then(Value::as_array).map(|list| {
+        list.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    });
+    let processed = match users {
+        None => tenant.process_all(),
+        Some(users) => {
+            for user in &users {
+                if tenant.find(user).is_none() {
+                    return not_found("user", user);
+                }
+            }
+            users.iter().filter(|u| tenant.process(u)).count()
+        }
+    };
+    admin_json(StatusCode::OK, &json!({ "processed": processed }))
 }

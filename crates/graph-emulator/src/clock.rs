@@ -22,6 +22,12 @@ pub fn iso8601_millis(t: SystemTime) -> String {
     format!("{date}T{hms}.{millis:03}Z")
 }
 
+/// `2026-11-24T01:02:03Z`: how Graph writes license timestamps (`lastUpdatedDateTime`, `assignedDateTime`).
+pub fn iso8601_seconds(t: SystemTime) -> String {
+    let (date, hms, _) = split(t);
+    format!("{date}T{hms}Z")
+}
+
 fn split(t: SystemTime) -> (String, String, u32) {
     let since = t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO);
     let secs = since.as_secs() as i64;

@@ -7,10 +7,11 @@ pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod graph;
+pub mod licensing;
 pub mod log;
 pub mod respond;
 pub mod server;
 pub mod tenant;
 
 pub use server::{BackgroundEmulator, Config, Emulator, State};
-pub use tenant::{ReprocessAction, Tenant, User};
+pub use tenant::{Group, LicenseIntent, ReprocessAction, Sku, Tenant, User};

@@ -1,15 +1,25 @@
-//! The directory the emulator serves: users and what was asked of them; SKUs, groups and license evaluation will grow here.
+//! The directory the emulator serves: users, subscribed SKUs, groups with licenses, and what clients asked of them.
+//!
+//! The licensing rules live in `licensing.rs`; this module owns the data those rules read and write, so a
+//! user's license state changes in exactly one place (`Tenant::process`), as in Entra where it changes only
+//! when the user is (re)processed.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::SystemTime;
 
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
 
 use crate::clock;
+use crate::licensing;
 
 /// Used when a seed names no tenant, so tokens and responses still carry a stable, GUID-shaped tid.
 pub const DEFAULT_TENANT_ID: &str = "5b1e6c2d-8f4a-4c3e-9d7b-2a6f0e1c4b88";
+
+/// Seed and admin key for a user's direct license assignments; kept out of the Graph properties
+/// because Graph does not tell direct and inherited licenses apart in `assignedLicenses`.
+pub const DIRECT_LICENSES: &str = "directLicenses";
 
 /// The license actions a client can ask of a user; counted per user so tests can prove nothing was sent twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,10 +43,184 @@ impl ReprocessAction {
     }
 }
 
+/// One license a user should have: from a direct assignment or from a group (Graph's `assignedLicense`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LicenseIntent {
+    pub sku_id: String,
+    #[serde(default)]
+    pub disabled_plans: Vec<String>,
+}
+
+/// A service plan inside a SKU. `exclusiveWith` and `requires` are the emulator's way to express the
+/// conflicts and dependencies Entra knows from its catalog; they name plans by id or name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePlan {
+    pub service_plan_id: String,
+    pub service_plan_name: String,
+    /// The `service` of `assignedPlans` (e.g. `exchange`, `SharePoint`); `exchange` plans provision proxy addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default = "default_applies_to")]
+    pub applies_to: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusive_with: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
+}
+
+impl ServicePlan {
+    /// Plans are named by id or by name in rules and disabledPlans lists; both compare without case.
+    pub fn is(&self, name: &str) -> bool {
+        self.service_plan_id.eq_ignore_ascii_case(name)
+            || self.service_plan_name.eq_ignore_ascii_case(name)
+    }
+
+    pub fn service_name(&self) -> &str {
+        self.service.as_deref().unwrap_or(&self.service_plan_name)
+    }
+
+    /// Exchange plans create the mailbox addresses that must be unique in the tenant.
+    pub fn provisions_mail(&self) -> bool {
+        self.service
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("exchange"))
+    }
+}
+
+fn default_applies_to() -> String {
+    "User".to_owned()
+}
+
+fn default_capability() -> String {
+    "Enabled".to_owned()
+}
+
+/// Seat counts as `subscribedSku.prepaidUnits` reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PrepaidUnits {
+    #[serde(default)]
+    pub enabled: i64,
+    #[serde(default)]
+    pub suspended: i64,
+    #[serde(default)]
+    pub warning: i64,
+    #[serde(default)]
+    pub locked_out: i64,
+}
+
+/// A product the tenant subscribes to. `consumedUnits` is never stored: it is counted from the users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Sku {
+    pub sku_id: String,
+    pub sku_part_number: String,
+    #[serde(default)]
+    pub prepaid_units: PrepaidUnits,
+    #[serde(default)]
+    pub service_plans: Vec<ServicePlan>,
+    /// Usage locations (ISO 3166 alpha-2) where the product is not sold: ProhibitedInUsageLocationViolation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_sold_in: Vec<String>,
+    #[serde(default = "default_capability")]
+    pub capability_status: String,
+    #[serde(default = "default_applies_to")]
+    pub applies_to: String,
+    /// Accepted so a seed can be pasted from a real `GET /subscribedSkus`; recomputed on every read.
+    #[serde(default, skip_serializing)]
+    pub consumed_units: Option<i64>,
+    /// Accepted from real `GET /subscribedSkus` output and ignored: it is always `<tenantId>_<skuId>`.
+    #[serde(default, skip_serializing)]
+    pub id: Option<String>,
+}
+
+impl Sku {
+    pub fn plan(&self, name: &str) -> Option<&ServicePlan> {
+        self.service_plans.iter().find(|p| p.is(name))
+    }
+
+    /// The plans a license of this SKU turns on, given its disabled plans.
+    pub fn enabled_plans<'a>(
+        &'a self,
+        disabled: &'a [String],
+    ) -> impl Iterator<Item = &'a ServicePlan> + 'a {
+        self.service_plans
+            .iter()
+            .filter(move |p| !disabled.iter().any(|d| p.is(d)))
+    }
+
+    /// The object `GET /subscribedSkus` returns, without the emulator-only rule fields.
+    pub fn graph_view(&self, tenant_id: &str, consumed: i64) -> Value {
+        let plans: Vec<Value> = self
+            .service_plans
+            .iter()
+            .map(|p| {
+                json!({
+                    "servicePlanId": p.service_plan_id,
+                    "servicePlanName": p.service_plan_name,
+                    "provisioningStatus": "Success",
+                    "appliesTo": p.applies_to,
+                })
+            })
+            .collect();
+        json!({
+            "accountName": "contoso",
+            "accountId": tenant_id,
+            "appliesTo": self.applies_to,
+            "capabilityStatus": self.capability_status,
+            "consumedUnits": consumed,
+            "id": format!("{tenant_id}_{}", self.sku_id),
+            "prepaidUnits": self.prepaid_units,
+            "servicePlans": plans,
+            "skuId": self.sku_id,
+            "skuPartNumber": self.sku_part_number,
+            "subscriptionIds": [],
+        })
+    }
+}
+
+/// A security group that carries licenses for its members (group-based licensing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// User ids (a seed may name users by UPN; they are resolved to ids on load).
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub assigned_licenses: Vec<LicenseIntent>,
+}
+
+impl Group {
+    pub fn has_member(&self, user_id: &str) -> bool {
+        self.members.iter().any(|m| m.eq_ignore_ascii_case(user_id))
+    }
+
+    /// The group as Graph returns it; `hasMembersWithLicenseErrors` is computed by the tenant.
+    pub fn graph_view(&self, has_errors: bool) -> Value {
+        json!({
+            "id": self.id,
+            "displayName": self.display_name,
+            "description": self.description,
+            "mailEnabled": false,
+            "securityEnabled": true,
+            "groupTypes": [],
+            "assignedLicenses": self.assigned_licenses,
+            "hasMembersWithLicenseErrors": has_errors,
+        })
+    }
+}
+
 /// A user as Graph stores it (properties kept exactly as seeded) plus the emulator's bookkeeping.
 #[derive(Debug, Clone)]
 pub struct User {
     properties: Map<String, Value>,
+    direct_licenses: Vec<LicenseIntent>,
     reprocess_counts: BTreeMap<ReprocessAction, u64>,
     last_reprocessed: Option<String>,
 }
@@ -60,8 +244,18 @@ impl User {
                 ))
             }
         }
+        let direct_licenses = match properties.remove(DIRECT_LICENSES) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(value) => parse_intents(value).map_err(|e| {
+                format!(
+                    "user {}: \"{DIRECT_LICENSES}\": {e}",
+                    properties["id"].as_str().unwrap_or_default()
+                )
+            })?,
+        };
         Ok(User {
             properties,
+            direct_licenses,
             reprocess_counts: BTreeMap::new(),
             last_reprocessed: None,
         })
@@ -85,6 +279,77 @@ impl User {
         &self.properties
     }
 
+    pub fn usage_location(&self) -> Option<&str> {
+        self.properties
+            .get("usageLocation")
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+    }
+
+    /// `smtp:`/`SMTP:` prefixes and case do not make two addresses different.
+    pub fn proxy_addresses(&self) -> Vec<String> {
+        self.properties
+            .get("proxyAddresses")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(normalize_proxy_address)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Soft-deleted users keep their data (so a restore brings them back) but Graph no longer finds them.
+    pub fn is_deleted(&self) -> bool {
+        matches!(
+            self.properties.get("deletedDateTime"),
+            Some(Value::String(_))
+        )
+    }
+
+    pub fn direct_licenses(&self) -> &[LicenseIntent] {
+        &self.direct_licenses
+    }
+
+    /// The SKUs the user holds a seat of, from `assignedLicenses`.
+    pub fn assigned_sku_ids(&self) -> Vec<String> {
+        self.properties
+            .get("assignedLicenses")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|l| l.get("skuId").and_then(Value::as_str))
+                    .map(str::to_lowercase)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn license_states(&self) -> &[Value] {
+        self.properties
+            .get("licenseAssignmentStates")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether a group's license for this user is in error: what `membersWithLicenseErrors` lists.
+    pub fn has_license_error_from(&self, group_id: &str) -> bool {
+        self.license_states().iter().any(|s| {
+            s.get("assignedByGroup")
+                .and_then(Value::as_str)
+                .is_some_and(|g| g.eq_ignore_ascii_case(group_id))
+                && s.get("error").and_then(Value::as_str).unwrap_or("None") != "None"
+        })
+    }
+
+    pub fn has_license_error(&self) -> bool {
+        self.license_states()
+            .iter()
+            .any(|s| s.get("error").and_then(Value::as_str).unwrap_or("None") != "None")
+    }
+
     pub fn reprocess_count(&self) -> u64 {
         self.reprocess_counts.values().sum()
     }
@@ -100,15 +365,40 @@ impl User {
             .iter()
             .map(|(action, n)| (action.name().to_owned(), Value::from(*n)))
             .collect();
-        serde_json::json!({
+        json!({
             "id": self.id(),
             "userPrincipalName": self.user_principal_name(),
             "reprocessCount": self.reprocess_count(),
             "reprocessCountByAction": by_action,
             "lastReprocessedDateTime": self.last_reprocessed,
+            "deleted": self.is_deleted(),
+            DIRECT_LICENSES: self.direct_licenses,
             "user": self.properties,
         })
     }
+
+    pub(crate) fn set_license_outcome(&mut self, outcome: licensing::Outcome) {
+        self.properties
+            .insert("assignedLicenses".into(), outcome.assigned_licenses);
+        self.properties
+            .insert("assignedPlans".into(), outcome.assigned_plans);
+        self.properties
+            .insert("licenseAssignmentStates".into(), outcome.states);
+    }
+}
+
+pub fn normalize_proxy_address(address: &str) -> String {
+    let address = address.trim();
+    let bare = match address.split_once(':') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("smtp") => rest,
+        _ => address,
+    };
+    bare.to_lowercase()
+}
+
+fn parse_intents(value: Value) -> Result<Vec<LicenseIntent>, String> {
+    serde_json::from_value(value)
+        .map_err(|e| format!("expected [{{\"skuId\": ..., \"disabledPlans\": [...]}}]: {e}"))
 }
 
 /// Whether an upsert created a user or replaced one, which the admin API reports as 201 or 200.
@@ -116,6 +406,22 @@ impl User {
 pub enum Upsert {
     Created,
     Replaced,
+}
+
+/// Why an admin change was refused, mapped by the admin API to 400, 404 or 409.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeError {
+    Invalid(String),
+    NotFound(String),
+    Conflict(String),
+}
+
+impl ChangeError {
+    pub fn message(&self) -> &str {
+        match self {
+            ChangeError::Invalid(m) | ChangeError::NotFound(m) | ChangeError::Conflict(m) => m,
+        }
+    }
 }
 
 /// Users are looked up case-insensitively by id or UPN, the way Graph resolves `/users/{id}`.
@@ -126,6 +432,12 @@ pub struct Tenant {
     by_upn: HashMap<String, String>,
     // Listing follows seed order, so admin output is stable and matches the seed file.
     order: Vec<String>,
+    skus: Vec<Sku>,
+    groups: Vec<Group>,
+    /// A seed without `subscribedSkus` has no licensing model: license properties stay exactly as seeded.
+    licensing: bool,
+    /// `throttling` and `faults` from the seed, read by the server at start.
+    settings: Map<String, Value>,
 }
 
 impl Default for Tenant {
@@ -141,10 +453,14 @@ impl Tenant {
             users: HashMap::new(),
             by_upn: HashMap::new(),
             order: Vec::new(),
+            skus: Vec::new(),
+            groups: Vec::new(),
+            licensing: false,
+            settings: Map::new(),
         }
     }
 
-    /// Reads a seed file: `{"tenantId": "<optional guid>", "users": [{...}, ...]}`.
+    /// Reads a seed file: `{"tenantId", "subscribedSkus", "groups", "users", "throttling", "faults"}`; only `users` is required.
     pub fn load(path: &Path) -> Result<Tenant, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
@@ -163,6 +479,24 @@ impl Tenant {
             .and_then(Value::as_array)
             .ok_or("expected an object with a \"users\" array")?;
         let mut tenant = Tenant::new(tenant_id);
+        for key in ["throttling", "faults"] {
+            if let Some(value) = seed.get(key) {
+                tenant.settings.insert(key.into(), value.clone());
+            }
+        }
+        if let Some(skus) = seed.get("subscribedSkus") {
+            tenant.licensing = true;
+            let skus: Vec<Sku> =
+                serde_json::from_value(skus.clone()).map_err(|e| format!("subscribedSkus: {e}"))?;
+            for sku in skus {
+                tenant
+                    .upsert_sku(sku)
+                    .map_err(|e| format!("subscribedSkus: {}", e.message()))?;
+            }
+        }
+        // Users whose seed carries license states keep them until reprocessed: that is how a seed
+        // describes errors whose cause an admin has since fixed.
+        let mut to_evaluate = Vec::new();
         for (index, user) in users.iter().enumerate() {
             let properties = user
                 .as_object()
@@ -178,7 +512,25 @@ impl Tenant {
                     user.user_principal_name()
                 ));
             }
+            if !user.properties.contains_key("licenseAssignmentStates") {
+                to_evaluate.push(user.id().to_owned());
+            }
             tenant.upsert(user)?;
+        }
+        if let Some(groups) = seed.get("groups") {
+            let groups: Vec<Group> =
+                serde_json::from_value(groups.clone()).map_err(|e| format!("groups: {e}"))?;
+            for group in groups {
+                tenant
+                    .upsert_group(group)
+                    .map_err(|e| format!("groups: {}", e.message()))?;
+            }
+        }
+        if tenant.licensing {
+            // The background processing that ran before the seed was taken, in seed order.
+            for id in to_evaluate {
+                tenant.process(&id);
+            }
         }
         Ok(tenant)
     }
@@ -187,6 +539,7 @@ impl Tenant {
         &self.tenant_id
     }
 
+    /// Counts soft-deleted users too: they are still in the directory.
     pub fn len(&self) -> usize {
         self.users.len()
     }
@@ -195,14 +548,32 @@ impl Tenant {
         self.users.is_empty()
     }
 
-    /// In seed (then insertion) order.
+    pub fn setting(&self, key: &str) -> Option<&Value> {
+        self.settings.get(key)
+    }
+
+    pub fn has_licensing_model(&self) -> bool {
+        self.licensing
+    }
+
+    /// In seed (then insertion) order, soft-deleted users included.
     pub fn users(&self) -> impl Iterator<Item = &User> {
         self.order.iter().filter_map(|key| self.users.get(key))
     }
 
-    /// Finds a user by object id or userPrincipalName, ignoring case as Graph does.
+    /// The users Graph lists: soft-deleted ones are only in `/directory/deletedItems`.
+    pub fn active_users(&self) -> impl Iterator<Item = &User> {
+        self.users().filter(|u| !u.is_deleted())
+    }
+
+    /// Finds a user by object id or userPrincipalName, ignoring case as Graph does; soft-deleted users too.
     pub fn find(&self, id_or_upn: &str) -> Option<&User> {
         self.key_of(id_or_upn).and_then(|key| self.users.get(&key))
+    }
+
+    /// What `/users/{id}` finds: never a soft-deleted user.
+    pub fn find_active(&self, id_or_upn: &str) -> Option<&User> {
+        self.find(id_or_upn).filter(|u| !u.is_deleted())
     }
 
     fn key_of(&self, id_or_upn: &str) -> Option<String> {
@@ -244,21 +615,406 @@ impl Tenant {
         }
     }
 
+    /// Merges properties into a user, Graph PATCH style: a `null` clears a property. `directLicenses` replaces the list.
+    /// License states do not change here; they change when the user is next processed.
+    pub fn patch_user(
+        &mut self,
+        id_or_upn: &str,
+        mut changes: Map<String, Value>,
+    ) -> Result<&User, ChangeError> {
+        let key = self.key_of(id_or_upn).ok_or_else(|| {
+            ChangeError::NotFound(format!("No user '{id_or_upn}' in the emulated tenant."))
+        })?;
+        let mut user = self.users[&key].clone();
+        if let Some(id) = changes.remove("id") {
+            if id.as_str().map(fold) != Some(key.clone()) {
+                return Err(ChangeError::Invalid("a user's id cannot change".into()));
+            }
+        }
+        if let Some(value) = changes.remove(DIRECT_LICENSES) {
+            user.direct_licenses = if value.is_null() {
+                Vec::new()
+            } else {
+                parse_intents(value).map_err(ChangeError::Invalid)?
+            };
+        }
+        for (name, value) in changes {
+            user.properties.insert(name, value);
+        }
+        match user.properties.get("userPrincipalName") {
+            Some(Value::String(upn)) if !upn.trim().is_empty() => {}
+            _ => {
+                return Err(ChangeError::Invalid(
+                    "userPrincipalName must be a non-empty string".into(),
+                ))
+            }
+        }
+        self.upsert(user).map_err(ChangeError::Conflict)?;
+        Ok(&self.users[&key])
+    }
+
     pub fn remove(&mut self, id_or_upn: &str) -> Option<User> {
         let key = self.key_of(id_or_upn)?;
         let user = self.users.remove(&key)?;
         self.by_upn.remove(&fold(user.user_principal_name()));
         self.order.retain(|k| *k != key);
+        for group in &mut self.groups {
+            group.members.retain(|m| fold(m) != key);
+        }
         Some(user)
     }
 
-    /// Records that a client asked for reprocessing, and returns the user as Graph would answer with it.
+    /// Records that a client asked for reprocessing, re-evaluates the user's licenses, and returns the user
+    /// as Graph would answer with it. Soft-deleted users are not found, as in Graph.
     pub fn reprocess(&mut self, id_or_upn: &str, action: ReprocessAction) -> Option<&User> {
         let key = self.key_of(id_or_upn)?;
+        if self.users.get(&key)?.is_deleted() {
+            return None;
+        }
+        self.process(&key);
         let user = self.users.get_mut(&key)?;
         *user.reprocess_counts.entry(action).or_insert(0) += 1;
         user.last_reprocessed = Some(clock::iso8601_millis(SystemTime::now()));
         Some(user)
+    }
+
+    /// Evaluates one user's group and direct licenses (graph-facts §3) and stores the result.
+    /// Without a licensing model it does nothing, so seeded license properties stay as given.
+    pub fn process(&mut self, id_or_upn: &str) -> bool {
+        if !self.licensing {
+            return false;
+        }
+        let Some(key) = self.key_of(id_or_upn) else {
+            return false;
+        };
+        let Some(user) = self.users.get(&key) else {
+            return false;
+        };
+        if user.is_deleted() {
+            return false;
+        }
+        let mut consumed_by_others: HashMap<String, i64> = HashMap::new();
+        let mine = user.proxy_addresses();
+        let mut proxy_taken = false;
+        for (other_key, other) in &self.users {
+            if *other_key == key || other.is_deleted() {
+                continue;
+            }
+            for sku in other.assigned_sku_ids() {
+                *consumed_by_others.entry(sku).or_insert(0) += 1;
+            }
+            if !mine.is_empty() && other.proxy_addresses().iter().any(|a| mine.contains(a)) {
+                proxy_taken = true;
+            }
+        }
+        let groups: Vec<&Group> = self
+            .groups
+            .iter()
+            .filter(|g| g.has_member(user.id()))
+            .collect();
+        let outcome = licensing::evaluate(&licensing::Inputs {
+            user,
+            skus: &self.skus,
+            groups: &groups,
+            consumed_by_others: &consumed_by_others,
+            proxy_address_taken: proxy_taken,
+            now: &clock::iso8601_seconds(SystemTime::now()),
+        });
+        if let Some(user) = self.users.get_mut(&key) {
+            user.set_license_outcome(outcome);
+        }
+        true
+    }
+
+    /// Processes every user in order, as Entra's background processing would after an admin change.
+    pub fn process_all(&mut self) -> usize {
+        let keys: Vec<String> = self.order.clone();
+        keys.iter().filter(|k| self.process(k)).count()
+    }
+
+    // ----- SKUs -----
+
+    pub fn skus(&self) -> &[Sku] {
+        &self.skus
+    }
+
+    /// A SKU by skuId or skuPartNumber, ignoring case.
+    pub fn sku(&self, id_or_part_number: &str) -> Option<&Sku> {
+        self.skus.iter().find(|s| {
+            s.sku_id.eq_ignore_ascii_case(id_or_part_number)
+                || s.sku_part_number.eq_ignore_ascii_case(id_or_part_number)
+        })
+    }
+
+    /// Seats in use: users (not soft-deleted) whose `assignedLicenses` hold the SKU.
+    pub fn consumed_units(&self, sku_id: &str) -> i64 {
+        let wanted = sku_id.to_lowercase();
+        self.active_users()
+            .filter(|u| u.assigned_sku_ids().contains(&wanted))
+            .count() as i64
+    }
+
+    pub fn sku_view(&self, sku: &Sku) -> Value {
+        sku.graph_view(&self.tenant_id, self.consumed_units(&sku.sku_id))
+    }
+
+    /// Adding a SKU turns the licensing model on.
+    pub fn upsert_sku(&mut self, sku: Sku) -> Result<Upsert, ChangeError> {
+        if sku.sku_id.trim().is_empty() || sku.sku_part_number.trim().is_empty() {
+            return Err(ChangeError::Invalid(
+                "a SKU needs a skuId and a skuPartNumber".into(),
+            ));
+        }
+        if let Some(other) = self.skus.iter().find(|s| {
+            !s.sku_id.eq_ignore_ascii_case(&sku.sku_id)
+                && s.sku_part_number.eq_ignore_ascii_case(&sku.sku_part_number)
+        }) {
+            return Err(ChangeError::Conflict(format!(
+                "skuPartNumber {} already belongs to SKU {}",
+                sku.sku_part_number, other.sku_id
+            )));
+        }
+        self.licensing = true;
+        match self
+            .skus
+            .iter_mut()
+            .find(|s| s.sku_id.eq_ignore_ascii_case(&sku.sku_id))
+        {
+            Some(existing) => {
+                *existing = sku;
+                Ok(Upsert::Replaced)
+            }
+            None => {
+                self.skus.push(sku);
+                Ok(Upsert::Created)
+            }
+        }
+    }
+
+    /// Merges `prepaidUnits`, `notSoldIn`, `capabilityStatus` and the other SKU fields into an existing SKU.
+    pub fn patch_sku(
+        &mut self,
+        id_or_part_number: &str,
+        changes: Value,
+    ) -> Result<&Sku, ChangeError> {
+        let current = self.sku(id_or_part_number).cloned().ok_or_else(|| {
+            ChangeError::NotFound(format!(
+                "No SKU '{id_or_part_number}' in the emulated tenant."
+            ))
+        })?;
+        let Value::Object(changes) = changes else {
+            return Err(ChangeError::Invalid("expected a JSON object".into()));
+        };
+        let mut merged = serde_json::to_value(&current).expect("SKU serializes");
+        merge(&mut merged, Value::Object(changes));
+        let sku: Sku =
+            serde_json::from_value(merged).map_err(|e| ChangeError::Invalid(e.to_string()))?;
+        if !sku.sku_id.eq_ignore_ascii_case(&current.sku_id) {
+            return Err(ChangeError::Invalid("a SKU's skuId cannot change".into()));
+        }
+        let sku_id = sku.sku_id.clone();
+        self.upsert_sku(sku)?;
+        Ok(self.sku(&sku_id).expect("just stored"))
+    }
+
+    pub fn remove_sku(&mut self, id_or_part_number: &str) -> Option<Sku> {
+        let index = self.skus.iter().position(|s| {
+            s.sku_id.eq_ignore_ascii_case(id_or_part_number)
+                || s.sku_part_number.eq_ignore_ascii_case(id_or_part_number)
+        })?;
+        Some(self.skus.remove(index))
+    }
+
+    // ----- groups -----
+
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    pub fn group(&self, id_or_name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| {
+            g.id.eq_ignore_ascii_case(id_or_name) || g.display_name.eq_ignore_ascii_case(id_or_name)
+        })
+    }
+
+    /// Active members whose license from this group is in error.
+    pub fn members_with_license_errors(&self, group: &Group) -> Vec<&User> {
+        group
+            .members
+            .iter()
+            .filter_map(|m| self.find_active(m))
+            .filter(|u| u.has_license_error_from(&group.id))
+            .collect()
+    }
+
+    pub fn group_view(&self, group: &Group) -> Value {
+        group.graph_view(!self.members_with_license_errors(group).is_empty())
+    }
+
+    /// Members may be given by id or UPN; they are stored as ids so a UPN change cannot orphan them.
+    pub fn upsert_group(&mut self, mut group: Group) -> Result<Upsert, ChangeError> {
+        if group.id.trim().is_empty() {
+            group.id = uuid::Uuid::new_v4().to_string();
+        }
+        group.members = self.resolve_members(&group.members)?;
+        for license in &group.assigned_licenses {
+            if license.sku_id.trim().is_empty() {
+                return Err(ChangeError::Invalid(
+                    "assignedLicenses[].skuId is empty".into(),
+                ));
+            }
+        }
+        match self
+            .groups
+            .iter_mut()
+            .find(|g| g.id.eq_ignore_ascii_case(&group.id))
+        {
+            Some(existing) => {
+                *existing = group;
+                Ok(Upsert::Replaced)
+            }
+            None => {
+                self.groups.push(group);
+                Ok(Upsert::Created)
+            }
+        }
+    }
+
+    /// Merges `displayName`, `description`, `assignedLicenses` or `members` into a group.
+    pub fn patch_group(&mut self, id_or_name: &str, changes: Value) -> Result<&Group, ChangeError> {
+        let current = self.group(id_or_name).cloned().ok_or_else(|| {
+            ChangeError::NotFound(format!("No group '{id_or_name}' in the emulated tenant."))
+        })?;
+        let Value::Object(changes) = changes else {
+            return Err(ChangeError::Invalid("expected a JSON object".into()));
+        };
+        let mut merged = serde_json::to_value(&current).expect("group serializes");
+        if let Value::Object(object) = &mut merged {
+            object.extend(changes);
+        }
+        let group: Group =
+            serde_json::from_value(merged).map_err(|e| ChangeError::Invalid(e.to_string()))?;
+        if !group.id.eq_ignore_ascii_case(&current.id) {
+            return Err(ChangeError::Invalid("a group's id cannot change".into()));
+        }
+        let id = group.id.clone();
+        self.upsert_group(group)?;
+        Ok(self.group(&id).expect("just stored"))
+    }
+
+    pub fn add_members(&mut self, group: &str, users: &[String]) -> Result<&Group, ChangeError> {
+        let ids = self.resolve_members(users)?;
+        let group = self.group_mut(group)?;
+        for id in ids {
+            if !group.has_member(&id) {
+                group.members.push(id);
+            }
+        }
+        Ok(group)
+    }
+
+    pub fn remove_member(&mut self, group: &str, user: &str) -> Result<&Group, ChangeError> {
+        let id = self
+            .find(user)
+            .map(|u| u.id().to_owned())
+            .unwrap_or_else(|| user.to_owned());
+        let group = self.group_mut(group)?;
+        let before = group.members.len();
+        group.members.retain(|m| !m.eq_ignore_ascii_case(&id));
+        if group.members.len() == before {
+            return Err(ChangeError::NotFound(format!(
+                "'{user}' is not a member of group {}.",
+                group.id
+            )));
+        }
+        Ok(group)
+    }
+
+    pub fn remove_group(&mut self, id_or_name: &str) -> Option<Group> {
+        let index = self.groups.iter().position(|g| {
+            g.id.eq_ignore_ascii_case(id_or_name) || g.display_name.eq_ignore_ascii_case(id_or_name)
+        })?;
+        Some(self.groups.remove(index))
+    }
+
+    /// The ids of the groups a user is a member of, in group order.
+    pub fn member_of(&self, user_id: &str) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|g| g.has_member(user_id))
+            .map(|g| g.id.clone())
+            .collect()
+    }
+
+    fn group_mut(&mut self, id_or_name: &str) -> Result<&mut Group, ChangeError> {
+        self.groups
+            .iter_mut()
+            .find(|g| {
+                g.id.eq_ignore_ascii_case(id_or_name)
+                    || g.display_name.eq_ignore_ascii_case(id_or_name)
+            })
+            .ok_or_else(|| {
+                ChangeError::NotFound(format!("No group '{id_or_name}' in the emulated tenant."))
+            })
+    }
+
+    fn resolve_members(&self, members: &[String]) -> Result<Vec<String>, ChangeError> {
+        let mut ids: Vec<String> = Vec::with_capacity(members.len());
+        for member in members {
+            let user = self.find(member).ok_or_else(|| {
+                ChangeError::Invalid(format!(
+                    "member '{member}' is not a user of the emulated tenant"
+                ))
+            })?;
+            if !ids.iter().any(|id| id == user.id()) {
+                ids.push(user.id().to_owned());
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The whole tenant in seed format, so a test or demo can save the state it reached.
+    pub fn to_seed(&self) -> Value {
+        let users: Vec<Value> = self
+            .users()
+            .map(|u| {
+                let mut properties = u.properties.clone();
+                if !u.direct_licenses.is_empty() {
+                    properties.insert(
+                        DIRECT_LICENSES.into(),
+                        serde_json::to_value(&u.direct_licenses).expect("serializes"),
+                    );
+                }
+                Value::Object(properties)
+            })
+            .collect();
+        let mut seed = json!({ "tenantId": self.tenant_id });
+        if self.licensing {
+            seed["subscribedSkus"] = serde_json::to_value(&self.skus).expect("serializes");
+            seed["groups"] = serde_json::to_value(&self.groups).expect("serializes");
+        }
+        for (key, value) in &self.settings {
+            seed[key] = value.clone();
+        }
+        seed["users"] = Value::Array(users);
+        seed
+    }
+}
+
+/// JSON merge patch (RFC 7386), used for SKU changes so `{"prepaidUnits": {"enabled": 5}}` keeps the other counts.
+fn merge(target: &mut Value, patch: Value) {
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                match target.get_mut(&key) {
+                    Some(existing) if value.is_object() => merge(existing, value),
+                    _ => {
+                        target.insert(key, value);
+                    }
+                }
+            }
+        }
+        (target, patch) => *target = patch,
     }
 }
 
