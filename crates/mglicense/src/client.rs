@@ -12,6 +12,8 @@ use crate::environment::{Environment, Environments, NewEnvironment};
 use crate::error::{Error, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::pending::Pending;
+use crate::pacer::{Pacer, PacerView};
+use crate::retry::{self, RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
 use crate::trace::{self, LogLine};
 
@@ -73,6 +75,7 @@ struct Connection {
 struct State {
     environments: Environments,
     connection: Option<Arc<Connection>>,
+    request_context: RequestContext,
 }
 
 /// Largest response body read; past it the answer is refused rather than held in memory.
@@ -83,6 +86,7 @@ pub struct Client {
     http: reqwest::Client,
     user_agent: String,
     state: RwLock<State>,
+    pacer: Pacer,
 }
 
 impl Client {
@@ -92,15 +96,18 @@ impl Client {
             Some(_) => return Err(Error::invalid_argument("userAgent must be printable ASCII.")),
             None => format!("MgLicense/{}", crate::VERSION),
         };
-        let timeout = Duration::from_secs(config.timeout_seconds.unwrap_or(300).max(1));
+        let mut state = State::default();
+        if let Some(seconds) = config.timeout_seconds {
+            let update = RequestContextUpdate { client_timeout_seconds: Some(seconds), ..Default::default() };
+            state.request_context = state.request_context.apply(update)?;
+        }
         let http = reqwest::Client::builder()
-            .timeout(timeout)
             .connect_timeout(Duration::from_secs(30))
             .redirect(redirect_policy())
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
             .map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))?;
-        Ok(Arc::new(Client { http, user_agent, state: RwLock::new(State::default()) }))
+        Ok(Arc::new(Client { http, user_agent, state: RwLock::new(state), pacer: Pacer::default() }))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -121,6 +128,23 @@ impl Client {
 
     pub fn remove_environment(&self, name: &str) -> Result<Environment, Error> {
         self.write().environments.remove(name)
+    }
+
+    /// Retry and timeout settings (Get-MgRequestContext).
+    pub fn request_context(&self) -> RequestContext {
+        self.read().request_context
+    }
+
+    /// Changes the settings given, keeps the others (Set-MgRequestContext).
+    pub fn set_request_context(&self, update: RequestContextUpdate) -> Result<RequestContext, Error> {
+        let mut state = self.write();
+        state.request_context = state.request_context.apply(update)?;
+        Ok(state.request_context)
+    }
+
+    /// How the shared pacer is holding calls back, for progress displays.
+    pub fn pacing(&self) -> PacerView {
+        self.pacer.view(std::time::Instant::now())
     }
 
     pub fn connect(&self, request: ConnectRequest) -> Result<Context, Error> {
@@ -156,7 +180,82 @@ impl Client {
         self.start(spec)?.wait(None).unwrap_or_else(|| Err(Error::cancelled()))
     }
 
+    /// Sends a call, retrying what the service asks to be retried (see `retry`), paced by the
+    /// shared pacer.
     async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
+        let context = self.request_context();
+        let first_try = std::time::Instant::now();
+        let mut log = Vec::new();
+        let mut attempt = 0u32;
+        loop {
+            self.pacer.acquire().await;
+            let outcome = self.send_once(connection, prepared, attempt, &context).await;
+            let now = std::time::Instant::now();
+            let mut failure = match outcome {
+                Ok(mut response) => {
+                    let limit = response
+                        .headers
+                        .get("x-ms-throttle-limit-percentage")
+                        .and_then(|v| v.first())
+                        .and_then(|v| v.trim().parse::<f64>().ok());
+                    self.pacer.on_success(now, limit);
+                    log.append(&mut response.log);
+                    response.log = log;
+                    return Ok(response);
+                }
+                Err(e) => e,
+            };
+            log.append(&mut failure.log);
+            let status = failure.graph.as_ref().map(|g| g.status).filter(|s| retry::is_retryable(*s));
+            let Some(status) = status else {
+                failure.log = log;
+                return Err(failure);
+            };
+            let retry_after = failure
+                .graph
+                .as_ref()
+                .and_then(|g| g.headers.get("retry-after"))
+                .and_then(|v| v.first())
+                .and_then(|v| retry::parse_retry_after(v, std::time::SystemTime::now()));
+            let wait = retry::delay(&context, attempt + 1, retry_after);
+            let limit = Duration::from_secs(context.retries_time_limit_seconds);
+            let out_of_time = !limit.is_zero() && now.duration_since(first_try) + wait > limit;
+            if attempt >= context.max_retry || out_of_time {
+                if attempt > 0 {
+                    failure.message = format!(
+                        "{} (Too many retries performed: gave up after {attempt} retries in {:.1} s.)",
+                        failure.message,
+                        now.duration_since(first_try).as_secs_f64()
+                    );
+                }
+                failure.log = log;
+                return Err(failure);
+            }
+            attempt += 1;
+            if prepared.trace.verbose {
+                log.push(LogLine::verbose(format!(
+                    "{} answered {status}; retry {attempt} of {} in {:.1} s.",
+                    prepared.target,
+                    context.max_retry,
+                    wait.as_secs_f64()
+                )));
+            }
+            if status == 429 {
+                // Everyone waits out a throttle, not just this call: the budget is shared.
+                self.pacer.on_throttled(now, wait);
+            } else {
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        connection: &Connection,
+        prepared: &PreparedRequest,
+        attempt: u32,
+        context: &RequestContext,
+    ) -> Result<Response, Error> {
         let url = format!("{}{}", connection.environment.graph_endpoint, prepared.path);
         let op = prepared.operation;
         let method = reqwest::Method::from_bytes(op.method().as_bytes()).expect("static method name");
@@ -175,6 +274,10 @@ impl Client {
         if !has_client_request_id {
             request = request.header("client-request-id", uuid::Uuid::new_v4().to_string());
         }
+        if attempt > 0 {
+            request = request.header("Retry-Attempt", attempt.to_string());
+        }
+        request = request.timeout(Duration::from_secs(context.client_timeout_seconds));
         if let Some(ct) = op.content_type() {
             if !prepared.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
                 request = request.header("Content-Type", ct);

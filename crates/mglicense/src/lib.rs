@@ -11,7 +11,9 @@ pub mod environment;
 pub mod error;
 pub mod identity;
 pub mod operation;
+pub mod pacer;
 pub mod pending;
+pub mod retry;
 pub mod runtime;
 pub mod trace;
 
