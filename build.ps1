@@ -192,9 +192,9 @@ function Invoke-Build {
         Copy-FileTo (Join-Segments $ModuleSource 'MgLicense.format.ps1xml') (Join-Segments $ModuleOut 'MgLicense.format.ps1xml')
     }
 
-    if (Test-Directory (Join-Segments $ModuleSource 'en-US')) {
-        Copy-DirectoryTo (Join-Segments $ModuleSource 'en-US') (Join-Segments $ModuleOut 'en-US')
-    }
+    # The help is authored as markdown in docs/cmdlets and compiled to MAML for Get-Help.
+    Invoke-Native -FilePath 'dotnet' -ArgumentList @('run', '--project', (Join-Segments $Root 'tools' 'HelpCompiler'), '-c', $Configuration, '--',
+        (Join-Segments $Root 'docs' 'cmdlets'), (Join-Segments $ModuleOut 'en-US' 'MgLicense.dll-Help.xml'))
 
     Copy-FileTo $library (Join-Segments $ModuleOut 'runtimes' $rid 'native' (Get-NativeLibraryName))
 
@@ -209,54 +209,9 @@ function Invoke-Build {
     $Host.UI.WriteLine('  emulator: ' + [System.IO.Path]::GetRelativePath($Root, (Get-EmulatorPath)))
 }
 
-# The committed header must be what cbindgen generates now. cbindgen asks cargo for the crate's
-# metadata; it is computed here so that the same cargo configuration applies.
-function Test-Header {
-    $temp = Join-Segments ([System.IO.Path]::GetTempPath()) "mglicense-header-$PID"
-    $null = [System.IO.Directory]::CreateDirectory($temp)
-    try {
-        $metadata = Join-Segments $temp 'metadata.json'
-        $fresh = Join-Segments $temp 'mglicense.h'
-        $Host.UI.WriteLine('> cargo metadata --all-features --format-version 1 > ' + $metadata)
-        $json = & cargo @(Get-CargoConfigArguments) metadata --all-features --format-version 1 --manifest-path (Join-Segments $FfiDir 'Cargo.toml')
-        if ($LASTEXITCODE -ne 0) {
-            throw "'cargo metadata' failed with exit code $LASTEXITCODE."
-        }
-
-        [System.IO.File]::WriteAllText($metadata, ($json -join "`n"))
-        Invoke-Native -FilePath 'cbindgen' -WorkingDirectory $FfiDir -ArgumentList @(
-            '--quiet', '--config', 'cbindgen.toml', '--crate', 'mglicense-ffi', '--metadata', $metadata, '--output', $fresh)
-
-        $committed = Join-Segments $FfiDir 'include' 'mglicense.h'
-        if ([System.IO.File]::ReadAllText($fresh) -cne [System.IO.File]::ReadAllText($committed)) {
-            throw "crates/mglicense-ffi/include/mglicense.h is stale: regenerate it in crates/mglicense-ffi with " +
-                "'cbindgen --config cbindgen.toml --crate mglicense-ffi --output include/mglicense.h' and commit it."
-        }
-
-        $Host.UI.WriteLine('  include/mglicense.h matches a fresh cbindgen run')
-    } finally {
-        Remove-Directory $temp
-    }
-}
-
-# crates/mglicense-ffi's own header test runs cbindgen, which runs `cargo metadata` itself and
-# never sees our --config. With a cargo configuration in force, that nested cargo finds it as
-# $CARGO_HOME/config.toml: a private CARGO_HOME for this one step (the crate sources come from the
-# configured directory, so nothing needs the usual cache).
+# The header check in crates/mglicense-ffi/tests/header.rs reads MGLICENSE_CARGO_CONFIG itself.
 function Invoke-CargoTest {
-    $config = $env:MGLICENSE_CARGO_CONFIG
-    $savedCargoHome = $env:CARGO_HOME
-    if (-not [string]::IsNullOrEmpty($config)) {
-        $cargoHome = Join-Segments $OutDir 'cargo-home'
-        Copy-FileTo $config (Join-Segments $cargoHome 'config.toml')
-        $env:CARGO_HOME = $cargoHome
-    }
-
-    try {
-        Invoke-Cargo @('test', '--release', '--workspace')
-    } finally {
-        $env:CARGO_HOME = $savedCargoHome
-    }
+    Invoke-Cargo @('test', '--release', '--workspace')
 }
 
 function Invoke-AbiTest {
@@ -277,11 +232,6 @@ function Invoke-Test {
 
     $suites = [System.Collections.Generic.List[object]]::new()
     $suites.Add(@('Rust tests (cargo test)', { Invoke-CargoTest }))
-    if (Test-OnPath 'cbindgen') {
-        $suites.Add(@('C header is what cbindgen generates', { Test-Header }))
-    } else {
-        $Host.UI.WriteLine('cbindgen is not on PATH: the header freshness check is skipped.')
-    }
 
     if ([System.OperatingSystem]::IsWindows()) {
         $Host.UI.WriteLine('tests/c/abi_test.c uses POSIX processes and sockets: the C ABI test program is skipped on Windows.')
@@ -289,6 +239,9 @@ function Invoke-Test {
         $suites.Add(@('C ABI test program (tests/c)', { Invoke-AbiTest }))
     }
 
+    $suites.Add(@('Help compiler tests (dotnet test)', {
+        Invoke-Native -FilePath 'dotnet' -ArgumentList @('test', (Join-Segments $Root 'tools' 'HelpCompiler.Tests' 'HelpCompiler.Tests.csproj'), '-c', $Configuration)
+    }))
     $suites.Add(@('PowerShell tests (dotnet test)', {
         Invoke-Native -FilePath 'dotnet' -ArgumentList @('test', (Join-Segments $Root 'tests' 'MgLicense.Tests' 'MgLicense.Tests.csproj'), '-c', $Configuration)
     }))

@@ -18,7 +18,7 @@ DEBIAN_PACKAGES=(
     librust-reqwest-dev librust-tokio-dev librust-serde-json-dev librust-serde-dev
     librust-once-cell-dev librust-hyper-dev librust-percent-encoding-dev librust-uuid-dev
     librust-httpdate-dev librust-libc-dev librust-thiserror-dev librust-base64-dev
-    librust-url-dev librust-rand-dev
+    librust-url-dev librust-rand-dev librust-hmac-dev librust-sha2-dev
     cbindgen libssl-dev pkg-config
 )
 
@@ -83,6 +83,8 @@ directory = "/usr/share/cargo/registry"
 offline = true
 EOF
     export MGLICENSE_CARGO_CONFIG="$OUT/cargo-debian.toml"
+    # cbindgen came with the Debian packages: the header check must run, not skip.
+    export MGLICENSE_REQUIRE_CBINDGEN=1
 }
 
 # Step 2: the PowerShell host, rebuilt only when its sources are newer than it.
