@@ -12,6 +12,9 @@
     FormatsToProcess     = @('MgLicense.format.ps1xml')
     CmdletsToExport      = @(
         'Invoke-MgLicenseUser'
+        'Invoke-MgBetaLicenseUser'
+        'Invoke-MgBetaLicenseUser2'
+        'Invoke-MgBetaReprocessUserCloudLicensingAssignment'
         'Connect-MgGraph'
         'Disconnect-MgGraph'
         'Get-MgContext'

@@ -16,6 +16,13 @@ namespace MgLicense.Models
             "MgLicense.User",
         };
 
+        /// <summary>Users from the beta cmdlets: the beta SDK's model name, and the same MgLicense view.</summary>
+        internal static readonly string[] BetaUserTypeNames =
+        {
+            "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphUser",
+            "MgLicense.User",
+        };
+
         internal static readonly string[] ContextTypeNames =
         {
             "Microsoft.Graph.PowerShell.Authentication.AuthContext",

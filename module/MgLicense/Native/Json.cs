@@ -47,5 +47,27 @@ namespace MgLicense.Native
 
             return headers;
         }
+
+        /// <summary>Reads the <c>log</c> array of a result or error detail as (level, message) pairs, in order.</summary>
+        internal static IReadOnlyList<KeyValuePair<string, string>> ReadLog(JsonElement? element)
+        {
+            var lines = new List<KeyValuePair<string, string>>();
+            if (element is not { ValueKind: JsonValueKind.Object } e || !e.TryGetProperty("log", out JsonElement log)
+                || log.ValueKind != JsonValueKind.Array)
+            {
+                return lines;
+            }
+
+            foreach (JsonElement line in log.EnumerateArray())
+            {
+                string? message = Text(line, "message");
+                if (message is not null)
+                {
+                    lines.Add(new KeyValuePair<string, string>(Text(line, "level") ?? "verbose", message));
+                }
+            }
+
+            return lines;
+        }
     }
 }
