@@ -113,6 +113,18 @@ namespace MgLicense.Tests
             return document.RootElement.GetProperty("access_token").GetString()!;
         }
 
+        /// <summary>A delegated token, as a signed-in user gets: <paramref name="userId"/> is the user, scopes go to scp.</summary>
+        public string MintDelegatedToken(string userId, params string[] scopes)
+        {
+            string body = JsonSerializer.Serialize(new { userId, scopes });
+            using HttpResponseMessage response = http.PostAsync(EmulatorUrl + "/_emulator/tokens",
+                new StringContent(body, Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
+            string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            Assert.True(response.IsSuccessStatusCode, $"minting a delegated token failed: {(int)response.StatusCode} {text}");
+            using JsonDocument document = JsonDocument.Parse(text);
+            return document.RootElement.GetProperty("access_token").GetString()!;
+        }
+
         /// <summary>Every Graph request the emulator received, oldest first.</summary>
         public IReadOnlyList<JsonElement> Requests()
         {
@@ -203,11 +215,30 @@ namespace MgLicense.Tests
     public sealed class RunResult
     {
         public RunResult(IReadOnlyList<PSObject> output, IReadOnlyList<ErrorRecord> errors, RuntimeException? terminating)
+            : this(output, errors, terminating, null)
+        {
+        }
+
+        public RunResult(IReadOnlyList<PSObject> output, IReadOnlyList<ErrorRecord> errors, RuntimeException? terminating, PSDataStreams? streams)
         {
             Output = output;
             Errors = errors;
             Terminating = terminating;
+            Debug = streams?.Debug.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
+            Verbose = streams?.Verbose.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
+            Warnings = streams?.Warning.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
+            Information = streams?.Information.Select(r => r.MessageData?.ToString() ?? string.Empty).ToArray() ?? System.Array.Empty<string>();
         }
+
+        /// <summary>Messages of the debug stream (-Debug, $DebugPreference).</summary>
+        public IReadOnlyList<string> Debug { get; }
+
+        /// <summary>Messages of the verbose stream (-Verbose, $VerbosePreference).</summary>
+        public IReadOnlyList<string> Verbose { get; }
+
+        public IReadOnlyList<string> Warnings { get; }
+
+        public IReadOnlyList<string> Information { get; }
 
         public IReadOnlyList<PSObject> Output { get; }
 
@@ -262,7 +293,7 @@ namespace MgLicense.Tests
                 terminating = e;
             }
 
-            return new RunResult(output, shell.Streams.Error.ToArray(), terminating);
+            return new RunResult(output, shell.Streams.Error.ToArray(), terminating, shell.Streams);
         }
 
         /// <summary>A pipeline for <paramref name="script"/> in this session, for tests that drive it themselves (BeginInvoke, Stop).</summary>

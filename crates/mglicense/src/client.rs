@@ -66,6 +66,12 @@ pub struct Response {
     pub log: Vec<LogLine>,
 }
 
+/// A checked call with the connection it will use.
+pub(crate) struct Call {
+    connection: Arc<Connection>,
+    prepared: PreparedRequest,
+}
+
 struct Connection {
     environment: Environment,
     credential: AccessTokenCredential,
@@ -168,11 +174,22 @@ impl Client {
 
     /// Checks a request and starts it on the engine's runtime.
     pub fn start(self: &Arc<Self>, spec: &RequestSpec) -> Result<Pending, Error> {
-        let prepared = spec.prepare()?;
-        let connection = self.read().connection.clone().ok_or_else(Error::not_connected)?;
+        let call = self.prepare(spec)?;
         let rt = runtime()?;
         let client = Arc::clone(self);
-        Ok(Pending::spawn(rt, async move { client.send(&connection, &prepared).await }))
+        Ok(Pending::spawn(rt, async move { client.run(&call).await }))
+    }
+
+    /// Everything about a call that can be checked before anything is sent.
+    pub(crate) fn prepare(&self, spec: &RequestSpec) -> Result<Call, Error> {
+        let prepared = spec.prepare()?;
+        let connection = self.read().connection.clone().ok_or_else(Error::not_connected)?;
+        Ok(Call { connection, prepared })
+    }
+
+    /// Sends a prepared call, with retries and pacing.
+    pub(crate) async fn run(&self, call: &Call) -> Result<Response, Error> {
+        self.send(&call.connection, &call.prepared).await
     }
 
     /// Runs a request to completion on the calling thread (which must not be a runtime thread).

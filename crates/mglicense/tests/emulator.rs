@@ -1,57 +1,11 @@
 //! The engine against the local Graph emulator: what goes on the wire and what comes back.
 
-use std::path::Path;
-use std::sync::Arc;
+mod common;
 
-use graph_emulator::auth::{Claims, Grant};
-use graph_emulator::{BackgroundEmulator, Config, Tenant};
+use common::*;
 use mglicense::client::ConnectRequest;
-use mglicense::environment::NewEnvironment;
-use mglicense::{Client, ClientConfig, ErrorKind, RequestSpec};
+use mglicense::{ErrorKind, RequestSpec};
 use serde_json::{json, Value};
-
-struct Fixture {
-    emulator: BackgroundEmulator,
-    client: Arc<Client>,
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-fn token(emulator: &BackgroundEmulator, permissions: &[&str], expires_in: i64) -> String {
-    let tenant_id = emulator.state().tenant().tenant_id().to_string();
-    let grant = Grant {
-        app_id: None,
-        tenant_id,
-        audience: None,
-        permissions: permissions.iter().map(|p| p.to_string()).collect(),
-        user: None,
-        expires_in,
-    };
-    emulator.state().tokens().mint(&Claims::from_grant(&grant, now()))
-}
-
-fn fixture() -> Fixture {
-    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tenant.json");
-    let emulator = BackgroundEmulator::start(Config::new(Tenant::load(&seed).unwrap())).unwrap();
-    let client = Client::new(ClientConfig::default()).unwrap();
-    let url = emulator.base_url().to_string();
-    client
-        .add_environment(NewEnvironment { name: "Emulator".into(), graph_endpoint: url.clone(), azure_ad_endpoint: url })
-        .unwrap();
-    let access_token = token(&emulator, &["User.ReadWrite.All"], 3600);
-    client.connect(ConnectRequest { access_token, environment: Some("Emulator".into()) }).unwrap();
-    Fixture { emulator, client }
-}
-
-fn reprocess(user_id: &str) -> RequestSpec {
-    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": user_id}})).unwrap()
-}
-
-fn logged_paths(f: &Fixture) -> Vec<String> {
-    f.emulator.state().log().entries().map(|e| e.path.clone()).collect()
-}
 
 #[test]
 fn reprocesses_a_user_and_reads_the_user_object() {
