@@ -20,8 +20,12 @@ enum MglStatus
  {
   // Success; `out_json` holds the result.
   MGL_OK = 0,
-  // `mgl_request_wait` timed out; the request is still running.
+  // `mgl_request_wait` or `mgl_bulk_next` timed out; work is still running.
   MGL_PENDING = 1,
+  // `mgl_bulk_submit`: too many results are waiting; take some with `mgl_bulk_next` first.
+  MGL_BUSY = 2,
+  // `mgl_bulk_next`: input finished and every result handed over.
+  MGL_DONE = 3,
   // A required pointer was NULL.
   MGL_NULL_ARGUMENT = 100,
   // Input bytes are not UTF-8.
@@ -116,6 +120,50 @@ MglStatus mgl_request_free(MglHandle request);
 
 // Starts a request and waits for it without limit: for callers that need no cancellation.
 MglStatus mgl_invoke(MglHandle client, const uint8_t *json, size_t len, char **out_json);
+
+// The client's retry and timeout settings (Get-MgRequestContext).
+MglStatus mgl_client_request_context(MglHandle client, char **out_json);
+
+// Changes some retry and timeout settings (Set-MgRequestContext): `{"maxRetry": 5, …}`;
+// the result is the whole new context.
+MglStatus mgl_client_set_request_context(MglHandle client,
+                                         const uint8_t *json,
+                                         size_t len,
+                                         char **out_json);
+
+// Starts a bulk run: `{"throttleLimit": 10, "maxOutstanding": 40}` (both optional).
+MglStatus mgl_bulk_start(MglHandle client,
+                         const uint8_t *json,
+                         size_t len,
+                         MglHandle *out_bulk,
+                         char **out_json);
+
+// Queues one request document; `*out_index` receives its position in input order.
+// `MGL_BUSY` when results must be taken first; an input the engine refuses (bad identity,
+// no connection) is still queued and answered in its turn.
+MglStatus mgl_bulk_submit(MglHandle bulk,
+                          const uint8_t *json,
+                          size_t len,
+                          uint64_t *out_index,
+                          char **out_json);
+
+// No more input will come.
+MglStatus mgl_bulk_finish_input(MglHandle bulk);
+
+// The next result in input order, waiting up to `timeout_ms` (`UINT32_MAX`: without limit).
+// Returns the item's own status and document with `*out_index` set; `MGL_PENDING` when none
+// is ready; `MGL_DONE` when all are handed over; `MGL_CANCELLED` after a cancel.
+MglStatus mgl_bulk_next(MglHandle bulk, uint32_t timeout_ms, uint64_t *out_index, char **out_json);
+
+// Counts for a progress display: submitted, completed, succeeded, failed, inFlight, rate, …
+MglStatus mgl_bulk_progress(MglHandle bulk, char **out_json);
+
+// Stops the run: calls in flight are dropped and nothing more is handed over.
+MglStatus mgl_bulk_cancel(MglHandle bulk);
+
+// Releases a bulk run, cancelling what still runs. 0 is accepted; a second release gives
+// `MGL_INVALID_HANDLE`.
+MglStatus mgl_bulk_free(MglHandle bulk);
 
 #ifdef __cplusplus
 } // extern "C"

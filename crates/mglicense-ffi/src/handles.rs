@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use mglicense::bulk::Bulk;
 use mglicense::{Client, Pending};
 use once_cell::sync::Lazy;
 
@@ -16,6 +17,7 @@ use crate::{MglHandle, MglStatus};
 pub enum Object {
     Client(Arc<Client>),
     Request(Arc<Pending>),
+    Bulk(Arc<Bulk>),
 }
 
 static TABLE: Lazy<Mutex<HashMap<MglHandle, Object>>> = Lazy::new(|| Mutex::new(HashMap::new()));
@@ -51,6 +53,21 @@ pub fn request(handle: MglHandle) -> Result<Arc<Pending>, Failure> {
         Some(Object::Request(r)) => Ok(Arc::clone(r)),
         _ => Err(invalid(handle, "request")),
     }
+}
+
+pub fn bulk(handle: MglHandle) -> Result<Arc<Bulk>, Failure> {
+    match table().get(&handle) {
+        Some(Object::Bulk(b)) => Ok(Arc::clone(b)),
+        _ => Err(invalid(handle, "bulk")),
+    }
+}
+
+/// Removes a bulk handle; 0 is accepted and does nothing.
+pub fn remove_bulk(handle: MglHandle) -> Result<Option<Arc<Bulk>>, Failure> {
+    remove(handle, "bulk", |o| matches!(o, Object::Bulk(_))).map(|o| match o {
+        Some(Object::Bulk(b)) => Some(b),
+        _ => None,
+    })
 }
 
 /// Removes a client handle; 0 is accepted and does nothing.

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use mglicense::client::ConnectRequest;
 use mglicense::environment::NewEnvironment;
+use mglicense::bulk::{Bulk, BulkOptions, Next, Refused};
+use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, RequestSpec};
 
 use boundary::{call, input_json, Answer, Failure};
@@ -34,8 +36,12 @@ pub type MglHandle = u64;
 pub enum MglStatus {
     /// Success; `out_json` holds the result.
     MglOk = 0,
-    /// `mgl_request_wait` timed out; the request is still running.
+    /// `mgl_request_wait` or `mgl_bulk_next` timed out; work is still running.
     MglPending = 1,
+    /// `mgl_bulk_submit`: too many results are waiting; take some with `mgl_bulk_next` first.
+    MglBusy = 2,
+    /// `mgl_bulk_next`: input finished and every result handed over.
+    MglDone = 3,
     /// A required pointer was NULL.
     MglNullArgument = 100,
     /// Input bytes are not UTF-8.
@@ -221,6 +227,143 @@ pub unsafe extern "C" fn mgl_invoke(client: MglHandle, json: *const u8, len: usi
         let client = handles::client(client)?;
         let spec: RequestSpec = input_json(json, len, "json")?;
         Answer::json(&client.execute(&spec)?)
+    })
+}
+
+/// The client's retry and timeout settings (Get-MgRequestContext).
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_request_context(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || Answer::json(&handles::client(client)?.request_context()))
+}
+
+/// Changes some retry and timeout settings (Set-MgRequestContext): `{"maxRetry": 5, …}`;
+/// the result is the whole new context.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_set_request_context(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let client = handles::client(client)?;
+        let update: RequestContextUpdate = input_json(json, len, "json")?;
+        Answer::json(&client.set_request_context(update)?)
+    })
+}
+
+/// Starts a bulk run: `{"throttleLimit": 10, "maxOutstanding": 40}` (both optional).
+#[no_mangle]
+pub unsafe extern "C" fn mgl_bulk_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_bulk: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_bulk = boundary::out_ptr(out_bulk, "out_bulk")?;
+        let client = handles::client(client)?;
+        let options: BulkOptions =
+            if json.is_null() && len == 0 { BulkOptions::default() } else { input_json(json, len, "json")? };
+        let bulk = Bulk::new(client, options)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { *out_bulk = handles::insert(Object::Bulk(Arc::new(bulk))) };
+        Ok(Answer::Json("{}".into()))
+    })
+}
+
+/// Queues one request document; `*out_index` receives its position in input order.
+/// `MGL_BUSY` when results must be taken first; an input the engine refuses (bad identity,
+/// no connection) is still queued and answered in its turn.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_bulk_submit(
+    bulk: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_index: *mut u64,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_index = boundary::out_ptr(out_index, "out_index")?;
+        let bulk = handles::bulk(bulk)?;
+        let spec: RequestSpec = input_json(json, len, "json")?;
+        match bulk.submit(&spec) {
+            Ok(index) => {
+                // SAFETY: checked non-NULL above.
+                unsafe { *out_index = index };
+                Ok(Answer::Json("{}".into()))
+            }
+            Err(Refused::Busy) => Err(Failure::new(MglStatus::MglBusy, "busy", "Take results before submitting more.")),
+            Err(Refused::Closed) => Err(Failure::new(
+                MglStatus::MglInvalidArgument,
+                "invalidArgument",
+                "This bulk run takes no more input (finished or cancelled).",
+            )),
+        }
+    })
+}
+
+/// No more input will come.
+#[no_mangle]
+pub extern "C" fn mgl_bulk_finish_input(bulk: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        handles::bulk(bulk)?.finish_input();
+        Ok(Answer::Nothing)
+    })
+}
+
+/// The next result in input order, waiting up to `timeout_ms` (`UINT32_MAX`: without limit).
+/// Returns the item's own status and document with `*out_index` set; `MGL_PENDING` when none
+/// is ready; `MGL_DONE` when all are handed over; `MGL_CANCELLED` after a cancel.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_bulk_next(
+    bulk: MglHandle,
+    timeout_ms: u32,
+    out_index: *mut u64,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_index = boundary::out_ptr(out_index, "out_index")?;
+        let bulk = handles::bulk(bulk)?;
+        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        match bulk.next(timeout) {
+            Next::Item(index, outcome) => {
+                // SAFETY: checked non-NULL above.
+                unsafe { *out_index = index };
+                Answer::json(&outcome?)
+            }
+            Next::Pending => Ok(Answer::Pending),
+            Next::Done => Err(Failure::new(MglStatus::MglDone, "done", "Every result has been handed over.")),
+            Next::Cancelled => Err(Failure::new(MglStatus::MglCancelled, "cancelled", "The bulk run was cancelled.")),
+        }
+    })
+}
+
+/// Counts for a progress display: submitted, completed, succeeded, failed, inFlight, rate, …
+#[no_mangle]
+pub unsafe extern "C" fn mgl_bulk_progress(bulk: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || Answer::json(&handles::bulk(bulk)?.progress()))
+}
+
+/// Stops the run: calls in flight are dropped and nothing more is handed over.
+#[no_mangle]
+pub extern "C" fn mgl_bulk_cancel(bulk: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        handles::bulk(bulk)?.cancel();
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Releases a bulk run, cancelling what still runs. 0 is accepted; a second release gives
+/// `MGL_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn mgl_bulk_free(bulk: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        if let Some(bulk) = handles::remove_bulk(bulk)? {
+            bulk.cancel();
+        }
+        Ok(Answer::Nothing)
     })
 }
 
