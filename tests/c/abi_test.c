@@ -209,6 +209,58 @@ int main(int argc, char **argv) {
   st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, NULL);
   CHECK(st == MGL_OK && mgl_request_free(request) == MGL_OK, "release a request in flight");
 
+  /* A bulk run: answers in input order, one per input, the refused one included. */
+  MglHandle bulk = 0;
+  const char *bulk_options = "{\"throttleLimit\":4}";
+  st = mgl_bulk_start(client, (const uint8_t *)bulk_options, strlen(bulk_options), &bulk, NULL);
+  CHECK(st == MGL_OK && bulk != 0, "bulk_start");
+  uint64_t index = 99;
+  const char *inputs[3];
+  char first[512], third[512];
+  snprintf(first, sizeof first, reprocess_fmt, user_id);
+  snprintf(third, sizeof third, reprocess_fmt, "no-such-user@contoso.com");
+  inputs[0] = first;
+  inputs[1] = "{\"operation\":\"reprocessLicenseAssignment\",\"identity\":{}}";
+  inputs[2] = third;
+  int submitted = 1;
+  for (int i = 0; i < 3; i++) {
+    st = mgl_bulk_submit(bulk, (const uint8_t *)inputs[i], strlen(inputs[i]), &index, NULL);
+    submitted &= st == MGL_OK && index == (uint64_t)i;
+  }
+  CHECK(submitted, "bulk_submit numbers inputs in order");
+  CHECK(mgl_bulk_finish_input(bulk) == MGL_OK, "bulk_finish_input");
+  MglStatus expected[3] = {MGL_OK, MGL_INVALID_ARGUMENT, MGL_GRAPH_ERROR};
+  int in_order = 1;
+  for (int i = 0; i < 3; i++) {
+    do {
+      st = mgl_bulk_next(bulk, 100, &index, &out);
+    } while (st == MGL_PENDING);
+    in_order &= st == expected[i] && index == (uint64_t)i;
+    mgl_string_free(out);
+  }
+  CHECK(in_order, "bulk_next hands results over in input order with each one's status");
+  st = mgl_bulk_next(bulk, 0, &index, &out);
+  CHECK(st == MGL_DONE, "bulk_next says done when all are handed over");
+  mgl_string_free(out);
+  st = mgl_bulk_progress(bulk, &out);
+  CHECK(st == MGL_OK && contains(out, "\"submitted\":3") && contains(out, "\"failed\":2"), "bulk_progress counts");
+  mgl_string_free(out);
+  st = mgl_bulk_next(bulk, 0, NULL, &out);
+  CHECK(st == MGL_NULL_ARGUMENT, "bulk_next refuses a NULL out_index");
+  mgl_string_free(out);
+  CHECK(mgl_bulk_free(bulk) == MGL_OK, "bulk_free");
+  CHECK(mgl_bulk_free(bulk) == MGL_INVALID_HANDLE, "a second bulk_free is an error, not a crash");
+  CHECK(mgl_bulk_cancel(client) == MGL_INVALID_HANDLE, "a client handle is not a bulk handle");
+
+  /* Request context. */
+  st = call_json(mgl_client_set_request_context, client, "{\"maxRetry\":11}", &out);
+  CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "at most 10"), "MaxRetry above 10 is refused");
+  mgl_string_free(out);
+  st = call_json(mgl_client_set_request_context, client, "{\"maxRetry\":5}", &out);
+  CHECK(st == MGL_OK && contains(out, "\"maxRetry\":5") && contains(out, "\"retryDelaySeconds\":3"),
+        "set_request_context changes only what it is given");
+  mgl_string_free(out);
+
   /* NULL arguments. */
   st = mgl_invoke(client, NULL, 10, &out);
   CHECK(st == MGL_NULL_ARGUMENT && contains(out, "nullArgument"), "NULL json is refused");
