@@ -219,12 +219,22 @@ function Invoke-AbiTest {
     $program = Join-Segments $OutDir 'c' 'abi_test'
     $null = [System.IO.Directory]::CreateDirectory((Join-Segments $OutDir 'c'))
     Invoke-Native -FilePath 'cc' -ArgumentList @(
-        '-std=c11', '-O1', '-Wall', '-Wextra',
+        '-std=c11', '-O1', '-Wall', '-Wextra', '-Werror',
         '-I', (Join-Segments $FfiDir 'include'),
         $source,
         '-o', $program,
         '-L', $CargoRelease, '-lmglicense_ffi', "-Wl,-rpath,$CargoRelease")
-    Invoke-Native -FilePath $program -ArgumentList @((Get-EmulatorPath), $SeedFile)
+    if (Test-OnPath 'valgrind') {
+        # Misuse of the ABI must not corrupt memory or leak: the run fails on any invalid access
+        # or definite leak. (The engine's runtime is kept for the life of the process on purpose,
+        # so "still reachable" blocks are expected.)
+        Invoke-Native -FilePath 'valgrind' -ArgumentList @(
+            '--quiet', '--error-exitcode=9', '--leak-check=full', '--errors-for-leak-kinds=definite',
+            $program, (Get-EmulatorPath), $SeedFile)
+    } else {
+        $Host.UI.WriteLine('valgrind is not on PATH: the C ABI test runs without memory checking.')
+        Invoke-Native -FilePath $program -ArgumentList @((Get-EmulatorPath), $SeedFile)
+    }
 }
 
 function Invoke-Test {
