@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::credential::AccessTokenCredential;
+use crate::auth::signin::{self, SignIn};
+use crate::auth::{self, Authenticator, Secret, SignInRequest};
 use crate::environment::{Environment, Environments, NewEnvironment};
 use crate::error::{Error, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
@@ -74,7 +75,7 @@ pub(crate) struct Call {
 
 struct Connection {
     environment: Environment,
-    credential: AccessTokenCredential,
+    credential: Authenticator,
 }
 
 #[derive(Default)]
@@ -156,11 +157,47 @@ impl Client {
     pub fn connect(&self, request: ConnectRequest) -> Result<Context, Error> {
         let mut state = self.write();
         let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
-        let credential = AccessTokenCredential::new(&request.access_token)?;
+        let given = SignInRequest { access_token: Some(Secret::new(request.access_token)), ..SignInRequest::default() };
+        let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
         let connection = Arc::new(Connection { environment, credential });
         let context = context_of(&connection);
         state.connection = Some(connection);
         Ok(context)
+    }
+
+    /// Starts Connect-MgGraph with any credential (docs/abi.md, "Sign-in"); environment variables
+    /// are read from the process.
+    pub fn sign_in(self: &Arc<Self>, request: SignInRequest) -> Result<SignIn, Error> {
+        self.sign_in_with_env(request, &auth::process_env)
+    }
+
+    /// As [`Client::sign_in`], with environment variables looked up through `env`.
+    pub fn sign_in_with_env(self: &Arc<Self>, request: SignInRequest, env: auth::EnvLookup<'_>) -> Result<SignIn, Error> {
+        let environment = self.read().environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
+        let credential = Authenticator::from_request(request, &environment, env)?;
+        let rt = runtime()?;
+        let client = Arc::clone(self);
+        Ok(SignIn::spawn(rt, move |events| async move {
+            signin::first_token(&credential, &client.http, &events).await?;
+            let connection = Arc::new(Connection { environment, credential });
+            let context = context_of(&connection);
+            client.write().connection = Some(connection);
+            serde_json::to_value(&context).map_err(|e| Error::runtime(e.to_string()))
+        }))
+    }
+
+    /// Signs in without interaction and waits for it: for callers with nothing to show.
+    pub fn sign_in_and_wait(self: &Arc<Self>, request: SignInRequest) -> Result<Context, Error> {
+        if request.access_token.is_none() && !request.identity && !request.environment_variable
+            && request.client_secret.is_none() && request.certificate.is_none()
+        {
+            return Err(Error::invalid_argument(
+                "Delegated sign-in needs to show a message or open a browser: start it with mgl_signin_start and poll it.",
+            ));
+        }
+        let outcome = self.sign_in(request)?.poll(None).outcome.unwrap_or_else(|| Err(Error::cancelled()))?;
+        serde_json::from_value::<Value>(outcome).map_err(|e| Error::runtime(e.to_string()))?;
+        self.context().ok_or_else(Error::not_connected)
     }
 
     /// Forgets the connection and its token; returns the context that was, if any.
@@ -276,10 +313,11 @@ impl Client {
         let url = format!("{}{}", connection.environment.graph_endpoint, prepared.path);
         let op = prepared.operation;
         let method = reqwest::Method::from_bytes(op.method().as_bytes()).expect("static method name");
+        let token = connection.credential.bearer(&self.http).await?;
         let mut request = self
             .http
             .request(method, &url)
-            .header("Authorization", format!("Bearer {}", connection.credential.bearer()?))
+            .header("Authorization", bearer_header(&token))
             .header("User-Agent", &self.user_agent)
             .header("SdkVersion", format!("mglicense/{}", crate::VERSION))
             .header("Accept", "application/json");
@@ -316,7 +354,16 @@ impl Client {
             log.push(LogLine::debug(trace::format_request(op.method(), &url, &headers, b"")));
         }
         let started = std::time::Instant::now();
-        let outcome = self.exchange(request, &url).await;
+        let again = request.try_clone();
+        let mut outcome = self.exchange(request, &url).await;
+        // A token that expired in flight is renewed once, shared with concurrent requests.
+        if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
+            if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
+                let token = connection.credential.renew(&self.http, &token).await?;
+                again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&token));
+                outcome = self.exchange(again, &url).await;
+            }
+        }
         let elapsed = started.elapsed().as_millis();
         let with_log = |mut log: Vec<LogLine>, status: u16, reason: &str, headers: &BTreeMap<String, Vec<String>>, body: &[u8]| {
             if prepared.trace.debug {
@@ -380,13 +427,21 @@ fn context_of(c: &Connection) -> Context {
         client_id: claims.client_id.clone(),
         tenant_id: claims.tenant_id.clone(),
         scopes: claims.scopes.clone(),
-        auth_type: "UserProvidedAccessToken",
-        token_credential_type: "UserProvidedAccessToken",
+        auth_type: c.credential.auth_type,
+        token_credential_type: c.credential.token_credential_type,
         environment: c.environment.name.clone(),
         app_name: claims.app_name.clone(),
         account: claims.account.clone(),
         expires_on: claims.expires_on.map(rfc3339),
     }
+}
+
+/// The Authorization header value, marked sensitive so no HTTP library prints it.
+fn bearer_header(token: &Secret) -> reqwest::header::HeaderValue {
+    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+    value.set_sensitive(true);
+    value
 }
 
 /// At most five redirects, never from https to http: the official SDK's rule. reqwest already

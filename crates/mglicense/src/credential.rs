@@ -80,7 +80,7 @@ impl AccessTokenCredential {
 
 /// Reads the payload of a JWT (`header.payload.signature`) without verifying it: the client
 /// only needs to know when to stop using the token; Graph verifies it.
-fn read_claims(token: &str) -> Option<TokenClaims> {
+pub(crate) fn read_claims(token: &str) -> Option<TokenClaims> {
     let mut parts = token.split('.');
     let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
     let bytes = base64::decode_config(payload.trim_end_matches('='), base64::URL_SAFE_NO_PAD).ok()?;

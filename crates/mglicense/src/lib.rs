@@ -6,6 +6,7 @@
 //! Graph answered.
 
 pub mod bulk;
+pub mod auth;
 pub mod client;
 pub mod credential;
 pub mod environment;

@@ -1,0 +1,160 @@
+//! Talking to a login authority: the v2.0 token and device-code endpoints and the two managed
+//! identity protocols, and turning their failures (AADSTS errors, HTML, silence) into errors
+//! that say what went wrong and what to check. No secret or token ever goes into a message.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+
+use super::secret::Secret;
+use crate::error::Error;
+
+/// A token fresh from an endpoint.
+pub struct IssuedToken {
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub expires_on: SystemTime,
+}
+
+/// What an OAuth endpoint answered when it refused.
+#[derive(Debug)]
+pub struct LoginRefusal {
+    pub status: u16,
+    pub error: String,
+    pub description: String,
+    pub codes: Vec<u64>,
+}
+
+pub enum Answer {
+    Token(IssuedToken),
+    Refused(LoginRefusal),
+    Json(Value),
+}
+
+/// POSTs a form to an OAuth endpoint. `expect_token` reads a token response; otherwise any
+/// JSON object is handed back (device-code start).
+pub async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)], expect_token: bool) -> Result<Answer, Error> {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let body = zeroize::Zeroizing::new(body);
+    let response = http
+        .post(url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("Accept", "application/json")
+        .body(body.as_bytes().to_vec())
+        .send()
+        .await
+        .map_err(|e| unreachable_endpoint(url, &e, "Check -Environment (its AzureADEndpoint) and the network or proxy."))?;
+    read_answer(response, url, expect_token).await
+}
+
+/// GETs a managed identity endpoint.
+pub async fn get_token(http: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Result<Answer, Error> {
+    let mut request = http.get(url).header("Accept", "application/json").timeout(Duration::from_secs(30));
+    for (name, value) in headers {
+        let mut v = reqwest::header::HeaderValue::from_str(value)
+            .map_err(|_| Error::invalid_argument(format!("The {name} header value is not valid in HTTP.")))?;
+        v.set_sensitive(true);
+        request = request.header(*name, v);
+    }
+    let response = request.send().await.map_err(|e| {
+        unreachable_endpoint(
+            &strip_query(url),
+            &e,
+            "-Identity needs a managed identity: run on an Azure VM, App Service, Functions or Automation with one assigned, \
+             or set IDENTITY_ENDPOINT and IDENTITY_HEADER (or MGLICENSE_IMDS_ENDPOINT) to its endpoint.",
+        )
+    })?;
+    read_answer(response, &strip_query(url), true).await
+}
+
+async fn read_answer(response: reqwest::Response, url: &str, expect_token: bool) -> Result<Answer, Error> {
+    let status = response.status().as_u16();
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| Error::authentication_failed(format!("The answer from {url} could not be read: {e}.")))?;
+    let bytes = zeroize::Zeroizing::new(bytes.to_vec());
+    let json: Option<Value> = serde_json::from_slice(&bytes).ok().filter(Value::is_object);
+    let Some(json) = json else {
+        let looks = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') { "an HTML page" } else { "something that is not JSON" };
+        return Err(Error::authentication_failed(format!(
+            "The login endpoint {url} answered {status} with {looks} ({} bytes, Content-Type '{content_type}') instead of a token response. \
+             Check that -Environment's AzureADEndpoint points at an Entra ID login authority, and that no proxy or captive portal answers in its place.",
+            bytes.len()
+        )));
+    };
+    let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_string);
+    if let Some(error) = text("error") {
+        let description = text("error_description").unwrap_or_default();
+        let codes = json.get("error_codes").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
+        return Ok(Answer::Refused(LoginRefusal { status, error, description, codes }));
+    }
+    if !(200..300).contains(&status) {
+        return Err(Error::authentication_failed(format!(
+            "The login endpoint {url} answered {status} without an OAuth error. Check the endpoint and try again."
+        )));
+    }
+    if !expect_token {
+        return Ok(Answer::Json(json));
+    }
+    let Some(access_token) = text("access_token").filter(|t| !t.is_empty()) else {
+        return Err(Error::authentication_failed(format!("The answer from {url} has no access_token.")));
+    };
+    // Managed identity endpoints send numbers as strings (graph-facts §6).
+    let number = |k: &str| json.get(k).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+    let expires_on = match (number("expires_in"), number("expires_on")) {
+        (Some(secs), _) => SystemTime::now() + Duration::from_secs(secs),
+        (None, Some(at)) => SystemTime::UNIX_EPOCH + Duration::from_secs(at),
+        (None, None) => SystemTime::now() + Duration::from_secs(3600),
+    };
+    Ok(Answer::Token(IssuedToken {
+        access_token: Secret::new(access_token),
+        refresh_token: text("refresh_token").map(Secret::new),
+        expires_on,
+    }))
+}
+
+/// An AADSTS refusal as an error that names the endpoint's reason and what to check.
+pub fn refusal_error(r: &LoginRefusal, url: &str, client_id: &str, tenant: &str) -> Error {
+    let first_line = r.description.lines().next().unwrap_or("").trim().to_string();
+    let has = |code: u64| r.codes.contains(&code) || first_line.contains(&format!("AADSTS{code}:"));
+    let hint = if has(7000215) {
+        format!("Check that the client secret for app '{client_id}' is the secret's value (not its ID) and was copied whole.")
+    } else if has(7000222) {
+        format!("The client secret of app '{client_id}' has expired: create a new one in Entra ID and connect with it.")
+    } else if has(700016) {
+        format!("Check -ClientId '{client_id}' and -TenantId '{tenant}': the app must be registered in, or consented to by, that tenant.")
+    } else if has(90002) || has(900023) {
+        format!("Check -TenantId '{tenant}' and -Environment: the tenant must exist in that cloud.")
+    } else if r.codes.iter().any(|c| (700020..=700030).contains(c)) || has(700027) {
+        format!("Check that the certificate is the one uploaded to app '{client_id}' and is still valid.")
+    } else if r.error == "invalid_scope" {
+        "Check -Scopes: each must be a permission of the environment's Graph.".to_string()
+    } else {
+        "Check -ClientId, -TenantId, -Environment and the credential.".to_string()
+    };
+    Error::authentication_failed(format!("Sign-in failed at {url}: {}: {first_line} {hint}", r.error))
+}
+
+fn unreachable_endpoint(url: &str, e: &reqwest::Error, hint: &str) -> Error {
+    let mut message = format!("{e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Error::authentication_failed(format!("No answer from the login endpoint {url} ({message}). {hint}"))
+}
+
+fn strip_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+pub fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}

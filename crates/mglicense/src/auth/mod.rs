@@ -1,0 +1,375 @@
+//! Sign-in: every way Connect-MgGraph obtains tokens, and the per-connection token cache.
+//!
+//! The front end only says which flow and hands over what the user gave (a secret, a key taken
+//! from a certificate store); everything else happens here, so any front end gets the same
+//! sign-in: the token requests, the client assertion, managed identity, environment variables,
+//! the device-code wait, renewal before expiry and after a 401, and errors that say what to
+//! check. Secrets live in [`Secret`]s, wiped on drop and never printed.
+
+pub mod certificate;
+pub mod login;
+pub mod secret;
+pub mod signin;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use crate::credential::{read_claims, AccessTokenCredential, TokenClaims};
+use crate::environment::Environment;
+use crate::error::Error;
+use certificate::ClientCertificate;
+use login::{Answer, IssuedToken};
+pub use secret::Secret;
+
+/// The app Connect-MgGraph signs users in with when no -ClientId is given
+/// (Microsoft Graph Command Line Tools).
+pub const DEFAULT_DELEGATED_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+/// The IMDS token endpoint; overridable with MGLICENSE_IMDS_ENDPOINT (tests always do).
+pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254/metadata/identity/oauth2/token";
+
+/// What Connect-MgGraph was given (docs/abi.md, "Connect").
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SignInRequest {
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub access_token: Option<Secret>,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<Secret>,
+    #[serde(default)]
+    pub certificate: Option<CertificateInput>,
+    /// Managed identity (-Identity); with clientId, the user-assigned one.
+    #[serde(default)]
+    pub identity: bool,
+    /// AZURE_TENANT_ID, AZURE_CLIENT_ID and a secret or certificate path (-EnvironmentVariable).
+    #[serde(default)]
+    pub environment_variable: bool,
+    /// Delegated: `deviceCode` or `interactive` (the default when nothing else is given).
+    #[serde(default)]
+    pub flow: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+/// A client certificate as the front end found it.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CertificateInput {
+    /// A PEM file with the certificate and its unencrypted key.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// The DER certificate, base64.
+    #[serde(default)]
+    pub certificate: Option<String>,
+    /// The PKCS#8 DER private key, base64.
+    #[serde(default)]
+    pub private_key: Option<Secret>,
+}
+
+/// How the connection gets its tokens.
+pub(crate) enum Source {
+    Given(AccessTokenCredential),
+    App { token_url: String, client_id: String, tenant_id: String, proof: AppProof, scope: String },
+    ManagedIdentity { endpoint: IdentityEndpoint, client_id: Option<String>, resource: String },
+    Delegated { token_url: String, client_id: String, scopes: String, refresh: Mutex<Option<Secret>> },
+}
+
+pub(crate) enum AppProof {
+    Secret(Secret),
+    Certificate(ClientCertificate),
+}
+
+pub(crate) enum IdentityEndpoint {
+    /// App Service, Functions, Automation: IDENTITY_ENDPOINT + IDENTITY_HEADER.
+    AppService { url: String, header: Secret },
+    /// Azure VMs.
+    Imds { url: String },
+}
+
+/// A token in the cache.
+struct Cached {
+    token: Arc<Secret>,
+    expires_on: SystemTime,
+    lifetime: Duration,
+}
+
+/// A connection's credential and token cache.
+pub struct Authenticator {
+    source: Source,
+    cache: tokio::sync::Mutex<Option<Cached>>,
+    claims: Mutex<TokenClaims>,
+    pub auth_type: &'static str,
+    pub token_credential_type: &'static str,
+    client_id: Option<String>,
+    tenant_id: Option<String>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").field("tokenCredentialType", &self.token_credential_type).finish_non_exhaustive()
+    }
+}
+
+/// Environment variables, looked up through a function so tests never touch the process's.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Authenticator {
+    /// Builds the credential a request describes (no network yet).
+    pub(crate) fn from_request(request: SignInRequest, environment: &Environment, env: EnvLookup<'_>) -> Result<Authenticator, Error> {
+        let graph = environment.graph_endpoint.trim_end_matches('/');
+        let authority = environment.azure_ad_endpoint.trim_end_matches('/');
+        let app_scope = format!("{graph}/.default");
+        let token_url = |tenant: &str| format!("{authority}/{}/oauth2/v2.0/token", login::urlencode(tenant));
+        let chosen = [request.access_token.is_some(), request.identity, request.environment_variable, request.client_secret.is_some() || request.certificate.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
+        if chosen > 1 {
+            return Err(Error::invalid_argument("Give one way to sign in: an access token, -Identity, -EnvironmentVariable, or a client secret or certificate."));
+        }
+        let given = |source, auth_type, kind, client_id: Option<String>, tenant_id: Option<String>| Authenticator {
+            source,
+            cache: tokio::sync::Mutex::new(None),
+            claims: Mutex::new(TokenClaims::default()),
+            auth_type,
+            token_credential_type: kind,
+            client_id,
+            tenant_id,
+        };
+
+        if let Some(token) = request.access_token {
+            let credential = AccessTokenCredential::new(token.expose())?;
+            let claims = credential.claims().clone();
+            let a = given(Source::Given(credential), "UserProvidedAccessToken", "UserProvidedAccessToken", claims.client_id.clone(), claims.tenant_id.clone());
+            *a.claims.lock().unwrap_or_else(|e| e.into_inner()) = claims;
+            return Ok(a);
+        }
+
+        if request.identity {
+            let resource = graph.to_string();
+            let endpoint = match (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER")) {
+                (Some(url), Some(header)) => IdentityEndpoint::AppService { url: url.trim().to_string(), header: Secret::new(header) },
+                _ => IdentityEndpoint::Imds { url: env("MGLICENSE_IMDS_ENDPOINT").unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.to_string()) },
+            };
+            let client_id = request.client_id.filter(|c| !c.trim().is_empty());
+            return Ok(given(Source::ManagedIdentity { endpoint, client_id: client_id.clone(), resource }, "AppOnly", "ManagedIdentity", client_id, None));
+        }
+
+        let (client_id, tenant_id, proof, kind) = if request.environment_variable {
+            let need = |name: &str| {
+                env(name).ok_or_else(|| Error::invalid_argument(format!("-EnvironmentVariable needs {name} to be set.")))
+            };
+            let tenant = need("AZURE_TENANT_ID")?;
+            let client = need("AZURE_CLIENT_ID")?;
+            let proof = if let Some(secret) = env("AZURE_CLIENT_SECRET") {
+                AppProof::Secret(Secret::new(secret))
+            } else if let Some(path) = env("AZURE_CLIENT_CERTIFICATE_PATH") {
+                AppProof::Certificate(ClientCertificate::from_pem_file(path.trim())?)
+            } else {
+                return Err(Error::invalid_argument(
+                    "-EnvironmentVariable needs AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH to be set, besides AZURE_TENANT_ID and AZURE_CLIENT_ID.",
+                ));
+            };
+            (client, tenant, proof, "EnvironmentVariable")
+        } else if request.client_secret.is_some() || request.certificate.is_some() {
+            let client = request.client_id.filter(|c| !c.trim().is_empty()).ok_or_else(|| Error::invalid_argument("-ClientId is required with a client secret or certificate."))?;
+            let tenant = request.tenant_id.filter(|t| !t.trim().is_empty()).ok_or_else(|| Error::invalid_argument("-TenantId is required with a client secret or certificate."))?;
+            match (request.client_secret, request.certificate) {
+                (Some(secret), _) if secret.is_empty() => return Err(Error::invalid_argument("The client secret is empty.")),
+                (Some(secret), _) => (client, tenant, AppProof::Secret(secret), "ClientSecret"),
+                (None, Some(cert)) => (client, tenant, AppProof::Certificate(certificate_from(cert)?), "ClientCertificate"),
+                (None, None) => unreachable!("checked above"),
+            }
+        } else {
+            // Delegated.
+            let client = request.client_id.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| DEFAULT_DELEGATED_CLIENT_ID.to_string());
+            let tenant = request.tenant_id.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "common".to_string());
+            let mut scopes: Vec<String> = if request.scopes.is_empty() { vec!["User.Read".into()] } else { request.scopes };
+            scopes = scopes.iter().map(|s| if s.contains("://") || s.contains('/') { s.clone() } else { format!("{graph}/{s}") }).collect();
+            scopes.extend(["offline_access", "openid", "profile"].map(String::from));
+            let kind = match request.flow.as_deref() {
+                Some("deviceCode") => "DeviceCode",
+                None | Some("interactive") => "InteractiveBrowser",
+                Some(other) => return Err(Error::invalid_argument(format!("Unknown sign-in flow '{other}'."))),
+            };
+            let source = Source::Delegated { token_url: token_url(&tenant), client_id: client.clone(), scopes: scopes.join(" "), refresh: Mutex::new(None) };
+            return Ok(given(source, "Delegated", kind, Some(client), Some(tenant)));
+        };
+        let source = Source::App { token_url: token_url(&tenant_id), client_id: client_id.clone(), tenant_id: tenant_id.clone(), proof, scope: app_scope };
+        Ok(given(source, "AppOnly", kind, Some(client_id), Some(tenant_id)))
+    }
+
+    pub fn claims(&self) -> TokenClaims {
+        let mut c = self.claims.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        c.client_id = c.client_id.or_else(|| self.client_id.clone());
+        c.tenant_id = c.tenant_id.or_else(|| self.tenant_id.clone());
+        c
+    }
+
+    /// False for a token given as is, which is never renewed.
+    pub fn renewable(&self) -> bool {
+        !matches!(self.source, Source::Given(_))
+    }
+
+    /// A valid token: the cached one, or a new one when it is within its renewal margin.
+    /// Concurrent callers wait on the same renewal instead of each asking for a token.
+    pub async fn bearer(&self, http: &reqwest::Client) -> Result<Arc<Secret>, Error> {
+        if let Source::Given(credential) = &self.source {
+            return Ok(Arc::new(Secret::new(credential.bearer()?)));
+        }
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.as_ref() {
+            let margin = (c.lifetime / 4).min(Duration::from_secs(300));
+            if SystemTime::now() + margin < c.expires_on {
+                return Ok(Arc::clone(&c.token));
+            }
+        }
+        let issued = self.acquire(http).await?;
+        Ok(self.store(&mut cache, issued))
+    }
+
+    /// After Graph refused `rejected` as expired: drops it (unless another request already
+    /// replaced it) and returns a fresh token.
+    pub async fn renew(&self, http: &reqwest::Client, rejected: &Secret) -> Result<Arc<Secret>, Error> {
+        {
+            let mut cache = self.cache.lock().await;
+            if cache.as_ref().map_or(false, |c| c.token.expose() == rejected.expose()) {
+                *cache = None;
+            }
+        }
+        self.bearer(http).await
+    }
+
+    fn store(&self, cache: &mut Option<Cached>, issued: IssuedToken) -> Arc<Secret> {
+        let mut expires_on = issued.expires_on;
+        if let Some(claims) = read_claims(issued.access_token.expose()) {
+            // The JWT's exp is whole seconds and may come before now + expires_in: trust the earlier.
+            expires_on = claims.expires_on.map_or(expires_on, |exp| exp.min(expires_on));
+            *self.claims.lock().unwrap_or_else(|e| e.into_inner()) = claims;
+        }
+        if let (Source::Delegated { refresh, .. }, Some(r)) = (&self.source, issued.refresh_token) {
+            *refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        }
+        let lifetime = expires_on.duration_since(SystemTime::now()).unwrap_or_default();
+        let token = Arc::new(issued.access_token);
+        *cache = Some(Cached { token: Arc::clone(&token), expires_on, lifetime });
+        token
+    }
+
+    /// Stores a token a sign-in flow obtained (device code, browser).
+    pub(crate) async fn accept(&self, issued: IssuedToken) {
+        let mut cache = self.cache.lock().await;
+        self.store(&mut cache, issued);
+    }
+
+    /// Gets a new token without user interaction.
+    async fn acquire(&self, http: &reqwest::Client) -> Result<IssuedToken, Error> {
+        match &self.source {
+            Source::Given(_) => unreachable!("given tokens are never acquired"),
+            Source::App { token_url, client_id, tenant_id, proof, scope } => {
+                let assertion;
+                let mut form: Vec<(&str, &str)> = vec![("client_id", client_id), ("scope", scope), ("grant_type", "client_credentials")];
+                match proof {
+                    AppProof::Secret(s) => form.push(("client_secret", s.expose())),
+                    AppProof::Certificate(c) => {
+                        assertion = Secret::new(c.assertion(client_id, token_url)?);
+                        form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+                        form.push(("client_assertion", assertion.expose()));
+                    }
+                }
+                match login::post_form(http, token_url, &form, true).await? {
+                    Answer::Token(t) => Ok(t),
+                    Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, tenant_id)),
+                    Answer::Json(_) => Err(Error::authentication_failed("unexpected answer")),
+                }
+            }
+            Source::ManagedIdentity { endpoint, client_id, resource } => managed_identity(http, endpoint, client_id.as_deref(), resource).await,
+            Source::Delegated { token_url, client_id, scopes, refresh } => {
+                let refresh_token = refresh.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let Some(refresh_token) = refresh_token else {
+                    return Err(Error::authentication_failed(
+                        "The sign-in has expired and no refresh token is held: call Connect-MgGraph again.",
+                    ));
+                };
+                let form = [("client_id", client_id.as_str()), ("scope", scopes.as_str()), ("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
+                match login::post_form(http, token_url, &form, true).await? {
+                    Answer::Token(t) => Ok(t),
+                    Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, "")),
+                    Answer::Json(_) => Err(Error::authentication_failed("unexpected answer")),
+                }
+            }
+        }
+    }
+}
+
+fn certificate_from(input: CertificateInput) -> Result<ClientCertificate, Error> {
+    match (input.path, input.certificate, input.private_key) {
+        (Some(path), None, None) => ClientCertificate::from_pem_file(&path),
+        (None, Some(cert), Some(key)) => {
+            let cert = base64::decode(cert.trim()).map_err(|_| Error::invalid_argument("certificate.certificate is not base64."))?;
+            let key = secret::SecretBytes(
+                base64::decode(key.expose().trim()).map_err(|_| Error::invalid_argument("certificate.privateKey is not base64."))?,
+            );
+            ClientCertificate::from_der(&cert, &key.0)
+        }
+        _ => Err(Error::invalid_argument("certificate needs either path, or certificate and privateKey.")),
+    }
+}
+
+/// Both managed identity protocols; IMDS is retried on 404, 410, 429 and 5xx as documented.
+async fn managed_identity(http: &reqwest::Client, endpoint: &IdentityEndpoint, client_id: Option<&str>, resource: &str) -> Result<IssuedToken, Error> {
+    let id = client_id.map(|c| format!("&client_id={}", login::urlencode(c))).unwrap_or_default();
+    let (url, headers, attempts): (String, Vec<(&str, &str)>, u32) = match endpoint {
+        IdentityEndpoint::AppService { url, header } => (
+            format!("{url}?api-version=2019-08-01&resource={}{id}", login::urlencode(resource)),
+            vec![("X-IDENTITY-HEADER", header.expose())],
+            1,
+        ),
+        IdentityEndpoint::Imds { url } => (
+            format!("{url}?api-version=2018-02-01&resource={}{id}", login::urlencode(resource)),
+            vec![("Metadata", "true")],
+            3,
+        ),
+    };
+    let shown = url.split('?').next().unwrap_or("").to_string();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match login::get_token(http, &url, &headers).await? {
+            Answer::Token(t) => return Ok(t),
+            Answer::Refused(r) if attempt < attempts && matches!(r.status, 404 | 410 | 429 | 500..=599) => {
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
+            }
+            Answer::Refused(r) => {
+                let which = match client_id {
+                    Some(c) => format!("the user-assigned identity '{c}'"),
+                    None => "the system-assigned identity".to_string(),
+                };
+                return Err(Error::authentication_failed(format!(
+                    "The managed identity endpoint {shown} refused to issue a token for {which}: {} ({}) {}. Check that the identity is assigned to this resource{}.",
+                    r.error,
+                    r.status,
+                    r.description.lines().next().unwrap_or(""),
+                    if client_id.is_some() { " and that -ClientId is its client id" } else { "" }
+                )));
+            }
+            Answer::Json(_) => return Err(Error::authentication_failed("unexpected answer")),
+        }
+    }
+}
+
+/// True when a 401 from Graph says the token expired, the one case worth one renewal.
+pub fn says_expired(status: u16, body: &[u8]) -> bool {
+    status == 401 && String::from_utf8_lossy(body).to_ascii_lowercase().contains("expired")
+}
