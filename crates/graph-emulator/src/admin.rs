@@ -7,9 +7,11 @@ use serde_json::{json, Value};
 
 use crate::auth::{self, Claims, Grant, SignedInUser};
 use crate::clock;
+use crate::faults::{FaultProfile, Faults};
 use crate::respond::{admin_error, admin_json};
 use crate::server::State;
 use crate::tenant::{ChangeError, Group, Sku, Tenant, Upsert, User};
+use crate::throttle::ThrottleConfig;
 
 /// Seed uploads are small; this only stops a runaway client from filling memory.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -304,9 +306,79 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
                 Err(e) => change_error(&e),
             }
         }
+        (&Method::GET, ["throttling"]) => admin_json(
+            StatusCode::OK,
+            &serde_json::to_value(state.throttle().config()).expect("serializes"),
+        ),
+        (&Method::PUT | &Method::PATCH, ["throttling"]) => match read_json(body).await {
+            Ok(value) => {
+                // PATCH merges into the current settings; PUT replaces them. Either way the buckets start full.
+                let value = if method == Method::PATCH {
+                    let mut current =
+                        serde_json::to_value(state.throttle().config()).expect("serializes");
+                    if let (Value::Object(current), Value::Object(changes)) = (&mut current, value)
+                    {
+                        current.extend(changes);
+                    }
+                    current
+                } else {
+                    value
+                };
+                match serde_json::from_value::<ThrottleConfig>(value) {
+                    Ok(config) if config.scale > 0.0 && config.scale.is_finite() => {
+                        let mut throttle = state.throttle();
+                        throttle.configure(config);
+                        admin_json(
+                            StatusCode::OK,
+                            &serde_json::to_value(throttle.config()).expect("serializes"),
+                        )
+                    }
+                    Ok(_) => admin_error(
+                        StatusCode::BAD_REQUEST,
+                        "InvalidThrottling",
+                        "scale must be a positive number.",
+                    ),
+                    Err(e) => {
+                        admin_error(StatusCode::BAD_REQUEST, "InvalidThrottling", e.to_string())
+                    }
+                }
+            }
+            Err(response) => response,
+        },
+        (&Method::GET, ["faults"]) => admin_json(
+            StatusCode::OK,
+            &serde_json::to_value(state.faults().profile()).expect("serializes"),
+        ),
+        (&Method::PUT, ["faults"]) => match read_json(body).await {
+            Ok(value) => match serde_json::from_value::<FaultProfile>(value) {
+                Ok(profile) => match Faults::validate(&profile) {
+                    Ok(()) => {
+                        let mut faults = state.faults();
+                        *faults = Faults::new(profile, state.seed());
+                        admin_json(
+                            StatusCode::OK,
+                            &serde_json::to_value(faults.profile()).expect("serializes"),
+                        )
+                    }
+                    Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidFaults", e),
+                },
+                Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidFaults", e.to_string()),
+            },
+            Err(response) => response,
+        },
+        (&Method::DELETE, ["faults"]) => {
+            let mut faults = state.faults();
+            *faults = Faults::new(FaultProfile::default(), state.seed());
+            admin_json(
+                StatusCode::OK,
+                &serde_json::to_value(faults.profile()).expect("serializes"),
+            )
+        }
         (
             _,
-            ["health"]
+            ["throttling"]
+            | ["faults"]
+            | ["health"]
             | ["tokens"]
             | ["requests"]
             | ["users"]

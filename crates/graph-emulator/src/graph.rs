@@ -1,18 +1,27 @@
-//! Graph's URL space as the emulator serves it: resolve the raw path, authenticate, authorize, then act on the tenant.
+//! Graph's URL space as the emulator serves it: resolve the raw path, authenticate, throttle, authorize,
+//! then act on the tenant.
 //!
-//! Checks run in the order Graph's front door appears to apply them: version, token, path, method,
-//! `/me` needs a user, Content-Type (draft action only), permission, user lookup.
+//! Checks run in the order Graph's front door appears to apply them: version, token, throttling, path,
+//! method, `/me` needs a user, Content-Type (draft action only), permission, lookup. Injected faults
+//! (`faults.rs`) come before all of them, as a failing front door would.
+
+use std::time::Instant;
 
 use hyper::header::{HeaderMap, HeaderName, CONTENT_TYPE};
+use hyper::http::request::Parts;
 use hyper::{Body, Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
 use crate::auth::{Claims, TokenError};
-use crate::clock;
+use crate::faults::Fault;
+use crate::log::{BatchRef, Pending};
+use crate::query::Query;
 use crate::respond::{self, GraphError, RequestIds};
 use crate::server::State;
 use crate::tenant::{ReprocessAction, User};
+use crate::throttle::{self, Admission, Caller};
+use crate::{batch, clock, reads};
 
 /// Least and higher privileged permissions for the reprocess actions (same for app `roles` and delegated `scp`).
 const REPROCESS_PERMISSIONS: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
@@ -37,6 +46,44 @@ const CLOUD_LICENSING_APPLICATION: &[&str] = &[
     "User.ReadWrite.All",
     "Group-CloudLicensing.AssignLicenses.Organization",
     "Group.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+
+/// Reading users: the user reference page's list, least privileged first.
+const USER_READ: &[&str] = &[
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+/// A signed-in user may always read their own profile.
+const ME_READ: &[&str] = &[
+    "User.Read",
+    "User.ReadWrite",
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+const SKU_READ: &[&str] = &[
+    "LicenseAssignment.Read.All",
+    "LicenseAssignment.ReadWrite.All",
+    "Organization.Read.All",
+    "Organization.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+const GROUP_READ: &[&str] = &[
+    "GroupMember.Read.All",
+    "GroupMember.ReadWrite.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
 
@@ -68,71 +115,265 @@ pub enum Route {
         subject: Subject,
         action: ReprocessAction,
     },
-    /// Real Graph resources (a user, the users collection, cloudLicensing navigation) the emulator does not serve yet.
+    /// `GET /users/{id}`, `GET /me`.
+    User(Subject),
+    /// `GET /users`.
+    Users,
+    SubscribedSkus,
+    Groups,
+    Group(String),
+    MembersWithLicenseErrors(String),
+    /// `POST /$batch`.
+    Batch,
+    /// Real Graph resources (cloudLicensing navigation, `$count` segments...) the emulator does not serve.
     NotImplemented,
 }
 
-/// Answers one Graph request and records it in the request log.
-pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
+/// The connection is to be closed without an answer (an injected drop, or a client that went away).
+#[derive(Debug)]
+pub struct Dropped;
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by the emulator")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Batches are small; this only stops a runaway client from filling memory.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Answers one Graph request and records it in the request log. `Err` closes the connection unanswered.
+pub async fn handle(state: &State, request: Request<Body>) -> Result<Response<Body>, Dropped> {
     let ids = RequestIds::for_request(request.headers());
+    let (parts, body) = request.into_parts();
     let pending = state.log().begin(
-        request.method(),
-        request.uri().path(),
-        request.uri().query(),
-        request.headers(),
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
         &ids.request_id,
     );
-    let response = match answer(state, &request, &ids) {
-        Ok(response) => response,
-        Err(error) => respond::graph_error(&ids, &error),
+    let decision = state
+        .faults()
+        .decide(parts.method.as_str(), parts.uri.path(), true);
+    if !decision.latency.is_zero() {
+        tokio::time::sleep(decision.latency).await;
+    }
+    let body = match hyper::body::to_bytes(body).await {
+        Ok(bytes) if bytes.len() <= MAX_BODY_BYTES => bytes,
+        Ok(_) => {
+            let error = GraphError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request_EntityTooLarge",
+                "The request body is too large.",
+            );
+            let response = respond::graph_error(&ids, &error);
+            state.log().finish(pending, response.status().as_u16());
+            return Ok(response);
+        }
+        Err(_) => return Err(Dropped),
+    };
+    if let Some(fault) = &decision.fault {
+        state.log().mark_fault(pending, fault.label());
+    }
+    let response = match decision.fault {
+        // The log keeps `status: null`: nothing was answered.
+        Some(Fault::Drop) => return Err(Dropped),
+        Some(Fault::Status(error)) => respond::graph_error(&ids, &error),
+        Some(Fault::NonJson) => respond::html_bad_gateway(&ids),
+        other => {
+            let response = if is_batch_path(parts.uri.path()) {
+                batch::handle(state, &parts, &body, &ids).await
+            } else {
+                serve(state, &parts, &body, &ids, pending)
+            };
+            if other == Some(Fault::Truncate) {
+                respond::truncate(response).await
+            } else {
+                response
+            }
+        }
+    };
+    state.log().finish(pending, response.status().as_u16());
+    Ok(response)
+}
+
+/// One request from inside a `$batch`: logged on its own, throttled and failed on its own, never dropped.
+pub fn handle_item(state: &State, parts: &Parts, body: &[u8], batch: BatchRef) -> Response<Body> {
+    let ids = RequestIds::for_request(&parts.headers);
+    let pending = state.log().begin_item(
+        &parts.method,
+        parts.uri.path(),
+        parts.uri.query(),
+        &parts.headers,
+        &ids.request_id,
+        Some(batch),
+    );
+    let decision = state
+        .faults()
+        .decide(parts.method.as_str(), parts.uri.path(), false);
+    let response = match decision.fault {
+        Some(Fault::Status(error)) => {
+            state
+                .log()
+                .mark_fault(pending, format!("status:{}", error.status.as_u16()));
+            respond::graph_error(&ids, &error)
+        }
+        _ => serve(state, parts, body, &ids, pending),
     };
     state.log().finish(pending, response.status().as_u16());
     response
 }
 
+fn is_batch_path(path: &str) -> bool {
+    let segments = decode_segments(path);
+    segments.len() == 2 && segments[1].eq_ignore_ascii_case("$batch")
+}
+
+fn serve(
+    state: &State,
+    parts: &Parts,
+    body: &[u8],
+    ids: &RequestIds,
+    pending: Pending,
+) -> Response<Body> {
+    match answer(state, parts, body, ids, pending) {
+        Ok(response) => response,
+        Err(error) => respond::graph_error(ids, &error),
+    }
+}
+
 fn answer(
     state: &State,
-    request: &Request<Body>,
+    parts: &Parts,
+    _body: &[u8],
     ids: &RequestIds,
+    pending: Pending,
 ) -> Result<Response<Body>, GraphError> {
-    let segments = decode_segments(request.uri().path());
+    let segments = decode_segments(parts.uri.path());
     let version = parse_version(&segments[0])?;
-    let claims = authenticate(state, request.headers())?;
-    let (subject, action) = match parse_route(version, &segments[1..])? {
-        Route::Reprocess { subject, action } => (subject, action),
-        Route::NotImplemented => {
-            return Err(GraphError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "NotImplemented",
-                format!(
-                    "The Graph emulator does not serve {} {} yet.",
-                    request.method(),
-                    request.uri().path()
-                ),
-            ))
+    let claims = authenticate(state, &parts.headers)?;
+    let admission = admit(state, &claims, parts, pending)?;
+    let route = parse_route(version, &segments[1..])?;
+    let mut response = match route {
+        Route::Reprocess { subject, action } => {
+            reprocess(state, parts, ids, &claims, version, subject, action)?
         }
-    };
-    if request.method() != Method::POST {
-        return Err(GraphError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Request_BadRequest",
-            "Specified HTTP method is not allowed for the request target.",
-        )
-        .with_header(hyper::header::ALLOW, "POST"));
-    }
-    let key = match subject {
-        Subject::User(key) => key,
-        Subject::Me if claims.is_delegated() => claims.oid.clone(),
-        Subject::Me => {
+        Route::Batch => {
             return Err(GraphError::bad_request(
-                "/me request is only valid with delegated authentication flow.",
+                "A $batch request cannot be nested in another $batch.",
             ))
         }
+        Route::NotImplemented => return Err(not_implemented(parts)),
+        read => read_route(state, parts, ids, &claims, version, read)?,
     };
-    if action == ReprocessAction::LicenseAssignment2 {
-        require_json_content_type(request.headers())?;
+    if let Admission::Allowed {
+        resource_units,
+        limit_percentage,
+    } = admission
+    {
+        let headers = response.headers_mut();
+        headers.insert(
+            "x-ms-resource-unit",
+            resource_units.to_string().parse().expect("digits"),
+        );
+        if let Some(percentage) = limit_percentage {
+            headers.insert(
+                "x-ms-throttle-limit-percentage",
+                format!("{percentage:.1}").parse().expect("digits"),
+            );
+        }
     }
-    if !claims.has_any(required_permissions(action, &claims)) {
+    Ok(response)
+}
+
+fn not_implemented(parts: &Parts) -> GraphError {
+    GraphError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotImplemented",
+        format!(
+            "The Graph emulator does not serve {} {} yet.",
+            parts.method,
+            parts.uri.path()
+        ),
+    )
+}
+
+/// Charges the request to its app+tenant's buckets; a refusal is Graph's 429 with its throttle headers.
+fn admit(
+    state: &State,
+    claims: &Claims,
+    parts: &Parts,
+    pending: Pending,
+) -> Result<Admission, GraphError> {
+    let is_read = parts.method == Method::GET || parts.method == Method::HEAD;
+    let cost = throttle::resource_units(is_read, parts.uri.query());
+    let users = state.tenant().len();
+    let admission = state.throttle().admit(
+        &Caller {
+            app_id: &claims.appid,
+            tenant_id: &claims.tid,
+        },
+        !is_read,
+        cost,
+        users,
+        Instant::now(),
+    );
+    match admission {
+        Admission::Throttled {
+            retry_after,
+            scope,
+            information,
+            ..
+        } => {
+            state.log().mark_throttled(pending, information.clone());
+            Err(GraphError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Please retry again later.",
+            )
+            .with_header(
+                hyper::header::RETRY_AFTER,
+                retry_after.as_secs().to_string(),
+            )
+            .with_header(HeaderName::from_static("x-ms-throttle-scope"), scope)
+            .with_header(
+                HeaderName::from_static("x-ms-throttle-information"),
+                information,
+            ))
+        }
+        other => Ok(other),
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> GraphError {
+    GraphError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Request_BadRequest",
+        "Specified HTTP method is not allowed for the request target.",
+    )
+    .with_header(hyper::header::ALLOW, allow)
+}
+
+fn reprocess(
+    state: &State,
+    parts: &Parts,
+    ids: &RequestIds,
+    claims: &Claims,
+    version: Version,
+    subject: Subject,
+    action: ReprocessAction,
+) -> Result<Response<Body>, GraphError> {
+    if parts.method != Method::POST {
+        return Err(method_not_allowed("POST"));
+    }
+    let key = resolve_subject(subject, claims)?;
+    if action == ReprocessAction::LicenseAssignment2 {
+        require_json_content_type(&parts.headers)?;
+    }
+    if !claims.has_any(required_permissions(action, claims)) {
         return Err(GraphError::forbidden());
     }
 
@@ -161,6 +402,95 @@ fn answer(
     })
 }
 
+fn resolve_subject(subject: Subject, claims: &Claims) -> Result<String, GraphError> {
+    match subject {
+        Subject::User(key) => Ok(key),
+        Subject::Me if claims.is_delegated() => Ok(claims.oid.clone()),
+        Subject::Me => Err(GraphError::bad_request(
+            "/me request is only valid with delegated authentication flow.",
+        )),
+    }
+}
+
+fn read_route(
+    state: &State,
+    parts: &Parts,
+    ids: &RequestIds,
+    claims: &Claims,
+    version: Version,
+    route: Route,
+) -> Result<Response<Body>, GraphError> {
+    if parts.method != Method::GET {
+        // Creating, changing and deleting users and groups are real Graph calls the emulator does not make.
+        let writable = matches!(
+            route,
+            Route::Users | Route::User(_) | Route::Groups | Route::Group(_)
+        );
+        return Err(if writable {
+            not_implemented(parts)
+        } else {
+            method_not_allowed("GET")
+        });
+    }
+    let query = Query::parse(parts.uri.query())?;
+    let eventual = reads::eventual(&parts.headers);
+    let base = state.base_url();
+    let body = match route {
+        Route::User(subject) => {
+            let me = subject == Subject::Me;
+            let key = resolve_subject(subject, claims)?;
+            let allowed = if me { ME_READ } else { USER_READ };
+            if !claims.has_any(allowed) {
+                return Err(GraphError::forbidden());
+            }
+            let tenant = state.tenant();
+            let user = tenant
+                .find_active(&key)
+                .ok_or_else(|| GraphError::user_not_found(&key))?;
+            reads::user(base, version, user, &query)?
+        }
+        Route::Users => {
+            require(claims, USER_READ)?;
+            reads::users(base, version, &state.tenant(), &query, eventual)?
+        }
+        Route::SubscribedSkus => {
+            require(claims, SKU_READ)?;
+            reads::subscribed_skus(base, version, &state.tenant(), &query)?
+        }
+        Route::Groups => {
+            require(claims, GROUP_READ)?;
+            reads::groups(base, version, &state.tenant(), &query, eventual)?
+        }
+        Route::Group(id) => {
+            require(claims, GROUP_READ)?;
+            reads::group(base, version, &state.tenant(), &id, &query)?
+        }
+        Route::MembersWithLicenseErrors(id) => {
+            require(claims, GROUP_READ)?;
+            reads::members_with_license_errors(
+                base,
+                version,
+                &state.tenant(),
+                &id,
+                &query,
+                eventual,
+            )?
+        }
+        Route::Reprocess { .. } | Route::Batch | Route::NotImplemented => {
+            unreachable!("not a read")
+        }
+    };
+    Ok(respond::graph_json(ids, StatusCode::OK, &body))
+}
+
+fn require(claims: &Claims, permissions: &[&str]) -> Result<(), GraphError> {
+    if claims.has_any(permissions) {
+        Ok(())
+    } else {
+        Err(GraphError::forbidden())
+    }
+}
+
 fn user_body(context: &str, user: &User) -> Value {
     let mut body = Map::new();
     body.insert("@odata.context".into(), Value::from(context));
@@ -180,7 +510,7 @@ fn required_permissions(action: ReprocessAction, claims: &Claims) -> &'static [&
     }
 }
 
-fn authenticate(state: &State, headers: &HeaderMap) -> Result<Claims, GraphError> {
+pub(crate) fn authenticate(state: &State, headers: &HeaderMap) -> Result<Claims, GraphError> {
     let authorization = headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
@@ -260,11 +590,44 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
     let Some(first) = segments.first() else {
         return Ok(Route::NotImplemented);
     };
+    let rest = &segments[1..];
+    if first.eq_ignore_ascii_case("$batch") {
+        return match rest.first() {
+            None => Ok(Route::Batch),
+            Some(unknown) => Err(GraphError::unknown_segment(unknown)),
+        };
+    }
+    if first.eq_ignore_ascii_case("subscribedSkus") {
+        return match rest {
+            [] => Ok(Route::SubscribedSkus),
+            [_] => Ok(Route::NotImplemented),
+            [_, unknown, ..] => Err(GraphError::unknown_segment(unknown)),
+        };
+    }
+    if first.eq_ignore_ascii_case("groups") {
+        return match rest {
+            [] => Ok(Route::Groups),
+            [key] if key.starts_with('$') => Ok(Route::NotImplemented),
+            [key] => Ok(Route::Group(key.clone())),
+            [key, navigation] if navigation.eq_ignore_ascii_case("membersWithLicenseErrors") => {
+                Ok(Route::MembersWithLicenseErrors(key.clone()))
+            }
+            [_, navigation, ..]
+                if ["members", "transitiveMembers", "memberOf", "owners"]
+                    .iter()
+                    .any(|n| navigation.eq_ignore_ascii_case(n)) =>
+            {
+                Ok(Route::NotImplemented)
+            }
+            [_, unknown, ..] => Err(GraphError::unknown_segment(unknown)),
+        };
+    }
     let (subject, rest) = if first.eq_ignore_ascii_case("me") {
-        (Subject::Me, &segments[1..])
+        (Subject::Me, rest)
     } else if first.eq_ignore_ascii_case("users") {
         match segments.get(1) {
-            None => return Ok(Route::NotImplemented),
+            None => return Ok(Route::Users),
+            Some(key) if key.eq_ignore_ascii_case("$count") => return Ok(Route::NotImplemented),
             // `/users/$x@y` would be read as an OData system segment; Graph wants `/users('$x@y')`.
             Some(key) if key.is_empty() || key.starts_with('$') => {
                 return Err(GraphError::unknown_segment(key))
@@ -275,13 +638,13 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
         if key.is_empty() {
             return Err(GraphError::unknown_segment(first));
         }
-        (Subject::User(key), &segments[1..])
+        (Subject::User(key), rest)
     } else {
         return Err(GraphError::unknown_segment(first));
     };
 
     let action = match rest {
-        [] => return Ok(Route::NotImplemented),
+        [] => return Ok(Route::User(subject)),
         [name] if is_action(name, "reprocessLicenseAssignment") => {
             ReprocessAction::LicenseAssignment
         }
@@ -310,6 +673,18 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
                 }
                 [unknown, ..] => return Err(GraphError::unknown_segment(unknown)),
             }
+        }
+        [navigation, ..]
+            if [
+                "licenseDetails",
+                "memberOf",
+                "manager",
+                "transitiveMemberOf",
+            ]
+            .iter()
+            .any(|n| navigation.eq_ignore_ascii_case(n)) =>
+        {
+            return Ok(Route::NotImplemented)
         }
         [unknown, ..] => return Err(GraphError::unknown_segment(unknown)),
     };
@@ -422,10 +797,30 @@ mod tests {
             route("/beta/users/x/cloudLicensing/assignments/nope"),
             Err("Resource not found for the segment 'nope'.".into())
         );
-        assert_eq!(route("/v1.0/users/x"), Ok(Route::NotImplemented));
         assert_eq!(
-            route("/v1.0/groups/x"),
-            Err("Resource not found for the segment 'groups'.".into())
+            route("/v1.0/users/x"),
+            Ok(Route::User(Subject::User("x".into())))
+        );
+        assert_eq!(route("/v1.0/users"), Ok(Route::Users));
+        assert_eq!(route("/beta/me"), Ok(Route::User(Subject::Me)));
+        assert_eq!(route("/v1.0/groups/x"), Ok(Route::Group("x".into())));
+        assert_eq!(
+            route("/v1.0/groups/x/MembersWithLicenseErrors"),
+            Ok(Route::MembersWithLicenseErrors("x".into()))
+        );
+        assert_eq!(
+            route("/v1.0/groups/x/reprocessLicenseAssignment"),
+            Err("Resource not found for the segment 'reprocessLicenseAssignment'.".into())
+        );
+        assert_eq!(route("/beta/subscribedSkus"), Ok(Route::SubscribedSkus));
+        assert_eq!(route("/v1.0/$batch"), Ok(Route::Batch));
+        assert_eq!(
+            route("/v1.0/users/x/licenseDetails"),
+            Ok(Route::NotImplemented)
+        );
+        assert_eq!(
+            route("/v1.0/nothing"),
+            Err("Resource not found for the segment 'nothing'.".into())
         );
         assert_eq!(route("/v2.0/users/x"), Err("Invalid version: v2.0".into()));
         // Multi-byte characters where a prefix would end must not panic.

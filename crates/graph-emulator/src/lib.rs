@@ -5,13 +5,19 @@
 
 pub mod admin;
 pub mod auth;
+pub mod batch;
 pub mod clock;
+pub mod faults;
+pub mod generate;
 pub mod graph;
 pub mod licensing;
 pub mod log;
+pub mod query;
+pub mod reads;
 pub mod respond;
 pub mod server;
 pub mod tenant;
+pub mod throttle;
 
 pub use server::{BackgroundEmulator, Config, Emulator, State};
 pub use tenant::{Group, LicenseIntent, ReprocessAction, Sku, Tenant, User};

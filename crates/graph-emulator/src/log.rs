@@ -26,6 +26,24 @@ pub struct Entry {
     pub status: Option<u16>,
     #[serde(rename = "requestId")]
     pub request_id: String,
+    /// Set on the requests a `$batch` carried, so they are told apart from requests sent on their own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<BatchRef>,
+    /// The injected fault, if any: `status:503`, `drop`, `truncate`, `nonJson`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fault: Option<String>,
+    /// Why throttling refused the request (`x-ms-throttle-information`), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttled: Option<String>,
+}
+
+/// Which batch an inner request came in, and its id inside that batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRef {
+    /// The `request-id` of the `$batch` request itself.
+    #[serde(rename = "requestId")]
+    pub request_id: String,
+    pub id: String,
 }
 
 /// Entries in arrival order.
@@ -64,6 +82,19 @@ impl RequestLog {
         headers: &HeaderMap,
         request_id: &str,
     ) -> Pending {
+        self.begin_item(method, path, query, headers, request_id, None)
+    }
+
+    /// Like [`RequestLog::begin`], for a request that came inside a `$batch`.
+    pub fn begin_item(
+        &mut self,
+        method: &Method,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        request_id: &str,
+        batch: Option<BatchRef>,
+    ) -> Pending {
         let seq = self.next_seq;
         self.next_seq += 1;
         if self.entries.len() == self.capacity {
@@ -78,6 +109,9 @@ impl RequestLog {
             headers: redacted_headers(headers),
             status: None,
             request_id: request_id.to_owned(),
+            batch,
+            fault: None,
+            throttled: None,
         });
         Pending(seq)
     }
@@ -86,6 +120,18 @@ impl RequestLog {
         // Usually the newest entry; a clear in between means there is nothing to update.
         if let Some(entry) = self.entries.iter_mut().rev().find(|e| e.seq == pending.0) {
             entry.status = Some(status);
+        }
+    }
+
+    pub fn mark_fault(&mut self, pending: Pending, fault: String) {
+        if let Some(entry) = self.entries.iter_mut().rev().find(|e| e.seq == pending.0) {
+            entry.fault = Some(fault);
+        }
+    }
+
+    pub fn mark_throttled(&mut self, pending: Pending, reason: String) {
+        if let Some(entry) = self.entries.iter_mut().rev().find(|e| e.seq == pending.0) {
+            entry.throttled = Some(reason);
         }
     }
 

@@ -10,25 +10,38 @@ use graph_emulator::{server, Config, Emulator, Tenant};
 
 const USAGE: &str = "\
 usage: graph-emulator --users <seed.json> [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof]
+                      [--throttle] [--throttle-scale <factor>] [--faults <profile.json>] [--seed <n>]
+       graph-emulator generate-tenant [--users 300] [--seed 1]
 
-  --users <file>         seed tenant: {\"tenantId\": \"<guid, optional>\", \"users\": [{\"id\": ..., \"userPrincipalName\": ...}, ...]}
-  --host <address>       loopback address to listen on (127.0.0.0/8, ::1 or localhost); default 127.0.0.1
-  --port <n>             port; 0 (the default) picks a free one
-  --exit-on-stdin-eof    stop when standard input closes, so a parent that dies takes the emulator with it
+  --users <file>            seed tenant: {\"tenantId\", \"subscribedSkus\", \"groups\", \"users\": [...], \"throttling\", \"faults\"}
+  --host <address>          loopback address to listen on (127.0.0.0/8, ::1 or localhost); default 127.0.0.1
+  --port <n>                port; 0 (the default) picks a free one
+  --exit-on-stdin-eof       stop when standard input closes, so a parent that dies takes the emulator with it
+  --throttle                enforce Graph's throttling limits (off by default)
+  --throttle-scale <f>      multiply every throttling window by f (0.01: 10 s becomes 100 ms); implies --throttle
+  --faults <file>           fault profile: {\"seed\": n, \"rules\": [{\"path\", \"method\", \"failureRate\", ...}]}
+  --seed <n>                seed for every random choice (faults, batch answer order), for reproducible runs
+
+  generate-tenant           print a sample tenant (seed JSON) with users in license trouble, deterministic per --seed
 
 The first line on stdout is the base URL, e.g. http://127.0.0.1:43121. Admin API: <base>/_emulator/ (see README.md).";
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 struct Options {
     users: PathBuf,
     host: IpAddr,
     port: u16,
     exit_on_stdin_eof: bool,
+    throttle: bool,
+    throttle_scale: Option<f64>,
+    faults: Option<PathBuf>,
+    seed: Option<u64>,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 enum Command {
     Run(Options),
+    Generate { users: usize, seed: u64 },
     Help,
 }
 
@@ -37,7 +50,16 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     let mut host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port = 0u16;
     let mut exit_on_stdin_eof = false;
-    let mut args = args.into_iter();
+    let mut throttle = false;
+    let mut throttle_scale = None;
+    let mut faults = None;
+    let mut seed = None;
+    let mut generate = false;
+    let mut args = args.into_iter().peekable();
+    if args.peek().map(String::as_str) == Some("generate-tenant") {
+        args.next();
+        generate = true;
+    }
     while let Some(arg) = args.next() {
         // Accept both `--port 8080` and `--port=8080`.
         let (flag, inline) = match arg.split_once('=') {
@@ -54,6 +76,26 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         };
         match flag.as_str() {
             "--users" => users = Some(PathBuf::from(value("--users")?)),
+            "--throttle" => throttle = true,
+            "--throttle-scale" => {
+                let text = value("--throttle-scale")?;
+                match text.parse::<f64>() {
+                    Ok(f) if f > 0.0 && f.is_finite() => throttle_scale = Some(f),
+                    _ => {
+                        return Err(format!(
+                            "--throttle-scale must be a positive number, not '{text}'"
+                        ))
+                    }
+                }
+            }
+            "--faults" => faults = Some(PathBuf::from(value("--faults")?)),
+            "--seed" => {
+                let text = value("--seed")?;
+                seed = Some(
+                    text.parse()
+                        .map_err(|_| format!("--seed must be a whole number, not '{text}'"))?,
+                );
+            }
             "--host" => host = parse_host(&value("--host")?)?,
             "--port" => {
                 let text = value("--port")?;
@@ -66,12 +108,30 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             other => return Err(format!("unknown argument '{other}'")),
         }
     }
+    if generate {
+        let count = match &users {
+            None => 300,
+            Some(path) => path
+                .to_str()
+                .and_then(|t| t.parse().ok())
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or("generate-tenant --users takes a number of users from 1 to 100000")?,
+        };
+        return Ok(Command::Generate {
+            users: count,
+            seed: seed.unwrap_or(1),
+        });
+    }
     let users = users.ok_or("--users <seed.json> is required")?;
     Ok(Command::Run(Options {
         users,
         host,
         port,
         exit_on_stdin_eof,
+        throttle,
+        throttle_scale,
+        faults,
+        seed,
     }))
 }
 
@@ -90,12 +150,31 @@ fn parse_host(text: &str) -> Result<IpAddr, String> {
     Ok(host)
 }
 
+fn load_faults(path: &std::path::Path) -> Result<graph_emulator::faults::FaultProfile, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read fault profile {}: {e}", path.display()))?;
+    let profile: graph_emulator::faults::FaultProfile = serde_json::from_str(&text)
+        .map_err(|e| format!("fault profile {}: {e}", path.display()))?;
+    graph_emulator::faults::Faults::validate(&profile)
+        .map_err(|e| format!("fault profile {}: {e}", path.display()))?;
+    Ok(profile)
+}
+
 fn main() -> ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
         Ok(Command::Run(options)) => options,
         Ok(Command::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
+        }
+        Ok(Command::Generate { users, seed }) => {
+            let tenant = graph_emulator::generate::tenant(users, seed);
+            let text = serde_json::to_string_pretty(&tenant).expect("JSON serializes");
+            let mut stdout = std::io::stdout().lock();
+            return match writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
         }
         Err(message) => {
             eprintln!("graph-emulator: {message}\n\n{USAGE}");
@@ -124,11 +203,25 @@ fn main() -> ExitCode {
 
 async fn run(options: Options, tenant: Tenant) -> ExitCode {
     let users = tenant.len();
-    let config = Config {
-        host: options.host,
-        port: options.port,
-        tenant,
-    };
+    let mut config = Config::new(tenant);
+    config.host = options.host;
+    config.port = options.port;
+    config.seed = options.seed;
+    if options.throttle || options.throttle_scale.is_some() {
+        config.throttle.enabled = true;
+    }
+    if let Some(scale) = options.throttle_scale {
+        config.throttle.scale = scale;
+    }
+    if let Some(path) = &options.faults {
+        match load_faults(path) {
+            Ok(profile) => config.faults = profile,
+            Err(message) => {
+                eprintln!("graph-emulator: {message}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let emulator = match Emulator::start(config).await {
         Ok(emulator) => emulator,
         Err(e) => {
@@ -200,7 +293,11 @@ mod tests {
                 users: "t.json".into(),
                 host: IpAddr::V4(Ipv4Addr::LOCALHOST),
                 port: 8080,
-                exit_on_stdin_eof: true
+                exit_on_stdin_eof: true,
+                throttle: false,
+                throttle_scale: None,
+                faults: None,
+                seed: None,
             }))
         );
         assert!(
@@ -211,6 +308,24 @@ mod tests {
             Ok(Command::Run(_))
         ));
         assert_eq!(args(&["--help"]), Ok(Command::Help));
+        assert!(matches!(
+            args(&["--users", "t.json", "--throttle-scale", "0.01", "--faults", "f.json", "--seed=7"]),
+            Ok(Command::Run(Options { throttle_scale: Some(s), seed: Some(7), faults: Some(_), .. })) if s == 0.01
+        ));
+        assert_eq!(
+            args(&["generate-tenant", "--users", "300", "--seed", "1"]),
+            Ok(Command::Generate {
+                users: 300,
+                seed: 1
+            })
+        );
+        assert_eq!(
+            args(&["generate-tenant"]),
+            Ok(Command::Generate {
+                users: 300,
+                seed: 1
+            })
+        );
     }
 
     #[test]
@@ -225,5 +340,8 @@ mod tests {
         assert!(args(&["--users", "t.json", "--port", "99999"]).is_err());
         assert!(args(&["--users"]).is_err());
         assert!(args(&["--users", "t.json", "--verbose"]).is_err());
+        assert!(args(&["--users", "t.json", "--throttle-scale", "0"]).is_err());
+        assert!(args(&["--users", "t.json", "--seed", "x"]).is_err());
+        assert!(args(&["generate-tenant", "--users", "many"]).is_err());
     }
 }

@@ -41,7 +41,7 @@ impl RequestIds {
 }
 
 /// A Graph error as a client sees it: status, `error.code`, `error.message`, and any extra headers.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GraphError {
     pub status: StatusCode,
     pub code: &'static str,
@@ -180,6 +180,31 @@ fn graph_response(
         None => set(headers, "content-length", "0"),
     }
     response
+}
+
+/// What a proxy in front of Graph answers when the service behind it fails: HTML, not JSON, so clients
+/// that assume every error body parses get caught.
+pub fn html_bad_gateway(ids: &RequestIds) -> Response<Body> {
+    let body = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>The proxy server received an invalid response from an upstream server.</p></body></html>".to_vec();
+    let mut response = graph_response(ids, StatusCode::BAD_GATEWAY, None, &[]);
+    let headers = response.headers_mut();
+    set(headers, "content-type", "text/html; charset=utf-8");
+    set(headers, "content-length", &body.len().to_string());
+    *response.body_mut() = Body::from(body);
+    response
+}
+
+/// The answer with its body cut in half (Content-Length matching what is sent), as when a connection is cut mid-body:
+/// the request was served, the client cannot read the result.
+pub async fn truncate(response: Response<Body>) -> Response<Body> {
+    let (mut parts, body) = response.into_parts();
+    let bytes = hyper::body::to_bytes(body).await.unwrap_or_default();
+    let cut = bytes.slice(..bytes.len() / 2);
+    parts.headers.insert(
+        hyper::header::CONTENT_LENGTH,
+        HeaderValue::from_str(&cut.len().to_string()).expect("digits"),
+    );
+    Response::from_parts(parts, Body::from(cut))
 }
 
 /// Admin responses are plain JSON: they are the emulator's API, not Graph's.

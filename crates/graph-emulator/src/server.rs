@@ -10,25 +10,45 @@ use hyper::{Body, Request, Response, Server};
 use tokio::sync::oneshot;
 
 use crate::auth::TokenIssuer;
+use crate::faults::{FaultProfile, Faults};
 use crate::log::RequestLog;
 use crate::tenant::Tenant;
+use crate::throttle::{Throttle, ThrottleConfig};
 use crate::{admin, graph};
 
-/// Where to listen and what tenant to serve.
+/// Where to listen, what tenant to serve, and how hostile to be.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: IpAddr,
     /// 0 lets the OS choose, so parallel test runs never collide.
     pub port: u16,
     pub tenant: Tenant,
+    /// Off unless the seed's `throttling` (or the caller) turns it on.
+    pub throttle: ThrottleConfig,
+    /// None unless the seed's `faults` (or the caller) sets some.
+    pub faults: FaultProfile,
+    /// Seeds every random choice (faults, batch answer order) for reproducible runs.
+    pub seed: Option<u64>,
 }
 
 impl Config {
+    /// Takes throttling and faults from the seed file's `throttling` and `faults`, if it has them.
     pub fn new(tenant: Tenant) -> Self {
+        let throttle = tenant
+            .setting("throttling")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
+        let faults = tenant
+            .setting("faults")
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default();
         Config {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             tenant,
+            throttle,
+            faults,
+            seed: None,
         }
     }
 }
@@ -39,16 +59,55 @@ pub struct State {
     tenant: Mutex<Tenant>,
     tokens: TokenIssuer,
     log: Mutex<RequestLog>,
+    throttle: Mutex<Throttle>,
+    faults: Mutex<Faults>,
+    seed: Option<u64>,
 }
 
 impl State {
     pub fn new(base_url: String, tenant: Tenant) -> Self {
+        State::with(
+            base_url,
+            tenant,
+            ThrottleConfig::default(),
+            FaultProfile::default(),
+            None,
+        )
+    }
+
+    pub fn with(
+        base_url: String,
+        tenant: Tenant,
+        throttle: ThrottleConfig,
+        faults: FaultProfile,
+        seed: Option<u64>,
+    ) -> Self {
         State {
             base_url,
             tenant: Mutex::new(tenant),
             tokens: TokenIssuer::default(),
             log: Mutex::default(),
+            throttle: Mutex::new(Throttle::new(throttle)),
+            faults: Mutex::new(Faults::new(faults, seed)),
+            seed,
         }
+    }
+
+    pub fn throttle(&self) -> MutexGuard<'_, Throttle> {
+        self.throttle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn faults(&self) -> MutexGuard<'_, Faults> {
+        self.faults
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The `--seed` the emulator started with, reused when faults are replaced at runtime.
+    pub fn seed(&self) -> Option<u64> {
+        self.seed
     }
 
     /// `http://127.0.0.1:<port>`, also used in `@odata.context` where Graph names itself.
@@ -108,7 +167,15 @@ impl Emulator {
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(State::new(base_url_for(addr), config.tenant));
+        crate::faults::Faults::validate(&config.faults)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("faults: {e}")))?;
+        let state = Arc::new(State::with(
+            base_url_for(addr),
+            config.tenant,
+            config.throttle,
+            config.faults,
+            config.seed,
+        ));
 
         let service_state = state.clone();
         let make_service = make_service_fn(move |_connection| {
@@ -116,7 +183,8 @@ impl Emulator {
             async move {
                 Ok::<_, Infallible>(service_fn(move |request| {
                     let state = state.clone();
-                    async move { Ok::<_, Infallible>(dispatch(&state, request).await) }
+                    // An Err closes the connection without an answer: that is how faults drop connections.
+                    async move { dispatch(&state, request).await }
                 }))
             }
         });
@@ -226,10 +294,10 @@ impl Drop for BackgroundEmulator {
     }
 }
 
-async fn dispatch(state: &State, request: Request<Body>) -> Response<Body> {
+async fn dispatch(state: &State, request: Request<Body>) -> Result<Response<Body>, graph::Dropped> {
     let path = request.uri().path();
     if path == "/_emulator" || path.starts_with("/_emulator/") {
-        admin::handle(state, request).await
+        Ok(admin::handle(state, request).await)
     } else {
         graph::handle(state, request).await
     }

@@ -479,10 +479,17 @@ impl Tenant {
             .and_then(Value::as_array)
             .ok_or("expected an object with a \"users\" array")?;
         let mut tenant = Tenant::new(tenant_id);
-        for key in ["throttling", "faults"] {
-            if let Some(value) = seed.get(key) {
-                tenant.settings.insert(key.into(), value.clone());
-            }
+        // Checked here so a typo in a seed's settings fails at load, not silently at start.
+        if let Some(value) = seed.get("throttling") {
+            serde_json::from_value::<crate::throttle::ThrottleConfig>(value.clone())
+                .map_err(|e| format!("throttling: {e}"))?;
+            tenant.settings.insert("throttling".into(), value.clone());
+        }
+        if let Some(value) = seed.get("faults") {
+            let profile = serde_json::from_value::<crate::faults::FaultProfile>(value.clone())
+                .map_err(|e| format!("faults: {e}"))?;
+            crate::faults::Faults::validate(&profile).map_err(|e| format!("faults: {e}"))?;
+            tenant.settings.insert("faults".into(), value.clone());
         }
         if let Some(skus) = seed.get("subscribedSkus") {
             tenant.licensing = true;

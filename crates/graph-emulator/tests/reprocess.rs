@@ -377,7 +377,7 @@ async fn unknown_routes_wrong_methods_and_versions() {
         &groups,
         StatusCode::BAD_REQUEST,
         "BadRequest",
-        "Resource not found for the segment 'groups'.",
+        "Resource not found for the segment 'reprocessLicenseAssignment'.",
     );
 
     let get = h
@@ -410,7 +410,12 @@ async fn unknown_routes_wrong_methods_and_versions() {
     );
 
     let read = h
-        .send(Method::GET, &format!("/v1.0/users/{ADELE_ID}"), &auth, "")
+        .send(
+            Method::GET,
+            &format!("/beta/users/{ADELE_ID}/cloudLicensing"),
+            &auth,
+            "",
+        )
         .await;
     assert_eq!(read.status, StatusCode::NOT_IMPLEMENTED);
     assert_eq!(read.error_code(), "NotImplemented");

@@ -119,6 +119,32 @@ impl Harness {
         }
     }
 
+    /// For faults that close the connection: the client's error instead of a panic.
+    pub async fn try_send(
+        &self,
+        method: Method,
+        raw_path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Reply, hyper::Error> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{raw_path}", self.base()));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .client
+            .request(request.body(Body::empty()).expect("valid request"))
+            .await?;
+        let (parts, body) = response.into_parts();
+        let body = hyper::body::to_bytes(body).await?.to_vec();
+        Ok(Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
     pub async fn post(&self, raw_path: &str, token: &str) -> Reply {
         let authorization = format!("Bearer {token}");
         self.send(
@@ -128,6 +154,21 @@ impl Harness {
             "",
         )
         .await
+    }
+
+    pub async fn get(&self, raw_path: &str, token: &str) -> Reply {
+        self.get_with(raw_path, token, &[]).await
+    }
+
+    pub async fn get_with(&self, raw_path: &str, token: &str, extra: &[(&str, &str)]) -> Reply {
+        let authorization = format!("Bearer {token}");
+        let mut headers = vec![("authorization", authorization.as_str())];
+        headers.extend_from_slice(extra);
+        self.send(Method::GET, raw_path, &headers, "").await
+    }
+
+    pub async fn reader_token(&self) -> String {
+        self.app_token(&["Directory.Read.All"]).await
     }
 
     pub async fn admin(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {

@@ -1,0 +1,386 @@
+//! The reads a runbook makes around reprocessing: users (one, or a filtered, paged list), subscribed SKUs,
+//! groups with license errors and their failing members — each shaped as Graph answers it, v1.0 and beta.
+
+use hyper::header::HeaderMap;
+use serde_json::{json, Map, Value};
+
+use crate::graph::Version;
+use crate::query::{self, Query};
+use crate::respond::GraphError;
+use crate::tenant::{Tenant, User};
+
+/// What v1.0 returns for a user without `$select`.
+pub const V1_DEFAULT_USER_PROPERTIES: &[&str] = &[
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+];
+
+/// Properties of microsoft.graph.user a `$select` may name even when a user has no value for them.
+pub const USER_PROPERTIES: &[&str] = &[
+    "id",
+    "accountEnabled",
+    "ageGroup",
+    "assignedLicenses",
+    "assignedPlans",
+    "businessPhones",
+    "city",
+    "companyName",
+    "country",
+    "createdDateTime",
+    "creationType",
+    "deletedDateTime",
+    "department",
+    "displayName",
+    "employeeId",
+    "externalUserState",
+    "externalUserStateChangeDateTime",
+    "givenName",
+    "jobTitle",
+    "licenseAssignmentStates",
+    "mail",
+    "mailNickname",
+    "mobilePhone",
+    "officeLocation",
+    "onPremisesSyncEnabled",
+    "otherMails",
+    "preferredLanguage",
+    "provisionedPlans",
+    "proxyAddresses",
+    "surname",
+    "usageLocation",
+    "userPrincipalName",
+    "userType",
+];
+
+const GROUP_PROPERTIES: &[&str] = &[
+    "id",
+    "displayName",
+    "description",
+    "mailEnabled",
+    "securityEnabled",
+    "groupTypes",
+    "assignedLicenses",
+    "hasMembersWithLicenseErrors",
+];
+
+/// Whether the request opted into advanced queries.
+pub fn eventual(headers: &HeaderMap) -> bool {
+    headers
+        .get("consistencylevel")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("eventual"))
+}
+
+/// `GET /users/{id}` and `GET /me`.
+pub fn user(base: &str, version: Version, user: &User, query: &Query) -> Result<Value, GraphError> {
+    if query.filter.is_some() || query.top.is_some() || query.count {
+        return Err(GraphError::bad_request(
+            "Query option is not allowed on a single entity.",
+        ));
+    }
+    let (object, select) = user_object(version, user, query)?;
+    let context = match &select {
+        Some(names) => format!(
+            "{base}/{}/$metadata#users({})/$entity",
+            version.as_str(),
+            names.join(",")
+        ),
+        None => format!("{base}/{}/$metadata#users/$entity", version.as_str()),
+    };
+    Ok(with_context(&context, object))
+}
+
+/// `GET /users`, with `$filter`, `$select`, `$top`, `$orderby`, `$count` and paging.
+pub fn users(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    query: &Query,
+    eventual: bool,
+) -> Result<Value, GraphError> {
+    query.check_advanced(eventual)?;
+    if let Some(names) = &query.select {
+        check_select(names, USER_PROPERTIES)?;
+    }
+    let mut matched: Vec<&User> = tenant
+        .active_users()
+        .filter(|u| {
+            query
+                .filter
+                .as_ref()
+                .map_or(true, |f| f.matches(u.properties()))
+        })
+        .collect();
+    if let Some((property, descending)) = &query.order_by {
+        matched.sort_by_key(|u| {
+            query::property(u.properties(), property)
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+        });
+        if *descending {
+            matched.reverse();
+        }
+    }
+    let mut objects = Vec::with_capacity(matched.len());
+    for user in matched {
+        objects.push(Value::Object(user_object(version, user, query)?.0));
+    }
+    let context = match &query.select {
+        Some(names) => format!(
+            "{base}/{}/$metadata#users({})",
+            version.as_str(),
+            names.join(",")
+        ),
+        None => format!("{base}/{}/$metadata#users", version.as_str()),
+    };
+    Ok(page(
+        objects,
+        query,
+        &context,
+        &format!("{base}/{}/users", version.as_str()),
+    ))
+}
+
+/// `GET /subscribedSkus`, with `consumedUnits` counted from the users as they are now.
+pub fn subscribed_skus(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    query: &Query,
+) -> Result<Value, GraphError> {
+    if query.filter.is_some() || query.top.is_some() {
+        return Err(GraphError::new(
+            hyper::StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            "The query options $filter and $top are not supported on subscribedSkus.",
+        ));
+    }
+    let value: Vec<Value> = tenant
+        .skus()
+        .iter()
+        .map(|sku| {
+            let view = tenant.sku_view(sku);
+            match (&query.select, view) {
+                (Some(names), Value::Object(object)) => {
+                    Value::Object(query::select(&object, names, &[]))
+                }
+                (_, view) => view,
+            }
+        })
+        .collect();
+    Ok(json!({
+        "@odata.context": format!("{base}/{}/$metadata#subscribedSkus", version.as_str()),
+        "value": value,
+    }))
+}
+
+/// `GET /groups`, typically `$filter=hasMembersWithLicenseErrors eq true`.
+pub fn groups(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    query: &Query,
+    eventual: bool,
+) -> Result<Value, GraphError> {
+    query.check_advanced(eventual)?;
+    if let Some(names) = &query.select {
+        check_select(names, GROUP_PROPERTIES)?;
+    }
+    let objects: Vec<Value> = tenant
+        .groups()
+        .iter()
+        .filter_map(|g| match tenant.group_view(g) {
+            Value::Object(object) => Some(object),
+            _ => None,
+        })
+        .filter(|object| query.filter.as_ref().map_or(true, |f| f.matches(object)))
+        .map(|object| match &query.select {
+            Some(names) => Value::Object(query::select(&object, names, GROUP_PROPERTIES)),
+            None => Value::Object(object),
+        })
+        .collect();
+    let context = format!("{base}/{}/$metadata#groups", version.as_str());
+    Ok(page(
+        objects,
+        query,
+        &context,
+        &format!("{base}/{}/groups", version.as_str()),
+    ))
+}
+
+pub fn group(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    id: &str,
+    query: &Query,
+) -> Result<Value, GraphError> {
+    let group = find_group(tenant, id)?;
+    let Value::Object(object) = tenant.group_view(group) else {
+        unreachable!("a group view is an object")
+    };
+    let object = match &query.select {
+        Some(names) => {
+            check_select(names, GROUP_PROPERTIES)?;
+            query::select(&object, names, GROUP_PROPERTIES)
+        }
+        None => object,
+    };
+    Ok(with_context(
+        &format!("{base}/{}/$metadata#groups/$entity", version.as_str()),
+        object,
+    ))
+}
+
+/// `GET /groups/{id}/membersWithLicenseErrors`: directory objects, so each carries its `@odata.type`.
+pub fn members_with_license_errors(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    id: &str,
+    query: &Query,
+    eventual: bool,
+) -> Result<Value, GraphError> {
+    query.check_advanced(eventual)?;
+    let group = find_group(tenant, id)?;
+    let mut objects = Vec::new();
+    for user in tenant.members_with_license_errors(group) {
+        if query
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.matches(user.properties()))
+        {
+            continue;
+        }
+        let (object, _) = user_object(version, user, query)?;
+        let mut typed = Map::new();
+        typed.insert("@odata.type".into(), Value::from("#microsoft.graph.user"));
+        typed.extend(object);
+        objects.push(Value::Object(typed));
+    }
+    let context = format!("{base}/{}/$metadata#directoryObjects", version.as_str());
+    let self_link = format!(
+        "{base}/{}/groups/{}/membersWithLicenseErrors",
+        version.as_str(),
+        group.id
+    );
+    Ok(page(objects, query, &context, &self_link))
+}
+
+fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a crate::tenant::Group, GraphError> {
+    tenant
+        .groups()
+        .iter()
+        .find(|g| g.id.eq_ignore_ascii_case(id))
+        .ok_or_else(|| GraphError::user_not_found(id))
+}
+
+/// A user's properties as a read returns them: v1.0's default set, or beta's stored ones, or `$select`.
+/// `licenseAssignmentStates` comes back only when selected (graph-facts §3).
+fn user_object(
+    version: Version,
+    user: &User,
+    query: &Query,
+) -> Result<(Map<String, Value>, Option<Vec<String>>), GraphError> {
+    let properties = user.properties();
+    if let Some(names) = &query.select {
+        check_select(names, USER_PROPERTIES).or_else(|e| {
+            // A property the seed gave the user is selectable even if the emulator's list lacks it.
+            if names.iter().all(|n| {
+                USER_PROPERTIES.iter().any(|k| k.eq_ignore_ascii_case(n))
+                    || properties.keys().any(|k| k.eq_ignore_ascii_case(n))
+            }) {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
+        let selected = query::select(properties, names, USER_PROPERTIES);
+        // The context names the properties in the order they were asked for, spelled as Graph spells them.
+        let names = names
+            .iter()
+            .map(|n| {
+                selected
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(n))
+                    .cloned()
+                    .unwrap_or_else(|| n.clone())
+            })
+            .collect();
+        return Ok((selected, Some(names)));
+    }
+    let object = match version {
+        Version::V1 => {
+            let mut object = Map::new();
+            for name in V1_DEFAULT_USER_PROPERTIES {
+                let value =
+                    properties
+                        .get(*name)
+                        .cloned()
+                        .unwrap_or(if *name == "businessPhones" {
+                            json!([])
+                        } else {
+                            Value::Null
+                        });
+                object.insert((*name).to_owned(), value);
+            }
+            object
+        }
+        Version::Beta => {
+            let mut object = properties.clone();
+            object.remove("licenseAssignmentStates");
+            object
+        }
+    };
+    Ok((object, None))
+}
+
+fn check_select(names: &[String], known: &[&str]) -> Result<(), GraphError> {
+    match names
+        .iter()
+        .find(|n| !known.iter().any(|k| k.eq_ignore_ascii_case(n)))
+    {
+        Some(unknown) => Err(GraphError::bad_request(format!(
+            "Parsing OData Select and Expand failed: Could not find a property named '{unknown}' on type 'microsoft.graph.{}'.",
+            if known == GROUP_PROPERTIES { "group" } else { "user" }
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn with_context(context: &str, object: Map<String, Value>) -> Value {
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::from(context));
+    out.extend(object);
+    Value::Object(out)
+}
+
+/// One page of a collection, with `@odata.count` when asked and `@odata.nextLink` when more remain.
+fn page(items: Vec<Value>, query: &Query, context: &str, self_link: &str) -> Value {
+    let total = items.len();
+    let size = query.top.unwrap_or(query::DEFAULT_PAGE_SIZE);
+    let start = query.skip_token.unwrap_or(0).min(total);
+    let end = (start + size).min(total);
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::from(context));
+    if query.count {
+        out.insert("@odata.count".into(), Value::from(total));
+    }
+    if end < total {
+        out.insert(
+            "@odata.nextLink".into(),
+            Value::from(format!("{self_link}?{}", query.next_link_query(end))),
+        );
+    }
+    out.insert("value".into(), Value::Array(items[start..end].to_vec()));
+    Value::Object(out)
+}

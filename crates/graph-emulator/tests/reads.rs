@@ -1,0 +1,228 @@
+//! The reads a runbook makes around reprocessing, as Graph answers them.
+
+mod common;
+
+use common::*;
+use hyper::StatusCode;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn a_user_by_id_or_upn_with_and_without_select() {
+    let h = start().await;
+    let token = h.reader_token().await;
+
+    let reply = h.get(&format!("/v1.0/users/{ADELE_UPN}"), &token).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_standard_headers(&reply, None);
+    let user = reply.json();
+    assert_eq!(
+        user["@odata.context"],
+        format!("{}/v1.0/$metadata#users/$entity", h.base())
+    );
+    assert_eq!(user["id"], ADELE_ID);
+    // v1.0's default properties, and not the license states.
+    assert_eq!(user["mobilePhone"], Value::Null);
+    assert!(user.get("usageLocation").is_none());
+    assert!(user.get("licenseAssignmentStates").is_none());
+
+    let reply = h
+        .get(
+            &format!("/v1.0/users/{ADELE_ID}?$select=id,usageLocation,LICENSEASSIGNMENTSTATES"),
+            &token,
+        )
+        .await;
+    let user = reply.json();
+    assert_eq!(
+        user["@odata.context"],
+        format!(
+            "{}/v1.0/$metadata#users(id,usageLocation,licenseAssignmentStates)/$entity",
+            h.base()
+        )
+    );
+    assert_eq!(user["usageLocation"], "US");
+    assert_eq!(user["licenseAssignmentStates"][0]["state"], "Active");
+    assert!(user.get("displayName").is_none());
+
+    // beta returns more by default, still without the license states.
+    let user = h
+        .get("/beta/users('$adm@contoso.com')", &token)
+        .await
+        .json();
+    assert_eq!(user["usageLocation"], "US");
+    assert!(user.get("licenseAssignmentStates").is_none());
+
+    let unknown = h
+        .get(&format!("/v1.0/users/{ADELE_ID}?$select=shoeSize"), &token)
+        .await;
+    assert_graph_error(
+        &unknown,
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        "Parsing OData Select and Expand failed: Could not find a property named 'shoeSize' on type 'microsoft.graph.user'.",
+    );
+    let missing = h.get("/v1.0/users/nobody@contoso.com", &token).await;
+    assert_eq!(missing.error_code(), "Request_ResourceNotFound");
+}
+
+#[tokio::test]
+async fn reads_need_read_permissions_and_me_needs_a_user() {
+    let h = start().await;
+    let none = h.app_token(&["Mail.Send"]).await;
+    assert_eq!(
+        h.get("/v1.0/users", &none).await.error_code(),
+        "Authorization_RequestDenied"
+    );
+    assert_eq!(
+        h.get("/v1.0/subscribedSkus", &none).await.error_code(),
+        "Authorization_RequestDenied"
+    );
+    let writer = h.writer_token().await;
+    assert_eq!(h.get("/v1.0/users", &writer).await.status, StatusCode::OK);
+    assert_eq!(
+        h.get("/v1.0/groups", &writer).await.error_code(),
+        "Authorization_RequestDenied"
+    );
+
+    let me = h
+        .token(json!({ "userId": ALEX_ID, "scopes": ["User.Read"] }))
+        .await;
+    let user = h.get("/v1.0/me?$select=id,usageLocation", &me).await.json();
+    assert_eq!(user["id"], ALEX_ID);
+    assert_eq!(
+        h.get("/v1.0/me", &writer).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn users_are_filtered_and_paged_through_next_links() {
+    let h = start().await;
+    let token = h.reader_token().await;
+    let list = h
+        .get(
+            "/v1.0/users?$filter=userPrincipalName%20in%20('adelev@contoso.com','$adm@contoso.com')%20or%20id%20eq%20'43fe5b38-7328-40b9-a2f6-85d86ae8c34d'&$select=id",
+            &token,
+        )
+        .await
+        .json();
+    let ids: Vec<&str> = list["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [ADELE_ID, ALEX_ID, ADMIN_ID]);
+
+    let mut url = "/v1.0/users?$top=3&$select=id,displayName".to_owned();
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = h.get(&url, &token).await.json();
+        pages += 1;
+        for user in page["value"].as_array().unwrap() {
+            seen.push(user["id"].as_str().unwrap().to_owned());
+            assert_eq!(user.as_object().unwrap().len(), 2);
+        }
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.strip_prefix(h.base()).unwrap().to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (3, 8));
+    seen.dedup();
+    assert_eq!(seen.len(), 8);
+
+    let bad = h.get("/v1.0/users?$top=1000", &token).await;
+    assert_eq!(bad.error_code(), "Request_BadRequest");
+}
+
+#[tokio::test]
+async fn advanced_queries_need_consistency_level_eventual() {
+    let h = start().await;
+    let token = h.reader_token().await;
+    let path = "/v1.0/users?$filter=assignedLicenses/$count%20ne%200&$count=true&$select=id";
+    let refused = h.get(path, &token).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.error_code(), "Request_BadRequest");
+    let list = h
+        .get_with(path, &token, &[("ConsistencyLevel", "eventual")])
+        .await
+        .json();
+    // Adele (group E3), Lee (direct E3) and Patrick (direct Power BI).
+    assert_eq!(list["@odata.count"], 3);
+
+    let any = h
+        .get("/v1.0/users?$filter=assignedLicenses/any(x:x/skuId%20eq%20f8a1db68-be16-40ed-86d5-cb42ce701560)&$select=userPrincipalName", &token)
+        .await
+        .json();
+    assert_eq!(any["value"], json!([{ "userPrincipalName": OBRIEN_UPN }]));
+}
+
+#[tokio::test]
+async fn skus_and_groups_with_license_errors() {
+    let h = start().await;
+    let token = h.reader_token().await;
+    let skus = h.get("/v1.0/subscribedSkus", &token).await.json();
+    assert_eq!(
+        skus["@odata.context"],
+        format!("{}/v1.0/$metadata#subscribedSkus", h.base())
+    );
+    let e3 = &skus["value"][0];
+    assert_eq!(e3["skuPartNumber"], "SPE_E3");
+    assert_eq!(e3["consumedUnits"], 2);
+    assert_eq!(e3["prepaidUnits"]["enabled"], 5);
+    assert!(
+        e3["servicePlans"][2].get("requires").is_none(),
+        "emulator-only fields stay out"
+    );
+    assert_eq!(
+        e3["id"],
+        format!(
+            "5b1e6c2d-8f4a-4c3e-9d7b-2a6f0e1c4b88_{}",
+            e3["skuId"].as_str().unwrap()
+        )
+    );
+
+    let groups = h
+        .get(
+            "/beta/groups?$filter=hasMembersWithLicenseErrors%20eq%20true&$select=id,displayName",
+            &token,
+        )
+        .await
+        .json();
+    let ids: Vec<&str> = groups["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "a1f3c9e2-5d7b-4f60-8e21-3b9c7d4a6f10",
+            "c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f"
+        ]
+    );
+
+    let members = h
+        .get("/v1.0/groups/c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f/membersWithLicenseErrors?$select=id,userPrincipalName", &token)
+        .await
+        .json();
+    assert_eq!(
+        members["@odata.context"],
+        format!("{}/v1.0/$metadata#directoryObjects", h.base())
+    );
+    let upns: Vec<&str> = members["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userPrincipalName"].as_str().unwrap())
+        .collect();
+    assert_eq!(upns, ["MeganB@contoso.com", "LeeG@contoso.com", GUEST_UPN]);
+    assert_eq!(members["value"][0]["@odata.type"], "#microsoft.graph.user");
+
+    let unknown = h
+        .get("/v1.0/groups/nope/membersWithLicenseErrors", &token)
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
