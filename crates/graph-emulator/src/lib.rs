@@ -12,6 +12,7 @@ pub mod generate;
 pub mod graph;
 pub mod licensing;
 pub mod log;
+pub mod login;
 pub mod query;
 pub mod reads;
 pub mod respond;

@@ -296,6 +296,9 @@ impl Drop for BackgroundEmulator {
 
 async fn dispatch(state: &State, request: Request<Body>) -> Result<Response<Body>, graph::Dropped> {
     let path = request.uri().path();
+    if crate::login::owns(path) {
+        return Ok(crate::login::handle(state, request).await);
+    }
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         Ok(admin::handle(state, request).await)
     } else {

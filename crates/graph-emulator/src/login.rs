@@ -1,0 +1,957 @@
+//! The login side: an Entra ID v2.0 authority and the managed identity endpoints, on loopback.
+//!
+//! Apps are registered through the admin API with secrets, certificates and permissions; the
+//! token endpoint answers client credentials (secret or a certificate assertion whose RS256
+//! signature, x5t, aud and exp are checked), the device-code grant, the authorization code with
+//! PKCE and refresh tokens, with AADSTS-shaped errors. The tokens it issues are the emulator's
+//! own Graph tokens, so Graph checks them exactly as it checks minted ones.
+//!
+//! Routes (the only hook into the server is [`owns`] + [`handle`]):
+//! `POST /{tenant}/oauth2/v2.0/token`, `POST /{tenant}/oauth2/v2.0/devicecode`,
+//! `GET /{tenant}/oauth2/v2.0/authorize`, `GET /metadata/identity/oauth2/token` (IMDS),
+//! `GET|POST /msi/token` (App Service / Automation), and the admin calls
+//! `POST /_emulator/apps`, `GET /_emulator/login`, `POST /_emulator/login/fault`,
+//! `POST /_emulator/login/browser`, `POST /_emulator/devicecodes/{user_code}/approve|decline`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use hyper::{Body, Method, Request, Response, StatusCode};
+use registry::Registry;
+use serde_json::{json, Value};
+
+use crate::auth::{normalize_permission, Claims, Grant, SignedInUser, GRAPH_AUDIENCE};
+use crate::clock::unix_seconds;
+use crate::respond::{admin_error, admin_json};
+use crate::server::State;
+
+/// The default delegated app (Microsoft Graph Command Line Tools) exists in every tenant.
+pub const COMMAND_LINE_TOOLS: &str = crate::auth::DEFAULT_DELEGATED_APP_ID;
+
+/// True for the paths this module answers.
+pub fn owns(path: &str) -> bool {
+    path.contains("/oauth2/v2.0/")
+        || path == "/metadata/identity/oauth2/token"
+        || path == "/msi/token"
+        || path.starts_with("/_emulator/apps")
+        || path.starts_with("/_emulator/login")
+        || path.starts_with("/_emulator/devicecodes/")
+}
+
+#[derive(Clone, Debug, Default)]
+struct App {
+    app_id: String,
+    display_name: String,
+    /// (value, expires at, Unix seconds)
+    secrets: Vec<(String, i64)>,
+    /// DER certificates.
+    certificates: Vec<Vec<u8>>,
+    /// Application permissions (app roles).
+    roles: Vec<String>,
+    /// Delegated permissions the app may be granted; empty means any.
+    scopes: Vec<String>,
+    /// "system" or "user" for a managed identity.
+    managed_identity: Option<String>,
+    token_lifetime: i64,
+}
+
+struct DeviceCode {
+    user_code: String,
+    client_id: String,
+    scopes: Vec<String>,
+    expires_at: i64,
+    interval: i64,
+    last_poll: i64,
+    decision: Option<Result<String, ()>>,
+}
+
+struct Delegation {
+    client_id: String,
+    user_id: String,
+    scopes: Vec<String>,
+}
+
+struct AuthCode {
+    delegation: Delegation,
+    redirect_uri: String,
+    challenge: String,
+}
+
+#[derive(Default)]
+struct Login {
+    apps: HashMap<String, App>,
+    device_codes: HashMap<String, DeviceCode>,
+    auth_codes: HashMap<String, AuthCode>,
+    refresh_tokens: HashMap<String, Delegation>,
+    identity_header: String,
+    fault: Option<String>,
+    browser_user: Option<String>,
+    device_interval: i64,
+    device_expires_in: i64,
+}
+
+mod registry {
+    use super::*;
+    /// Login state per emulator, keyed by its base URL, so the server's State needs no new field.
+    pub struct Registry;
+    static REGISTRY: Mutex<Option<HashMap<String, Arc<Mutex<Login>>>>> = Mutex::new(None);
+    impl Registry {
+        pub(super) fn of(state: &State) -> Arc<Mutex<Login>> {
+            let mut guard = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+            let map = guard.get_or_insert_with(HashMap::new);
+            Arc::clone(map.entry(state.base_url().to_string()).or_insert_with(|| {
+                let mut login = Login {
+                    identity_header: b64(&rand::random::<[u8; 24]>()),
+                    device_interval: 1,
+                    device_expires_in: 900,
+                    ..Login::default()
+                };
+                login.apps.insert(
+                    COMMAND_LINE_TOOLS.into(),
+                    App {
+                        app_id: COMMAND_LINE_TOOLS.into(),
+                        display_name: "Microsoft Graph Command Line Tools".into(),
+                        token_lifetime: 3600,
+                        ..App::default()
+                    },
+                );
+                Arc::new(Mutex::new(login))
+            }))
+        }
+    }
+}
+
+fn now() -> i64 {
+    unix_seconds(SystemTime::now())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::encode_config(bytes, base64::URL_SAFE_NO_PAD)
+}
+
+pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
+    let login = Registry::of(state);
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let query = request.uri().query().unwrap_or("").to_string();
+    let headers = request.headers().clone();
+    let body = hyper::body::to_bytes(request.into_body())
+        .await
+        .unwrap_or_default();
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+
+    if let Some(admin) = path.strip_prefix("/_emulator/") {
+        return admin_call(state, &login, &method, admin, &body);
+    }
+    if path == "/metadata/identity/oauth2/token" {
+        if header("metadata").as_deref() != Some("true") {
+            return oauth_error(
+                400,
+                "invalid_request",
+                0,
+                "Required metadata header not specified",
+            );
+        }
+        return managed_identity(state, &login, &form(&query));
+    }
+    if path == "/msi/token" {
+        let expected = login
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .identity_header
+            .clone();
+        if header("x-identity-header").as_deref() != Some(expected.as_str()) {
+            return oauth_error(
+                401,
+                "invalid_request",
+                0,
+                "The X-IDENTITY-HEADER is missing or wrong.",
+            );
+        }
+        let mut params = form(&query);
+        if method == Method::POST {
+            params.extend(form(&String::from_utf8_lossy(&body)));
+        }
+        return managed_identity(state, &login, &params);
+    }
+
+    // /{tenant}/oauth2/v2.0/{leaf}
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (tenant, leaf) = match segments.as_slice() {
+        [tenant, "oauth2", "v2.0", leaf] => (percent_decode(tenant), *leaf),
+        _ => return oauth_error(404, "invalid_request", 90007, "Unknown endpoint."),
+    };
+    let home = state.tenant().tenant_id().to_string();
+    let common =
+        tenant.eq_ignore_ascii_case("common") || tenant.eq_ignore_ascii_case("organizations");
+    if !common && !tenant.eq_ignore_ascii_case(&home) {
+        return oauth_error(400, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
+    }
+    let fault = login
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .fault
+        .clone();
+    match fault.as_deref() {
+        Some("html") => {
+            return raw(
+                200,
+                "text/html",
+                "<html><body><h1>Sign in</h1><p>Captive portal</p></body></html>",
+            )
+        }
+        Some("garbage") => return raw(200, "application/json", "{\"access_tok"),
+        _ => {}
+    }
+    match (leaf, &method) {
+        ("token", &Method::POST) => {
+            let params = form(&String::from_utf8_lossy(&body));
+            let url = format!("{}{}", state.base_url(), path);
+            token(state, &login, &params, &url, common)
+        }
+        ("devicecode", &Method::POST) => {
+            device_code_start(state, &login, &form(&String::from_utf8_lossy(&body)))
+        }
+        ("authorize", &Method::GET) => authorize(&login, &form(&query)),
+        _ => oauth_error(405, "invalid_request", 0, "Method not allowed."),
+    }
+}
+
+fn admin_call(
+    state: &State,
+    login: &Arc<Mutex<Login>>,
+    method: &Method,
+    path: &str,
+    body: &[u8],
+) -> Response<Body> {
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(v) => v,
+            Err(e) => {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    format!("The body is not JSON: {e}"),
+                )
+            }
+        }
+    };
+    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+    let strings = |k: &str| -> Vec<String> {
+        input
+            .get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    match (method, path) {
+        (&Method::GET, "login") => admin_json(
+            StatusCode::OK,
+            &json!({
+                "identityHeader": l.identity_header,
+                "tokenEndpoint": format!("{}/{}/oauth2/v2.0/token", state.base_url(), state.tenant().tenant_id()),
+                "imdsEndpoint": format!("{}/metadata/identity/oauth2/token", state.base_url()),
+                "identityEndpoint": format!("{}/msi/token", state.base_url()),
+                "apps": l.apps.values().map(|a| json!({"appId": a.app_id, "displayName": a.display_name})).collect::<Vec<_>>(),
+            }),
+        ),
+        (&Method::POST, "login/fault") => {
+            l.fault = input
+                .get("tokenEndpoint")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if let Some(i) = input.get("deviceCodeInterval").and_then(Value::as_i64) {
+                l.device_interval = i;
+            }
+            if let Some(i) = input.get("deviceCodeExpiresIn").and_then(Value::as_i64) {
+                l.device_expires_in = i;
+            }
+            admin_json(StatusCode::OK, &json!({"tokenEndpoint": l.fault}))
+        }
+        (&Method::POST, "login/browser") => {
+            let user = input
+                .get("userId")
+                .and_then(Value::as_str)
+                .and_then(|u| state.tenant().find(u).map(|u| u.id().to_string()));
+            let Some(user) = user else {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "userId must name a user of the tenant.",
+                );
+            };
+            l.browser_user = Some(user.clone());
+            admin_json(StatusCode::OK, &json!({"userId": user}))
+        }
+        (&Method::POST, "apps") => {
+            let Some(app_id) = input
+                .get("appId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                return admin_error(StatusCode::BAD_REQUEST, "BadRequest", "appId is required.");
+            };
+            let mut secrets = Vec::new();
+            for s in input
+                .get("secrets")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let value = s
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .or_else(|| s.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                let expires_in = s
+                    .get("expiresIn")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(365 * 86_400);
+                secrets.push((value, now() + expires_in));
+            }
+            let mut certificates = Vec::new();
+            for c in strings("certificates") {
+                match base64::decode(c.trim()) {
+                    Ok(der) if rsa_public_key(&der).is_some() => certificates.push(der),
+                    _ => {
+                        return admin_error(
+                            StatusCode::BAD_REQUEST,
+                            "BadRequest",
+                            "certificates must be base64 DER X.509 certificates with RSA keys.",
+                        )
+                    }
+                }
+            }
+            let app = App {
+                display_name: input
+                    .get("displayName")
+                    .and_then(Value::as_str)
+                    .unwrap_or("MgLicense test app")
+                    .to_string(),
+                app_id: app_id.clone(),
+                secrets,
+                certificates,
+                roles: strings("roles"),
+                scopes: strings("scopes"),
+                managed_identity: input
+                    .get("managedIdentity")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                token_lifetime: input
+                    .get("tokenLifetime")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(3600),
+            };
+            l.apps.insert(app_id.to_ascii_lowercase(), app);
+            admin_json(StatusCode::CREATED, &json!({"appId": app_id}))
+        }
+        (&Method::POST, p) if p.starts_with("devicecodes/") => {
+            let rest = &p["devicecodes/".len()..];
+            let Some((user_code, action)) = rest.rsplit_once('/') else {
+                return admin_error(StatusCode::NOT_FOUND, "NotFound", "No such call.");
+            };
+            let user = input
+                .get("userId")
+                .and_then(Value::as_str)
+                .and_then(|u| state.tenant().find(u).map(|u| u.id().to_string()));
+            let Some(entry) = l
+                .device_codes
+                .values_mut()
+                .find(|d| d.user_code.eq_ignore_ascii_case(user_code))
+            else {
+                return admin_error(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!("No device code {user_code} is waiting."),
+                );
+            };
+            match action {
+                "approve" => match user {
+                    Some(u) => entry.decision = Some(Ok(u)),
+                    None => {
+                        return admin_error(
+                            StatusCode::BAD_REQUEST,
+                            "BadRequest",
+                            "userId must name a user of the tenant.",
+                        )
+                    }
+                },
+                "decline" => entry.decision = Some(Err(())),
+                _ => return admin_error(StatusCode::NOT_FOUND, "NotFound", "approve or decline"),
+            }
+            admin_json(
+                StatusCode::OK,
+                &json!({"userCode": user_code, "action": action}),
+            )
+        }
+        _ => admin_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("No admin call {method} /_emulator/{path}."),
+        ),
+    }
+}
+
+/// Resource of a scope (`http://host/User.Read` → `http://host`), and the token audience it earns.
+fn audience(state: &State, scopes: &[String]) -> Option<String> {
+    let resource = scopes
+        .iter()
+        .find_map(|s| s.rsplit_once('/').map(|(r, _)| r.to_string()))?;
+    let r = resource.trim_end_matches('/');
+    if r.eq_ignore_ascii_case(state.base_url()) || r.eq_ignore_ascii_case(GRAPH_AUDIENCE) {
+        None
+    } else {
+        Some(r.to_string())
+    }
+}
+
+fn issue(
+    state: &State,
+    app: &App,
+    user: Option<&str>,
+    scopes: &[String],
+    refresh: Option<String>,
+) -> Response<Body> {
+    let tenant_id = state.tenant().tenant_id().to_string();
+    let user = user.and_then(|u| {
+        state.tenant().find(u).map(|u| SignedInUser {
+            id: u.id().into(),
+            user_principal_name: u.user_principal_name().into(),
+            display_name: u.display_name().map(str::to_string),
+        })
+    });
+    let permissions: Vec<String> = if user.is_some() {
+        scopes
+            .iter()
+            .filter_map(|s| normalize_permission(s))
+            .filter(|p| !["offline_access", "openid", "profile", "email"].contains(&p.as_str()))
+            // Delegated permissions are those consented for the app; an app with none listed has any.
+            .filter(|p| {
+                app.scopes.is_empty() || app.scopes.iter().any(|s| s.eq_ignore_ascii_case(p))
+            })
+            .collect()
+    } else {
+        app.roles.clone()
+    };
+    let grant = Grant {
+        app_id: Some(app.app_id.clone()),
+        tenant_id,
+        audience: audience(state, scopes),
+        permissions,
+        user,
+        expires_in: app.token_lifetime,
+    };
+    let token = state.tokens().mint(&Claims::from_grant(&grant, now()));
+    let mut body = json!({"token_type": "Bearer", "scope": scopes.join(" "), "expires_in": app.token_lifetime, "ext_expires_in": app.token_lifetime, "access_token": token});
+    if let Some(r) = refresh {
+        body["refresh_token"] = json!(r);
+    }
+    raw(200, "application/json; charset=utf-8", &body.to_string())
+}
+
+fn find_app(l: &Login, client_id: &str, tenant: &str) -> Result<App, Response<Body>> {
+    l.apps.get(&client_id.to_ascii_lowercase()).cloned().ok_or_else(|| {
+        oauth_error(400, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."))
+    })
+}
+
+fn token(
+    state: &State,
+    login: &Arc<Mutex<Login>>,
+    p: &HashMap<String, String>,
+    url: &str,
+    common: bool,
+) -> Response<Body> {
+    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+    let client_id = get("client_id");
+    let tenant = state.tenant().tenant_id().to_string();
+    let scopes: Vec<String> = get("scope")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+    match get("grant_type").as_str() {
+        "client_credentials" => {
+            if common {
+                return oauth_error(400, "invalid_request", 90009, "Application is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier; use a tenant-specific endpoint.");
+            }
+            let app = match find_app(&l, &client_id, &tenant) {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
+                return oauth_error(400, "invalid_scope", 1002012, &format!("The provided value for scope {} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", get("scope")));
+            }
+            if let Some(secret) = p.get("client_secret") {
+                let found = app.secrets.iter().find(|(v, _)| v == secret);
+                match found {
+                    None => return oauth_error(401, "invalid_client", 7000215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")),
+                    Some((_, exp)) if *exp <= now() => return oauth_error(401, "invalid_client", 7000222, &format!("The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.")),
+                    Some(_) => {}
+                }
+            } else if let Some(assertion) = p.get("client_assertion") {
+                if get("client_assertion_type")
+                    != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                {
+                    return oauth_error(
+                        400,
+                        "invalid_request",
+                        50027,
+                        "Invalid client_assertion_type.",
+                    );
+                }
+                if let Err((code, message)) = check_assertion(assertion, &app, url) {
+                    return oauth_error(401, "invalid_client", code, &message);
+                }
+            } else {
+                return oauth_error(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+            }
+            drop(l);
+            issue(state, &app, None, &scopes, None)
+        }
+        "urn:ietf:params:oauth:grant-type:device_code" => {
+            let code = get("device_code");
+            let t = now();
+            let Some(entry) = l.device_codes.get_mut(&code) else {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    70000,
+                    "The provided value for the input parameter 'device_code' is not valid.",
+                );
+            };
+            if t >= entry.expires_at {
+                l.device_codes.remove(&code);
+                return oauth_error(400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.");
+            }
+            let too_soon = t - entry.last_poll < entry.interval && entry.decision.is_none();
+            entry.last_poll = t;
+            match entry.decision.take() {
+                None if too_soon => oauth_error(
+                    400,
+                    "slow_down",
+                    70000,
+                    "The client is polling too quickly.",
+                ),
+                None => oauth_error(
+                    400,
+                    "authorization_pending",
+                    70016,
+                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+                ),
+                Some(Err(())) => {
+                    l.device_codes.remove(&code);
+                    oauth_error(
+                        400,
+                        "authorization_declined",
+                        70019,
+                        "The end user denied the authorization request.",
+                    )
+                }
+                Some(Ok(user)) => {
+                    let entry = l.device_codes.remove(&code).expect("present");
+                    let app = match find_app(&l, &entry.client_id, &tenant) {
+                        Ok(a) => a,
+                        Err(r) => return r,
+                    };
+                    let refresh = new_refresh(&mut l, &entry.client_id, &user, &entry.scopes);
+                    drop(l);
+                    issue(state, &app, Some(&user), &entry.scopes, Some(refresh))
+                }
+            }
+        }
+        "authorization_code" => {
+            let Some(code) = l.auth_codes.remove(&get("code")) else {
+                return oauth_error(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity or was already redeemed.");
+            };
+            let challenge = b64(ring::digest::digest(
+                &ring::digest::SHA256,
+                get("code_verifier").as_bytes(),
+            )
+            .as_ref());
+            if challenge != code.challenge {
+                return oauth_error(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+            }
+            if code.redirect_uri != get("redirect_uri")
+                || !code.delegation.client_id.eq_ignore_ascii_case(&client_id)
+            {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    50148,
+                    "The redirect_uri or client_id does not match the authorization request.",
+                );
+            }
+            let app = match find_app(&l, &client_id, &tenant) {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let refresh = new_refresh(
+                &mut l,
+                &client_id,
+                &code.delegation.user_id,
+                &code.delegation.scopes,
+            );
+            drop(l);
+            issue(
+                state,
+                &app,
+                Some(&code.delegation.user_id),
+                &code.delegation.scopes,
+                Some(refresh),
+            )
+        }
+        "refresh_token" => {
+            let Some(d) = l.refresh_tokens.remove(&get("refresh_token")) else {
+                return oauth_error(
+                    400,
+                    "invalid_grant",
+                    70000,
+                    "The provided value for the input parameter 'refresh_token' is not valid.",
+                );
+            };
+            let app = match find_app(&l, &d.client_id, &tenant) {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let refresh = new_refresh(&mut l, &d.client_id, &d.user_id, &d.scopes);
+            drop(l);
+            issue(state, &app, Some(&d.user_id), &d.scopes, Some(refresh))
+        }
+        other => oauth_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{other}'."),
+        ),
+    }
+}
+
+fn new_refresh(l: &mut Login, client_id: &str, user: &str, scopes: &[String]) -> String {
+    let token = b64(&rand::random::<[u8; 32]>());
+    l.refresh_tokens.insert(
+        token.clone(),
+        Delegation {
+            client_id: client_id.into(),
+            user_id: user.into(),
+            scopes: scopes.to_vec(),
+        },
+    );
+    token
+}
+
+fn device_code_start(
+    state: &State,
+    login: &Arc<Mutex<Login>>,
+    p: &HashMap<String, String>,
+) -> Response<Body> {
+    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+    let client_id = p.get("client_id").cloned().unwrap_or_default();
+    let tenant = state.tenant().tenant_id().to_string();
+    if let Err(r) = find_app(&l, &client_id, &tenant) {
+        return r;
+    }
+    let device_code = b64(&rand::random::<[u8; 32]>());
+    let user_code: String = (0..9)
+        .map(|_| (b'A' + rand::random::<u8>() % 26) as char)
+        .collect();
+    let uri = format!("{}/devicelogin", state.base_url());
+    let (interval, expires_in) = (l.device_interval, l.device_expires_in);
+    l.device_codes.insert(
+        device_code.clone(),
+        DeviceCode {
+            user_code: user_code.clone(),
+            client_id,
+            scopes: p
+                .get("scope")
+                .map(|s| s.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            expires_at: now() + expires_in,
+            interval,
+            last_poll: 0,
+            decision: None,
+        },
+    );
+    let body = json!({
+        "user_code": user_code, "device_code": device_code, "verification_uri": uri,
+        "expires_in": expires_in, "interval": interval,
+        "message": format!("To sign in, use a web browser to open the page {uri} and enter the code {user_code} to authenticate."),
+    });
+    raw(200, "application/json; charset=utf-8", &body.to_string())
+}
+
+fn authorize(login: &Arc<Mutex<Login>>, p: &HashMap<String, String>) -> Response<Body> {
+    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+    let redirect = get("redirect_uri");
+    if !(redirect.starts_with("http://localhost:") || redirect.starts_with("http://127.0.0.1:")) {
+        return raw(
+            400,
+            "text/html",
+            "<html><body>AADSTS50011: The redirect URI is not a loopback address.</body></html>",
+        );
+    }
+    if get("code_challenge_method") != "S256" || get("code_challenge").is_empty() {
+        return raw(
+            400,
+            "text/html",
+            "<html><body>AADSTS9002325: Proof Key for Code Exchange is required.</body></html>",
+        );
+    }
+    let Some(user) = l.browser_user.take() else {
+        let location = format!(
+            "{redirect}/?error=access_denied&error_description={}&state={}",
+            enc("AADSTS50126: No user completed the sign-in."),
+            enc(&get("state"))
+        );
+        return redirect_to(&location);
+    };
+    let code = b64(&rand::random::<[u8; 24]>());
+    l.auth_codes.insert(
+        code.clone(),
+        AuthCode {
+            delegation: Delegation {
+                client_id: get("client_id"),
+                user_id: user,
+                scopes: get("scope")
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+            },
+            redirect_uri: redirect.clone(),
+            challenge: get("code_challenge"),
+        },
+    );
+    redirect_to(&format!(
+        "{redirect}/?code={code}&state={}",
+        enc(&get("state"))
+    ))
+}
+
+fn managed_identity(
+    state: &State,
+    login: &Arc<Mutex<Login>>,
+    p: &HashMap<String, String>,
+) -> Response<Body> {
+    let l = login.lock().unwrap_or_else(|e| e.into_inner());
+    let resource = p.get("resource").cloned().unwrap_or_default();
+    if resource.is_empty() {
+        return oauth_error(
+            400,
+            "invalid_request",
+            0,
+            "Required query variable 'resource' is missing",
+        );
+    }
+    let app = match p.get("client_id") {
+        Some(id) => l
+            .apps
+            .get(&id.to_ascii_lowercase())
+            .filter(|a| a.managed_identity.as_deref() == Some("user"))
+            .cloned(),
+        None => l
+            .apps
+            .values()
+            .find(|a| a.managed_identity.as_deref() == Some("system"))
+            .cloned(),
+    };
+    let Some(app) = app else {
+        return oauth_error(400, "invalid_request", 0, "Identity not found");
+    };
+    drop(l);
+    let scopes = vec![format!("{}/.default", resource.trim_end_matches('/'))];
+    let tenant_id = state.tenant().tenant_id().to_string();
+    let grant = Grant {
+        app_id: Some(app.app_id.clone()),
+        tenant_id,
+        audience: audience(state, &scopes),
+        permissions: app.roles.clone(),
+        user: None,
+        expires_in: app.token_lifetime,
+    };
+    let token = state.tokens().mint(&Claims::from_grant(&grant, now()));
+    let t = now();
+    let body = json!({
+        "access_token": token, "expires_in": app.token_lifetime.to_string(), "expires_on": (t + app.token_lifetime).to_string(),
+        "not_before": t.to_string(), "resource": resource, "token_type": "Bearer", "client_id": app.app_id,
+    });
+    raw(200, "application/json; charset=utf-8", &body.to_string())
+}
+
+/// Checks a client assertion: RS256 over a registered certificate found by x5t, aud = this
+/// token endpoint, iss = sub = client id, within nbf/exp.
+fn check_assertion(jwt: &str, app: &App, url: &str) -> Result<(), (u64, String)> {
+    let bad = |code: u64, m: &str| (code, m.to_string());
+    let parts: Vec<&str> = jwt.split('.').collect();
+    if parts.len() != 3 {
+        return Err(bad(
+            50027,
+            "Invalid JWT token. The token is not in JWS format.",
+        ));
+    }
+    let decode = |s: &str| base64::decode_config(s, base64::URL_SAFE_NO_PAD).ok();
+    let header: Value = decode(parts[0])
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad(50027, "Invalid JWT header."))?;
+    let claims: Value = decode(parts[1])
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| bad(50027, "Invalid JWT payload."))?;
+    if header["alg"] != "RS256" {
+        return Err(bad(
+            5002738,
+            "The client assertion must be signed with RS256.",
+        ));
+    }
+    let x5t = header["x5t"].as_str().unwrap_or("");
+    let cert = app
+        .certificates
+        .iter()
+        .find(|c| b64(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, c).as_ref()) == x5t)
+        .ok_or_else(|| bad(700027, &format!("The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '{x5t}']")))?;
+    let key = rsa_public_key(cert)
+        .ok_or_else(|| bad(700027, "The registered certificate has no RSA key."))?;
+    let signature = decode(parts[2])
+        .ok_or_else(|| bad(700027, "Client assertion contains an invalid signature."))?;
+    let signed = format!("{}.{}", parts[0], parts[1]);
+    ring::signature::UnparsedPublicKey::new(&ring::signature::RSA_PKCS1_2048_8192_SHA256, key)
+        .verify(signed.as_bytes(), &signature)
+        .map_err(|_| bad(700027, "Client assertion contains an invalid signature."))?;
+    if claims["aud"].as_str() != Some(url) {
+        return Err(bad(700212, &format!("No matching federated identity record found for presented assertion audience '{}'. The audience must be the token endpoint '{url}'.", claims["aud"].as_str().unwrap_or(""))));
+    }
+    if !claims["iss"]
+        .as_str()
+        .unwrap_or("")
+        .eq_ignore_ascii_case(&app.app_id)
+        || claims["sub"] != claims["iss"]
+    {
+        return Err(bad(
+            700021,
+            "Client assertion application identifier doesn't match 'client_id' parameter.",
+        ));
+    }
+    let t = now();
+    let exp = claims["exp"].as_i64().unwrap_or(0);
+    let nbf = claims["nbf"].as_i64().unwrap_or(0);
+    if exp <= t || nbf > t + 300 {
+        return Err(bad(
+            700024,
+            "Client assertion is not within its valid time range.",
+        ));
+    }
+    Ok(())
+}
+
+/// The PKCS#1 RSAPublicKey inside a DER certificate's SubjectPublicKeyInfo.
+fn rsa_public_key(cert: &[u8]) -> Option<&[u8]> {
+    fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = b.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (first as usize, rest)
+        } else {
+            let n = (first & 0x7f) as usize;
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            (
+                rest[..n].iter().fold(0usize, |a, &b| (a << 8) | b as usize),
+                &rest[n..],
+            )
+        };
+        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+    }
+    let (_, certificate, _) = tlv(cert)?;
+    let (_, mut tbs, _) = tlv(certificate)?;
+    let (tag, _, rest) = tlv(tbs)?;
+    if tag == 0xA0 {
+        tbs = rest; // version
+    }
+    // serial, signature algorithm, issuer, validity, subject
+    for _ in 0..5 {
+        tbs = tlv(tbs)?.2;
+    }
+    let (_, spki, _) = tlv(tbs)?;
+    let (_, algorithm, rest) = tlv(spki)?;
+    // rsaEncryption OID 1.2.840.113549.1.1.1
+    if !algorithm
+        .windows(9)
+        .any(|w| w == [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01])
+    {
+        return None;
+    }
+    let (tag, bits, _) = tlv(rest)?;
+    (tag == 0x03 && bits.first() == Some(&0)).then(|| &bits[1..])
+}
+
+fn oauth_error(status: u16, error: &str, code: u64, message: &str) -> Response<Body> {
+    let trace = uuid::Uuid::new_v4().to_string();
+    let correlation = uuid::Uuid::new_v4().to_string();
+    let stamp = crate::clock::iso8601_seconds(SystemTime::now());
+    let description = if code == 0 {
+        message.to_string()
+    } else {
+        format!("AADSTS{code}: {message} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {stamp}")
+    };
+    let body = json!({
+        "error": error, "error_description": description,
+        "error_codes": if code == 0 { json!([]) } else { json!([code]) },
+        "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
+        "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+    });
+    raw(status, "application/json; charset=utf-8", &body.to_string())
+}
+
+fn raw(status: u16, content_type: &str, body: &str) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", content_type)
+        .header("cache-control", "no-store")
+        .body(Body::from(body.to_string()))
+        .expect("valid response")
+}
+
+fn redirect_to(location: &str) -> Response<Body> {
+    Response::builder()
+        .status(302)
+        .header("location", location)
+        .body(Body::empty())
+        .expect("valid response")
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn form(text: &str) -> HashMap<String, String> {
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            Some((
+                percent_decode(&k.replace('+', " ")),
+                percent_decode(&v.replace('+', " ")),
+            ))
+        })
+        .collect()
+}
