@@ -81,7 +81,9 @@ MglStatus mgl_client_new(const uint8_t *config_json,
 // Releases a client. 0 is accepted; a second release gives `MGL_INVALID_HANDLE`.
 MglStatus mgl_client_free(MglHandle client);
 
-// Connects the client: `{"accessToken": "...", "environment": "Global"}` → the context.
+// Connects the client without interaction (an access token, a client secret or certificate,
+// a managed identity, environment variables; docs/abi.md "Connect") and waits → the context.
+// Delegated sign-in needs `mgl_signin_start`.
 MglStatus mgl_client_connect(MglHandle client, const uint8_t *json, size_t len, char **out_json);
 
 // Forgets the connection and its token; the result is the context that was, or null.
@@ -98,6 +100,32 @@ MglStatus mgl_client_add_environment(MglHandle client,
                                      const uint8_t *json,
                                      size_t len,
                                      char **out_json);
+
+// Removes a user-defined environment: `{"name": "..."}` → the environment removed.
+MglStatus mgl_client_remove_environment(MglHandle client,
+                                        const uint8_t *json,
+                                        size_t len,
+                                        char **out_json);
+
+// Starts Connect-MgGraph with any credential, including the delegated flows that wait for a
+// person (docs/abi.md "Sign-in"). Poll it with `mgl_signin_wait`.
+MglStatus mgl_signin_start(MglHandle client,
+                           const uint8_t *json,
+                           size_t len,
+                           MglHandle *out_signin,
+                           char **out_json);
+
+// Waits up to `timeout_ms` (`UINT32_MAX`: without limit) for the sign-in's events or its end.
+// `MGL_PENDING` with `{"events": [...]}` while it runs; once finished, `MGL_OK` with
+// `{"events": [...], "context": {...}}` or the error detail (with `events`).
+MglStatus mgl_signin_wait(MglHandle signin, uint32_t timeout_ms, char **out_json);
+
+// Stops a sign-in (Ctrl+C); the connection that was stays.
+MglStatus mgl_signin_cancel(MglHandle signin);
+
+// Releases a sign-in, stopping it if it still runs. 0 is accepted; a second release gives
+// `MGL_INVALID_HANDLE`.
+MglStatus mgl_signin_free(MglHandle signin);
 
 // Starts a Graph call described by a request document; the request runs in the background
 // until waited on, cancelled or released.

@@ -12,6 +12,8 @@ use crate::MglStatus;
 pub enum Answer {
     Json(String),
     Pending,
+    /// Still running, with a document (events so far).
+    PendingJson(String),
     Nothing,
 }
 
@@ -46,6 +48,7 @@ pub fn call(out_json: *mut *mut c_char, f: impl FnOnce() -> Result<Answer, Failu
         Ok(Ok(Answer::Json(json))) => (MglStatus::MglOk, Some(json)),
         Ok(Ok(Answer::Nothing)) => (MglStatus::MglOk, None),
         Ok(Ok(Answer::Pending)) => (MglStatus::MglPending, None),
+        Ok(Ok(Answer::PendingJson(json))) => (MglStatus::MglPending, Some(json)),
         Ok(Err(failure)) => (failure.status, Some(failure.detail)),
         Err(payload) => {
             let what = payload

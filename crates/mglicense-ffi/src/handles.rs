@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use mglicense::bulk::Bulk;
+use mglicense::auth::signin::SignIn;
 use mglicense::{Client, Pending};
 use once_cell::sync::Lazy;
 
@@ -18,6 +19,7 @@ pub enum Object {
     Client(Arc<Client>),
     Request(Arc<Pending>),
     Bulk(Arc<Bulk>),
+    SignIn(Arc<SignIn>),
 }
 
 static TABLE: Lazy<Mutex<HashMap<MglHandle, Object>>> = Lazy::new(|| Mutex::new(HashMap::new()));
@@ -66,6 +68,21 @@ pub fn bulk(handle: MglHandle) -> Result<Arc<Bulk>, Failure> {
 pub fn remove_bulk(handle: MglHandle) -> Result<Option<Arc<Bulk>>, Failure> {
     remove(handle, "bulk", |o| matches!(o, Object::Bulk(_))).map(|o| match o {
         Some(Object::Bulk(b)) => Some(b),
+        _ => None,
+    })
+}
+
+pub fn sign_in(handle: MglHandle) -> Result<Arc<SignIn>, Failure> {
+    match table().get(&handle) {
+        Some(Object::SignIn(s)) => Ok(Arc::clone(s)),
+        _ => Err(invalid(handle, "sign-in")),
+    }
+}
+
+/// Removes a sign-in handle; 0 is accepted and does nothing.
+pub fn remove_sign_in(handle: MglHandle) -> Result<Option<Arc<SignIn>>, Failure> {
+    remove(handle, "sign-in", |o| matches!(o, Object::SignIn(_))).map(|o| match o {
+        Some(Object::SignIn(s)) => Some(s),
         _ => None,
     })
 }

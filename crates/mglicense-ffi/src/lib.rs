@@ -13,7 +13,7 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mglicense::client::ConnectRequest;
+use mglicense::auth::SignInRequest;
 use mglicense::environment::NewEnvironment;
 use mglicense::bulk::{Bulk, BulkOptions, Next, Refused};
 use mglicense::retry::RequestContextUpdate;
@@ -116,7 +116,9 @@ pub extern "C" fn mgl_client_free(client: MglHandle) -> MglStatus {
     call(std::ptr::null_mut(), || handles::remove_client(client).map(|_| Answer::Nothing))
 }
 
-/// Connects the client: `{"accessToken": "...", "environment": "Global"}` → the context.
+/// Connects the client without interaction (an access token, a client secret or certificate,
+/// a managed identity, environment variables; docs/abi.md "Connect") and waits → the context.
+/// Delegated sign-in needs `mgl_signin_start`.
 #[no_mangle]
 pub unsafe extern "C" fn mgl_client_connect(
     client: MglHandle,
@@ -126,8 +128,8 @@ pub unsafe extern "C" fn mgl_client_connect(
 ) -> MglStatus {
     call(out_json, || {
         let client = handles::client(client)?;
-        let request: ConnectRequest = input_json(json, len, "json")?;
-        Answer::json(&client.connect(request)?)
+        let request: SignInRequest = input_json(json, len, "json")?;
+        Answer::json(&client.sign_in_and_wait(request)?)
     })
 }
 
@@ -161,6 +163,93 @@ pub unsafe extern "C" fn mgl_client_add_environment(
         let client = handles::client(client)?;
         let new: NewEnvironment = input_json(json, len, "json")?;
         Answer::json(&client.add_environment(new)?)
+    })
+}
+
+/// Removes a user-defined environment: `{"name": "..."}` → the environment removed.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_client_remove_environment(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let client = handles::client(client)?;
+        let named: EnvironmentName = input_json(json, len, "json")?;
+        Answer::json(&client.remove_environment(&named.name)?)
+    })
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvironmentName {
+    name: String,
+}
+
+/// Starts Connect-MgGraph with any credential, including the delegated flows that wait for a
+/// person (docs/abi.md "Sign-in"). Poll it with `mgl_signin_wait`.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_signin_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_signin: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_signin = boundary::out_ptr(out_signin, "out_signin")?;
+        let client = handles::client(client)?;
+        let request: SignInRequest = input_json(json, len, "json")?;
+        let sign_in = client.sign_in(request)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { *out_signin = handles::insert(Object::SignIn(Arc::new(sign_in))) };
+        Ok(Answer::Json("{}".into()))
+    })
+}
+
+/// Waits up to `timeout_ms` (`UINT32_MAX`: without limit) for the sign-in's events or its end.
+/// `MGL_PENDING` with `{"events": [...]}` while it runs; once finished, `MGL_OK` with
+/// `{"events": [...], "context": {...}}` or the error detail (with `events`).
+#[no_mangle]
+pub unsafe extern "C" fn mgl_signin_wait(signin: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || {
+        let sign_in = handles::sign_in(signin)?;
+        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let poll = sign_in.poll(timeout);
+        match poll.outcome {
+            None => Ok(Answer::PendingJson(serde_json::json!({"events": poll.events}).to_string())),
+            Some(Ok(context)) => Answer::json(&serde_json::json!({"events": poll.events, "context": context})),
+            Some(Err(e)) => {
+                let mut failure = Failure::from(e);
+                if let Ok(serde_json::Value::Object(mut detail)) = serde_json::from_str::<serde_json::Value>(&failure.detail) {
+                    detail.insert("events".into(), serde_json::Value::Array(poll.events));
+                    failure.detail = serde_json::Value::Object(detail).to_string();
+                }
+                Err(failure)
+            }
+        }
+    })
+}
+
+/// Stops a sign-in (Ctrl+C); the connection that was stays.
+#[no_mangle]
+pub extern "C" fn mgl_signin_cancel(signin: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        handles::sign_in(signin)?.cancel();
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Releases a sign-in, stopping it if it still runs. 0 is accepted; a second release gives
+/// `MGL_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn mgl_signin_free(signin: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        if let Some(s) = handles::remove_sign_in(signin)? {
+            s.cancel();
+        }
+        Ok(Answer::Nothing)
     })
 }
 
