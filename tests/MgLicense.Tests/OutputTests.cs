@@ -1,0 +1,58 @@
+// What each reprocess cmdlet writes: beta users with the beta SDK's type name and the same table, $true only with -PassThru for the call without content.
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using Xunit;
+
+namespace MgLicense.Tests
+{
+    [Collection(PowerShellCollection.Name)]
+    public sealed class OutputTests
+    {
+        private readonly PowerShellFixture fixture;
+
+        public OutputTests(PowerShellFixture fixture)
+        {
+            this.fixture = fixture;
+        }
+
+        [Theory]
+        [InlineData("Invoke-MgLicenseUser", "Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser")]
+        [InlineData("Invoke-MgBetaLicenseUser", "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphUser")]
+        [InlineData("Invoke-MgBetaLicenseUser2", "Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphUser")]
+        public void UsersAreWrittenWithTheSdkTypeNameAndShownAsTheSdkTable(string cmdlet, string typeName)
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            string id = fixture.UserId(0);
+
+            RunResult result = session.Run($"$u = {cmdlet} -UserId $id; $u; $u | Out-Host", new Dictionary<string, object?> { ["id"] = id });
+
+            result.ThrowIfFailed();
+            PSObject user = Assert.Single(result.Output);
+            Assert.Equal(typeName, user.TypeNames[0]);
+            Assert.Equal(id, user.Properties["Id"].Value);
+            Assert.Equal(fixture.User(0).GetProperty("userPrincipalName").GetString(), user.Properties["UserPrincipalName"].Value);
+            // The table's headings (the test console is narrow, so UserPrincipalName may wrap), then a row with the user.
+            string[] shown = session.Console.Lines.Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\x1b\\[[0-9;]*m", string.Empty)).ToArray();
+            string heading = shown.First(l => l.Trim().Length > 0);
+            Assert.Matches(@"^DisplayName\s+Id\s+Mail\s+User", heading);
+            Assert.Contains(session.Console.Lines, l => l.Contains(id));
+        }
+
+        [Fact]
+        public void CloudLicensingWritesNothingWithoutPassThruAndTrueWithIt()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+
+            RunResult result = session.Run(
+                "$plain = @(Invoke-MgBetaReprocessUserCloudLicensingAssignment -UserId $a); $plain.Count; " +
+                "$a, $b | Invoke-MgBetaReprocessUserCloudLicensingAssignment -PassThru",
+                new Dictionary<string, object?> { ["a"] = fixture.UserId(0), ["b"] = fixture.UserId(1) });
+
+            result.ThrowIfFailed();
+            Assert.Equal(new object[] { 0, true, true }, result.Output.Select(o => o.BaseObject));
+        }
+    }
+}

@@ -1,0 +1,193 @@
+// Connect-MgGraph's real sign-in against the emulator's login side: each app-only flow end to end, its failures, and no secret in any stream.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Net.Http;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Xunit;
+
+namespace MgLicense.Tests
+{
+    [Collection(PowerShellCollection.Name)]
+    public sealed class SignInTests
+    {
+        private const string Secret = "Zq8~secret.Value_for-MgLicense-tests";
+        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        private readonly PowerShellFixture fixture;
+
+        public SignInTests(PowerShellFixture fixture)
+        {
+            this.fixture = fixture;
+        }
+
+        private string TenantId()
+        {
+            string text = Http.GetStringAsync(fixture.EmulatorUrl + "/_emulator/health").GetAwaiter().GetResult();
+            using JsonDocument d = JsonDocument.Parse(text);
+            return d.RootElement.GetProperty("tenantId").GetString()!;
+        }
+
+        private void Register(object app)
+        {
+            using HttpResponseMessage r = Http.PostAsync(fixture.EmulatorUrl + "/_emulator/apps",
+                new StringContent(JsonSerializer.Serialize(app), Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
+            Assert.True(r.IsSuccessStatusCode, r.Content.ReadAsStringAsync().GetAwaiter().GetResult());
+        }
+
+        private static X509Certificate2 NewCertificate()
+        {
+            using RSA rsa = RSA.Create(2048);
+            var request = new CertificateRequest("CN=MgLicense sign-in test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
+            return new X509Certificate2(made.Export(X509ContentType.Pfx, "pfx-pass"), "pfx-pass", X509KeyStorageFlags.Exportable);
+        }
+
+        private static void AssertNoSecrets(RunResult result, Session session, params string[] secrets)
+        {
+            var texts = new List<string>();
+            texts.AddRange(result.Output.Select(o => o?.ToString() ?? string.Empty));
+            texts.AddRange(result.Warnings);
+            texts.AddRange(result.Verbose);
+            texts.AddRange(result.Debug);
+            texts.AddRange(result.Information);
+            texts.AddRange(session.Console.Lines);
+            foreach (ErrorRecord e in result.AllErrors)
+            {
+                texts.Add(e.ToString());
+                texts.Add(e.Exception.ToString());
+                texts.Add(e.ErrorDetails?.Message ?? string.Empty);
+            }
+
+            foreach (string text in texts)
+            {
+                foreach (string secret in secrets)
+                {
+                    Assert.DoesNotContain(secret, text);
+                }
+
+                Assert.DoesNotContain("eyJ", text);
+            }
+        }
+
+        private RunResult Run(Session session, string script, Dictionary<string, object?> variables)
+        {
+            variables["environment"] = PowerShellFixture.EmulatorEnvironment;
+            variables["user"] = fixture.UserId(0);
+            return session.Run(script, variables);
+        }
+
+        [Fact]
+        public void ClientSecretConnectsAppOnlyAndReprocesses()
+        {
+            string app = Guid.NewGuid().ToString();
+            Register(new { appId = app, secrets = new[] { new { value = Secret } }, roles = new[] { "User.ReadWrite.All" } });
+            using Session session = fixture.NewSession();
+            var credential = new PSCredential(app, PowerShellFixture.Secure(Secret));
+
+            RunResult result = Run(session,
+                "Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome -Verbose -Debug; "
+                + "Get-MgContext; Invoke-MgLicenseUser -UserId $user -Debug -Verbose",
+                new Dictionary<string, object?> { ["tenant"] = TenantId(), ["credential"] = credential });
+
+            result.ThrowIfFailed();
+            PSObject context = result.Output[0];
+            Assert.Equal("AppOnly", context.Properties["AuthType"].Value);
+            Assert.Equal("ClientSecret", context.Properties["TokenCredentialType"].Value);
+            Assert.Equal(app, context.Properties["ClientId"].Value);
+            Assert.Equal(fixture.UserId(0), result.Output[1].Properties["Id"].Value);
+            AssertNoSecrets(result, session, Secret);
+        }
+
+        [Fact]
+        public void AWrongSecretIsAnAuthenticationErrorThatSaysWhatToCheck()
+        {
+            string app = Guid.NewGuid().ToString();
+            Register(new { appId = app, secrets = new[] { new { value = Secret } }, roles = new[] { "User.ReadWrite.All" } });
+            using Session session = fixture.NewSession();
+            string wrong = Secret + "-wrong";
+
+            RunResult result = Run(session, "Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -Debug -Verbose",
+                new Dictionary<string, object?> { ["tenant"] = TenantId(), ["credential"] = new PSCredential(app, PowerShellFixture.Secure(wrong)) });
+
+            ErrorRecord error = Assert.Single(result.AllErrors);
+            Assert.Equal(ErrorCategory.AuthenticationError, error.CategoryInfo.Category);
+            Assert.Contains("AADSTS7000215", error.Exception.Message);
+            Assert.Contains("secret's value", error.Exception.Message);
+            AssertNoSecrets(result, session, wrong, Secret);
+        }
+
+        [Fact]
+        public void CertificatesFromAnObjectAPfxAndAPemFileAllSignIn()
+        {
+            using X509Certificate2 certificate = NewCertificate();
+            string app = Guid.NewGuid().ToString();
+            Register(new { appId = app, certificates = new[] { Convert.ToBase64String(certificate.RawData) }, roles = new[] { "User.ReadWrite.All" } });
+            string dir = Path.Combine(Path.GetTempPath(), "mgl-signin-" + Guid.NewGuid());
+            Directory.CreateDirectory(dir);
+            string pfx = Path.Combine(dir, "app.pfx");
+            string pem = Path.Combine(dir, "app.pem");
+            File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pfx, "pfx-pass"));
+            using (RSA key = certificate.GetRSAPrivateKey()!)
+            {
+                File.WriteAllText(pem, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem() + "\n");
+            }
+
+            try
+            {
+                foreach (string how in new[] { "-Certificate $certificate", "-CertificatePath $pfx -CertificatePassword $password", "-CertificatePath $pem" })
+                {
+                    using Session session = fixture.NewSession();
+                    RunResult result = Run(session,
+                        $"Connect-MgGraph -ClientId $app -TenantId $tenant {how} -Environment $environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId $user",
+                        new Dictionary<string, object?>
+                        {
+                            ["app"] = app, ["tenant"] = TenantId(), ["certificate"] = certificate, ["pfx"] = pfx, ["pem"] = pem,
+                            ["password"] = PowerShellFixture.Secure("pfx-pass"),
+                        });
+                    result.ThrowIfFailed();
+                    Assert.Equal("ClientCertificate", result.Output[0].BaseObject);
+                    Assert.Equal(fixture.UserId(0), result.Output[1].Properties["Id"].Value);
+                    AssertNoSecrets(result, session, "pfx-pass", "PRIVATE KEY");
+                }
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        [Fact]
+        public void ManagedIdentityUsesTheOverriddenImdsEndpointAndRemoveEnvironmentForgetsOne()
+        {
+            string app = Guid.NewGuid().ToString();
+            Register(new { appId = app, managedIdentity = "user", roles = new[] { "User.ReadWrite.All" } });
+            string? before = Environment.GetEnvironmentVariable("MGLICENSE_IMDS_ENDPOINT");
+            Environment.SetEnvironmentVariable("MGLICENSE_IMDS_ENDPOINT", fixture.EmulatorUrl + "/metadata/identity/oauth2/token");
+            try
+            {
+                using Session session = fixture.NewSession();
+                RunResult result = Run(session,
+                    "Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome; (Get-MgContext).AuthType; Invoke-MgLicenseUser -UserId $user",
+                    new Dictionary<string, object?> { ["app"] = app });
+                result.ThrowIfFailed();
+                Assert.Equal("AppOnly", result.Output[0].BaseObject);
+                Assert.Equal(fixture.UserId(0), result.Output[1].Properties["Id"].Value);
+
+                RunResult removed = session.Run(
+                    "Add-MgEnvironment -Name Temporary -GraphEndpoint https://graph.example.test -AzureADEndpoint https://login.example.test | Out-Null; "
+                    + "Remove-MgEnvironment -Name Temporary; Get-MgEnvironment -Name Temp*");
+                removed.ThrowIfFailed();
+                Assert.Empty(removed.Output);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("MGLICENSE_IMDS_ENDPOINT", before);
+            }
+        }
+    }
+}
