@@ -18,7 +18,7 @@ DEBIAN_PACKAGES=(
     librust-reqwest-dev librust-tokio-dev librust-serde-json-dev librust-serde-dev
     librust-once-cell-dev librust-hyper-dev librust-percent-encoding-dev librust-uuid-dev
     librust-httpdate-dev librust-libc-dev librust-thiserror-dev librust-base64-dev
-    librust-url-dev librust-rand-dev librust-hmac-dev librust-sha2-dev
+    librust-url-dev librust-rand-dev librust-hmac-dev librust-sha2-dev librust-proptest-dev
     cbindgen libssl-dev pkg-config
 )
 
