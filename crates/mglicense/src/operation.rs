@@ -344,4 +344,37 @@ mod tests {
         assert_eq!(Operation::ReprocessLicenseAssignment.path_template(false), "/users/{user-id}/reprocessLicenseAssignment");
         assert_eq!(Operation::BetaReprocessLicenseAssignment2.path_template(true), "/me/reprocessLicenseAssignment2");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_user_id_is_one_segment_or_refused(id in "\\PC{0,40}|.{0,40}") {
+            match user_path(&id) {
+                Err(e) => proptest::prop_assert!(!e.message.is_empty()),
+                Ok(path) => {
+                    let rest = path.strip_prefix("users").unwrap();
+                    // Exactly one segment, nothing that starts a query or fragment.
+                    proptest::prop_assert!(!rest[1..].contains(['/', '?', '#']), "{}", path);
+                    let raw = if let Some(key) = rest.strip_prefix("('") {
+                        key.strip_suffix("')").unwrap().to_string()
+                    } else {
+                        rest.strip_prefix('/').unwrap().to_string()
+                    };
+                    let decoded = percent_encoding::percent_decode_str(&raw).decode_utf8().unwrap();
+                    let expected = if rest.starts_with("('") { id.replace('\'', "''") } else { id.clone() };
+                    proptest::prop_assert_eq!(decoded, expected);
+                }
+            }
+        }
+
+        #[test]
+        fn any_identity_object_resolves_or_is_refused(
+            map in proptest::collection::hash_map("(?i)(userid|id|driveid|[a-z]{0,6})", proptest::option::of(".{0,12}"), 0..5)
+        ) {
+            let value = serde_json::to_value(&map).unwrap();
+            match crate::identity::resolve_user_id(&value) {
+                Ok(id) => proptest::prop_assert!(!id.is_empty()),
+                Err(e) => proptest::prop_assert!(!e.message.is_empty()),
+            }
+        }
+    }
 }
