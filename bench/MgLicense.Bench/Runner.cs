@@ -1,0 +1,466 @@
+// The parent: describes the machine, runs every way in a child process against its own fresh emulator, reads
+// what the emulator saw (statuses, attempts per user, reprocess counts) and writes the report.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Tasks;
+
+namespace MgLicense.Bench
+{
+    /// <summary>One way's row: what the child saw plus what the emulator saw.</summary>
+    public sealed class Row
+    {
+        public string Way { get; set; } = "";
+        public string Label { get; set; } = "";
+        public WayResult? Child { get; set; }
+        public string? Failure { get; set; }
+        public int Requests { get; set; }
+        public int Throttled { get; set; }
+        public int OtherErrors { get; set; }
+        public int Retries { get; set; }
+        public int NeverReprocessed { get; set; }
+        public int ReprocessedTwiceOrMore { get; set; }
+        public string LoadBefore { get; set; } = "";
+        /// <summary>Overhead profile: time per call in each round that finished.</summary>
+        public List<double> RoundMicroseconds { get; set; } = new List<double>();
+        public int RoundsFailed { get; set; }
+        public string LoadAfter { get; set; } = "";
+        public double UsersPerSecond => Child == null || Child.WallSeconds <= 0 ? 0 : Child.Succeeded / Child.WallSeconds;
+        public double MicrosecondsPerCall => Child == null || Child.Inputs == 0 ? 0 : Child.WallSeconds * 1e6 / Child.Inputs;
+    }
+
+    public sealed class Run
+    {
+        public Options Options { get; set; } = null!;
+        public string Root { get; set; } = "";
+        public Machine Machine { get; set; } = null!;
+        public string Commit { get; set; } = "";
+        public string Dirty { get; set; } = "";
+        public string EmulatorPath { get; set; } = "";
+        public string ModulePath { get; set; } = "";
+        public string ModuleBuilt { get; set; } = "";
+        public string ModuleSnapshot { get; set; } = "";
+        public string EmulatorSnapshot { get; set; } = "";
+        public double BudgetCapacity { get; set; }
+        public double BudgetWindowSeconds { get; set; }
+        public double BudgetRate => BudgetCapacity / BudgetWindowSeconds;
+        public int OverheadUsers { get; set; }
+        public List<Row> Throttled { get; } = new List<Row>();
+        public List<Row> Overhead { get; } = new List<Row>();
+        public List<double> ImportMilliseconds { get; } = new List<double>();
+        public List<long> ImportPeakBytes { get; } = new List<long>();
+        public string? ImportFailure { get; set; }
+        public DateTime Started { get; set; }
+        public TimeSpan Elapsed { get; set; }
+    }
+
+    internal static class Runner
+    {
+        public static readonly Dictionary<string, string> Labels = new Dictionary<string, string>
+        {
+            ["a"] = "(a) MgLicense, pipeline, defaults",
+            ["b"] = "(b) MgLicense, foreach loop",
+            ["c"] = "(c) Graph .NET SDK, one call at a time",
+            ["d"] = "(d) Graph .NET SDK, Parallel.ForEachAsync",
+            ["e"] = "(e) Graph .NET SDK, $batch of 20",
+            ["floor"] = "bare HttpClient POST loop (floor)",
+        };
+
+        public static async Task<int> Run(Options o)
+        {
+            string root = FindRepoRoot();
+            var run = new Run
+            {
+                Options = o,
+                Root = root,
+                Started = DateTime.UtcNow,
+                EmulatorPath = Path.GetFullPath(o.Emulator ?? Path.Combine(root, "target", "release", "graph-emulator")),
+                ModulePath = Path.GetFullPath(o.Module ?? Path.Combine(root, "out", "MgLicense", "MgLicense.psd1")),
+                BudgetCapacity = 3000 * o.ThrottleScale,
+                BudgetWindowSeconds = 150 * o.ThrottleScale,
+                OverheadUsers = o.OverheadUsers ?? o.Users,
+            };
+            if (!File.Exists(run.EmulatorPath)) throw new UsageException($"{run.EmulatorPath} is missing: cargo build --release -p graph-emulator, or pass --emulator");
+            if (!File.Exists(run.ModulePath)) throw new UsageException($"{run.ModulePath} is missing: ./build.sh build, or pass --module");
+            string help = Proc.Capture(run.EmulatorPath, "--help") ?? "";
+            if (!help.Contains("--throttle-scale") || !help.Contains("--faults"))
+            {
+                throw new UsageException($"{run.EmulatorPath} has no --throttle-scale/--faults: rebuild it from the current source");
+            }
+
+            run.Commit = (Proc.Capture("git", "-C", root, "log", "-1", "--format=%H %s") ?? "unknown").Trim();
+            run.Dirty = string.Join(", ", (Proc.Capture("git", "-C", root, "status", "--porcelain", "--", "crates", "module") ?? "")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Substring(3).Trim()));
+            string dll = Path.Combine(Path.GetDirectoryName(run.ModulePath)!, "MgLicense.dll");
+            string so = Directory.Exists(Path.GetDirectoryName(run.ModulePath)!)
+                ? Directory.GetFiles(Path.GetDirectoryName(run.ModulePath)!, "*mglicense_ffi*", SearchOption.AllDirectories).FirstOrDefault() ?? ""
+                : "";
+            run.ModuleBuilt = string.Join(", ", new[] { dll, so }.Where(File.Exists)
+                .Select(f => $"{Path.GetFileName(f)} built {File.GetLastWriteTimeUtc(f):yyyy-MM-dd HH:mm} UTC, sha256 {Sha(f)}"));
+
+            run.Machine = Machine.Describe();
+            Console.WriteLine("MgLicense benchmark");
+            Console.WriteLine($"  commit   {run.Commit}");
+            if (run.Dirty.Length > 0) Console.WriteLine($"  uncommitted changes in: {run.Dirty}");
+            Console.WriteLine($"  module   {run.ModulePath} ({run.ModuleBuilt})");
+            Console.WriteLine($"  emulator {run.EmulatorPath}");
+            foreach (string line in run.Machine.Lines()) Console.WriteLine("  " + line);
+            Console.WriteLine();
+
+            string work = Path.Combine(Path.GetTempPath(), "mglicense-bench-" + Environment.ProcessId);
+            Directory.CreateDirectory(work);
+            try
+            {
+                // Snapshots: a build that rewrites out/ or target/ while a way runs would crash it (a native library
+                // overwritten in place under a running process) or change what is measured half-way through.
+                string moduleCopy = Path.Combine(work, "module", Path.GetFileName(Path.GetDirectoryName(run.ModulePath)!));
+                CopyDirectory(Path.GetDirectoryName(run.ModulePath)!, moduleCopy);
+                run.ModuleSnapshot = Path.Combine(moduleCopy, Path.GetFileName(run.ModulePath));
+                run.EmulatorSnapshot = Path.Combine(work, Path.GetFileName(run.EmulatorPath));
+                File.Copy(run.EmulatorPath, run.EmulatorSnapshot);
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(run.EmulatorSnapshot, File.GetUnixFileMode(run.EmulatorPath));
+
+                // Profile "throttled".
+                Console.WriteLine($"Profile \"throttled\": {o.Users} users; latency {o.LatencyMs} ms + up to {o.JitterMs} ms; " +
+                    $"write budget {run.BudgetCapacity:0.##} per {run.BudgetWindowSeconds:0.###} s = {run.BudgetRate:0.##} writes/s");
+                foreach (char c in o.WaysToRun)
+                {
+                    string way = c.ToString();
+                    Row row = await RunWay(run, work, way, throttled: true, o.Users, warmup: 0);
+                    run.Throttled.Add(row);
+                    Print(row, run.BudgetRate);
+                }
+                Console.WriteLine();
+
+                // Profile "overhead".
+                Console.WriteLine($"Profile \"overhead\": {run.OverheadUsers} calls per way after a warm-up, no latency, no throttling, " +
+                    $"{o.OverheadRounds} rounds (the ways interleaved, so a burst of load elsewhere hits them alike)");
+                var rounds = new Dictionary<string, List<Row>>();
+                for (int round = 0; round < o.OverheadRounds; round++)
+                {
+                    foreach (string way in new[] { "floor", "a", "b", "c" })
+                    {
+                        Row row = await RunWay(run, work, way, throttled: false, run.OverheadUsers, warmup: Math.Min(50, run.OverheadUsers));
+                        if (!rounds.TryGetValue(way, out List<Row>? list)) rounds[way] = list = new List<Row>();
+                        list.Add(row);
+                        Print(row, null);
+                    }
+                }
+                foreach (var (way, list) in rounds)
+                {
+                    // The round with the median time per call stands for the way; the others give the spread.
+                    Row[] done = list.Where(r => r.Child != null).OrderBy(r => r.MicrosecondsPerCall).ToArray();
+                    Row chosen = done.Length > 0 ? done[(done.Length - 1) / 2] : list[0];
+                    chosen.RoundMicroseconds = done.Select(r => r.MicrosecondsPerCall).ToList();
+                    chosen.RoundsFailed = list.Count - done.Length;
+                    run.Overhead.Add(chosen);
+                }
+                Console.WriteLine();
+
+                Console.WriteLine($"Import-Module, cold (fresh process each), {o.ImportSamples} samples");
+                for (int i = 0; i < o.ImportSamples; i++)
+                {
+                    var (result, failure) = await Child(new[] { "--way", "import", "--module", run.ModuleSnapshot }, TimeSpan.FromSeconds(120));
+                    if (result == null)
+                    {
+                        run.ImportFailure = failure;
+                        Console.WriteLine("  failed: " + failure);
+                        break;
+                    }
+                    run.ImportMilliseconds.Add(result.WallSeconds * 1000);
+                    run.ImportPeakBytes.Add(result.PeakWorkingSetBytes);
+                    Console.WriteLine($"  {result.WallSeconds * 1000:0.0} ms");
+                }
+                if (run.ImportMilliseconds.Count > 0) Console.WriteLine($"  median {Median(run.ImportMilliseconds):0.0} ms");
+            }
+            finally
+            {
+                try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+            run.Elapsed = DateTime.UtcNow - run.Started;
+            Console.WriteLine($"load average at the end: {Machine.LoadAverage()}; the run took {run.Elapsed.TotalMinutes:0.0} min");
+
+            if (o.Out != null)
+            {
+                string md = Path.GetFullPath(o.Out);
+                string png = Path.ChangeExtension(md, ".png");
+                Report.Chart(run, png);
+                File.WriteAllText(md, Report.Markdown(run, Path.GetFileName(png)));
+                Console.WriteLine($"wrote {md} and {png}");
+            }
+            return 0;
+        }
+
+        public static double Median(IReadOnlyList<double> values)
+        {
+            double[] sorted = values.OrderBy(v => v).ToArray();
+            int n = sorted.Length;
+            return n == 0 ? double.NaN : n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+        }
+
+        private static void Print(Row row, double? budget)
+        {
+            if (row.Child == null)
+            {
+                Console.WriteLine($"  {row.Label,-44} FAILED: {row.Failure}");
+                return;
+            }
+            WayResult r = row.Child;
+            string head = $"  {row.Label,-44} {r.WallSeconds,7:0.00} s  {row.UsersPerSecond,7:0.0} users/s";
+            if (budget is double b)
+            {
+                head += $"  {row.UsersPerSecond / b,5:0.00} of budget  429s {row.Throttled,5}  retries {row.Retries,5}";
+            }
+            else
+            {
+                head += $"  {row.MicrosecondsPerCall,8:0} µs/call";
+            }
+            head += $"  ok {r.Succeeded} failed {r.Failed} lost {r.Lost}";
+            if (budget != null) head += $" count≠1 {row.NeverReprocessed + row.ReprocessedTwiceOrMore}";
+            head += $"  peak {r.PeakWorkingSetBytes / 1048576.0:0} MB  (load {row.LoadBefore})";
+            Console.WriteLine(head);
+            if (r.Errors.Count > 0) Console.WriteLine("      errors: " + string.Join(", ", r.Errors.Select(e => $"{e.Key} x{e.Value}")));
+            if (r.Note != null) Console.WriteLine("      " + r.Note);
+        }
+
+        private static async Task<Row> RunWay(Run run, string work, string way, bool throttled, int users, int warmup)
+        {
+            var row = new Row { Way = way, Label = Labels[way] };
+            string seed = Path.Combine(work, $"tenant-{users}-{(throttled ? "throttled" : "overhead")}.json");
+            string[] ids = Seed.Write(seed, users, throttled ? run : null);
+            string idsFile = Path.Combine(work, $"ids-{users}.txt");
+            File.WriteAllLines(idsFile, ids);
+
+            using var emulator = EmulatorProcess.Start(run.EmulatorSnapshot, seed);
+            string tokenFile = Path.Combine(work, "token.txt");
+            File.WriteAllText(tokenFile, await emulator.MintToken());
+            row.LoadBefore = Machine.LoadAverage();
+            var args = new List<string> { "--way", way, "--url", emulator.Url, "--token-file", tokenFile, "--ids-file", idsFile,
+                "--module", run.ModuleSnapshot, "--dop", run.Options.Dop.ToString(), "--warmup", warmup.ToString() };
+            var timeout = TimeSpan.FromSeconds(60 + run.Options.TimeoutFactor * users);
+            var (result, failure) = await Child(args.ToArray(), timeout);
+            row.LoadAfter = Machine.LoadAverage();
+            File.Delete(tokenFile);
+            row.Child = result;
+            row.Failure = failure;
+
+            // What the emulator saw. Warm-up calls (overhead profile) are in the log too and are left out of the counts.
+            using JsonDocument log = JsonDocument.Parse(await emulator.Get("/_emulator/requests"));
+            var attempts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            int skip = warmup;
+            foreach (JsonElement entry in log.RootElement.EnumerateArray())
+            {
+                string path = entry.GetProperty("path").GetString() ?? "";
+                bool isBatch = path.EndsWith("$batch", StringComparison.OrdinalIgnoreCase);
+                int? status = entry.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.Number ? s.GetInt32() : null;
+                if (!isBatch && skip > 0)
+                {
+                    skip--;
+                    continue;
+                }
+                if (status == 429) row.Throttled++;
+                else if (status == null || status >= 400) row.OtherErrors++;
+                if (isBatch) continue;
+                row.Requests++;
+                string? user = UserOf(path);
+                if (user != null) attempts[user] = attempts.TryGetValue(user, out int n) ? n + 1 : 1;
+            }
+            row.Retries = attempts.Values.Sum(n => n - 1);
+            if (throttled)
+            {
+                using JsonDocument view = JsonDocument.Parse(await emulator.Get("/_emulator/users"));
+                foreach (JsonElement user in view.RootElement.GetProperty("value").EnumerateArray())
+                {
+                    long count = user.GetProperty("reprocessCount").GetInt64();
+                    if (count == 0) row.NeverReprocessed++;
+                    else if (count > 1) row.ReprocessedTwiceOrMore++;
+                }
+            }
+            return row;
+        }
+
+        private static string? UserOf(string path)
+        {
+            string[] segments = path.Split('/');
+            int i = Array.FindIndex(segments, x => x.Equals("users", StringComparison.OrdinalIgnoreCase));
+            return i >= 0 && i + 1 < segments.Length ? Uri.UnescapeDataString(segments[i + 1]) : null;
+        }
+
+        /// <summary>Runs this program again as a child for one way; its last stdout line is the result.</summary>
+        private static async Task<(WayResult?, string?)> Child(string[] args, TimeSpan timeout)
+        {
+            string self = Environment.ProcessPath ?? "dotnet";
+            var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+            {
+                start.ArgumentList.Add(typeof(Runner).Assembly.Location);
+            }
+            foreach (string a in args) start.ArgumentList.Add(a);
+            using Process child = Process.Start(start)!;
+            Task<string> stdout = child.StandardOutput.ReadToEndAsync();
+            Task<string> stderr = child.StandardError.ReadToEndAsync();
+            using var cts = new System.Threading.CancellationTokenSource(timeout);
+            try
+            {
+                await child.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                child.Kill(entireProcessTree: true);
+                return (null, $"timed out after {timeout.TotalSeconds:0} s");
+            }
+            string output = await stdout;
+            string errors = await stderr;
+            string? last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+            if (child.ExitCode != 0 || last == null || !last.StartsWith("{"))
+            {
+                string why = (errors + "\n" + output).Trim();
+                return (null, $"exit {child.ExitCode}: " + (why.Length > 600 ? why.Substring(0, 600) + "..." : why));
+            }
+            return (JsonSerializer.Deserialize<WayResult>(last), null);
+        }
+
+        private static string Sha(string file)
+        {
+            using var stream = File.OpenRead(file);
+            return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).Substring(0, 12).ToLowerInvariant();
+        }
+
+        private static void CopyDirectory(string from, string to)
+        {
+            Directory.CreateDirectory(to);
+            foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            {
+                string target = Path.Combine(to, Path.GetRelativePath(from, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Copy(file, target);
+            }
+        }
+
+        private static string FindRepoRoot()
+        {
+            for (string? dir = Directory.GetCurrentDirectory(); dir != null; dir = Path.GetDirectoryName(dir))
+            {
+                if (File.Exists(Path.Combine(dir, "Cargo.toml")) && Directory.Exists(Path.Combine(dir, "bench"))) return dir;
+            }
+            for (string? dir = AppContext.BaseDirectory; dir != null; dir = Path.GetDirectoryName(dir))
+            {
+                if (File.Exists(Path.Combine(dir, "Cargo.toml")) && Directory.Exists(Path.Combine(dir, "bench"))) return dir;
+            }
+            throw new UsageException("run from inside the MgLicense repository");
+        }
+    }
+
+    /// <summary>The seed tenant: N plain users with fixed ids, and for the throttled profile the budget and latency.</summary>
+    internal static class Seed
+    {
+        public static string[] Write(string path, int users, Run? throttled)
+        {
+            var list = new List<object>();
+            var ids = new string[users];
+            for (int i = 0; i < users; i++)
+            {
+                ids[i] = new Guid(i + 1, 0x4d47, 0x4c49, 0x42, 0x45, 0x4e, 0x43, 0x48, 0, 0, 0).ToString();
+                list.Add(new Dictionary<string, object>
+                {
+                    ["id"] = ids[i],
+                    ["userPrincipalName"] = $"bench{i + 1:D6}@contoso.onmicrosoft.com",
+                    ["displayName"] = $"Bench User {i + 1}",
+                    ["usageLocation"] = "US",
+                });
+            }
+            var seed = new Dictionary<string, object> { ["users"] = list };
+            if (throttled != null)
+            {
+                Options o = throttled.Options;
+                seed["throttling"] = new Dictionary<string, object>
+                {
+                    ["enabled"] = true,
+                    ["scale"] = o.ThrottleScale,
+                    // The bucket shrinks with its window, so the rate stays Graph's 20 writes/s.
+                    ["limits"] = new Dictionary<string, object> { ["appTenantWrites"] = throttled.BudgetCapacity },
+                };
+                seed["faults"] = new Dictionary<string, object>
+                {
+                    ["seed"] = 1,
+                    ["rules"] = new[]
+                    {
+                        // Every Graph call pays it, $batch included (its items do not pay it again).
+                        new Dictionary<string, object> { ["path"] = "/**", ["latencyMs"] = o.LatencyMs, ["jitterMs"] = o.JitterMs },
+                    },
+                };
+            }
+            File.WriteAllText(path, JsonSerializer.Serialize(seed));
+            return ids;
+        }
+    }
+
+    /// <summary>graph-emulator as a child process; killed on dispose, and it exits by itself if we die (stdin EOF).</summary>
+    internal sealed class EmulatorProcess : IDisposable
+    {
+        private static readonly System.Net.Http.HttpClient Http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        private readonly Process process;
+        private readonly StringBuilder errors = new StringBuilder();
+
+        private EmulatorProcess(Process process, string url)
+        {
+            this.process = process;
+            Url = url;
+        }
+
+        public string Url { get; }
+
+        public static EmulatorProcess Start(string program, string seed)
+        {
+            var start = new ProcessStartInfo(program)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                RedirectStandardInput = true,
+                UseShellExecute = false,
+            };
+            foreach (string a in new[] { "--users", seed, "--port", "0", "--seed", "1", "--exit-on-stdin-eof" }) start.ArgumentList.Add(a);
+            Process p = Process.Start(start) ?? throw new InvalidOperationException("graph-emulator did not start");
+            Task<string?> first = p.StandardOutput.ReadLineAsync();
+            if (!first.Wait(TimeSpan.FromSeconds(30)) || string.IsNullOrWhiteSpace(first.Result))
+            {
+                p.Kill(entireProcessTree: true);
+                throw new InvalidOperationException("graph-emulator printed no URL: " + p.StandardError.ReadToEnd());
+            }
+            var e = new EmulatorProcess(p, first.Result!.Trim().TrimEnd('/'));
+            p.ErrorDataReceived += (_, d) => { if (d.Data != null) lock (e.errors) e.errors.AppendLine(d.Data); };
+            p.BeginErrorReadLine();
+            return e;
+        }
+
+        public async Task<string> MintToken()
+        {
+            using var body = new System.Net.Http.StringContent("{\"roles\":[\"User.ReadWrite.All\"]}", Encoding.UTF8, "application/json");
+            using var response = await Http.PostAsync(Url + "/_emulator/tokens", body);
+            string text = await response.Content.ReadAsStringAsync();
+            response.EnsureSuccessStatusCode();
+            using JsonDocument d = JsonDocument.Parse(text);
+            return d.RootElement.GetProperty("access_token").GetString()!;
+        }
+
+        public Task<string> Get(string path) => Http.GetStringAsync(Url + path);
+
+        public void Dispose()
+        {
+            try
+            {
+                process.StandardInput.Close();
+                if (!process.WaitForExit(3000)) process.Kill(entireProcessTree: true);
+            }
+            catch (Exception)
+            {
+                try { process.Kill(entireProcessTree: true); } catch (Exception) { }
+            }
+            process.Dispose();
+        }
+    }
+}

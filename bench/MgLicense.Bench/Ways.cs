@@ -1,0 +1,411 @@
+// The ways a user reprocesses many users, each run in its own child process so peak memory is its own.
+//   a  MgLicense from the pipeline, defaults
+//   b  MgLicense once per user in a foreach loop
+//   c  Graph .NET SDK, one awaited call at a time (what the official cmdlet does)
+//   d  Graph .NET SDK under Parallel.ForEachAsync, default retry handler
+//   e  Graph .NET SDK JSON batching (BatchRequestContentCollection, 20 per batch), failed items retried
+//   floor   a bare HttpClient POST loop, one call at a time (overhead profile)
+//   import  Import-Module time in a fresh process
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Net;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Security;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Graph;
+using Microsoft.Graph.Models.ODataErrors;
+using Microsoft.Kiota.Abstractions;
+using Microsoft.Kiota.Abstractions.Authentication;
+
+namespace MgLicense.Bench
+{
+    internal static class Ways
+    {
+        public static async Task<WayResult> Run(Options o)
+        {
+            string way = o.Way!;
+            if (way == "import")
+            {
+                return ImportOnly(o);
+            }
+            string url = o.Url ?? throw new UsageException("--url is required with --way");
+            string token = File.ReadAllText(o.TokenFile ?? throw new UsageException("--token-file is required")).Trim();
+            string[] ids = File.ReadAllLines(o.IdsFile ?? throw new UsageException("--ids-file is required"))
+                .Where(l => l.Length > 0).ToArray();
+            var tally = new Tally(ids);
+            var result = new WayResult { Way = way, Inputs = ids.Length };
+            var setup = Stopwatch.StartNew();
+            var wall = new Stopwatch();
+            switch (way)
+            {
+                case "a":
+                case "b":
+                    RunPowerShell(o, way, url, token, ids, tally, setup, wall, result);
+                    break;
+                case "c":
+                case "d":
+                case "e":
+                    await RunSdk(o, way, url, token, ids, tally, setup, wall, result);
+                    break;
+                case "floor":
+                    await RunFloor(o, url, token, ids, tally, setup, wall, result);
+                    break;
+                default:
+                    throw new UsageException($"unknown way '{way}'");
+            }
+            result.WallSeconds = wall.Elapsed.TotalSeconds;
+            tally.Fill(result);
+            result.PeakWorkingSetBytes = PeakWorkingSet();
+            return result;
+        }
+
+        /// <summary>Results and errors per input, so lost and doubled items can be counted.</summary>
+        private sealed class Tally
+        {
+            private readonly HashSet<string> inputs;
+            private readonly ConcurrentDictionary<string, int> results = new ConcurrentDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+            private readonly ConcurrentDictionary<string, int> errors = new ConcurrentDictionary<string, int>();
+            private int errorCount;
+            private int unknownResults;
+
+            public Tally(IEnumerable<string> ids) => inputs = new HashSet<string>(ids, StringComparer.OrdinalIgnoreCase);
+
+            public void Result(string? id)
+            {
+                if (id != null && inputs.Contains(id)) results.AddOrUpdate(id, 1, (_, n) => n + 1);
+                else Interlocked.Increment(ref unknownResults);
+            }
+
+            public void Error(string kind)
+            {
+                Interlocked.Increment(ref errorCount);
+                errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
+            }
+
+            public void Fill(WayResult r)
+            {
+                r.Succeeded = results.Count;
+                r.Failed = errorCount;
+                r.Extra = results.Values.Sum(n => n - 1) + unknownResults;
+                r.Lost = Math.Max(0, inputs.Count - results.Count - errorCount);
+                r.Errors = new Dictionary<string, int>(errors);
+            }
+        }
+
+        private static long PeakWorkingSet()
+        {
+            // VmHWM: the most resident memory this process ever had.
+            try
+            {
+                foreach (string line in File.ReadLines("/proc/self/status"))
+                {
+                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    {
+                        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+            }
+            using Process self = Process.GetCurrentProcess();
+            self.Refresh();
+            return self.PeakWorkingSet64;
+        }
+
+        private static long WorkingSet()
+        {
+            using Process self = Process.GetCurrentProcess();
+            self.Refresh();
+            return self.WorkingSet64;
+        }
+
+        // ---- PowerShell (a, b, import) ----
+
+        private static Runspace OpenRunspace()
+        {
+            Environment.SetEnvironmentVariable("PSModulePath", string.Empty);
+            Runspace runspace = RunspaceFactory.CreateRunspace(InitialSessionState.CreateDefault2());
+            runspace.Open();
+            return runspace;
+        }
+
+        private static void Invoke(Runspace runspace, string script, IDictionary<string, object?>? parameters = null)
+        {
+            using PowerShell ps = PowerShell.Create(runspace);
+            ps.AddScript(script);
+            if (parameters != null)
+            {
+                foreach (var p in parameters) ps.AddParameter(p.Key, p.Value);
+            }
+            ps.Invoke();
+            if (ps.HadErrors || ps.Streams.Error.Count > 0)
+            {
+                throw new InvalidOperationException($"'{script}' failed: " + string.Join("; ", ps.Streams.Error.Select(e => e.ToString())));
+            }
+        }
+
+        private static WayResult ImportOnly(Options o)
+        {
+            string module = o.Module ?? throw new UsageException("--module is required");
+            using Runspace runspace = OpenRunspace();
+            var watch = Stopwatch.StartNew();
+            Invoke(runspace, "param($path) Import-Module -Name $path", new Dictionary<string, object?> { ["path"] = module });
+            watch.Stop();
+            return new WayResult { Way = "import", WallSeconds = watch.Elapsed.TotalSeconds, PeakWorkingSetBytes = PeakWorkingSet() };
+        }
+
+        private static void RunPowerShell(Options o, string way, string url, string token, string[] ids, Tally tally,
+            Stopwatch setup, Stopwatch wall, WayResult result)
+        {
+            string module = o.Module ?? throw new UsageException("--module is required");
+            using Runspace runspace = OpenRunspace();
+            var secure = new SecureString();
+            foreach (char ch in token) secure.AppendChar(ch);
+            secure.MakeReadOnly();
+            Invoke(runspace,
+                "param($path, $url, $token) " +
+                "Import-Module -Name $path; " +
+                "Add-MgEnvironment -Name Bench -GraphEndpoint $url -AzureADEndpoint $url | Out-Null; " +
+                "Connect-MgGraph -Environment Bench -AccessToken $token -NoWelcome | Out-Null",
+                new Dictionary<string, object?> { ["path"] = module, ["url"] = url, ["token"] = secure });
+
+            string script = way == "a"
+                ? "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser"
+                : "param($ids) foreach ($id in $ids) { Invoke-MgLicenseUser -UserId $id }";
+
+            if (o.Warmup > 0)
+            {
+                RunScript(runspace, script, ids.Take(o.Warmup).ToArray(), new Tally(ids));
+            }
+            setup.Stop();
+            result.SetupSeconds = setup.Elapsed.TotalSeconds;
+            result.WorkingSetAfterSetupBytes = WorkingSet();
+            wall.Start();
+            RunScript(runspace, script, ids, tally);
+            wall.Stop();
+        }
+
+        private static void RunScript(Runspace runspace, string script, string[] ids, Tally tally)
+        {
+            using PowerShell ps = PowerShell.Create(runspace);
+            ps.AddScript(script).AddParameter("ids", ids);
+            // Results and errors are looked at and let go as they come, as a script piping onwards would.
+            var output = new PSDataCollection<PSObject>();
+            output.DataAdded += (_, _) =>
+            {
+                foreach (PSObject item in output.ReadAll())
+                {
+                    tally.Result(item?.Properties["Id"]?.Value?.ToString());
+                }
+            };
+            ps.Streams.Error.DataAdded += (_, _) =>
+            {
+                foreach (ErrorRecord error in ps.Streams.Error.ReadAll())
+                {
+                    tally.Error(error.FullyQualifiedErrorId?.Split(',')[0] ?? "error");
+                }
+            };
+            ps.Streams.Progress.DataAdded += (_, _) => ps.Streams.Progress.ReadAll();
+            ps.Streams.Warning.DataAdded += (_, _) => ps.Streams.Warning.ReadAll();
+            ps.Streams.Information.DataAdded += (_, _) => ps.Streams.Information.ReadAll();
+            try
+            {
+                ps.Invoke(null, output);
+            }
+            catch (RuntimeException e)
+            {
+                tally.Error("terminating:" + e.ErrorRecord?.FullyQualifiedErrorId);
+            }
+        }
+
+        // ---- Graph .NET SDK (c, d, e) ----
+
+        /// <summary>Adds the emulator's bearer token, as an app's own token provider would.</summary>
+        private sealed class StaticToken : IAuthenticationProvider
+        {
+            private readonly string token;
+
+            public StaticToken(string token) => this.token = token;
+
+            public Task AuthenticateRequestAsync(RequestInformation request, Dictionary<string, object>? additionalAuthenticationContext = null,
+                CancellationToken cancellationToken = default)
+            {
+                request.Headers.TryAdd("Authorization", "Bearer " + token);
+                return Task.CompletedTask;
+            }
+        }
+
+        private static string Describe(Exception e) => e switch
+        {
+            ODataError o => o.Error?.Code ?? ("status:" + o.ResponseStatusCode),
+            ApiException a => "status:" + a.ResponseStatusCode,
+            _ => e.GetType().Name,
+        };
+
+        private static async Task RunSdk(Options o, string way, string url, string token, string[] ids, Tally tally,
+            Stopwatch setup, Stopwatch wall, WayResult result)
+        {
+            // GraphServiceClient's own HttpClient: the default handlers, Kiota's retry handler among them.
+            var client = new GraphServiceClient(new StaticToken(token), url + "/v1.0");
+
+            async Task One(string id)
+            {
+                try
+                {
+                    var user = await client.Users[id].ReprocessLicenseAssignment.PostAsync();
+                    tally.Result(user?.Id ?? id);
+                }
+                catch (Exception e)
+                {
+                    tally.Error(Describe(e));
+                }
+            }
+
+            if (o.Warmup > 0)
+            {
+                foreach (string id in ids.Take(o.Warmup)) await client.Users[id].ReprocessLicenseAssignment.PostAsync();
+            }
+            setup.Stop();
+            result.SetupSeconds = setup.Elapsed.TotalSeconds;
+            result.WorkingSetAfterSetupBytes = WorkingSet();
+            wall.Start();
+            switch (way)
+            {
+                case "c":
+                    foreach (string id in ids) await One(id);
+                    break;
+                case "d":
+                    await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = o.Dop }, async (id, _) => await One(id));
+                    result.Note = $"MaxDegreeOfParallelism = {o.Dop}";
+                    break;
+                case "e":
+                    result.Note = await Batched(client, ids, tally);
+                    break;
+            }
+            wall.Stop();
+        }
+
+        /// <summary>
+        /// JSON batching as a careful user writes it: 20 items per batch, one batch at a time; items that come back
+        /// 429/503/504 go back to the front of the queue, and the next batch waits for the longest Retry-After
+        /// seen (else 3 s doubled per attempt, as the SDK's retry handler would); an item is given up after 10 attempts.
+        /// </summary>
+        private static async Task<string> Batched(GraphServiceClient client, string[] ids, Tally tally)
+        {
+            const int MaxAttempts = 10;
+            var queue = new LinkedList<(string Id, int Attempt)>(ids.Select(id => (id, 0)));
+            int batches = 0, waits = 0;
+            double waited = 0;
+            while (queue.Count > 0)
+            {
+                var chunk = new List<(string Id, int Attempt)>();
+                while (chunk.Count < 20 && queue.Count > 0)
+                {
+                    chunk.Add(queue.First!.Value);
+                    queue.RemoveFirst();
+                }
+                var collection = new BatchRequestContentCollection(client);
+                var steps = new Dictionary<string, (string Id, int Attempt)>();
+                foreach (var item in chunk)
+                {
+                    RequestInformation info = client.Users[item.Id].ReprocessLicenseAssignment.ToPostRequestInformation();
+                    steps[await collection.AddBatchRequestStepAsync(info)] = item;
+                }
+                batches++;
+                Dictionary<string, HttpStatusCode> statuses;
+                BatchResponseContentCollection? response = null;
+                try
+                {
+                    response = await client.Batch.PostAsync(collection);
+                    statuses = await response.GetResponsesStatusCodesAsync();
+                }
+                catch (Exception e)
+                {
+                    // The whole batch failed (the SDK already retried it): every item is retried.
+                    statuses = new Dictionary<string, HttpStatusCode>();
+                    tally.Error("batch:" + Describe(e));
+                }
+                TimeSpan wait = TimeSpan.Zero;
+                var retry = new List<(string Id, int Attempt)>();
+                foreach (var (step, item) in steps)
+                {
+                    if (!statuses.TryGetValue(step, out HttpStatusCode status))
+                    {
+                        retry.Add((item.Id, item.Attempt + 1));
+                        continue;
+                    }
+                    int code = (int)status;
+                    if (code >= 200 && code < 300)
+                    {
+                        tally.Result(item.Id);
+                    }
+                    else if (code == 429 || code == 503 || code == 504)
+                    {
+                        TimeSpan itemWait = TimeSpan.FromSeconds(3 * Math.Pow(2, item.Attempt));
+                        using HttpResponseMessage? message = response == null ? null : await response.GetResponseByIdAsync(step);
+                        RetryConditionHeaderValue? retryAfter = message?.Headers.RetryAfter;
+                        if (retryAfter?.Delta is TimeSpan delta) itemWait = delta;
+                        else if (retryAfter?.Date is DateTimeOffset date) itemWait = date - DateTimeOffset.UtcNow;
+                        if (itemWait > wait) wait = itemWait;
+                        retry.Add((item.Id, item.Attempt + 1));
+                    }
+                    else
+                    {
+                        tally.Error("status:" + code);
+                    }
+                }
+                // Back to the front, in input order, unless they have had their attempts.
+                for (int i = retry.Count - 1; i >= 0; i--)
+                {
+                    if (retry[i].Attempt >= MaxAttempts) tally.Error("gave up after " + MaxAttempts + " attempts");
+                    else queue.AddFirst(retry[i]);
+                }
+                if (wait > TimeSpan.Zero && queue.Count > 0)
+                {
+                    waits++;
+                    waited += wait.TotalSeconds;
+                    await Task.Delay(wait);
+                }
+            }
+            return $"{batches} batches, {waits} waits for Retry-After totalling {waited:0.#} s";
+        }
+
+        // ---- the floor ----
+
+        private static async Task RunFloor(Options o, string url, string token, string[] ids, Tally tally,
+            Stopwatch setup, Stopwatch wall, WayResult result)
+        {
+            using var http = new HttpClient();
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
+            async Task One(string id, Tally into)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, $"{url}/v1.0/users/{Uri.EscapeDataString(id)}/reprocessLicenseAssignment");
+                using HttpResponseMessage response = await http.SendAsync(request);
+                string body = await response.Content.ReadAsStringAsync();
+                if (response.IsSuccessStatusCode) into.Result(id);
+                else into.Error("status:" + (int)response.StatusCode);
+                GC.KeepAlive(body);
+            }
+
+            // The warm-up's results do not count.
+            var warmup = new Tally(ids);
+            foreach (string id in ids.Take(o.Warmup)) await One(id, warmup);
+            setup.Stop();
+            result.SetupSeconds = setup.Elapsed.TotalSeconds;
+            result.WorkingSetAfterSetupBytes = WorkingSet();
+            wall.Start();
+            foreach (string id in ids) await One(id, tally);
+            wall.Stop();
+        }
+    }
+}
