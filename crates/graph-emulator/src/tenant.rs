@@ -688,55 +688,80 @@ impl Tenant {
     /// Evaluates one user's group and direct licenses (graph-facts §3) and stores the result.
     /// Without a licensing model it does nothing, so seeded license properties stay as given.
     pub fn process(&mut self, id_or_upn: &str) -> bool {
-        if !self.licensing {
-            return false;
+        match self.key_of(id_or_upn) {
+            Some(key) => self.process_keys(&[key]) == 1,
+            None => false,
         }
-        let Some(key) = self.key_of(id_or_upn) else {
-            return false;
-        };
-        let Some(user) = self.users.get(&key) else {
-            return false;
-        };
-        if user.is_deleted() {
-            return false;
-        }
-        let mut consumed_by_others: HashMap<String, i64> = HashMap::new();
-        let mine = user.proxy_addresses();
-        let mut proxy_taken = false;
-        for (other_key, other) in &self.users {
-            if *other_key == key || other.is_deleted() {
-                continue;
-            }
-            for sku in other.assigned_sku_ids() {
-                *consumed_by_others.entry(sku).or_insert(0) += 1;
-            }
-            if !mine.is_empty() && other.proxy_addresses().iter().any(|a| mine.contains(a)) {
-                proxy_taken = true;
-            }
-        }
-        let groups: Vec<&Group> = self
-            .groups
-            .iter()
-            .filter(|g| g.has_member(user.id()))
-            .collect();
-        let outcome = licensing::evaluate(&licensing::Inputs {
-            user,
-            skus: &self.skus,
-            groups: &groups,
-            consumed_by_others: &consumed_by_others,
-            proxy_address_taken: proxy_taken,
-            now: &clock::iso8601_seconds(SystemTime::now()),
-        });
-        if let Some(user) = self.users.get_mut(&key) {
-            user.set_license_outcome(outcome);
-        }
-        true
     }
 
     /// Processes every user in order, as Entra's background processing would after an admin change.
     pub fn process_all(&mut self) -> usize {
         let keys: Vec<String> = self.order.clone();
-        keys.iter().filter(|k| self.process(k)).count()
+        self.process_keys(&keys)
+    }
+
+    /// Seats and proxy addresses are counted once and kept current user by user, so processing a whole
+    /// tenant stays linear in its size.
+    fn process_keys(&mut self, keys: &[String]) -> usize {
+        if !self.licensing {
+            return 0;
+        }
+        let mut consumed: HashMap<String, i64> = HashMap::new();
+        let mut addresses: HashMap<String, usize> = HashMap::new();
+        for user in self.active_users() {
+            for sku in user.assigned_sku_ids() {
+                *consumed.entry(sku).or_insert(0) += 1;
+            }
+            for address in user.proxy_addresses() {
+                *addresses.entry(address).or_insert(0) += 1;
+            }
+        }
+        let now = clock::iso8601_seconds(SystemTime::now());
+        let mut processed = 0;
+        for key in keys {
+            let Some(user) = self.users.get(key) else {
+                continue;
+            };
+            if user.is_deleted() {
+                continue;
+            }
+            let held = user.assigned_sku_ids();
+            let mut consumed_by_others = consumed.clone();
+            for sku in &held {
+                if let Some(n) = consumed_by_others.get_mut(sku) {
+                    *n -= 1;
+                }
+            }
+            let mine = user.proxy_addresses();
+            let proxy_taken = mine.iter().any(|a| {
+                addresses.get(a).copied().unwrap_or(0) > mine.iter().filter(|m| *m == a).count()
+            });
+            let groups: Vec<&Group> = self
+                .groups
+                .iter()
+                .filter(|g| g.has_member(user.id()))
+                .collect();
+            let outcome = licensing::evaluate(&licensing::Inputs {
+                user,
+                skus: &self.skus,
+                groups: &groups,
+                consumed_by_others: &consumed_by_others,
+                proxy_address_taken: proxy_taken,
+                now: &now,
+            });
+            let user = self.users.get_mut(key).expect("looked up above");
+            user.set_license_outcome(outcome);
+            for sku in held {
+                if let Some(n) = consumed.get_mut(&sku) {
+                    *n -= 1;
+                }
+            }
+            for sku in user.assigned_sku_ids() {
+                *consumed.entry(sku).or_insert(0) += 1;
+            }
+            processed += 1;
+        }
+        processed
     }
 
     // ----- SKUs -----
