@@ -22,7 +22,8 @@ namespace Emulator.Tests
     public sealed class EmulatorProcess : IDisposable
     {
         private readonly Process process;
-        private readonly HttpClient http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        // Loopback only, never through a proxy a machine may have configured.
+        private readonly HttpClient http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
 
         private EmulatorProcess(Process process, string url)
         {
@@ -81,7 +82,8 @@ namespace Emulator.Tests
         /// <summary>Microsoft's client with its default middleware (retry, redirect), pointed at the emulator.</summary>
         public GraphServiceClient Client(string token, string version = "v1.0")
         {
-            return new GraphServiceClient(new StaticToken(token), $"{Url}/{version}");
+            HttpClient httpClient = GraphClientFactory.Create(finalHandler: new HttpClientHandler { UseProxy = false });
+            return new GraphServiceClient(httpClient, new StaticToken(token), $"{Url}/{version}");
         }
 
         public async Task<string> TokenAsync(params string[] roles)
