@@ -86,7 +86,7 @@ namespace MgLicense.Tests
                     new Dictionary<string, object?> { ["a"] = ids[0], ["b"] = ids[1], ["c"] = ids[2] }));
 
             result.ThrowIfFailed();
-            Assert.Equal(ids.Select(id => Sent.PathFor(cmdlet, id)), Sent.Paths(sent));
+            Assert.Equal(Sent.SortedPaths(ids.Select(id => Sent.PathFor(cmdlet, id))), Sent.SortedPaths(Sent.Paths(sent)));
             if (cmdlet == "Invoke-MgBetaReprocessUserCloudLicensingAssignment")
             {
                 Assert.Empty(result.Output);

@@ -208,8 +208,8 @@ namespace MgLicense.Tests
             result.ThrowIfFailed();
             Assert.Equal(new[] { second, first, second }, result.Output.Select(o => o.Properties["Id"].Value));
             Assert.Equal(
-                new[] { second, first, second }.Select(id => $"/v1.0/users/{id}/reprocessLicenseAssignment"),
-                sent.Select(r => r.GetProperty("path").GetString()));
+                Sent.SortedPaths(new[] { second, first, second }.Select(id => $"/v1.0/users/{id}/reprocessLicenseAssignment")),
+                Sent.SortedPaths(Sent.Paths(sent)));
         }
 
         [Fact]

@@ -25,6 +25,12 @@ namespace MgLicense.Tests
         internal static string[] Paths(IEnumerable<JsonElement> requests) =>
             requests.Select(r => r.GetProperty("path").GetString()!).ToArray();
 
+        /// <summary>
+        /// Paths sorted: pipeline input is sent concurrently, so calls may reach the service in any order; what matters is
+        /// that each input was sent exactly once (output order is checked separately).
+        /// </summary>
+        internal static string[] SortedPaths(IEnumerable<string> paths) => paths.OrderBy(p => p, StringComparer.Ordinal).ToArray();
+
         internal static string? Header(JsonElement request, string name)
         {
             foreach (JsonProperty header in request.GetProperty("headers").EnumerateObject())

@@ -78,7 +78,7 @@ namespace MgLicense.Tests
             Assert.All(session.Console.Prompts, p => Assert.Contains("Invoke-MgLicenseUser_LicenseViaIdentity", p));
             Assert.Empty(session.Console.ChoiceAnswers);
             string[] expected = { ids[0], ids[2], ids[3], ids[4] };
-            Assert.Equal(expected.Select(id => Sent.PathFor("Invoke-MgLicenseUser", id)), Sent.Paths(sent));
+            Assert.Equal(Sent.SortedPaths(expected.Select(id => Sent.PathFor("Invoke-MgLicenseUser", id))), Sent.SortedPaths(Sent.Paths(sent)));
             Assert.Equal(expected, result.Output.Select(o => (string)o.Properties["Id"].Value));
         }
 

@@ -2,6 +2,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
@@ -17,9 +18,25 @@ namespace MgLicense.Commands
     /// set names differ between cmdlets, and attributes cannot) and hand them back through <see cref="UserIdValue"/> and
     /// <see cref="IdentityValue"/>.
     /// </summary>
-    public abstract class ReprocessUserCmdlet : MgLicenseCmdlet
+    public abstract class ReprocessUserCmdlet : MgLicenseCmdlet, IDisposable
     {
+        /// <summary>Write-Progress activity id, the same for every reprocess cmdlet so nested runs replace one bar.</summary>
+        private const int ProgressActivityId = 0x4D474C;
+
         private readonly CancellationTokenSource stopping = new CancellationTokenSource();
+
+        /// <summary>What each submitted input is about, in input order, for the error record of its result.</summary>
+        private readonly Queue<object> targets = new Queue<object>();
+
+        private readonly Stopwatch watch = Stopwatch.StartNew();
+
+        private TimeSpan lastProgress = TimeSpan.Zero;
+
+        private bool progressShown;
+
+        /// <summary>The engine's bulk run for this pipeline; started with the first input that is sent.</summary>
+        private volatile EngineBulk? bulk;
+
 
         /// <summary>Optional Response Headers Variable.</summary>
         [Parameter]
@@ -34,6 +51,14 @@ namespace MgLicense.Commands
         /// </remarks>
         [Parameter(ValueFromPipeline = true)]
         public IDictionary? Headers { get; set; }
+
+        /// <summary>
+        /// Most requests in flight at once for pipeline input (our extension; declared after the official parameters so the
+        /// syntax only grows at the end). Without it the engine's default applies.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 1000)]
+        public int ThrottleLimit { get; set; }
 
         /// <summary>The engine's operation name (docs/abi.md, "Request").</summary>
         protected abstract string Operation { get; }
@@ -87,18 +112,114 @@ namespace MgLicense.Commands
                 return;
             }
 
-            JsonElement result;
+            Submit(RequestJson(identity), target);
+        }
+
+        protected override void EndProcessing()
+        {
+            EngineBulk? run = bulk;
+            if (run is null)
+            {
+                return;
+            }
+
+            run.FinishInput();
+            while (TakeResult(block: true))
+            {
+            }
+
+            if (progressShown)
+            {
+                WriteProgress(new ProgressRecord(ProgressActivityId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+        }
+
+        /// <summary>
+        /// Hands one input to the engine's bulk run, which sends up to -ThrottleLimit at once at the pace the tenant allows, and
+        /// writes whatever results are ready, in input order. When too many results wait, it takes them before going on, so memory
+        /// stays flat however long the pipeline.
+        /// </summary>
+        private void Submit(byte[] request, object target)
+        {
+            EngineBulk run = bulk ??= StartBulk();
             try
             {
-                result = Engine.Send(RequestJson(identity), stopping.Token);
+                while (!run.TrySubmit(request, out _))
+                {
+                    if (!TakeResult(block: true) || stopping.IsCancellationRequested)
+                    {
+                        return;
+                    }
+                }
+            }
+            catch (EngineException refused)
+            {
+                // This input can never be sent. Its error takes its place in the order: the results before it first, and
+                // when it stops the pipeline (an identity without a user does), nothing after it has been sent.
+                while (targets.Count > 0 && TakeResult(block: true))
+                {
+                }
+
+                WriteLog(refused.Detail);
+                ReportEngineError(refused, target);
+                return;
+            }
+
+            targets.Enqueue(target);
+            while (TakeResult(block: false))
+            {
+            }
+
+            ShowProgress(run);
+        }
+
+        private EngineBulk StartBulk()
+        {
+            try
+            {
+                return Engine.StartBulk(ThrottleLimit > 0 ? ThrottleLimit : null);
             }
             catch (EngineException e)
+            {
+                ThrowEngineError(e, null);
+                throw;
+            }
+        }
+
+        /// <summary>Writes the next result in input order; false when none is ready (without blocking) or none is left.</summary>
+        private bool TakeResult(bool block)
+        {
+            EngineBulk? run = bulk;
+            while (run is not null && !stopping.IsCancellationRequested)
+            {
+                BulkResult? next = run.Next(block ? 200u : 0u, out bool finished);
+                if (next is BulkResult result)
+                {
+                    WriteResultOf(result, targets.Dequeue());
+                    return true;
+                }
+
+                if (finished || !block)
+                {
+                    return false;
+                }
+
+                ShowProgress(run);
+            }
+
+            return false;
+        }
+
+        private void WriteResultOf(BulkResult item, object target)
+        {
+            if (item.Error is EngineException e)
             {
                 WriteLog(e.Detail);
                 ReportEngineError(e, target);
                 return;
             }
 
+            JsonElement result = item.Result ?? default;
             WriteLog(result);
             if (!string.IsNullOrEmpty(ResponseHeadersVariable))
             {
@@ -111,8 +232,60 @@ namespace MgLicense.Commands
             WriteResult(body);
         }
 
-        // Runs on another thread; the pipeline thread's poll loop sees the cancelled request within one poll.
-        protected override void StopProcessing() => stopping.Cancel();
+        private string Activity => $"{CommandName}: reprocessing licenses";
+
+        /// <summary>
+        /// Write-Progress for runs long enough to need it (a second or more), at most twice a second: done, failed, in flight and
+        /// waiting counts, the rate, and how long a throttling wait the service asked for still lasts.
+        /// </summary>
+        private void ShowProgress(EngineBulk run)
+        {
+            TimeSpan now = watch.Elapsed;
+            if (now < TimeSpan.FromSeconds(1) || now - lastProgress < TimeSpan.FromMilliseconds(500))
+            {
+                return;
+            }
+
+            lastProgress = now;
+            if (run.Progress() is not JsonElement p)
+            {
+                return;
+            }
+
+            long Count(string name) => p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
+            double? Seconds(string name) =>
+                p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            long completed = Count("completed"), failed = Count("failed"), inFlight = Count("inFlight");
+            long waiting = Count("submitted") - completed - inFlight;
+            string status = string.Format(
+                CultureInfo.CurrentCulture,
+                "{0} done ({1} failed), {2} in flight, {3} waiting; {4:0.0} users/s",
+                completed, failed, inFlight, waiting, Seconds("ratePerSecond") ?? 0);
+            var record = new ProgressRecord(ProgressActivityId, Activity, status);
+            if (Seconds("throttleWaitSeconds") is double wait && wait > 0)
+            {
+                record.CurrentOperation = string.Format(CultureInfo.CurrentCulture, "Throttled by Microsoft Graph: waiting {0:0.0} s as it asked", wait);
+            }
+
+            WriteProgress(record);
+            progressShown = true;
+        }
+
+        public void Dispose()
+        {
+            EngineBulk? run = bulk;
+            bulk = null;
+            run?.Cancel();
+            run?.Dispose();
+            stopping.Dispose();
+        }
+
+        // Runs on another thread: the pipeline thread's wait for results returns at once, and nothing more is written.
+        protected override void StopProcessing()
+        {
+            stopping.Cancel();
+            bulk?.Cancel();
+        }
 
         /// <summary>
         /// -Headers, unless the binder bound the very object that is the identity to it: that happens when an identity

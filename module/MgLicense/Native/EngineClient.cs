@@ -9,7 +9,7 @@ using System.Threading;
 
 namespace MgLicense.Native
 {
-    internal sealed unsafe class EngineClient
+    internal sealed unsafe partial class EngineClient
     {
         // Short enough that Ctrl+C feels immediate, long enough not to spin.
         private const uint PollMilliseconds = 200;
@@ -224,7 +224,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>Copies a library-owned string and gives it back to the library, which alone may free it.</summary>
-        private static string? TakeString(IntPtr value)
+        internal static string? TakeString(IntPtr value)
         {
             if (value == IntPtr.Zero)
             {

@@ -9,6 +9,8 @@ namespace MgLicense.Native
     {
         Ok = 0,
         Pending = 1,
+        Busy = 2,
+        Done = 3,
         NullArgument = 100,
         InvalidUtf8 = 101,
         InvalidJson = 102,
@@ -24,7 +26,7 @@ namespace MgLicense.Native
         Panic = 999,
     }
 
-    internal static unsafe class NativeMethods
+    internal static unsafe partial class NativeMethods
     {
         /// <summary>The logical library name; <see cref="NativeLibraryResolver"/> maps it to the file in the module folder.</summary>
         internal const string LibraryName = "mglicense_ffi";
