@@ -363,8 +363,8 @@ pub unsafe extern "C" fn mgl_bulk_start(
 }
 
 /// Queues one request document; `*out_index` receives its position in input order.
-/// `MGL_BUSY` when results must be taken first; an input the engine refuses (bad identity,
-/// no connection) is still queued and answered in its turn.
+/// `MGL_BUSY` when results must be taken first. An input that can never be sent (bad identity
+/// or headers, no connection) is refused at once with its error and not queued.
 #[no_mangle]
 pub unsafe extern "C" fn mgl_bulk_submit(
     bulk: MglHandle,
@@ -384,6 +384,7 @@ pub unsafe extern "C" fn mgl_bulk_submit(
                 Ok(Answer::Json("{}".into()))
             }
             Err(Refused::Busy) => Err(Failure::new(MglStatus::MglBusy, "busy", "Take results before submitting more.")),
+            Err(Refused::Invalid(e)) => Err(e.into()),
             Err(Refused::Closed) => Err(Failure::new(
                 MglStatus::MglInvalidArgument,
                 "invalidArgument",

@@ -54,6 +54,9 @@ pub enum Refused {
     Busy,
     /// The run no longer accepts inputs (finished or cancelled).
     Closed,
+    /// The input can never be sent (bad identity or headers, no connection). It is not queued,
+    /// so the caller can hand over the results before it, then report it in its place.
+    Invalid(Error),
 }
 
 /// Counts for a progress display.
@@ -123,8 +126,9 @@ impl Bulk {
         })
     }
 
-    /// Queues one input. Bad input and a missing connection become that input's result, so
-    /// every input gets exactly one answer, in order.
+    /// Queues one input. Input that can never be sent is refused at once, not queued: a front
+    /// end that stops at such an input (as PowerShell does at an identity without a user) must
+    /// be able to stop before anything after it is sent.
     pub fn submit(&self, spec: &RequestSpec) -> Result<u64, Refused> {
         let mut state = self.shared.lock();
         if state.cancelled || state.input_finished {
@@ -134,17 +138,10 @@ impl Bulk {
         if outstanding as usize >= self.max_outstanding {
             return Err(Refused::Busy);
         }
+        let call = self.client.prepare(spec).map_err(Refused::Invalid)?;
         let index = state.next_index;
         state.next_index += 1;
         state.progress.submitted += 1;
-        let call = match self.client.prepare(spec) {
-            Ok(call) => call,
-            Err(e) => {
-                record(&mut state, index, Err(e));
-                self.shared.changed.notify_all();
-                return Ok(index);
-            }
-        };
         let (client, slots, shared) = (Arc::clone(&self.client), Arc::clone(&self.slots), Arc::clone(&self.shared));
         let rt = runtime().expect("created in Bulk::new");
         let task = rt.spawn(async move {

@@ -15,19 +15,32 @@ fn spec(identity: serde_json::Value) -> RequestSpec {
 
 const USERS: [&str; 4] = ["AdeleV@contoso.com", "AlexW@contoso.com", "MeganB@contoso.com", "LeeG@contoso.com"];
 
-/// Feeds `inputs` the way a front end does (take results whenever the queue is full) and
-/// collects (index, outcome) in the order they were handed over.
+/// Feeds `inputs` the way a front end does (take results whenever the queue is full; an
+/// input refused outright is answered in its place once the results before it are taken) and
+/// collects (input number, outcome) in the order they were handed over.
 fn run(bulk: &Bulk, inputs: &[RequestSpec]) -> Vec<(u64, Result<serde_json::Value, ErrorKind>)> {
     let mut out = Vec::new();
-    let mut take = |next: Next, out: &mut Vec<_>| match next {
-        Next::Item(i, o) => out.push((i, o.map(|r| r.body.unwrap()).map_err(|e| e.kind))),
+    // Engine index -> input number, for the inputs that were queued.
+    let mut numbers = std::collections::VecDeque::new();
+    let mut take = |next: Next, out: &mut Vec<_>, numbers: &mut std::collections::VecDeque<u64>| match next {
+        Next::Item(_, o) => out.push((numbers.pop_front().unwrap(), o.map(|r| r.body.unwrap()).map_err(|e| e.kind))),
         other => panic!("unexpected {other:?}"),
     };
-    for input in inputs {
+    for (n, input) in inputs.iter().enumerate() {
         loop {
             match bulk.submit(input) {
-                Ok(_) => break,
-                Err(Refused::Busy) => take(bulk.next(None), &mut out),
+                Ok(_) => {
+                    numbers.push_back(n as u64);
+                    break;
+                }
+                Err(Refused::Busy) => take(bulk.next(None), &mut out, &mut numbers),
+                Err(Refused::Invalid(e)) => {
+                    while !numbers.is_empty() {
+                        take(bulk.next(None), &mut out, &mut numbers);
+                    }
+                    out.push((n as u64, Err(e.kind)));
+                    break;
+                }
                 Err(Refused::Closed) => panic!("closed"),
             }
         }
@@ -36,7 +49,7 @@ fn run(bulk: &Bulk, inputs: &[RequestSpec]) -> Vec<(u64, Result<serde_json::Valu
     loop {
         match bulk.next(Some(Duration::from_secs(30))) {
             Next::Done => break,
-            next => take(next, &mut out),
+            next => take(next, &mut out, &mut numbers),
         }
     }
     out
@@ -49,7 +62,7 @@ fn every_input_gets_one_answer_in_input_order() {
     let mut inputs = Vec::new();
     for i in 0..200 {
         inputs.push(match i % 10 {
-            3 => spec(json!({"DriveId": "no user here"})), // refused before sending
+            3 => spec(json!({"DriveId": "no user here"})), // refused before queuing
             7 => spec(json!(format!("missing-{i}@contoso.com"))), // Graph's 404
             _ => spec(json!(USERS[i % USERS.len()])),
         });
@@ -65,7 +78,7 @@ fn every_input_gets_one_answer_in_input_order() {
         }
     }
     let p = bulk.progress();
-    assert_eq!((p.submitted, p.completed, p.succeeded, p.failed, p.handed_over), (200, 200, 160, 40, 200));
+    assert_eq!((p.submitted, p.completed, p.succeeded, p.failed, p.handed_over), (180, 180, 160, 20, 180));
     // Only the 180 inputs that could be sent reached the service, each once.
     assert_eq!(f.emulator.state().log().len(), 180);
 }
@@ -108,6 +121,19 @@ fn cancel_stops_the_run_and_hands_over_nothing_more() {
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(f.emulator.state().log().len(), sent, "requests kept going out after cancel");
     assert!(sent < 50, "cancel came after everything was sent ({sent})");
+}
+
+#[test]
+fn an_input_that_can_never_be_sent_is_refused_at_once() {
+    let f = fixture();
+    let bulk = Bulk::new(f.client.clone(), BulkOptions::default()).unwrap();
+    assert_eq!(bulk.submit(&spec(json!(USERS[0]))).unwrap(), 0);
+    match bulk.submit(&spec(json!({"DriveId": "d"}))) {
+        Err(Refused::Invalid(e)) => assert_eq!(e.message, "InputObject has null value for InputObject.UserId"),
+        other => panic!("{other:?}"),
+    }
+    // The refused input took no place in the order.
+    assert_eq!(bulk.submit(&spec(json!(USERS[1]))).unwrap(), 1);
 }
 
 #[test]
