@@ -67,6 +67,8 @@ namespace MgLicense.Bench
   --import-samples <n>   fresh processes timing Import-Module (default 7)
   --overhead-users <n>   calls per way in the overhead profile (default: --users)
   --overhead-rounds <n>  rounds of the overhead profile; the median round is reported (default 3)
+  --memory-items <n>     items piped through (a) once more, unthrottled, for its peak memory (default 100000;
+                         --quick: 0, skipped)
   --emulator <path>      graph-emulator program (default target/release/graph-emulator)
   --module <path>        MgLicense.psd1 (default out/MgLicense/MgLicense.psd1)
   --timeout-factor <f>   a way's child is killed after 60 s + f x users seconds (default 0.5)";
@@ -83,6 +85,7 @@ namespace MgLicense.Bench
         public int ImportSamples { get; private set; } = 7;
         public int? OverheadUsers { get; private set; }
         public int OverheadRounds { get; private set; } = 3;
+        public int MemoryItems { get; private set; } = 100_000;
         public string? Emulator { get; private set; }
         public string? Module { get; private set; }
         public double TimeoutFactor { get; private set; } = 0.5;
@@ -97,7 +100,7 @@ namespace MgLicense.Bench
         public static Options Parse(string[] args)
         {
             var o = new Options();
-            bool usersGiven = false, samplesGiven = false;
+            bool usersGiven = false, samplesGiven = false, memoryGiven = false;
             for (int i = 0; i < args.Length; i++)
             {
                 string flag = args[i];
@@ -124,6 +127,7 @@ namespace MgLicense.Bench
                     case "--import-samples": o.ImportSamples = Int(); samplesGiven = true; break;
                     case "--overhead-users": o.OverheadUsers = Int(); break;
                     case "--overhead-rounds": o.OverheadRounds = Math.Max(1, Int()); break;
+                    case "--memory-items": o.MemoryItems = Int(); memoryGiven = true; break;
                     case "--emulator": o.Emulator = Value(); break;
                     case "--module": o.Module = Value(); break;
                     case "--timeout-factor": o.TimeoutFactor = Double(); break;
@@ -140,6 +144,7 @@ namespace MgLicense.Bench
                 if (!usersGiven) o.Users = 200;
                 if (!samplesGiven) o.ImportSamples = 3;
                 o.OverheadUsers ??= 500;
+                if (!memoryGiven) o.MemoryItems = 0;
             }
             if (o.Users < 1) throw new UsageException("--users must be at least 1");
             if (o.WaysToRun.Any(c => !"abcde".Contains(c))) throw new UsageException("--ways takes letters from abcde");

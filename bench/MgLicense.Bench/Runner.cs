@@ -20,6 +20,8 @@ namespace MgLicense.Bench
         public string? Failure { get; set; }
         public int Requests { get; set; }
         public int Throttled { get; set; }
+        /// <summary>429s by x-ms-throttle-information (WriteLimitExceeded, RetryAfterNotHonored...).</summary>
+        public SortedDictionary<string, int> ThrottledBy { get; } = new SortedDictionary<string, int>();
         public int OtherErrors { get; set; }
         public int Retries { get; set; }
         public int NeverReprocessed { get; set; }
@@ -51,8 +53,10 @@ namespace MgLicense.Bench
         public int OverheadUsers { get; set; }
         public List<Row> Throttled { get; } = new List<Row>();
         public List<Row> Overhead { get; } = new List<Row>();
+        public Row? Memory { get; set; }
         public List<double> ImportMilliseconds { get; } = new List<double>();
         public List<long> ImportPeakBytes { get; } = new List<long>();
+        public List<double> EmptyImportMilliseconds { get; } = new List<double>();
         public string? ImportFailure { get; set; }
         public DateTime Started { get; set; }
         public TimeSpan Elapsed { get; set; }
@@ -161,21 +165,37 @@ namespace MgLicense.Bench
                 }
                 Console.WriteLine();
 
-                Console.WriteLine($"Import-Module, cold (fresh process each), {o.ImportSamples} samples");
-                for (int i = 0; i < o.ImportSamples; i++)
+                if (o.MemoryItems > 0)
                 {
-                    var (result, failure) = await Child(new[] { "--way", "import", "--module", run.ModuleSnapshot }, TimeSpan.FromSeconds(120));
-                    if (result == null)
-                    {
-                        run.ImportFailure = failure;
-                        Console.WriteLine("  failed: " + failure);
-                        break;
-                    }
-                    run.ImportMilliseconds.Add(result.WallSeconds * 1000);
-                    run.ImportPeakBytes.Add(result.PeakWorkingSetBytes);
-                    Console.WriteLine($"  {result.WallSeconds * 1000:0.0} ms");
+                    Console.WriteLine($"Memory: {o.MemoryItems} items through (a), no latency, no throttling");
+                    run.Memory = await RunWay(run, work, "a", throttled: false, o.MemoryItems, warmup: 0);
+                    Print(run.Memory, null);
+                    Console.WriteLine();
                 }
-                if (run.ImportMilliseconds.Count > 0) Console.WriteLine($"  median {Median(run.ImportMilliseconds):0.0} ms");
+
+                // A manifest module with nothing in it: what Import-Module itself costs in a cold process.
+                string empty = Path.Combine(work, "Empty", "Empty.psd1");
+                Directory.CreateDirectory(Path.GetDirectoryName(empty)!);
+                File.WriteAllText(Path.Combine(work, "Empty", "Empty.psm1"), "function Get-Nothing { }\n");
+                File.WriteAllText(empty, "@{ RootModule = 'Empty.psm1'; ModuleVersion = '1.0.0'; GUID = '8d1f4b2e-0c3a-4f5e-9a7b-6c5d4e3f2a1b'; FunctionsToExport = @('Get-Nothing') }\n");
+                Console.WriteLine($"Import-Module, cold (fresh process each, runspace already used once), {o.ImportSamples} samples, alternating with an empty module");
+                for (int i = 0; i < o.ImportSamples && run.ImportFailure == null; i++)
+                {
+                    foreach (var (module, times) in new[] { (run.ModuleSnapshot, run.ImportMilliseconds), (empty, run.EmptyImportMilliseconds) })
+                    {
+                        var (result, failure) = await Child(new[] { "--way", "import", "--module", module }, TimeSpan.FromSeconds(120));
+                        if (result == null)
+                        {
+                            run.ImportFailure = failure;
+                            Console.WriteLine("  failed: " + failure);
+                            break;
+                        }
+                        times.Add(result.WallSeconds * 1000);
+                        if (module == run.ModuleSnapshot) run.ImportPeakBytes.Add(result.PeakWorkingSetBytes);
+                    }
+                    if (run.ImportFailure == null) Console.WriteLine($"  MgLicense {run.ImportMilliseconds[^1]:0.0} ms, empty module {run.EmptyImportMilliseconds[^1]:0.0} ms");
+                }
+                if (run.ImportMilliseconds.Count > 0) Console.WriteLine($"  median: MgLicense {Median(run.ImportMilliseconds):0.0} ms, empty module {Median(run.EmptyImportMilliseconds):0.0} ms");
             }
             finally
             {
@@ -225,6 +245,7 @@ namespace MgLicense.Bench
             Console.WriteLine(head);
             if (r.Errors.Count > 0) Console.WriteLine("      errors: " + string.Join(", ", r.Errors.Select(e => $"{e.Key} x{e.Value}")));
             if (r.Note != null) Console.WriteLine("      " + r.Note);
+            if (row.ThrottledBy.Count > 0) Console.WriteLine("      429s: " + string.Join(", ", row.ThrottledBy.Select(e => $"{e.Key} x{e.Value}")));
         }
 
         private static async Task<Row> RunWay(Run run, string work, string way, bool throttled, int users, int warmup)
@@ -262,7 +283,12 @@ namespace MgLicense.Bench
                     skip--;
                     continue;
                 }
-                if (status == 429) row.Throttled++;
+                if (status == 429)
+                {
+                    row.Throttled++;
+                    string reason = entry.TryGetProperty("throttled", out JsonElement t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "injected";
+                    row.ThrottledBy[reason] = row.ThrottledBy.TryGetValue(reason, out int k) ? k + 1 : 1;
+                }
                 else if (status == null || status >= 400) row.OtherErrors++;
                 if (isBatch) continue;
                 row.Requests++;

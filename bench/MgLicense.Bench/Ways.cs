@@ -157,6 +157,8 @@ namespace MgLicense.Bench
         {
             string module = o.Module ?? throw new UsageException("--module is required");
             using Runspace runspace = OpenRunspace();
+            // The runspace has run a command before, as an interactive one has by the time you type Import-Module.
+            Invoke(runspace, "$null = $PSVersionTable");
             var watch = Stopwatch.StartNew();
             Invoke(runspace, "param($path) Import-Module -Name $path", new Dictionary<string, object?> { ["path"] = module });
             watch.Stop();
@@ -248,7 +250,9 @@ namespace MgLicense.Bench
         {
             ODataError o => o.Error?.Code ?? ("status:" + o.ResponseStatusCode),
             ApiException a => "status:" + a.ResponseStatusCode,
-            _ => e.GetType().Name,
+            // Kiota's retry handler gives up with an AggregateException whose message says why ("Too many retries performed").
+            AggregateException g => g.InnerExceptions.Count > 0 ? Describe(g.InnerExceptions[0]) : g.Message.Split(" (")[0],
+            _ => e.GetType().Name + ": " + e.Message.Split(" (")[0],
         };
 
         private static async Task RunSdk(Options o, string way, string url, string token, string[] ids, Tally tally,
