@@ -20,6 +20,7 @@
         'Get-MgContext'
         'Get-MgEnvironment'
         'Add-MgEnvironment'
+        'Remove-MgEnvironment'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

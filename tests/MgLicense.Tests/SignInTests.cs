@@ -44,7 +44,7 @@ namespace MgLicense.Tests
             using RSA rsa = RSA.Create(2048);
             var request = new CertificateRequest("CN=MgLicense sign-in test", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
             using X509Certificate2 made = request.CreateSelfSigned(DateTimeOffset.Now.AddMinutes(-5), DateTimeOffset.Now.AddDays(1));
-            return new X509Certificate2(made.Export(X509ContentType.Pfx, "pfx-pass"), "pfx-pass", X509KeyStorageFlags.Exportable);
+            return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pfx, "pfx-pass"), "pfx-pass", X509KeyStorageFlags.Exportable);
         }
 
         private static void AssertNoSecrets(RunResult result, Session session, params string[] secrets)
@@ -179,7 +179,7 @@ namespace MgLicense.Tests
                 Assert.Equal(fixture.UserId(0), result.Output[1].Properties["Id"].Value);
 
                 RunResult removed = session.Run(
-                    "Add-MgEnvironment -Name Temporary -GraphEndpoint https://graph.example.test -AzureADEndpoint https://login.example.test | Out-Null; "
+                    "$null = Add-MgEnvironment -Name Temporary -GraphEndpoint https://graph.example.test -AzureADEndpoint https://login.example.test; "
                     + "Remove-MgEnvironment -Name Temporary; Get-MgEnvironment -Name Temp*");
                 removed.ThrowIfFailed();
                 Assert.Empty(removed.Output);

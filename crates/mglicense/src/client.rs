@@ -167,8 +167,14 @@ impl Client {
 
     /// Starts Connect-MgGraph with any credential (docs/abi.md, "Sign-in"); environment variables
     /// are read from the process.
-    pub fn sign_in(self: &Arc<Self>, request: SignInRequest) -> Result<SignIn, Error> {
-        self.sign_in_with_env(request, &auth::process_env)
+    pub fn sign_in(self: &Arc<Self>, mut request: SignInRequest) -> Result<SignIn, Error> {
+        match request.environment_variables.take() {
+            Some(given) => {
+                let lookup = move |name: &str| given.get(name).map(|v| v.expose().to_string()).filter(|v| !v.trim().is_empty());
+                self.sign_in_with_env(request, &lookup)
+            }
+            None => self.sign_in_with_env(request, &auth::process_env),
+        }
     }
 
     /// As [`Client::sign_in`], with environment variables looked up through `env`.

@@ -37,7 +37,8 @@ fn http(base: &str, method: &str, path: &str, body: &str) -> (u16, String, Strin
     let host = base.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(host).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(stream, "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+    stream.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
@@ -290,7 +291,8 @@ fn browser_sign_in_with_pkce_and_a_loopback_redirect() {
     let (status, _, page) = http(&format!("http://127.0.0.1:{port}"), "GET", target, "");
     assert_eq!(status, 200);
     assert!(page.contains("Authentication complete"));
-    let c = op.poll(Some(Duration::from_secs(30))).outcome.unwrap().unwrap();
+    // Events may still be queued ahead of the outcome.
+    let c = (0..10).find_map(|_| op.poll(Some(Duration::from_secs(5))).outcome).unwrap().unwrap();
     assert_eq!(c["tokenCredentialType"], "InteractiveBrowser");
     assert_eq!(reprocess(&f).unwrap().status, 200);
 }

@@ -1,17 +1,83 @@
-// Connect-MgGraph with a user-provided access token: the one way in until the engine's other credentials get their parameter sets.
+// Connect-MgGraph in all its parameter sets, Disconnect-MgGraph and Get-MgContext: sign-in itself happens in the engine.
+using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using System.Threading;
 using MgLicense.Models;
 using MgLicense.Native;
 
 namespace MgLicense.Commands
 {
-    /// <summary>Connects the process to Microsoft Graph; like the official module, the connection is process-wide.</summary>
-    [Cmdlet(VerbsCommunications.Connect, "MgGraph", DefaultParameterSetName = AccessTokenSet)]
+    /// <summary>
+    /// Connects the process to Microsoft Graph; like the official module, the connection is process-wide. Every token
+    /// request happens in the engine: this cmdlet only gathers what the user gave (a secret, a certificate from a store
+    /// or a file) and shows what the sign-in asks the user to see (the device-code message, the browser).
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Connect, "MgGraph", DefaultParameterSetName = UserSet)]
     public sealed class ConnectMgGraph : MgLicenseCmdlet
     {
+        private const string UserSet = "UserParameterSet";
+        private const string CertificateSet = "AppCertificateParameterSet";
+        private const string SecretSet = "AppSecretCredentialParameterSet";
+        private const string IdentitySet = "IdentityParameterSet";
+        private const string EnvironmentVariableSet = "EnvironmentVariableParameterSet";
         private const string AccessTokenSet = "AccessTokenParameterSet";
+
+        private readonly CancellationTokenSource stopping = new CancellationTokenSource();
+
+        /// <summary>Delegated permissions to ask for (User.Read when omitted).</summary>
+        [Parameter(ParameterSetName = UserSet, Position = 0)]
+        public string[]? Scopes { get; set; }
+
+        /// <summary>The app (client) id: the app signing in, or a user-assigned managed identity.</summary>
+        [Parameter(ParameterSetName = UserSet, Position = 1)]
+        [Parameter(ParameterSetName = CertificateSet, Mandatory = true, Position = 1)]
+        [Parameter(ParameterSetName = IdentitySet)]
+        [Alias("AppId", "ApplicationId")]
+        public string? ClientId { get; set; }
+
+        /// <summary>The tenant (directory) id or domain.</summary>
+        [Parameter(ParameterSetName = UserSet, Position = 4)]
+        [Parameter(ParameterSetName = CertificateSet, Mandatory = true, Position = 4)]
+        [Parameter(ParameterSetName = SecretSet, Mandatory = true, Position = 4)]
+        [Alias("Audience", "Tenant")]
+        public string? TenantId { get; set; }
+
+        [Parameter(ParameterSetName = CertificateSet, Position = 2)]
+        [Alias("CertificateSubject", "CertificateSubjectName")]
+        public string? CertificateName { get; set; }
+
+        [Parameter(ParameterSetName = CertificateSet, Position = 3)]
+        public string? CertificateThumbprint { get; set; }
+
+        [Parameter(ParameterSetName = CertificateSet)]
+        public X509Certificate2? Certificate { get; set; }
+
+        /// <summary>MgLicense extension: a PFX or PEM file holding the certificate and its private key.</summary>
+        [Parameter(ParameterSetName = CertificateSet)]
+        public string? CertificatePath { get; set; }
+
+        [Parameter(ParameterSetName = CertificateSet)]
+        public SecureString? CertificatePassword { get; set; }
+
+        /// <summary>The app's client secret; the user name is the client id.</summary>
+        [Parameter(ParameterSetName = SecretSet, Mandatory = true)]
+        public PSCredential ClientSecretCredential { get; set; } = null!;
+
+        [Parameter(ParameterSetName = UserSet)]
+        [Alias("UseDeviceAuthentication", "DeviceCode", "DeviceAuth", "Device")]
+        public SwitchParameter UseDeviceCode { get; set; }
+
+        [Parameter(ParameterSetName = IdentitySet, Mandatory = true)]
+        [Alias("ManagedIdentity", "ManagedServiceIdentity", "MSI")]
+        public SwitchParameter Identity { get; set; }
+
+        [Parameter(ParameterSetName = EnvironmentVariableSet, Mandatory = true)]
+        public SwitchParameter EnvironmentVariable { get; set; }
 
         /// <summary>A bearer token for Graph; it is never refreshed, and its expiry is read from the token.</summary>
         [Parameter(ParameterSetName = AccessTokenSet, Mandatory = true)]
@@ -27,17 +93,100 @@ namespace MgLicense.Commands
         [Parameter]
         public SwitchParameter NoWelcome { get; set; }
 
+        protected override void StopProcessing() => stopping.Cancel();
+
         protected override void ProcessRecord()
         {
+            var head = new Dictionary<string, object?>();
+            if (Environment is not null)
+            {
+                head["environment"] = Environment;
+            }
+
+            var secrets = new List<SecretField>();
+            char[]? keyChars = null;
+            List<char[]>? envChars = null;
             JsonElement context;
             try
             {
-                context = Engine.Connect(AccessToken, Environment);
+                switch (ParameterSetName)
+                {
+                    case AccessTokenSet:
+                        secrets.Add(new SecretField("accessToken", AccessToken, null));
+                        break;
+                    case SecretSet:
+                        head["clientId"] = ClientSecretCredential.UserName;
+                        head["tenantId"] = TenantId;
+                        secrets.Add(new SecretField("clientSecret", ClientSecretCredential.Password, null));
+                        break;
+                    case CertificateSet:
+                        head["clientId"] = ClientId;
+                        head["tenantId"] = TenantId;
+                        keyChars = CertificateDocument(head);
+                        break;
+                    case IdentitySet:
+                        head["identity"] = true;
+                        if (!string.IsNullOrWhiteSpace(ClientId))
+                        {
+                            head["clientId"] = ClientId;
+                        }
+
+                        break;
+                    case EnvironmentVariableSet:
+                        head["environmentVariable"] = true;
+                        break;
+                    default:
+                        head["flow"] = UseDeviceCode.IsPresent ? "deviceCode" : "interactive";
+                        if (Scopes is { Length: > 0 })
+                        {
+                            head["scopes"] = Scopes;
+                        }
+
+                        if (!string.IsNullOrWhiteSpace(ClientId))
+                        {
+                            head["clientId"] = ClientId;
+                        }
+
+                        if (!string.IsNullOrWhiteSpace(TenantId))
+                        {
+                            head["tenantId"] = TenantId;
+                        }
+
+                        break;
+                }
+
+                if (keyChars is not null)
+                {
+                    secrets.Add(new SecretField("privateKey", null, keyChars));
+                }
+
+                if (ParameterSetName is IdentitySet or EnvironmentVariableSet)
+                {
+                    envChars = EnvironmentVariables(head, secrets);
+                }
+
+                string json = JsonSerializer.Serialize(head);
+                // With a key, "certificate" is the last member and still open for "privateKey"; with environment
+                // variables, "environmentVariables" is last and open for the secret ones.
+                string closing = keyChars is null && envChars is null ? "}" : "}}";
+                context = Engine.SignIn(json.Substring(0, json.Length - closing.Length), secrets.ToArray(), OnEvent, stopping.Token, closing);
             }
             catch (EngineException e)
             {
                 ThrowEngineError(e, Environment);
                 return;
+            }
+            finally
+            {
+                if (keyChars is not null)
+                {
+                    Array.Clear(keyChars);
+                }
+
+                foreach (char[] c in envChars ?? new List<char[]>())
+                {
+                    Array.Clear(c);
+                }
             }
 
             if (!NoWelcome.IsPresent)
@@ -51,6 +200,139 @@ namespace MgLicense.Commands
                     + "SDK Docs: https://aka.ms/graph/sdk/powershell/docs\n"
                     + "API Docs: https://aka.ms/graph/docs\n\n"
                     + "NOTE: You can use the -NoWelcome parameter to suppress this message.\n");
+            }
+        }
+
+        /// <summary>Fills head["certificate"] and returns the base64 PKCS#8 key as characters (null for a PEM path the engine reads).</summary>
+        private char[]? CertificateDocument(Dictionary<string, object?> head)
+        {
+            int given = (CertificateName is null ? 0 : 1) + (CertificateThumbprint is null ? 0 : 1) + (Certificate is null ? 0 : 1) + (CertificatePath is null ? 0 : 1);
+            if (given != 1)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Give exactly one of -CertificateThumbprint, -CertificateName, -Certificate or -CertificatePath."),
+                    "CertificateParameters", ErrorCategory.InvalidArgument, null));
+            }
+
+            X509Certificate2? certificate = Certificate;
+            bool owned = false;
+            try
+            {
+                if (CertificatePath is not null)
+                {
+                    string path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
+                    if (CertificatePassword is null && LooksLikeUnencryptedPem(path))
+                    {
+                        head["certificate"] = new Dictionary<string, object?> { ["path"] = path };
+                        return null;
+                    }
+
+                    certificate = CertificateStore.Load(path, CertificatePassword);
+                    owned = true;
+                }
+                else if (certificate is null)
+                {
+                    certificate = CertificateStore.Find(CertificateThumbprint, CertificateName);
+                    owned = true;
+                }
+
+                head["certificate"] = new Dictionary<string, object?> { ["certificate"] = Convert.ToBase64String(certificate.RawData) };
+                return CertificateStore.PrivateKeyBase64(certificate);
+            }
+            catch (CertificateNotUsableException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "CertificateNotUsable", ErrorCategory.InvalidArgument, CertificatePath ?? CertificateThumbprint ?? CertificateName));
+                return null;
+            }
+            finally
+            {
+                if (owned)
+                {
+                    certificate?.Dispose();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Hands the engine the sign-in variables as PowerShell sees them ($env: is not the native environment on
+        /// Linux and macOS), so an override such as MGLICENSE_IMDS_ENDPOINT always reaches it. Secret ones are
+        /// appended as secret fields; the object is left last so they land inside it.
+        /// </summary>
+        private static List<char[]> EnvironmentVariables(Dictionary<string, object?> head, List<SecretField> secrets)
+        {
+            string[] plain = { "MGLICENSE_IMDS_ENDPOINT", "IDENTITY_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_CERTIFICATE_PATH" };
+            string[] secret = { "IDENTITY_HEADER", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD" };
+            var values = new Dictionary<string, string>();
+            foreach (string name in plain)
+            {
+                string? value = System.Environment.GetEnvironmentVariable(name);
+                if (!string.IsNullOrEmpty(value))
+                {
+                    values[name] = value;
+                }
+            }
+
+            head["environmentVariables"] = values;
+            var buffers = new List<char[]>();
+            foreach (string name in secret)
+            {
+                string? value = System.Environment.GetEnvironmentVariable(name);
+                if (!string.IsNullOrEmpty(value))
+                {
+                    char[] chars = value.ToCharArray();
+                    buffers.Add(chars);
+                    secrets.Add(new SecretField(name, null, chars));
+                }
+            }
+
+            return buffers;
+        }
+
+        private static bool LooksLikeUnencryptedPem(string path)
+        {
+            try
+            {
+                string text = File.ReadAllText(path);
+                return text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)
+                    && !text.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        private void OnEvent(JsonElement e)
+        {
+            switch (Json.Text(e, "kind"))
+            {
+                case "openBrowser":
+                    string url = Json.Text(e, "url") ?? string.Empty;
+                    if (!BrowserLauncher.TryOpen(url, out string? why))
+                    {
+                        stopping.Cancel();
+                        ThrowTerminatingError(new ErrorRecord(
+                            new InvalidOperationException($"No browser could be opened on this machine ({why}). Use Connect-MgGraph -UseDeviceCode to sign in from another device."),
+                            "NoBrowser", ErrorCategory.ResourceUnavailable, null));
+                    }
+
+                    break;
+                default:
+                    string message = Json.Text(e, "message") ?? string.Empty;
+                    if (Json.Text(e, "level") == "verbose")
+                    {
+                        WriteVerbose(message);
+                    }
+                    else
+                    {
+                        WriteWarning(message);
+                    }
+
+                    break;
             }
         }
     }

@@ -56,6 +56,10 @@ pub struct SignInRequest {
     pub flow: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The environment variables as the front end sees them (PowerShell's `$env:` is not the
+    /// native environment on every platform). When present, the process's are not read.
+    #[serde(default)]
+    pub environment_variables: Option<std::collections::HashMap<String, Secret>>,
 }
 
 /// A client certificate as the front end found it.

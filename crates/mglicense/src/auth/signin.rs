@@ -212,8 +212,15 @@ async fn browser(http: &reqwest::Client, token_url: &str, client_id: &str, scope
     let wait = async {
         loop {
             let (mut stream, _) = listener.accept().await.map_err(|e| Error::authentication_failed(format!("The browser's answer could not be received: {e}")))?;
+            // Read the whole request head: it may arrive in more than one packet.
             let mut buffer = vec![0u8; 16 * 1024];
-            let n = stream.read(&mut buffer).await.unwrap_or(0);
+            let mut n = 0;
+            while n < buffer.len() && !buffer[..n].windows(4).any(|w| w == b"\r\n\r\n") {
+                match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer[n..])).await {
+                    Ok(Ok(read)) if read > 0 => n += read,
+                    _ => break,
+                }
+            }
             let head = String::from_utf8_lossy(&buffer[..n]).to_string();
             buffer.iter_mut().for_each(|b| *b = 0);
             let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
