@@ -29,7 +29,7 @@ namespace MgLicense.Tests
                 {
                     "Add-MgEnvironment", "Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
                     "Invoke-MgBetaLicenseUser", "Invoke-MgBetaLicenseUser2", "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
-                    "Invoke-MgLicenseUser",
+                    "Invoke-MgLicenseUser", "Remove-MgEnvironment",
                 },
                 result.Output.Select(c => ((CommandInfo)c.BaseObject).Name).OrderBy(n => n, System.StringComparer.Ordinal));
             Assert.All(result.Output, c => Assert.Equal(CommandTypes.Cmdlet, ((CommandInfo)c.BaseObject).CommandType));
