@@ -535,9 +535,8 @@ impl Tenant {
         }
         if tenant.licensing {
             // The background processing that ran before the seed was taken, in seed order.
-            for id in to_evaluate {
-                tenant.process(&id);
-            }
+            let keys: Vec<String> = to_evaluate.iter().map(|id| fold(id)).collect();
+            tenant.process_keys(&keys);
         }
         Ok(tenant)
     }
@@ -716,6 +715,16 @@ impl Tenant {
                 *addresses.entry(address).or_insert(0) += 1;
             }
         }
+        // Membership by user, built once: a linear scan of every group per user is quadratic in big tenants.
+        let mut memberships: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, group) in self.groups.iter().enumerate() {
+            for member in &group.members {
+                let groups = memberships.entry(fold(member)).or_default();
+                if groups.last() != Some(&index) {
+                    groups.push(index);
+                }
+            }
+        }
         let now = clock::iso8601_seconds(SystemTime::now());
         let mut processed = 0;
         for key in keys {
@@ -736,11 +745,10 @@ impl Tenant {
             let proxy_taken = mine.iter().any(|a| {
                 addresses.get(a).copied().unwrap_or(0) > mine.iter().filter(|m| *m == a).count()
             });
-            let groups: Vec<&Group> = self
-                .groups
-                .iter()
-                .filter(|g| g.has_member(user.id()))
-                .collect();
+            let groups: Vec<&Group> = memberships
+                .get(key)
+                .map(|indices| indices.iter().map(|&i| &self.groups[i]).collect())
+                .unwrap_or_default();
             let outcome = licensing::evaluate(&licensing::Inputs {
                 user,
                 skus: &self.skus,
@@ -992,13 +1000,14 @@ impl Tenant {
 
     fn resolve_members(&self, members: &[String]) -> Result<Vec<String>, ChangeError> {
         let mut ids: Vec<String> = Vec::with_capacity(members.len());
+        let mut seen = std::collections::HashSet::new();
         for member in members {
             let user = self.find(member).ok_or_else(|| {
                 ChangeError::Invalid(format!(
                     "member '{member}' is not a user of the emulated tenant"
                 ))
             })?;
-            if !ids.iter().any(|id| id == user.id()) {
+            if seen.insert(fold(user.id())) {
                 ids.push(user.id().to_owned());
             }
         }
