@@ -13,6 +13,8 @@
 //! 6. every plan's required plans must end up enabled (`DependencyViolation`).
 //! Seats come last because they are the only transient cause: a license that can never be assigned
 //! reports why, rather than a shortage that buying seats would not fix (an inference, not documented).
+//! A license of a SKU whose `capabilityStatus` is `Suspended`, `LockedOut` or `Deleted` that passes
+//! these checks is `Disabled`: assigned, with its plans' `capabilityStatus` set to the SKU's.
 //! When one of a group's products fails, the group's other products fail for that user too (`Other`
 //! unless they have an error of their own), and the evaluation runs again until nothing changes.
 
@@ -150,7 +152,7 @@ pub fn evaluate(inputs: &Inputs) -> Outcome {
                 .unwrap_or_else(|| Value::from(inputs.now));
             assigned_plans.push(json!({
                 "assignedDateTime": since,
-                "capabilityStatus": "Enabled",
+                "capabilityStatus": if sku.is_usable() { "Enabled" } else { sku.capability_status.as_str() },
                 "service": plan.service_name(),
                 "servicePlanId": plan.service_plan_id,
             }));
@@ -166,6 +168,8 @@ pub fn evaluate(inputs: &Inputs) -> Outcome {
                 .iter()
                 .any(|(s, _)| s.sku_id.eq_ignore_ascii_case(&intent.license.sku_id));
             let (state, error) = match failure {
+                // A suspended or locked-out subscription keeps its assignments, switched off.
+                None if intent.sku.is_some_and(|sku| !sku.is_usable()) => ("Disabled", "None"),
                 None => ("Active", "None"),
                 Some(error) if holds_anyway => ("ActiveWithError", error.as_str()),
                 Some(error) => ("Error", error.as_str()),
@@ -491,6 +495,25 @@ mod tests {
         .unwrap();
         t.reprocess("a@x", crate::ReprocessAction::LicenseAssignment);
         assert_eq!(states_raw(&t), "CountViolation");
+    }
+
+    #[test]
+    fn a_suspended_subscription_disables_its_licenses() {
+        let mut t = tenant(
+            r#"[{"id":"1","userPrincipalName":"a@x","usageLocation":"US"},{"id":"2","userPrincipalName":"b@x"},{"id":"3","userPrincipalName":"c@x"}]"#,
+            GROUPS,
+            5,
+            5,
+        );
+        t.patch_sku("POWER_BI_PRO", json!({ "capabilityStatus": "Suspended" }))
+            .unwrap();
+        t.process("a@x");
+        let user = t.find("a@x").unwrap();
+        assert_eq!(user.license_states()[1]["state"], "Disabled");
+        assert_eq!(user.license_states()[1]["error"], "None");
+        assert_eq!(user.assigned_sku_ids(), [E3, PBI]);
+        let plans = user.properties()["assignedPlans"].as_array().unwrap();
+        assert_eq!(plans.last().unwrap()["capabilityStatus"], "Suspended");
     }
 
     fn states_raw(t: &Tenant) -> String {

@@ -137,6 +137,12 @@ pub struct Sku {
 }
 
 impl Sku {
+    /// `Enabled` and `Warning` (past its end date, still working) subscriptions license their plans.
+    pub fn is_usable(&self) -> bool {
+        self.capability_status.eq_ignore_ascii_case("Enabled")
+            || self.capability_status.eq_ignore_ascii_case("Warning")
+    }
+
     pub fn plan(&self, name: &str) -> Option<&ServicePlan> {
         self.service_plans.iter().find(|p| p.is(name))
     }
