@@ -167,8 +167,8 @@ MglStatus mgl_bulk_start(MglHandle client,
                          char **out_json);
 
 // Queues one request document; `*out_index` receives its position in input order.
-// `MGL_BUSY` when results must be taken first; an input the engine refuses (bad identity,
-// no connection) is still queued and answered in its turn.
+// `MGL_BUSY` when results must be taken first. An input that can never be sent (bad identity
+// or headers, no connection) is refused at once with its error and not queued.
 MglStatus mgl_bulk_submit(MglHandle bulk,
                           const uint8_t *json,
                           size_t len,
