@@ -24,6 +24,7 @@ namespace MgLicense.HelpCompiler.Tests
             "Invoke-MgBetaLicenseUser2",
             "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
             "Invoke-MgLicenseUser",
+            "Remove-MgEnvironment",
         };
 
         private static readonly Lazy<(XDocument Maml, byte[] Bytes, IReadOnlyList<CommandHelp> Commands)> Compiled = new(() =>
