@@ -255,6 +255,12 @@ function Invoke-Test {
     $suites.Add(@('PowerShell tests (dotnet test)', {
         Invoke-Native -FilePath 'dotnet' -ArgumentList @('test', (Join-Segments $Root 'tests' 'MgLicense.Tests' 'MgLicense.Tests.csproj'), '-c', $Configuration)
     }))
+    $suites.Add(@('Emulator against the Graph .NET SDK (dotnet test)', {
+        Invoke-Native -FilePath 'dotnet' -ArgumentList @('test', (Join-Segments $Root 'tests' 'Emulator.Tests' 'Emulator.Tests.csproj'), '-c', $Configuration)
+    }))
+    $suites.Add(@('Benchmark program builds (dotnet build)', {
+        Invoke-Native -FilePath 'dotnet' -ArgumentList @('build', (Join-Segments $Root 'bench' 'MgLicense.Bench' 'MgLicense.Bench.csproj'), '-c', $Configuration)
+    }))
 
     # Stops at the first suite that fails; the summary counts suites, not tests.
     $passed = 0
