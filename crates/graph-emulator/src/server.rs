@@ -152,6 +152,9 @@ pub fn base_url_for(addr: SocketAddr) -> String {
     }
 }
 
+/// How long stopping waits for open connections to finish.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A running emulator inside the caller's tokio runtime; it stops when dropped or on [`Emulator::stop`].
 pub struct Emulator {
     state: Arc<State>,
@@ -222,12 +225,16 @@ impl Emulator {
     }
 
     /// Stops accepting, lets in-flight requests finish, and returns when the server has ended.
+    /// A connection that does not end within [`SHUTDOWN_GRACE`] (a client holding a half-used
+    /// connection open) is cut off, so stopping never hangs on a client.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await.is_err() {
+                task.abort();
+            }
         }
     }
 }

@@ -444,6 +444,17 @@ pub struct Tenant {
     licensing: bool,
     /// `throttling` and `faults` from the seed, read by the server at start.
     settings: Map<String, Value>,
+    /// Seats in use, proxy addresses and memberships, counted once for processing and kept
+    /// current by it; any other change drops it. Without it one reprocess would read the whole
+    /// tenant, and a bulk run over a large tenant would be quadratic.
+    index: Option<Index>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Index {
+    consumed: HashMap<String, i64>,
+    addresses: HashMap<String, usize>,
+    memberships: HashMap<String, Vec<usize>>,
 }
 
 impl Default for Tenant {
@@ -463,6 +474,7 @@ impl Tenant {
             groups: Vec::new(),
             licensing: false,
             settings: Map::new(),
+            index: None,
         }
     }
 
@@ -598,6 +610,7 @@ impl Tenant {
 
     /// Adds a user, or replaces the one with the same id (its counters are kept: they record calls, not state).
     pub fn upsert(&mut self, mut user: User) -> Result<Upsert, String> {
+        self.index = None;
         let key = fold(user.id());
         let upn = fold(user.user_principal_name());
         if let Some(owner) = self.by_upn.get(&upn) {
@@ -666,6 +679,7 @@ impl Tenant {
     }
 
     pub fn remove(&mut self, id_or_upn: &str) -> Option<User> {
+        self.index = None;
         let key = self.key_of(id_or_upn)?;
         let user = self.users.remove(&key)?;
         self.by_upn.remove(&fold(user.user_principal_name()));
@@ -711,26 +725,11 @@ impl Tenant {
         if !self.licensing {
             return 0;
         }
-        let mut consumed: HashMap<String, i64> = HashMap::new();
-        let mut addresses: HashMap<String, usize> = HashMap::new();
-        for user in self.active_users() {
-            for sku in user.assigned_sku_ids() {
-                *consumed.entry(sku).or_insert(0) += 1;
-            }
-            for address in user.proxy_addresses() {
-                *addresses.entry(address).or_insert(0) += 1;
-            }
-        }
-        // Membership by user, built once: a linear scan of every group per user is quadratic in big tenants.
-        let mut memberships: HashMap<String, Vec<usize>> = HashMap::new();
-        for (index, group) in self.groups.iter().enumerate() {
-            for member in &group.members {
-                let groups = memberships.entry(fold(member)).or_default();
-                if groups.last() != Some(&index) {
-                    groups.push(index);
-                }
-            }
-        }
+        let mut index = match self.index.take() {
+            Some(index) => index,
+            None => self.build_index(),
+        };
+        let Index { consumed, addresses, memberships } = &mut index;
         let now = clock::iso8601_seconds(SystemTime::now());
         let mut processed = 0;
         for key in keys {
@@ -775,7 +774,30 @@ impl Tenant {
             }
             processed += 1;
         }
+        self.index = Some(index);
         processed
+    }
+
+    fn build_index(&self) -> Index {
+        let mut index = Index::default();
+        for user in self.active_users() {
+            for sku in user.assigned_sku_ids() {
+                *index.consumed.entry(sku).or_insert(0) += 1;
+            }
+            for address in user.proxy_addresses() {
+                *index.addresses.entry(address).or_insert(0) += 1;
+            }
+        }
+        // Membership by user, built once: a linear scan of every group per user is quadratic in big tenants.
+        for (i, group) in self.groups.iter().enumerate() {
+            for member in &group.members {
+                let groups = index.memberships.entry(fold(member)).or_default();
+                if groups.last() != Some(&i) {
+                    groups.push(i);
+                }
+            }
+        }
+        index
     }
 
     // ----- SKUs -----
@@ -806,6 +828,7 @@ impl Tenant {
 
     /// Adding a SKU turns the licensing model on.
     pub fn upsert_sku(&mut self, sku: Sku) -> Result<Upsert, ChangeError> {
+        self.index = None;
         if sku.sku_id.trim().is_empty() || sku.sku_part_number.trim().is_empty() {
             return Err(ChangeError::Invalid(
                 "a SKU needs a skuId and a skuPartNumber".into(),
@@ -864,6 +887,7 @@ impl Tenant {
     }
 
     pub fn remove_sku(&mut self, id_or_part_number: &str) -> Option<Sku> {
+        self.index = None;
         let index = self.skus.iter().position(|s| {
             s.sku_id.eq_ignore_ascii_case(id_or_part_number)
                 || s.sku_part_number.eq_ignore_ascii_case(id_or_part_number)
@@ -899,6 +923,7 @@ impl Tenant {
 
     /// Members may be given by id or UPN; they are stored as ids so a UPN change cannot orphan them.
     pub fn upsert_group(&mut self, mut group: Group) -> Result<Upsert, ChangeError> {
+        self.index = None;
         if group.id.trim().is_empty() {
             group.id = uuid::Uuid::new_v4().to_string();
         }
@@ -928,6 +953,7 @@ impl Tenant {
 
     /// Merges `displayName`, `description`, `assignedLicenses` or `members` into a group.
     pub fn patch_group(&mut self, id_or_name: &str, changes: Value) -> Result<&Group, ChangeError> {
+        self.index = None;
         let current = self.group(id_or_name).cloned().ok_or_else(|| {
             ChangeError::NotFound(format!("No group '{id_or_name}' in the emulated tenant."))
         })?;
@@ -949,6 +975,7 @@ impl Tenant {
     }
 
     pub fn add_members(&mut self, group: &str, users: &[String]) -> Result<&Group, ChangeError> {
+        self.index = None;
         let ids = self.resolve_members(users)?;
         let group = self.group_mut(group)?;
         for id in ids {
@@ -960,6 +987,7 @@ impl Tenant {
     }
 
     pub fn remove_member(&mut self, group: &str, user: &str) -> Result<&Group, ChangeError> {
+        self.index = None;
         let id = self
             .find(user)
             .map(|u| u.id().to_owned())
@@ -977,6 +1005,7 @@ impl Tenant {
     }
 
     pub fn remove_group(&mut self, id_or_name: &str) -> Option<Group> {
+        self.index = None;
         let index = self.groups.iter().position(|g| {
             g.id.eq_ignore_ascii_case(id_or_name) || g.display_name.eq_ignore_ascii_case(id_or_name)
         })?;
@@ -993,6 +1022,7 @@ impl Tenant {
     }
 
     fn group_mut(&mut self, id_or_name: &str) -> Result<&mut Group, ChangeError> {
+        self.index = None;
         self.groups
             .iter_mut()
             .find(|g| {
