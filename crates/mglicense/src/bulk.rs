@@ -107,6 +107,8 @@ pub struct Bulk {
     max_outstanding: usize,
     shared: Arc<Shared>,
     started: Instant,
+    /// The client's retry count when the run began: progress counts this run's retries.
+    retries_before: u64,
 }
 
 impl Bulk {
@@ -117,12 +119,14 @@ impl Bulk {
         }
         let max_outstanding = options.max_outstanding.unwrap_or(limit * 4).max(limit);
         runtime()?;
+        let retries_before = client.pacing().retries;
         Ok(Bulk {
             client,
             slots: Arc::new(Semaphore::new(limit)),
             max_outstanding,
             shared: Arc::new(Shared { state: Mutex::new(State::default()), changed: Condvar::new() }),
             started: Instant::now(),
+            retries_before,
         })
     }
 
@@ -221,6 +225,7 @@ impl Bulk {
         let pacing = self.client.pacing();
         p.paced_rate_per_second = pacing.rate;
         p.throttle_wait_seconds = pacing.paused_for.map(|d| d.as_secs_f64());
+        p.retries = pacing.retries.saturating_sub(self.retries_before);
         p
     }
 }

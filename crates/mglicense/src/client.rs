@@ -18,6 +18,10 @@ use crate::retry::{self, RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
 use crate::trace::{self, LogLine};
 
+/// Most 429s one call may meet for throttles it could not have known of (it was already in
+/// flight when another call heard of them) before they count against MaxRetry after all.
+const MAX_UNCHARGED_RETRIES: u32 = 10;
+
 /// Settings a front end gives when it creates a client.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -247,8 +251,13 @@ impl Client {
         let first_try = std::time::Instant::now();
         let mut log = Vec::new();
         let mut attempt = 0u32;
+        // 429s met by attempts that were already in flight when another call heard of the
+        // throttle: retried after the shared wait without counting against MaxRetry, a bounded
+        // number of times.
+        let mut uncharged = 0u32;
         loop {
             self.pacer.acquire().await;
+            let sent = std::time::Instant::now();
             let outcome = self.send_once(connection, prepared, attempt, &context).await;
             let now = std::time::Instant::now();
             let mut failure = match outcome {
@@ -280,7 +289,11 @@ impl Client {
             let wait = retry::delay(&context, attempt + 1, retry_after);
             let limit = Duration::from_secs(context.retries_time_limit_seconds);
             let out_of_time = !limit.is_zero() && now.duration_since(first_try) + wait > limit;
-            if attempt >= context.max_retry || out_of_time {
+            let charged = !(status == 429
+                && context.max_retry > 0
+                && uncharged < MAX_UNCHARGED_RETRIES
+                && self.pacer.throttled_since(sent));
+            if (charged && attempt >= context.max_retry) || out_of_time {
                 if attempt > 0 {
                     failure.message = format!(
                         "{} (Too many retries performed: gave up after {attempt} retries in {:.1} s.)",
@@ -291,18 +304,32 @@ impl Client {
                 failure.log = log;
                 return Err(failure);
             }
-            attempt += 1;
+            self.pacer.on_retry();
+            if charged {
+                attempt += 1;
+            } else {
+                uncharged += 1;
+            }
             if prepared.trace.verbose {
+                let which = if charged {
+                    format!("retry {attempt} of {}", context.max_retry)
+                } else {
+                    "sent before the throttle was known, so retried without counting it".to_owned()
+                };
                 log.push(LogLine::verbose(format!(
-                    "{} answered {status}; retry {attempt} of {} in {:.1} s.",
+                    "{} answered {status}; {which}, in {:.1} s.",
                     prepared.target,
-                    context.max_retry,
                     wait.as_secs_f64()
                 )));
             }
             if status == 429 {
-                // Everyone waits out a throttle, not just this call: the budget is shared.
-                self.pacer.on_throttled(now, wait);
+                // Everyone waits out a throttle, not just this call: the budget is shared. Graph
+                // names the throttle scope when its budget is spent; that also lowers the pace.
+                let headers = failure.graph.as_ref().map(|g| &g.headers);
+                let budget = headers.map_or(false, |h| {
+                    h.contains_key("x-ms-throttle-scope") || h.contains_key("x-ms-throttle-information")
+                });
+                self.pacer.on_throttled(now, wait, budget);
             } else {
                 tokio::time::sleep(wait).await;
             }

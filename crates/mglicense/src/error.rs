@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// What kind of failure an [`Error`] is; front ends map it to their own categories.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum ErrorKind {
     InvalidJson,

@@ -35,7 +35,12 @@ pub fn token(emulator: &BackgroundEmulator, permissions: &[&str], expires_in: i6
 
 pub fn fixture() -> Fixture {
     let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tenant.json");
-    let emulator = BackgroundEmulator::start(Config::new(Tenant::load(&seed).unwrap())).unwrap();
+    fixture_with(Tenant::load(&seed).unwrap())
+}
+
+/// An emulator serving `tenant`, and a client connected to it.
+pub fn fixture_with(tenant: Tenant) -> Fixture {
+    let emulator = BackgroundEmulator::start(Config::new(tenant)).unwrap();
     let client = Client::new(ClientConfig::default()).unwrap();
     let url = emulator.base_url().to_string();
     client
