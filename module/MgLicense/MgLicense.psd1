@@ -21,6 +21,8 @@
         'Get-MgEnvironment'
         'Add-MgEnvironment'
         'Remove-MgEnvironment'
+        'Get-MgRequestContext'
+        'Set-MgRequestContext'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -28,8 +28,8 @@ namespace MgLicense.Tests
                 new[]
                 {
                     "Add-MgEnvironment", "Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
-                    "Invoke-MgBetaLicenseUser", "Invoke-MgBetaLicenseUser2", "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
-                    "Invoke-MgLicenseUser", "Remove-MgEnvironment",
+                    "Get-MgRequestContext", "Invoke-MgBetaLicenseUser", "Invoke-MgBetaLicenseUser2", "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
+                    "Invoke-MgLicenseUser", "Remove-MgEnvironment", "Set-MgRequestContext",
                 },
                 result.Output.Select(c => ((CommandInfo)c.BaseObject).Name).OrderBy(n => n, System.StringComparer.Ordinal));
             Assert.All(result.Output, c => Assert.Equal(CommandTypes.Cmdlet, ((CommandInfo)c.BaseObject).CommandType));

@@ -125,6 +125,18 @@ namespace MgLicense.Tests
             return document.RootElement.GetProperty("access_token").GetString()!;
         }
 
+        /// <summary>Replaces the emulator's injected faults (graph-emulator's fault profile JSON); <c>{"rules":[]}</c> clears them.</summary>
+        public void SetFaults(string profile)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, EmulatorUrl + "/_emulator/faults")
+            {
+                Content = new StringContent(profile, Encoding.UTF8, "application/json"),
+            };
+            using HttpResponseMessage response = http.Send(request);
+            string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+            Assert.True(response.IsSuccessStatusCode, $"setting faults failed: {(int)response.StatusCode} {text}");
+        }
+
         /// <summary>Every Graph request the emulator received, oldest first.</summary>
         public IReadOnlyList<JsonElement> Requests()
         {

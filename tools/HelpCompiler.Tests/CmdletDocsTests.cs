@@ -20,11 +20,13 @@ namespace MgLicense.HelpCompiler.Tests
             "Disconnect-MgGraph",
             "Get-MgContext",
             "Get-MgEnvironment",
+            "Get-MgRequestContext",
             "Invoke-MgBetaLicenseUser",
             "Invoke-MgBetaLicenseUser2",
             "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
             "Invoke-MgLicenseUser",
             "Remove-MgEnvironment",
+            "Set-MgRequestContext",
         };
 
         private static readonly Lazy<(XDocument Maml, byte[] Bytes, IReadOnlyList<CommandHelp> Commands)> Compiled = new(() =>

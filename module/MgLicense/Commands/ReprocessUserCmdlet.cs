@@ -259,8 +259,8 @@ namespace MgLicense.Commands
             long waiting = Count("submitted") - completed - inFlight;
             string status = string.Format(
                 CultureInfo.CurrentCulture,
-                "{0} done ({1} failed), {2} in flight, {3} waiting; {4:0.0} users/s",
-                completed, failed, inFlight, waiting, Seconds("ratePerSecond") ?? 0);
+                "{0} done ({1} failed), {2} in flight, {3} waiting; {4:0.0} users/s, {5} retries",
+                completed, failed, inFlight, waiting, Seconds("ratePerSecond") ?? 0, Count("retries"));
             var record = new ProgressRecord(ProgressActivityId, Activity, status);
             if (Seconds("throttleWaitSeconds") is double wait && wait > 0)
             {
