@@ -155,6 +155,26 @@ fn strip_query(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_string()
 }
 
+/// Everything but RFC 3986's unreserved characters (ALPHA / DIGIT / "-" / "." / "_" / "~").
+const UNRESERVED_KEPT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes a path segment or a form value. Unreserved characters stay as they are, so a
+/// tenant such as `contoso.onmicrosoft.com` appears in the token URL (and in a client assertion's
+/// `aud`, which must match that URL) exactly as Entra spells it.
 pub fn urlencode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, UNRESERVED_KEPT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::urlencode;
+
+    #[test]
+    fn urlencode_keeps_unreserved_characters_and_escapes_the_rest() {
+        assert_eq!(urlencode("contoso.onmicrosoft.com"), "contoso.onmicrosoft.com");
+        assert_eq!(urlencode("a-b_c~d"), "a-b_c~d");
+        assert_eq!(urlencode("a/b?c#d e&f=g"), "a%2Fb%3Fc%23d%20e%26f%3Dg");
+        assert_eq!(urlencode("ü+"), "%C3%BC%2B");
+    }
 }

@@ -200,8 +200,19 @@ impl Authenticator {
             let client = request.client_id.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| DEFAULT_DELEGATED_CLIENT_ID.to_string());
             let tenant = request.tenant_id.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "common".to_string());
             let mut scopes: Vec<String> = if request.scopes.is_empty() { vec!["User.Read".into()] } else { request.scopes };
-            scopes = scopes.iter().map(|s| if s.contains("://") || s.contains('/') { s.clone() } else { format!("{graph}/{s}") }).collect();
-            scopes.extend(["offline_access", "openid", "profile"].map(String::from));
+            // OpenID Connect scopes name no resource; every other bare name is a Graph permission.
+            const OIDC: [&str; 4] = ["offline_access", "openid", "profile", "email"];
+            scopes = scopes
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .map(|s| if s.contains('/') || OIDC.iter().any(|o| o.eq_ignore_ascii_case(&s)) { s } else { format!("{graph}/{s}") })
+                .collect();
+            for o in ["offline_access", "openid", "profile"] {
+                if !scopes.iter().any(|s| s.eq_ignore_ascii_case(o)) {
+                    scopes.push(o.to_string());
+                }
+            }
             let kind = match request.flow.as_deref() {
                 Some("deviceCode") => "DeviceCode",
                 None | Some("interactive") => "InteractiveBrowser",
@@ -376,4 +387,45 @@ async fn managed_identity(http: &reqwest::Client, endpoint: &IdentityEndpoint, c
 /// True when a 401 from Graph says the token expired, the one case worth one renewal.
 pub fn says_expired(status: u16, body: &[u8]) -> bool {
     status == 401 && String::from_utf8_lossy(body).to_ascii_lowercase().contains("expired")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::environment::Environments;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn delegated(scopes: &[&str], tenant: &str) -> (String, String) {
+        let envs = Environments::default();
+        let global = envs.get("Global").expect("Global is built in");
+        let request = SignInRequest {
+            tenant_id: Some(tenant.into()),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..SignInRequest::default()
+        };
+        match Authenticator::from_request(request, global, &no_env).expect("a valid request").source {
+            Source::Delegated { token_url, scopes, .. } => (token_url, scopes),
+            _ => panic!("a delegated request gives a delegated source"),
+        }
+    }
+
+    #[test]
+    fn delegated_scopes_get_the_graph_prefix_but_openid_scopes_do_not() {
+        let (_, scopes) = delegated(&["User.ReadWrite.All", " offline_access ", "", "https://graph.microsoft.com/Group.Read.All"], "common");
+        assert_eq!(
+            scopes,
+            "https://graph.microsoft.com/User.ReadWrite.All offline_access https://graph.microsoft.com/Group.Read.All openid profile"
+        );
+    }
+
+    #[test]
+    fn a_tenant_domain_appears_in_the_token_url_as_written() {
+        let (url, _) = delegated(&[], "contoso.onmicrosoft.com");
+        assert_eq!(url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        let (url, _) = delegated(&[], "a/b");
+        assert_eq!(url, "https://login.microsoftonline.com/a%2Fb/oauth2/v2.0/token");
+    }
 }
