@@ -10,7 +10,7 @@ use crate::clock;
 use crate::faults::{FaultProfile, Faults};
 use crate::respond::{admin_error, admin_json};
 use crate::server::State;
-use crate::tenant::{ChangeError, Group, Sku, Tenant, Upsert, User};
+use crate::tenant::{ChangeError, Group, ProcessingConfig, Sku, Tenant, Upsert, User};
 use crate::throttle::ThrottleConfig;
 
 /// Seed uploads are small; this only stops a runaway client from filling memory.
@@ -312,19 +312,11 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
         ),
         (&Method::PUT | &Method::PATCH, ["throttling"]) => match read_json(body).await {
             Ok(value) => {
-                // PATCH merges into the current settings; PUT replaces them. Either way the buckets start full.
-                let value = if method == Method::PATCH {
-                    let mut current =
-                        serde_json::to_value(state.throttle().config()).expect("serializes");
-                    if let (Value::Object(current), Value::Object(changes)) = (&mut current, value)
-                    {
-                        current.extend(changes);
-                    }
-                    current
-                } else {
-                    value
-                };
-                match serde_json::from_value::<ThrottleConfig>(value) {
+                // PUT replaces the settings, PATCH merges into them; either way the buckets start full.
+                let current = serde_json::to_value(state.throttle().config()).expect("serializes");
+                match serde_json::from_value::<ThrottleConfig>(settings_body(
+                    &method, current, value,
+                )) {
                     Ok(config) if config.scale > 0.0 && config.scale.is_finite() => {
                         let mut throttle = state.throttle();
                         throttle.configure(config);
@@ -340,6 +332,25 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
                     ),
                     Err(e) => {
                         admin_error(StatusCode::BAD_REQUEST, "InvalidThrottling", e.to_string())
+                    }
+                }
+            }
+            Err(response) => response,
+        },
+        (&Method::GET, ["processing"]) => processing_view(&state.tenant()),
+        (&Method::PUT | &Method::PATCH, ["processing"]) => match read_json(body).await {
+            Ok(value) => {
+                let mut tenant = state.tenant();
+                let current = serde_json::to_value(tenant.processing()).expect("serializes");
+                match serde_json::from_value::<ProcessingConfig>(settings_body(
+                    &method, current, value,
+                )) {
+                    Ok(config) => match tenant.set_processing(config) {
+                        Ok(()) => processing_view(&tenant),
+                        Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidProcessing", e),
+                    },
+                    Err(e) => {
+                        admin_error(StatusCode::BAD_REQUEST, "InvalidProcessing", e.to_string())
                     }
                 }
             }
@@ -377,6 +388,7 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
         (
             _,
             ["throttling"]
+            | ["processing"]
             | ["faults"]
             | ["health"]
             | ["tokens"]
@@ -406,6 +418,24 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
             ),
         ),
     }
+}
+
+/// PATCH merges the body into the current settings; PUT replaces them.
+fn settings_body(method: &Method, mut current: Value, body: Value) -> Value {
+    if *method != Method::PATCH {
+        return body;
+    }
+    if let (Value::Object(current), Value::Object(changes)) = (&mut current, body) {
+        current.extend(changes);
+    }
+    current
+}
+
+/// The processing settings and how many reprocessed users are still waiting for their delay.
+fn processing_view(tenant: &Tenant) -> Response<Body> {
+    let mut view = serde_json::to_value(tenant.processing()).expect("serializes");
+    view["pendingUsers"] = json!(tenant.pending_processing());
+    admin_json(StatusCode::OK, &view)
 }
 
 fn health(state: &State) -> Response<Body> {

@@ -21,4 +21,4 @@ pub mod tenant;
 pub mod throttle;
 
 pub use server::{BackgroundEmulator, Config, Emulator, State};
-pub use tenant::{Group, LicenseIntent, ReprocessAction, Sku, Tenant, User};
+pub use tenant::{Group, LicenseIntent, ProcessingConfig, ReprocessAction, Sku, Tenant, User};

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use graph_emulator::{server, Config, Emulator, Tenant};
+use graph_emulator::{server, Config, Emulator, ProcessingConfig, Tenant};
 
 const USAGE: &str = "\
 usage: graph-emulator --users <seed.json> [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof]
                       [--throttle] [--throttle-scale <factor>] [--faults <profile.json>] [--seed <n>]
+                      [--processing-delay-ms <n>]
        graph-emulator generate-tenant [--users 300] [--seed 1]
 
-  --users <file>            seed tenant: {\"tenantId\", \"subscribedSkus\", \"groups\", \"users\": [...], \"throttling\", \"faults\"}
+  --users <file>            seed tenant: {\"tenantId\", \"subscribedSkus\", \"groups\", \"users\": [...], \"throttling\", \"faults\", \"processing\"}
   --host <address>          loopback address to listen on (127.0.0.0/8, ::1 or localhost); default 127.0.0.1
   --port <n>                port; 0 (the default) picks a free one
   --exit-on-stdin-eof       stop when standard input closes, so a parent that dies takes the emulator with it
@@ -21,6 +22,8 @@ usage: graph-emulator --users <seed.json> [--host 127.0.0.1] [--port 0] [--exit-
   --throttle-scale <f>      multiply every throttling window by f (0.01: 10 s becomes 100 ms); implies --throttle
   --faults <file>           fault profile: {\"seed\": n, \"rules\": [{\"path\", \"method\", \"failureRate\", ...}]}
   --seed <n>                seed for every random choice (faults, batch answer order), for reproducible runs
+  --processing-delay-ms <n> re-evaluate a reprocessed user's licenses n ms after the call, as the service
+                            does, instead of inside it (0, the default); overrides the seed's processing
 
   generate-tenant           print a sample tenant (seed JSON) with users in license trouble, deterministic per --seed
 
@@ -36,6 +39,7 @@ struct Options {
     throttle_scale: Option<f64>,
     faults: Option<PathBuf>,
     seed: Option<u64>,
+    processing_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, PartialEq)]
@@ -54,6 +58,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     let mut throttle_scale = None;
     let mut faults = None;
     let mut seed = None;
+    let mut processing_delay_ms = None;
     let mut generate = false;
     let mut args = args.into_iter().peekable();
     if args.peek().map(String::as_str) == Some("generate-tenant") {
@@ -96,6 +101,16 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
                         .map_err(|_| format!("--seed must be a whole number, not '{text}'"))?,
                 );
             }
+            "--processing-delay-ms" => {
+                let text = value("--processing-delay-ms")?;
+                let delay_ms = text.parse().map_err(|_| {
+                    format!("--processing-delay-ms must be a whole number, not '{text}'")
+                })?;
+                ProcessingConfig { delay_ms }
+                    .validate()
+                    .map_err(|e| format!("--processing-delay-ms: {e}"))?;
+                processing_delay_ms = Some(delay_ms);
+            }
             "--host" => host = parse_host(&value("--host")?)?,
             "--port" => {
                 let text = value("--port")?;
@@ -132,6 +147,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         throttle_scale,
         faults,
         seed,
+        processing_delay_ms,
     }))
 }
 
@@ -201,7 +217,12 @@ fn main() -> ExitCode {
     runtime.block_on(run(options, tenant))
 }
 
-async fn run(options: Options, tenant: Tenant) -> ExitCode {
+async fn run(options: Options, mut tenant: Tenant) -> ExitCode {
+    if let Some(delay_ms) = options.processing_delay_ms {
+        tenant
+            .set_processing(ProcessingConfig { delay_ms })
+            .expect("checked when the arguments were parsed");
+    }
     let users = tenant.len();
     let mut config = Config::new(tenant);
     config.host = options.host;
@@ -298,6 +319,7 @@ mod tests {
                 throttle_scale: None,
                 faults: None,
                 seed: None,
+                processing_delay_ms: None,
             }))
         );
         assert!(
@@ -311,6 +333,13 @@ mod tests {
         assert!(matches!(
             args(&["--users", "t.json", "--throttle-scale", "0.01", "--faults", "f.json", "--seed=7"]),
             Ok(Command::Run(Options { throttle_scale: Some(s), seed: Some(7), faults: Some(_), .. })) if s == 0.01
+        ));
+        assert!(matches!(
+            args(&["--users", "t.json", "--processing-delay-ms", "300"]),
+            Ok(Command::Run(Options {
+                processing_delay_ms: Some(300),
+                ..
+            }))
         ));
         assert_eq!(
             args(&["generate-tenant", "--users", "300", "--seed", "1"]),
@@ -342,6 +371,12 @@ mod tests {
         assert!(args(&["--users", "t.json", "--verbose"]).is_err());
         assert!(args(&["--users", "t.json", "--throttle-scale", "0"]).is_err());
         assert!(args(&["--users", "t.json", "--seed", "x"]).is_err());
+        assert!(args(&["--users", "t.json", "--processing-delay-ms", "-5"]).is_err());
+        assert!(
+            args(&["--users", "t.json", "--processing-delay-ms", "86400001"])
+                .unwrap_err()
+                .contains("one day")
+        );
         assert!(args(&["generate-tenant", "--users", "many"]).is_err());
     }
 }

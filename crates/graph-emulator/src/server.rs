@@ -4,6 +4,7 @@ use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
 use hyper::service::{make_service_fn, service_fn};
 use hyper::{Body, Request, Response, Server};
@@ -115,11 +116,16 @@ impl State {
         &self.base_url
     }
 
+    /// Users whose processing delay has passed are processed here, before anyone reads or changes the
+    /// tenant, so delayed reprocessing needs no background task and every view sees it once due.
     pub fn tenant(&self) -> MutexGuard<'_, Tenant> {
         // A panic in one handler must not take the whole emulator down with a poisoned lock.
-        self.tenant
+        let mut tenant = self
+            .tenant
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tenant.process_due(Instant::now());
+        tenant
     }
 
     pub fn tokens(&self) -> &TokenIssuer {

@@ -2,11 +2,12 @@
 //!
 //! The licensing rules live in `licensing.rs`; this module owns the data those rules read and write, so a
 //! user's license state changes in exactly one place (`Tenant::process`), as in Entra where it changes only
-//! when the user is (re)processed.
+//! when the user is (re)processed. With a processing delay, a reprocess call only queues the user, and the
+//! processing happens once the delay has passed (`Tenant::process_due`), as the service does it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -20,6 +21,34 @@ pub const DEFAULT_TENANT_ID: &str = "5b1e6c2d-8f4a-4c3e-9d7b-2a6f0e1c4b88";
 /// Seed and admin key for a user's direct license assignments; kept out of the Graph properties
 /// because Graph does not tell direct and inherited licenses apart in `assignedLicenses`.
 pub const DIRECT_LICENSES: &str = "directLicenses";
+
+/// The longest processing delay accepted: a day, far beyond any test, and safe to add to any instant.
+pub const MAX_PROCESSING_DELAY_MS: u64 = 86_400_000;
+
+/// The seed's `processing` and the body of `/_emulator/processing`: how long after a reprocess call the
+/// user's licenses are re-evaluated. Zero (the default) re-evaluates them inside the call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProcessingConfig {
+    #[serde(default)]
+    pub delay_ms: u64,
+}
+
+impl ProcessingConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.delay_ms > MAX_PROCESSING_DELAY_MS {
+            return Err(format!(
+                "delayMs must be at most {MAX_PROCESSING_DELAY_MS} (one day), not {}",
+                self.delay_ms
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn delay(&self) -> Duration {
+        Duration::from_millis(self.delay_ms)
+    }
+}
 
 /// The license actions a client can ask of a user; counted per user so tests can prove nothing was sent twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -442,12 +471,44 @@ pub struct Tenant {
     groups: Vec<Group>,
     /// A seed without `subscribedSkus` has no licensing model: license properties stay exactly as seeded.
     licensing: bool,
-    /// `throttling` and `faults` from the seed, read by the server at start.
+    /// `throttling` and `faults` from the seed, read by the server at start, and `processing`, kept current.
     settings: Map<String, Value>,
+    processing: ProcessingConfig,
+    /// Users a reprocess call asked for whose processing delay has not passed yet.
+    queue: Queue,
     /// Seats in use, proxy addresses and memberships, counted once for processing and kept
     /// current by it; any other change drops it. Without it one reprocess would read the whole
     /// tenant, and a bulk run over a large tenant would be quadratic.
     index: Option<Index>,
+}
+
+/// Reprocess requests waiting for their delay, in the order they fall due (then the order they came in).
+/// A user is in it at most once: asking again while a request waits changes nothing.
+#[derive(Debug, Clone, Default)]
+struct Queue {
+    due: BTreeMap<(Instant, u64), (String, SystemTime)>,
+    users: HashSet<String>,
+    next: u64,
+}
+
+impl Queue {
+    fn push(&mut self, key: &str, due: Instant, stamp: SystemTime) {
+        if self.users.insert(key.to_owned()) {
+            self.due.insert((due, self.next), (key.to_owned(), stamp));
+            self.next += 1;
+        }
+    }
+
+    /// The next user whose time has come, with the wall-clock time it came.
+    fn pop_due(&mut self, now: Instant) -> Option<(String, SystemTime)> {
+        let (&(due, n), _) = self.due.first_key_value()?;
+        if due > now {
+            return None;
+        }
+        let (key, stamp) = self.due.remove(&(due, n)).expect("just seen");
+        self.users.remove(&key);
+        Some((key, stamp))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -474,11 +535,14 @@ impl Tenant {
             groups: Vec::new(),
             licensing: false,
             settings: Map::new(),
+            processing: ProcessingConfig::default(),
+            queue: Queue::default(),
             index: None,
         }
     }
 
-    /// Reads a seed file: `{"tenantId", "subscribedSkus", "groups", "users", "throttling", "faults"}`; only `users` is required.
+    /// Reads a seed file: `{"tenantId", "subscribedSkus", "groups", "users", "throttling", "faults", "processing"}`;
+    /// only `users` is required.
     pub fn load(path: &Path) -> Result<Tenant, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
@@ -508,6 +572,13 @@ impl Tenant {
                 .map_err(|e| format!("faults: {e}"))?;
             crate::faults::Faults::validate(&profile).map_err(|e| format!("faults: {e}"))?;
             tenant.settings.insert("faults".into(), value.clone());
+        }
+        if let Some(value) = seed.get("processing") {
+            let config = serde_json::from_value::<ProcessingConfig>(value.clone())
+                .map_err(|e| format!("processing: {e}"))?;
+            tenant
+                .set_processing(config)
+                .map_err(|e| format!("processing: {e}"))?;
         }
         if let Some(skus) = seed.get("subscribedSkus") {
             tenant.licensing = true;
@@ -578,6 +649,26 @@ impl Tenant {
 
     pub fn has_licensing_model(&self) -> bool {
         self.licensing
+    }
+
+    pub fn processing(&self) -> ProcessingConfig {
+        self.processing
+    }
+
+    /// Applies to reprocess calls from now on; users already waiting keep the time they were given.
+    pub fn set_processing(&mut self, config: ProcessingConfig) -> Result<(), String> {
+        config.validate()?;
+        self.processing = config;
+        self.settings.insert(
+            "processing".into(),
+            serde_json::to_value(config).expect("serializes"),
+        );
+        Ok(())
+    }
+
+    /// How many users a reprocess call asked for are still waiting for their processing delay.
+    pub fn pending_processing(&self) -> usize {
+        self.queue.users.len()
     }
 
     /// In seed (then insertion) order, soft-deleted users included.
@@ -692,16 +783,37 @@ impl Tenant {
 
     /// Records that a client asked for reprocessing, re-evaluates the user's licenses, and returns the user
     /// as Graph would answer with it. Soft-deleted users are not found, as in Graph.
+    ///
+    /// With a processing delay the call only queues the user (once, however often it is asked) and
+    /// returns the user as stored now; [`Tenant::process_due`] re-evaluates it when the delay has passed.
     pub fn reprocess(&mut self, id_or_upn: &str, action: ReprocessAction) -> Option<&User> {
         let key = self.key_of(id_or_upn)?;
         if self.users.get(&key)?.is_deleted() {
             return None;
         }
-        self.process(&key);
+        let requested = SystemTime::now();
+        let delay = self.processing.delay();
+        if delay.is_zero() {
+            self.process_keys(std::slice::from_ref(&key));
+        } else {
+            self.queue
+                .push(&key, Instant::now() + delay, requested + delay);
+        }
         let user = self.users.get_mut(&key)?;
         *user.reprocess_counts.entry(action).or_insert(0) += 1;
-        user.last_reprocessed = Some(clock::iso8601_millis(SystemTime::now()));
+        user.last_reprocessed = Some(clock::iso8601_millis(requested));
         Some(user)
+    }
+
+    /// Processes the users whose processing delay has passed by `now`, in the order they fell due, each
+    /// stamped (`lastUpdatedDateTime`) with the time it fell due. The server calls this whenever it takes
+    /// the tenant, so nothing can read or change the tenant between a user falling due and its processing.
+    pub fn process_due(&mut self, now: Instant) -> usize {
+        let mut processed = 0;
+        while let Some((key, stamp)) = self.queue.pop_due(now) {
+            processed += self.process_keys_at(std::slice::from_ref(&key), stamp);
+        }
+        processed
     }
 
     /// Evaluates one user's group and direct licenses (graph-facts §3) and stores the result.
@@ -719,9 +831,13 @@ impl Tenant {
         self.process_keys(&keys)
     }
 
-    /// Seats and proxy addresses are counted once and kept current user by user, so processing a whole
-    /// tenant stays linear in its size.
     fn process_keys(&mut self, keys: &[String]) -> usize {
+        self.process_keys_at(keys, SystemTime::now())
+    }
+
+    /// Seats and proxy addresses are counted once and kept current user by user, so processing a whole
+    /// tenant stays linear in its size. `at` stamps whatever changes.
+    fn process_keys_at(&mut self, keys: &[String], at: SystemTime) -> usize {
         if !self.licensing {
             return 0;
         }
@@ -730,7 +846,7 @@ impl Tenant {
             None => self.build_index(),
         };
         let Index { consumed, addresses, memberships } = &mut index;
-        let now = clock::iso8601_seconds(SystemTime::now());
+        let now = clock::iso8601_seconds(at);
         let mut processed = 0;
         for key in keys {
             let Some(user) = self.users.get(key) else {
@@ -1197,5 +1313,86 @@ mod tests {
             .is_err());
         assert!(tenant.remove("$adm@contoso.com").is_some());
         assert_eq!(tenant.len(), 1);
+    }
+
+    #[test]
+    fn a_processing_delay_queues_reprocessing_until_it_has_passed() {
+        let seed = r#"{"subscribedSkus":[{"skuId":"05e9a617-0261-4cee-bb44-138d3ef5d965","skuPartNumber":"SPE_E3",
+                                          "prepaidUnits":{"enabled":5}}],
+                       "users":[{"id":"a","userPrincipalName":"alex@contoso.com",
+                                 "directLicenses":[{"skuId":"05e9a617-0261-4cee-bb44-138d3ef5d965"}]}],
+                       "processing":{"delayMs":300}}"#;
+        let mut tenant = Tenant::from_seed_json(seed).unwrap();
+        let error = |tenant: &Tenant| {
+            tenant.find("alex@contoso.com").unwrap().license_states()[0]["error"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(error(&tenant), "ProhibitedInUsageLocationViolation");
+        let mut fix = Map::new();
+        fix.insert("usageLocation".into(), Value::from("US"));
+        tenant.patch_user("alex@contoso.com", fix).unwrap();
+
+        let requested = clock::iso8601_seconds(SystemTime::now());
+        let before = Instant::now();
+        let answered = tenant
+            .reprocess("alex@contoso.com", ReprocessAction::LicenseAssignment)
+            .unwrap();
+        assert_eq!(
+            answered.license_states()[0]["error"],
+            "ProhibitedInUsageLocationViolation"
+        );
+        tenant
+            .reprocess("a", ReprocessAction::LicenseAssignment2)
+            .unwrap();
+        assert_eq!(tenant.find("a").unwrap().reprocess_count(), 2);
+        assert_eq!(tenant.pending_processing(), 1, "one entry per user");
+        assert_eq!(tenant.process_due(before), 0);
+        assert_eq!(error(&tenant), "ProhibitedInUsageLocationViolation");
+
+        assert_eq!(
+            tenant.process_due(Instant::now() + Duration::from_millis(300)),
+            1
+        );
+        assert_eq!(tenant.pending_processing(), 0);
+        assert_eq!(error(&tenant), "None");
+        let state = &tenant.find("a").unwrap().license_states()[0];
+        assert!(state["lastUpdatedDateTime"].as_str().unwrap() >= requested.as_str());
+        assert_eq!(tenant.to_seed()["processing"], json!({ "delayMs": 300 }));
+
+        // Back to zero: processing happens inside the call again.
+        tenant.set_processing(ProcessingConfig::default()).unwrap();
+        let mut away = Map::new();
+        away.insert("usageLocation".into(), Value::Null);
+        tenant.patch_user("a", away).unwrap();
+        tenant
+            .reprocess("a", ReprocessAction::LicenseAssignment)
+            .unwrap();
+        assert_eq!(error(&tenant), "ProhibitedInUsageLocationViolation");
+        assert_eq!(tenant.pending_processing(), 0);
+    }
+
+    #[test]
+    fn refuses_bad_processing_settings() {
+        let users = r#""users":[{"id":"a","userPrincipalName":"a@b"}]"#;
+        for bad in [
+            r#"{"delayMs":86400001}"#,
+            r#"{"delay":5}"#,
+            r#"{"delayMs":-1}"#,
+        ] {
+            let seed = format!(r#"{{{users},"processing":{bad}}}"#);
+            assert!(
+                Tenant::from_seed_json(&seed)
+                    .unwrap_err()
+                    .starts_with("processing: "),
+                "{bad}"
+            );
+        }
+        let seed = format!(r#"{{{users},"processing":{{}}}}"#);
+        assert_eq!(
+            Tenant::from_seed_json(&seed).unwrap().processing(),
+            ProcessingConfig::default()
+        );
     }
 }

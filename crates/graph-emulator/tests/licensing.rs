@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::time::{Duration, Instant, SystemTime};
+
 use common::*;
 use hyper::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -11,6 +13,7 @@ const PBI: &str = "f8a1db68-be16-40ed-86d5-cb42ce701560";
 const MEGAN_UPN: &str = "MeganB@contoso.com";
 const ALEX_UPN: &str = "AlexW@contoso.com";
 const LEE_UPN: &str = "LeeG@contoso.com";
+const E3_GROUP: &str = "a1f3c9e2-5d7b-4f60-8e21-3b9c7d4a6f10";
 
 fn first_state(user: &Value) -> (String, String) {
     let state = &user["licenseAssignmentStates"][0];
@@ -278,4 +281,187 @@ async fn the_tenant_exports_as_a_seed_that_loads_again() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(processed["processed"], 8);
+}
+
+/// What a runbook reads after reprocessing Alex: the user, the user in a list, and the E3 group's errors.
+async fn alex_as_read(h: &Harness, token: &str) -> [Value; 4] {
+    let user = h
+        .get(
+            &format!("/v1.0/users/{ALEX_ID}?$select=licenseAssignmentStates"),
+            token,
+        )
+        .await
+        .json();
+    let listed = h
+        .get(
+            &format!(
+                "/beta/users?$filter=id%20eq%20'{ALEX_ID}'&$select=id,licenseAssignmentStates"
+            ),
+            token,
+        )
+        .await
+        .json();
+    let group = h
+        .get(
+            &format!("/v1.0/groups/{E3_GROUP}?$select=hasMembersWithLicenseErrors"),
+            token,
+        )
+        .await
+        .json();
+    let failing = h
+        .get(
+            &format!("/v1.0/groups/{E3_GROUP}/membersWithLicenseErrors?$select=id"),
+            token,
+        )
+        .await
+        .json();
+    [user, listed["value"][0].clone(), group, failing]
+}
+
+#[tokio::test]
+async fn with_a_processing_delay_states_change_once_it_has_passed() {
+    const DELAY: Duration = Duration::from_millis(300);
+    let h = start().await;
+    let token = h.writer_token().await;
+    let reader = h.reader_token().await;
+    let (status, body) = h
+        .admin(
+            Method::PUT,
+            "/_emulator/processing",
+            json!({ "delayMs": DELAY.as_millis() as u64 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    h.admin(
+        Method::PATCH,
+        &format!("/_emulator/users/{ALEX_UPN}"),
+        json!({ "usageLocation": "US" }),
+    )
+    .await;
+
+    let requested = graph_emulator::clock::iso8601_seconds(SystemTime::now());
+    let started = Instant::now();
+    // The call returns at once, with the user as stored: the request is recorded, not yet processed.
+    let answered = reprocess(&h, &token, ALEX_UPN).await;
+    assert_eq!(
+        first_state(&answered),
+        ("Error".into(), "ProhibitedInUsageLocationViolation".into())
+    );
+    let [user, listed, group, failing] = alex_as_read(&h, &reader).await;
+    let view = h.user_view(ALEX_UPN).await;
+    assert_eq!(view["reprocessCount"], 1);
+    assert!(view["lastReprocessedDateTime"].is_string());
+    // Only meaningful while the delay has not passed, which a very slow machine could overrun.
+    if started.elapsed() < DELAY {
+        for user in [&user, &listed, &view["user"]] {
+            assert_eq!(
+                first_state(user).1,
+                "ProhibitedInUsageLocationViolation",
+                "{user}"
+            );
+        }
+        assert_eq!(group["hasMembersWithLicenseErrors"], true);
+        assert_eq!(
+            failing["value"],
+            json!([{ "@odata.type": "#microsoft.graph.user", "id": ALEX_ID }])
+        );
+    }
+
+    tokio::time::sleep(DELAY + Duration::from_millis(50)).await;
+    let [user, listed, group, failing] = alex_as_read(&h, &reader).await;
+    let view = h.user_view(ALEX_UPN).await;
+    for user in [&user, &listed, &view["user"]] {
+        assert_eq!(
+            first_state(user),
+            ("Active".into(), "None".into()),
+            "{user}"
+        );
+        let updated = user["licenseAssignmentStates"][0]["lastUpdatedDateTime"]
+            .as_str()
+            .unwrap();
+        assert!(updated >= requested.as_str(), "{updated} < {requested}");
+    }
+    assert_eq!(group["hasMembersWithLicenseErrors"], false);
+    assert_eq!(failing["value"], json!([]));
+    assert_eq!(view["reprocessCount"], 1);
+}
+
+#[tokio::test]
+async fn the_processing_delay_is_set_through_the_admin_api() {
+    let h = start().await;
+    let token = h.writer_token().await;
+    let (status, body) = h
+        .admin(Method::GET, "/_emulator/processing", Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "delayMs": 0, "pendingUsers": 0 }));
+
+    for bad in [
+        json!({ "delayMs": 86_400_001 }),
+        json!({ "delay": 5 }),
+        json!({ "delayMs": "5" }),
+    ] {
+        let (status, body) = h.admin(Method::PUT, "/_emulator/processing", bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"]["code"], "InvalidProcessing");
+    }
+    let (status, _) = h
+        .admin(Method::DELETE, "/_emulator/processing", Value::Null)
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+
+    // A minute: nothing falls due while the test runs.
+    let (_, body) = h
+        .admin(
+            Method::PATCH,
+            "/_emulator/processing",
+            json!({ "delayMs": 60_000 }),
+        )
+        .await;
+    assert_eq!(body["delayMs"], 60_000);
+    let (_, body) = h
+        .admin(Method::PATCH, "/_emulator/processing", json!({}))
+        .await;
+    assert_eq!(body["delayMs"], 60_000, "PATCH keeps what it does not name");
+
+    // Asking again while a request waits keeps one request; every route only records.
+    h.admin(
+        Method::PATCH,
+        &format!("/_emulator/users/{ALEX_UPN}"),
+        json!({ "usageLocation": "US" }),
+    )
+    .await;
+    reprocess(&h, &token, ALEX_UPN).await;
+    let reply = h
+        .post(
+            &format!("/beta/users/{ALEX_ID}/cloudLicensing/assignments/reprocessAssignments"),
+            &token,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    reprocess(&h, &token, MEGAN_UPN).await;
+    let (_, body) = h
+        .admin(Method::GET, "/_emulator/processing", Value::Null)
+        .await;
+    assert_eq!(body, json!({ "delayMs": 60_000, "pendingUsers": 2 }));
+    let view = h.user_view(ALEX_UPN).await;
+    assert_eq!(view["reprocessCount"], 2);
+    assert_eq!(
+        first_state(&view["user"]).1,
+        "ProhibitedInUsageLocationViolation"
+    );
+
+    // The admin API still processes on demand, and the setting is part of the exported seed.
+    let (_, view) = h
+        .admin(
+            Method::POST,
+            &format!("/_emulator/users/{ALEX_UPN}/process"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(first_state(&view["user"]).1, "None");
+    let (_, seed) = h.admin(Method::GET, "/_emulator/tenant", Value::Null).await;
+    assert_eq!(seed["processing"], json!({ "delayMs": 60_000 }));
+    let again = graph_emulator::Tenant::from_seed_json(&seed.to_string()).unwrap();
+    assert_eq!(again.processing().delay_ms, 60_000);
 }
