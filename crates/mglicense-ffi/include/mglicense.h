@@ -20,11 +20,12 @@ enum MglStatus
  {
   // Success; `out_json` holds the result.
   MGL_OK = 0,
-  // `mgl_request_wait` or `mgl_bulk_next` timed out; work is still running.
+  // `mgl_request_wait`, `mgl_bulk_next` or `mgl_read_next` timed out; work is still running.
   MGL_PENDING = 1,
   // `mgl_bulk_submit`: too many results are waiting; take some with `mgl_bulk_next` first.
   MGL_BUSY = 2,
-  // `mgl_bulk_next`: input finished and every result handed over.
+  // `mgl_bulk_next`: input finished and every result handed over; `mgl_read_next`: every
+  // page handed over.
   MGL_DONE = 3,
   // A required pointer was NULL.
   MGL_NULL_ARGUMENT = 100,
@@ -192,6 +193,27 @@ MglStatus mgl_bulk_cancel(MglHandle bulk);
 // Releases a bulk run, cancelling what still runs. 0 is accepted; a second release gives
 // `MGL_INVALID_HANDLE`.
 MglStatus mgl_bulk_free(MglHandle bulk);
+
+// Starts a read (Get-MgUser, Get-MgGroup, Get-MgGroupMemberWithLicenseError,
+// Get-MgSubscribedSku) described by a read document; its first page is fetched at once, and
+// each later one while the page before it is being taken.
+MglStatus mgl_read_start(MglHandle client,
+                         const uint8_t *json,
+                         size_t len,
+                         MglHandle *out_read,
+                         char **out_json);
+
+// The next page, waiting up to `timeout_ms` (`UINT32_MAX`: without limit): `MGL_OK` with the
+// page document, or the error that ended the read; `MGL_PENDING` when it has not come yet;
+// `MGL_DONE` after the last page (or after the error); `MGL_CANCELLED` after a cancel.
+MglStatus mgl_read_next(MglHandle read, uint32_t timeout_ms, char **out_json);
+
+// Stops a read: the page being fetched is dropped and nothing more is handed over.
+MglStatus mgl_read_cancel(MglHandle read);
+
+// Releases a read, cancelling it if it still runs. 0 is accepted; a second release gives
+// `MGL_INVALID_HANDLE`.
+MglStatus mgl_read_free(MglHandle read);
 
 #ifdef __cplusplus
 } // extern "C"

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use mglicense::bulk::Bulk;
 use mglicense::auth::signin::SignIn;
-use mglicense::{Client, Pending};
+use mglicense::{Client, Pager, Pending};
 use once_cell::sync::Lazy;
 
 use crate::boundary::Failure;
@@ -20,6 +20,7 @@ pub enum Object {
     Request(Arc<Pending>),
     Bulk(Arc<Bulk>),
     SignIn(Arc<SignIn>),
+    Read(Arc<Pager>),
 }
 
 static TABLE: Lazy<Mutex<HashMap<MglHandle, Object>>> = Lazy::new(|| Mutex::new(HashMap::new()));
@@ -99,6 +100,21 @@ pub fn remove_client(handle: MglHandle) -> Result<Option<Arc<Client>>, Failure> 
 pub fn remove_request(handle: MglHandle) -> Result<Option<Arc<Pending>>, Failure> {
     remove(handle, "request", |o| matches!(o, Object::Request(_))).map(|o| match o {
         Some(Object::Request(r)) => Some(r),
+        _ => None,
+    })
+}
+
+pub fn read(handle: MglHandle) -> Result<Arc<Pager>, Failure> {
+    match table().get(&handle) {
+        Some(Object::Read(r)) => Ok(Arc::clone(r)),
+        _ => Err(invalid(handle, "read")),
+    }
+}
+
+/// Removes a read handle; 0 is accepted and does nothing.
+pub fn remove_read(handle: MglHandle) -> Result<Option<Arc<Pager>>, Failure> {
+    remove(handle, "read", |o| matches!(o, Object::Read(_))).map(|o| match o {
+        Some(Object::Read(r)) => Some(r),
         _ => None,
     })
 }

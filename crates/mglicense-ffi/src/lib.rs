@@ -17,7 +17,8 @@ use mglicense::auth::SignInRequest;
 use mglicense::environment::NewEnvironment;
 use mglicense::bulk::{Bulk, BulkOptions, Next, Refused};
 use mglicense::retry::RequestContextUpdate;
-use mglicense::{Client, ClientConfig, RequestSpec};
+use mglicense::read::NextPage;
+use mglicense::{Client, ClientConfig, ReadSpec, RequestSpec};
 
 use boundary::{call, input_json, Answer, Failure};
 use handles::Object;
@@ -36,11 +37,12 @@ pub type MglHandle = u64;
 pub enum MglStatus {
     /// Success; `out_json` holds the result.
     MglOk = 0,
-    /// `mgl_request_wait` or `mgl_bulk_next` timed out; work is still running.
+    /// `mgl_request_wait`, `mgl_bulk_next` or `mgl_read_next` timed out; work is still running.
     MglPending = 1,
     /// `mgl_bulk_submit`: too many results are waiting; take some with `mgl_bulk_next` first.
     MglBusy = 2,
-    /// `mgl_bulk_next`: input finished and every result handed over.
+    /// `mgl_bulk_next`: input finished and every result handed over; `mgl_read_next`: every
+    /// page handed over.
     MglDone = 3,
     /// A required pointer was NULL.
     MglNullArgument = 100,
@@ -452,6 +454,66 @@ pub extern "C" fn mgl_bulk_free(bulk: MglHandle) -> MglStatus {
     call(std::ptr::null_mut(), || {
         if let Some(bulk) = handles::remove_bulk(bulk)? {
             bulk.cancel();
+        }
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Starts a read (Get-MgUser, Get-MgGroup, Get-MgGroupMemberWithLicenseError,
+/// Get-MgSubscribedSku) described by a read document; its first page is fetched at once, and
+/// each later one while the page before it is being taken.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_read_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_read: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_read = boundary::out_ptr(out_read, "out_read")?;
+        let client = handles::client(client)?;
+        let spec: ReadSpec = input_json(json, len, "json")?;
+        let pager = client.start_read(&spec)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { *out_read = handles::insert(Object::Read(Arc::new(pager))) };
+        Ok(Answer::Json("{}".into()))
+    })
+}
+
+/// The next page, waiting up to `timeout_ms` (`UINT32_MAX`: without limit): `MGL_OK` with the
+/// page document, or the error that ended the read; `MGL_PENDING` when it has not come yet;
+/// `MGL_DONE` after the last page (or after the error); `MGL_CANCELLED` after a cancel.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_read_next(read: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
+    call(out_json, || {
+        let pager = handles::read(read)?;
+        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        match pager.next(timeout) {
+            NextPage::Page(page) => Answer::json(&page?),
+            NextPage::Pending => Ok(Answer::Pending),
+            NextPage::Done => Err(Failure::new(MglStatus::MglDone, "done", "Every page has been handed over.")),
+            NextPage::Cancelled => Err(Failure::new(MglStatus::MglCancelled, "cancelled", "The read was cancelled.")),
+        }
+    })
+}
+
+/// Stops a read: the page being fetched is dropped and nothing more is handed over.
+#[no_mangle]
+pub extern "C" fn mgl_read_cancel(read: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        handles::read(read)?.cancel();
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Releases a read, cancelling it if it still runs. 0 is accepted; a second release gives
+/// `MGL_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn mgl_read_free(read: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        if let Some(pager) = handles::remove_read(read)? {
+            pager.cancel();
         }
         Ok(Answer::Nothing)
     })

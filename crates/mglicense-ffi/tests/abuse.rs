@@ -100,6 +100,34 @@ proptest! {
         prop_assert!(status == MglStatus::MglInvalidHandle);
         prop_assert_eq!(mgl_request_free(handle), MglStatus::MglInvalidHandle);
         prop_assert_eq!(mgl_bulk_cancel(handle), MglStatus::MglInvalidHandle);
+        prop_assert_eq!(mgl_read_cancel(handle), MglStatus::MglInvalidHandle);
+        prop_assert_eq!(mgl_read_free(handle), MglStatus::MglInvalidHandle);
+        let status = unsafe { mgl_read_next(handle, 0, &mut out) };
+        check_failure(status, out);
+        prop_assert!(status == MglStatus::MglInvalidHandle);
+    }
+
+    #[test]
+    fn arbitrary_read_documents_never_panic(
+        resource in prop_oneof![Just("users".to_string()), Just("user".to_string()), Just("group".to_string()), ".{0,12}"],
+        identity in proptest::option::of(".{0,40}"),
+        group in proptest::option::of(".{0,40}"),
+        filter in proptest::option::of(".{0,40}"),
+        top in proptest::option::of(any::<u64>()),
+        page_size in proptest::option::of(any::<u64>()),
+        level in proptest::option::of(".{0,20}"),
+    ) {
+        let client = unconnected_client();
+        let doc = serde_json::json!({
+            "resource": resource, "identity": identity, "groupId": group, "filter": filter,
+            "top": top, "pageSize": page_size, "consistencyLevel": level,
+        });
+        let text = doc.to_string();
+        let (mut out, mut read) = (ptr::null_mut(), 0);
+        let status = unsafe { mgl_read_start(client, text.as_ptr(), text.len(), &mut read, &mut out) };
+        check_failure(status, out);
+        prop_assert_ne!(status, MglStatus::MglOk);
+        prop_assert_eq!(read, 0);
     }
 }
 
@@ -150,6 +178,11 @@ fn a_handle_of_one_kind_is_refused_as_another() {
     let mut out = ptr::null_mut();
     assert_eq!(unsafe { mgl_client_context(bulk, &mut out) }, MglStatus::MglInvalidHandle);
     take(out);
+    assert_eq!(mgl_read_cancel(bulk), MglStatus::MglInvalidHandle);
+    assert_eq!(mgl_read_free(client), MglStatus::MglInvalidHandle);
+    assert_eq!(unsafe { mgl_read_next(client, 0, &mut out) }, MglStatus::MglInvalidHandle);
+    take(out);
+    assert_eq!(mgl_read_free(0), MglStatus::MglOk);
     assert_eq!(mgl_bulk_free(bulk), MglStatus::MglOk);
     assert_eq!(mgl_client_free(client), MglStatus::MglOk);
 }

@@ -68,6 +68,8 @@ pub struct Progress {
     pub succeeded: u64,
     pub failed: u64,
     pub in_flight: u64,
+    /// Calls answered whose user is being followed until processed (-Wait).
+    pub waiting: u64,
     pub handed_over: u64,
     pub elapsed_seconds: f64,
     /// Completed calls per second since the start.
@@ -149,11 +151,24 @@ impl Bulk {
         let (client, slots, shared) = (Arc::clone(&self.client), Arc::clone(&self.slots), Arc::clone(&self.shared));
         let rt = runtime().expect("created in Bulk::new");
         let task = rt.spawn(async move {
-            let Ok(_permit) = slots.acquire_owned().await else { return };
-            shared.lock().progress.in_flight += 1;
-            let outcome = client.run(&call).await;
+            let outcome = {
+                let Ok(_permit) = slots.acquire_owned().await else { return };
+                shared.lock().progress.in_flight += 1;
+                let outcome = client.run(&call).await;
+                shared.lock().progress.in_flight -= 1;
+                outcome
+            };
+            // A wait holds no slot: the next writes go out while this user is being followed.
+            let outcome = match outcome {
+                Ok(response) if Client::waits(&call) => {
+                    shared.lock().progress.waiting += 1;
+                    let response = client.wait_if_asked(&call, response).await;
+                    shared.lock().progress.waiting -= 1;
+                    Ok(response)
+                }
+                other => other,
+            };
             let mut state = shared.lock();
-            state.progress.in_flight -= 1;
             state.tasks.remove(&index);
             if !state.cancelled {
                 record(&mut state, index, outcome);

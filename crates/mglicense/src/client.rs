@@ -69,17 +69,30 @@ pub struct Response {
     /// What -Debug and -Verbose show of the call, when asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<LogLine>,
+    /// How a -Wait ended, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait: Option<crate::wait::WaitOutcome>,
 }
 
 /// A checked call with the connection it will use.
 pub(crate) struct Call {
     connection: Arc<Connection>,
     prepared: PreparedRequest,
+    wait: Option<crate::wait::WaitSpec>,
 }
 
-struct Connection {
+pub(crate) struct Connection {
     environment: Environment,
     credential: Authenticator,
+    /// SKU and group names for -Wait's warnings, looked up once per connection.
+    pub(crate) names: crate::wait::Names,
+}
+
+impl Connection {
+    /// The Graph endpoint the connection's token is for; nothing else ever receives it.
+    pub(crate) fn graph_endpoint(&self) -> &str {
+        self.environment.graph_endpoint.trim_end_matches('/')
+    }
 }
 
 #[derive(Default)]
@@ -163,7 +176,7 @@ impl Client {
         let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
         let given = SignInRequest { access_token: Some(Secret::new(request.access_token)), ..SignInRequest::default() };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
-        let connection = Arc::new(Connection { environment, credential });
+        let connection = Arc::new(Connection { environment, credential, names: Default::default() });
         let context = context_of(&connection);
         state.connection = Some(connection);
         Ok(context)
@@ -189,7 +202,7 @@ impl Client {
         let client = Arc::clone(self);
         Ok(SignIn::spawn(rt, move |events| async move {
             signin::first_token(&credential, &client.http, &events).await?;
-            let connection = Arc::new(Connection { environment, credential });
+            let connection = Arc::new(Connection { environment, credential, names: Default::default() });
             let context = context_of(&connection);
             client.write().connection = Some(connection);
             serde_json::to_value(&context).map_err(|e| Error::runtime(e.to_string()))
@@ -224,19 +237,40 @@ impl Client {
         let call = self.prepare(spec)?;
         let rt = runtime()?;
         let client = Arc::clone(self);
-        Ok(Pending::spawn(rt, async move { client.run(&call).await }))
+        Ok(Pending::spawn(rt, async move {
+            let response = client.run(&call).await?;
+            Ok(client.wait_if_asked(&call, response).await)
+        }))
     }
 
     /// Everything about a call that can be checked before anything is sent.
     pub(crate) fn prepare(&self, spec: &RequestSpec) -> Result<Call, Error> {
         let prepared = spec.prepare()?;
         let connection = self.read().connection.clone().ok_or_else(Error::not_connected)?;
-        Ok(Call { connection, prepared })
+        Ok(Call { connection, prepared, wait: spec.wait })
+    }
+
+    /// The current connection, or the error that says to connect first.
+    pub(crate) fn connection(&self) -> Result<Arc<Connection>, Error> {
+        self.read().connection.clone().ok_or_else(Error::not_connected)
     }
 
     /// Sends a prepared call, with retries and pacing.
     pub(crate) async fn run(&self, call: &Call) -> Result<Response, Error> {
         self.send(&call.connection, &call.prepared).await
+    }
+
+    /// After a successful call with -Wait, follows the user until the service has processed it
+    /// (see `wait`); without -Wait, the response as it is.
+    pub(crate) async fn wait_if_asked(&self, call: &Call, response: Response) -> Response {
+        match call.wait {
+            Some(spec) => crate::wait::wait(self, &call.connection, &call.prepared, spec, response).await,
+            None => response,
+        }
+    }
+
+    pub(crate) fn waits(call: &Call) -> bool {
+        call.wait.is_some()
     }
 
     /// Runs a request to completion on the calling thread (which must not be a runtime thread).
@@ -246,7 +280,7 @@ impl Client {
 
     /// Sends a call, retrying what the service asks to be retried (see `retry`), paced by the
     /// shared pacer.
-    async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
+    pub(crate) async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
         let context = self.request_context();
         let first_try = std::time::Instant::now();
         let mut log = Vec::new();
@@ -256,7 +290,9 @@ impl Client {
         // number of times.
         let mut uncharged = 0u32;
         loop {
-            self.pacer.acquire().await;
+            if prepared.paced {
+                self.pacer.acquire().await;
+            }
             let sent = std::time::Instant::now();
             let outcome = self.send_once(connection, prepared, attempt, &context).await;
             let now = std::time::Instant::now();
@@ -267,7 +303,9 @@ impl Client {
                         .get("x-ms-throttle-limit-percentage")
                         .and_then(|v| v.first())
                         .and_then(|v| v.trim().parse::<f64>().ok());
-                    self.pacer.on_success(now, limit);
+                    if prepared.paced {
+                        self.pacer.on_success(now, limit);
+                    }
                     log.append(&mut response.log);
                     response.log = log;
                     return Ok(response);
@@ -290,6 +328,7 @@ impl Client {
             let limit = Duration::from_secs(context.retries_time_limit_seconds);
             let out_of_time = !limit.is_zero() && now.duration_since(first_try) + wait > limit;
             let charged = !(status == 429
+                && prepared.paced
                 && context.max_retry > 0
                 && uncharged < MAX_UNCHARGED_RETRIES
                 && self.pacer.throttled_since(sent));
@@ -304,7 +343,9 @@ impl Client {
                 failure.log = log;
                 return Err(failure);
             }
-            self.pacer.on_retry();
+            if prepared.paced {
+                self.pacer.on_retry();
+            }
             if charged {
                 attempt += 1;
             } else {
@@ -322,7 +363,7 @@ impl Client {
                     wait.as_secs_f64()
                 )));
             }
-            if status == 429 {
+            if status == 429 && prepared.paced {
                 // Everyone waits out a throttle, not just this call: the budget is shared. Graph
                 // names the throttle scope when its budget is spent; that also lowers the pace.
                 let headers = failure.graph.as_ref().map(|g| &g.headers);
@@ -343,13 +384,13 @@ impl Client {
         attempt: u32,
         context: &RequestContext,
     ) -> Result<Response, Error> {
-        let url = format!("{}{}", connection.environment.graph_endpoint, prepared.path);
-        let op = prepared.operation;
-        let method = reqwest::Method::from_bytes(op.method().as_bytes()).expect("static method name");
+        let url = format!("{}{}", connection.environment.graph_endpoint.trim_end_matches('/'), prepared.path);
+        let verb = prepared.method;
+        let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("static method name");
         let token = connection.credential.bearer(&self.http).await?;
         let mut request = self
             .http
-            .request(method, &url)
+            .request(method.clone(), &url)
             .header("Authorization", bearer_header(&token))
             .header("User-Agent", &self.user_agent)
             .header("SdkVersion", format!("mglicense/{}", crate::VERSION))
@@ -366,17 +407,20 @@ impl Client {
             request = request.header("Retry-Attempt", attempt.to_string());
         }
         request = request.timeout(Duration::from_secs(context.client_timeout_seconds));
-        if let Some(ct) = op.content_type() {
+        if let Some(ct) = prepared.content_type {
             if !prepared.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
                 request = request.header("Content-Type", ct);
             }
         }
         // An action without a body still states its length, as Graph expects of a POST.
-        let request = request.body(Vec::new()).build().map_err(|e| transport_error(&url, e))?;
+        if method == reqwest::Method::POST {
+            request = request.body(Vec::new());
+        }
+        let request = request.build().map_err(|e| transport_error(&url, e))?;
 
         let mut log = Vec::new();
         if prepared.trace.verbose {
-            log.push(LogLine::verbose(format!("{} {url} (user '{}')", op.method(), prepared.target)));
+            log.push(LogLine::verbose(format!("{verb} {url} ({})", prepared.what)));
         }
         if prepared.trace.debug {
             let headers: Vec<(String, String)> = request
@@ -384,7 +428,7 @@ impl Client {
                 .iter()
                 .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect();
-            log.push(LogLine::debug(trace::format_request(op.method(), &url, &headers, b"")));
+            log.push(LogLine::debug(trace::format_request(verb, &url, &headers, b"")));
         }
         let started = std::time::Instant::now();
         let again = request.try_clone();
@@ -403,7 +447,7 @@ impl Client {
                 log.push(LogLine::debug(trace::format_response(status, reason, headers, body)));
             }
             if prepared.trace.verbose {
-                log.push(LogLine::verbose(format!("{} {url}: {status} {reason} in {elapsed} ms", op.method())));
+                log.push(LogLine::verbose(format!("{verb} {url}: {status} {reason} in {elapsed} ms")));
             }
             log
         };
@@ -412,11 +456,11 @@ impl Client {
                 let reason = status.canonical_reason().unwrap_or("");
                 let log = with_log(log, status.as_u16(), reason, &headers, &body);
                 if status.is_success() {
-                    let parsed = parse_success_body(op.shape(), &body, &url).map_err(|mut e| {
+                    let parsed = parse_success_body(prepared.shape, &body, &url).map_err(|mut e| {
                         e.log = log.clone();
                         e
                     })?;
-                    Ok(Response { status: status.as_u16(), method: op.method().into(), url, headers, body: parsed, log })
+                    Ok(Response { status: status.as_u16(), method: verb.into(), url, headers, body: parsed, log, wait: None })
                 } else {
                     let mut e = Error::graph(graph_error(status, headers, &body));
                     e.log = log;
@@ -425,7 +469,7 @@ impl Client {
             }
             Exchange::Failed(mut e) => {
                 if prepared.trace.verbose {
-                    log.push(LogLine::verbose(format!("{} {url}: failed after {elapsed} ms: {}", op.method(), e.message)));
+                    log.push(LogLine::verbose(format!("{verb} {url}: failed after {elapsed} ms: {}", e.message)));
                 }
                 e.log = log;
                 Err(e)

@@ -15,9 +15,11 @@ pub mod identity;
 pub mod operation;
 pub mod pacer;
 pub mod pending;
+pub mod read;
 pub mod retry;
 pub mod runtime;
 pub mod trace;
+pub mod wait;
 
 pub use client::{Client, ClientConfig, Response};
 pub use credential::AccessTokenCredential;
@@ -25,6 +27,7 @@ pub use environment::{Environment, EnvironmentKind, Environments};
 pub use error::{Error, ErrorKind, GraphError};
 pub use operation::{Operation, RequestSpec};
 pub use pending::Pending;
+pub use read::{Pager, ReadSpec};
 
 /// The engine's version, sent in the `SdkVersion` header and shown by front ends.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -123,16 +123,31 @@ pub struct RequestSpec {
     /// Say what is being done for a verbose stream.
     #[serde(default)]
     pub verbose: bool,
+    /// After the call, wait for the service to process the user (-Wait).
+    #[serde(default)]
+    pub wait: Option<crate::wait::WaitSpec>,
 }
 
 /// A request checked and turned into what goes on the wire, minus the credential.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PreparedRequest {
-    pub operation: Operation,
-    /// Path below the Graph endpoint, starting with the version: `/v1.0/users/…/…`.
+    pub method: &'static str,
+    /// Path below the Graph endpoint, starting with the version: `/v1.0/users/…/…`, with any
+    /// query already encoded.
     pub path: String,
+    pub shape: ResponseShape,
+    /// A Content-Type the call must carry unless the user gave one.
+    pub content_type: Option<&'static str>,
+    /// Writes share the tenant's write budget, so they wait for the shared pacer; reads do not,
+    /// so polling and paging never hold up the writes.
+    pub paced: bool,
     /// The user the call is for (`me` for /me), for messages and error targets.
     pub target: String,
+    /// What the call is about, for -Verbose: `user 'x'`, `the users`.
+    pub what: String,
+    /// For a reprocess call, the user's path below the version (`users/…` or `me`), to read
+    /// the user back with -Wait.
+    pub subject: Option<String>,
     /// Headers the user asked for, checked.
     pub headers: Vec<(String, String)>,
     pub trace: TraceLevel,
@@ -158,18 +173,32 @@ impl RequestSpec {
             (user_path(&user_id)?, user_id)
         };
         let path = format!("/{}/{}/{}", op.api().segment(), subject, op.action().join("/"));
+        if let Some(wait) = &self.wait {
+            wait.check()?;
+        }
         let headers = match &self.headers {
             Some(h) => check_headers(h)?,
             None => Vec::new(),
         };
         let trace = TraceLevel { debug: self.debug, verbose: self.verbose };
-        Ok(PreparedRequest { operation: op, path, target, headers, trace })
+        Ok(PreparedRequest {
+            method: op.method(),
+            path,
+            shape: op.shape(),
+            content_type: op.content_type(),
+            paced: true,
+            what: format!("user '{target}'"),
+            subject: Some(subject),
+            target,
+            headers,
+            trace,
+        })
     }
 }
 
 /// Characters left as they are in a path segment: RFC 3986 unreserved, plus `@` and `$`
 /// which UPNs carry and Graph reads literally. Everything else is percent-encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@').remove(b'$');
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@').remove(b'$');
 
 /// Longest user id accepted: far above any object id (36) or userPrincipalName (113), low
 /// enough that no input can make a URL no server accepts.
@@ -210,7 +239,7 @@ const RESERVED_HEADERS: &[&str] = &["authorization", "host", "content-length", "
 /// Largest header value accepted, well under what servers accept for a whole header block.
 pub const MAX_HEADER_VALUE_LEN: usize = 8192;
 
-fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String, String)>, Error> {
+pub(crate) fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String, String)>, Error> {
     let mut out = Vec::with_capacity(headers.len());
     let mut seen = BTreeMap::new();
     for (name, value) in headers {
