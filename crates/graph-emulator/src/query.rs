@@ -1,10 +1,11 @@
-//! The OData query options a licensing runbook sends ($select, $filter, $top, $count, $orderby, $skiptoken),
-//! parsed and applied to JSON objects so users, groups and SKUs share one implementation.
+//! The OData query options a licensing runbook sends ($select, $filter, $search, $top, $count, $orderby,
+//! $skiptoken), parsed and applied to JSON objects so users, groups and SKUs share one implementation.
 //!
 //! `$filter` covers what such scripts write: `eq`/`ne` on strings, booleans and GUIDs, `in (...)`,
 //! `startswith(...)`, `and`/`or`/`not` with parentheses, `assignedLicenses/$count`, and
 //! `assignedLicenses/any(x:x/skuId eq <guid>)`. Anything else is refused the way Graph refuses it,
 //! so a script that works here does not silently depend on a filter the emulator ignores.
+//! `$search` takes directory objects' syntax: `"property:words"` clauses joined with `AND` or `OR`.
 
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
@@ -20,6 +21,7 @@ pub const MAX_PAGE_SIZE: usize = 999;
 pub struct Query {
     pub select: Option<Vec<String>>,
     pub filter: Option<Filter>,
+    pub search: Option<Search>,
     pub top: Option<usize>,
     pub count: bool,
     pub skip_token: Option<usize>,
@@ -51,6 +53,7 @@ impl Query {
                     )
                 }
                 "$filter" => query.filter = Some(Filter::parse(&value)?),
+                "$search" => query.search = Some(Search::parse(&value)?),
                 "$top" => {
                     let top: usize = value.trim().parse().map_err(|_| {
                         GraphError::bad_request(format!("Invalid value '{value}' for $top."))
@@ -98,7 +101,7 @@ impl Query {
                     };
                     query.order_by = Some((property, descending));
                 }
-                "$expand" | "$search" | "$skip" | "$format" | "$apply" => {
+                "$expand" | "$skip" | "$format" | "$apply" => {
                     return Err(GraphError::new(
                         hyper::StatusCode::BAD_REQUEST,
                         "Request_UnsupportedQuery",
@@ -119,9 +122,16 @@ impl Query {
         Ok(query)
     }
 
-    /// Advanced queries (`$count`, `ne`, `not`, `/$count` in a filter) need `ConsistencyLevel: eventual` and, in a
-    /// filter, `$count=true` too; Graph refuses them otherwise, and so does the emulator.
+    /// Advanced queries (`$search`, `$count`, `ne`, `not`, `/$count` in a filter) need `ConsistencyLevel: eventual`
+    /// and, in a filter, `$count=true` too; Graph refuses them otherwise, and so does the emulator.
     pub fn check_advanced(&self, eventual: bool) -> Result<(), GraphError> {
+        if self.search.is_some() && !eventual {
+            return Err(GraphError::new(
+                hyper::StatusCode::BAD_REQUEST,
+                "Request_UnsupportedQuery",
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+            ));
+        }
         if self.count && !eventual {
             return Err(GraphError::new(
                 hyper::StatusCode::BAD_REQUEST,
@@ -139,6 +149,12 @@ impl Query {
             }
         }
         Ok(())
+    }
+
+    /// Whether an object passes both `$filter` and `$search`.
+    pub fn matches(&self, object: &Map<String, Value>) -> bool {
+        self.filter.as_ref().map_or(true, |f| f.matches(object))
+            && self.search.as_ref().map_or(true, |s| s.matches(object))
     }
 
     /// The query string of the next page: the same options with a new `$skiptoken`.
@@ -387,6 +403,126 @@ fn invalid_filter(text: &str) -> GraphError {
         hyper::StatusCode::BAD_REQUEST,
         "Request_UnsupportedQuery",
         format!("Invalid filter clause: the emulator cannot parse '{text}'."),
+    )
+}
+
+/// `$search` on directory objects: `"property:words"` clauses joined with `AND` or `OR` (upper case,
+/// `AND` binding tighter). A clause matches when each of its words begins a word of the property,
+/// ignoring case: `"displayName:adm"` finds `Break-glass Administrator`, `"mail:contoso"` finds
+/// `AdeleV@contoso.com`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    /// Alternatives (`OR`), each a list of clauses that must all match (`AND`).
+    any_of: Vec<Vec<SearchClause>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct SearchClause {
+    property: String,
+    /// Lower case, without the symbols around them.
+    words: Vec<String>,
+}
+
+impl Search {
+    pub fn parse(text: &str) -> Result<Search, GraphError> {
+        let invalid = || invalid_search(text);
+        let mut any_of = vec![Vec::new()];
+        let mut rest = text.trim();
+        loop {
+            let (clause, after) = rest
+                .strip_prefix('"')
+                .and_then(|inner| inner.split_once('"'))
+                .ok_or_else(invalid)?;
+            let (property, value) = clause.split_once(':').ok_or_else(invalid)?;
+            let words: Vec<String> = value
+                .split_whitespace()
+                .map(|w| {
+                    w.trim_matches(|c: char| !c.is_alphanumeric())
+                        .to_lowercase()
+                })
+                .filter(|w| !w.is_empty())
+                .collect();
+            let property = property.trim();
+            if property.is_empty() || words.is_empty() {
+                return Err(invalid());
+            }
+            any_of.last_mut().expect("never empty").push(SearchClause {
+                property: property.to_owned(),
+                words,
+            });
+            rest = after.trim_start();
+            if rest.is_empty() {
+                return Ok(Search { any_of });
+            }
+            let (operator, after) = rest.split_once(char::is_whitespace).ok_or_else(invalid)?;
+            match operator {
+                "AND" => {}
+                "OR" => any_of.push(Vec::new()),
+                _ => return Err(invalid()),
+            }
+            rest = after.trim_start();
+        }
+    }
+
+    /// Refuses a clause on a property the emulator does not search for this type.
+    pub fn check(&self, searchable: &[&str], type_name: &str) -> Result<(), GraphError> {
+        match self
+            .any_of
+            .iter()
+            .flatten()
+            .find(|c| !searchable.iter().any(|s| s.eq_ignore_ascii_case(&c.property)))
+        {
+            Some(clause) => Err(GraphError::new(
+                hyper::StatusCode::BAD_REQUEST,
+                "Request_UnsupportedQuery",
+                format!(
+                    "The Graph emulator cannot $search the property '{}' of microsoft.graph.{type_name}; it searches {}.",
+                    clause.property,
+                    searchable.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    pub fn matches(&self, object: &Map<String, Value>) -> bool {
+        self.any_of.iter().any(|all| {
+            all.iter().all(|clause| {
+                property(object, &clause.property)
+                    .and_then(Value::as_str)
+                    .is_some_and(|value| clause.words.iter().all(|w| begins_a_word(value, w)))
+            })
+        })
+    }
+}
+
+/// Whether `word` (lower case) begins a word of `text`: at its start, after a space or symbol, at an
+/// upper-case letter after a lower-case one, or where letters and digits meet.
+fn begins_a_word(text: &str, word: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len()).any(|i| {
+        let c = chars[i];
+        let starts = c.is_alphanumeric()
+            && match i.checked_sub(1).map(|before| chars[before]) {
+                None => true,
+                Some(before) => {
+                    !before.is_alphanumeric()
+                        || (before.is_lowercase() && c.is_uppercase())
+                        || before.is_alphabetic() != c.is_alphabetic()
+                }
+            };
+        starts && {
+            let mut rest = chars[i..].iter().flat_map(|c| c.to_lowercase());
+            word.chars().all(|w| rest.next() == Some(w))
+        }
+    })
+}
+
+fn invalid_search(text: &str) -> GraphError {
+    GraphError::new(
+        hyper::StatusCode::BAD_REQUEST,
+        "Request_UnsupportedQuery",
+        format!("Invalid $search clause: the emulator cannot parse '{text}'; it takes \"property:words\" clauses joined with AND or OR."),
     )
 }
 
@@ -665,6 +801,78 @@ mod tests {
         );
         let q = Query::parse(Some("$filter=id%20eq%20'x'")).unwrap();
         assert!(q.check_advanced(false).is_ok());
+    }
+
+    fn searched(search: &str) -> bool {
+        let object = json!({"displayName":"Break-glass Administrator","mail":"AdeleV@contoso.com",
+                            "surname":"O'Brien","givenName":null,"description":"Office365 E3"})
+        .as_object()
+        .unwrap()
+        .clone();
+        Search::parse(search).unwrap().matches(&object)
+    }
+
+    #[test]
+    fn search_matches_words_at_their_start() {
+        assert!(searched(r#""displayName:adm""#));
+        assert!(searched(r#""displayName:GLASS""#));
+        assert!(!searched(r#""displayName:dmin""#));
+        assert!(searched(r#""displayName:break adm""#), "every word");
+        assert!(!searched(r#""displayName:break zed""#));
+        assert!(searched(r#""mail:adelev@contoso.com""#));
+        assert!(searched(r#""mail:contoso""#));
+        assert!(searched(r#""mail:v""#), "camel case starts a word");
+        assert!(searched(r#""surname:o'brien""#));
+        assert!(
+            searched(r#""surname:(brien)""#),
+            "symbols around a word drop"
+        );
+        assert!(searched(r#""description:365""#));
+        assert!(!searched(r#""givenName:a""#), "null never matches");
+        assert!(!searched(r#""jobTitle:a""#));
+        assert!(searched(r#""displayName:zed" OR "mail:adele""#));
+        assert!(!searched(r#""displayName:zed" AND "mail:adele""#));
+        assert!(searched(r#""displayName:zed" AND "mail:x" OR "surname:o""#));
+        assert!(searched(r#" "DISPLAYNAME:adm"  AND  "mail:contoso" "#));
+    }
+
+    #[test]
+    fn search_syntax_is_refused_unless_quoted_clauses_with_and_or_or() {
+        for bad in [
+            "displayName:adm",
+            r#""adm""#,
+            r#""displayName:""#,
+            r#"":adm""#,
+            r#""displayName:adm"#,
+            r#""displayName:a" or "mail:b""#,
+            r#""displayName:a" "mail:b""#,
+            r#""displayName:a" AND"#,
+            r#"("displayName:a")"#,
+        ] {
+            assert_eq!(
+                Search::parse(bad).unwrap_err().code,
+                "Request_UnsupportedQuery",
+                "{bad}"
+            );
+        }
+        let search = Search::parse(r#""displayName:a" OR "jobTitle:b""#).unwrap();
+        assert!(search
+            .check(&["displayName", "mail"], "user")
+            .unwrap_err()
+            .message
+            .contains("'jobTitle'"));
+        assert!(search.check(&["DisplayName", "jobtitle"], "user").is_ok());
+    }
+
+    #[test]
+    fn search_needs_eventual_consistency_but_not_count() {
+        let q = Query::parse(Some("$search=%22displayName:a%22&$top=2")).unwrap();
+        assert!(q.check_advanced(true).is_ok());
+        let refused = q.check_advanced(false).unwrap_err();
+        assert_eq!(refused.code, "Request_UnsupportedQuery");
+        assert!(refused.message.contains("'ConsistencyLevel: eventual'"));
+        let next = Query::parse(Some(&q.next_link_query(2))).unwrap();
+        assert_eq!(next.search, q.search);
     }
 
     #[test]

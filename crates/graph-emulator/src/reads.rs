@@ -72,6 +72,17 @@ const GROUP_PROPERTIES: &[&str] = &[
     "hasMembersWithLicenseErrors",
 ];
 
+/// What `$search` looks in on users and groups; a clause on anything else is refused.
+const USER_SEARCH_PROPERTIES: &[&str] = &[
+    "displayName",
+    "mail",
+    "userPrincipalName",
+    "givenName",
+    "surname",
+];
+
+const GROUP_SEARCH_PROPERTIES: &[&str] = &["displayName", "mail", "description"];
+
 /// Whether the request opted into advanced queries.
 pub fn eventual(headers: &HeaderMap) -> bool {
     headers
@@ -82,10 +93,8 @@ pub fn eventual(headers: &HeaderMap) -> bool {
 
 /// `GET /users/{id}` and `GET /me`.
 pub fn user(base: &str, version: Version, user: &User, query: &Query) -> Result<Value, GraphError> {
-    if query.filter.is_some() || query.top.is_some() || query.count {
-        return Err(GraphError::bad_request(
-            "Query option is not allowed on a single entity.",
-        ));
+    if query.filter.is_some() || query.search.is_some() || query.top.is_some() || query.count {
+        return Err(single_entity());
     }
     let (object, select) = user_object(version, user, query)?;
     let context = match &select {
@@ -99,7 +108,7 @@ pub fn user(base: &str, version: Version, user: &User, query: &Query) -> Result<
     Ok(with_context(&context, object))
 }
 
-/// `GET /users`, with `$filter`, `$select`, `$top`, `$orderby`, `$count` and paging.
+/// `GET /users`, with `$filter`, `$search`, `$select`, `$top`, `$orderby`, `$count` and paging.
 pub fn users(
     base: &str,
     version: Version,
@@ -108,17 +117,15 @@ pub fn users(
     eventual: bool,
 ) -> Result<Value, GraphError> {
     query.check_advanced(eventual)?;
+    if let Some(search) = &query.search {
+        search.check(USER_SEARCH_PROPERTIES, "user")?;
+    }
     if let Some(names) = &query.select {
         check_select(names, USER_PROPERTIES)?;
     }
     let mut matched: Vec<&User> = tenant
         .active_users()
-        .filter(|u| {
-            query
-                .filter
-                .as_ref()
-                .map_or(true, |f| f.matches(u.properties()))
-        })
+        .filter(|u| query.matches(u.properties()))
         .collect();
     if let Some((property, descending)) = &query.order_by {
         matched.sort_by_key(|u| {
@@ -164,6 +171,7 @@ pub fn subscribed_skus(
             "The query options $filter and $top are not supported on subscribedSkus.",
         ));
     }
+    refuse_search(query, "subscribedSkus")?;
     let value: Vec<Value> = tenant
         .skus()
         .iter()
@@ -183,7 +191,7 @@ pub fn subscribed_skus(
     }))
 }
 
-/// `GET /groups`, typically `$filter=hasMembersWithLicenseErrors eq true`.
+/// `GET /groups`, typically `$filter=hasMembersWithLicenseErrors eq true`, or `$search` by name.
 pub fn groups(
     base: &str,
     version: Version,
@@ -192,6 +200,9 @@ pub fn groups(
     eventual: bool,
 ) -> Result<Value, GraphError> {
     query.check_advanced(eventual)?;
+    if let Some(search) = &query.search {
+        search.check(GROUP_SEARCH_PROPERTIES, "group")?;
+    }
     if let Some(names) = &query.select {
         check_select(names, GROUP_PROPERTIES)?;
     }
@@ -202,7 +213,7 @@ pub fn groups(
             Value::Object(object) => Some(object),
             _ => None,
         })
-        .filter(|object| query.filter.as_ref().map_or(true, |f| f.matches(object)))
+        .filter(|object| query.matches(object))
         .map(|object| match &query.select {
             Some(names) => Value::Object(query::select(&object, names, GROUP_PROPERTIES)),
             None => Value::Object(object),
@@ -224,6 +235,9 @@ pub fn group(
     id: &str,
     query: &Query,
 ) -> Result<Value, GraphError> {
+    if query.search.is_some() {
+        return Err(single_entity());
+    }
     let group = find_group(tenant, id)?;
     let Value::Object(object) = tenant.group_view(group) else {
         unreachable!("a group view is an object")
@@ -250,15 +264,12 @@ pub fn members_with_license_errors(
     query: &Query,
     eventual: bool,
 ) -> Result<Value, GraphError> {
+    refuse_search(query, "membersWithLicenseErrors")?;
     query.check_advanced(eventual)?;
     let group = find_group(tenant, id)?;
     let mut objects = Vec::new();
     for user in tenant.members_with_license_errors(group) {
-        if query
-            .filter
-            .as_ref()
-            .is_some_and(|f| !f.matches(user.properties()))
-        {
+        if !query.matches(user.properties()) {
             continue;
         }
         let (object, _) = user_object(version, user, query)?;
@@ -274,6 +285,24 @@ pub fn members_with_license_errors(
         group.id
     );
     Ok(page(objects, query, &context, &self_link))
+}
+
+fn single_entity() -> GraphError {
+    GraphError::bad_request("Query option is not allowed on a single entity.")
+}
+
+/// `$search` is served on `/users` and `/groups` only; anywhere else it is refused, never ignored.
+fn refuse_search(query: &Query, resource: &str) -> Result<(), GraphError> {
+    match query.search {
+        Some(_) => Err(GraphError::new(
+            hyper::StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            format!(
+                "The Graph emulator does not support the query option '$search' on {resource}."
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a crate::tenant::Group, GraphError> {

@@ -226,3 +226,120 @@ async fn skus_and_groups_with_license_errors() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+/// The users of a list, by UPN, in the order listed.
+fn upns(list: &Value) -> Vec<&str> {
+    list["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no value: {list}"))
+        .iter()
+        .map(|u| u["userPrincipalName"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn users_and_groups_are_searched_by_words_with_eventual_consistency() {
+    let h = start().await;
+    let token = h.reader_token().await;
+    let eventual = [("ConsistencyLevel", "eventual")];
+    let search = |query: &str| format!("/v1.0/users?$search={query}&$select=userPrincipalName");
+
+    let refused = h.get(&search("%22displayName:ad%22"), &token).await;
+    assert_graph_error(
+        &refused,
+        StatusCode::BAD_REQUEST,
+        "Request_UnsupportedQuery",
+        "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+    );
+
+    // "ad" begins "Adele" and "Administrator", not "Fabrikam" or "Ångström".
+    for (query, expected) in [
+        ("%22displayName:ad%22", vec![ADELE_UPN, ADMIN_UPN]),
+        (
+            "%22displayName:VANCE%22%20OR%20%22mail:lee%22",
+            vec![ADELE_UPN, "LeeG@contoso.com"],
+        ),
+        (
+            "%22givenName:a%22+AND+%22surname:w%22",
+            vec!["AlexW@contoso.com"],
+        ),
+        ("%22userPrincipalName:fabrikam%22", vec![GUEST_UPN]),
+        ("%22surname:o'brien%22", vec![OBRIEN_UPN]),
+    ] {
+        let list = h.get_with(&search(query), &token, &eventual).await.json();
+        assert_eq!(upns(&list), expected, "{query}");
+    }
+
+    // With $filter, $count, $top and paging: the next link keeps the search.
+    let first = h
+        .get_with(
+            "/beta/users?$search=%22mail:contoso%22&$count=true&$top=4&$select=userPrincipalName",
+            &token,
+            &eventual,
+        )
+        .await
+        .json();
+    assert_eq!(first["@odata.count"], 6);
+    let next = first["@odata.nextLink"].as_str().expect("a next page");
+    assert!(next.contains("$search=%22mail:contoso%22"), "{next}");
+    let second = h
+        .get_with(next.strip_prefix(h.base()).unwrap(), &token, &eventual)
+        .await
+        .json();
+    assert_eq!(second["@odata.count"], 6);
+    assert!(second.get("@odata.nextLink").is_none());
+    let mut seen = upns(&first);
+    seen.extend(upns(&second));
+    assert_eq!(seen.len(), 6);
+    assert!(!seen.contains(&ADMIN_UPN) && !seen.contains(&GUEST_UPN));
+    let list = h
+        .get_with(
+            &search("%22mail:contoso%22&$filter=usageLocation%20eq%20'US'"),
+            &token,
+            &eventual,
+        )
+        .await
+        .json();
+    assert_eq!(upns(&list), [ADELE_UPN, "MeganB@contoso.com"]);
+
+    for (path, expected) in [
+        (
+            "/beta/groups?$search=%22displayName:365%22%20OR%20%22displayName:power%22&$select=displayName",
+            json!([{ "displayName": "Microsoft 365 E3 - All staff" }, { "displayName": "Power BI Pro" }]),
+        ),
+        (
+            "/v1.0/groups?$search=%22displayName:staff%22%20AND%20%22displayName:e3%22&$select=id",
+            json!([{ "id": "a1f3c9e2-5d7b-4f60-8e21-3b9c7d4a6f10" }]),
+        ),
+    ] {
+        let groups = h.get_with(path, &token, &eventual).await.json();
+        assert_eq!(groups["value"], expected, "{path}");
+    }
+
+    for (path, code) in [
+        (search("%22jobTitle:retail%22"), "Request_UnsupportedQuery"),
+        (search("displayName:ad"), "Request_UnsupportedQuery"),
+        (search("%22displayName:a%22%20or%20%22mail:b%22"), "Request_UnsupportedQuery"),
+        (
+            "/v1.0/groups?$search=%22assignedLicenses:x%22".to_owned(),
+            "Request_UnsupportedQuery",
+        ),
+        (
+            format!("/v1.0/users/{ADELE_ID}?$search=%22displayName:ad%22"),
+            "BadRequest",
+        ),
+        (
+            "/v1.0/groups/c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f/membersWithLicenseErrors?$search=%22displayName:m%22"
+                .to_owned(),
+            "Request_UnsupportedQuery",
+        ),
+        (
+            "/v1.0/subscribedSkus?$search=%22skuPartNumber:e3%22".to_owned(),
+            "Request_UnsupportedQuery",
+        ),
+    ] {
+        let reply = h.get_with(&path, &token, &eventual).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(reply.error_code(), code, "{path}");
+    }
+}
