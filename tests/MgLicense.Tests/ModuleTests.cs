@@ -28,7 +28,8 @@ namespace MgLicense.Tests
                 new[]
                 {
                     "Add-MgEnvironment", "Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment",
-                    "Get-MgRequestContext", "Invoke-MgBetaLicenseUser", "Invoke-MgBetaLicenseUser2", "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
+                    "Get-MgGroup", "Get-MgGroupMemberWithLicenseError", "Get-MgRequestContext", "Get-MgSubscribedSku", "Get-MgUser",
+                    "Invoke-MgBetaLicenseUser", "Invoke-MgBetaLicenseUser2", "Invoke-MgBetaReprocessUserCloudLicensingAssignment",
                     "Invoke-MgLicenseUser", "Remove-MgEnvironment", "Set-MgRequestContext",
                 },
                 result.Output.Select(c => ((CommandInfo)c.BaseObject).Name).OrderBy(n => n, System.StringComparer.Ordinal));
@@ -40,8 +41,8 @@ namespace MgLicense.Tests
         /// PowerShell 7 console's, not MgLicense's: -ProgressAction is a common parameter from 7.4 on, so Get-Command folds
         /// it into [&lt;CommonParameters&gt;], and type names that have accelerators print in lower case (&lt;string&gt;).
         /// </summary>
-        /// <summary>MgLicense's addition to the official parameters (pipeline concurrency).</summary>
-        private const string Extension = " [-ThrottleLimit <int>]";
+        /// <summary>MgLicense's additions to the official parameters (pipeline concurrency, waiting for processing).</summary>
+        private const string Extension = " [-ThrottleLimit <int>] [-Wait] [-TimeoutSec <int>]";
 
         private static readonly string[] SeedSyntax =
         {

@@ -137,6 +137,26 @@ namespace MgLicense.Tests
             Assert.True(response.IsSuccessStatusCode, $"setting faults failed: {(int)response.StatusCode} {text}");
         }
 
+        /// <summary>Every object of a collection read straight from the emulator with <paramref name="token"/>, following @odata.nextLink: the reference the cmdlets are checked against.</summary>
+        public List<JsonElement> GraphList(string token, string pathAndQuery)
+        {
+            var all = new List<JsonElement>();
+            string? url = EmulatorUrl + pathAndQuery;
+            while (url is not null)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+                using HttpResponseMessage response = http.Send(request);
+                string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+                Assert.True(response.IsSuccessStatusCode, text);
+                using JsonDocument page = JsonDocument.Parse(text);
+                all.AddRange(page.RootElement.GetProperty("value").EnumerateArray().Select(v => v.Clone()));
+                url = page.RootElement.TryGetProperty("@odata.nextLink", out JsonElement next) ? next.GetString() : null;
+            }
+
+            return all;
+        }
+
         /// <summary>Every Graph request the emulator received, oldest first.</summary>
         public IReadOnlyList<JsonElement> Requests()
         {

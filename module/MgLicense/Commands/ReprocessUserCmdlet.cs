@@ -60,6 +60,21 @@ namespace MgLicense.Commands
         [ValidateRange(1, 1000)]
         public int ThrottleLimit { get; set; }
 
+        /// <summary>
+        /// After the call, follow the user until the service has processed its licenses (our extension): the user is written
+        /// with its final LicenseAssignmentStates, and a warning names each license still in error and what fixes it.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter Wait { get; set; }
+
+        /// <summary>How long -Wait follows a user, in seconds (default 120).</summary>
+        [Parameter]
+        [ValidateRange(0, 86400)]
+        public int TimeoutSec { get; set; } = 120;
+
+        /// <summary>Most inputs held between submission and output while -Wait follows users: waits overlap, writes go on.</summary>
+        private const int MaxOutstandingWhileWaiting = 1000;
+
         /// <summary>The engine's operation name (docs/abi.md, "Request").</summary>
         protected abstract string Operation { get; }
 
@@ -95,15 +110,10 @@ namespace MgLicense.Commands
             IUsersActionsIdentity? identity = IdentityValue;
             object target = CallsMe ? "me" : UserIdValue ?? (object?)(identity as UsersActionsIdentity)?.Source ?? identity!;
 
-            if (identity is UsersActionsIdentity { UnreadableProperty: string property } broken)
+            if (UnreadableIdentity(identity, "sent", target) is ErrorRecord unreadable)
             {
                 // Reading the object failed, so which user it names is unknown: report it for this input and send nothing.
-                WriteError(new ErrorRecord(
-                    new ArgumentException(
-                        $"The identity object's property '{property}' could not be read, so the user it names is unknown; "
-                        + $"nothing was sent for it. {broken.UnreadableReason?.Message}".TrimEnd(),
-                        broken.UnreadableReason),
-                    "InputObjectPropertyUnreadable", ErrorCategory.InvalidArgument, target));
+                WriteError(unreadable);
                 return;
             }
 
@@ -177,7 +187,7 @@ namespace MgLicense.Commands
         {
             try
             {
-                return Engine.StartBulk(ThrottleLimit > 0 ? ThrottleLimit : null);
+                return Engine.StartBulk(ThrottleLimit > 0 ? ThrottleLimit : null, Wait.IsPresent ? MaxOutstandingWhileWaiting : null);
             }
             catch (EngineException e)
             {
@@ -229,6 +239,25 @@ namespace MgLicense.Commands
             JsonElement body = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("body", out JsonElement b)
                 ? b
                 : default;
+            if (result.ValueKind == JsonValueKind.Object && result.TryGetProperty("wait", out JsonElement wait))
+            {
+                if (wait.TryGetProperty("warnings", out JsonElement warnings) && warnings.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (JsonElement warning in warnings.EnumerateArray())
+                    {
+                        WriteWarning(warning.GetString() ?? string.Empty);
+                    }
+                }
+
+                // With -Wait every cmdlet writes the user as processed, the cloud licensing one included.
+                if (body.ValueKind == JsonValueKind.Object)
+                {
+                    WriteObject(GraphObject.ToPSObject(body, UserTypeNames));
+                }
+
+                return;
+            }
+
             WriteResult(body);
         }
 
@@ -255,12 +284,16 @@ namespace MgLicense.Commands
             long Count(string name) => p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
             double? Seconds(string name) =>
                 p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
-            long completed = Count("completed"), failed = Count("failed"), inFlight = Count("inFlight");
-            long waiting = Count("submitted") - completed - inFlight;
+            long completed = Count("completed"), failed = Count("failed"), inFlight = Count("inFlight"), processing = Count("waiting");
+            long waiting = Count("submitted") - completed - inFlight - processing;
             string status = string.Format(
                 CultureInfo.CurrentCulture,
                 "{0} done ({1} failed), {2} in flight, {3} waiting; {4:0.0} users/s, {5} retries",
                 completed, failed, inFlight, waiting, Seconds("ratePerSecond") ?? 0, Count("retries"));
+            if (processing > 0)
+            {
+                status += string.Format(CultureInfo.CurrentCulture, "; {0} being processed by the service", processing);
+            }
             var record = new ProgressRecord(ProgressActivityId, Activity, status);
             if (Seconds("throttleWaitSeconds") is double wait && wait > 0)
             {
@@ -287,27 +320,6 @@ namespace MgLicense.Commands
             bulk?.Cancel();
         }
 
-        /// <summary>
-        /// -Headers, unless the binder bound the very object that is the identity to it: that happens when an identity
-        /// dictionary is piped, because both parameters take dictionaries from the pipeline. The object is then the
-        /// identity only; its keys (UserId, …) are not headers. A dictionary of headers piped with -UserId, or given with
-        /// -Headers, is sent.
-        /// </summary>
-        private IDictionary? EffectiveHeaders(IUsersActionsIdentity? identity)
-        {
-            if (Headers is null || Headers.Count == 0)
-            {
-                return null;
-            }
-
-            if (identity is UsersActionsIdentity { Source: object source } && ReferenceEquals(source, Headers))
-            {
-                return null;
-            }
-
-            return Headers;
-        }
-
         private byte[] RequestJson(IUsersActionsIdentity? identity)
         {
             using var buffer = new MemoryStream();
@@ -319,144 +331,23 @@ namespace MgLicense.Commands
                 {
                     json.WriteBoolean("me", true);
                 }
-                else if (UserIdValue is not null)
+                else
                 {
-                    json.WriteStartObject("identity");
-                    json.WriteString("UserId", UserIdValue);
+                    WriteIdentity(json, UserIdValue, identity);
+                }
+
+                WriteHeadersAndTrace(json, EffectiveHeaders(Headers, identity));
+                if (Wait.IsPresent)
+                {
+                    json.WriteStartObject("wait");
+                    json.WriteNumber("timeoutSeconds", TimeoutSec);
                     json.WriteEndObject();
-                }
-                else if (identity is UsersActionsIdentity { UserId: string bare })
-                {
-                    // A plain string from the pipeline: the engine takes a bare JSON string as the user id.
-                    json.WriteString("identity", bare);
-                }
-                else if (identity is not null)
-                {
-                    json.WriteStartObject("identity");
-                    foreach (KeyValuePair<string, object?> pair in identity.Values)
-                    {
-                        json.WritePropertyName(pair.Key);
-                        WriteScalar(json, pair.Value);
-                    }
-
-                    json.WriteEndObject();
-                }
-
-                IDictionary? headers = EffectiveHeaders(identity);
-                if (headers is not null)
-                {
-                    json.WriteStartObject("headers");
-                    foreach (DictionaryEntry header in headers)
-                    {
-                        json.WriteString(Stringify(header.Key), Stringify(header.Value));
-                    }
-
-                    json.WriteEndObject();
-                }
-
-                if (PreferenceOn("Debug", "DebugPreference"))
-                {
-                    json.WriteBoolean("debug", true);
-                }
-
-                if (PreferenceOn("Verbose", "VerbosePreference"))
-                {
-                    json.WriteBoolean("verbose", true);
                 }
 
                 json.WriteEndObject();
             }
 
             return buffer.ToArray();
-        }
-
-        /// <summary>
-        /// Whether the cmdlet's debug or verbose stream is shown: an explicit -Debug/-Verbose (including -Debug:$false) wins,
-        /// otherwise the preference variable as seen from the caller's scope. The engine only builds the text when asked.
-        /// </summary>
-        private bool PreferenceOn(string parameter, string variable)
-        {
-            if (MyInvocation.BoundParameters.TryGetValue(parameter, out object? bound))
-            {
-                return bound is SwitchParameter s ? s.IsPresent : LanguagePrimitives.IsTrue(bound);
-            }
-
-            object? value = GetVariableValue(variable);
-            if (value is PSObject ps)
-            {
-                value = ps.BaseObject;
-            }
-
-            if (value is null || !LanguagePrimitives.TryConvertTo(value, CultureInfo.InvariantCulture, out ActionPreference preference))
-            {
-                return false;
-            }
-
-            return preference != ActionPreference.SilentlyContinue && preference != ActionPreference.Ignore;
-        }
-
-        /// <summary>The engine's description of the call (only there when asked for), on the debug and verbose streams.</summary>
-        private void WriteLog(JsonElement? document)
-        {
-            foreach (KeyValuePair<string, string> line in Json.ReadLog(document))
-            {
-                if (line.Key == "debug")
-                {
-                    WriteDebug(line.Value);
-                }
-                else
-                {
-                    WriteVerbose(line.Value);
-                }
-            }
-        }
-
-        /// <summary>Identity values go as found: JSON scalars stay scalars, anything else as PowerShell would print it.</summary>
-        private static void WriteScalar(Utf8JsonWriter json, object? value)
-        {
-            object? inner = value is PSObject ps ? ps.BaseObject : value;
-            switch (inner)
-            {
-                case null:
-                    json.WriteNullValue();
-                    break;
-                case string s:
-                    json.WriteStringValue(s);
-                    break;
-                case bool b:
-                    json.WriteBooleanValue(b);
-                    break;
-                case int or long or short or sbyte or byte or ushort or uint:
-                    json.WriteNumberValue(System.Convert.ToInt64(inner, CultureInfo.InvariantCulture));
-                    break;
-                case ulong u:
-                    json.WriteNumberValue(u);
-                    break;
-                case decimal m:
-                    json.WriteNumberValue(m);
-                    break;
-                case double or float when double.IsFinite(System.Convert.ToDouble(inner, CultureInfo.InvariantCulture)):
-                    json.WriteNumberValue(System.Convert.ToDouble(inner, CultureInfo.InvariantCulture));
-                    break;
-                default:
-                    json.WriteStringValue(Stringify(value));
-                    break;
-            }
-        }
-
-        private static string Stringify(object? value) =>
-            value is null ? string.Empty : (string)LanguagePrimitives.ConvertTo(value, typeof(string), CultureInfo.InvariantCulture);
-
-        /// <summary>As the official cmdlet: a case-insensitive map of every response header.</summary>
-        private static Dictionary<string, IEnumerable<string>> ResponseHeaders(JsonElement result)
-        {
-            var headers = new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase);
-            foreach (KeyValuePair<string, string[]> header in Json.ReadHeaders(result, "headers"))
-            {
-                headers[header.Key] = header.Value;
-            }
-
-            return headers;
         }
     }
 }

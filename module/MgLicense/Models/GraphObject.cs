@@ -23,6 +23,24 @@ namespace MgLicense.Models
             "MgLicense.User",
         };
 
+        internal static readonly string[] GroupTypeNames =
+        {
+            "Microsoft.Graph.PowerShell.Models.MicrosoftGraphGroup",
+            "MgLicense.Group",
+        };
+
+        internal static readonly string[] DirectoryObjectTypeNames =
+        {
+            "Microsoft.Graph.PowerShell.Models.MicrosoftGraphDirectoryObject",
+            "MgLicense.DirectoryObject",
+        };
+
+        internal static readonly string[] SubscribedSkuTypeNames =
+        {
+            "Microsoft.Graph.PowerShell.Models.MicrosoftGraphSubscribedSku",
+            "MgLicense.SubscribedSku",
+        };
+
         internal static readonly string[] ContextTypeNames =
         {
             "Microsoft.Graph.PowerShell.Authentication.AuthContext",
@@ -46,6 +64,31 @@ namespace MgLicense.Models
             for (int i = 0; i < typeNames.Count; i++)
             {
                 result.TypeNames.Insert(i, typeNames[i]);
+            }
+
+            return result;
+        }
+
+        /// <summary>
+        /// A directory object as the official model has it: Id and DeletedDateTime, everything else (camelCase, as Graph sent
+        /// it) in AdditionalProperties, where scripts written for the official cmdlet look. As our extension the other
+        /// properties are also there under their PascalCase names, so $_.UserPrincipalName works too.
+        /// </summary>
+        internal static PSObject ToDirectoryObject(JsonElement element, IReadOnlyList<string> typeNames)
+        {
+            PSObject result = ToPSObject(element, typeNames);
+            var additional = (Dictionary<string, object?>)result.Properties[AdditionalPropertiesName].Value;
+            foreach (JsonProperty property in element.EnumerateObject())
+            {
+                if (property.Name != "id" && property.Name != "deletedDateTime" && !additional.ContainsKey(property.Name))
+                {
+                    additional[property.Name] = ToValue(property.Value, graphModel: true);
+                }
+            }
+
+            if (result.Properties["DeletedDateTime"] is null)
+            {
+                result.Properties.Add(new PSNoteProperty("DeletedDateTime", null));
             }
 
             return result;

@@ -16,7 +16,13 @@ namespace MgLicense.Models
         IReadOnlyList<KeyValuePair<string, object?>> Values { get; }
     }
 
-    public sealed class UsersActionsIdentity : IUsersActionsIdentity
+    /// <summary>Get-MgUser's -InputObject type, named as the official module names it; it resolves exactly as the reprocess cmdlets' identity.</summary>
+    [TypeConverter(typeof(UsersActionsIdentityTypeConverter))]
+    public interface IUsersIdentity : IUsersActionsIdentity
+    {
+    }
+
+    public sealed class UsersActionsIdentity : IUsersIdentity
     {
         private static readonly IReadOnlyList<KeyValuePair<string, object?>> None = Array.Empty<KeyValuePair<string, object?>>();
 

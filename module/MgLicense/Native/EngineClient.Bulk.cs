@@ -1,5 +1,7 @@
 // The client's side of bulk runs and of the request context: starting a run and reading or changing retry settings.
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Text;
 using System.Text.Json;
 
@@ -8,9 +10,13 @@ namespace MgLicense.Native
     internal sealed unsafe partial class EngineClient
     {
         /// <summary>Starts a bulk run on this client (docs/abi.md, "Bulk runs").</summary>
-        internal EngineBulk StartBulk(int? throttleLimit)
+        internal EngineBulk StartBulk(int? throttleLimit, int? maxOutstanding = null)
         {
-            byte[] options = Encoding.UTF8.GetBytes(throttleLimit is int limit ? $"{{\"throttleLimit\":{limit}}}" : "{}");
+            byte[] options = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, int?>
+            {
+                ["throttleLimit"] = throttleLimit,
+                ["maxOutstanding"] = maxOutstanding,
+            }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value));
             MglStatus status;
             ulong bulk;
             IntPtr outJson;

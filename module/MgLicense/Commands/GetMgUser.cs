@@ -1,0 +1,66 @@
+// Get-MgUser: one user by id or userPrincipalName, or a list with the official cmdlet's query parameters, paged by the engine.
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Text.Json;
+using MgLicense.Models;
+
+namespace MgLicense.Commands
+{
+    /// <summary>
+    /// <para type="synopsis">Reads users: one by id or userPrincipalName, or a filtered, searched or complete list.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommon.Get, "MgUser", DefaultParameterSetName = ListSet)]
+    [OutputType("Microsoft.Graph.PowerShell.Models.IMicrosoftGraphUser")]
+    public sealed class GetMgUser : GraphListCmdlet
+    {
+        private const string GetSet = "Get";
+        private const string IdentitySet = "GetViaIdentity";
+
+        /// <summary>The unique identifier of user.</summary>
+        [Parameter(ParameterSetName = GetSet, Mandatory = true)]
+        public string? UserId { get; set; }
+
+        /// <summary>Identity Parameter.</summary>
+        [Parameter(ParameterSetName = IdentitySet, Mandatory = true, ValueFromPipeline = true)]
+        public IUsersIdentity? InputObject { get; set; }
+
+        protected override IReadOnlyList<string> TypeNames => GraphObject.UserTypeNames;
+
+        protected override IUsersActionsIdentity? BoundIdentity => InputObject;
+
+        protected override object? Target =>
+            ParameterSetName switch
+            {
+                GetSet => UserId,
+                IdentitySet => (object?)(InputObject as UsersActionsIdentity)?.Source ?? InputObject,
+                _ => "users",
+            };
+
+        protected override void ProcessRecord()
+        {
+            if (UnreadableIdentity(InputObject, "read", (InputObject as UsersActionsIdentity)?.Source) is ErrorRecord unreadable)
+            {
+                // As the reprocess cmdlets: which user the object names is unknown, so report it for this input and read nothing.
+                WriteError(unreadable);
+                return;
+            }
+
+            base.ProcessRecord();
+        }
+
+        protected override void WriteReadFields(Utf8JsonWriter json)
+        {
+            if (ParameterSetName == ListSet)
+            {
+                json.WriteString("resource", "users");
+            }
+            else
+            {
+                json.WriteString("resource", "user");
+                WriteIdentity(json, UserId, InputObject);
+            }
+
+            WriteListFields(json);
+        }
+    }
+}

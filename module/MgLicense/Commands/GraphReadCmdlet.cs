@@ -1,0 +1,287 @@
+// What the read cmdlets share: -Headers and -ResponseHeadersVariable, the read handed to the engine, its pages written to the pipeline as they come, -CountVariable, -Debug/-Verbose lines, errors and Ctrl+C.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Text.Json;
+using System.Threading;
+using MgLicense.Models;
+using MgLicense.Native;
+
+namespace MgLicense.Commands
+{
+    /// <summary>
+    /// Base of Get-MgUser, Get-MgGroup, Get-MgGroupMemberWithLicenseError and Get-MgSubscribedSku. The engine pages through
+    /// @odata.nextLink one page ahead of the pipeline, so the first objects are written before the last page is fetched and
+    /// memory does not grow with the result.
+    /// </summary>
+    public abstract class GraphReadCmdlet : MgLicenseCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource stopping = new CancellationTokenSource();
+
+        private volatile EngineRead? current;
+
+        /// <summary>Optional Response Headers Variable.</summary>
+        [Parameter]
+        [Alias("RHV")]
+        public string? ResponseHeadersVariable { get; set; }
+
+        /// <summary>Optional headers that will be added to the request.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        public IDictionary? Headers { get; set; }
+
+        /// <summary>The type names of the objects written.</summary>
+        protected abstract IReadOnlyList<string> TypeNames { get; }
+
+        /// <summary>The name of the variable that receives @odata.count, when the cmdlet has -CountVariable.</summary>
+        protected virtual string? CountVariableName => null;
+
+        /// <summary>Writes the read's own fields (resource, ids, query options) into the read document (docs/abi.md, "Read").</summary>
+        protected abstract void WriteReadFields(Utf8JsonWriter json);
+
+        /// <summary>The identity object bound to -InputObject, if any, so a piped dictionary is not also sent as headers.</summary>
+        protected virtual IUsersActionsIdentity? BoundIdentity => null;
+
+        /// <summary>One object of a page as PowerShell shows it; by default the Graph model with PascalCase properties.</summary>
+        protected virtual PSObject ToOutput(JsonElement item) => GraphObject.ToPSObject(item, TypeNames);
+
+        /// <summary>What an error record names as its target.</summary>
+        protected abstract object? Target { get; }
+
+        protected override void ProcessRecord()
+        {
+            byte[] request = ReadJson();
+            EngineRead read;
+            try
+            {
+                read = Engine.StartRead(request);
+            }
+            catch (EngineException e)
+            {
+                WriteLog(e.Detail);
+                ReportEngineError(e, Target);
+                return;
+            }
+
+            current = read;
+            bool counted = false;
+            try
+            {
+                while (!stopping.IsCancellationRequested)
+                {
+                    JsonElement? next;
+                    bool finished;
+                    try
+                    {
+                        next = read.Next(200u, out finished);
+                    }
+                    catch (EngineException e)
+                    {
+                        WriteLog(e.Detail);
+                        ReportEngineError(e, Target);
+                        return;
+                    }
+
+                    if (next is JsonElement page)
+                    {
+                        WritePage(page, ref counted);
+                    }
+                    else if (finished)
+                    {
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                current = null;
+                read.Dispose();
+                // A count from an earlier run must not survive a read that gave none.
+                if (!counted && CountVariableName is string countVariable && !string.IsNullOrEmpty(countVariable))
+                {
+                    SessionState.PSVariable.Set(countVariable, null);
+                }
+            }
+        }
+
+        private void WritePage(JsonElement page, ref bool counted)
+        {
+            WriteLog(page);
+            if (!string.IsNullOrEmpty(ResponseHeadersVariable))
+            {
+                SessionState.PSVariable.Set(ResponseHeadersVariable, ResponseHeaders(page));
+            }
+
+            if (!counted && CountVariableName is string countVariable && !string.IsNullOrEmpty(countVariable)
+                && page.TryGetProperty("count", out JsonElement count) && count.TryGetInt64(out long n))
+            {
+                SessionState.PSVariable.Set(countVariable, n);
+                counted = true;
+            }
+
+            if (page.TryGetProperty("items", out JsonElement items) && items.ValueKind == JsonValueKind.Array)
+            {
+                foreach (JsonElement item in items.EnumerateArray())
+                {
+                    if (stopping.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    if (item.ValueKind == JsonValueKind.Object)
+                    {
+                        WriteObject(ToOutput(item));
+                    }
+                }
+            }
+        }
+
+        private byte[] ReadJson()
+        {
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                WriteReadFields(json);
+                WriteHeadersAndTrace(json, EffectiveHeaders(Headers, BoundIdentity));
+                json.WriteEndObject();
+            }
+
+            return buffer.ToArray();
+        }
+
+        /// <summary>Writes `name: [..]` for the non-empty strings of an array parameter.</summary>
+        protected static void WriteStrings(Utf8JsonWriter json, string name, string[]? values)
+        {
+            if (values is null || values.Length == 0)
+            {
+                return;
+            }
+
+            json.WriteStartArray(name);
+            foreach (string value in values)
+            {
+                // -Property "id,displayName" works as in the official cmdlets, which join the values with commas anyway.
+                foreach (string part in (value ?? string.Empty).Split(','))
+                {
+                    if (part.Trim().Length > 0)
+                    {
+                        json.WriteStringValue(part.Trim());
+                    }
+                }
+            }
+
+            json.WriteEndArray();
+        }
+
+        // Runs on another thread: the pipeline thread's wait for the next page returns at once, and nothing more is written.
+        protected override void StopProcessing()
+        {
+            stopping.Cancel();
+            current?.Cancel();
+        }
+
+        public void Dispose()
+        {
+            current?.Cancel();
+            stopping.Dispose();
+        }
+    }
+
+    /// <summary>The list parameters the official list cmdlets share (parameter set List), and how they go into a read.</summary>
+    public abstract class GraphListCmdlet : GraphReadCmdlet
+    {
+        internal const string ListSet = "List";
+
+        /// <summary>Select properties to be returned.</summary>
+        [Parameter]
+        [Alias("Select")]
+        public string[]? Property { get; set; }
+
+        /// <summary>Filter items by property values.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        public string? Filter { get; set; }
+
+        /// <summary>Search items by search phrases.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        public string? Search { get; set; }
+
+        /// <summary>Order items by property values.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        [Alias("OrderBy")]
+        public string[]? Sort { get; set; }
+
+        /// <summary>Show only the first n items.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        [Alias("Limit")]
+        [ValidateRange(1, int.MaxValue)]
+        public int Top { get; set; }
+
+        /// <summary>Indicates the requested consistency level.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        public string? ConsistencyLevel { get; set; }
+
+        /// <summary>Sets the page size of results.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        [ValidateRange(1, 999)]
+        public int PageSize { get; set; }
+
+        /// <summary>List all pages.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        public SwitchParameter All { get; set; }
+
+        /// <summary>Specifies a count of the total number of items in a collection.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        [Alias("CV")]
+        public string? CountVariable { get; set; }
+
+        protected override string? CountVariableName => CountVariable;
+
+        /// <summary>Writes the list options that were given.</summary>
+        protected void WriteListFields(Utf8JsonWriter json)
+        {
+            WriteStrings(json, "select", Property);
+            if (ParameterSetName != ListSet)
+            {
+                return;
+            }
+
+            if (!string.IsNullOrEmpty(Filter))
+            {
+                json.WriteString("filter", Filter);
+            }
+
+            if (!string.IsNullOrEmpty(Search))
+            {
+                json.WriteString("search", Search);
+            }
+
+            WriteStrings(json, "sort", Sort);
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(Top)))
+            {
+                json.WriteNumber("top", Top);
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(PageSize)))
+            {
+                json.WriteNumber("pageSize", PageSize);
+            }
+
+            if (All.IsPresent)
+            {
+                json.WriteBoolean("all", true);
+            }
+
+            if (!string.IsNullOrEmpty(CountVariable))
+            {
+                json.WriteBoolean("count", true);
+            }
+
+            if (!string.IsNullOrEmpty(ConsistencyLevel))
+            {
+                json.WriteString("consistencyLevel", ConsistencyLevel);
+            }
+        }
+    }
+}
