@@ -162,6 +162,101 @@ namespace MgLicense.Tests
         }
 
         [Fact]
+        public void EnvironmentVariablesNamingAPfxWithItsPasswordSignIn()
+        {
+            using X509Certificate2 certificate = NewCertificate();
+            string app = Guid.NewGuid().ToString();
+            Register(new { appId = app, certificates = new[] { Convert.ToBase64String(certificate.RawData) }, roles = new[] { "User.ReadWrite.All" } });
+            string dir = Path.Combine(Path.GetTempPath(), "mgl-envcert-" + Guid.NewGuid());
+            Directory.CreateDirectory(dir);
+            string pfx = Path.Combine(dir, "app.pfx");
+            File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pfx, "env-pfx-pass"));
+            var variables = new Dictionary<string, string?>
+            {
+                ["AZURE_TENANT_ID"] = TenantId(),
+                ["AZURE_CLIENT_ID"] = app,
+                ["AZURE_CLIENT_CERTIFICATE_PATH"] = pfx,
+                ["AZURE_CLIENT_CERTIFICATE_PASSWORD"] = "env-pfx-pass",
+                ["AZURE_CLIENT_SECRET"] = null,
+            };
+            var before = variables.Keys.ToDictionary(k => k, k => Environment.GetEnvironmentVariable(k));
+            try
+            {
+                foreach (KeyValuePair<string, string?> v in variables)
+                {
+                    Environment.SetEnvironmentVariable(v.Key, v.Value);
+                }
+
+                using Session session = fixture.NewSession();
+                RunResult result = Run(session,
+                    "Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId $user",
+                    new Dictionary<string, object?>());
+                result.ThrowIfFailed();
+                Assert.Equal("EnvironmentVariable", result.Output[0].BaseObject);
+                Assert.Equal(fixture.UserId(0), result.Output[1].Properties["Id"].Value);
+                AssertNoSecrets(result, session, "env-pfx-pass", "PRIVATE KEY");
+
+                // The wrong password is refused by name, and nothing is signed in with it.
+                Environment.SetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PASSWORD", "not-the-password");
+                RunResult wrong = Run(session, "Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome", new Dictionary<string, object?>());
+                ErrorRecord error = Assert.Single(wrong.AllErrors);
+                Assert.Contains(pfx, error.Exception.Message);
+                AssertNoSecrets(wrong, session, "not-the-password", "env-pfx-pass");
+            }
+            finally
+            {
+                foreach (KeyValuePair<string, string?> v in before)
+                {
+                    Environment.SetEnvironmentVariable(v.Key, v.Value);
+                }
+
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        [Fact]
+        public void CertificateAndSecretMistakesAreNamedBeforeAnythingIsSent()
+        {
+            using X509Certificate2 certificate = NewCertificate();
+            string dir = Path.Combine(Path.GetTempPath(), "mgl-badcert-" + Guid.NewGuid());
+            Directory.CreateDirectory(dir);
+            string encrypted = Path.Combine(dir, "encrypted.pem");
+            using (RSA key = certificate.GetRSAPrivateKey()!)
+            {
+                var pbe = new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 1000);
+                File.WriteAllText(encrypted, certificate.ExportCertificatePem() + "\n" + key.ExportEncryptedPkcs8PrivateKeyPem("pem-pass", pbe) + "\n");
+            }
+
+            try
+            {
+                var cases = new Dictionary<string, string>
+                {
+                    ["Connect-MgGraph -ClientId $app -TenantId $tenant -CertificatePath $encrypted -Environment $environment -NoWelcome"] = "encrypted private key",
+                    ["Connect-MgGraph -ClientId $app -TenantId $tenant -CertificateThumbprint 0011 -CertificatePassword $password -Environment $environment -NoWelcome"] = "-CertificatePassword opens the file given with -CertificatePath",
+                    ["Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome"] = "must be the application's client id",
+                };
+                foreach (KeyValuePair<string, string> c in cases)
+                {
+                    using Session session = fixture.NewSession();
+                    RunResult result = null!;
+                    IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() => result = Run(session, c.Key, new Dictionary<string, object?>
+                    {
+                        ["app"] = Guid.NewGuid().ToString(), ["tenant"] = TenantId(), ["encrypted"] = encrypted,
+                        ["password"] = PowerShellFixture.Secure("pem-pass"),
+                        ["credential"] = new PSCredential(" ", PowerShellFixture.Secure("a-secret")),
+                    }));
+                    ErrorRecord error = Assert.Single(result.AllErrors);
+                    Assert.Contains(c.Value, error.Exception.Message);
+                    Assert.Empty(sent);
+                }
+            }
+            finally
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+
+        [Fact]
         public void ManagedIdentityUsesTheOverriddenImdsEndpointAndRemoveEnvironmentForgetsOne()
         {
             string app = Guid.NewGuid().ToString();

@@ -115,6 +115,13 @@ namespace MgLicense.Commands
                         secrets.Add(new SecretField("accessToken", AccessToken, null));
                         break;
                     case SecretSet:
+                        if (string.IsNullOrWhiteSpace(ClientSecretCredential.UserName))
+                        {
+                            ThrowTerminatingError(new ErrorRecord(
+                                new ArgumentException("The user name of -ClientSecretCredential must be the application's client id; it is empty."),
+                                "ClientSecretCredentialWithoutClientId", ErrorCategory.InvalidArgument, null));
+                        }
+
                         head["clientId"] = ClientSecretCredential.UserName;
                         head["tenantId"] = TenantId;
                         secrets.Add(new SecretField("clientSecret", ClientSecretCredential.Password, null));
@@ -134,6 +141,7 @@ namespace MgLicense.Commands
                         break;
                     case EnvironmentVariableSet:
                         head["environmentVariable"] = true;
+                        keyChars = EnvironmentCertificate(head);
                         break;
                     default:
                         head["flow"] = UseDeviceCode.IsPresent ? "deviceCode" : "interactive";
@@ -160,7 +168,7 @@ namespace MgLicense.Commands
                     secrets.Add(new SecretField("privateKey", null, keyChars));
                 }
 
-                if (ParameterSetName is IdentitySet or EnvironmentVariableSet)
+                if (ParameterSetName is IdentitySet || (ParameterSetName == EnvironmentVariableSet && keyChars is null))
                 {
                     envChars = EnvironmentVariables(head, secrets);
                 }
@@ -203,9 +211,75 @@ namespace MgLicense.Commands
             }
         }
 
+        /// <summary>
+        /// -EnvironmentVariable with AZURE_CLIENT_CERTIFICATE_PATH naming a PFX or an encrypted PEM (or with
+        /// AZURE_CLIENT_CERTIFICATE_PASSWORD): the module opens it, as for -CertificatePath, and hands the engine the
+        /// certificate with the plain variables. Null when the engine reads the variables itself (a secret, or an
+        /// unencrypted PEM file).
+        /// </summary>
+        private char[]? EnvironmentCertificate(Dictionary<string, object?> head)
+        {
+            string? path = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PATH");
+            string? password = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PASSWORD");
+            if (!string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("AZURE_CLIENT_SECRET")) || string.IsNullOrWhiteSpace(path)
+                || (string.IsNullOrEmpty(password) && LooksLikeUnencryptedPem(path.Trim())))
+            {
+                return null;
+            }
+
+            var values = new Dictionary<string, string>();
+            foreach (string name in new[] { "AZURE_TENANT_ID", "AZURE_CLIENT_ID" })
+            {
+                string? value = System.Environment.GetEnvironmentVariable(name);
+                if (!string.IsNullOrEmpty(value))
+                {
+                    values[name] = value;
+                }
+            }
+
+            head["environmentVariables"] = values;
+            using SecureString? secure = password is null ? null : Secure(password);
+            return LoadCertificate(head, path.Trim(), secure, "AZURE_CLIENT_CERTIFICATE_PATH");
+        }
+
+        private static SecureString Secure(string value)
+        {
+            var secure = new SecureString();
+            foreach (char c in value)
+            {
+                secure.AppendChar(c);
+            }
+
+            secure.MakeReadOnly();
+            return secure;
+        }
+
+        /// <summary>Opens a certificate file with the platform's support and fills head["certificate"]; the key as base64 characters.</summary>
+        private char[]? LoadCertificate(Dictionary<string, object?> head, string path, SecureString? password, string origin)
+        {
+            try
+            {
+                using X509Certificate2 certificate = CertificateStore.Load(path, password);
+                head["certificate"] = new Dictionary<string, object?> { ["certificate"] = Convert.ToBase64String(certificate.RawData) };
+                return CertificateStore.PrivateKeyBase64(certificate);
+            }
+            catch (CertificateNotUsableException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "CertificateNotUsable", ErrorCategory.InvalidArgument, origin));
+                return null;
+            }
+        }
+
         /// <summary>Fills head["certificate"] and returns the base64 PKCS#8 key as characters (null for a PEM path the engine reads).</summary>
         private char[]? CertificateDocument(Dictionary<string, object?> head)
         {
+            if (CertificatePassword is not null && CertificatePath is null)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("-CertificatePassword opens the file given with -CertificatePath; without -CertificatePath it has nothing to open."),
+                    "CertificatePasswordWithoutPath", ErrorCategory.InvalidArgument, null));
+            }
+
             int given = (CertificateName is null ? 0 : 1) + (CertificateThumbprint is null ? 0 : 1) + (Certificate is null ? 0 : 1) + (CertificatePath is null ? 0 : 1);
             if (given != 1)
             {

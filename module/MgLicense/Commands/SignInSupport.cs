@@ -79,6 +79,12 @@ namespace MgLicense.Commands
                 if (pem)
                 {
                     string pemText = System.Text.Encoding.ASCII.GetString(bytes);
+                    if (password is null && pemText.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal))
+                    {
+                        throw new CertificateNotUsableException(
+                            $"The certificate file '{path}' holds an encrypted private key: give its password (-CertificatePassword, or AZURE_CLIENT_CERTIFICATE_PASSWORD with -EnvironmentVariable).");
+                    }
+
                     return password is null ? X509Certificate2.CreateFromPem(pemText) : X509Certificate2.CreateFromEncryptedPem(pemText, pemText, secret);
                 }
 

@@ -53,7 +53,7 @@ impl ClientCertificate {
         })?;
         if blocks.iter().any(|(label, _)| label == "ENCRYPTED PRIVATE KEY") {
             return Err(Error::invalid_argument(format!(
-                "{origin} holds an encrypted private key; give the password with -CertificatePassword (the module decrypts it) or store the key unencrypted."
+                "{origin} holds an encrypted private key: give its password (-CertificatePassword with -CertificatePath, or AZURE_CLIENT_CERTIFICATE_PASSWORD with -EnvironmentVariable) so the module can open it, or store the key unencrypted."
             )));
         }
         let key = blocks

@@ -130,12 +130,15 @@ pub fn process_env(name: &str) -> Option<String> {
 
 impl Authenticator {
     /// Builds the credential a request describes (no network yet).
-    pub(crate) fn from_request(request: SignInRequest, environment: &Environment, env: EnvLookup<'_>) -> Result<Authenticator, Error> {
+    pub(crate) fn from_request(mut request: SignInRequest, environment: &Environment, env: EnvLookup<'_>) -> Result<Authenticator, Error> {
         let graph = environment.graph_endpoint.trim_end_matches('/');
         let authority = environment.azure_ad_endpoint.trim_end_matches('/');
         let app_scope = format!("{graph}/.default");
         let token_url = |tenant: &str| format!("{authority}/{}/oauth2/v2.0/token", login::urlencode(tenant));
-        let chosen = [request.access_token.is_some(), request.identity, request.environment_variable, request.client_secret.is_some() || request.certificate.is_some()]
+        // With -EnvironmentVariable a certificate may come along: the front end opened the file the
+        // variables name (a PFX or an encrypted PEM, which the engine cannot open itself).
+        let app_proof = request.client_secret.is_some() || (request.certificate.is_some() && !request.environment_variable);
+        let chosen = [request.access_token.is_some(), request.identity, request.environment_variable, app_proof]
             .iter()
             .filter(|b| **b)
             .count();
@@ -178,6 +181,8 @@ impl Authenticator {
             let client = need("AZURE_CLIENT_ID")?;
             let proof = if let Some(secret) = env("AZURE_CLIENT_SECRET") {
                 AppProof::Secret(Secret::new(secret))
+            } else if let Some(opened) = request.certificate.take() {
+                AppProof::Certificate(certificate_from(opened)?)
             } else if let Some(path) = env("AZURE_CLIENT_CERTIFICATE_PATH") {
                 AppProof::Certificate(ClientCertificate::from_pem_file(path.trim())?)
             } else {
