@@ -5,7 +5,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using Xunit;
 
@@ -14,8 +13,6 @@ namespace MgLicense.Tests
     [Collection(PowerShellCollection.Name)]
     public sealed class ReadCmdletTests
     {
-        private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-
         private readonly PowerShellFixture fixture;
 
         public ReadCmdletTests(PowerShellFixture fixture)

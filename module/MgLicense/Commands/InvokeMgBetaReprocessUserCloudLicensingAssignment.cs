@@ -1,4 +1,5 @@
 // Invoke-MgBetaReprocessUserCloudLicensingAssignment: beta cloudLicensing reprocessAssignments (seed 002), which answers with no content.
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text.Json;
 using MgLicense.Models;
@@ -42,6 +43,9 @@ namespace MgLicense.Commands
         protected override IUsersActionsIdentity? IdentityValue => ParameterSetName == ReprocessViaIdentitySet ? InputObject : null;
 
         /// <summary>Graph answers 200 with no content: as the official SDK, write $true only when asked to.</summary>
+        /// <summary>The user -Wait writes is read from beta, so it carries the beta model's name as its siblings' users do.</summary>
+        protected override IReadOnlyList<string> UserTypeNames => GraphObject.BetaUserTypeNames;
+
         protected override void WriteResult(JsonElement body)
         {
             if (PassThru)
