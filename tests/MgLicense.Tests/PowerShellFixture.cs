@@ -126,15 +126,21 @@ namespace MgLicense.Tests
         }
 
         /// <summary>Replaces the emulator's injected faults (graph-emulator's fault profile JSON); <c>{"rules":[]}</c> clears them.</summary>
-        public void SetFaults(string profile)
+        public void SetFaults(string profile) => Admin(HttpMethod.Put, "faults", profile);
+
+        /// <summary>Calls the emulator's admin API (<c>/_emulator/&lt;path&gt;</c>) with a JSON body, asserts it succeeded and gives its answer.</summary>
+        public string Admin(HttpMethod method, string path, string? json = null)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Put, EmulatorUrl + "/_emulator/faults")
+            using var request = new HttpRequestMessage(method, EmulatorUrl + "/_emulator/" + path);
+            if (json is not null)
             {
-                Content = new StringContent(profile, Encoding.UTF8, "application/json"),
-            };
+                request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            }
+
             using HttpResponseMessage response = http.Send(request);
             string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            Assert.True(response.IsSuccessStatusCode, $"setting faults failed: {(int)response.StatusCode} {text}");
+            Assert.True(response.IsSuccessStatusCode, $"{method} /_emulator/{path} failed: {(int)response.StatusCode} {text}");
+            return text;
         }
 
         /// <summary>Every object of a collection read straight from the emulator with <paramref name="token"/>, following @odata.nextLink: the reference the cmdlets are checked against.</summary>
