@@ -217,6 +217,67 @@ namespace MgLicense.Tests
                 && r.GetProperty("path").GetString()!.EndsWith("/reprocessLicenseAssignment", StringComparison.Ordinal)));
         }
 
+        private const string PowerBiGroup = "c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f";
+
+        /// <summary>Runs <paramref name="script"/> and gives its output and the one request it made.</summary>
+        private (RunResult Result, JsonElement Request) RunOneRead(Session session, string script)
+        {
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> requests = fixture.RequestsDuring(() =>
+                result = session.Run(script, new Dictionary<string, object?> { ["g"] = PowerBiGroup }));
+            result.ThrowIfFailed();
+            return (result, Assert.Single(requests));
+        }
+
+        [Fact]
+        public void OneGroupByIdIsThatGroup()
+        {
+            using Session session = Connected(out _);
+            (RunResult result, JsonElement request) = RunOneRead(session, "Get-MgGroup -GroupId $g");
+            Assert.Equal("/v1.0/groups/" + PowerBiGroup, request.GetProperty("path").GetString());
+            Assert.Equal(JsonValueKind.Null, request.GetProperty("query").ValueKind);
+            PSObject group = Assert.Single(result.Output);
+            Assert.Equal("Microsoft.Graph.PowerShell.Models.MicrosoftGraphGroup", group.TypeNames[0]);
+            Assert.Equal(PowerBiGroup, Prop(group, "Id"));
+            Assert.Equal("Power BI Pro", Prop(group, "DisplayName"));
+            var licenses = (object[])group.Properties["AssignedLicenses"].Value;
+            Assert.Equal("f8a1db68-be16-40ed-86d5-cb42ce701560", Prop((PSObject)Assert.Single(licenses), "SkuId"));
+        }
+
+        [Fact]
+        public void GroupPropertyAndTopGoOnTheWireAndShapeWhatComesBack()
+        {
+            using Session session = Connected(out string token);
+            (RunResult selected, JsonElement request) = RunOneRead(session, "Get-MgGroup -GroupId $g -Property id, displayName");
+            Assert.Equal("$select=id%2CdisplayName", request.GetProperty("query").GetString());
+            PSObject group = Assert.Single(selected.Output);
+            Assert.Equal("Power BI Pro", Prop(group, "DisplayName"));
+            Assert.Null(group.Properties["AssignedLicenses"]?.Value);
+
+            (RunResult top, request) = RunOneRead(session, "Get-MgGroup -Top 1 -Property displayName");
+            Assert.Equal("$select=displayName&$top=1", request.GetProperty("query").GetString());
+            PSObject first = Assert.Single(top.Output);
+            Assert.Equal(fixture.GraphList(token, "/v1.0/groups").First().GetProperty("displayName").GetString(), Prop(first, "DisplayName"));
+            Assert.Null(Prop(first, "Id"));
+        }
+
+        [Fact]
+        public void MemberPropertySelectsWhatEachMemberCarries()
+        {
+            using Session session = Connected(out string token);
+            (RunResult result, JsonElement request) = RunOneRead(session, "Get-MgGroupMemberWithLicenseError -GroupId $g -Property id,userPrincipalName -All");
+            Assert.Equal($"/v1.0/groups/{PowerBiGroup}/membersWithLicenseErrors", request.GetProperty("path").GetString());
+            Assert.Equal("$select=id%2CuserPrincipalName", request.GetProperty("query").GetString());
+            List<JsonElement> expected = fixture.GraphList(token, $"/v1.0/groups/{PowerBiGroup}/membersWithLicenseErrors");
+            Assert.Equal(expected.Select(m => m.GetProperty("userPrincipalName").GetString()), result.Output.Select(m => Prop(m, "UserPrincipalName")));
+            Assert.All(result.Output, m =>
+            {
+                var additional = (IDictionary)m.Properties["AdditionalProperties"].Value;
+                Assert.True(additional.Contains("userPrincipalName"));
+                Assert.False(additional.Contains("displayName"), "only the selected properties come back");
+            });
+        }
+
         [Fact]
         public void SubscribedSkusCarryTheirPartNumbersAndSeats()
         {
