@@ -105,5 +105,87 @@ namespace MgLicense.Tests
             Assert.Single(result.Errors);
             Assert.Equal("before", Assert.Single(result.Output).BaseObject);
         }
+
+        private const string Group = "c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f";
+
+        private const string MissingId = "00000000-0000-0000-0000-00000000dead";
+
+        [Theory]
+        [InlineData("Get-MgUser -UserId $id")]
+        [InlineData("Get-MgGroup -GroupId $g")]
+        [InlineData("Get-MgGroupMemberWithLicenseError -GroupId $g -All")]
+        [InlineData("Get-MgSubscribedSku -All")]
+        public void AClientRequestIdGivenToAReadIsSentAndEchoed(string read)
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.Read.All", "Directory.Read.All")).ThrowIfFailed();
+            string clientRequestId = Guid.NewGuid().ToString();
+
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
+                result = session.Run($"$null = {read} -Headers @{{ 'client-request-id' = $crid }} -RHV rh; $rh['client-request-id']",
+                    new Dictionary<string, object?> { ["id"] = fixture.UserId(0), ["g"] = Group, ["crid"] = clientRequestId }));
+
+            result.ThrowIfFailed();
+            Assert.NotEmpty(sent);
+            Assert.All(sent, request => Assert.Equal(clientRequestId, Sent.Header(request, "client-request-id")));
+            Assert.Equal(clientRequestId, Assert.Single(result.Output).BaseObject);
+        }
+
+        [Theory]
+        [InlineData("Get-MgUser -UserId nobody@contoso.com")]
+        [InlineData("Get-MgGroup -GroupId " + MissingId)]
+        [InlineData("Get-MgGroupMemberWithLicenseError -GroupId " + MissingId + " -All")]
+        public void ResponseHeadersVariableIsLeftAloneWhenAReadFails(string read)
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.Read.All", "Directory.Read.All")).ThrowIfFailed();
+
+            RunResult result = session.Run($"$rh = 'before'; {read} -RHV rh; $rh");
+
+            Assert.Contains("Status: 404", Assert.Single(result.Errors).ErrorDetails.Message);
+            Assert.Equal("before", Assert.Single(result.Output).BaseObject);
+        }
+
+        [Fact]
+        public void ForAPagedReadResponseHeadersVariableHoldsTheLastPagesHeaders()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.Read.All")).ThrowIfFailed();
+
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
+                result = session.Run("Get-MgUser -All -PageSize 3 -RHV rh | Out-Null; $rh['request-id']"));
+
+            result.ThrowIfFailed();
+            Assert.True(sent.Count > 1, "the read took several pages");
+            Assert.Equal(sent[sent.Count - 1].GetProperty("requestId").GetString(), Assert.Single(result.Output).BaseObject);
+        }
+
+        [Fact]
+        public void WhenALaterPageFailsResponseHeadersVariableKeepsTheLastGoodPagesHeaders()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.Read.All")).ThrowIfFailed();
+            // Half the pages fail, drawn from a seeded generator (seed 1: the third request is the first to fail); a 404 is not retried.
+            fixture.SetFaults("""{"seed":1,"rules":[{"method":"GET","path":"/v1.0/users","failureRate":0.5,"statuses":[404]}]}""");
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent;
+            try
+            {
+                sent = fixture.RequestsDuring(() =>
+                    result = session.Run("Get-MgUser -All -PageSize 1 -RHV rh | Out-Null; $rh['request-id']"));
+            }
+            finally
+            {
+                fixture.SetFaults("""{"rules":[]}""");
+            }
+
+            Assert.Single(result.Errors);
+            int failed = sent.ToList().FindIndex(r => r.GetProperty("status").GetInt32() != 200);
+            Assert.Equal(sent.Count - 1, failed);
+            Assert.True(failed > 0, "the first page failed: pick a seed whose first draw passes");
+            Assert.Equal(sent[failed - 1].GetProperty("requestId").GetString(), Assert.Single(result.Output).BaseObject);
+        }
     }
 }

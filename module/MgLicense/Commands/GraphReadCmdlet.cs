@@ -108,6 +108,8 @@ namespace MgLicense.Commands
         private void WritePage(JsonElement page, ref bool counted)
         {
             WriteLog(page);
+            // Set from every page, before its objects are written: a paged read leaves the headers of the last page fetched,
+            // a later page that fails leaves those of the page before it, and a first page that fails leaves the variable alone.
             if (!string.IsNullOrEmpty(ResponseHeadersVariable))
             {
                 SessionState.PSVariable.Set(ResponseHeadersVariable, ResponseHeaders(page));
