@@ -54,5 +54,23 @@ namespace MgLicense.Tests
             result.ThrowIfFailed();
             Assert.Equal(new object[] { 0, true, true }, result.Output.Select(o => o.BaseObject));
         }
+
+        [Theory]
+        [InlineData("Get-MgGroup -All", @"^DisplayName\s+Id\s+MailNickname\s+Description\s+GroupTypes\s*$", "c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f")]
+        [InlineData("Get-MgSubscribedSku -All", @"^AppliesTo\s+CapabilityStatus\s+ConsumedUnits\s+Id\s+SkuId\s+SkuPartNumber\s+SubscriptionIds\s*$", "POWER_BI_PRO")]
+        [InlineData("Get-MgGroupMemberWithLicenseError -GroupId c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f -All", @"^Id\s+DeletedDateTime\s*$", "6e7b768e-07e2-4810-8459-485f84f8f204")]
+        public void ReadsAreShownAsTheOfficialTables(string read, string heading, string shownInARow)
+        {
+            // A console wide enough for the seven columns of the SKU table, which 80 columns would cut.
+            using Session session = fixture.NewSession(width: 250);
+            session.Connect(fixture.MintToken("Directory.Read.All")).ThrowIfFailed();
+
+            RunResult result = session.Run(read + " | Out-Host");
+
+            result.ThrowIfFailed();
+            string[] lines = session.Console.Lines.Select(l => System.Text.RegularExpressions.Regex.Replace(l, "\x1b\\[[0-9;]*m", string.Empty)).ToArray();
+            Assert.Matches(heading, lines.First(l => l.Trim().Length > 0));
+            Assert.Contains(lines, l => l.Contains(shownInARow));
+        }
     }
 }

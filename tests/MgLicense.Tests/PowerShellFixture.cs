@@ -100,7 +100,8 @@ namespace MgLicense.Tests
         public string UserId(int index) => Users[index].GetProperty("id").GetString()!;
 
         /// <summary>A runspace with the test host and MgLicense imported by full path, nothing else on PSModulePath.</summary>
-        public Session NewSession() => new Session(ModuleManifest);
+        /// <param name="width">The console's width in characters; without it, PowerShell's default for a host without a console.</param>
+        public Session NewSession(int? width = null) => new Session(ModuleManifest, width);
 
         public string MintToken(params string[] roles)
         {
@@ -301,9 +302,9 @@ namespace MgLicense.Tests
     {
         private readonly Runspace runspace;
 
-        internal Session(string manifest)
+        internal Session(string manifest, int? width)
         {
-            Host = new TestHost();
+            Host = new TestHost(width);
             InitialSessionState state = InitialSessionState.CreateDefault2();
             runspace = RunspaceFactory.CreateRunspace(Host, state);
             runspace.Open();

@@ -11,7 +11,13 @@ namespace MgLicense.Tests
 {
     public sealed class TestHost : PSHost
     {
-        private readonly TestHostUI ui = new TestHostUI();
+        private readonly TestHostUI ui;
+
+        /// <param name="width">The console's width, if the test wants one (see <see cref="TestHostUI(int?)"/>).</param>
+        public TestHost(int? width = null)
+        {
+            ui = new TestHostUI(width);
+        }
 
         public override string Name => "MgLicense.Tests";
 
@@ -81,7 +87,18 @@ namespace MgLicense.Tests
         /// <summary>"caption|message" of every choice prompt shown.</summary>
         public IReadOnlyList<string> Prompts => Snapshot(prompts);
 
-        public override PSHostRawUserInterface? RawUI => null;
+        private readonly PSHostRawUserInterface? rawUI;
+
+        /// <param name="width">
+        /// The console's width in characters, for a test that wants wide tables; without it there is no raw console, and
+        /// PowerShell lays tables out for 80 columns. (PowerShell takes the raw console once, when the runspace is made.)
+        /// </param>
+        public TestHostUI(int? width = null)
+        {
+            rawUI = width is int w ? new TestRawUI(w) : null;
+        }
+
+        public override PSHostRawUserInterface? RawUI => rawUI;
 
         public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions) =>
             throw new NotSupportedException("The tests answer no field prompts.");
@@ -163,5 +180,61 @@ namespace MgLicense.Tests
                 return list.ToArray();
             }
         }
+    }
+
+    /// <summary>A console of a given width and nothing else: what the formatter asks of it to lay out a table.</summary>
+    public sealed class TestRawUI : PSHostRawUserInterface
+    {
+        private readonly Size size;
+
+        public TestRawUI(int width)
+        {
+            size = new Size(width, 50);
+        }
+
+        public override ConsoleColor ForegroundColor { get; set; } = ConsoleColor.Gray;
+
+        public override ConsoleColor BackgroundColor { get; set; } = ConsoleColor.Black;
+
+        public override Coordinates CursorPosition { get; set; }
+
+        public override Coordinates WindowPosition { get; set; }
+
+        public override int CursorSize { get; set; }
+
+        public override Size BufferSize
+        {
+            get => size;
+            set => throw new NotSupportedException();
+        }
+
+        public override Size WindowSize
+        {
+            get => size;
+            set => throw new NotSupportedException();
+        }
+
+        public override Size MaxWindowSize => size;
+
+        public override Size MaxPhysicalWindowSize => size;
+
+        public override bool KeyAvailable => false;
+
+        public override string WindowTitle { get; set; } = string.Empty;
+
+        public override KeyInfo ReadKey(ReadKeyOptions options) => throw new NotSupportedException();
+
+        public override void FlushInputBuffer()
+        {
+        }
+
+        public override BufferCell[,] GetBufferContents(Rectangle rectangle) => throw new NotSupportedException();
+
+        public override void SetBufferContents(Coordinates origin, BufferCell[,] contents) => throw new NotSupportedException();
+
+        public override void SetBufferContents(Rectangle rectangle, BufferCell fill) => throw new NotSupportedException();
+
+        public override void ScrollBufferContents(Rectangle source, Coordinates destination, Rectangle clip, BufferCell fill) =>
+            throw new NotSupportedException();
     }
 }
