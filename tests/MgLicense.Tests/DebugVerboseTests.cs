@@ -109,6 +109,41 @@ namespace MgLicense.Tests
             Assert.Contains(result.Verbose, v => v.Contains("403"));
         }
 
+        [Theory]
+        [InlineData("Invoke-MgLicenseUser -UserId $id -Verbose", "POST", "/v1.0/users/{0}/reprocessLicenseAssignment")]
+        [InlineData("Get-MgUser -UserId $id -Verbose", "GET", "/v1.0/users/{0}")]
+        public void VerboseSaysWhenACallIsRetried(string script, string method, string path)
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            string id = fixture.UserId(2);
+            string sentTo = string.Format(path, id);
+            // Exactly one 503, with a short Retry-After so the retry comes at once.
+            fixture.SetFaults("""{"rules":[{"path":"/v1.0/users/**","failureRate":1,"statuses":[503],"count":1,"retryAfterSeconds":0.1,"retryAfterFormat":"fraction"}]}""");
+            RunResult result = null!;
+            IReadOnlyList<System.Text.Json.JsonElement> sent;
+            try
+            {
+                sent = fixture.RequestsDuring(() => result = session.Run(script, new Dictionary<string, object?> { ["id"] = id }));
+            }
+            finally
+            {
+                fixture.SetFaults("""{"rules":[]}""");
+            }
+
+            result.ThrowIfFailed();
+            Assert.Equal(id, Assert.Single(result.Output).Properties["Id"].Value);
+            Assert.Equal(new[] { 503, 200 }, sent.Select(r => r.GetProperty("status").GetInt32()));
+            Assert.All(sent, r => Assert.Equal((method, sentTo), (r.GetProperty("method").GetString(), r.GetProperty("path").GetString())));
+            string retry = Assert.Single(result.Verbose, v => v.Contains("answered 503"));
+            Assert.Contains(id, retry);
+            Assert.Contains("retry 1 of", retry);
+            // The retry is said between the two attempts.
+            int said = result.Verbose.ToList().IndexOf(retry);
+            Assert.Equal(2, result.Verbose.Take(said).Count(v => v.Contains(sentTo)));
+            Assert.Contains(result.Verbose.Skip(said + 1), v => v.Contains(sentTo) && v.Contains("200"));
+        }
+
         /// <summary>The token (or its signature, the part that makes it usable) appears in no stream and on no console line.</summary>
         private static void AssertNoToken(string token, Session session, RunResult result)
         {
