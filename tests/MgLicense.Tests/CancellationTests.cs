@@ -3,10 +3,6 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Net;
-using System.Net.Sockets;
-using System.Threading;
-using System.Threading.Tasks;
 using Xunit;
 
 namespace MgLicense.Tests
@@ -32,42 +28,9 @@ namespace MgLicense.Tests
         public void StopEndsARequestThatIsNeverAnsweredPromptlyAndWritesNothing(string cmdlet)
         {
             // A loopback endpoint that accepts connections and never answers: the request can only end by being cancelled.
-            using var silent = new TcpListener(IPAddress.Loopback, 0);
-            silent.Start();
-            string url = "http://127.0.0.1:" + ((IPEndPoint)silent.LocalEndpoint).Port;
-            var held = new List<TcpClient>();
-            using var accepted = new ManualResetEventSlim();
-            _ = Task.Run(async () =>
-            {
-                try
-                {
-                    while (true)
-                    {
-                        TcpClient client = await silent.AcceptTcpClientAsync().ConfigureAwait(false);
-                        lock (held)
-                        {
-                            held.Add(client);
-                        }
-
-                        accepted.Set();
-                    }
-                }
-                catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                {
-                    // The listener was stopped at the end of the test.
-                }
-            });
-
+            using var silent = new StubGraph(answer: null);
             using Session session = fixture.NewSession();
-            string environment = "Silent" + Guid.NewGuid().ToString("N");
-            session.Run("Add-MgEnvironment -Name $name -GraphEndpoint $url -AzureADEndpoint $url",
-                new Dictionary<string, object?> { ["name"] = environment, ["url"] = url }).ThrowIfFailed();
-            session.Run("Connect-MgGraph -AccessToken $token -Environment $environment -NoWelcome",
-                new Dictionary<string, object?>
-                {
-                    ["token"] = PowerShellFixture.Secure(fixture.MintToken("User.ReadWrite.All")),
-                    ["environment"] = environment,
-                }).ThrowIfFailed();
+            silent.Connect(session, fixture.MintToken("User.ReadWrite.All"));
 
             // -PassThru on the call without content, so that every cmdlet would have something to write if it were answered.
             string passThru = cmdlet == "Invoke-MgBetaReprocessUserCloudLicensingAssignment" ? " -PassThru" : string.Empty;
@@ -77,7 +40,7 @@ namespace MgLicense.Tests
             try
             {
                 IAsyncResult running = shell.BeginInvoke<PSObject, PSObject>(null, output);
-                Assert.True(accepted.Wait(TimeSpan.FromSeconds(60)), "the request never reached the silent endpoint");
+                Assert.True(silent.WaitForConnection(TimeSpan.FromSeconds(60)), "the request never reached the silent endpoint");
 
                 // BeginStop, not Stop: a Stop that never reaches the request would hang the test run instead of failing it.
                 var stopping = Stopwatch.StartNew();
@@ -94,12 +57,7 @@ namespace MgLicense.Tests
             finally
             {
                 // Closing the connections first ends a request that ignored the stop, so a failure cannot hang the run.
-                silent.Stop();
-                lock (held)
-                {
-                    held.ForEach(c => c.Dispose());
-                }
-
+                silent.Dispose();
                 shell.Dispose();
                 output.Dispose();
                 session.Run("Disconnect-MgGraph -ErrorAction SilentlyContinue");

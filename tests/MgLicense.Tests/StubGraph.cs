@@ -1,0 +1,115 @@
+// A loopback Graph endpoint for what the emulator cannot be made to do: never answer, or answer every request with one fixed response.
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace MgLicense.Tests
+{
+    internal sealed class StubGraph : IDisposable
+    {
+        private readonly TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
+        private readonly List<TcpClient> held = new List<TcpClient>();
+        private readonly ManualResetEventSlim accepted = new ManualResetEventSlim();
+        private readonly byte[]? answer;
+        private int requests;
+
+        /// <param name="answer">The raw HTTP response sent for every request (status line, headers, blank line, body); null never answers.</param>
+        public StubGraph(string? answer)
+        {
+            this.answer = answer is null ? null : Encoding.ASCII.GetBytes(answer);
+            listener.Start();
+            Url = "http://127.0.0.1:" + ((IPEndPoint)listener.LocalEndpoint).Port;
+            _ = Task.Run(AcceptAsync);
+        }
+
+        public string Url { get; }
+
+        /// <summary>How many request heads have been read (only counted when the stub answers).</summary>
+        public int Requests => Volatile.Read(ref requests);
+
+        public bool WaitForConnection(TimeSpan timeout) => accepted.Wait(timeout);
+
+        /// <summary>Adds an environment for the stub and connects <paramref name="session"/> to it with <paramref name="token"/>.</summary>
+        public void Connect(Session session, string token)
+        {
+            string environment = "Stub" + Guid.NewGuid().ToString("N");
+            session.Run("Add-MgEnvironment -Name $name -GraphEndpoint $url -AzureADEndpoint $url",
+                new Dictionary<string, object?> { ["name"] = environment, ["url"] = Url }).ThrowIfFailed();
+            session.Run("Connect-MgGraph -AccessToken $token -Environment $environment -NoWelcome",
+                new Dictionary<string, object?>
+                {
+                    ["token"] = PowerShellFixture.Secure(token),
+                    ["environment"] = environment,
+                }).ThrowIfFailed();
+        }
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (true)
+                {
+                    TcpClient client = await listener.AcceptTcpClientAsync().ConfigureAwait(false);
+                    lock (held)
+                    {
+                        held.Add(client);
+                    }
+
+                    accepted.Set();
+                    if (answer is not null)
+                    {
+                        _ = Task.Run(() => AnswerAsync(client));
+                    }
+                }
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // The listener was stopped.
+            }
+        }
+
+        /// <summary>Reads each request's head (the clients here send no body) and sends the fixed answer, on one kept-alive connection.</summary>
+        private async Task AnswerAsync(TcpClient client)
+        {
+            try
+            {
+                NetworkStream stream = client.GetStream();
+                var head = new StringBuilder();
+                var buffer = new byte[4096];
+                int read;
+                while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+                {
+                    head.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                    int end;
+                    while ((end = head.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal)) >= 0)
+                    {
+                        head.Remove(0, end + 4);
+                        Interlocked.Increment(ref requests);
+                        await stream.WriteAsync(answer).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            {
+                // The client or the stub closed the connection.
+            }
+        }
+
+        /// <summary>Stops listening and closes every connection, which ends any request the stub never answered.</summary>
+        public void Dispose()
+        {
+            listener.Stop();
+            lock (held)
+            {
+                held.ForEach(c => c.Dispose());
+            }
+
+            accepted.Dispose();
+        }
+    }
+}
