@@ -72,5 +72,33 @@ namespace MgLicense.Tests
             Assert.Matches(heading, lines.First(l => l.Trim().Length > 0));
             Assert.Contains(lines, l => l.Contains(shownInARow));
         }
+
+        [Theory]
+        [InlineData("Invoke-MgLicenseUser -UserId $id")]
+        [InlineData("Invoke-MgBetaLicenseUser -UserId $id")]
+        [InlineData("Invoke-MgBetaLicenseUser2 -UserId $id")]
+        [InlineData("Get-MgUser -UserId $id")]
+        public void AUserCmdletWritesNothingForA200WithoutBody(string call)
+        {
+            // The emulator always answers these calls with the user, so a stub gives the empty answer.
+            using var empty = new StubGraph(
+                "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nrequest-id: 5d0c7f3e-0000-4000-8000-000000000200\r\n\r\n");
+            using Session session = fixture.NewSession();
+            empty.Connect(session, fixture.MintToken("User.ReadWrite.All"));
+            try
+            {
+                RunResult result = session.Run($"{call} -RHV rh; $rh['request-id']", new Dictionary<string, object?> { ["id"] = fixture.UserId(0) });
+
+                Assert.Empty(result.AllErrors);
+                Assert.Empty(result.Warnings);
+                // Only the headers, which say the call succeeded; no user, not even an empty one.
+                Assert.Equal(new object[] { "5d0c7f3e-0000-4000-8000-000000000200" }, result.Output.Select(o => o.BaseObject));
+                Assert.Equal(1, empty.Requests);
+            }
+            finally
+            {
+                session.Run("Disconnect-MgGraph -ErrorAction SilentlyContinue");
+            }
+        }
     }
 }
