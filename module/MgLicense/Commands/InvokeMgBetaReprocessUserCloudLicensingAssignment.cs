@@ -42,10 +42,10 @@ namespace MgLicense.Commands
 
         protected override IUsersActionsIdentity? IdentityValue => ParameterSetName == ReprocessViaIdentitySet ? InputObject : null;
 
-        /// <summary>Graph answers 200 with no content: as the official SDK, write $true only when asked to.</summary>
         /// <summary>The user -Wait writes is read from beta, so it carries the beta model's name as its siblings' users do.</summary>
         protected override IReadOnlyList<string> UserTypeNames => GraphObject.BetaUserTypeNames;
 
+        /// <summary>Graph answers 200 with no content: as the official SDK, write $true only when asked to.</summary>
         protected override void WriteResult(JsonElement body)
         {
             if (PassThru)
