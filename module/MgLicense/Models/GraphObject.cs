@@ -109,29 +109,33 @@ namespace MgLicense.Models
         private static PSObject ToPSObject(JsonElement element, bool graphModel)
         {
             var result = new PSObject();
-            var additional = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
+            PSMemberInfoCollection<PSPropertyInfo> properties = result.Properties;
+            // PowerShell's member names are case-insensitive; tracking them here spares a member lookup per property, which
+            // walks the object's adapters and is most of the cost of a conversion.
+            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            Dictionary<string, object?>? additional = graphModel ? new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase) : null;
             foreach (JsonProperty property in element.EnumerateObject())
             {
                 object? value = ToValue(property.Value, graphModel);
                 string name = PascalCase(property.Name);
-                if (!graphModel && result.Properties[name] is null)
+                bool annotation = graphModel && (property.Name.Contains('@') || name == AdditionalPropertiesName);
+                if (annotation || !names.Add(name))
                 {
-                    result.Properties.Add(new PSNoteProperty(name, value));
+                    // Annotations, and a second key that differs only in case, go where the official models keep them.
+                    if (additional is not null)
+                    {
+                        additional[property.Name] = value;
+                    }
+
                     continue;
                 }
 
-                if (property.Name.Contains('@') || name == AdditionalPropertiesName || result.Properties[name] is not null)
-                {
-                    additional[property.Name] = value;
-                    continue;
-                }
-
-                result.Properties.Add(new PSNoteProperty(name, value));
+                properties.Add(new PSNoteProperty(name, value), preValidated: true);
             }
 
-            if (graphModel)
+            if (additional is not null)
             {
-                result.Properties.Add(new PSNoteProperty(AdditionalPropertiesName, additional));
+                properties.Add(new PSNoteProperty(AdditionalPropertiesName, additional), preValidated: true);
             }
 
             return result;

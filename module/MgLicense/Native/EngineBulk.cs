@@ -61,6 +61,11 @@ namespace MgLicense.Native
         {
             finished = false;
             MglStatus status = NativeMethods.mgl_bulk_next(handle, timeoutMilliseconds, out ulong index, out IntPtr outJson);
+            if (status == MglStatus.Ok)
+            {
+                return new BulkResult(index, EngineClient.TakeJson(outJson), null);
+            }
+
             string? text = EngineClient.TakeString(outJson);
             switch (status)
             {
@@ -73,8 +78,6 @@ namespace MgLicense.Native
                     // Only the run as a whole is ever cancelled: a cancelled run hands nothing more over.
                     finished = true;
                     return null;
-                case MglStatus.Ok:
-                    return new BulkResult(index, Json.Parse(string.IsNullOrEmpty(text) ? "null" : text!), null);
                 default:
                     return new BulkResult(index, null, EngineException.From(status, text));
             }

@@ -214,13 +214,12 @@ namespace MgLicense.Native
 
         private static JsonElement Complete(MglStatus status, IntPtr outJson)
         {
-            string? text = TakeString(outJson);
             if (status != MglStatus.Ok)
             {
-                throw EngineException.From(status, text);
+                throw EngineException.From(status, TakeString(outJson));
             }
 
-            return Json.Parse(string.IsNullOrEmpty(text) ? "null" : text!);
+            return TakeJson(outJson);
         }
 
         /// <summary>Copies a library-owned string and gives it back to the library, which alone may free it.</summary>
@@ -234,6 +233,28 @@ namespace MgLicense.Native
             try
             {
                 return Marshal.PtrToStringUTF8(value);
+            }
+            finally
+            {
+                NativeMethods.mgl_string_free(value);
+            }
+        }
+
+        /// <summary>
+        /// Parses and frees an engine document straight from its UTF-8 bytes (no detour through a UTF-16 string, which costs
+        /// two transcodings of every result); JSON null when the engine gave none.
+        /// </summary>
+        internal static unsafe JsonElement TakeJson(IntPtr value)
+        {
+            if (value == IntPtr.Zero)
+            {
+                return Json.Null;
+            }
+
+            try
+            {
+                ReadOnlySpan<byte> bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)value);
+                return bytes.IsEmpty ? Json.Null : Json.Parse(bytes);
             }
             finally
             {

@@ -20,11 +20,14 @@ namespace MgLicense.Native
         {
             finished = false;
             MglStatus status = NativeMethods.mgl_read_next(handle, timeoutMilliseconds, out IntPtr outJson);
+            if (status == MglStatus.Ok)
+            {
+                return EngineClient.TakeJson(outJson);
+            }
+
             string? text = EngineClient.TakeString(outJson);
             switch (status)
             {
-                case MglStatus.Ok:
-                    return Json.Parse(string.IsNullOrEmpty(text) ? "null" : text!);
                 case MglStatus.Pending:
                     return null;
                 case MglStatus.Done:

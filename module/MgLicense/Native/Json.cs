@@ -13,6 +13,16 @@ namespace MgLicense.Native
             return document.RootElement.Clone();
         }
 
+        /// <summary>Parses UTF-8 JSON (the engine's own encoding) and detaches the root.</summary>
+        internal static JsonElement Parse(System.ReadOnlySpan<byte> utf8Json)
+        {
+            var reader = new Utf8JsonReader(utf8Json);
+            return JsonElement.ParseValue(ref reader);
+        }
+
+        /// <summary>JSON null, for an engine answer that carried no document.</summary>
+        internal static readonly JsonElement Null = Parse("null");
+
         internal static string? Text(JsonElement? element, string name) =>
             element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out JsonElement v)
                 && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
