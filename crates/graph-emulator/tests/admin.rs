@@ -14,7 +14,13 @@ async fn request_log_records_graph_requests_in_order_with_secrets_redacted() {
     h.send(
         Method::POST,
         "/v1.0/users/alice_fabrikam.com%23EXT%23%40contoso.onmicrosoft.com/reprocessLicenseAssignment?$select=id",
-        &[("authorization", &authorization), ("client-request-id", "c-1"), ("user-agent", "MgLicense-test/1.0")],
+        &[
+            ("authorization", &authorization),
+            ("client-request-id", "c-1"),
+            ("user-agent", "MgLicense-test/1.0"),
+            ("proxy-authorization", "Basic cHJveHk6aHVudGVyMg=="),
+            ("cookie", "fpc=AgQ2secret; x-ms-gateway-slice=estsfd"),
+        ],
         "",
     )
     .await;
@@ -38,11 +44,24 @@ async fn request_log_records_graph_requests_in_order_with_secrets_redacted() {
     assert_eq!(first["headers"]["authorization"], "Bearer <redacted>");
     assert_eq!(first["headers"]["client-request-id"], "c-1");
     assert_eq!(first["headers"]["user-agent"], "MgLicense-test/1.0");
-    assert!(first["time"].as_str().unwrap().ends_with('Z'));
-    assert!(
-        !serde_json::to_string(&log).unwrap().contains(&token),
-        "the token must never be served back"
+    assert_eq!(first["headers"]["proxy-authorization"], "Basic <redacted>");
+    assert_eq!(
+        first["headers"]["cookie"],
+        "fpc=<redacted>; x-ms-gateway-slice=<redacted>"
     );
+    assert!(first["time"].as_str().unwrap().ends_with('Z'));
+    let served = serde_json::to_string(&log).unwrap();
+    for secret in [
+        token.as_str(),
+        "cHJveHk6aHVudGVyMg==",
+        "AgQ2secret",
+        "estsfd",
+    ] {
+        assert!(
+            !served.contains(secret),
+            "credentials must never be served back: {secret}"
+        );
+    }
 
     let second = &log[1];
     assert_eq!(
