@@ -12,7 +12,9 @@
                out/MgLicense/ is laid out as PowerShell loads it.
       Test     Build, then cargo test, the committed header against cbindgen, the C ABI test
                program, and the PowerShell-level tests (tests/MgLicense.Tests).
-      Demo     Build, start the emulator, reprocess a seeded user the way an admin would.
+      Demo     Build, then walk the sample tenant (examples/tenant) on the emulator as an admin
+               would: find the users in license error, fix the causes, reprocess them from the
+               pipeline, and show their license states before and after.
       Package  Build, then zip out/MgLicense into out/MgLicense-<version>-<rid>.zip.
       Clean    Remove out/ and target/.
 
@@ -43,6 +45,7 @@ $TargetDir = if ($env:CARGO_TARGET_DIR) { [System.IO.Path]::GetFullPath($env:CAR
 $CargoRelease = [System.IO.Path]::Combine($TargetDir, 'release')
 $FfiDir = [System.IO.Path]::Combine($Root, 'crates', 'mglicense-ffi')
 $SeedFile = [System.IO.Path]::Combine($Root, 'tests', 'data', 'tenant.json')
+$SampleTenant = [System.IO.Path]::Combine($Root, 'examples', 'tenant', 'tenant.json')
 $Summary = $null
 
 # ---- helpers -----------------------------------------------------------------------------------
@@ -281,9 +284,9 @@ function Invoke-Test {
     }
 }
 
-function Start-Emulator {
+function Start-Emulator([string] $Seed) {
     $info = [System.Diagnostics.ProcessStartInfo]::new((Get-EmulatorPath))
-    foreach ($arg in @('--users', $SeedFile, '--port', '0', '--exit-on-stdin-eof')) {
+    foreach ($arg in @('--users', $Seed, '--port', '0', '--exit-on-stdin-eof')) {
         $info.ArgumentList.Add($arg)
     }
 
@@ -300,7 +303,9 @@ function Start-Emulator {
 
     # Nothing else on its stdout is needed, but the pipe must not fill up.
     $null = $process.StandardOutput.BaseStream.CopyToAsync([System.IO.Stream]::Null)
-    @{ Process = $process; Url = $firstLine.Result.Trim() }
+    $handler = [System.Net.Http.HttpClientHandler]::new()
+    $handler.UseProxy = $false   # loopback only, never through a proxy
+    @{ Process = $process; Url = $firstLine.Result.Trim(); Client = [System.Net.Http.HttpClient]::new($handler) }
 }
 
 function Stop-Emulator([System.Diagnostics.Process] $Process) {
@@ -315,31 +320,164 @@ function Stop-Emulator([System.Diagnostics.Process] $Process) {
     }
 }
 
-function Get-EmulatorToken([string] $Url) {
-    $handler = [System.Net.Http.HttpClientHandler]::new()
-    $handler.UseProxy = $false   # loopback only, never through a proxy
-    $client = [System.Net.Http.HttpClient]::new($handler)
-    try {
-        $body = [System.Net.Http.StringContent]::new('{"roles":["User.ReadWrite.All"]}', [System.Text.Encoding]::UTF8, 'application/json')
-        $response = $client.PostAsync("$Url/_emulator/tokens", $body).GetAwaiter().GetResult()
-        $text = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
-        if (-not $response.IsSuccessStatusCode) {
-            throw "POST $Url/_emulator/tokens answered $([int] $response.StatusCode): $text"
-        }
+# One call to the emulator's admin API (crates/graph-emulator/README.md): the answer's JSON, or a
+# throw that names the call.
+function Invoke-EmulatorAdmin {
+    param(
+        [Parameter(Mandatory)] [hashtable] $Emulator,
+        [Parameter(Mandatory)] [string] $Method,
+        [Parameter(Mandatory)] [string] $Path,
+        [string] $Body
+    )
 
-        [System.Text.Json.JsonDocument]::Parse($text).RootElement.GetProperty('access_token').GetString()
-    } finally {
-        $client.Dispose()
+    $request = [System.Net.Http.HttpRequestMessage]::new([System.Net.Http.HttpMethod]::new($Method), $Emulator.Url + $Path)
+    if ($Body) {
+        $request.Content = [System.Net.Http.StringContent]::new($Body, [System.Text.Encoding]::UTF8, 'application/json')
+    }
+
+    $response = $Emulator.Client.SendAsync($request).GetAwaiter().GetResult()
+    $text = $response.Content.ReadAsStringAsync().GetAwaiter().GetResult()
+    if (-not $response.IsSuccessStatusCode) {
+        throw "$Method $Path answered $([int] $response.StatusCode): $text"
+    }
+
+    [System.Text.Json.JsonDocument]::Parse($text).RootElement
+}
+
+function ConvertTo-JsonString([string] $Text) {
+    [System.Text.Json.JsonSerializer]::Serialize($Text, [string])
+}
+
+# A property of a JSON object, or $null when it is missing or null.
+function Get-JsonValue([System.Text.Json.JsonElement] $Element, [string] $Name) {
+    $value = [System.Text.Json.JsonElement]::new()
+    if ($Element.TryGetProperty($Name, [ref] $value) -and $value.ValueKind -ne 'Null') {
+        return $value
+    }
+
+    $null
+}
+
+# What an admin changes, through the emulator's admin API, to fix the cause of every license in error
+# of these users: one entry per call, each with the cause it fixes, in the order they must be made.
+function Get-LicenseFix {
+    param(
+        [Parameter(Mandatory)] [hashtable] $Emulator,
+        [Parameter(Mandatory)] [string[]] $UserId
+    )
+
+    $skuNames = @{}
+    $skus = @((Invoke-EmulatorAdmin $Emulator GET '/_emulator/skus').GetProperty('value').EnumerateArray())
+    foreach ($sku in $skus) {
+        $skuNames[$sku.GetProperty('skuId').GetString()] = $sku.GetProperty('skuPartNumber').GetString()
+    }
+
+    $groupNames = @{}
+    foreach ($group in (Invoke-EmulatorAdmin $Emulator GET '/_emulator/groups').GetProperty('value').EnumerateArray()) {
+        $groupNames[$group.GetProperty('id').GetString()] = $group.GetProperty('displayName').GetString()
+    }
+
+    # Calls by cause, causes in the order first met; the same call is made once.
+    $fixes = [ordered]@{}
+    $seen = [System.Collections.Generic.HashSet[string]]::new()
+    $waitingForSeat = [System.Collections.Generic.HashSet[string]]::new()
+    function Add-Fix([string] $Cause, [string] $Method, [string] $Path, [string] $Body) {
+        if ($seen.Add("$Method $Path $Body")) {
+            if (-not $fixes.Contains($Cause)) {
+                $fixes[$Cause] = [System.Collections.Generic.List[object]]::new()
+            }
+
+            $fixes[$Cause].Add([pscustomobject]@{ Cause = $Cause; Method = $Method; Path = $Path; Body = $Body })
+        }
+    }
+
+    foreach ($id in $UserId) {
+        $view = Invoke-EmulatorAdmin $Emulator GET "/_emulator/users/$id"
+        $user = $view.GetProperty('user')
+        # The admin API takes a UPN wherever it takes a user id, and a UPN reads better.
+        $key = [System.Uri]::EscapeDataString($user.GetProperty('userPrincipalName').GetString()).Replace('%40', '@')
+        $path = "/_emulator/users/$key"
+        $direct = @($view.GetProperty('directLicenses').EnumerateArray())
+        foreach ($state in (Get-JsonValue $user 'licenseAssignmentStates').EnumerateArray()) {
+            if ($state.GetProperty('state').GetString() -eq 'Active') {
+                continue
+            }
+
+            $skuId = $state.GetProperty('skuId').GetString()
+            $sku = $skuNames[$skuId]
+            $group = Get-JsonValue $state 'assignedByGroup'
+            $from = if ($group) { "take them out of '$($groupNames[$group.GetString()])'" } else { "remove their direct $sku" }
+            $removal = if ($group) {
+                @('DELETE', "/_emulator/groups/$($group.GetString())/members/$key", '')
+            } else {
+                $kept = @($direct | Where-Object { $_.GetProperty('skuId').GetString() -ne $skuId } | ForEach-Object { $_.GetRawText() })
+                @('PATCH', $path, '{"directLicenses":[' + ($kept -join ',') + ']}')
+            }
+
+            $removed = $false
+            switch ($state.GetProperty('error').GetString()) {
+                'ProhibitedInUsageLocationViolation' {
+                    if (-not (Get-JsonValue $user 'usageLocation')) {
+                        Add-Fix 'No usage location (ProhibitedInUsageLocationViolation): give them one' PATCH $path '{"usageLocation":"US"}'
+                    } else {
+                        Add-Fix "$sku is not sold in their usage location (ProhibitedInUsageLocationViolation): $from" @removal
+                        $removed = $true
+                    }
+                }
+                'MutuallyExclusiveViolation' {
+                    Add-Fix "$sku conflicts with a plan they already have (MutuallyExclusiveViolation): $from" @removal
+                    $removed = $true
+                }
+                'DependencyViolation' {
+                    if ($group) {
+                        throw "$key`: $sku from a group lacks a plan another one needs; the demo only fixes direct licenses."
+                    }
+
+                    $licenses = @($direct | ForEach-Object {
+                        if ($_.GetProperty('skuId').GetString() -eq $skuId) { '{"skuId":' + (ConvertTo-JsonString $skuId) + ',"disabledPlans":[]}' } else { $_.GetRawText() }
+                    })
+                    Add-Fix "A direct $sku with a plan disabled that another plan needs (DependencyViolation): enable every plan" PATCH $path ('{"directLicenses":[' + ($licenses -join ',') + ']}')
+                }
+                'UniquenessViolation' {
+                    $own = @((Get-JsonValue $user 'proxyAddresses').EnumerateArray() | ForEach-Object { $_.GetString() } | Where-Object { $_.StartsWith('SMTP:') })
+                    Add-Fix 'A proxy address another user also has (UniquenessViolation): keep only their primary address' PATCH $path ('{"proxyAddresses":[' + (($own | ForEach-Object { ConvertTo-JsonString $_ }) -join ',') + ']}')
+                }
+                'CountViolation' { }
+                default { throw "$key`: no fix in the demo for $($state.GetRawText())" }
+            }
+
+            # Everyone whose license stays assigned will need a seat of it once the cause is gone.
+            if (-not $removed -and $state.GetProperty('state').GetString() -eq 'Error') {
+                $null = $waitingForSeat.Add("$id/$skuId")
+            }
+        }
+    }
+
+    foreach ($sku in $skus) {
+        $skuId = $sku.GetProperty('skuId').GetString()
+        $needed = $sku.GetProperty('consumedUnits').GetInt32() + @($waitingForSeat | Where-Object { $_.EndsWith("/$skuId") }).Count
+        if ($needed -gt $sku.GetProperty('prepaidUnits').GetProperty('enabled').GetInt32()) {
+            Add-Fix "Not enough $($skuNames[$skuId]) seats for everyone waiting for one (CountViolation): buy them" PATCH "/_emulator/skus/$($skuNames[$skuId])" ('{"prepaidUnits":{"enabled":' + $needed + '}}')
+        }
+    }
+
+    foreach ($calls in $fixes.Values) {
+        $calls
     }
 }
 
-function Get-SeededUser {
-    $document = [System.Text.Json.JsonDocument]::Parse([System.IO.File]::ReadAllText($SeedFile))
-    foreach ($user in $document.RootElement.GetProperty('users').EnumerateArray()) {
-        return @{ Id = $user.GetProperty('id').GetString(); UserPrincipalName = $user.GetProperty('userPrincipalName').GetString() }
-    }
+# Makes the calls, printed under the cause each one fixes.
+function Invoke-LicenseFix([hashtable] $Emulator, [object[]] $Fix) {
+    $cause = $null
+    foreach ($fix in $Fix) {
+        if ($fix.Cause -ne $cause) {
+            $cause = $fix.Cause
+            $Host.UI.WriteLine("  $cause")
+        }
 
-    throw "$SeedFile has no users."
+        $Host.UI.WriteLine("    $($fix.Method) $($fix.Path) $($fix.Body)".TrimEnd())
+        $null = Invoke-EmulatorAdmin $Emulator $fix.Method $fix.Path $fix.Body
+    }
 }
 
 # Runs one command line the way pwsh runs what a person types at its prompt: errors merged into
@@ -377,17 +515,18 @@ function Invoke-AtPrompt {
     }
 }
 
+# The walk of examples/tenant/README.md ("The demo's walk"): find the users in license error in the
+# sample tenant, fix the causes through the admin API, reprocess them from the pipeline, and show
+# their license states before and after.
 function Invoke-Demo {
     Invoke-Build
 
-    Write-Step 'Starting the Graph emulator'
-    $emulator = Start-Emulator
+    Write-Step "Starting the Graph emulator on $([System.IO.Path]::GetRelativePath($Root, $SampleTenant))"
+    $emulator = Start-Emulator $SampleTenant
     try {
         $url = $emulator.Url
         $Host.UI.WriteLine("  emulator at $url")
-        $token = Get-EmulatorToken $url
-        $user = Get-SeededUser
-        Write-Step "Reprocessing $($user.UserPrincipalName)'s licenses with MgLicense"
+        $token = (Invoke-EmulatorAdmin $emulator POST '/_emulator/tokens' '{"roles":["User.ReadWrite.All","Directory.Read.All"]}').GetProperty('access_token').GetString()
 
         # A runspace of its own, so that the module is not left loaded in the caller's session
         # (where it would keep the native library locked on Windows).
@@ -399,16 +538,61 @@ function Invoke-Demo {
             # ConvertTo-SecureString lives in a module mglhost does not have; this is the same SecureString.
             $runspace.SessionStateProxy.SetVariable('token', [System.Net.NetworkCredential]::new('', $token).SecurePassword)
             $manifest = [System.IO.Path]::GetRelativePath($Root, (Join-Segments $ModuleOut 'MgLicense.psd1'))
+            Write-Step 'Connecting MgLicense to the emulator'
             Invoke-AtPrompt $runspace "Import-Module ./$($manifest.Replace('\', '/'))"
             Invoke-AtPrompt $runspace "Add-MgEnvironment -Name Emulator -GraphEndpoint $url -AzureADEndpoint $url"
             Invoke-AtPrompt $runspace 'Connect-MgGraph -Environment Emulator -AccessToken $token'
-            Invoke-AtPrompt $runspace "Invoke-MgLicenseUser -UserId $($user.Id)"
-            Invoke-AtPrompt $runspace 'Invoke-MgLicenseUser -UserId nobody@contoso.com' -ErrorExpected
-            Invoke-AtPrompt $runspace 'Get-MgContext'
+            Invoke-AtPrompt $runspace '$skus = @{}; Get-MgSubscribedSku -All | ForEach-Object { $skus[$_.SkuId] = $_.SkuPartNumber }'
+            Invoke-AtPrompt $runspace 'function Get-LicenseState { process { $user = Get-MgUser -UserId $_ -Property userPrincipalName,licenseAssignmentStates; foreach ($s in $user.LicenseAssignmentStates) { [pscustomobject]@{ UserPrincipalName = $user.UserPrincipalName; License = $skus[$s.SkuId]; State = $s.State; Error = $s.Error } } } }'
+
+            # Reprocessing checks each license again from the start, so it can show an error that the
+            # first one hid (a seat that now lets a conflicting plan through, say): find, fix and
+            # reprocess until nobody is left in error.
+            for ($round = 1; $true; $round++) {
+                Write-Step $(if ($round -eq 1) { 'Finding the users with license errors' } else { 'Finding them again (reprocessing can show an error that the first one hid)' })
+                Invoke-AtPrompt $runspace '$groups = Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All; $groups.DisplayName'
+                Invoke-AtPrompt $runspace '$members = $groups | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All -Property id,userPrincipalName }'
+                # Direct licenses belong to no group, so only the users themselves show their errors.
+                Invoke-AtPrompt $runspace '$direct = Get-MgUser -All -Property id,userPrincipalName,licenseAssignmentStates | Where-Object { $_.LicenseAssignmentStates | Where-Object { -not $_.AssignedByGroup -and $_.State -ne "Active" } }'
+                Invoke-AtPrompt $runspace '$inError = [ordered]@{}; foreach ($user in @($members) + @($direct)) { $inError[$user.Id] = $user.UserPrincipalName }; $inError.Count'
+                $ids = [string[]] @($runspace.SessionStateProxy.GetVariable('inError').Keys)
+                if ($ids.Count -eq 0) {
+                    break
+                }
+
+                if ($round -gt 3) {
+                    throw "Users still in license error after $($round - 1) rounds of fixes: $($ids -join ', ')"
+                }
+
+                if ($round -eq 1) {
+                    Invoke-AtPrompt $runspace '$everyone = @($inError.Keys); $before = $everyone | Get-LicenseState; $before'
+                } else {
+                    Invoke-AtPrompt $runspace '$inError.Keys | Get-LicenseState | Where-Object State -ne Active'
+                }
+
+                Write-Step "Fixing the causes through the emulator's admin API (in a tenant: the Entra admin center)"
+                Invoke-LicenseFix $emulator @(Get-LicenseFix $emulator $ids)
+
+                Write-Step 'Reprocessing them from the pipeline'
+                Invoke-AtPrompt $runspace '$reprocessed = $inError.Keys | Invoke-MgLicenseUser; "$(@($reprocessed).Count) users reprocessed"'
+            }
+
+            Write-Step 'Their license states after'
+            Invoke-AtPrompt $runspace '$after = $everyone | Get-LicenseState; $after'
+            Invoke-AtPrompt $runspace '@(Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All).Count'
+            $left = @($runspace.SessionStateProxy.GetVariable('after') | Where-Object { $_.State -ne 'Active' })
+            if ($left.Count -gt 0) {
+                throw "$($left.Count) licenses are not Active after the fixes."
+            }
+
+            Write-Step 'A leaver (soft-deleted) cannot be reprocessed: Graph answers 404'
+            $leaver = @((Invoke-EmulatorAdmin $emulator GET '/_emulator/users').GetProperty('value').EnumerateArray() | Where-Object { $_.GetProperty('deleted').GetBoolean() })[0]
+            Invoke-AtPrompt $runspace "Invoke-MgLicenseUser -UserId $($leaver.GetProperty('userPrincipalName').GetString())" -ErrorExpected
         } finally {
             $runspace.Dispose()
         }
     } finally {
+        $emulator.Client.Dispose()
         Stop-Emulator $emulator.Process
     }
 }

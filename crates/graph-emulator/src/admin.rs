@@ -420,14 +420,13 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     }
 }
 
-/// PATCH merges the body into the current settings; PUT replaces them.
+/// PATCH merges the body into the current settings, nested objects too (`{"limits": {"appWrites": 5}}`
+/// keeps the other limits); PUT replaces them.
 fn settings_body(method: &Method, mut current: Value, body: Value) -> Value {
     if *method != Method::PATCH {
         return body;
     }
-    if let (Value::Object(current), Value::Object(changes)) = (&mut current, body) {
-        current.extend(changes);
-    }
+    crate::tenant::merge(&mut current, body);
     current
 }
 

@@ -392,6 +392,28 @@ mod tests {
     }
 
     #[test]
+    fn latency_is_drawn_between_latency_and_latency_plus_jitter() {
+        let profile = rule(r#"{"rules":[{"latencyMs":20,"jitterMs":30}]}"#);
+        let mut faults = Faults::new(profile, Some(5));
+        let drawn: Vec<Duration> = (0..500)
+            .map(|_| faults.decide("GET", "/v1.0/users/x", true).latency)
+            .collect();
+        let (low, high) = (Duration::from_millis(20), Duration::from_millis(50));
+        assert!(drawn.iter().all(|d| (low..=high).contains(d)), "{drawn:?}");
+        let mut distinct = drawn.clone();
+        distinct.sort();
+        distinct.dedup();
+        // 31 possible values and 500 draws: a fixed delay, or one stuck at an end, cannot pass.
+        assert!(distinct.len() > 20, "{distinct:?}");
+        assert!(distinct.first() < Some(&Duration::from_millis(25)));
+        assert!(distinct.last() > Some(&Duration::from_millis(45)));
+        // Without jitter the delay is exactly latencyMs; batch items get none (the batch had it).
+        let mut fixed = Faults::new(rule(r#"{"rules":[{"latencyMs":20}]}"#), Some(5));
+        assert_eq!(fixed.decide("GET", "/x", true).latency, low);
+        assert_eq!(fixed.decide("GET", "/x", false).latency, Duration::ZERO);
+    }
+
+    #[test]
     fn count_limits_and_batch_items_only_get_statuses() {
         let profile = rule(
             r#"{"rules":[{"method":"post","failureRate":1,"statuses":[503],"count":2,"retryAfterFormat":"fraction","retryAfterSeconds":2.128}]}"#,

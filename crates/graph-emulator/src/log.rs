@@ -153,15 +153,20 @@ impl RequestLog {
 }
 
 /// Header names are lowercase (HTTP/2 style); repeated headers are joined with ", ".
-/// The credential in `Authorization` is never stored: the log is served without authentication.
+/// Credentials are never stored, since the log is served without authentication: `Authorization` and
+/// `Proxy-Authorization` keep only their scheme, `Cookie` only its cookie names.
 fn redacted_headers(headers: &HeaderMap) -> BTreeMap<String, String> {
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for (name, value) in headers {
-        let value = if name == hyper::header::AUTHORIZATION {
-            redact_authorization(&String::from_utf8_lossy(value.as_bytes()))
-        } else {
-            String::from_utf8_lossy(value.as_bytes()).into_owned()
-        };
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let value =
+            if name == hyper::header::AUTHORIZATION || name == hyper::header::PROXY_AUTHORIZATION {
+                redact_authorization(&text)
+            } else if name == hyper::header::COOKIE {
+                redact_cookie(&text)
+            } else {
+                text.into_owned()
+            };
         out.entry(name.as_str().to_owned())
             .and_modify(|existing| {
                 existing.push_str(", ");
@@ -180,6 +185,20 @@ pub fn redact_authorization(value: &str) -> String {
     }
 }
 
+/// Keeps each cookie's name (tests check which cookies a client sent) and hides its value.
+pub fn redact_cookie(value: &str) -> String {
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) => format!("{}=<redacted>", name.trim()),
+            None => "<redacted>".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +211,14 @@ mod tests {
         headers.insert(
             "authorization",
             HeaderValue::from_static("Bearer eyJ.secret.sig"),
+        );
+        headers.insert(
+            "proxy-authorization",
+            HeaderValue::from_static("Basic dXNlcjpwYXNzd29yZA=="),
+        );
+        headers.insert(
+            "cookie",
+            HeaderValue::from_static("session=s3cr3t; theme=dark"),
         );
         headers.append("x-multi", HeaderValue::from_static("a"));
         headers.append("x-multi", HeaderValue::from_static("b"));
@@ -206,6 +233,18 @@ mod tests {
         log.finish(first, 404);
         let entries: Vec<_> = log.entries().collect();
         assert_eq!(entries[0].headers["authorization"], "Bearer <redacted>");
+        assert_eq!(
+            entries[0].headers["proxy-authorization"],
+            "Basic <redacted>"
+        );
+        assert_eq!(
+            entries[0].headers["cookie"],
+            "session=<redacted>; theme=<redacted>"
+        );
+        let logged = serde_json::to_string(&entries[0]).unwrap();
+        for secret in ["eyJ.secret.sig", "dXNlcjpwYXNzd29yZA==", "s3cr3t", "dark"] {
+            assert!(!logged.contains(secret), "{secret} in {logged}");
+        }
         assert_eq!(entries[0].headers["x-multi"], "a, b");
         assert_eq!(entries[0].path, "/v1.0/users/a%2Fb/x");
         assert_eq!(entries[0].status, Some(404));
@@ -217,5 +256,6 @@ mod tests {
             ["/two", "/three"]
         );
         assert_eq!(redact_authorization("opaque"), "<redacted>");
+        assert_eq!(redact_cookie("opaque"), "<redacted>");
     }
 }

@@ -1194,8 +1194,9 @@ impl Tenant {
     }
 }
 
-/// JSON merge patch (RFC 7386), used for SKU changes so `{"prepaidUnits": {"enabled": 5}}` keeps the other counts.
-fn merge(target: &mut Value, patch: Value) {
+/// JSON merge patch (RFC 7386), used for SKU changes so `{"prepaidUnits": {"enabled": 5}}` keeps the other
+/// counts, and for the admin API's settings. A `null` is kept as a value, which for settings means the default.
+pub(crate) fn merge(target: &mut Value, patch: Value) {
     match (target, patch) {
         (Value::Object(target), Value::Object(patch)) => {
             for (key, value) in patch {

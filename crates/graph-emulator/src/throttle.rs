@@ -151,6 +151,31 @@ enum Kind {
     TenantWrites,
 }
 
+impl Kind {
+    /// The bucket's size: the configured override, else Graph's documented value (graph-facts §4).
+    fn capacity(self, limits: &Limits, tenant_users: usize) -> f64 {
+        match self {
+            Kind::AppTenantUnits => limits
+                .app_tenant_resource_units
+                .unwrap_or_else(|| app_tenant_resource_units(tenant_users)),
+            Kind::AppTenantWrites => limits.app_tenant_writes.unwrap_or(3_000.0),
+            Kind::AppUnits => limits.app_resource_units.unwrap_or(150_000.0),
+            Kind::AppWrites => limits.app_writes.unwrap_or(35_000.0),
+            Kind::TenantWrites => limits.tenant_writes.unwrap_or(18_000.0),
+        }
+    }
+
+    /// The documented window over which a full bucket refills, before `scale`.
+    fn window(self) -> Duration {
+        Duration::from_secs(match self {
+            Kind::AppTenantUnits => 10,
+            Kind::AppTenantWrites => 150,
+            Kind::AppUnits => 20,
+            Kind::AppWrites | Kind::TenantWrites => 300,
+        })
+    }
+}
+
 /// All buckets and the Retry-After promises made to each app+tenant.
 #[derive(Debug, Default)]
 pub struct Throttle {
@@ -207,51 +232,38 @@ impl Throttle {
             self.blocked.remove(&pair);
         }
 
-        let limits = self.config.limits.clone();
         let scale = if self.config.scale > 0.0 {
             self.config.scale
         } else {
             1.0
         };
-        let mut wanted: Vec<(Kind, String, f64, f64, Duration)> = vec![(
-            Kind::AppTenantUnits,
-            pair.clone(),
-            resource_units as f64,
-            limits
-                .app_tenant_resource_units
-                .unwrap_or_else(|| app_tenant_resource_units(tenant_users)),
-            Duration::from_secs(10),
-        )];
-        wanted.push((
-            Kind::AppUnits,
-            caller.app_id.to_owned(),
-            resource_units as f64,
-            limits.app_resource_units.unwrap_or(150_000.0),
-            Duration::from_secs(20),
-        ));
-        if is_write {
-            wanted.push((
+        let kinds: &[Kind] = if is_write {
+            &[
+                Kind::AppTenantUnits,
+                Kind::AppUnits,
                 Kind::AppTenantWrites,
-                pair.clone(),
-                1.0,
-                limits.app_tenant_writes.unwrap_or(3_000.0),
-                Duration::from_secs(150),
-            ));
-            wanted.push((
                 Kind::AppWrites,
-                caller.app_id.to_owned(),
-                1.0,
-                limits.app_writes.unwrap_or(35_000.0),
-                Duration::from_secs(300),
-            ));
-            wanted.push((
                 Kind::TenantWrites,
-                caller.tenant_id.to_owned(),
-                1.0,
-                limits.tenant_writes.unwrap_or(18_000.0),
-                Duration::from_secs(300),
-            ));
-        }
+            ]
+        } else {
+            &[Kind::AppTenantUnits, Kind::AppUnits]
+        };
+        let wanted: Vec<(Kind, String, f64, f64, Duration)> = kinds
+            .iter()
+            .map(|&kind| {
+                let key = match kind {
+                    Kind::AppTenantUnits | Kind::AppTenantWrites => pair.clone(),
+                    Kind::AppUnits | Kind::AppWrites => caller.app_id.to_owned(),
+                    Kind::TenantWrites => caller.tenant_id.to_owned(),
+                };
+                let cost = match kind {
+                    Kind::AppTenantUnits | Kind::AppUnits => resource_units as f64,
+                    _ => 1.0,
+                };
+                let capacity = kind.capacity(&self.config.limits, tenant_users);
+                (kind, key, cost, capacity, kind.window())
+            })
+            .collect();
 
         let mut worst: Option<(Duration, Kind)> = None;
         for (kind, key, cost, capacity, window) in &wanted {
@@ -425,5 +437,152 @@ mod tests {
         assert_eq!(resource_units(false, None), 1);
         let mut off = Throttle::default();
         assert_eq!(off.admit(&CALLER, true, 1, 10, now), Admission::Off);
+    }
+
+    /// Requests from `callers`, taken in turn, admitted at `now` until the first refusal, and that refusal.
+    fn admitted_until_refused(
+        t: &mut Throttle,
+        callers: &[Caller],
+        is_write: bool,
+        tenant_users: usize,
+        now: Instant,
+    ) -> (usize, String, String) {
+        for n in 0.. {
+            match t.admit(&callers[n % callers.len()], is_write, 1, tenant_users, now) {
+                Admission::Allowed { .. } => {}
+                Admission::Throttled {
+                    scope,
+                    information,
+                    penalty: false,
+                    ..
+                } => return (n, scope, information),
+                other => panic!("{n}: {other:?}"),
+            }
+        }
+        unreachable!()
+    }
+
+    fn callers<'a>(apps: &'a [String], tenants: &'a [String]) -> Vec<Caller<'a>> {
+        apps.iter()
+            .flat_map(|app| {
+                tenants.iter().map(move |tenant| Caller {
+                    app_id: app,
+                    tenant_id: tenant,
+                })
+            })
+            .collect()
+    }
+
+    fn names(prefix: &str, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    }
+
+    /// graph-facts §4 and the README's table: each bucket's documented size, its window (half of it
+    /// refills half the bucket) and the scope and information a 429 from it carries.
+    #[test]
+    fn default_buckets_have_the_documented_sizes_and_windows() {
+        let start = Instant::now();
+        let secs = Duration::from_secs;
+        let one_app = names("app", 1);
+        let one_tenant = names("tenant", 1);
+
+        // One app in one tenant, resource units per 10 s, by tenant size.
+        for (users, size) in [
+            (10, 3_500),
+            (49, 3_500),
+            (50, 5_000),
+            (500, 5_000),
+            (501, 8_000),
+        ] {
+            let mut t = Throttle::new(ThrottleConfig {
+                enabled: true,
+                ..ThrottleConfig::default()
+            });
+            let c = callers(&one_app, &one_tenant);
+            let (n, scope, information) = admitted_until_refused(&mut t, &c, false, users, start);
+            assert_eq!(n, size, "{users} users");
+            assert_eq!(scope, "Tenant_Application/ReadWrite/app0/tenant0");
+            assert_eq!(information, "ResourceUnitLimitExceeded");
+            let (n, ..) = admitted_until_refused(&mut t, &c, false, users, start + secs(5));
+            assert_eq!(n, size / 2, "{users} users, half the window later");
+        }
+
+        let cases: [(
+            Vec<String>,
+            Vec<String>,
+            bool,
+            usize,
+            usize,
+            Duration,
+            &str,
+            &str,
+        ); 4] = [
+            // One app in one tenant, writes per 150 s.
+            (
+                one_app.clone(),
+                one_tenant.clone(),
+                true,
+                10,
+                3_000,
+                secs(75),
+                "Tenant_Application/Write/app0/tenant0",
+                "WriteLimitExceeded",
+            ),
+            // One app across tenants, resource units per 20 s (19 tenants of 8,000 each are needed).
+            (
+                one_app.clone(),
+                names("tenant", 19),
+                false,
+                501,
+                150_000,
+                secs(10),
+                "Application/ReadWrite/app0",
+                "ResourceUnitLimitExceeded",
+            ),
+            // One app across tenants, writes per 5 min (12 tenants of 3,000 each).
+            (
+                one_app.clone(),
+                names("tenant", 12),
+                true,
+                501,
+                35_000,
+                secs(150),
+                "Application/Write/app0",
+                "WriteLimitExceeded",
+            ),
+            // One tenant across apps, writes per 5 min (7 apps of 3,000 each).
+            (
+                names("app", 7),
+                one_tenant.clone(),
+                true,
+                501,
+                18_000,
+                secs(150),
+                "Tenant/Write/tenant0",
+                "WriteLimitExceeded",
+            ),
+        ];
+        for (apps, tenants, is_write, users, size, half_window, want_scope, want_information) in
+            cases
+        {
+            let mut t = Throttle::new(ThrottleConfig {
+                enabled: true,
+                ..ThrottleConfig::default()
+            });
+            let c = callers(&apps, &tenants);
+            let (n, scope, information) =
+                admitted_until_refused(&mut t, &c, is_write, users, start);
+            assert_eq!(
+                (n, scope.as_str(), information.as_str()),
+                (size, want_scope, want_information)
+            );
+            let (n, scope, _) =
+                admitted_until_refused(&mut t, &c, is_write, users, start + half_window);
+            assert_eq!(
+                (n, scope.as_str()),
+                (size / 2, want_scope),
+                "half the window later"
+            );
+        }
     }
 }

@@ -21,6 +21,26 @@ fn emulator() -> Command {
     Command::new(env!("CARGO_BIN_EXE_graph-emulator"))
 }
 
+/// Starts the program on the test tenant with `args` after `--users <seed>`; the first line of its stdout.
+fn spawn(args: &[&str]) -> (Running, String) {
+    let mut child = Running(
+        emulator()
+            .arg("--users")
+            .arg(common::seed_path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts"),
+    );
+    let mut first_line = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    (child, first_line)
+}
+
 /// Raw HTTP/1.1 so the request line goes on the wire exactly as written.
 fn raw_request(addr: &str, request_line: &str, headers: &str) -> String {
     let mut stream = TcpStream::connect(addr).expect("emulator accepts connections");
@@ -39,25 +59,7 @@ fn raw_request(addr: &str, request_line: &str, headers: &str) -> String {
 
 #[test]
 fn prints_its_url_first_and_exits_when_stdin_closes() {
-    let mut child = Running(
-        emulator()
-            .args([
-                "--users",
-                common::seed_path().to_str().unwrap(),
-                "--port",
-                "0",
-                "--exit-on-stdin-eof",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("binary starts"),
-    );
-    let mut first_line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
+    let (mut child, first_line) = spawn(&["--port", "0", "--exit-on-stdin-eof"]);
     let url = first_line.trim_end_matches('\n');
     let addr = url
         .strip_prefix("http://127.0.0.1:")
@@ -129,4 +131,36 @@ fn reports_a_bad_seed_file() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read seed file"));
+}
+
+#[test]
+fn a_fault_profile_given_at_start_applies_to_the_first_request() {
+    let profile = std::env::temp_dir().join(format!(
+        "graph-emulator-start-faults-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(
+        &profile,
+        r#"{"rules": [{"path": "/v1.0/**", "failureRate": 1, "statuses": [507], "count": 1}]}"#,
+    )
+    .unwrap();
+    let (_child, first_line) = spawn(&["--faults", profile.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&profile);
+    let addr = first_line
+        .trim()
+        .strip_prefix("http://")
+        .unwrap_or_else(|| panic!("first line is not the base URL: {first_line:?}"))
+        .to_owned();
+
+    // Faults come before authentication, so no token is needed to meet one.
+    let first = raw_request(&addr, "GET /v1.0/users/AdeleV@contoso.com HTTP/1.1", "");
+    assert!(first.starts_with("HTTP/1.1 507"), "{first}");
+    assert!(first.contains("\"InsufficientStorage\""), "{first}");
+    let second = raw_request(&addr, "GET /v1.0/users/AdeleV@contoso.com HTTP/1.1", "");
+    assert!(
+        second.starts_with("HTTP/1.1 401"),
+        "count: 1 faults one request: {second}"
+    );
+    let shown = raw_request(&addr, "GET /_emulator/faults HTTP/1.1", "");
+    assert!(shown.contains("\"statuses\""), "{shown}");
 }

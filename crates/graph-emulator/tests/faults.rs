@@ -152,3 +152,36 @@ async fn latency_delays_without_failing() {
     assert_eq!(reply.status, StatusCode::OK);
     assert!(h.requests().await[0].get("fault").is_none());
 }
+
+#[tokio::test]
+async fn faults_in_the_seed_file_apply_to_the_first_request() {
+    let mut seed: Value =
+        serde_json::from_str(&std::fs::read_to_string(seed_path()).unwrap()).unwrap();
+    seed["faults"] = json!({ "rules": [{
+        "method": "POST", "path": "/*/users/*/reprocessLicenseAssignment",
+        "failureRate": 1, "statuses": [503], "retryAfterSeconds": 3, "count": 1
+    }] });
+    let path = std::env::temp_dir().join(format!(
+        "graph-emulator-seed-faults-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&path, seed.to_string()).unwrap();
+    let tenant = graph_emulator::Tenant::load(&path);
+    let _ = std::fs::remove_file(&path);
+    let emulator = graph_emulator::Emulator::start(graph_emulator::Config::new(tenant.unwrap()))
+        .await
+        .unwrap();
+    let h = Harness::around(emulator);
+
+    let token = h.writer_token().await;
+    let reprocess = format!("/v1.0/users/{ADELE_ID}/reprocessLicenseAssignment");
+    let first = h.post(&reprocess, &token).await;
+    assert_eq!(first.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(first.error_code(), "ServiceUnavailable");
+    assert_eq!(first.header("retry-after"), Some("3"));
+    assert_eq!(h.post(&reprocess, &token).await.status, StatusCode::OK);
+    assert_eq!(h.user_view(ADELE_ID).await["reprocessCount"], 1);
+    let log = h.requests().await;
+    assert_eq!(log[0]["fault"], "status:503");
+    assert!(log[1].get("fault").is_none());
+}

@@ -74,13 +74,18 @@ pub async fn start() -> Harness {
     let emulator = Emulator::start(Config::new(tenant))
         .await
         .expect("emulator starts");
-    Harness {
-        emulator,
-        client: Client::new(),
-    }
+    Harness::around(emulator)
 }
 
 impl Harness {
+    /// A harness for an emulator the test started itself (another seed, another configuration).
+    pub fn around(emulator: Emulator) -> Harness {
+        Harness {
+            emulator,
+            client: Client::new(),
+        }
+    }
+
     pub fn base(&self) -> &str {
         self.emulator.base_url()
     }
