@@ -84,7 +84,7 @@ namespace MgLicense.Tests
             Assert.Equal(fixture.UserId(0), Prop(user, "Id"));
             var states = (object[])user.Properties["LicenseAssignmentStates"].Value;
             Assert.NotEmpty(states);
-            var state = (PSObject)states[0];
+            var state = PSObject.AsPSObject(states[0]);
             Assert.NotNull(state.Properties["SkuId"]?.Value);
             Assert.NotNull(state.Properties["State"]?.Value);
             JsonElement request = Assert.Single(requests);

@@ -55,7 +55,7 @@ namespace MgLicense.Tests
             PSObject user = Assert.Single(result.Output);
             Assert.Equal("Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser", user.TypeNames[0]);
             var states = (object[])user.Properties["LicenseAssignmentStates"].Value;
-            Assert.Equal("Active", ((PSObject)Assert.Single(states)).Properties["State"].Value);
+            Assert.Equal("Active", PSObject.AsPSObject(Assert.Single(states)).Properties["State"].Value);
             Assert.Empty(result.Warnings);
         }
 
@@ -68,7 +68,7 @@ namespace MgLicense.Tests
                 result = RunWithDelay("Invoke-MgLicenseUser -UserId $id -Wait -TimeoutSec 2", new Dictionary<string, object?> { ["id"] = id }));
             result.ThrowIfFailed();
             PSObject user = Assert.Single(result.Output);
-            var state = (PSObject)((object[])user.Properties["LicenseAssignmentStates"].Value)[0];
+            var state = PSObject.AsPSObject(((object[])user.Properties["LicenseAssignmentStates"].Value)[0]);
             Assert.Equal("CountViolation", state.Properties["Error"].Value);
             string warning = Assert.Single(result.Warnings, w => w.Contains("CountViolation"));
             Assert.Contains("POWER_BI_PRO", warning);
@@ -126,7 +126,7 @@ namespace MgLicense.Tests
         }
 
         private static Dictionary<string, (string State, string Error)> StatesBySku(PSObject user) =>
-            ((object[])user.Properties["LicenseAssignmentStates"].Value).Cast<PSObject>().ToDictionary(
+            ((object[])user.Properties["LicenseAssignmentStates"].Value).Select(PSObject.AsPSObject).ToDictionary(
                 s => s.Properties["SkuId"].Value.ToString()!,
                 s => (s.Properties["State"].Value.ToString()!, s.Properties["Error"].Value.ToString()!));
 

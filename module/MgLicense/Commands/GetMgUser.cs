@@ -26,6 +26,9 @@ namespace MgLicense.Commands
 
         protected override IReadOnlyList<string> TypeNames => GraphObject.UserTypeNames;
 
+        /// <summary>Users come as the typed model, as from the reprocess cmdlets.</summary>
+        protected override PSObject ToOutput(JsonElement item) => User.Reader.ToPSObject(item, TypeNames);
+
         protected override IUsersActionsIdentity? BoundIdentity => InputObject;
 
         protected override object? Target =>

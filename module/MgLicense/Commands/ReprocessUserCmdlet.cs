@@ -98,7 +98,7 @@ namespace MgLicense.Commands
         {
             if (body.ValueKind == JsonValueKind.Object)
             {
-                WriteObject(GraphObject.ToPSObject(body, UserTypeNames));
+                WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
             }
         }
 
@@ -252,7 +252,7 @@ namespace MgLicense.Commands
                 // With -Wait every cmdlet writes the user as processed, the cloud licensing one included.
                 if (body.ValueKind == JsonValueKind.Object)
                 {
-                    WriteObject(GraphObject.ToPSObject(body, UserTypeNames));
+                    WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
                 }
 
                 return;

@@ -1,4 +1,4 @@
-// Graph answers in camelCase JSON while PowerShell users expect the official models' PascalCase properties; this is the one place that bridges them.
+// Graph answers in camelCase JSON while PowerShell users expect the official models' PascalCase properties: users are typed models (User.cs, read by GraphModel.cs); groups, SKUs, directory objects and nested values of no declared type are bridged here.
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
@@ -141,7 +141,8 @@ namespace MgLicense.Models
             return result;
         }
 
-        private static object? ToValue(JsonElement element, bool graphModel)
+        /// <summary>A JSON value as the untyped models have it: objects as PSObjects, string arrays as string[].</summary>
+        internal static object? ToValue(JsonElement element, bool graphModel = true)
         {
             switch (element.ValueKind)
             {
