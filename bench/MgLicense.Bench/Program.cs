@@ -88,6 +88,8 @@ namespace MgLicense.Bench
         public int MemoryItems { get; private set; } = 100_000;
         public string? Emulator { get; private set; }
         public string? Module { get; private set; }
+        /// <summary>Child only (way import): a module imported, and a table formatted, before the timed import.</summary>
+        public string? WarmWith { get; private set; }
         public double TimeoutFactor { get; private set; } = 0.5;
 
         // Child-only arguments.
@@ -130,6 +132,7 @@ namespace MgLicense.Bench
                     case "--memory-items": o.MemoryItems = Int(); memoryGiven = true; break;
                     case "--emulator": o.Emulator = Value(); break;
                     case "--module": o.Module = Value(); break;
+                    case "--warm-with": o.WarmWith = Value(); break;
                     case "--timeout-factor": o.TimeoutFactor = Double(); break;
                     case "--way": o.Way = Value(); break;
                     case "--url": o.Url = Value(); break;

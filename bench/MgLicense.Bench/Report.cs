@@ -199,7 +199,13 @@ namespace MgLicense.Bench
                       "no latency, no throttling, results let go as they come:");
                     L($"peak resident memory **{Mb(m.PeakWorkingSetBytes)} MB**; {Mb(m.WorkingSetAfterSetupBytes)} MB after import and sign-in, " +
                       $"before the first item; {F(m.WallSeconds)} s; {m.Succeeded:N0} results, {m.Failed} errors, {m.Lost} lost. The id array itself " +
-                      "(100,000 strings) is part of the process, as it would be in a script.");
+                      $"({m.Inputs:N0} strings), and the benchmark's own tally of every id, are part of the process, as they would be in a script.");
+                    if (run.MemoryTenth?.Child is WayResult t)
+                    {
+                        long grown = m.PeakWorkingSetBytes - m.WorkingSetAfterSetupBytes, grownTenth = t.PeakWorkingSetBytes - t.WorkingSetAfterSetupBytes;
+                        L($"The same run with {t.Inputs:N0} items: peak **{Mb(t.PeakWorkingSetBytes)} MB** ({Mb(t.WorkingSetAfterSetupBytes)} MB before the first item). " +
+                          $"Growth over the run: {Mb(grownTenth)} MB for {t.Inputs:N0} items, {Mb(grown)} MB for {m.Inputs:N0}.");
+                    }
                 }
                 else
                 {
@@ -219,6 +225,14 @@ namespace MgLicense.Bench
                     L($"For scale, an empty script module (a manifest and a one-function .psm1) imported the same way, alternating with it:");
                     L($"median {F(Runner.Median(empty))} ms, min {F(empty.Min())} ms, max {F(empty.Max())} ms. That part is PowerShell's own first");
                     L("Import-Module in a cold process (JIT of the module machinery), which pwsh's ready-to-run build and a warm machine shrink.");
+                }
+                double[] warm = run.WarmImportMilliseconds.ToArray();
+                if (warm.Length > 0)
+                {
+                    L($"In a session that has already imported a module with format data (a fresh process each time, {warm.Length} processes),");
+                    L($"Import-Module MgLicense takes median **{F(Runner.Median(warm))} ms** (min {F(warm.Min())} ms, max {F(warm.Max())} ms): the module's own cost.");
+                    L("The difference from the cold figure beyond the empty module's is PowerShell's first load of format data (MgLicense's");
+                    L("views, for tables like the official ones), which a session pays once, at the first formatted output or format file.");
                 }
             }
             else
@@ -260,7 +274,12 @@ namespace MgLicense.Bench
             if (run.ImportMilliseconds.Count > 0)
             {
                 double median = Runner.Median(run.ImportMilliseconds);
-                L($"| Import-Module under 150 ms | median {F(median)} ms | {(median < 150 ? "met" : "not met")} |");
+                L($"| Import-Module under 150 ms, cold process | median {F(median)} ms {(run.EmptyImportMilliseconds.Count > 0 ? $"(an empty module: {F(Runner.Median(run.EmptyImportMilliseconds))} ms)" : "")} | {(median < 150 ? "met" : "not met")} |");
+                if (run.WarmImportMilliseconds.Count > 0)
+                {
+                    double warmMedian = Runner.Median(run.WarmImportMilliseconds);
+                    L($"| Import-Module under 150 ms, warm session | median {F(warmMedian)} ms | {(warmMedian < 150 ? "met" : "not met")} |");
+                }
             }
             if (run.Memory?.Child is WayResult mem)
             {

@@ -54,9 +54,15 @@ namespace MgLicense.Bench
         public List<Row> Throttled { get; } = new List<Row>();
         public List<Row> Overhead { get; } = new List<Row>();
         public Row? Memory { get; set; }
+
+        /// <summary>The same run at a tenth of the items: flat memory means the two peaks are close.</summary>
+        public Row? MemoryTenth { get; set; }
         public List<double> ImportMilliseconds { get; } = new List<double>();
         public List<long> ImportPeakBytes { get; } = new List<long>();
         public List<double> EmptyImportMilliseconds { get; } = new List<double>();
+
+        /// <summary>Import-Module in a fresh process that has already imported another module and formatted output.</summary>
+        public List<double> WarmImportMilliseconds { get; } = new List<double>();
         public string? ImportFailure { get; set; }
         public DateTime Started { get; set; }
         public TimeSpan Elapsed { get; set; }
@@ -168,6 +174,11 @@ namespace MgLicense.Bench
                 if (o.MemoryItems > 0)
                 {
                     Console.WriteLine($"Memory: {o.MemoryItems} items through (a), no latency, no throttling");
+                    if (o.MemoryItems >= 1000)
+                    {
+                        run.MemoryTenth = await RunWay(run, work, "a", throttled: false, o.MemoryItems / 10, warmup: 0);
+                        Print(run.MemoryTenth, null);
+                    }
                     run.Memory = await RunWay(run, work, "a", throttled: false, o.MemoryItems, warmup: 0);
                     Print(run.Memory, null);
                     Console.WriteLine();
@@ -196,6 +207,31 @@ namespace MgLicense.Bench
                     if (run.ImportFailure == null) Console.WriteLine($"  MgLicense {run.ImportMilliseconds[^1]:0.0} ms, empty module {run.EmptyImportMilliseconds[^1]:0.0} ms");
                 }
                 if (run.ImportMilliseconds.Count > 0) Console.WriteLine($"  median: MgLicense {Median(run.ImportMilliseconds):0.0} ms, empty module {Median(run.EmptyImportMilliseconds):0.0} ms");
+                // Another small module, with a view of its own, to warm a session up.
+                string warmModule = Path.Combine(work, "Warm", "Warm.psd1");
+                Directory.CreateDirectory(Path.GetDirectoryName(warmModule)!);
+                File.WriteAllText(Path.Combine(work, "Warm", "Warm.psm1"), "function Get-Warm { }\n");
+                File.WriteAllText(Path.Combine(work, "Warm", "Warm.format.ps1xml"),
+                    "<Configuration><ViewDefinitions><View><Name>Warm</Name><ViewSelectedBy><TypeName>Warm.Thing</TypeName></ViewSelectedBy>" +
+                    "<TableControl><TableHeaders><TableColumnHeader /></TableHeaders><TableRowEntries><TableRowEntry><TableColumnItems>" +
+                    "<TableColumnItem><PropertyName>Name</PropertyName></TableColumnItem></TableColumnItems></TableRowEntry></TableRowEntries>" +
+                    "</TableControl></View></ViewDefinitions></Configuration>\n");
+                File.WriteAllText(warmModule, "@{ RootModule = 'Warm.psm1'; ModuleVersion = '1.0.0'; GUID = '5b0e6f1c-7d2a-4c3b-8e9f-1a2b3c4d5e6f'; " +
+                    "FunctionsToExport = @('Get-Warm'); FormatsToProcess = @('Warm.format.ps1xml') }\n");
+                Console.WriteLine($"Import-Module, warm (fresh process each, after another module with format data was imported), {o.ImportSamples} samples");
+                for (int i = 0; i < o.ImportSamples && run.ImportFailure == null; i++)
+                {
+                    var (result, failure) = await Child(new[] { "--way", "import", "--module", run.ModuleSnapshot, "--warm-with", warmModule }, TimeSpan.FromSeconds(120));
+                    if (result == null)
+                    {
+                        run.ImportFailure = failure;
+                        Console.WriteLine("  failed: " + failure);
+                        break;
+                    }
+                    run.WarmImportMilliseconds.Add(result.WallSeconds * 1000);
+                    Console.WriteLine($"  MgLicense {run.WarmImportMilliseconds[^1]:0.0} ms");
+                }
+                if (run.WarmImportMilliseconds.Count > 0) Console.WriteLine($"  median: MgLicense {Median(run.WarmImportMilliseconds):0.0} ms");
             }
             finally
             {
