@@ -24,7 +24,7 @@ namespace MgLicense.Commands
                 {
                     try
                     {
-                        engine = EngineClient.GetShared(UserAgent());
+                        engine = EngineClient.Existing ?? EngineClient.GetShared(UserAgent());
                     }
                     catch (EngineUnavailableException e)
                     {

@@ -15,7 +15,10 @@ namespace MgLicense.Native
         private const uint PollMilliseconds = 200;
 
         private static readonly object Gate = new object();
-        private static EngineClient? shared;
+        private static volatile EngineClient? shared;
+
+        /// <summary>The process-wide client once created, else null: a cmdlet call need not build a user agent to find it.</summary>
+        internal static EngineClient? Existing => shared;
 
         // Never released: it lives as long as the process, and tearing the engine down at unload is what hangs exits.
         private readonly ulong handle;
