@@ -19,6 +19,7 @@ pub mod read;
 pub mod retry;
 pub mod runtime;
 pub mod trace;
+pub mod transport;
 pub mod wait;
 
 pub use client::{Client, ClientConfig, Response};

@@ -185,3 +185,111 @@ fn a_closed_port_is_a_transport_error_that_names_the_url() {
     assert_eq!(e.kind, ErrorKind::Transport);
     assert!(e.message.contains(&url) && !e.message.contains(TOKEN), "{}", e.message);
 }
+
+// Sign-in against a misbehaving login authority or managed-identity endpoint: the secret never
+// follows a redirect, and a silent, slow or endless answer ends in a clear error.
+
+const APP: &str = "6e1b7a55-39c4-4b7e-9a5e-1f0d2c3b4a59";
+const SECRET: &str = "hostile-test-secret-Value_0123456789";
+const IDENTITY_HEADER: &str = "hostile-test-identity-header-0123";
+
+/// Signs in to the server at `url` with a client secret (or, given `env`, a managed identity),
+/// under a ClientTimeout of `timeout` seconds.
+fn sign_in_to(url: &str, timeout: u64, identity_env: Option<&str>) -> Result<serde_json::Value, mglicense::Error> {
+    let client = Client::new(ClientConfig { timeout_seconds: Some(timeout), ..Default::default() }).unwrap();
+    client
+        .add_environment(NewEnvironment { name: "Hostile".into(), graph_endpoint: url.into(), azure_ad_endpoint: url.into() })
+        .unwrap();
+    let (request, env) = match identity_env {
+        Some(endpoint) => (json!({"environment": "Hostile", "identity": true}), vec![("IDENTITY_ENDPOINT", endpoint.to_string()), ("IDENTITY_HEADER", IDENTITY_HEADER.to_string())]),
+        None => (json!({"environment": "Hostile", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET}), vec![]),
+    };
+    let lookup = move |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    let started = client.sign_in_with_env(serde_json::from_value(request).unwrap(), &lookup)?;
+    let outcome = started.poll(Some(Duration::from_secs(30))).outcome.expect("the sign-in ends");
+    assert!(client.context().is_none() || outcome.is_ok(), "a failed sign-in leaves no connection");
+    outcome
+}
+
+fn assert_no_secret(e: &mglicense::Error) {
+    for secret in [SECRET, IDENTITY_HEADER] {
+        assert!(!e.message.contains(secret) && !e.to_json().contains(secret), "{}", e.message);
+    }
+}
+
+#[test]
+fn a_token_endpoint_that_redirects_sends_the_secret_nowhere_else() {
+    let (other, other_seen) = serve("127.0.0.2", |s, _| respond(s, "200 OK", &[], br#"{"access_token":"stolen","expires_in":3600}"#));
+    for status in ["307 Temporary Redirect", "308 Permanent Redirect", "302 Found"] {
+        let location = format!("Location: {other}/contoso/oauth2/v2.0/token");
+        let (url, seen) = serve("127.0.0.1", move |s, _| respond(s, status, &[location.as_str()], b""));
+        let e = sign_in_to(&url, 5, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
+        let endpoint = format!("{url}/contoso/oauth2/v2.0/token");
+        assert!(e.message.contains(&endpoint) && e.message.contains("redirect to http://127.0.0.2"), "{}", e.message);
+        assert_no_secret(&e);
+        assert_eq!(seen.lock().unwrap().len(), 1, "{status}: asked once, not retried");
+
+        // The App Service managed identity protocol sends its secret as a header.
+        let e = sign_in_to(&url, 5, Some(&format!("{url}/msi/token"))).unwrap_err();
+        assert!(e.message.contains(&format!("{url}/msi/token")) && e.message.contains("never redirected"), "{}", e.message);
+        assert_no_secret(&e);
+    }
+    thread::sleep(Duration::from_millis(200));
+    assert!(other_seen.lock().unwrap().is_empty(), "the redirect target received {:?}", other_seen.lock().unwrap());
+}
+
+#[test]
+fn a_token_endpoint_that_never_answers_ends_at_the_timeout() {
+    let (url, _) = serve("127.0.0.1", |_, _| thread::sleep(Duration::from_secs(20)));
+    for identity in [None, Some(format!("{url}/msi/token"))] {
+        let started = Instant::now();
+        let e = sign_in_to(&url, 1, identity.as_deref()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
+        assert!(e.message.contains("did not answer completely within 1 s") && e.message.contains(&url), "{}", e.message);
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn a_token_answer_that_trickles_ends_at_the_timeout() {
+    let (url, _) = serve("127.0.0.1", |s, _| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(100));
+            if s.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    let started = Instant::now();
+    let e = sign_in_to(&url, 1, None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_no_secret(&e);
+}
+
+#[test]
+fn a_huge_token_answer_is_refused_without_being_held_in_memory() {
+    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&written);
+    let (url, _) = serve("127.0.0.1", move |s, _| {
+        // Chunked and endless: only the reader can stop it.
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let mut chunk = format!("{:x}\r\n", 1 << 20).into_bytes();
+        chunk.extend(std::iter::repeat(b' ').take(1 << 20));
+        chunk.extend_from_slice(b"\r\n");
+        for _ in 0..1024 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+            count.fetch_add(1 << 20, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let e = sign_in_to(&url, 30, None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
+    assert!(e.message.contains("more than 16 MiB") && e.message.contains(&url), "{}", e.message);
+    thread::sleep(Duration::from_millis(300));
+    let written = written.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(written < 64 << 20, "the engine read on: the server wrote {written} bytes");
+}
