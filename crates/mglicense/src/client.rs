@@ -14,6 +14,7 @@ use crate::error::{Error, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::pending::Pending;
 use crate::pacer::{Pacer, PacerView};
+use crate::proxy::ProxySettings;
 use crate::retry::{self, RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
 use crate::trace::{self, LogLine};
@@ -33,6 +34,14 @@ pub struct ClientConfig {
     /// Seconds before a request is abandoned (the official SDK's ClientTimeout, 300 s).
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
+    /// The proxy for connections whose sign-in names none; without it, HTTPS_PROXY and NO_PROXY
+    /// are read from the process environment when a connection is made.
+    #[serde(default)]
+    pub proxy: Option<ProxySettings>,
+    /// Rust callers only: host names resolved to fixed addresses without DNS, as curl's
+    /// `--resolve` (tests use it so that no name is ever looked up). The port is the URL's.
+    #[serde(skip)]
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
 /// Connect-MgGraph's request: for now, a user-supplied access token.
@@ -110,6 +119,8 @@ pub use crate::transport::MAX_BODY_BYTES;
 /// One client per front-end session: its environments and its connection (with its HTTP pool).
 pub struct Client {
     user_agent: String,
+    proxy: Option<ProxySettings>,
+    resolve: Vec<(String, std::net::SocketAddr)>,
     state: RwLock<State>,
     pacer: Pacer,
 }
@@ -126,7 +137,24 @@ impl Client {
             let update = RequestContextUpdate { client_timeout_seconds: Some(seconds), ..Default::default() };
             state.request_context = state.request_context.apply(update)?;
         }
-        Ok(Arc::new(Client { user_agent, state: RwLock::new(state), pacer: Pacer::default() }))
+        // A proxy address that cannot be used is refused now rather than at the first sign-in.
+        if let Some(proxy) = &config.proxy {
+            crate::proxy::ProxyRule::new(proxy)?;
+        }
+        Ok(Arc::new(Client {
+            user_agent,
+            proxy: config.proxy,
+            resolve: config.resolve,
+            state: RwLock::new(state),
+            pacer: Pacer::default(),
+        }))
+    }
+
+    /// The HTTP clients for a new connection: through the proxy its sign-in names, else the
+    /// client's, else the one the process environment names now.
+    fn transport(&self, proxy: Option<ProxySettings>) -> Result<Transport, Error> {
+        let proxy = proxy.or_else(|| self.proxy.clone()).unwrap_or_else(|| ProxySettings::from_env(&auth::process_env));
+        Transport::new(&proxy, &self.resolve)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -171,7 +199,7 @@ impl Client {
         let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
         let given = SignInRequest { access_token: Some(Secret::new(request.access_token)), ..SignInRequest::default() };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
-        let transport = Transport::new()?;
+        let transport = self.transport(None)?;
         let connection = Arc::new(Connection { environment, credential, transport, names: Default::default() });
         let context = context_of(&connection);
         state.connection = Some(connection);
@@ -191,10 +219,10 @@ impl Client {
     }
 
     /// As [`Client::sign_in`], with environment variables looked up through `env`.
-    pub fn sign_in_with_env(self: &Arc<Self>, request: SignInRequest, env: auth::EnvLookup<'_>) -> Result<SignIn, Error> {
+    pub fn sign_in_with_env(self: &Arc<Self>, mut request: SignInRequest, env: auth::EnvLookup<'_>) -> Result<SignIn, Error> {
         let environment = self.read().environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
+        let transport = self.transport(request.proxy.take())?;
         let credential = Authenticator::from_request(request, &environment, env)?;
-        let transport = Transport::new()?;
         let rt = runtime()?;
         let client = Arc::clone(self);
         Ok(SignIn::spawn(rt, move |events| async move {

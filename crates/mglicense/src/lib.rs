@@ -15,6 +15,7 @@ pub mod identity;
 pub mod operation;
 pub mod pacer;
 pub mod pending;
+pub mod proxy;
 pub mod read;
 pub mod retry;
 pub mod runtime;

@@ -61,6 +61,10 @@ pub struct SignInRequest {
     /// native environment on every platform). When present, the process's are not read.
     #[serde(default)]
     pub environment_variables: Option<std::collections::HashMap<String, Secret>>,
+    /// The proxy for this connection, as the front end sees HTTPS_PROXY and NO_PROXY; when
+    /// absent, the client's (see [`crate::ClientConfig`]).
+    #[serde(default)]
+    pub proxy: Option<crate::proxy::ProxySettings>,
 }
 
 /// A client certificate as the front end found it.
