@@ -44,11 +44,11 @@ pub struct ClientConfig {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
-/// Connect-MgGraph's request: for now, a user-supplied access token.
+/// Connect with a user-supplied access token (Connect-MgGraph -AccessToken).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectRequest {
-    pub access_token: String,
+    pub access_token: Secret,
     #[serde(default)]
     pub environment: Option<String>,
 }
@@ -197,7 +197,7 @@ impl Client {
     pub fn connect(&self, request: ConnectRequest) -> Result<Context, Error> {
         let mut state = self.write();
         let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
-        let given = SignInRequest { access_token: Some(Secret::new(request.access_token)), ..SignInRequest::default() };
+        let given = SignInRequest { access_token: Some(request.access_token), ..SignInRequest::default() };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
         let transport = self.transport(None)?;
         let connection = Arc::new(Connection { environment, credential, transport, names: Default::default() });
