@@ -98,7 +98,7 @@ async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_
              so nothing was sent there. {hint}"
         )));
     }
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let body = read_capped(response, MAX_BODY_BYTES)
         .await
         .map_err(|e| Error::authentication_failed(format!("The answer from {url} could not be read: {e}.")))?;
