@@ -542,9 +542,11 @@ fn context_of(c: &Connection) -> Context {
     }
 }
 
-/// The Authorization header value, marked sensitive so no HTTP library prints it.
+/// The Authorization header value, marked sensitive so no HTTP library prints it. (The text it
+/// is made from is wiped; the header value itself belongs to the HTTP library.)
 fn bearer_header(token: &Secret) -> reqwest::header::HeaderValue {
-    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+    let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+    let mut value = reqwest::header::HeaderValue::from_str(&text)
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
     value.set_sensitive(true);
     value
