@@ -256,6 +256,57 @@ namespace MgLicense.Tests
             }
         }
 
+        /// <summary>
+        /// $env:HTTPS_PROXY set in PowerShell (on Linux, .NET's copy of the environment only) reaches the engine: a
+        /// sign-in to an https authority goes to the loopback proxy as a CONNECT, while the loopback emulator is reached
+        /// directly. The proxy refuses every tunnel, so nothing leaves the machine and no remote name is looked up.
+        /// </summary>
+        [Fact]
+        public void HttpsProxyFromEnvCarriesSignInToRemoteAuthoritiesButNotToLoopback()
+        {
+            var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            var serving = System.Threading.Tasks.Task.Run(async () =>
+            {
+                while (true)
+                {
+                    using System.Net.Sockets.TcpClient client = await listener.AcceptTcpClientAsync();
+                    var reader = new StreamReader(client.GetStream(), Encoding.ASCII);
+                    seen.Enqueue(await reader.ReadLineAsync() ?? string.Empty);
+                    byte[] refusal = Encoding.ASCII.GetBytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    await client.GetStream().WriteAsync(refusal);
+                }
+            });
+            string app = Guid.NewGuid().ToString();
+            Register(new { appId = app, secrets = new[] { new { value = Secret } }, roles = new[] { "User.ReadWrite.All" } });
+            string? before = Environment.GetEnvironmentVariable("HTTPS_PROXY");
+            Environment.SetEnvironmentVariable("HTTPS_PROXY", "http://" + listener.LocalEndpoint);
+            try
+            {
+                using Session session = fixture.NewSession();
+                var credential = new PSCredential(app, PowerShellFixture.Secure(Secret));
+                var variables = new Dictionary<string, object?> { ["tenant"] = TenantId(), ["credential"] = credential };
+                RunResult direct = Run(session, "Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome; (Get-MgContext).AuthType", variables);
+                direct.ThrowIfFailed();
+                Assert.Empty(seen);
+
+                RunResult remote = Run(session,
+                    "$null = Add-MgEnvironment -Name ProxiedCloud -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid; "
+                    + "try { Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment ProxiedCloud -NoWelcome } "
+                    + "finally { Remove-MgEnvironment -Name ProxiedCloud }",
+                    variables);
+                Assert.NotEmpty(remote.AllErrors);
+                Assert.Equal(new[] { "CONNECT login.example.invalid:443 HTTP/1.1" }, seen.ToArray());
+                AssertNoSecrets(remote, session, Secret);
+            }
+            finally
+            {
+                Environment.SetEnvironmentVariable("HTTPS_PROXY", before);
+                listener.Stop();
+            }
+        }
+
         [Fact]
         public void ManagedIdentityUsesTheOverriddenImdsEndpointAndRemoveEnvironmentForgetsOne()
         {

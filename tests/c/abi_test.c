@@ -1,6 +1,6 @@
 /* Drives the MgLicense C ABI the way a C caller would: reprocesses one user against the
- * emulator, then walks the failure paths (NULL arguments, invalid JSON and UTF-8, handles
- * released twice or of the wrong kind, cancellation).
+ * emulator, pages through a read, then walks the failure paths (NULL arguments, invalid JSON
+ * and UTF-8, handles released twice or of the wrong kind, cancellation, a refused sign-in).
  *
  * usage: abi_test <graph-emulator binary> <tenant.json>
  * Prints one line per check and "N passed, N failed" at the end; exits 1 on any failure. */
@@ -117,6 +117,12 @@ static int contains(const char *haystack, const char *needle) {
   return haystack && strstr(haystack, needle) != NULL;
 }
 
+static int occurrences(const char *haystack, const char *needle) {
+  int n = 0;
+  for (const char *p = haystack; p && (p = strstr(p, needle)) != NULL; p += strlen(needle)) n++;
+  return n;
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: %s <graph-emulator> <tenant.json>\n", argv[0]);
@@ -125,7 +131,9 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   char *tenant = read_file(argv[2]);
   char *user_id = json_string(strstr(tenant, "\"users\""), "id");
-  if (!user_id) { fprintf(stderr, "no user in %s\n", argv[2]); return 2; }
+  char *tenant_id = json_string(tenant, "tenantId");
+  if (!user_id || !tenant_id) { fprintf(stderr, "no user or tenantId in %s\n", argv[2]); return 2; }
+  int user_count = occurrences(strstr(tenant, "\"users\""), "\"userPrincipalName\"");
   start_emulator(argv[1], argv[2]);
   char *token_answer = http("POST", "/_emulator/tokens", "{\"roles\":[\"User.ReadWrite.All\"]}");
   char *token = json_string(strstr(token_answer, "\r\n\r\n"), "access_token");
@@ -304,6 +312,102 @@ int main(int argc, char **argv) {
   mgl_string_free(out);
   CHECK(mgl_request_cancel(12345678) == MGL_INVALID_HANDLE, "a handle never issued is refused");
 
+  /* Reads: every page of the users, then released; a read cancelled, one released while running. */
+  MglHandle read = 0;
+  const char *read_all = "{\"resource\":\"users\",\"select\":[\"id\"],\"pageSize\":3,\"all\":true}";
+  st = mgl_read_start(client, (const uint8_t *)read_all, strlen(read_all), &read, &out);
+  CHECK(st == MGL_OK && read != 0, "read_start for every user, three a page");
+  mgl_string_free(out);
+  int pages = 0, items = 0, pages_ok = 1;
+  for (;;) {
+    st = mgl_read_next(read, 100, &out);
+    if (st == MGL_PENDING) { mgl_string_free(out); continue; }
+    if (st != MGL_OK) break;
+    pages++;
+    items += occurrences(out, "\"id\":");
+    pages_ok &= contains(out, "\"items\"") && contains(out, "\"status\":200");
+    mgl_string_free(out);
+  }
+  CHECK(st == MGL_DONE && pages_ok && pages == (user_count + 2) / 3 && items == user_count,
+        "read_next hands over each page, then says done");
+  mgl_string_free(out);
+  st = mgl_read_next(read, 0, &out);
+  CHECK(st == MGL_DONE, "read_next after the last page still says done");
+  mgl_string_free(out);
+  CHECK(mgl_read_free(read) == MGL_OK, "read_free");
+  CHECK(mgl_read_free(read) == MGL_INVALID_HANDLE, "a second read_free is an error, not a crash");
+  st = mgl_read_next(read, 0, &out);
+  CHECK(st == MGL_INVALID_HANDLE, "read_next after release is refused");
+  mgl_string_free(out);
+  st = mgl_read_start(client, (const uint8_t *)read_all, strlen(read_all), &read, NULL);
+  CHECK(st == MGL_OK && mgl_read_cancel(read) == MGL_OK, "read_cancel");
+  do {
+    st = mgl_read_next(read, 100, &out);
+    mgl_string_free(out);
+  } while (st == MGL_PENDING);
+  CHECK(st == MGL_CANCELLED, "a cancelled read says cancelled");
+  CHECK(mgl_read_free(read) == MGL_OK, "release a cancelled read");
+  st = mgl_read_start(client, (const uint8_t *)read_all, strlen(read_all), &read, NULL);
+  CHECK(st == MGL_OK && mgl_read_free(read) == MGL_OK, "release a read in flight");
+  const char *bad_read = "{\"resource\":\"users\",\"pageSize\":0}";
+  st = mgl_read_start(client, (const uint8_t *)bad_read, strlen(bad_read), &read, &out);
+  CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "-PageSize"), "a read with a bad page size is refused before anything is sent");
+  mgl_string_free(out);
+  st = mgl_read_next(client, 0, &out);
+  CHECK(st == MGL_INVALID_HANDLE, "a client handle is not a read handle");
+  mgl_string_free(out);
+  CHECK(mgl_read_free(0) == MGL_OK, "read_free(0) is accepted");
+
+  /* Sign-in that fails: an app the login side does not know. The secret is never echoed and the
+   * connection that was stays. */
+  const char *secret = "c-abi-test-secret-0123456789";
+  snprintf(json, sizeof json,
+           "{\"environment\":\"Emulator\",\"clientId\":\"00000000-0000-4000-8000-00000000abcd\","
+           "\"tenantId\":\"%s\",\"clientSecret\":\"%s\"}", tenant_id, secret);
+  st = call_json(mgl_client_connect, client, json, &out);
+  CHECK(st == MGL_AUTHENTICATION_FAILED && contains(out, "AADSTS700016") && !contains(out, secret),
+        "client_connect with an unknown app: authentication failed, naming the AADSTS code, not the secret");
+  mgl_string_free(out);
+  MglHandle signin = 0;
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), &signin, &out);
+  CHECK(st == MGL_OK && signin != 0, "signin_start");
+  mgl_string_free(out);
+  do {
+    st = mgl_signin_wait(signin, 100, &out);
+    if (st == MGL_PENDING) mgl_string_free(out);
+  } while (st == MGL_PENDING);
+  CHECK(st == MGL_AUTHENTICATION_FAILED && contains(out, "\"events\"") && !contains(out, secret),
+        "signin_wait ends in the refusal, with the events");
+  mgl_string_free(out);
+  st = mgl_signin_wait(signin, 0, &out);
+  CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "already taken"), "a sign-in's outcome is handed over once");
+  mgl_string_free(out);
+  CHECK(mgl_signin_free(signin) == MGL_OK, "signin_free");
+  CHECK(mgl_signin_free(signin) == MGL_INVALID_HANDLE, "a second signin_free is an error, not a crash");
+  st = mgl_client_context(client, &out);
+  CHECK(st == MGL_OK && contains(out, "\"environment\":\"Emulator\""), "a failed sign-in leaves the connection that was");
+  mgl_string_free(out);
+
+  /* A device-code sign-in waits for a person: its message comes as an event, then it is cancelled. */
+  snprintf(json, sizeof json, "{\"environment\":\"Emulator\",\"flow\":\"deviceCode\",\"tenantId\":\"%s\"}", tenant_id);
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), &signin, NULL);
+  CHECK(st == MGL_OK, "signin_start for a device code");
+  int shown = 0;
+  for (int i = 0; i < 300 && !shown; i++) {
+    st = mgl_signin_wait(signin, 100, &out);
+    shown = st == MGL_PENDING && contains(out, "enter the code");
+    mgl_string_free(out);
+  }
+  CHECK(shown, "the device-code message arrives as an event while the sign-in waits");
+  CHECK(mgl_signin_cancel(signin) == MGL_OK, "signin_cancel");
+  st = mgl_signin_wait(signin, UINT32_MAX, &out);
+  CHECK(st == MGL_CANCELLED, "a cancelled sign-in ends cancelled");
+  mgl_string_free(out);
+  CHECK(mgl_signin_free(signin) == MGL_OK, "release a cancelled sign-in");
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), &signin, NULL);
+  CHECK(st == MGL_OK && mgl_signin_free(signin) == MGL_OK, "release a sign-in in flight");
+  CHECK(mgl_signin_cancel(client) == MGL_INVALID_HANDLE, "a client handle is not a sign-in handle");
+
   /* Disconnect forgets the token. */
   st = mgl_client_disconnect(client, &out);
   CHECK(st == MGL_OK && contains(out, "Emulator"), "disconnect returns the context that was");
@@ -324,7 +428,7 @@ int main(int argc, char **argv) {
 
   kill(emulator_pid, SIGTERM);
   waitpid(emulator_pid, NULL, 0);
-  free(tenant); free(user_id); free(token_answer); free(token);
+  free(tenant); free(user_id); free(tenant_id); free(token_answer); free(token);
   printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

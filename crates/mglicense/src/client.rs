@@ -14,9 +14,11 @@ use crate::error::{Error, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::pending::Pending;
 use crate::pacer::{Pacer, PacerView};
+use crate::proxy::ProxySettings;
 use crate::retry::{self, RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
 use crate::trace::{self, LogLine};
+use crate::transport::{self, Transport};
 
 /// Most 429s one call may meet for throttles it could not have known of (it was already in
 /// flight when another call heard of them) before they count against MaxRetry after all.
@@ -32,13 +34,21 @@ pub struct ClientConfig {
     /// Seconds before a request is abandoned (the official SDK's ClientTimeout, 300 s).
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
+    /// The proxy for connections whose sign-in names none; without it, HTTPS_PROXY and NO_PROXY
+    /// are read from the process environment when a connection is made.
+    #[serde(default)]
+    pub proxy: Option<ProxySettings>,
+    /// Rust callers only: host names resolved to fixed addresses without DNS, as curl's
+    /// `--resolve` (tests use it so that no name is ever looked up). The port is the URL's.
+    #[serde(skip)]
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
 
-/// Connect-MgGraph's request: for now, a user-supplied access token.
+/// Connect with a user-supplied access token (Connect-MgGraph -AccessToken).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectRequest {
-    pub access_token: String,
+    pub access_token: Secret,
     #[serde(default)]
     pub environment: Option<String>,
 }
@@ -84,6 +94,8 @@ pub(crate) struct Call {
 pub(crate) struct Connection {
     environment: Environment,
     credential: Authenticator,
+    /// The HTTP clients for Graph and for renewing the token.
+    transport: Transport,
     /// SKU and group names for -Wait's warnings, looked up once per connection.
     pub(crate) names: crate::wait::Names,
 }
@@ -102,13 +114,13 @@ struct State {
     request_context: RequestContext,
 }
 
-/// Largest response body read; past it the answer is refused rather than held in memory.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+pub use crate::transport::MAX_BODY_BYTES;
 
-/// One client per front-end session: its environments, its connection and its HTTP pool.
+/// One client per front-end session: its environments and its connection (with its HTTP pool).
 pub struct Client {
-    http: reqwest::Client,
     user_agent: String,
+    proxy: Option<ProxySettings>,
+    resolve: Vec<(String, std::net::SocketAddr)>,
     state: RwLock<State>,
     pacer: Pacer,
 }
@@ -125,13 +137,24 @@ impl Client {
             let update = RequestContextUpdate { client_timeout_seconds: Some(seconds), ..Default::default() };
             state.request_context = state.request_context.apply(update)?;
         }
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(30))
-            .redirect(redirect_policy())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .build()
-            .map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))?;
-        Ok(Arc::new(Client { http, user_agent, state: RwLock::new(state), pacer: Pacer::default() }))
+        // A proxy address that cannot be used is refused now rather than at the first sign-in.
+        if let Some(proxy) = &config.proxy {
+            crate::proxy::ProxyRule::new(proxy)?;
+        }
+        Ok(Arc::new(Client {
+            user_agent,
+            proxy: config.proxy,
+            resolve: config.resolve,
+            state: RwLock::new(state),
+            pacer: Pacer::default(),
+        }))
+    }
+
+    /// The HTTP clients for a new connection: through the proxy its sign-in names, else the
+    /// client's, else the one the process environment names now.
+    fn transport(&self, proxy: Option<ProxySettings>) -> Result<Transport, Error> {
+        let proxy = proxy.or_else(|| self.proxy.clone()).unwrap_or_else(|| ProxySettings::from_env(&auth::process_env));
+        Transport::new(&proxy, &self.resolve)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -174,9 +197,10 @@ impl Client {
     pub fn connect(&self, request: ConnectRequest) -> Result<Context, Error> {
         let mut state = self.write();
         let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
-        let given = SignInRequest { access_token: Some(Secret::new(request.access_token)), ..SignInRequest::default() };
+        let given = SignInRequest { access_token: Some(request.access_token), ..SignInRequest::default() };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
-        let connection = Arc::new(Connection { environment, credential, names: Default::default() });
+        let transport = self.transport(None)?;
+        let connection = Arc::new(Connection { environment, credential, transport, names: Default::default() });
         let context = context_of(&connection);
         state.connection = Some(connection);
         Ok(context)
@@ -195,14 +219,15 @@ impl Client {
     }
 
     /// As [`Client::sign_in`], with environment variables looked up through `env`.
-    pub fn sign_in_with_env(self: &Arc<Self>, request: SignInRequest, env: auth::EnvLookup<'_>) -> Result<SignIn, Error> {
+    pub fn sign_in_with_env(self: &Arc<Self>, mut request: SignInRequest, env: auth::EnvLookup<'_>) -> Result<SignIn, Error> {
         let environment = self.read().environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
+        let transport = self.transport(request.proxy.take())?;
         let credential = Authenticator::from_request(request, &environment, env)?;
         let rt = runtime()?;
         let client = Arc::clone(self);
         Ok(SignIn::spawn(rt, move |events| async move {
-            signin::first_token(&credential, &client.http, &events).await?;
-            let connection = Arc::new(Connection { environment, credential, names: Default::default() });
+            signin::first_token(&credential, &transport.login(&client.request_context()), &events).await?;
+            let connection = Arc::new(Connection { environment, credential, transport, names: Default::default() });
             let context = context_of(&connection);
             client.write().connection = Some(connection);
             serde_json::to_value(&context).map_err(|e| Error::runtime(e.to_string()))
@@ -387,9 +412,11 @@ impl Client {
         let url = format!("{}{}", connection.environment.graph_endpoint.trim_end_matches('/'), prepared.path);
         let verb = prepared.method;
         let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("static method name");
-        let token = connection.credential.bearer(&self.http).await?;
-        let mut request = self
-            .http
+        let login = connection.transport.login(context);
+        let token = connection.credential.bearer(&login).await?;
+        let mut request = connection
+            .transport
+            .graph
             .request(method.clone(), &url)
             .header("Authorization", bearer_header(&token))
             .header("User-Agent", &self.user_agent)
@@ -432,13 +459,14 @@ impl Client {
         }
         let started = std::time::Instant::now();
         let again = request.try_clone();
-        let mut outcome = self.exchange(request, &url).await;
+        let http = &connection.transport.graph;
+        let mut outcome = exchange(http, request, &url).await;
         // A token that expired in flight is renewed once, shared with concurrent requests.
         if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
             if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
-                let token = connection.credential.renew(&self.http, &token).await?;
+                let token = connection.credential.renew(&login, &token).await?;
                 again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&token));
-                outcome = self.exchange(again, &url).await;
+                outcome = exchange(http, again, &url).await;
             }
         }
         let elapsed = started.elapsed().as_millis();
@@ -476,19 +504,20 @@ impl Client {
             }
         }
     }
+}
 
-    /// Sends a built request and reads the whole answer.
-    async fn exchange(&self, request: reqwest::Request, url: &str) -> Exchange {
-        let response = match self.http.execute(request).await {
-            Ok(r) => r,
-            Err(e) => return Exchange::Failed(transport_error(url, e)),
-        };
-        let status = response.status();
-        let headers = header_map(response.headers());
-        match read_body(response).await {
-            Ok(body) => Exchange::Answered { status, headers, body },
-            Err(e) => Exchange::Failed(transport_error(url, e)),
-        }
+/// Sends a built request and reads the answer, up to [`MAX_BODY_BYTES`]: past that the caller
+/// sees a truncated body and reports it as unreadable.
+async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) -> Exchange {
+    let response = match http.execute(request).await {
+        Ok(r) => r,
+        Err(e) => return Exchange::Failed(transport_error(url, e)),
+    };
+    let status = response.status();
+    let headers = header_map(response.headers());
+    match transport::read_capped(response, MAX_BODY_BYTES).await {
+        Ok(body) => Exchange::Answered { status, headers, body: body.bytes },
+        Err(e) => Exchange::Failed(transport_error(url, e)),
     }
 }
 
@@ -513,28 +542,14 @@ fn context_of(c: &Connection) -> Context {
     }
 }
 
-/// The Authorization header value, marked sensitive so no HTTP library prints it.
+/// The Authorization header value, marked sensitive so no HTTP library prints it. (The text it
+/// is made from is wiped; the header value itself belongs to the HTTP library.)
 fn bearer_header(token: &Secret) -> reqwest::header::HeaderValue {
-    let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+    let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
+    let mut value = reqwest::header::HeaderValue::from_str(&text)
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
     value.set_sensitive(true);
     value
-}
-
-/// At most five redirects, never from https to http: the official SDK's rule. reqwest already
-/// drops the Authorization header when a redirect leaves the host.
-fn redirect_policy() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let downgrade = attempt.previous().last().map_or(false, |prev| prev.scheme() == "https")
-            && attempt.url().scheme() != "https";
-        if downgrade {
-            attempt.error("refused a redirect from https to another scheme")
-        } else if attempt.previous().len() > 5 {
-            attempt.error("too many redirects")
-        } else {
-            attempt.follow()
-        }
-    })
 }
 
 fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, Vec<String>> {
@@ -544,19 +559,6 @@ fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, Vec<Stri
         map.entry(name.as_str().to_string()).or_default().push(value);
     }
     map
-}
-
-async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            // Stop reading; the caller sees a truncated body and reports it as unreadable.
-            body.extend_from_slice(&chunk[..MAX_BODY_BYTES - body.len()]);
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Option<Value>, Error> {

@@ -9,12 +9,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+use crate::auth::Secret;
 use crate::error::Error;
 
-/// A token the user handed over.
+/// A token the user handed over, held in a [`Secret`] so it is wiped when the connection ends.
 #[derive(Clone)]
 pub struct AccessTokenCredential {
-    token: String,
+    token: Secret,
     claims: TokenClaims,
 }
 
@@ -50,7 +51,7 @@ impl AccessTokenCredential {
             ));
         }
         let claims = read_claims(token).unwrap_or_default();
-        let credential = AccessTokenCredential { token: token.to_string(), claims };
+        let credential = AccessTokenCredential { token: Secret::new(token), claims };
         credential.check_not_expired()?;
         Ok(credential)
     }
@@ -62,7 +63,7 @@ impl AccessTokenCredential {
     /// The token for an `Authorization: Bearer` header, if it is still valid.
     pub fn bearer(&self) -> Result<&str, Error> {
         self.check_not_expired()?;
-        Ok(&self.token)
+        Ok(self.token.expose())
     }
 
     fn check_not_expired(&self) -> Result<(), Error> {
@@ -140,6 +141,14 @@ pub(crate) mod tests {
         assert!(AccessTokenCredential::new("  ").is_err());
         assert!(AccessTokenCredential::new("Bearer abc").is_err());
         assert!(AccessTokenCredential::new("abc\r\nX-Evil: 1").is_err());
+    }
+
+    #[test]
+    fn the_token_is_held_in_a_zeroing_secret() {
+        let c = AccessTokenCredential::new("  opaque-token-value ").unwrap();
+        let held: &Secret = &c.token;
+        assert_eq!(held.expose(), "opaque-token-value");
+        assert_eq!(format!("{held:?}"), "<redacted>");
     }
 
     #[test]

@@ -15,10 +15,12 @@ pub mod identity;
 pub mod operation;
 pub mod pacer;
 pub mod pending;
+pub mod proxy;
 pub mod read;
 pub mod retry;
 pub mod runtime;
 pub mod trace;
+pub mod transport;
 pub mod wait;
 
 pub use client::{Client, ClientConfig, Response};

@@ -90,7 +90,7 @@ fn a_user_supplied_client_request_id_is_sent_and_echoed() {
 fn permissions_and_tokens_are_graph_s_to_judge() {
     let f = fixture();
     let weak = token(&f.emulator, &["User.Read.All"], 3600);
-    f.client.connect(ConnectRequest { access_token: weak, environment: Some("Emulator".into()) }).unwrap();
+    f.client.connect(ConnectRequest { access_token: weak.into(), environment: Some("Emulator".into()) }).unwrap();
     let e = f.client.execute(&reprocess("AdeleV@contoso.com")).unwrap_err();
     assert_eq!(e.graph.as_ref().unwrap().code, "Authorization_RequestDenied");
     assert_eq!(e.message, "[Authorization_RequestDenied] : Insufficient privileges to complete the operation.");
@@ -146,7 +146,7 @@ fn nothing_is_sent_for_bad_input_or_without_a_connection() {
 fn an_expired_token_is_refused_before_anything_is_sent() {
     let f = fixture();
     let expired = token(&f.emulator, &["User.ReadWrite.All"], -60);
-    let e = f.client.connect(ConnectRequest { access_token: expired, environment: Some("Emulator".into()) }).unwrap_err();
+    let e = f.client.connect(ConnectRequest { access_token: expired.into(), environment: Some("Emulator".into()) }).unwrap_err();
     assert_eq!(e.kind, ErrorKind::AuthenticationFailed);
     assert!(logged_paths(&f).is_empty());
 }
@@ -166,7 +166,7 @@ fn cancelling_stops_a_request() {
 fn debug_and_verbose_describe_the_call_without_the_token() {
     let f = fixture();
     let token_value = token(&f.emulator, &["User.ReadWrite.All"], 3600);
-    f.client.connect(ConnectRequest { access_token: token_value.clone(), environment: Some("Emulator".into()) }).unwrap();
+    f.client.connect(ConnectRequest { access_token: token_value.clone().into(), environment: Some("Emulator".into()) }).unwrap();
     let spec: RequestSpec = serde_json::from_value(
         json!({"operation": "reprocessLicenseAssignment", "identity": "AdeleV@contoso.com", "debug": true, "verbose": true}),
     )

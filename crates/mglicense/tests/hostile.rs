@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use mglicense::auth::Secret;
 use mglicense::client::ConnectRequest;
 use mglicense::environment::NewEnvironment;
+use mglicense::proxy::ProxySettings;
 use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, ErrorKind, RequestSpec};
 use serde_json::json;
@@ -184,4 +186,231 @@ fn a_closed_port_is_a_transport_error_that_names_the_url() {
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
     assert!(e.message.contains(&url) && !e.message.contains(TOKEN), "{}", e.message);
+}
+
+// Sign-in against a misbehaving login authority or managed-identity endpoint: the secret never
+// follows a redirect, and a silent, slow or endless answer ends in a clear error.
+
+const APP: &str = "6e1b7a55-39c4-4b7e-9a5e-1f0d2c3b4a59";
+const SECRET: &str = "hostile-test-secret-Value_0123456789";
+const IDENTITY_HEADER: &str = "hostile-test-identity-header-0123";
+
+/// Signs in to the server at `url` with a client secret (or, given `env`, a managed identity),
+/// under a ClientTimeout of `timeout` seconds.
+fn sign_in_to(url: &str, timeout: u64, identity_env: Option<&str>) -> Result<serde_json::Value, mglicense::Error> {
+    let client = Client::new(ClientConfig { timeout_seconds: Some(timeout), ..Default::default() }).unwrap();
+    client
+        .add_environment(NewEnvironment { name: "Hostile".into(), graph_endpoint: url.into(), azure_ad_endpoint: url.into() })
+        .unwrap();
+    let (request, env) = match identity_env {
+        Some(endpoint) => (json!({"environment": "Hostile", "identity": true}), vec![("IDENTITY_ENDPOINT", endpoint.to_string()), ("IDENTITY_HEADER", IDENTITY_HEADER.to_string())]),
+        None => (json!({"environment": "Hostile", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET}), vec![]),
+    };
+    let lookup = move |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    let started = client.sign_in_with_env(serde_json::from_value(request).unwrap(), &lookup)?;
+    let outcome = started.poll(Some(Duration::from_secs(30))).outcome.expect("the sign-in ends");
+    assert!(client.context().is_none() || outcome.is_ok(), "a failed sign-in leaves no connection");
+    outcome
+}
+
+fn assert_no_secret(e: &mglicense::Error) {
+    for secret in [SECRET, IDENTITY_HEADER] {
+        assert!(!e.message.contains(secret) && !e.to_json().contains(secret), "{}", e.message);
+    }
+}
+
+#[test]
+fn a_token_endpoint_that_redirects_sends_the_secret_nowhere_else() {
+    let (other, other_seen) = serve("127.0.0.2", |s, _| respond(s, "200 OK", &[], br#"{"access_token":"stolen","expires_in":3600}"#));
+    for status in ["307 Temporary Redirect", "308 Permanent Redirect", "302 Found"] {
+        let location = format!("Location: {other}/contoso/oauth2/v2.0/token");
+        let (url, seen) = serve("127.0.0.1", move |s, _| respond(s, status, &[location.as_str()], b""));
+        let e = sign_in_to(&url, 5, None).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
+        let endpoint = format!("{url}/contoso/oauth2/v2.0/token");
+        assert!(e.message.contains(&endpoint) && e.message.contains("redirect to http://127.0.0.2"), "{}", e.message);
+        assert_no_secret(&e);
+        assert_eq!(seen.lock().unwrap().len(), 1, "{status}: asked once, not retried");
+
+        // The App Service managed identity protocol sends its secret as a header.
+        let e = sign_in_to(&url, 5, Some(&format!("{url}/msi/token"))).unwrap_err();
+        assert!(e.message.contains(&format!("{url}/msi/token")) && e.message.contains("never redirected"), "{}", e.message);
+        assert_no_secret(&e);
+    }
+    thread::sleep(Duration::from_millis(200));
+    assert!(other_seen.lock().unwrap().is_empty(), "the redirect target received {:?}", other_seen.lock().unwrap());
+}
+
+#[test]
+fn a_token_endpoint_that_never_answers_ends_at_the_timeout() {
+    let (url, _) = serve("127.0.0.1", |_, _| thread::sleep(Duration::from_secs(20)));
+    for identity in [None, Some(format!("{url}/msi/token"))] {
+        let started = Instant::now();
+        let e = sign_in_to(&url, 1, identity.as_deref()).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
+        assert!(e.message.contains("did not answer completely within 1 s") && e.message.contains(&url), "{}", e.message);
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    }
+}
+
+#[test]
+fn a_token_answer_that_trickles_ends_at_the_timeout() {
+    let (url, _) = serve("127.0.0.1", |s, _| {
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+        for _ in 0..100 {
+            thread::sleep(Duration::from_millis(100));
+            if s.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    let started = Instant::now();
+    let e = sign_in_to(&url, 1, None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
+    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert_no_secret(&e);
+}
+
+#[test]
+fn a_huge_token_answer_is_refused_without_being_held_in_memory() {
+    let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = Arc::clone(&written);
+    let (url, _) = serve("127.0.0.1", move |s, _| {
+        // Chunked and endless: only the reader can stop it.
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+        let mut chunk = format!("{:x}\r\n", 1 << 20).into_bytes();
+        chunk.extend(std::iter::repeat(b' ').take(1 << 20));
+        chunk.extend_from_slice(b"\r\n");
+        for _ in 0..1024 {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+            count.fetch_add(1 << 20, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let e = sign_in_to(&url, 30, None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
+    assert!(e.message.contains("more than 16 MiB") && e.message.contains(&url), "{}", e.message);
+    thread::sleep(Duration::from_millis(300));
+    let written = written.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(written < 64 << 20, "the engine read on: the server wrote {written} bytes");
+}
+
+// Proxies: HTTPS_PROXY and NO_PROXY as given; loopback and managed identity never proxied. The
+// remote names below are never looked up: they go to the loopback proxy as a CONNECT, or are
+// pinned to a loopback listener.
+
+const REMOTE_GRAPH: &str = "graph.example.invalid";
+const REMOTE_LOGIN: &str = "login.example.invalid";
+
+/// A listener that counts connections and closes each at once (a TLS handshake then fails).
+fn hang_up(host: &str) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind((host, 0)).unwrap();
+    let address = listener.local_addr().unwrap();
+    let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    (address, count)
+}
+
+/// A client whose proxy is `proxy` (unless NO_PROXY-listed), with an environment on `graph` and
+/// `login`, and `pins` resolving names without DNS.
+fn proxied_client(proxy: &str, no_proxy: Option<&str>, graph: &str, login: &str, pins: Vec<(String, std::net::SocketAddr)>) -> Arc<Client> {
+    let settings = ProxySettings { https_proxy: Some(Secret::new(proxy)), no_proxy: no_proxy.map(str::to_string) };
+    let client = Client::new(ClientConfig { timeout_seconds: Some(5), proxy: Some(settings), resolve: pins, ..Default::default() }).unwrap();
+    client
+        .add_environment(NewEnvironment { name: "Remote".into(), graph_endpoint: graph.into(), azure_ad_endpoint: login.into() })
+        .unwrap();
+    client
+}
+
+fn sign_in_remote(client: &Arc<Client>, extra: serde_json::Value, env: &[(&str, String)]) -> mglicense::Error {
+    let mut request = json!({"environment": "Remote", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET});
+    if env.iter().any(|(n, _)| *n == "IDENTITY_ENDPOINT") {
+        request = json!({"environment": "Remote", "identity": true});
+    }
+    request.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    let lookup = |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
+    let started = client.sign_in_with_env(serde_json::from_value(request).unwrap(), &lookup).unwrap();
+    let e = started.poll(Some(Duration::from_secs(30))).outcome.expect("the sign-in ends").unwrap_err();
+    assert_no_secret(&e);
+    e
+}
+
+#[test]
+fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
+    let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
+    let client = proxied_client(&proxy, Some("other.example.invalid"), &format!("https://{REMOTE_GRAPH}"), &format!("https://{REMOTE_LOGIN}"), vec![]);
+    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+    let e = client.execute(&reprocess()).unwrap_err();
+    assert!(!e.message.contains(TOKEN), "{}", e.message);
+    sign_in_remote(&client, json!({}), &[]);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[0].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")), "{}", seen[0]);
+    assert!(seen[1].starts_with(&format!("CONNECT {REMOTE_LOGIN}:443 HTTP/1.1\r\n")), "{}", seen[1]);
+    assert!(seen.iter().all(|s| !s.contains(TOKEN) && !s.contains(SECRET)), "a tunnel request carries no secret");
+}
+
+#[test]
+fn no_proxy_hosts_go_direct_and_a_sign_in_may_name_its_own_proxy() {
+    let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
+    let (direct, connections) = hang_up("127.0.0.1");
+    // A pin gives the address; the port is the URL's.
+    let pins = vec![(REMOTE_GRAPH.to_string(), direct), (REMOTE_LOGIN.to_string(), direct)];
+    let (graph, login) = (format!("https://{REMOTE_GRAPH}:{}", direct.port()), format!("https://{REMOTE_LOGIN}:{}", direct.port()));
+    let client = proxied_client(&proxy, Some(".example.invalid"), &graph, &login, pins.clone());
+    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+    client.execute(&reprocess()).unwrap_err();
+    sign_in_remote(&client, json!({}), &[]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2, "both went direct");
+
+    // The client's proxy lists nothing, the sign-in's own settings do.
+    let client = proxied_client(&proxy, None, &graph, &login, pins);
+    sign_in_remote(&client, json!({"proxy": {"httpsProxy": proxy, "noProxy": REMOTE_LOGIN}}), &[]);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert!(seen.lock().unwrap().is_empty(), "the proxy saw {:?}", seen.lock().unwrap());
+}
+
+#[test]
+fn loopback_and_managed_identity_endpoints_are_never_proxied() {
+    let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
+    let (graph, _) = serve("127.0.0.1", |s, _| respond(s, "200 OK", &["Content-Type: application/json"], br#"{"id":"u1"}"#));
+    let localhost = graph.replace("127.0.0.1", "localhost");
+    for endpoint in [&graph, &localhost] {
+        let client = proxied_client(&proxy, None, endpoint, endpoint, vec![]);
+        client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+        assert_eq!(client.execute(&reprocess()).unwrap().status, 200, "{endpoint}");
+    }
+    // A managed-identity endpoint goes direct even at a name the proxy would otherwise carry.
+    let (direct, connections) = hang_up("127.0.0.1");
+    let client = proxied_client(&proxy, None, &graph, &graph, vec![("identity.example.invalid".to_string(), direct)]);
+    let env = [("IDENTITY_ENDPOINT", format!("https://identity.example.invalid:{}/msi/token", direct.port())), ("IDENTITY_HEADER", IDENTITY_HEADER.to_string())];
+    sign_in_remote(&client, json!({}), &env);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert!(seen.lock().unwrap().is_empty(), "the proxy saw {:?}", seen.lock().unwrap());
+}
+
+#[test]
+fn reserved_invalid_names_are_never_looked_up() {
+    let client = Client::new(ClientConfig { timeout_seconds: Some(5), proxy: Some(ProxySettings::default()), ..Default::default() }).unwrap();
+    let remote = format!("https://{REMOTE_GRAPH}");
+    client.add_environment(NewEnvironment { name: "Remote".into(), graph_endpoint: remote.clone(), azure_ad_endpoint: remote }).unwrap();
+    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+    let e = client.execute(&reprocess()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Transport);
+    assert!(e.message.contains("reserved name that never exists"), "{}", e.message);
+}
+
+#[test]
+fn an_unusable_proxy_address_is_refused_by_name_without_its_password() {
+    let settings = ProxySettings { https_proxy: Some(Secret::new("socks5://admin:hunter2@proxy:1080")), no_proxy: None };
+    let e = Client::new(ClientConfig { proxy: Some(settings), ..Default::default() }).err().expect("refused");
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(e.message.contains("HTTPS_PROXY") && !e.message.contains("hunter2"), "{}", e.message);
 }

@@ -177,7 +177,7 @@ fn an_advanced_query_counts_with_consistency_level_eventual() {
 fn groups_with_errors_and_their_members_and_skus() {
     let f = fixture();
     let access_token = common::token(&f.emulator, &["User.Read.All", "Group.Read.All", "Organization.Read.All"], 3600);
-    f.client.connect(ConnectRequest { access_token, environment: Some("Emulator".into()) }).unwrap();
+    f.client.connect(ConnectRequest { access_token: access_token.into(), environment: Some("Emulator".into()) }).unwrap();
     let groups = drain(&f.client.start_read(&spec(json!({"resource": "groups", "filter": "hasMembersWithLicenseErrors eq true", "all": true}))).unwrap());
     let group_ids = ids(&groups);
     assert!(!group_ids.is_empty());

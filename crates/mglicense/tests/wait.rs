@@ -21,7 +21,7 @@ fn with_delay(ms: u64) -> Fixture {
     f.emulator.state().tenant().set_processing(ProcessingConfig { delay_ms: ms }).unwrap();
     // Reading SKU and group names needs more than the reprocess permission.
     let access_token = common::token(&f.emulator, &["User.ReadWrite.All", "Directory.Read.All"], 3600);
-    f.client.connect(ConnectRequest { access_token, environment: Some("Emulator".into()) }).unwrap();
+    f.client.connect(ConnectRequest { access_token: access_token.into(), environment: Some("Emulator".into()) }).unwrap();
     f
 }
 

@@ -103,6 +103,8 @@ namespace MgLicense.Commands
                 head["environment"] = Environment;
             }
 
+            head["proxy"] = ProxySettings();
+
             var secrets = new List<SecretField>();
             char[]? keyChars = null;
             List<char[]>? envChars = null;
@@ -360,6 +362,31 @@ namespace MgLicense.Commands
             }
 
             return buffers;
+        }
+
+        /// <summary>
+        /// HTTPS_PROXY and NO_PROXY (or their lower-case spellings) as PowerShell sees them. On Linux and macOS a change
+        /// to $env: stays inside .NET and never reaches the native environment, so the engine is told rather than left to
+        /// read its own. An empty object means no proxy.
+        /// </summary>
+        private static Dictionary<string, string> ProxySettings()
+        {
+            var proxy = new Dictionary<string, string>();
+            foreach ((string member, string upper, string lower) in new[] { ("httpsProxy", "HTTPS_PROXY", "https_proxy"), ("noProxy", "NO_PROXY", "no_proxy") })
+            {
+                string? value = System.Environment.GetEnvironmentVariable(upper);
+                if (string.IsNullOrWhiteSpace(value))
+                {
+                    value = System.Environment.GetEnvironmentVariable(lower);
+                }
+
+                if (!string.IsNullOrWhiteSpace(value))
+                {
+                    proxy[member] = value.Trim();
+                }
+            }
+
+            return proxy;
         }
 
         private static bool LooksLikeUnencryptedPem(string path)

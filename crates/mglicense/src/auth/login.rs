@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::secret::Secret;
 use crate::error::Error;
+use crate::transport::{read_capped, Login, MAX_BODY_BYTES};
 
 /// A token fresh from an endpoint.
 pub struct IssuedToken {
@@ -31,54 +32,83 @@ pub enum Answer {
     Json(Value),
 }
 
+/// What to check when an endpoint cannot be reached or misbehaves.
+const LOGIN_HINT: &str = "Check -Environment (its AzureADEndpoint) and the network or proxy.";
+const IDENTITY_HINT: &str = "-Identity needs a managed identity: run on an Azure VM, App Service, Functions or Automation with one assigned, \
+     or set IDENTITY_ENDPOINT and IDENTITY_HEADER (or MGLICENSE_IMDS_ENDPOINT) to its endpoint.";
+
 /// POSTs a form to an OAuth endpoint. `expect_token` reads a token response; otherwise any
 /// JSON object is handed back (device-code start).
-pub async fn post_form(http: &reqwest::Client, url: &str, form: &[(&str, &str)], expect_token: bool) -> Result<Answer, Error> {
+pub async fn post_form(login: &Login<'_>, url: &str, form: &[(&str, &str)], expect_token: bool) -> Result<Answer, Error> {
     let body = form
         .iter()
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
         .collect::<Vec<_>>()
         .join("&");
     let body = zeroize::Zeroizing::new(body);
-    let response = http
+    let request = login
+        .http
         .post(url)
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
-        .body(body.as_bytes().to_vec())
-        .send()
-        .await
-        .map_err(|e| unreachable_endpoint(url, &e, "Check -Environment (its AzureADEndpoint) and the network or proxy."))?;
-    read_answer(response, url, expect_token).await
+        .body(body.as_bytes().to_vec());
+    exchange(request, url, login.timeout, LOGIN_HINT, expect_token).await
 }
 
 /// GETs a managed identity endpoint.
-pub async fn get_token(http: &reqwest::Client, url: &str, headers: &[(&str, &str)]) -> Result<Answer, Error> {
-    let mut request = http.get(url).header("Accept", "application/json").timeout(Duration::from_secs(30));
+pub async fn get_token(login: &Login<'_>, url: &str, headers: &[(&str, &str)]) -> Result<Answer, Error> {
+    let mut request = login.identity.get(url).header("Accept", "application/json");
     for (name, value) in headers {
         let mut v = reqwest::header::HeaderValue::from_str(value)
             .map_err(|_| Error::invalid_argument(format!("The {name} header value is not valid in HTTP.")))?;
         v.set_sensitive(true);
         request = request.header(*name, v);
     }
-    let response = request.send().await.map_err(|e| {
-        unreachable_endpoint(
-            &strip_query(url),
-            &e,
-            "-Identity needs a managed identity: run on an Azure VM, App Service, Functions or Automation with one assigned, \
-             or set IDENTITY_ENDPOINT and IDENTITY_HEADER (or MGLICENSE_IMDS_ENDPOINT) to its endpoint.",
-        )
-    })?;
-    read_answer(response, &strip_query(url), true).await
+    exchange(request, &strip_query(url), login.timeout, IDENTITY_HINT, true).await
 }
 
-async fn read_answer(response: reqwest::Response, url: &str, expect_token: bool) -> Result<Answer, Error> {
+/// Sends a token request and reads its answer, all within `timeout` and up to
+/// [`MAX_BODY_BYTES`]. `shown` is the endpoint as messages name it (no query).
+async fn exchange(request: reqwest::RequestBuilder, shown: &str, timeout: Duration, hint: &str, expect_token: bool) -> Result<Answer, Error> {
+    let work = async {
+        let response = request.send().await.map_err(|e| unreachable_endpoint(shown, &e, hint))?;
+        read_answer(response, shown, hint, expect_token).await
+    };
+    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
+        Err(Error::timeout(format!(
+            "The login endpoint {shown} did not answer completely within {} s. {hint}",
+            timeout.as_secs_f64()
+        )))
+    })
+}
+
+async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_token: bool) -> Result<Answer, Error> {
     let status = response.status().as_u16();
-    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let bytes = response
-        .bytes()
+    if response.status().is_redirection() {
+        // Never followed: the request's secrets would go along to wherever it points.
+        let target = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+            .map(|to| format!(" to {}://{}", to.scheme(), to.host_str().unwrap_or("")))
+            .unwrap_or_default();
+        return Err(Error::authentication_failed(format!(
+            "The login endpoint {url} answered {status} with a redirect{target}. Sign-in requests are never redirected, \
+             so nothing was sent there. {hint}"
+        )));
+    }
+    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = read_capped(response, MAX_BODY_BYTES)
         .await
         .map_err(|e| Error::authentication_failed(format!("The answer from {url} could not be read: {e}.")))?;
-    let bytes = zeroize::Zeroizing::new(bytes.to_vec());
+    let bytes = zeroize::Zeroizing::new(body.bytes);
+    if body.truncated {
+        return Err(Error::authentication_failed(format!(
+            "The login endpoint {url} answered {status} with more than {} MiB; no token response is that large, so it was not read further. {hint}",
+            MAX_BODY_BYTES >> 20
+        )));
+    }
     let json: Option<Value> = serde_json::from_slice(&bytes).ok().filter(Value::is_object);
     let Some(json) = json else {
         let looks = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') { "an HTML page" } else { "something that is not JSON" };

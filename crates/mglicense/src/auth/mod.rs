@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::credential::{read_claims, AccessTokenCredential, TokenClaims};
 use crate::environment::Environment;
 use crate::error::Error;
+use crate::transport::Login;
 use certificate::ClientCertificate;
 use login::{Answer, IssuedToken};
 pub use secret::Secret;
@@ -60,6 +61,10 @@ pub struct SignInRequest {
     /// native environment on every platform). When present, the process's are not read.
     #[serde(default)]
     pub environment_variables: Option<std::collections::HashMap<String, Secret>>,
+    /// The proxy for this connection, as the front end sees HTTPS_PROXY and NO_PROXY; when
+    /// absent, the client's (see [`crate::ClientConfig`]).
+    #[serde(default)]
+    pub proxy: Option<crate::proxy::ProxySettings>,
 }
 
 /// A client certificate as the front end found it.
@@ -244,7 +249,7 @@ impl Authenticator {
 
     /// A valid token: the cached one, or a new one when it is within its renewal margin.
     /// Concurrent callers wait on the same renewal instead of each asking for a token.
-    pub async fn bearer(&self, http: &reqwest::Client) -> Result<Arc<Secret>, Error> {
+    pub async fn bearer(&self, login: &Login<'_>) -> Result<Arc<Secret>, Error> {
         if let Source::Given(credential) = &self.source {
             return Ok(Arc::new(Secret::new(credential.bearer()?)));
         }
@@ -255,20 +260,20 @@ impl Authenticator {
                 return Ok(Arc::clone(&c.token));
             }
         }
-        let issued = self.acquire(http).await?;
+        let issued = self.acquire(login).await?;
         Ok(self.store(&mut cache, issued))
     }
 
     /// After Graph refused `rejected` as expired: drops it (unless another request already
     /// replaced it) and returns a fresh token.
-    pub async fn renew(&self, http: &reqwest::Client, rejected: &Secret) -> Result<Arc<Secret>, Error> {
+    pub async fn renew(&self, login: &Login<'_>, rejected: &Secret) -> Result<Arc<Secret>, Error> {
         {
             let mut cache = self.cache.lock().await;
             if cache.as_ref().map_or(false, |c| c.token.expose() == rejected.expose()) {
                 *cache = None;
             }
         }
-        self.bearer(http).await
+        self.bearer(login).await
     }
 
     fn store(&self, cache: &mut Option<Cached>, issued: IssuedToken) -> Arc<Secret> {
@@ -294,7 +299,7 @@ impl Authenticator {
     }
 
     /// Gets a new token without user interaction.
-    async fn acquire(&self, http: &reqwest::Client) -> Result<IssuedToken, Error> {
+    async fn acquire(&self, login: &Login<'_>) -> Result<IssuedToken, Error> {
         match &self.source {
             Source::Given(_) => unreachable!("given tokens are never acquired"),
             Source::App { token_url, client_id, tenant_id, proof, scope } => {
@@ -308,13 +313,13 @@ impl Authenticator {
                         form.push(("client_assertion", assertion.expose()));
                     }
                 }
-                match login::post_form(http, token_url, &form, true).await? {
+                match login::post_form(login, token_url, &form, true).await? {
                     Answer::Token(t) => Ok(t),
                     Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, tenant_id)),
                     Answer::Json(_) => Err(Error::authentication_failed("unexpected answer")),
                 }
             }
-            Source::ManagedIdentity { endpoint, client_id, resource } => managed_identity(http, endpoint, client_id.as_deref(), resource).await,
+            Source::ManagedIdentity { endpoint, client_id, resource } => managed_identity(login, endpoint, client_id.as_deref(), resource).await,
             Source::Delegated { token_url, client_id, scopes, refresh } => {
                 let refresh_token = refresh.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let Some(refresh_token) = refresh_token else {
@@ -323,7 +328,7 @@ impl Authenticator {
                     ));
                 };
                 let form = [("client_id", client_id.as_str()), ("scope", scopes.as_str()), ("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
-                match login::post_form(http, token_url, &form, true).await? {
+                match login::post_form(login, token_url, &form, true).await? {
                     Answer::Token(t) => Ok(t),
                     Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, "")),
                     Answer::Json(_) => Err(Error::authentication_failed("unexpected answer")),
@@ -348,7 +353,7 @@ fn certificate_from(input: CertificateInput) -> Result<ClientCertificate, Error>
 }
 
 /// Both managed identity protocols; IMDS is retried on 404, 410, 429 and 5xx as documented.
-async fn managed_identity(http: &reqwest::Client, endpoint: &IdentityEndpoint, client_id: Option<&str>, resource: &str) -> Result<IssuedToken, Error> {
+async fn managed_identity(login: &Login<'_>, endpoint: &IdentityEndpoint, client_id: Option<&str>, resource: &str) -> Result<IssuedToken, Error> {
     let id = client_id.map(|c| format!("&client_id={}", login::urlencode(c))).unwrap_or_default();
     let (url, headers, attempts): (String, Vec<(&str, &str)>, u32) = match endpoint {
         IdentityEndpoint::AppService { url, header } => (
@@ -366,7 +371,7 @@ async fn managed_identity(http: &reqwest::Client, endpoint: &IdentityEndpoint, c
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match login::get_token(http, &url, &headers).await? {
+        match login::get_token(login, &url, &headers).await? {
             Answer::Token(t) => return Ok(t),
             Answer::Refused(r) if attempt < attempts && matches!(r.status, 404 | 410 | 429 | 500..=599) => {
                 tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;

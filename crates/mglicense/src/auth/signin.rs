@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use super::login::{self, Answer};
 use super::{Authenticator, Source};
 use crate::error::Error;
+use crate::transport::Login;
 
 enum Message {
     Event(Value),
@@ -114,15 +115,15 @@ impl Drop for SignIn {
 }
 
 /// Gets the connection's first token, by the flow its source calls for.
-pub(crate) async fn first_token(auth: &Authenticator, http: &reqwest::Client, events: &Events) -> Result<(), Error> {
+pub(crate) async fn first_token(auth: &Authenticator, login: &Login<'_>, events: &Events) -> Result<(), Error> {
     match &auth.source {
         Source::Given(_) => Ok(()),
-        Source::App { .. } | Source::ManagedIdentity { .. } => auth.bearer(http).await.map(|_| ()),
+        Source::App { .. } | Source::ManagedIdentity { .. } => auth.bearer(login).await.map(|_| ()),
         Source::Delegated { token_url, client_id, scopes, .. } => {
             let issued = if auth.token_credential_type == "DeviceCode" {
-                device_code(http, token_url, client_id, scopes, events).await?
+                device_code(login, token_url, client_id, scopes, events).await?
             } else {
-                browser(http, token_url, client_id, scopes, events).await?
+                browser(login, token_url, client_id, scopes, events).await?
             };
             auth.accept(issued).await;
             Ok(())
@@ -134,9 +135,9 @@ fn sibling(token_url: &str, leaf: &str) -> String {
     format!("{}/{leaf}", token_url.trim_end_matches("/token"))
 }
 
-async fn device_code(http: &reqwest::Client, token_url: &str, client_id: &str, scopes: &str, events: &Events) -> Result<login::IssuedToken, Error> {
+async fn device_code(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &str, events: &Events) -> Result<login::IssuedToken, Error> {
     let url = sibling(token_url, "devicecode");
-    let started = match login::post_form(http, &url, &[("client_id", client_id), ("scope", scopes)], false).await? {
+    let started = match login::post_form(login, &url, &[("client_id", client_id), ("scope", scopes)], false).await? {
         Answer::Json(v) => v,
         Answer::Refused(r) => return Err(login::refusal_error(&r, &url, client_id, "")),
         Answer::Token(_) => return Err(Error::authentication_failed(format!("{url} answered with a token instead of a device code."))),
@@ -162,7 +163,7 @@ async fn device_code(http: &reqwest::Client, token_url: &str, client_id: &str, s
             ("client_id", client_id),
             ("device_code", device_code.expose()),
         ];
-        match login::post_form(http, token_url, &form, true).await? {
+        match login::post_form(login, token_url, &form, true).await? {
             Answer::Token(t) => return Ok(t),
             Answer::Refused(r) if r.error == "authorization_pending" => {}
             Answer::Refused(r) if r.error == "slow_down" => interval += Duration::from_secs(5),
@@ -188,7 +189,7 @@ async fn device_code(http: &reqwest::Client, token_url: &str, client_id: &str, s
 }
 
 /// Authorization code with PKCE: a listener on a loopback port receives the browser's redirect.
-async fn browser(http: &reqwest::Client, token_url: &str, client_id: &str, scopes: &str, events: &Events) -> Result<login::IssuedToken, Error> {
+async fn browser(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &str, events: &Events) -> Result<login::IssuedToken, Error> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(|e| Error::authentication_failed(format!("No loopback port could be opened for the browser's answer ({e}). Use -UseDeviceCode instead.")))?;
@@ -258,7 +259,7 @@ async fn browser(http: &reqwest::Client, token_url: &str, client_id: &str, scope
         ("redirect_uri", redirect.as_str()),
         ("code_verifier", verifier.expose()),
     ];
-    match login::post_form(http, token_url, &form, true).await? {
+    match login::post_form(login, token_url, &form, true).await? {
         Answer::Token(t) => Ok(t),
         Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, "")),
         Answer::Json(_) => Err(Error::authentication_failed("unexpected answer")),

@@ -47,7 +47,7 @@ pub fn fixture_with(tenant: Tenant) -> Fixture {
         .add_environment(NewEnvironment { name: "Emulator".into(), graph_endpoint: url.clone(), azure_ad_endpoint: url })
         .unwrap();
     let access_token = token(&emulator, &["User.ReadWrite.All"], 3600);
-    client.connect(ConnectRequest { access_token, environment: Some("Emulator".into()) }).unwrap();
+    client.connect(ConnectRequest { access_token: access_token.into(), environment: Some("Emulator".into()) }).unwrap();
     Fixture { emulator, client }
 }
 

@@ -1,0 +1,137 @@
+//! The HTTP clients of a connection and the rules they follow: which requests may follow a
+//! redirect, which go through a proxy, how long a sign-in request may take and how much of an
+//! answer is read.
+//!
+//! - Graph calls follow at most five redirects, never from https to another scheme; reqwest drops
+//!   `Authorization` when a redirect leaves the host.
+//! - Token requests (login authority, managed identity) follow none: reqwest would re-send their
+//!   body (a client secret, an assertion, a refresh token, a device code) or their headers
+//!   (X-IDENTITY-HEADER) to wherever a 307 or 308 points. A redirect is an error instead.
+//! - Proxies: only [`ProxySettings`], as [`crate::proxy`] describes; reqwest's own reading of
+//!   the process environment (and of the Windows registry) is switched off. Managed-identity
+//!   endpoints are never proxied.
+//! - Names under `.invalid` never exist (RFC 6761) and are refused without a DNS query.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::proxy::{ProxyRule, ProxySettings};
+use crate::retry::RequestContext;
+
+/// Largest answer read, from Graph or from a login endpoint; past it the answer is refused
+/// rather than held in memory.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Longest a token request may take, answer included; the request context's ClientTimeout
+/// when that is shorter.
+pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The three HTTP clients of a connection.
+pub(crate) struct Transport {
+    /// Graph calls: redirects as the official SDK follows them, through the proxy.
+    pub(crate) graph: reqwest::Client,
+    /// Token requests to the login authority: never redirected, through the proxy.
+    login: reqwest::Client,
+    /// Managed-identity endpoints (IMDS, IDENTITY_ENDPOINT): never redirected, never proxied.
+    identity: reqwest::Client,
+}
+
+/// What one token request is sent with.
+#[derive(Clone, Copy)]
+pub struct Login<'a> {
+    pub(crate) http: &'a reqwest::Client,
+    pub(crate) identity: &'a reqwest::Client,
+    pub(crate) timeout: Duration,
+}
+
+impl Transport {
+    /// `pins` resolve host names to fixed addresses (as curl's `--resolve`), without DNS.
+    pub(crate) fn new(proxy: &ProxySettings, pins: &[(String, SocketAddr)]) -> Result<Transport, Error> {
+        let rule = ProxyRule::new(proxy)?.map(Arc::new);
+        let build = |redirect: reqwest::redirect::Policy, proxied: bool| {
+            let mut builder = reqwest::Client::builder()
+                .dns_resolver(Arc::new(Resolver))
+                .connect_timeout(Duration::from_secs(30))
+                .redirect(redirect)
+                .pool_idle_timeout(Duration::from_secs(90));
+            builder = match (&rule, proxied) {
+                (Some(rule), true) => {
+                    let rule = Arc::clone(rule);
+                    builder.proxy(reqwest::Proxy::custom(move |url| rule.proxy_for(url).cloned()))
+                }
+                _ => builder.no_proxy(),
+            };
+            for (host, address) in pins {
+                builder = builder.resolve(host, *address);
+            }
+            builder.build().map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))
+        };
+        Ok(Transport {
+            graph: build(graph_redirects(), true)?,
+            login: build(reqwest::redirect::Policy::none(), true)?,
+            identity: build(reqwest::redirect::Policy::none(), false)?,
+        })
+    }
+
+    /// The clients and time limit for token requests under `context`.
+    pub(crate) fn login(&self, context: &RequestContext) -> Login<'_> {
+        let timeout = LOGIN_TIMEOUT.min(Duration::from_secs(context.client_timeout_seconds));
+        Login { http: &self.login, identity: &self.identity, timeout }
+    }
+}
+
+/// The system's resolver (getaddrinfo, as reqwest's own), except that names under `.invalid`
+/// are refused at once, as RFC 6761 §6.4 asks of name resolution libraries.
+struct Resolver;
+
+impl reqwest::dns::Resolve for Resolver {
+    fn resolve(&self, name: hyper::client::connect::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        Box::pin(async move {
+            if host == "invalid" || host.ends_with(".invalid") {
+                return Err(format!("{host} is a reserved name that never exists (RFC 6761), so it was not looked up").into());
+            }
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// At most five redirects, never from https to http: the official SDK's rule. reqwest already
+/// drops the Authorization header when a redirect leaves the host.
+fn graph_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt.previous().last().map_or(false, |prev| prev.scheme() == "https")
+            && attempt.url().scheme() != "https";
+        if downgrade {
+            attempt.error("refused a redirect from https to another scheme")
+        } else if attempt.previous().len() > 5 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// An answer's body, read up to `limit` bytes.
+pub(crate) struct Body {
+    pub bytes: Vec<u8>,
+    /// The answer went on past `limit`; reading stopped there.
+    pub truncated: bool,
+}
+
+/// Reads at most `limit` bytes of an answer and stops, so a huge or endless answer costs no more
+/// memory than that.
+pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Body, reqwest::Error> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if bytes.len() + chunk.len() > limit {
+            bytes.extend_from_slice(&chunk[..limit - bytes.len()]);
+            return Ok(Body { bytes, truncated: true });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Body { bytes, truncated: false })
+}
