@@ -87,8 +87,12 @@ struct Login {
     identity_header: String,
     fault: Option<String>,
     browser_user: Option<String>,
+    /// The login log: one entry per request to the login side, oldest first.
+    requests: Vec<Value>,
     device_interval: i64,
     device_expires_in: i64,
+    /// The next this many device-code polls are answered slow_down, however long the client waited.
+    slow_downs: i64,
 }
 
 mod registry {
@@ -139,6 +143,68 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     let body = hyper::body::to_bytes(request.into_body())
         .await
         .unwrap_or_default();
+    let admin = path.starts_with("/_emulator/");
+    let entry = (!admin).then(|| log_entry(&method, &path, &query, &body));
+    let response = route(state, &login, &method, &path, &query, &headers, &body);
+    if let Some(mut entry) = entry {
+        entry["status"] = json!(response.status().as_u16());
+        let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+        if l.requests.len() >= 10_000 {
+            l.requests.remove(0);
+        }
+        l.requests.push(entry);
+    }
+    response
+}
+
+/// What the login log keeps of a request: which endpoint, grant and client, never a credential.
+/// For a certificate assertion, the x5t of its header (the thumbprint of the certificate that signed it).
+fn log_entry(method: &Method, path: &str, query: &str, body: &[u8]) -> Value {
+    let mut params = form(query);
+    if method == Method::POST {
+        params.extend(form(&String::from_utf8_lossy(body)));
+    }
+    let endpoint = if path == "/metadata/identity/oauth2/token" {
+        "imds"
+    } else if path == "/msi/token" {
+        "identity"
+    } else {
+        path.rsplit('/').next().unwrap_or("")
+    };
+    let x5t = params.get("client_assertion").and_then(|a| {
+        let header = base64::decode_config(a.split('.').next()?, base64::URL_SAFE_NO_PAD).ok()?;
+        serde_json::from_slice::<Value>(&header).ok()?["x5t"].as_str().map(str::to_string)
+    });
+    let credential = if params.contains_key("client_secret") {
+        Some("secret")
+    } else if params.contains_key("client_assertion") {
+        Some("assertion")
+    } else {
+        None
+    };
+    json!({
+        "time": crate::clock::iso8601_seconds(SystemTime::now()),
+        "method": method.as_str(),
+        "endpoint": endpoint,
+        "grantType": params.get("grant_type"),
+        "clientId": params.get("client_id"),
+        "credential": credential,
+        "x5t": x5t,
+        "status": null,
+    })
+}
+
+fn route(
+    state: &State,
+    login: &Arc<Mutex<Login>>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &hyper::HeaderMap,
+    body: &[u8],
+) -> Response<Body> {
+    let (method, path, query, body) = (method.clone(), path.to_string(), query.to_string(), body);
+    let login = Arc::clone(login);
     let header = |n: &str| {
         headers
             .get(n)
@@ -147,7 +213,7 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     };
 
     if let Some(admin) = path.strip_prefix("/_emulator/") {
-        return admin_call(state, &login, &method, admin, &body);
+        return admin_call(state, &login, &method, admin, body);
     }
     if path == "/metadata/identity/oauth2/token" {
         if header("metadata").as_deref() != Some("true") {
@@ -268,6 +334,12 @@ fn admin_call(
                 "apps": l.apps.values().map(|a| json!({"appId": a.app_id, "displayName": a.display_name})).collect::<Vec<_>>(),
             }),
         ),
+        (&Method::GET, "login/requests") => admin_json(StatusCode::OK, &json!(l.requests)),
+        (&Method::DELETE, "login/requests") => {
+            let cleared = l.requests.len();
+            l.requests.clear();
+            admin_json(StatusCode::OK, &json!({"cleared": cleared}))
+        }
         (&Method::POST, "login/fault") => {
             l.fault = input
                 .get("tokenEndpoint")
@@ -278,6 +350,9 @@ fn admin_call(
             }
             if let Some(i) = input.get("deviceCodeExpiresIn").and_then(Value::as_i64) {
                 l.device_expires_in = i;
+            }
+            if let Some(n) = input.get("deviceCodeSlowDown").and_then(Value::as_i64) {
+                l.slow_downs = n.max(0);
             }
             admin_json(StatusCode::OK, &json!({"tokenEndpoint": l.fault}))
         }
@@ -526,6 +601,13 @@ fn token(
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let code = get("device_code");
             let t = now();
+            if l.slow_downs > 0 && l.device_codes.contains_key(&code) {
+                l.slow_downs -= 1;
+                if let Some(entry) = l.device_codes.get_mut(&code) {
+                    entry.last_poll = t;
+                }
+                return oauth_error(400, "slow_down", 70000, "The client is polling too quickly.");
+            }
             let Some(entry) = l.device_codes.get_mut(&code) else {
                 return oauth_error(
                     400,
