@@ -89,6 +89,8 @@ struct Login {
     browser_user: Option<String>,
     /// The login log: one entry per request to the login side, oldest first.
     requests: Vec<Value>,
+    /// Every credential the login side handed out (kind, value), the last 10,000, for tests that look for leaks.
+    issued: Vec<(&'static str, String)>,
     device_interval: i64,
     device_expires_in: i64,
     /// The next this many device-code polls are answered slow_down, however long the client waited.
@@ -124,6 +126,20 @@ mod registry {
             }))
         }
     }
+}
+
+impl Login {
+    fn remember(&mut self, kind: &'static str, value: &str) {
+        if self.issued.len() >= 10_000 {
+            self.issued.remove(0);
+        }
+        self.issued.push((kind, value.to_string()));
+    }
+}
+
+/// Records a credential issued without the login lock held.
+fn remember(state: &State, kind: &'static str, value: &str) {
+    Registry::of(state).lock().unwrap_or_else(|e| e.into_inner()).remember(kind, value);
 }
 
 fn now() -> i64 {
@@ -334,6 +350,10 @@ fn admin_call(
                 "apps": l.apps.values().map(|a| json!({"appId": a.app_id, "displayName": a.display_name})).collect::<Vec<_>>(),
             }),
         ),
+        (&Method::GET, "login/issued") => admin_json(
+            StatusCode::OK,
+            &json!(l.issued.iter().map(|(k, v)| json!({"kind": k, "value": v})).collect::<Vec<_>>()),
+        ),
         (&Method::GET, "login/requests") => admin_json(StatusCode::OK, &json!(l.requests)),
         (&Method::DELETE, "login/requests") => {
             let cleared = l.requests.len();
@@ -531,6 +551,7 @@ fn issue(
         expires_in: app.token_lifetime,
     };
     let token = state.tokens().mint(&Claims::from_grant(&grant, now()));
+    remember(state, "accessToken", &token);
     let mut body = json!({"token_type": "Bearer", "scope": scopes.join(" "), "expires_in": app.token_lifetime, "ext_expires_in": app.token_lifetime, "access_token": token});
     if let Some(r) = refresh {
         body["refresh_token"] = json!(r);
@@ -725,6 +746,7 @@ fn token(
 
 fn new_refresh(l: &mut Login, client_id: &str, user: &str, scopes: &[String]) -> String {
     let token = b64(&rand::random::<[u8; 32]>());
+    l.remember("refreshToken", &token);
     l.refresh_tokens.insert(
         token.clone(),
         Delegation {
@@ -753,6 +775,7 @@ fn device_code_start(
         .collect();
     let uri = format!("{}/devicelogin", state.base_url());
     let (interval, expires_in) = (l.device_interval, l.device_expires_in);
+    l.remember("deviceCode", &device_code);
     l.device_codes.insert(
         device_code.clone(),
         DeviceCode {
@@ -803,6 +826,7 @@ fn authorize(login: &Arc<Mutex<Login>>, p: &HashMap<String, String>) -> Response
         return redirect_to(&location);
     };
     let code = b64(&rand::random::<[u8; 24]>());
+    l.remember("authorizationCode", &code);
     l.auth_codes.insert(
         code.clone(),
         AuthCode {
@@ -866,6 +890,7 @@ fn managed_identity(
         expires_in: app.token_lifetime,
     };
     let token = state.tokens().mint(&Claims::from_grant(&grant, now()));
+    remember(state, "accessToken", &token);
     let t = now();
     let body = json!({
         "access_token": token, "expires_in": app.token_lifetime.to_string(), "expires_on": (t + app.token_lifetime).to_string(),
