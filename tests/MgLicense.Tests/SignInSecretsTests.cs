@@ -61,20 +61,7 @@ namespace MgLicense.Tests
             variables["environment"] = PowerShellFixture.EmulatorEnvironment;
             variables["user"] = fixture.UserId(0);
             variables["h"] = null;
-            using PowerShell shell = session.NewShell(connect + " -Debug -Verbose" + Calls, variables);
-            during?.Invoke(shell);
-            var output = new List<PSObject>();
-            RuntimeException? terminating = null;
-            try
-            {
-                output.AddRange(shell.Invoke());
-            }
-            catch (RuntimeException e)
-            {
-                terminating = e;
-            }
-
-            return new RunResult(output, shell.Streams.Error.ToArray(), terminating, shell.Streams);
+            return session.Run(connect + " -Debug -Verbose" + Calls, variables, during);
         }
 
         /// <summary>The method signed in and worked (one success, one 404), and no stream holds a credential.</summary>
