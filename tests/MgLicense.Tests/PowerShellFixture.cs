@@ -318,9 +318,11 @@ namespace MgLicense.Tests
         public TestHostUI Console => Host.Console;
 
         /// <summary>Runs a script the way a person types it; variables are set in the session first.</summary>
-        public RunResult Run(string script, IDictionary<string, object?>? variables = null)
+        /// <param name="during">Sees the pipeline before it runs, e.g. to act on its warnings as they come.</param>
+        public RunResult Run(string script, IDictionary<string, object?>? variables = null, Action<PowerShell>? during = null)
         {
             using PowerShell shell = NewShell(script, variables);
+            during?.Invoke(shell);
             var output = new List<PSObject>();
             RuntimeException? terminating = null;
             try

@@ -14,7 +14,7 @@ using Xunit;
 namespace MgLicense.Tests
 {
     [Collection(PowerShellCollection.Name)]
-    public sealed class SignInTests
+    public sealed partial class SignInTests
     {
         private const string Secret = "Zq8~secret.Value_for-MgLicense-tests";
         private static readonly HttpClient Http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };

@@ -65,6 +65,10 @@ pub struct FaultRule {
     /// Stop after injecting this many faults (latency does not count); unlimited when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// The error message instead of Graph's usual one for the status, e.g. a 401 with
+    /// `Access token has expired or is not yet valid.` to stand for a token that expired in flight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 fn any_path() -> String {
@@ -269,6 +273,7 @@ pub fn graph_error_for(status: u16, rule: &FaultRule) -> GraphError {
         409 => ("Conflict", "The current state conflicts with what the request expects."),
         _ => ("UnknownError", "An injected failure."),
     };
+    let message = rule.message.as_deref().unwrap_or(message);
     let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut error = GraphError::new(status_code, code, message);
     if status == 429 || status == 503 {

@@ -87,8 +87,14 @@ struct Login {
     identity_header: String,
     fault: Option<String>,
     browser_user: Option<String>,
+    /// The login log: one entry per request to the login side, oldest first.
+    requests: Vec<Value>,
+    /// Every credential the login side handed out (kind, value), the last 10,000, for tests that look for leaks.
+    issued: Vec<(&'static str, String)>,
     device_interval: i64,
     device_expires_in: i64,
+    /// The next this many device-code polls are answered slow_down, however long the client waited.
+    slow_downs: i64,
 }
 
 mod registry {
@@ -122,6 +128,20 @@ mod registry {
     }
 }
 
+impl Login {
+    fn remember(&mut self, kind: &'static str, value: &str) {
+        if self.issued.len() >= 10_000 {
+            self.issued.remove(0);
+        }
+        self.issued.push((kind, value.to_string()));
+    }
+}
+
+/// Records a credential issued without the login lock held.
+fn remember(state: &State, kind: &'static str, value: &str) {
+    Registry::of(state).lock().unwrap_or_else(|e| e.into_inner()).remember(kind, value);
+}
+
 fn now() -> i64 {
     unix_seconds(SystemTime::now())
 }
@@ -139,6 +159,68 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     let body = hyper::body::to_bytes(request.into_body())
         .await
         .unwrap_or_default();
+    let admin = path.starts_with("/_emulator/");
+    let entry = (!admin).then(|| log_entry(&method, &path, &query, &body));
+    let response = route(state, &login, &method, &path, &query, &headers, &body);
+    if let Some(mut entry) = entry {
+        entry["status"] = json!(response.status().as_u16());
+        let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+        if l.requests.len() >= 10_000 {
+            l.requests.remove(0);
+        }
+        l.requests.push(entry);
+    }
+    response
+}
+
+/// What the login log keeps of a request: which endpoint, grant and client, never a credential.
+/// For a certificate assertion, the x5t of its header (the thumbprint of the certificate that signed it).
+fn log_entry(method: &Method, path: &str, query: &str, body: &[u8]) -> Value {
+    let mut params = form(query);
+    if method == Method::POST {
+        params.extend(form(&String::from_utf8_lossy(body)));
+    }
+    let endpoint = if path == "/metadata/identity/oauth2/token" {
+        "imds"
+    } else if path == "/msi/token" {
+        "identity"
+    } else {
+        path.rsplit('/').next().unwrap_or("")
+    };
+    let x5t = params.get("client_assertion").and_then(|a| {
+        let header = base64::decode_config(a.split('.').next()?, base64::URL_SAFE_NO_PAD).ok()?;
+        serde_json::from_slice::<Value>(&header).ok()?["x5t"].as_str().map(str::to_string)
+    });
+    let credential = if params.contains_key("client_secret") {
+        Some("secret")
+    } else if params.contains_key("client_assertion") {
+        Some("assertion")
+    } else {
+        None
+    };
+    json!({
+        "time": crate::clock::iso8601_seconds(SystemTime::now()),
+        "method": method.as_str(),
+        "endpoint": endpoint,
+        "grantType": params.get("grant_type"),
+        "clientId": params.get("client_id"),
+        "credential": credential,
+        "x5t": x5t,
+        "status": null,
+    })
+}
+
+fn route(
+    state: &State,
+    login: &Arc<Mutex<Login>>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    headers: &hyper::HeaderMap,
+    body: &[u8],
+) -> Response<Body> {
+    let (method, path, query, body) = (method.clone(), path.to_string(), query.to_string(), body);
+    let login = Arc::clone(login);
     let header = |n: &str| {
         headers
             .get(n)
@@ -147,7 +229,7 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     };
 
     if let Some(admin) = path.strip_prefix("/_emulator/") {
-        return admin_call(state, &login, &method, admin, &body);
+        return admin_call(state, &login, &method, admin, body);
     }
     if path == "/metadata/identity/oauth2/token" {
         if header("metadata").as_deref() != Some("true") {
@@ -268,6 +350,16 @@ fn admin_call(
                 "apps": l.apps.values().map(|a| json!({"appId": a.app_id, "displayName": a.display_name})).collect::<Vec<_>>(),
             }),
         ),
+        (&Method::GET, "login/issued") => admin_json(
+            StatusCode::OK,
+            &json!(l.issued.iter().map(|(k, v)| json!({"kind": k, "value": v})).collect::<Vec<_>>()),
+        ),
+        (&Method::GET, "login/requests") => admin_json(StatusCode::OK, &json!(l.requests)),
+        (&Method::DELETE, "login/requests") => {
+            let cleared = l.requests.len();
+            l.requests.clear();
+            admin_json(StatusCode::OK, &json!({"cleared": cleared}))
+        }
         (&Method::POST, "login/fault") => {
             l.fault = input
                 .get("tokenEndpoint")
@@ -278,6 +370,9 @@ fn admin_call(
             }
             if let Some(i) = input.get("deviceCodeExpiresIn").and_then(Value::as_i64) {
                 l.device_expires_in = i;
+            }
+            if let Some(n) = input.get("deviceCodeSlowDown").and_then(Value::as_i64) {
+                l.slow_downs = n.max(0);
             }
             admin_json(StatusCode::OK, &json!({"tokenEndpoint": l.fault}))
         }
@@ -456,6 +551,7 @@ fn issue(
         expires_in: app.token_lifetime,
     };
     let token = state.tokens().mint(&Claims::from_grant(&grant, now()));
+    remember(state, "accessToken", &token);
     let mut body = json!({"token_type": "Bearer", "scope": scopes.join(" "), "expires_in": app.token_lifetime, "ext_expires_in": app.token_lifetime, "access_token": token});
     if let Some(r) = refresh {
         body["refresh_token"] = json!(r);
@@ -526,6 +622,13 @@ fn token(
         "urn:ietf:params:oauth:grant-type:device_code" => {
             let code = get("device_code");
             let t = now();
+            if l.slow_downs > 0 && l.device_codes.contains_key(&code) {
+                l.slow_downs -= 1;
+                if let Some(entry) = l.device_codes.get_mut(&code) {
+                    entry.last_poll = t;
+                }
+                return oauth_error(400, "slow_down", 70000, "The client is polling too quickly.");
+            }
             let Some(entry) = l.device_codes.get_mut(&code) else {
                 return oauth_error(
                     400,
@@ -643,6 +746,7 @@ fn token(
 
 fn new_refresh(l: &mut Login, client_id: &str, user: &str, scopes: &[String]) -> String {
     let token = b64(&rand::random::<[u8; 32]>());
+    l.remember("refreshToken", &token);
     l.refresh_tokens.insert(
         token.clone(),
         Delegation {
@@ -671,6 +775,7 @@ fn device_code_start(
         .collect();
     let uri = format!("{}/devicelogin", state.base_url());
     let (interval, expires_in) = (l.device_interval, l.device_expires_in);
+    l.remember("deviceCode", &device_code);
     l.device_codes.insert(
         device_code.clone(),
         DeviceCode {
@@ -721,6 +826,7 @@ fn authorize(login: &Arc<Mutex<Login>>, p: &HashMap<String, String>) -> Response
         return redirect_to(&location);
     };
     let code = b64(&rand::random::<[u8; 24]>());
+    l.remember("authorizationCode", &code);
     l.auth_codes.insert(
         code.clone(),
         AuthCode {
@@ -784,6 +890,7 @@ fn managed_identity(
         expires_in: app.token_lifetime,
     };
     let token = state.tokens().mint(&Claims::from_grant(&grant, now()));
+    remember(state, "accessToken", &token);
     let t = now();
     let body = json!({
         "access_token": token, "expires_in": app.token_lifetime.to_string(), "expires_on": (t + app.token_lifetime).to_string(),

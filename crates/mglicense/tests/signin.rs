@@ -270,7 +270,9 @@ fn device_code_expiry_and_cancellation_end_the_wait() {
     assert!(outcome.unwrap().unwrap_err().message.contains("expired"));
     let op = f.client.sign_in_with_env(request(json!({"flow": "deviceCode", "tenantId": f.tenant})), &no_env).unwrap();
     op.cancel();
-    assert_eq!(op.poll(Some(Duration::from_secs(5))).outcome.unwrap().unwrap_err().kind, mglicense::ErrorKind::Cancelled);
+    // The device-code message may still be queued ahead of the outcome.
+    let outcome = (0..5).find_map(|_| op.poll(Some(Duration::from_secs(5))).outcome).expect("cancelled");
+    assert_eq!(outcome.unwrap_err().kind, mglicense::ErrorKind::Cancelled);
 }
 
 #[test]
@@ -314,4 +316,109 @@ fn tokens_for_another_cloud_are_refused_by_graph() {
         stream.read_to_string(&mut answer).unwrap();
         assert!(answer.starts_with(&format!("HTTP/1.1 {expected}")), "{scope}: {answer}");
     }
+}
+
+/// The emulator's login log since the last clear: one entry per request to the login side.
+fn login_requests(f: &Fixture) -> Vec<Value> {
+    let (status, _, text) = http(f.emulator.base_url(), "GET", "/_emulator/login/requests", "");
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str::<Value>(&text).unwrap().as_array().unwrap().clone()
+}
+
+fn clear_login_requests(f: &Fixture) {
+    http(f.emulator.base_url(), "DELETE", "/_emulator/login/requests", "");
+}
+
+fn put_faults(f: &Fixture, profile: Value) {
+    let (status, _, text) = http(f.emulator.base_url(), "PUT", "/_emulator/faults", &profile.to_string());
+    assert_eq!(status, 200, "{text}");
+}
+
+const EXPIRED: &str = "Access token has expired or is not yet valid.";
+
+#[test]
+fn a_401_saying_the_token_expired_renews_once_and_retries_and_concurrent_calls_share_it() {
+    let f = fixture();
+    register(&f, json!({}));
+    sign_in(&f, json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET}), &HashMap::new()).unwrap();
+    clear_login_requests(&f);
+    let first = f.emulator.state().log().entries().count();
+    let rule = |count: u64, latency: u64| json!({"rules": [{"method": "POST", "path": "/*/users/*/reprocessLicenseAssignment", "failureRate": 1.0, "statuses": [401], "message": EXPIRED, "count": count, "latencyMs": latency}]});
+
+    put_faults(&f, rule(1, 0));
+    assert_eq!(reprocess(&f).unwrap().status, 200);
+    let statuses: Vec<Option<u16>> = f.emulator.state().log().entries().skip(first).map(|e| e.status).collect();
+    assert_eq!(statuses, vec![Some(401), Some(200)], "one retry after the renewal");
+    let renewals = login_requests(&f);
+    assert_eq!(renewals.len(), 1, "{renewals:?}");
+    assert_eq!(renewals[0]["grantType"], "client_credentials");
+
+    // Four calls in flight all get the 401 with the same token: one renewal between them.
+    clear_login_requests(&f);
+    let first = f.emulator.state().log().entries().count();
+    put_faults(&f, rule(4, 400));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let spec: RequestSpec = serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "AdeleV@contoso.com"})).unwrap();
+            f.client.start(&spec).unwrap()
+        })
+        .collect();
+    for h in handles {
+        assert_eq!(h.wait(None).unwrap().unwrap().status, 200);
+    }
+    let statuses: Vec<Option<u16>> = f.emulator.state().log().entries().skip(first).map(|e| e.status).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == Some(401)).count(), 4, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == Some(200)).count(), 4, "{statuses:?}");
+    assert_eq!(login_requests(&f).len(), 1, "exactly one renewal: {:?}", login_requests(&f));
+
+    // A 401 that does not say expired is not retried, and nothing is renewed.
+    clear_login_requests(&f);
+    put_faults(&f, json!({"rules": [{"method": "POST", "path": "/*/users/*/reprocessLicenseAssignment", "failureRate": 1.0, "statuses": [401], "count": 1}]}));
+    let e = reprocess(&f).unwrap_err();
+    assert!(e.message.contains("Access token validation failure"), "{}", e.message);
+    assert!(login_requests(&f).is_empty());
+}
+
+#[test]
+fn device_code_honours_slow_down_and_later_renews_with_the_refresh_token() {
+    let f = fixture();
+    const DELEGATED: &str = "7a1c9e42-5b3d-4f60-8e21-0c4d3b2a1f90";
+    admin(&f, "/_emulator/apps", json!({"appId": DELEGATED, "tokenLifetime": 4}));
+    admin(&f, "/_emulator/login/fault", json!({"deviceCodeInterval": 1, "deviceCodeSlowDown": 1}));
+    clear_login_requests(&f);
+    let op = f.client.sign_in_with_env(request(json!({"flow": "deviceCode", "clientId": DELEGATED, "tenantId": f.tenant, "scopes": ["User.ReadWrite.All"]})), &no_env).unwrap();
+    let message = op.poll(Some(Duration::from_secs(20))).events[0]["message"].as_str().unwrap().to_string();
+    let code = message.split("enter the code ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    // Wait for the first poll (answered slow_down), then approve.
+    let polls = |f: &Fixture| login_requests(f).into_iter().filter(|e| e["grantType"] == "urn:ietf:params:oauth:grant-type:device_code").collect::<Vec<_>>();
+    for _ in 0..100 {
+        if !polls(&f).is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let slowed = std::time::Instant::now();
+    admin(&f, &format!("/_emulator/devicecodes/{code}/approve"), json!({"userId": "AdeleV@contoso.com"}));
+    let outcome = (0..20).find_map(|_| op.poll(Some(Duration::from_secs(2))).outcome).expect("done");
+    outcome.unwrap();
+    let waited = slowed.elapsed();
+    let polled = polls(&f);
+    assert_eq!(polled.len(), 2, "slow_down, then approved: {polled:?}");
+    assert_eq!(polled[0]["status"], 400);
+    assert_eq!(polled[1]["status"], 200);
+    // The interval was 1 s; after slow_down it is 6 s (RFC 8628: 5 s more).
+    assert!(waited >= Duration::from_millis(4500), "polled again after {waited:?}");
+
+    // The access token lives 4 s and is renewed within its last quarter: with the refresh token,
+    // not with a new device flow.
+    clear_login_requests(&f);
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(reprocess(&f).unwrap().status, 200);
+    let renewed = login_requests(&f);
+    assert_eq!(renewed.len(), 1, "{renewed:?}");
+    assert_eq!(renewed[0]["grantType"], "refresh_token");
+    assert_eq!(renewed[0]["endpoint"], "token");
+    assert_eq!(renewed[0]["status"], 200);
+    assert_eq!(reprocess(&f).unwrap().status, 200);
+    assert_eq!(login_requests(&f).len(), 1, "the renewed token is used until it nears expiry");
 }
