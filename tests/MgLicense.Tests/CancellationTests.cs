@@ -28,7 +28,7 @@ namespace MgLicense.Tests
         public void StopEndsARequestThatIsNeverAnsweredPromptlyAndWritesNothing(string cmdlet)
         {
             // A loopback endpoint that accepts connections and never answers: the request can only end by being cancelled.
-            using var silent = new StubGraph(answer: null);
+            using var silent = new StubGraph((string?)null);
             using Session session = fixture.NewSession();
             silent.Connect(session, fixture.MintToken("User.ReadWrite.All"));
 

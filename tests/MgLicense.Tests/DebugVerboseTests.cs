@@ -148,15 +148,7 @@ namespace MgLicense.Tests
         private static void AssertNoToken(string token, Session session, RunResult result)
         {
             string signature = token.Substring(token.LastIndexOf('.') + 1);
-            IEnumerable<string> everything = result.Output.Select(o => o.ToString())
-                .Concat(result.AllErrors.Select(e => e.ToString() + "\n" + e.ErrorDetails?.Message + "\n" + e.Exception))
-                .Concat(result.Debug)
-                .Concat(result.Verbose)
-                .Concat(result.Warnings)
-                .Concat(result.Information)
-                .Concat(session.Console.Lines)
-                .Concat(session.Console.Verbose)
-                .Concat(session.Console.Warnings);
+            IEnumerable<string> everything = result.AllText(session);
             Assert.All(everything, text =>
             {
                 Assert.DoesNotContain(token, text);

@@ -289,6 +289,18 @@ namespace MgLicense.Tests
         public IReadOnlyList<ErrorRecord> AllErrors =>
             Terminating is null ? Errors : Errors.Append(Terminating.ErrorRecord).ToArray();
 
+        /// <summary>Every text the run showed anyone: output, errors (with ErrorDetails, exception and target), every stream, and <paramref name="session"/>'s console.</summary>
+        public IEnumerable<string> AllText(Session session) =>
+            Output.Select(o => o.ToString())
+                .Concat(AllErrors.Select(e => e.ToString() + "\n" + e.ErrorDetails?.Message + "\n" + e.Exception + "\n" + e.TargetObject))
+                .Concat(Debug)
+                .Concat(Verbose)
+                .Concat(Warnings)
+                .Concat(Information)
+                .Concat(session.Console.Lines)
+                .Concat(session.Console.Verbose)
+                .Concat(session.Console.Warnings);
+
         public void ThrowIfFailed()
         {
             if (AllErrors.Count > 0)

@@ -1,4 +1,4 @@
-// A loopback Graph endpoint for what the emulator cannot be made to do: never answer, or answer every request with one fixed response.
+// A loopback Graph endpoint for what the emulator cannot be made to do: never answer, answer every request with one fixed response, or answer from the request's head.
 using System;
 using System.Collections.Generic;
 using System.IO;
@@ -15,13 +15,19 @@ namespace MgLicense.Tests
         private readonly TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
         private readonly List<TcpClient> held = new List<TcpClient>();
         private readonly ManualResetEventSlim accepted = new ManualResetEventSlim();
-        private readonly byte[]? answer;
+        private readonly Func<string, string>? answer;
         private int requests;
 
         /// <param name="answer">The raw HTTP response sent for every request (status line, headers, blank line, body); null never answers.</param>
         public StubGraph(string? answer)
+            : this(answer is null ? null : _ => answer)
         {
-            this.answer = answer is null ? null : Encoding.ASCII.GetBytes(answer);
+        }
+
+        /// <param name="answer">Makes the raw HTTP response from the request head it answers; null never answers.</param>
+        public StubGraph(Func<string, string>? answer)
+        {
+            this.answer = answer;
             listener.Start();
             Url = "http://127.0.0.1:" + ((IPEndPoint)listener.LocalEndpoint).Port;
             _ = Task.Run(AcceptAsync);
@@ -88,9 +94,10 @@ namespace MgLicense.Tests
                     int end;
                     while ((end = head.ToString().IndexOf("\r\n\r\n", StringComparison.Ordinal)) >= 0)
                     {
+                        string request = head.ToString(0, end);
                         head.Remove(0, end + 4);
                         Interlocked.Increment(ref requests);
-                        await stream.WriteAsync(answer).ConfigureAwait(false);
+                        await stream.WriteAsync(Encoding.ASCII.GetBytes(answer!(request))).ConfigureAwait(false);
                     }
                 }
             }

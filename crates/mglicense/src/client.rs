@@ -460,13 +460,13 @@ impl Client {
         let started = std::time::Instant::now();
         let again = request.try_clone();
         let http = &connection.transport.graph;
-        let mut outcome = exchange(http, request, &url).await;
+        let mut outcome = exchange(http, request, &url).await.redacting(&token);
         // A token that expired in flight is renewed once, shared with concurrent requests.
         if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
             if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
-                let token = connection.credential.renew(&login, &token).await?;
-                again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&token));
-                outcome = exchange(http, again, &url).await;
+                let renewed = connection.credential.renew(&login, &token).await?;
+                again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&renewed));
+                outcome = exchange(http, again, &url).await.redacting(&renewed).redacting(&token);
             }
         }
         let elapsed = started.elapsed().as_millis();
@@ -525,6 +525,47 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) 
 enum Exchange {
     Answered { status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: Vec<u8> },
     Failed(Error),
+}
+
+/// Shorter tokens are not searched for: they could match ordinary text, and no real token is.
+const MIN_REDACTED_TOKEN: usize = 8;
+
+impl Exchange {
+    /// Replaces the token sent with the request wherever a server echoed it back, in header
+    /// values and in the body, before the answer reaches a response-header variable, an error
+    /// record, -Debug output or the caller.
+    fn redacting(self, token: &Secret) -> Exchange {
+        let secret = token.expose().as_bytes();
+        match self {
+            Exchange::Answered { status, mut headers, body } if secret.len() >= MIN_REDACTED_TOKEN => {
+                for value in headers.values_mut().flatten() {
+                    if value.contains(token.expose()) {
+                        *value = value.replace(token.expose(), trace::REDACTED);
+                    }
+                }
+                Exchange::Answered { status, headers, body: replace_bytes(body, secret, trace::REDACTED.as_bytes()) }
+            }
+            other => other,
+        }
+    }
+}
+
+fn replace_bytes(haystack: Vec<u8>, needle: &[u8], with: &[u8]) -> Vec<u8> {
+    if haystack.windows(needle.len()).all(|w| w != needle) {
+        return haystack;
+    }
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 fn context_of(c: &Connection) -> Context {
@@ -670,6 +711,20 @@ mod tests {
         assert!(e.graph_message.contains("502 Bad Gateway: <html>proxy</html>"));
         let e = graph_error(reqwest::StatusCode::SERVICE_UNAVAILABLE, BTreeMap::new(), b"");
         assert!(e.graph_message.contains("no error body"));
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted_from_headers_and_body() {
+        let token = Secret::new("echoed-token-0123456789");
+        let headers = BTreeMap::from([("x-echo".to_string(), vec!["Bearer echoed-token-0123456789".to_string()])]);
+        let body = br#"{"error":{"message":"you sent echoed-token-0123456789 and echoed-token-0123456789"}}"#.to_vec();
+        let answered = Exchange::Answered { status: reqwest::StatusCode::BAD_REQUEST, headers, body };
+        let Exchange::Answered { headers, body, .. } = answered.redacting(&token) else { unreachable!() };
+        assert_eq!(headers["x-echo"], ["Bearer <redacted>"]);
+        assert_eq!(String::from_utf8(body).unwrap(), r#"{"error":{"message":"you sent <redacted> and <redacted>"}}"#);
+        let short = Exchange::Answered { status: reqwest::StatusCode::OK, headers: BTreeMap::new(), body: b"abc abc".to_vec() };
+        let Exchange::Answered { body, .. } = short.redacting(&Secret::new("abc")) else { unreachable!() };
+        assert_eq!(body, b"abc abc");
     }
 
     #[test]

@@ -12,6 +12,9 @@ use serde_json::Value;
 /// Longest body shown; the official cmdlets cut at 10 KB too.
 pub const MAX_BODY_CHARS: usize = 10 * 1024;
 
+/// What stands where a secret was.
+pub(crate) const REDACTED: &str = "<redacted>";
+
 /// Header names whose values are secrets.
 const SECRET_HEADERS: &[&str] = &["authorization", "x-identity-header", "proxy-authorization", "cookie", "set-cookie"];
 
@@ -51,7 +54,7 @@ fn header_block(headers: &[(String, String)]) -> String {
     headers
         .iter()
         .map(|(name, value)| {
-            let shown = if SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) { "<redacted>" } else { value };
+            let shown = if SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) { REDACTED } else { value };
             format!("{name:<30}: {shown}\n")
         })
         .collect()
@@ -114,7 +117,7 @@ fn redact_json(value: &mut Value) {
         Value::Object(map) => {
             for (k, v) in map.iter_mut() {
                 if SECRET_FIELDS.iter().any(|s| s.eq_ignore_ascii_case(k)) {
-                    *v = Value::String("<redacted>".into());
+                    *v = Value::String(REDACTED.into());
                 } else {
                     redact_json(v);
                 }
@@ -133,7 +136,7 @@ fn redact_form(text: &str) -> String {
     text.split('&')
         .map(|pair| match pair.split_once('=') {
             Some((k, _)) if SECRET_FIELDS.iter().chain(SECRET_FORM_FIELDS).any(|s| s.eq_ignore_ascii_case(k)) => {
-                format!("{k}=<redacted>")
+                format!("{k}={REDACTED}")
             }
             _ => pair.to_string(),
         })

@@ -23,6 +23,11 @@ type Seen = Arc<Mutex<Vec<String>>>;
 
 /// Serves each connection with `answer`, on `host` (a loopback address), recording requests.
 fn serve(host: &str, answer: impl Fn(&mut TcpStream, usize) + Send + Sync + 'static) -> (String, Seen) {
+    serve_seeing(host, move |s, n, _| answer(s, n))
+}
+
+/// As [`serve`], with the request head handed to `answer` too.
+fn serve_seeing(host: &str, answer: impl Fn(&mut TcpStream, usize, &str) + Send + Sync + 'static) -> (String, Seen) {
     let listener = TcpListener::bind((host, 0)).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
@@ -42,8 +47,8 @@ fn serve(host: &str, answer: impl Fn(&mut TcpStream, usize) + Send + Sync + 'sta
                     }
                     head.push_str(&line);
                 }
-                log.lock().unwrap().push(head);
-                answer(&mut stream, n);
+                log.lock().unwrap().push(head.clone());
+                answer(&mut stream, n, &head);
             });
         }
     });
@@ -177,6 +182,35 @@ fn a_redirect_to_another_host_does_not_carry_the_token() {
     let other_seen = other_seen.lock().unwrap();
     assert_eq!(other_seen.len(), 1, "the redirect was followed");
     assert!(!other_seen[0].contains(TOKEN) && !other_seen[0].to_ascii_lowercase().contains("authorization"));
+}
+
+/// A server that echoes the request's Authorization header back, in its own headers and body.
+fn echo_authorization(status: &'static str) -> (String, Seen) {
+    serve_seeing("127.0.0.1", move |s, _, head| {
+        let auth = head.lines().find_map(|l| l.strip_prefix("authorization: ").or_else(|| l.strip_prefix("Authorization: "))).unwrap_or("").to_string();
+        let body = format!(r#"{{"error":{{"code":"Echo","message":"You sent {auth}"}},"id":"u1","seen":"{auth}"}}"#);
+        let headers = [format!("Content-Type: application/json"), format!("x-echo-authorization: {auth}"), format!("WWW-Authenticate: Bearer error=\"{auth}\""), format!("Authorization: {auth}")];
+        respond(s, status, &headers.iter().map(String::as_str).collect::<Vec<_>>(), body.as_bytes());
+    })
+}
+
+#[test]
+fn a_server_echoing_the_token_back_never_gets_it_into_headers_errors_or_results() {
+    let (url, seen) = echo_authorization("400 Bad Request");
+    let e = client_for(&url).execute(&reprocess()).unwrap_err();
+    assert!(seen.lock().unwrap()[0].contains(TOKEN), "the stub saw the token, so it echoed it");
+    let graph = e.graph.as_ref().expect("a Graph error");
+    assert!(graph.headers["x-echo-authorization"][0].contains("Bearer <redacted>"), "{:?}", graph.headers);
+    for text in [e.message.clone(), e.to_json(), format!("{:?}", graph.headers), graph.graph_message.clone()] {
+        assert!(!text.contains(TOKEN), "{text}");
+    }
+
+    let (url, _) = echo_authorization("200 OK");
+    let spec: RequestSpec = serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1", "debug": true})).unwrap();
+    let r = client_for(&url).execute(&spec).unwrap();
+    let text = serde_json::to_string(&r).unwrap();
+    assert!(text.contains("Bearer <redacted>"), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
 }
 
 #[test]
