@@ -1,6 +1,8 @@
 // Every shape of identity a user pipes or passes to -InputObject, for each reprocess cmdlet, checked against what the emulator was sent.
 using System;
+using System.Collections;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Text.Json;
@@ -218,5 +220,57 @@ namespace MgLicense.Tests
                 }
             }
         }
-    }
+    
+        /// <summary>
+        /// The identity objects of tests/data/bad-input.json whose values a PowerShell hashtable carries as they are (scalars
+        /// and nulls), as -InputObject: each reaches exactly its path or is refused with its text and nothing is sent.
+        /// </summary>
+        [Fact]
+        public void CorpusIdentityObjectsNameExactlyTheirUserOrAreRefused()
+        {
+            using JsonDocument corpus = JsonDocument.Parse(File.ReadAllText(Path.Combine(fixture.RepoRoot, "tests", "data", "bad-input.json")));
+            var cases = corpus.RootElement.GetProperty("identities").EnumerateArray()
+                .Where(c => c.GetProperty("identity") is { ValueKind: JsonValueKind.Object } o
+                    && o.EnumerateObject().All(p => p.Value.ValueKind is not (JsonValueKind.Object or JsonValueKind.Array)))
+                .ToArray();
+            Assert.True(cases.Length >= 12, $"only {cases.Length} corpus identities are hashtable-shaped");
+
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            foreach (JsonElement c in cases)
+            {
+                // Keys that differ only in case cannot share a Hashtable; an ordinal one keeps them apart as an IDictionary would.
+                var identity = new Hashtable(StringComparer.Ordinal);
+                foreach (JsonProperty p in c.GetProperty("identity").EnumerateObject())
+                {
+                    identity[p.Name] = p.Value.ValueKind switch
+                    {
+                        JsonValueKind.String => p.Value.GetString(),
+                        JsonValueKind.Number => p.Value.GetInt64(),
+                        JsonValueKind.True => true,
+                        JsonValueKind.False => false,
+                        _ => null,
+                    };
+                }
+
+                RunResult result = null!;
+                IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
+                    result = session.Run("try { Invoke-MgLicenseUser -InputObject $i } catch { $_ }", new Dictionary<string, object?> { ["i"] = identity }));
+                string what = c.GetRawText();
+                if (c.TryGetProperty("refused", out JsonElement refused))
+                {
+                    Assert.True(sent.Count == 0, $"{what}: sent {sent.Count} request(s)");
+                    var error = result.Output.Select(o => o.BaseObject).OfType<ErrorRecord>().Concat(result.Errors).FirstOrDefault();
+                    Assert.True(error is not null, $"{what}: no error");
+                    Assert.Contains(refused.GetString()!, error!.Exception.Message);
+                    Assert.Equal(ErrorCategory.InvalidArgument, error.CategoryInfo.Category);
+                }
+                else
+                {
+                    Assert.True(sent.Count == 1, $"{what}: sent {sent.Count} request(s)");
+                    Assert.Equal(c.GetProperty("path").GetString(), sent[0].GetProperty("path").GetString());
+                }
+            }
+        }
+}
 }

@@ -20,6 +20,38 @@ fn text(case: &Value, field: &str) -> String {
     }
 }
 
+/// Sends `identity` for one corpus case and checks it reached exactly the case's path (and, when
+/// given, the user with that UPN), or was refused with the case's text and nothing was sent.
+fn check(f: &Fixture, case: &Value, identity: Value, upn: Option<&str>) {
+    f.emulator.state().log().clear();
+    let spec: RequestSpec =
+        serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": identity})).unwrap();
+    let outcome = f.client.execute(&spec);
+    let paths: Vec<String> = f.emulator.state().log().entries().map(|e| e.path.clone()).collect();
+    if let Some(expected) = case.get("refused").and_then(Value::as_str) {
+        let e = outcome.expect_err(&format!("{case}: expected a refusal"));
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{case}");
+        assert!(e.message.contains(expected), "{case}: {}", e.message);
+        assert!(paths.is_empty(), "{case}: sent {paths:?}");
+    } else {
+        assert_eq!(paths, [case["path"].as_str().unwrap()], "{case}");
+        match outcome {
+            Ok(r) => {
+                assert!(case["exists"].as_bool().unwrap_or(false), "{case}: found a user");
+                let body = r.body.unwrap();
+                assert!(body["id"].is_string(), "{case}");
+                if let Some(upn) = upn {
+                    assert_eq!(body["userPrincipalName"], upn, "{case}");
+                }
+            }
+            Err(e) => {
+                assert!(!case["exists"].as_bool().unwrap_or(false), "{case}: {}", e.message);
+                assert_eq!(e.graph.as_ref().map(|g| g.status), Some(404), "{case}: {}", e.message);
+            }
+        }
+    }
+}
+
 #[test]
 fn hostile_user_ids_reach_exactly_their_path_or_nothing() {
     let f = fixture();
@@ -27,29 +59,17 @@ fn hostile_user_ids_reach_exactly_their_path_or_nothing() {
     assert!(cases.len() >= 25);
     for case in cases {
         let id = text(&case, "id");
-        f.emulator.state().log().clear();
-        let spec: RequestSpec =
-            serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": id}})).unwrap();
-        let outcome = f.client.execute(&spec);
-        let paths: Vec<String> = f.emulator.state().log().entries().map(|e| e.path.clone()).collect();
-        if let Some(expected) = case.get("refused").and_then(Value::as_str) {
-            let e = outcome.expect_err(&format!("{case}: expected a refusal"));
-            assert_eq!(e.kind, ErrorKind::InvalidArgument, "{case}");
-            assert!(e.message.contains(expected), "{case}: {}", e.message);
-            assert!(paths.is_empty(), "{case}: sent {paths:?}");
-        } else {
-            assert_eq!(paths, [case["path"].as_str().unwrap()], "{case}");
-            match outcome {
-                Ok(r) => {
-                    assert!(case["exists"].as_bool().unwrap_or(false), "{case}: found a user");
-                    assert_eq!(r.body.unwrap()["userPrincipalName"], id.as_str());
-                }
-                Err(e) => {
-                    assert!(!case["exists"].as_bool().unwrap_or(false), "{case}: {}", e.message);
-                    assert_eq!(e.graph.as_ref().map(|g| g.status), Some(404), "{case}: {}", e.message);
-                }
-            }
-        }
+        check(&f, &case, json!({ "UserId": id }), Some(&id));
+    }
+}
+
+#[test]
+fn identity_objects_name_exactly_their_user_or_are_refused() {
+    let f = fixture();
+    let cases = corpus()["identities"].as_array().unwrap().clone();
+    assert!(cases.len() >= 20);
+    for case in cases {
+        check(&f, &case, case["identity"].clone(), None);
     }
 }
 
