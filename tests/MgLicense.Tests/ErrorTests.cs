@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using System.Net.Http;
 using System.Text.Json;
 using Xunit;
 
@@ -102,6 +103,32 @@ namespace MgLicense.Tests
             Assert.Equal(ErrorCategory.InvalidOperation, error.CategoryInfo.Category);
             Assert.Equal(fixture.UserId(0), error.TargetObject);
             AssertDetails(error, 403, "Forbidden", "Authorization_RequestDenied");
+        }
+
+        [Fact]
+        public void ADelegatedSignInWithoutAnAdminRoleIsForbidden()
+        {
+            // Lee holds no directory role in tests/data/tenant.json: the scope alone does not let a user reprocess.
+            string lee = fixture.Users.First(u => u.GetProperty("userPrincipalName").GetString() == "LeeG@contoso.com").GetProperty("id").GetString()!;
+            string target = fixture.UserId(0);
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintDelegatedToken(lee, "User.ReadWrite.All")).ThrowIfFailed();
+            long Count() => JsonDocument.Parse(fixture.Admin(HttpMethod.Get, "users/" + target)).RootElement.GetProperty("reprocessCount").GetInt64();
+            long before = Count();
+
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() => result = session.Run("Invoke-MgLicenseUser -UserId $id; 'went on'",
+                new Dictionary<string, object?> { ["id"] = target }));
+
+            Assert.Equal(403, Assert.Single(sent).GetProperty("status").GetInt32());
+            Assert.Equal("went on", Assert.Single(result.Output).BaseObject);
+            ErrorRecord error = Assert.Single(result.Errors);
+            Assert.Equal("Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser", error.FullyQualifiedErrorId);
+            Assert.Equal("[Authorization_RequestDenied] : Insufficient privileges to complete the operation.", error.Exception.Message);
+            Assert.Equal(ErrorCategory.InvalidOperation, error.CategoryInfo.Category);
+            Assert.Equal(target, error.TargetObject);
+            AssertDetails(error, 403, "Forbidden", "Authorization_RequestDenied");
+            Assert.Equal(before, Count());
         }
 
         [Fact]

@@ -5,7 +5,7 @@ use percent_encoding::percent_decode_str;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::auth::{self, Claims, Grant, SignedInUser};
+use crate::auth::{self, Claims, Grant};
 use crate::clock;
 use crate::faults::{FaultProfile, Faults};
 use crate::respond::{admin_error, admin_json};
@@ -471,11 +471,7 @@ fn issue_token(state: &State, body: Value) -> Response<Body> {
         let user = match &request.user_id {
             None => None,
             Some(key) => match tenant.find(key) {
-                Some(user) => Some(SignedInUser {
-                    id: user.id().to_owned(),
-                    user_principal_name: user.user_principal_name().to_owned(),
-                    display_name: user.display_name().map(str::to_owned),
-                }),
+                Some(user) => Some(user.signed_in()),
                 None => {
                     return admin_error(
                         StatusCode::BAD_REQUEST,

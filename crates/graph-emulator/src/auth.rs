@@ -15,6 +15,40 @@ pub const DEFAULT_APP_ID: &str = "8a3c1f0e-6d2b-4e7a-9b5c-0f1e2d3c4b5a";
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Entra ID's built-in directory roles the emulator knows by name, with their template ids (the ids `wids` carries).
+pub const DIRECTORY_ROLES: &[(&str, &str)] = &[
+    ("Global Administrator", GLOBAL_ADMINISTRATOR),
+    ("User Administrator", USER_ADMINISTRATOR),
+    ("License Administrator", LICENSE_ADMINISTRATOR),
+    ("Directory Writers", DIRECTORY_WRITERS),
+];
+pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
+pub const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+pub const LICENSE_ADMINISTRATOR: &str = "4d6ac14f-3453-41d0-bef9-a3e0c569773a";
+pub const DIRECTORY_WRITERS: &str = "9360feb5-f418-4baa-8175-e2a00bac4301";
+
+/// The roles that let a signed-in user reprocess license assignments (graph-facts §1), Global Administrator above them all.
+pub const REPROCESS_ROLES: &[&str] = &[
+    GLOBAL_ADMINISTRATOR,
+    USER_ADMINISTRATOR,
+    LICENSE_ADMINISTRATOR,
+    DIRECTORY_WRITERS,
+];
+
+/// A role as a seed names it: a known display name (any case) or a template id (any GUID, so custom roles fit), as a lower-case template id.
+pub fn directory_role_template_id(name_or_id: &str) -> Option<String> {
+    let name = name_or_id.trim();
+    if let Some((_, id)) = DIRECTORY_ROLES
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(name))
+    {
+        return Some((*id).to_owned());
+    }
+    uuid::Uuid::parse_str(name)
+        .ok()
+        .map(|id| id.hyphenated().to_string())
+}
+
 /// The claims MgLicense reads (exp, scp, roles) and those a real Entra ID v1 token for Graph carries around them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -42,6 +76,9 @@ pub struct Claims {
     pub unique_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// The signed-in user's directory role template ids, as Entra puts them in delegated tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wids: Option<Vec<String>>,
 }
 
 /// Who a delegated token signs in.
@@ -50,6 +87,8 @@ pub struct SignedInUser {
     pub id: String,
     pub user_principal_name: String,
     pub display_name: Option<String>,
+    /// Directory role template ids, lower case.
+    pub directory_roles: Vec<String>,
 }
 
 /// Everything needed to mint a token; the admin API and (later) the OAuth endpoints both fill this in.
@@ -129,6 +168,7 @@ impl Claims {
             unique_name: upn.clone(),
             upn,
             name,
+            wids: grant.user.as_ref().map(|u| u.directory_roles.clone()),
         }
     }
 
@@ -143,6 +183,14 @@ impl Claims {
             (None, Some(roles)) => roles.iter().map(String::as_str).collect(),
             (None, None) => Vec::new(),
         }
+    }
+
+    /// Whether the signed-in user holds one of these directory roles (template ids); app-only tokens hold none.
+    pub fn has_directory_role(&self, wanted: &[&str]) -> bool {
+        self.wids
+            .iter()
+            .flatten()
+            .any(|id| wanted.iter().any(|w| id.trim().eq_ignore_ascii_case(w)))
     }
 
     /// Permission names compare without case, as Entra ID treats them.
@@ -313,9 +361,16 @@ mod tests {
             id: "oid-1".into(),
             user_principal_name: "a@b.c".into(),
             display_name: None,
+            directory_roles: vec![LICENSE_ADMINISTRATOR.into()],
         };
         let claims = Claims::from_grant(&grant(Some(user), 60), 0);
         assert_eq!(claims.scp.as_deref(), Some("User.ReadWrite.All"));
+        assert_eq!(
+            claims.wids.as_deref(),
+            Some(&[LICENSE_ADMINISTRATOR.to_owned()][..])
+        );
+        assert!(claims.has_directory_role(REPROCESS_ROLES));
+        assert!(!claims.has_directory_role(&[GLOBAL_ADMINISTRATOR]));
         assert_eq!(claims.upn.as_deref(), Some("a@b.c"));
         assert_eq!(claims.oid, "oid-1");
         assert_eq!(claims.appid, DEFAULT_DELEGATED_APP_ID);
@@ -362,6 +417,26 @@ mod tests {
         let claims = Claims::from_grant(&grant(None, -10), 1_000_000);
         assert_eq!(claims.exp, 999_990);
         assert!(claims.iat < claims.exp);
+    }
+
+    #[test]
+    fn app_tokens_carry_no_directory_roles() {
+        let claims = Claims::from_grant(&grant(None, 60), 0);
+        assert_eq!(claims.wids, None);
+        assert!(!claims.has_directory_role(REPROCESS_ROLES));
+    }
+
+    #[test]
+    fn names_directory_roles_by_display_name_or_template_id() {
+        assert_eq!(
+            directory_role_template_id("license administrator").as_deref(),
+            Some(LICENSE_ADMINISTRATOR)
+        );
+        assert_eq!(
+            directory_role_template_id("62E90394-69F5-4237-9190-012177145E10").as_deref(),
+            Some(GLOBAL_ADMINISTRATOR)
+        );
+        assert_eq!(directory_role_template_id("Billing Admin"), None);
     }
 
     #[test]

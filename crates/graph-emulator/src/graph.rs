@@ -13,7 +13,7 @@ use hyper::{Body, Method, Request, Response, StatusCode};
 use percent_encoding::percent_decode_str;
 use serde_json::{Map, Value};
 
-use crate::auth::{Claims, TokenError};
+use crate::auth::{Claims, TokenError, REPROCESS_ROLES};
 use crate::faults::Fault;
 use crate::log::{BatchRef, Pending};
 use crate::query::Query;
@@ -374,6 +374,11 @@ fn reprocess(
         require_json_content_type(&parts.headers)?;
     }
     if !claims.has_any(required_permissions(action, claims)) {
+        return Err(GraphError::forbidden());
+    }
+    // A delegated call acts as the signed-in user, who needs an admin role as well as the scope;
+    // /me is no exception, and neither is cloudLicensing (a user's own rights bound any scope).
+    if claims.is_delegated() && !claims.has_directory_role(REPROCESS_ROLES) {
         return Err(GraphError::forbidden());
     }
 

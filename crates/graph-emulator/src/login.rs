@@ -21,7 +21,7 @@ use hyper::{Body, Method, Request, Response, StatusCode};
 use registry::Registry;
 use serde_json::{json, Value};
 
-use crate::auth::{normalize_permission, Claims, Grant, SignedInUser, GRAPH_AUDIENCE};
+use crate::auth::{normalize_permission, Claims, Grant, GRAPH_AUDIENCE};
 use crate::clock::unix_seconds;
 use crate::respond::{admin_error, admin_json};
 use crate::server::State;
@@ -522,13 +522,7 @@ fn issue(
     refresh: Option<String>,
 ) -> Response<Body> {
     let tenant_id = state.tenant().tenant_id().to_string();
-    let user = user.and_then(|u| {
-        state.tenant().find(u).map(|u| SignedInUser {
-            id: u.id().into(),
-            user_principal_name: u.user_principal_name().into(),
-            display_name: u.display_name().map(str::to_string),
-        })
-    });
+    let user = user.and_then(|u| state.tenant().find(u).map(|u| u.signed_in()));
     let permissions: Vec<String> = if user.is_some() {
         scopes
             .iter()

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use crate::auth::{self, SignedInUser};
 use crate::clock;
 use crate::licensing;
 
@@ -21,6 +22,10 @@ pub const DEFAULT_TENANT_ID: &str = "5b1e6c2d-8f4a-4c3e-9d7b-2a6f0e1c4b88";
 /// Seed and admin key for a user's direct license assignments; kept out of the Graph properties
 /// because Graph does not tell direct and inherited licenses apart in `assignedLicenses`.
 pub const DIRECT_LICENSES: &str = "directLicenses";
+
+/// Seed and admin key for the directory roles a user holds (display names or template ids); kept
+/// out of the Graph properties because Graph shows roles as memberships, not as a user property.
+pub const DIRECTORY_ROLES: &str = "directoryRoles";
 
 /// The longest processing delay accepted: a day, far beyond any test, and safe to add to any instant.
 pub const MAX_PROCESSING_DELAY_MS: u64 = 86_400_000;
@@ -256,6 +261,8 @@ impl Group {
 pub struct User {
     properties: Map<String, Value>,
     direct_licenses: Vec<LicenseIntent>,
+    /// Template ids, lower case, without repeats.
+    directory_roles: Vec<String>,
     reprocess_counts: BTreeMap<ReprocessAction, u64>,
     last_reprocessed: Option<String>,
 }
@@ -279,18 +286,12 @@ impl User {
                 ))
             }
         }
-        let direct_licenses = match properties.remove(DIRECT_LICENSES) {
-            None | Some(Value::Null) => Vec::new(),
-            Some(value) => parse_intents(value).map_err(|e| {
-                format!(
-                    "user {}: \"{DIRECT_LICENSES}\": {e}",
-                    properties["id"].as_str().unwrap_or_default()
-                )
-            })?,
-        };
+        let direct_licenses = take_list(&mut properties, DIRECT_LICENSES, parse_intents)?;
+        let directory_roles = take_list(&mut properties, DIRECTORY_ROLES, parse_roles)?;
         Ok(User {
             properties,
             direct_licenses,
+            directory_roles,
             reprocess_counts: BTreeMap::new(),
             last_reprocessed: None,
         })
@@ -345,6 +346,21 @@ impl User {
 
     pub fn direct_licenses(&self) -> &[LicenseIntent] {
         &self.direct_licenses
+    }
+
+    /// The directory roles' template ids, which delegated tokens carry as `wids`.
+    pub fn directory_roles(&self) -> &[String] {
+        &self.directory_roles
+    }
+
+    /// The user as a delegated token signs them in.
+    pub fn signed_in(&self) -> SignedInUser {
+        SignedInUser {
+            id: self.id().to_owned(),
+            user_principal_name: self.user_principal_name().to_owned(),
+            display_name: self.display_name().map(str::to_owned),
+            directory_roles: self.directory_roles.clone(),
+        }
     }
 
     /// The SKUs the user holds a seat of, from `assignedLicenses`.
@@ -408,6 +424,7 @@ impl User {
             "lastReprocessedDateTime": self.last_reprocessed,
             "deleted": self.is_deleted(),
             DIRECT_LICENSES: self.direct_licenses,
+            DIRECTORY_ROLES: self.directory_roles,
             "user": self.properties,
         })
     }
@@ -429,6 +446,43 @@ pub fn normalize_proxy_address(address: &str) -> String {
         _ => address,
     };
     bare.to_lowercase()
+}
+
+/// Removes an emulator-only list from a seeded user's properties; absent or `null` is empty.
+fn take_list<T>(
+    properties: &mut Map<String, Value>,
+    key: &str,
+    parse: fn(Value) -> Result<Vec<T>, String>,
+) -> Result<Vec<T>, String> {
+    match properties.remove(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(value) => parse(value).map_err(|e| {
+            format!(
+                "user {}: \"{key}\": {e}",
+                properties["id"].as_str().unwrap_or_default()
+            )
+        }),
+    }
+}
+
+fn parse_roles(value: Value) -> Result<Vec<String>, String> {
+    let names: Vec<String> = serde_json::from_value(value).map_err(|e| {
+        format!("expected [\"License Administrator\" or a role template id, ...]: {e}")
+    })?;
+    let mut ids: Vec<String> = Vec::new();
+    for name in names {
+        let id = auth::directory_role_template_id(&name).ok_or_else(|| {
+            let known: Vec<&str> = auth::DIRECTORY_ROLES.iter().map(|(n, _)| *n).collect();
+            format!(
+                "'{name}' is neither a role template id nor one of {}",
+                known.join(", ")
+            )
+        })?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
 }
 
 fn parse_intents(value: Value) -> Result<Vec<LicenseIntent>, String> {
@@ -752,6 +806,13 @@ impl Tenant {
                 Vec::new()
             } else {
                 parse_intents(value).map_err(ChangeError::Invalid)?
+            };
+        }
+        if let Some(value) = changes.remove(DIRECTORY_ROLES) {
+            user.directory_roles = if value.is_null() {
+                Vec::new()
+            } else {
+                parse_roles(value).map_err(ChangeError::Invalid)?
             };
         }
         for (name, value) in changes {
@@ -1176,6 +1237,12 @@ impl Tenant {
                     properties.insert(
                         DIRECT_LICENSES.into(),
                         serde_json::to_value(&u.direct_licenses).expect("serializes"),
+                    );
+                }
+                if !u.directory_roles.is_empty() {
+                    properties.insert(
+                        DIRECTORY_ROLES.into(),
+                        Value::from(u.directory_roles.clone()),
                     );
                 }
                 Value::Object(properties)
