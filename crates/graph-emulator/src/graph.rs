@@ -376,9 +376,13 @@ fn reprocess(
     if !claims.has_any(required_permissions(action, claims)) {
         return Err(GraphError::forbidden());
     }
-    // A delegated call acts as the signed-in user, who needs an admin role as well as the scope;
-    // /me is no exception, and neither is cloudLicensing (a user's own rights bound any scope).
-    if claims.is_delegated() && !claims.has_directory_role(REPROCESS_ROLES) {
+    // A delegated reprocessLicenseAssignment(2) acts as the signed-in user, who needs an admin role
+    // as well as the scope (graph-facts §1); /me is no exception. cloudLicensing's delegated
+    // permission, CloudLicensing.AssignLicenses, is documented without a role, so it needs none.
+    if claims.is_delegated()
+        && action != ReprocessAction::CloudLicensingAssignments
+        && !claims.has_directory_role(REPROCESS_ROLES)
+    {
         return Err(GraphError::forbidden());
     }
 
