@@ -231,6 +231,27 @@ namespace MgLicense.Tests
             }
         }
 
+        /// <summary>Where no browser can be opened, the interactive sign-in says so and points to -UseDeviceCode; nothing is redeemed.</summary>
+        [Fact]
+        public void WithoutABrowserTheInteractiveSignInSuggestsDeviceCode()
+        {
+            string missing = Path.Combine(Path.GetTempPath(), "mgl-no-browser-" + Guid.NewGuid(), "browser");
+            int codesBefore = LoginRequests().Count(e => e.GetProperty("grantType").GetString() == "authorization_code");
+            using (Variables(new Dictionary<string, string?> { ["MGLICENSE_BROWSER"] = missing }))
+            using (Session session = fixture.NewSession())
+            {
+                RunResult r = session.Run("Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome",
+                    new Dictionary<string, object?> { ["tenant"] = TenantId(), ["environment"] = PowerShellFixture.EmulatorEnvironment });
+                Exception? failure = r.Terminating ?? (Exception?)r.Errors.FirstOrDefault()?.Exception;
+                Assert.True(failure is not null, "Connect-MgGraph succeeded without a browser");
+                Assert.Contains("No browser could be opened", failure!.Message);
+                Assert.Contains("-UseDeviceCode", failure.Message);
+                Assert.Null(session.Run("Get-MgContext").Output.FirstOrDefault());
+            }
+
+            Assert.Equal(codesBefore, LoginRequests().Count(e => e.GetProperty("grantType").GetString() == "authorization_code"));
+        }
+
         /// <summary>
         /// -CertificateThumbprint and -CertificateName find the certificate in the CurrentUser My store (on Linux, .NET's
         /// files under ~/.dotnet/corefx/cryptography/x509stores/my): by name the newest valid one with that subject,
