@@ -212,6 +212,13 @@ namespace MgLicense.Commands
                 json.WriteStartObject("identity");
                 foreach (KeyValuePair<string, object?> pair in identity.Values)
                 {
+                    // A null says nothing about the user (the engine reads it as absent); a user piped from Get-MgUser has
+                    // dozens, and leaving them out spares stringifying and sending them for every item.
+                    if (pair.Value is null || pair.Value is PSObject { BaseObject: null })
+                    {
+                        continue;
+                    }
+
                     json.WritePropertyName(pair.Key);
                     WriteScalar(json, pair.Value);
                 }
