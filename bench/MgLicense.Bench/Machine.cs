@@ -15,6 +15,16 @@ namespace MgLicense.Bench
         public string Os { get; set; } = "unknown";
         public string Runtime { get; set; } = "";
         public string LoadAtStart { get; set; } = "";
+
+        /// <summary>
+        /// How the PowerShell engine in this process is compiled. pwsh as released is ReadyToRun-compiled (its build
+        /// publishes with PublishReadyToRun); the System.Management.Automation NuGet package is IL only, so a host built
+        /// from it JIT-compiles the engine's code at first use, which short runs and cold imports pay for.
+        /// </summary>
+        public string PowerShellEngine { get; set; } = "unknown";
+
+        /// <summary>Whether the CPU's L3 cache is large: .NET sizes its gen0 budget from it, which shows in peak memory.</summary>
+        public string Cache { get; set; } = "unknown";
         public List<string> BusiestProcesses { get; set; } = new List<string>();
 
         public static Machine Describe()
@@ -33,6 +43,8 @@ namespace MgLicense.Bench
                 : null;
             m.Os = (pretty ?? RuntimeInformation.OSDescription) + ", kernel " + Environment.OSVersion.Version;
             m.BusiestProcesses = Busiest();
+            m.PowerShellEngine = EngineCompilation();
+            m.Cache = CacheSizes();
             return m;
         }
 
@@ -41,8 +53,53 @@ namespace MgLicense.Bench
             yield return $"CPU      {Cpu}, {Cores} logical cores";
             yield return $"memory   {Memory}";
             yield return $"OS       {Os}; {Runtime}";
+            yield return $"caches   {Cache}";
+            yield return $"engine   {PowerShellEngine}";
             yield return $"load     {LoadAtStart} (1, 5, 15 min) at the start";
             if (BusiestProcesses.Count > 0) yield return "busiest  " + string.Join("; ", BusiestProcesses);
+        }
+
+        /// <summary>True when an assembly carries ReadyToRun native code (a managed native header in its CLI header).</summary>
+        public static bool IsReadyToRun(string path)
+        {
+            using var stream = File.OpenRead(path);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+            return pe.PEHeaders.CorHeader?.ManagedNativeHeaderDirectory.Size > 0;
+        }
+
+        private static string EngineCompilation()
+        {
+            try
+            {
+                var sma = typeof(System.Management.Automation.PSObject).Assembly;
+                string version = sma.GetName().Version?.ToString() ?? "?";
+                return $"System.Management.Automation {version}, " + (IsReadyToRun(sma.Location)
+                    ? "ReadyToRun-compiled, as pwsh is released"
+                    : "IL only (JIT-compiled at first use; pwsh as released is ReadyToRun: run bench/run.sh)");
+            }
+            catch (Exception e) when (e is IOException or BadImageFormatException or UnauthorizedAccessException)
+            {
+                return "unknown: " + e.Message;
+            }
+        }
+
+        private static string CacheSizes()
+        {
+            var sizes = new List<string>();
+            try
+            {
+                foreach (string dir in Directory.GetDirectories("/sys/devices/system/cpu/cpu0/cache", "index*").OrderBy(d => d))
+                {
+                    string level = File.ReadAllText(Path.Combine(dir, "level")).Trim();
+                    string type = File.ReadAllText(Path.Combine(dir, "type")).Trim();
+                    string size = File.ReadAllText(Path.Combine(dir, "size")).Trim();
+                    if (type != "Instruction") sizes.Add($"L{level} {size}");
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+            return sizes.Count > 0 ? string.Join(", ", sizes) : "unknown";
         }
 
         public static string LoadAverage()

@@ -57,6 +57,9 @@ namespace MgLicense.Bench
 
         /// <summary>The same run at a tenth of the items: flat memory means the two peaks are close.</summary>
         public Row? MemoryTenth { get; set; }
+
+        /// <summary>The same items through the same pipeline without MgLicense: what PowerShell itself takes.</summary>
+        public Row? MemoryFloor { get; set; }
         public List<double> ImportMilliseconds { get; } = new List<double>();
         public List<long> ImportPeakBytes { get; } = new List<long>();
         public List<double> EmptyImportMilliseconds { get; } = new List<double>();
@@ -78,6 +81,7 @@ namespace MgLicense.Bench
             ["d"] = "(d) Graph .NET SDK, Parallel.ForEachAsync",
             ["e"] = "(e) Graph .NET SDK, $batch of 20",
             ["floor"] = "bare HttpClient POST loop (floor)",
+            ["psfloor"] = "PowerShell pipeline, HttpClient from script",
         };
 
         public static async Task<int> Run(Options o)
@@ -181,6 +185,8 @@ namespace MgLicense.Bench
                     }
                     run.Memory = await RunWay(run, work, "a", throttled: false, o.MemoryItems, warmup: 0);
                     Print(run.Memory, null);
+                    run.MemoryFloor = await RunWay(run, work, "psfloor", throttled: false, o.MemoryItems, warmup: 0);
+                    Print(run.MemoryFloor, null);
                     Console.WriteLine();
                 }
 

@@ -5,6 +5,7 @@
 //   d  Graph .NET SDK under Parallel.ForEachAsync, default retry handler
 //   e  Graph .NET SDK JSON batching (BatchRequestContentCollection, 20 per batch), failed items retried
 //   floor   a bare HttpClient POST loop, one call at a time (overhead profile)
+//   psfloor the same PowerShell pipeline as (a) without MgLicense, posting with HttpClient from the script (memory floor)
 //   import  Import-Module time in a fresh process
 using System;
 using System.Collections.Concurrent;
@@ -48,6 +49,7 @@ namespace MgLicense.Bench
             {
                 case "a":
                 case "b":
+                case "psfloor":
                     RunPowerShell(o, way, url, token, ids, tally, setup, wall, result);
                     break;
                 case "c":
@@ -175,8 +177,27 @@ namespace MgLicense.Bench
         private static void RunPowerShell(Options o, string way, string url, string token, string[] ids, Tally tally,
             Stopwatch setup, Stopwatch wall, WayResult result)
         {
-            string module = o.Module ?? throw new UsageException("--module is required");
             using Runspace runspace = OpenRunspace();
+            if (way == "psfloor")
+            {
+                // The same pipeline without MgLicense: the script posts with HttpClient itself, one call at a time, and makes
+                // an object per answer. What this process takes is what PowerShell takes to do the job at all.
+                using var http = new HttpClient();
+                http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                string floorScript = "param($ids, $http, $base) $ids | ForEach-Object { @{ UserId = $_ } } | ForEach-Object { " +
+                    "$r = $http.PostAsync($base + $_.UserId + '/reprocessLicenseAssignment', $null).GetAwaiter().GetResult(); " +
+                    "try { if ($r.IsSuccessStatusCode) { [pscustomobject]@{ Id = $_.UserId } } else { throw \"status $([int]$r.StatusCode)\" } } finally { $r.Dispose() } }";
+                var floorParameters = new Dictionary<string, object?> { ["http"] = http, ["base"] = url + "/v1.0/users/" };
+                if (o.Warmup > 0) RunScript(runspace, floorScript, ids.Take(o.Warmup).ToArray(), new Tally(ids), floorParameters);
+                setup.Stop();
+                result.SetupSeconds = setup.Elapsed.TotalSeconds;
+                result.WorkingSetAfterSetupBytes = WorkingSet();
+                wall.Start();
+                RunScript(runspace, floorScript, ids, tally, floorParameters);
+                wall.Stop();
+                return;
+            }
+            string module = o.Module ?? throw new UsageException("--module is required");
             var secure = new SecureString();
             foreach (char ch in token) secure.AppendChar(ch);
             secure.MakeReadOnly();
@@ -203,10 +224,14 @@ namespace MgLicense.Bench
             wall.Stop();
         }
 
-        private static void RunScript(Runspace runspace, string script, string[] ids, Tally tally)
+        private static void RunScript(Runspace runspace, string script, string[] ids, Tally tally, IDictionary<string, object?>? more = null)
         {
             using PowerShell ps = PowerShell.Create(runspace);
             ps.AddScript(script).AddParameter("ids", ids);
+            if (more != null)
+            {
+                foreach (var p in more) ps.AddParameter(p.Key, p.Value);
+            }
             // Results and errors are looked at and let go as they come, as a script piping onwards would.
             var output = new PSDataCollection<PSObject>();
             output.DataAdded += (_, _) =>
