@@ -65,7 +65,7 @@ namespace MgLicense.Bench
   --jitter-ms <n>        plus up to this much, uniformly drawn (default 40: about 80 ms on average)
   --dop <n>              MaxDegreeOfParallelism for way (d) (default 16)
   --import-samples <n>   fresh processes timing Import-Module (default 7)
-  --overhead-users <n>   calls per way in the overhead profile (default: --users)
+  --overhead-users <n>   calls per way in the overhead profile (default: --users or 10000, whichever is more)
   --overhead-rounds <n>  rounds of the overhead profile; the median round is reported (default 3)
   --memory-items <n>     items piped through (a) once more, unthrottled, for its peak memory (default 100000;
                          --quick: 0, skipped)
@@ -168,6 +168,8 @@ namespace MgLicense.Bench
         public int Extra { get; set; }
         public double WallSeconds { get; set; }
         public double SetupSeconds { get; set; }
+        /// <summary>Time from the moment half the inputs had been answered to the end: the rate once the JIT has caught up.</summary>
+        public double? SecondHalfSeconds { get; set; }
         public long PeakWorkingSetBytes { get; set; }
         public long WorkingSetAfterSetupBytes { get; set; }
         public Dictionary<string, int> Errors { get; set; } = new Dictionary<string, int>();

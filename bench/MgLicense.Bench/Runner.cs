@@ -33,6 +33,11 @@ namespace MgLicense.Bench
         public string LoadAfter { get; set; } = "";
         public double UsersPerSecond => Child == null || Child.WallSeconds <= 0 ? 0 : Child.Succeeded / Child.WallSeconds;
         public double MicrosecondsPerCall => Child == null || Child.Inputs == 0 ? 0 : Child.WallSeconds * 1e6 / Child.Inputs;
+
+        /// <summary>Time per call over the second half of the inputs, once the runtime's tiered JIT has compiled the hot paths.</summary>
+        public double? SecondHalfMicrosecondsPerCall => Child?.SecondHalfSeconds is double s && Child.Inputs - Child.Inputs / 2 > 0
+            ? s * 1e6 / (Child.Inputs - Child.Inputs / 2)
+            : null;
     }
 
     public sealed class Run
@@ -96,7 +101,7 @@ namespace MgLicense.Bench
                 ModulePath = Path.GetFullPath(o.Module ?? Path.Combine(root, "out", "MgLicense", "MgLicense.psd1")),
                 BudgetCapacity = 3000 * o.ThrottleScale,
                 BudgetWindowSeconds = 150 * o.ThrottleScale,
-                OverheadUsers = o.OverheadUsers ?? o.Users,
+                OverheadUsers = o.OverheadUsers ?? Math.Max(o.Users, 10_000),
             };
             if (!File.Exists(run.EmulatorPath)) throw new UsageException($"{run.EmulatorPath} is missing: cargo build --release -p graph-emulator, or pass --emulator");
             if (!File.Exists(run.ModulePath)) throw new UsageException($"{run.ModulePath} is missing: ./build.sh build, or pass --module");
@@ -280,6 +285,7 @@ namespace MgLicense.Bench
             else
             {
                 head += $"  {row.MicrosecondsPerCall,8:0} µs/call";
+                if (row.SecondHalfMicrosecondsPerCall is double half) head += $" ({half:0} in the second half)";
             }
             head += $"  ok {r.Succeeded} failed {r.Failed} lost {r.Lost}";
             if (budget != null) head += $" count≠1 {row.NeverReprocessed + row.ReprocessedTwiceOrMore}";

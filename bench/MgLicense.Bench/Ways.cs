@@ -41,10 +41,10 @@ namespace MgLicense.Bench
             string token = File.ReadAllText(o.TokenFile ?? throw new UsageException("--token-file is required")).Trim();
             string[] ids = File.ReadAllLines(o.IdsFile ?? throw new UsageException("--ids-file is required"))
                 .Where(l => l.Length > 0).ToArray();
-            var tally = new Tally(ids);
-            var result = new WayResult { Way = way, Inputs = ids.Length };
             var setup = Stopwatch.StartNew();
             var wall = new Stopwatch();
+            var tally = new Tally(ids, wall);
+            var result = new WayResult { Way = way, Inputs = ids.Length };
             switch (way)
             {
                 case "a":
@@ -78,18 +78,36 @@ namespace MgLicense.Bench
             private int errorCount;
             private int unknownResults;
 
-            public Tally(IEnumerable<string> ids) => inputs = new HashSet<string>(ids, StringComparer.OrdinalIgnoreCase);
+            private readonly Stopwatch? wall;
+            private readonly int half;
+            private int answered;
+            private double? halfSeconds;
+
+            /// <param name="wall">The run's clock, read when half the inputs have been answered (for the second half's rate).</param>
+            public Tally(IReadOnlyCollection<string> ids, Stopwatch? wall = null)
+            {
+                inputs = new HashSet<string>(ids, StringComparer.OrdinalIgnoreCase);
+                this.wall = wall;
+                half = ids.Count / 2;
+            }
 
             public void Result(string? id)
             {
                 if (id != null && inputs.Contains(id)) results.AddOrUpdate(id, 1, (_, n) => n + 1);
                 else Interlocked.Increment(ref unknownResults);
+                Answered();
             }
 
             public void Error(string kind)
             {
                 Interlocked.Increment(ref errorCount);
                 errors.AddOrUpdate(kind, 1, (_, n) => n + 1);
+                Answered();
+            }
+
+            private void Answered()
+            {
+                if (Interlocked.Increment(ref answered) == half && wall != null) halfSeconds = wall.Elapsed.TotalSeconds;
             }
 
             public void Fill(WayResult r)
@@ -99,6 +117,7 @@ namespace MgLicense.Bench
                 r.Extra = results.Values.Sum(n => n - 1) + unknownResults;
                 r.Lost = Math.Max(0, inputs.Count - results.Count - errorCount);
                 r.Errors = new Dictionary<string, int>(errors);
+                if (halfSeconds is double h && half > 0) r.SecondHalfSeconds = r.WallSeconds - h;
             }
         }
 
