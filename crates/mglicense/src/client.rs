@@ -111,11 +111,21 @@ pub(crate) enum Verdict {
     Again { not_before: std::time::Instant, paused: bool },
 }
 
+impl Call {
+    pub(crate) fn prepared(&self) -> &PreparedRequest {
+        &self.prepared
+    }
+
+    pub(crate) fn connection(&self) -> &Arc<Connection> {
+        &self.connection
+    }
+}
+
 pub(crate) struct Connection {
-    environment: Environment,
-    credential: Authenticator,
+    pub(crate) environment: Environment,
+    pub(crate) credential: Authenticator,
     /// The HTTP clients for Graph and for renewing the token.
-    transport: Transport,
+    pub(crate) transport: Transport,
     /// SKU and group names for -Wait's warnings, looked up once per connection.
     pub(crate) names: crate::wait::Names,
 }
@@ -207,6 +217,11 @@ impl Client {
         let mut state = self.write();
         state.request_context = state.request_context.apply(update)?;
         Ok(state.request_context)
+    }
+
+    /// The pacer every paced call of this client waits for.
+    pub(crate) fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     /// How the shared pacer is holding calls back, for progress displays.
