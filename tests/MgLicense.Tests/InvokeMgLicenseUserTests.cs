@@ -274,6 +274,60 @@ namespace MgLicense.Tests
             Assert.Equal("42", Header(request, "x-test-number"));
         }
 
+        [Fact]
+        public void BatchSizeWritesWhatCallsOfTheirOwnWriteAndAnErrorPerUnknownUser()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            string[] ids = { fixture.UserId(0), "nobody-1@contoso.com", fixture.UserId(1), fixture.UserId(2), "nobody-2@contoso.com", fixture.UserId(3), fixture.UserId(0) };
+            var variables = new Dictionary<string, object?> { ["ids"] = ids };
+
+            RunResult single = session.Run("$ids | Invoke-MgLicenseUser", variables);
+            RunResult batched = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() => batched = session.Run("$ids | Invoke-MgLicenseUser -BatchSize 20", variables));
+
+            Assert.Null(batched.Terminating);
+            string[] found = ids.Where(id => !id.StartsWith("nobody")).ToArray();
+            Assert.Equal(found, batched.Output.Select(o => o.Properties["Id"].Value));
+            Assert.Equal(
+                single.Output.Select(o => (o.Properties["Id"].Value, o.Properties["DisplayName"].Value, o.Properties["UserPrincipalName"].Value, o.TypeNames[0])),
+                batched.Output.Select(o => (o.Properties["Id"].Value, o.Properties["DisplayName"].Value, o.Properties["UserPrincipalName"].Value, o.TypeNames[0])));
+            Assert.Equal(new object[] { "nobody-1@contoso.com", "nobody-2@contoso.com" }, batched.Errors.Select(e => e.TargetObject));
+            Assert.Equal(
+                single.Errors.Select(e => (e.FullyQualifiedErrorId, e.CategoryInfo.Category, e.Exception.Message)),
+                batched.Errors.Select(e => (e.FullyQualifiedErrorId, e.CategoryInfo.Category, e.Exception.Message)));
+            Assert.All(batched.Errors, e => Assert.Equal("Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser", e.FullyQualifiedErrorId));
+
+            // Every call went inside a $batch, each once.
+            Assert.Contains(sent, r => r.GetProperty("path").GetString() == "/v1.0/$batch");
+            JsonElement[] calls = sent.Where(r => r.GetProperty("path").GetString()!.EndsWith("/reprocessLicenseAssignment")).ToArray();
+            Assert.Equal(ids.Length, calls.Length);
+            Assert.All(calls, r => Assert.Equal(JsonValueKind.Object, r.GetProperty("batch").ValueKind));
+            Assert.Equal(
+                Sent.SortedPaths(ids.Select(id => $"/v1.0/users/{id}/reprocessLicenseAssignment")),
+                Sent.SortedPaths(Sent.Paths(calls)));
+        }
+
+        [Theory]
+        [InlineData(0)]
+        [InlineData(21)]
+        public void BatchSizeOutsideOneToTwentyIsRefusedBeforeAnythingIsSent(int size)
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
+                result = session.Run("Invoke-MgLicenseUser -UserId $id -BatchSize $size",
+                    new Dictionary<string, object?> { ["id"] = fixture.UserId(0), ["size"] = size }));
+
+            Assert.Empty(sent);
+            Assert.Empty(result.Output);
+            ErrorRecord error = Assert.Single(result.AllErrors);
+            Assert.StartsWith("ParameterArgumentValidationError,", error.FullyQualifiedErrorId);
+            Assert.Contains("BatchSize", error.Exception.Message);
+        }
+
         private static string? Header(JsonElement request, string name)
         {
             foreach (JsonProperty header in request.GetProperty("headers").EnumerateObject())

@@ -41,8 +41,8 @@ namespace MgLicense.Tests
         /// PowerShell 7 console's, not MgLicense's: -ProgressAction is a common parameter from 7.4 on, so Get-Command folds
         /// it into [&lt;CommonParameters&gt;], and type names that have accelerators print in lower case (&lt;string&gt;).
         /// </summary>
-        /// <summary>MgLicense's additions to the official parameters (pipeline concurrency, waiting for processing).</summary>
-        private const string Extension = " [-ThrottleLimit <int>] [-Wait] [-TimeoutSec <int>]";
+        /// <summary>MgLicense's additions to the official parameters (pipeline concurrency and batching, waiting for processing).</summary>
+        private const string Extension = " [-ThrottleLimit <int>] [-BatchSize <int>] [-Wait] [-TimeoutSec <int>]";
 
         private static readonly string[] SeedSyntax =
         {

@@ -160,7 +160,7 @@ MglStatus mgl_client_set_request_context(MglHandle client,
                                          size_t len,
                                          char **out_json);
 
-// Starts a bulk run: `{"throttleLimit": 10, "maxOutstanding": 40}` (both optional).
+// Starts a bulk run: `{"throttleLimit": 10, "maxOutstanding": 40, "batchSize": 1}` (all optional).
 MglStatus mgl_bulk_start(MglHandle client,
                          const uint8_t *json,
                          size_t len,

@@ -343,7 +343,7 @@ pub unsafe extern "C" fn mgl_client_set_request_context(
     })
 }
 
-/// Starts a bulk run: `{"throttleLimit": 10, "maxOutstanding": 40}` (both optional).
+/// Starts a bulk run: `{"throttleLimit": 10, "maxOutstanding": 40, "batchSize": 1}` (all optional).
 #[no_mangle]
 pub unsafe extern "C" fn mgl_bulk_start(
     client: MglHandle,

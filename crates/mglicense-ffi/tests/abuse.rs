@@ -193,6 +193,25 @@ fn racing_releases_free_a_handle_exactly_once() {
 }
 
 #[test]
+fn a_batch_size_outside_one_to_twenty_is_refused_by_its_value() {
+    for bad in ["0", "21", "-1", "\"20\""] {
+        let options = format!(r#"{{"batchSize":{bad}}}"#);
+        let mut bulk = 0;
+        let (status, doc) = call_json(|o| unsafe { mgl_bulk_start(shared_client(), options.as_ptr(), options.len(), &mut bulk, o) });
+        assert!(matches!(status, MglStatus::MglInvalidArgument | MglStatus::MglInvalidJson), "{options}: {status:?}");
+        let doc = doc.expect("an error document");
+        if status == MglStatus::MglInvalidArgument {
+            assert!(doc["message"].as_str().unwrap().starts_with(&format!("BatchSize is {bad}; ")), "{doc}");
+        }
+        assert_eq!(bulk, 0, "{options}: no run was started");
+    }
+    let options = r#"{"batchSize":20,"throttleLimit":2}"#;
+    let mut bulk = 0;
+    assert_eq!(unsafe { mgl_bulk_start(shared_client(), options.as_ptr(), options.len(), &mut bulk, ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(mgl_bulk_free(bulk), MglStatus::MglOk);
+}
+
+#[test]
 fn a_handle_of_one_kind_is_refused_as_another() {
     let client = new_client();
     let mut bulk = 0;

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::auth::signin::{self, SignIn};
 use crate::auth::{self, Authenticator, Secret, SignInRequest};
 use crate::environment::{Environment, Environments, NewEnvironment};
-use crate::error::{Error, GraphError};
+use crate::error::{Error, ErrorKind, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::pending::Pending;
 use crate::pacer::{Pacer, PacerView};
@@ -91,11 +91,41 @@ pub(crate) struct Call {
     wait: Option<crate::wait::WaitSpec>,
 }
 
+/// One call's attempts so far: what MaxRetry, RetriesTimeLimit and the uncharged throttle
+/// retries are counted against, and the -Debug/-Verbose lines of the attempts before. A call
+/// in a JSON batch carries its own from one batch to the next.
+#[derive(Default)]
+pub(crate) struct Attempts {
+    first_try: Option<std::time::Instant>,
+    /// Retries counted against MaxRetry so far; the next attempt's `Retry-Attempt`.
+    pub(crate) attempt: u32,
+    uncharged: u32,
+    log: Vec<LogLine>,
+}
+
+/// What the retry rules make of one attempt.
+pub(crate) enum Verdict {
+    Done(Result<Response, Error>),
+    /// Try again, not before `not_before`. `paused`: the shared pacer already holds every paced
+    /// call that long (a throttle), so waiting for the pacer is waiting for it.
+    Again { not_before: std::time::Instant, paused: bool },
+}
+
+impl Call {
+    pub(crate) fn prepared(&self) -> &PreparedRequest {
+        &self.prepared
+    }
+
+    pub(crate) fn connection(&self) -> &Arc<Connection> {
+        &self.connection
+    }
+}
+
 pub(crate) struct Connection {
-    environment: Environment,
-    credential: Authenticator,
+    pub(crate) environment: Environment,
+    pub(crate) credential: Authenticator,
     /// The HTTP clients for Graph and for renewing the token.
-    transport: Transport,
+    pub(crate) transport: Transport,
     /// SKU and group names for -Wait's warnings, looked up once per connection.
     pub(crate) names: crate::wait::Names,
 }
@@ -187,6 +217,11 @@ impl Client {
         let mut state = self.write();
         state.request_context = state.request_context.apply(update)?;
         Ok(state.request_context)
+    }
+
+    /// The pacer every paced call of this client waits for.
+    pub(crate) fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     /// How the shared pacer is holding calls back, for progress displays.
@@ -307,99 +342,149 @@ impl Client {
     /// shared pacer.
     pub(crate) async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
         let context = self.request_context();
-        let first_try = std::time::Instant::now();
-        let mut log = Vec::new();
-        let mut attempt = 0u32;
-        // 429s met by attempts that were already in flight when another call heard of the
-        // throttle: retried after the shared wait without counting against MaxRetry, a bounded
-        // number of times.
-        let mut uncharged = 0u32;
+        let mut attempts = Attempts::default();
         loop {
             if prepared.paced {
                 self.pacer.acquire().await;
             }
             let sent = std::time::Instant::now();
-            let outcome = self.send_once(connection, prepared, attempt, &context).await;
-            let now = std::time::Instant::now();
-            let mut failure = match outcome {
-                Ok(mut response) => {
-                    let limit = response
-                        .headers
-                        .get("x-ms-throttle-limit-percentage")
-                        .and_then(|v| v.first())
-                        .and_then(|v| v.trim().parse::<f64>().ok());
-                    if prepared.paced {
-                        self.pacer.on_success(now, limit);
+            let outcome = self.send_once(connection, prepared, attempts.attempt, &context).await;
+            match self.judge(prepared, &context, &mut attempts, sent, outcome, false) {
+                Verdict::Done(result) => return result,
+                // A throttle holds every paced call in the pacer; anything else is waited out here.
+                Verdict::Again { not_before, paused } => {
+                    if !paused {
+                        tokio::time::sleep_until(not_before.into()).await;
                     }
-                    log.append(&mut response.log);
-                    response.log = log;
-                    return Ok(response);
                 }
-                Err(e) => e,
-            };
-            log.append(&mut failure.log);
-            let status = failure.graph.as_ref().map(|g| g.status).filter(|s| retry::is_retryable(*s));
-            let Some(status) = status else {
-                failure.log = log;
-                return Err(failure);
-            };
-            let retry_after = failure
-                .graph
-                .as_ref()
-                .and_then(|g| g.headers.get("retry-after"))
-                .and_then(|v| v.first())
-                .and_then(|v| retry::parse_retry_after(v, std::time::SystemTime::now()));
-            let wait = retry::delay(&context, attempt + 1, retry_after);
-            let limit = Duration::from_secs(context.retries_time_limit_seconds);
-            let out_of_time = !limit.is_zero() && now.duration_since(first_try) + wait > limit;
-            let charged = !(status == 429
-                && prepared.paced
-                && context.max_retry > 0
-                && uncharged < MAX_UNCHARGED_RETRIES
-                && self.pacer.throttled_since(sent));
-            if (charged && attempt >= context.max_retry) || out_of_time {
-                if attempt > 0 {
-                    failure.message = format!(
-                        "{} (Too many retries performed: gave up after {attempt} retries in {:.1} s.)",
-                        failure.message,
-                        now.duration_since(first_try).as_secs_f64()
-                    );
-                }
-                failure.log = log;
-                return Err(failure);
-            }
-            if prepared.paced {
-                self.pacer.on_retry();
-            }
-            if charged {
-                attempt += 1;
-            } else {
-                uncharged += 1;
-            }
-            if prepared.trace.verbose {
-                let which = if charged {
-                    format!("retry {attempt} of {}", context.max_retry)
-                } else {
-                    "sent before the throttle was known, so retried without counting it".to_owned()
-                };
-                log.push(LogLine::verbose(format!(
-                    "{} answered {status}; {which}, in {:.1} s.",
-                    prepared.target,
-                    wait.as_secs_f64()
-                )));
-            }
-            if status == 429 && prepared.paced {
-                // Everyone waits out a throttle, not just this call: the budget is shared. Graph
-                // names the throttle scope when its budget is spent; that also lowers the pace.
-                let headers = failure.graph.as_ref().map(|g| &g.headers);
-                let budget = headers.map_or(false, |h| {
-                    h.contains_key("x-ms-throttle-scope") || h.contains_key("x-ms-throttle-information")
-                });
-                self.pacer.on_throttled(now, wait, budget);
-            } else {
-                tokio::time::sleep(wait).await;
             }
         }
+    }
+
+    /// What the retry rules (see `retry`) make of one attempt of a call sent at `sent`, and
+    /// what the shared pacer learns from it. `transport_retried`: a failure to get any answer
+    /// is retried too (a JSON batch's items, whose one exchange failed for all of them).
+    pub(crate) fn judge(
+        &self,
+        prepared: &PreparedRequest,
+        context: &RequestContext,
+        attempts: &mut Attempts,
+        sent: std::time::Instant,
+        outcome: Result<Response, Error>,
+        transport_retried: bool,
+    ) -> Verdict {
+        let first_try = *attempts.first_try.get_or_insert(sent);
+        let now = std::time::Instant::now();
+        let mut failure = match outcome {
+            Ok(mut response) => {
+                let limit = response
+                    .headers
+                    .get("x-ms-throttle-limit-percentage")
+                    .and_then(|v| v.first())
+                    .and_then(|v| v.trim().parse::<f64>().ok());
+                if prepared.paced {
+                    self.pacer.on_success(now, limit);
+                }
+                attempts.log.append(&mut response.log);
+                response.log = std::mem::take(&mut attempts.log);
+                return Verdict::Done(Ok(response));
+            }
+            Err(e) => e,
+        };
+        attempts.log.append(&mut failure.log);
+        let status = failure.graph.as_ref().map(|g| g.status);
+        let retryable = match status {
+            Some(status) => retry::is_retryable(status),
+            None => transport_retried && failure.kind == ErrorKind::Transport,
+        };
+        if !retryable {
+            failure.log = std::mem::take(&mut attempts.log);
+            return Verdict::Done(Err(failure));
+        }
+        let retry_after = failure
+            .graph
+            .as_ref()
+            .and_then(|g| g.headers.get("retry-after"))
+            .and_then(|v| v.first())
+            .and_then(|v| retry::parse_retry_after(v, std::time::SystemTime::now()));
+        let wait = retry::delay(context, attempts.attempt + 1, retry_after);
+        let limit = Duration::from_secs(context.retries_time_limit_seconds);
+        let out_of_time = !limit.is_zero() && now.duration_since(first_try) + wait > limit;
+        // 429s met by attempts that were already in flight when another call heard of the
+        // throttle: retried after the shared wait without counting against MaxRetry, a bounded
+        // number of times.
+        let throttled = status == Some(429) && prepared.paced;
+        let charged = !(throttled
+            && context.max_retry > 0
+            && attempts.uncharged < MAX_UNCHARGED_RETRIES
+            && self.pacer.throttled_since(sent));
+        if (charged && attempts.attempt >= context.max_retry) || out_of_time {
+            if attempts.attempt > 0 {
+                failure.message = format!(
+                    "{} (Too many retries performed: gave up after {} retries in {:.1} s.)",
+                    failure.message,
+                    attempts.attempt,
+                    now.duration_since(first_try).as_secs_f64()
+                );
+            }
+            failure.log = std::mem::take(&mut attempts.log);
+            return Verdict::Done(Err(failure));
+        }
+        if prepared.paced {
+            self.pacer.on_retry();
+        }
+        if charged {
+            attempts.attempt += 1;
+        } else {
+            attempts.uncharged += 1;
+        }
+        if prepared.trace.verbose {
+            let which = if charged {
+                format!("retry {} of {}", attempts.attempt, context.max_retry)
+            } else {
+                "sent before the throttle was known, so retried without counting it".to_owned()
+            };
+            let what = match status {
+                Some(status) => format!("answered {status}"),
+                None => "got no answer".to_owned(),
+            };
+            attempts.log.push(LogLine::verbose(format!(
+                "{} {what}; {which}, in {:.1} s.",
+                prepared.target,
+                wait.as_secs_f64()
+            )));
+        }
+        if throttled {
+            // Everyone waits out a throttle, not just this call: the budget is shared. Graph
+            // names the throttle scope when its budget is spent; that also lowers the pace.
+            let headers = failure.graph.as_ref().map(|g| &g.headers);
+            let budget = headers.map_or(false, |h| {
+                h.contains_key("x-ms-throttle-scope") || h.contains_key("x-ms-throttle-information")
+            });
+            self.pacer.on_throttled(now, wait, budget);
+        }
+        Verdict::Again { not_before: now + wait, paused: throttled }
+    }
+
+    /// A Graph request with what every one carries: the token, who sends it, what it accepts,
+    /// and how long it may take.
+    pub(crate) fn graph_request(
+        &self,
+        connection: &Connection,
+        method: reqwest::Method,
+        url: &str,
+        token: &Secret,
+        context: &RequestContext,
+    ) -> reqwest::RequestBuilder {
+        connection
+            .transport
+            .graph
+            .request(method, url)
+            .header("Authorization", bearer_header(token))
+            .header("User-Agent", &self.user_agent)
+            .header("SdkVersion", format!("mglicense/{}", crate::VERSION))
+            .header("Accept", "application/json")
+            .timeout(Duration::from_secs(context.client_timeout_seconds))
     }
 
     async fn send_once(
@@ -414,14 +499,7 @@ impl Client {
         let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("static method name");
         let login = connection.transport.login(context);
         let token = connection.credential.bearer(&login).await?;
-        let mut request = connection
-            .transport
-            .graph
-            .request(method.clone(), &url)
-            .header("Authorization", bearer_header(&token))
-            .header("User-Agent", &self.user_agent)
-            .header("SdkVersion", format!("mglicense/{}", crate::VERSION))
-            .header("Accept", "application/json");
+        let mut request = self.graph_request(connection, method.clone(), &url, &token, context);
         let mut has_client_request_id = false;
         for (name, value) in &prepared.headers {
             has_client_request_id |= name.eq_ignore_ascii_case("client-request-id");
@@ -433,7 +511,6 @@ impl Client {
         if attempt > 0 {
             request = request.header("Retry-Attempt", attempt.to_string());
         }
-        request = request.timeout(Duration::from_secs(context.client_timeout_seconds));
         if let Some(ct) = prepared.content_type {
             if !prepared.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
                 request = request.header("Content-Type", ct);
@@ -458,43 +535,10 @@ impl Client {
             log.push(LogLine::debug(trace::format_request(verb, &url, &headers, b"")));
         }
         let started = std::time::Instant::now();
-        let again = request.try_clone();
-        let http = &connection.transport.graph;
-        let mut outcome = exchange(http, request, &url).await.redacting(&token);
-        // A token that expired in flight is renewed once, shared with concurrent requests.
-        if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
-            if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
-                let renewed = connection.credential.renew(&login, &token).await?;
-                again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&renewed));
-                outcome = exchange(http, again, &url).await.redacting(&renewed).redacting(&token);
-            }
-        }
+        let (outcome, _) = exchange_renewing(connection, &login, token, request, &url).await?;
         let elapsed = started.elapsed().as_millis();
-        let with_log = |mut log: Vec<LogLine>, status: u16, reason: &str, headers: &BTreeMap<String, Vec<String>>, body: &[u8]| {
-            if prepared.trace.debug {
-                log.push(LogLine::debug(trace::format_response(status, reason, headers, body)));
-            }
-            if prepared.trace.verbose {
-                log.push(LogLine::verbose(format!("{verb} {url}: {status} {reason} in {elapsed} ms")));
-            }
-            log
-        };
         match outcome {
-            Exchange::Answered { status, headers, body } => {
-                let reason = status.canonical_reason().unwrap_or("");
-                let log = with_log(log, status.as_u16(), reason, &headers, &body);
-                if status.is_success() {
-                    let parsed = parse_success_body(prepared.shape, &body, &url).map_err(|mut e| {
-                        e.log = log.clone();
-                        e
-                    })?;
-                    Ok(Response { status: status.as_u16(), method: verb.into(), url, headers, body: parsed, log, wait: None })
-                } else {
-                    let mut e = Error::graph(graph_error(status, headers, &body));
-                    e.log = log;
-                    Err(e)
-                }
-            }
+            Exchange::Answered { status, headers, body } => read_answer(prepared, url, elapsed, status, headers, &body, log),
             Exchange::Failed(mut e) => {
                 if prepared.trace.verbose {
                     log.push(LogLine::verbose(format!("{verb} {url}: failed after {elapsed} ms: {}", e.message)));
@@ -504,6 +548,63 @@ impl Client {
             }
         }
     }
+}
+
+/// What an answer means for a call: its Response, or its Error, as the caller sees them. `log`
+/// has the call's -Debug and -Verbose lines so far and gets the answer's.
+pub(crate) fn read_answer(
+    prepared: &PreparedRequest,
+    url: String,
+    elapsed_ms: u128,
+    status: reqwest::StatusCode,
+    headers: BTreeMap<String, Vec<String>>,
+    body: &[u8],
+    mut log: Vec<LogLine>,
+) -> Result<Response, Error> {
+    let verb = prepared.method;
+    let reason = status.canonical_reason().unwrap_or("");
+    if prepared.trace.debug {
+        log.push(LogLine::debug(trace::format_response(status.as_u16(), reason, &headers, body)));
+    }
+    if prepared.trace.verbose {
+        log.push(LogLine::verbose(format!("{verb} {url}: {} {reason} in {elapsed_ms} ms", status.as_u16())));
+    }
+    if !status.is_success() {
+        let mut e = Error::graph(graph_error(status, headers, body));
+        e.log = log;
+        return Err(e);
+    }
+    match parse_success_body(prepared.shape, body, &url) {
+        Ok(parsed) => Ok(Response { status: status.as_u16(), method: verb.into(), url, headers, body: parsed, log, wait: None }),
+        Err(mut e) => {
+            e.log = log;
+            Err(e)
+        }
+    }
+}
+
+/// Sends a built request with `token`. A token that expired in flight is renewed once (shared
+/// with concurrent requests) and the request sent again. The answer comes with every token sent
+/// redacted from it, and the token it answered.
+pub(crate) async fn exchange_renewing(
+    connection: &Connection,
+    login: &crate::transport::Login<'_>,
+    token: Arc<Secret>,
+    request: reqwest::Request,
+    url: &str,
+) -> Result<(Exchange, Arc<Secret>), Error> {
+    let again = request.try_clone();
+    let http = &connection.transport.graph;
+    let outcome = exchange(http, request, url).await.redacting(&token);
+    if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
+        if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
+            let renewed = connection.credential.renew(login, &token).await?;
+            again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&renewed));
+            let outcome = exchange(http, again, url).await.redacting(&renewed).redacting(&token);
+            return Ok((outcome, renewed));
+        }
+    }
+    Ok((outcome, token))
 }
 
 /// Sends a built request and reads the answer, up to [`MAX_BODY_BYTES`]: past that the caller
@@ -522,7 +623,7 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) 
 }
 
 /// What came back from one exchange on the wire.
-enum Exchange {
+pub(crate) enum Exchange {
     Answered { status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: Vec<u8> },
     Failed(Error),
 }
@@ -585,7 +686,7 @@ fn context_of(c: &Connection) -> Context {
 
 /// The Authorization header value, marked sensitive so no HTTP library prints it. (The text it
 /// is made from is wiped; the header value itself belongs to the HTTP library.)
-fn bearer_header(token: &Secret) -> reqwest::header::HeaderValue {
+pub(crate) fn bearer_header(token: &Secret) -> reqwest::header::HeaderValue {
     let text = zeroize::Zeroizing::new(format!("Bearer {}", token.expose()));
     let mut value = reqwest::header::HeaderValue::from_str(&text)
         .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
@@ -593,7 +694,7 @@ fn bearer_header(token: &Secret) -> reqwest::header::HeaderValue {
     value
 }
 
-fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
@@ -602,7 +703,7 @@ fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<String, Vec<Stri
     map
 }
 
-fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Option<Value>, Error> {
+pub(crate) fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Option<Value>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -624,7 +725,7 @@ fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Op
 
 /// Reads Graph's error body (graph-facts §2), falling back on the status when the body is
 /// not Graph's.
-fn graph_error(status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: &[u8]) -> GraphError {
+pub(crate) fn graph_error(status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: &[u8]) -> GraphError {
     let reason = status.canonical_reason().unwrap_or("").to_string();
     let header = |n: &str| headers.get(n).and_then(|v| v.first()).cloned();
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
@@ -653,7 +754,7 @@ fn graph_error(status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String
     }
 }
 
-fn transport_error(url: &str, e: reqwest::Error) -> Error {
+pub(crate) fn transport_error(url: &str, e: reqwest::Error) -> Error {
     // reqwest's messages name the URL, never headers; the token cannot leak through them.
     if e.is_timeout() {
         Error::timeout(format!("The request to {url} timed out."))

@@ -5,8 +5,9 @@
 //! back either a [`Response`] or an [`Error`] that says what went wrong, in Graph's words when
 //! Graph answered.
 
-pub mod bulk;
 pub mod auth;
+pub mod batch;
+pub mod bulk;
 pub mod client;
 pub mod credential;
 pub mod environment;

@@ -133,23 +133,36 @@ impl Pacer {
     /// the one at the head looks again after each sleep: a Retry-After heard, or a pace lowered,
     /// while it slept holds it back too (a reservation made earlier would send into the throttle).
     pub async fn acquire(&self) -> Duration {
-        let _turn = self.gate.lock().await;
         let began = Instant::now();
+        self.acquire_for(|| ((), 1)).await;
+        began.elapsed()
+    }
+
+    /// Waits for the next turn like [`Pacer::acquire`], then asks `gather` what goes out now and
+    /// how many calls that is (a JSON batch carries up to 20), and counts each of them as one
+    /// send: the budget is spent per call, not per HTTP request. Gathering at the turn itself
+    /// lets a batch take everything that became ready while it waited.
+    pub async fn acquire_for<T>(&self, gather: impl FnOnce() -> (T, usize)) -> T {
+        let _turn = self.gate.lock().await;
         loop {
             let now = Instant::now();
-            let start = {
-                let mut s = self.lock();
-                let start = Self::earliest(&mut s, now);
-                if start <= now {
-                    Self::take(&mut s, now);
-                    return now.saturating_duration_since(began);
-                }
-                start
-            };
+            let start = Self::earliest(&mut self.lock(), now);
+            if start <= now {
+                break;
+            }
             // Sleep at most a little at a time, so a shorter wait (pacing dropped) is noticed too.
             let nap = start.saturating_duration_since(now).min(Duration::from_millis(250));
             tokio::time::sleep(nap).await;
         }
+        // Gathered outside the pacer's lock (it may take the caller's own); the gate still holds
+        // every other caller back.
+        let (gathered, calls) = gather();
+        let now = Instant::now();
+        let mut s = self.lock();
+        for _ in 0..calls {
+            Self::take(&mut s, now);
+        }
+        gathered
     }
 
     /// A call succeeded; `limit_percentage` is the server's x-ms-throttle-limit-percentage.

@@ -58,7 +58,7 @@ fn run(bulk: &Bulk, inputs: &[RequestSpec]) -> Vec<(u64, Result<serde_json::Valu
 #[test]
 fn every_input_gets_one_answer_in_input_order() {
     let f = fixture();
-    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(8), max_outstanding: Some(16) }).unwrap();
+    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(8), max_outstanding: Some(16), ..Default::default() }).unwrap();
     let mut inputs = Vec::new();
     for i in 0..200 {
         inputs.push(match i % 10 {
@@ -86,7 +86,7 @@ fn every_input_gets_one_answer_in_input_order() {
 #[test]
 fn a_full_queue_asks_the_caller_to_take_results_first() {
     let f = fixture();
-    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(2), max_outstanding: Some(3) }).unwrap();
+    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(2), max_outstanding: Some(3), ..Default::default() }).unwrap();
     for _ in 0..3 {
         bulk.submit(&spec(json!(USERS[0]))).unwrap();
     }
@@ -101,7 +101,7 @@ fn a_full_queue_asks_the_caller_to_take_results_first() {
 fn throttle_limits_outside_one_to_a_thousand_are_refused() {
     let f = fixture();
     for bad in [0, 1001] {
-        let e = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(bad), max_outstanding: None }).err().unwrap();
+        let e = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(bad), max_outstanding: None, ..Default::default() }).err().unwrap();
         assert!(e.message.contains("ThrottleLimit"), "{}", e.message);
     }
 }
@@ -109,7 +109,7 @@ fn throttle_limits_outside_one_to_a_thousand_are_refused() {
 #[test]
 fn cancel_stops_the_run_and_hands_over_nothing_more() {
     let f = fixture();
-    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(2), max_outstanding: Some(100) }).unwrap();
+    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(2), max_outstanding: Some(100), ..Default::default() }).unwrap();
     for _ in 0..50 {
         bulk.submit(&spec(json!(USERS[1]))).unwrap();
     }

@@ -47,7 +47,7 @@ fn five_thousand_items_under_faults_are_each_answered_exactly_once() {
         .set_request_context(RequestContextUpdate { max_retry: Some(10), retry_delay_seconds: Some(0), ..Default::default() })
         .unwrap();
 
-    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(16), max_outstanding: Some(64) }).unwrap();
+    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(16), max_outstanding: Some(64), ..Default::default() }).unwrap();
     let spec = |i: usize| -> RequestSpec {
         serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": users[i % users.len()]})).unwrap()
     };

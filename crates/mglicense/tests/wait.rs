@@ -96,7 +96,7 @@ fn waits_in_a_bulk_run_overlap_and_hold_no_write_slot() {
     // Users that end without errors once processed (Alex's cause is fixed above).
     let users = ["AdeleV@contoso.com", ALEX, "zoe.angstrom@contoso.com", "$adm@contoso.com", "patrick.o'brien@contoso.com"];
     // One write at a time: if a wait held the write slot, each write would follow the previous user's wait.
-    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(1), max_outstanding: Some(100) }).unwrap();
+    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(1), max_outstanding: Some(100), ..Default::default() }).unwrap();
     for u in users {
         bulk.submit(&waiting(u, 30)).unwrap();
     }

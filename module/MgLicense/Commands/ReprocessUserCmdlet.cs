@@ -61,6 +61,14 @@ namespace MgLicense.Commands
         public int ThrottleLimit { get; set; }
 
         /// <summary>
+        /// Most calls sent together in one JSON batch for pipeline input (our extension); 1, the default, sends each call on its
+        /// own. Each call in a batch keeps its own headers, result, error and retries; -ThrottleLimit then counts batches.
+        /// </summary>
+        [Parameter]
+        [ValidateRange(1, 20)]
+        public int BatchSize { get; set; } = 1;
+
+        /// <summary>
         /// After the call, follow the user until the service has processed its licenses (our extension): the user is written
         /// with its final LicenseAssignmentStates, and a warning names each license still in error and what fixes it.
         /// </summary>
@@ -187,7 +195,7 @@ namespace MgLicense.Commands
         {
             try
             {
-                return Engine.StartBulk(ThrottleLimit > 0 ? ThrottleLimit : null, Wait.IsPresent ? MaxOutstandingWhileWaiting : null);
+                return Engine.StartBulk(ThrottleLimit > 0 ? ThrottleLimit : null, Wait.IsPresent ? MaxOutstandingWhileWaiting : null, BatchSize);
             }
             catch (EngineException e)
             {

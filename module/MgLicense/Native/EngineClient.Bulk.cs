@@ -10,12 +10,14 @@ namespace MgLicense.Native
     internal sealed unsafe partial class EngineClient
     {
         /// <summary>Starts a bulk run on this client (docs/abi.md, "Bulk runs").</summary>
-        internal EngineBulk StartBulk(int? throttleLimit, int? maxOutstanding = null)
+        /// <param name="batchSize">Most calls in one JSON batch; 1 or null sends each call on its own.</param>
+        internal EngineBulk StartBulk(int? throttleLimit, int? maxOutstanding = null, int? batchSize = null)
         {
             byte[] options = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, int?>
             {
                 ["throttleLimit"] = throttleLimit,
                 ["maxOutstanding"] = maxOutstanding,
+                ["batchSize"] = batchSize,
             }.Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value));
             MglStatus status;
             ulong bulk;

@@ -40,7 +40,12 @@ pub fn fixture() -> Fixture {
 
 /// An emulator serving `tenant`, and a client connected to it.
 pub fn fixture_with(tenant: Tenant) -> Fixture {
-    let emulator = BackgroundEmulator::start(Config::new(tenant)).unwrap();
+    fixture_from(Config::new(tenant))
+}
+
+/// An emulator started with `config`, and a client connected to it.
+pub fn fixture_from(config: Config) -> Fixture {
+    let emulator = BackgroundEmulator::start(config).unwrap();
     let client = Client::new(ClientConfig::default()).unwrap();
     let url = emulator.base_url().to_string();
     client
