@@ -69,19 +69,70 @@ pub struct Context {
 }
 
 /// A successful answer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Response {
     pub status: u16,
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, Vec<String>>,
+    /// The body, read into a tree for the engine to look inside (reads, -Wait).
     pub body: Option<Value>,
+    /// The body as it came, when nothing in the engine needs to look inside it: handed on
+    /// without building a tree and writing it out again. At most one of the two is set.
+    pub raw_body: Option<RawBody>,
     /// What -Debug and -Verbose show of the call, when asked for.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<LogLine>,
     /// How a -Wait ended, when one was asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<crate::wait::WaitOutcome>,
+}
+
+/// A JSON body kept as its text.
+#[derive(Clone, Debug)]
+pub struct RawBody(Box<serde_json::value::RawValue>);
+
+impl RawBody {
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RawBody {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl Response {
+    /// The body as a tree, whichever way it was kept.
+    pub fn body_value(&self) -> Option<Value> {
+        match &self.raw_body {
+            Some(raw) => serde_json::from_str(raw.get()).ok(),
+            None => self.body.clone(),
+        }
+    }
+}
+
+// Written by hand so that `body` is one key, from whichever form the body was kept in.
+impl Serialize for Response {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("method", &self.method)?;
+        map.serialize_entry("url", &self.url)?;
+        map.serialize_entry("headers", &self.headers)?;
+        match &self.raw_body {
+            Some(raw) => map.serialize_entry("body", &raw.0)?,
+            None => map.serialize_entry("body", &self.body)?,
+        }
+        if !self.log.is_empty() {
+            map.serialize_entry("log", &self.log)?;
+        }
+        if let Some(wait) = &self.wait {
+            map.serialize_entry("wait", wait)?;
+        }
+        map.end()
+    }
 }
 
 /// A checked call with the connection it will use.
@@ -574,8 +625,15 @@ pub(crate) fn read_answer(
         e.log = log;
         return Err(e);
     }
-    match parse_success_body(prepared.shape, body, &url) {
-        Ok(parsed) => Ok(Response { status: status.as_u16(), method: verb.into(), url, headers, body: parsed, log, wait: None }),
+    let read = if prepared.pass_body_through && prepared.shape == ResponseShape::Object {
+        pass_body_through(body, &url).map(|raw| (None, raw))
+    } else {
+        parse_success_body(prepared.shape, body, &url).map(|parsed| (parsed, None))
+    };
+    match read {
+        Ok((parsed, raw_body)) => {
+            Ok(Response { status: status.as_u16(), method: verb.into(), url, headers, body: parsed, raw_body, log, wait: None })
+        }
         Err(mut e) => {
             e.log = log;
             Err(e)
@@ -701,6 +759,18 @@ pub(crate) fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<Strin
         map.entry(name.as_str().to_string()).or_default().push(value);
     }
     map
+}
+
+/// A body kept as it came: checked to be JSON (as [`parse_success_body`] checks it), `null` and
+/// whitespace read as no body.
+fn pass_body_through(body: &[u8], url: &str) -> Result<Option<RawBody>, Error> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(body).map_err(|e| {
+        Error::transport(format!("The answer from {url} is not valid JSON ({e}); {} bytes were received.", body.len()))
+    })?;
+    Ok((raw.get() != "null").then_some(RawBody(raw)))
 }
 
 pub(crate) fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Option<Value>, Error> {
@@ -835,5 +905,36 @@ mod tests {
         assert_eq!(parse_success_body(ResponseShape::Empty, b"", "u").unwrap(), None);
         assert_eq!(parse_success_body(ResponseShape::Object, b"  ", "u").unwrap(), None);
         assert!(parse_success_body(ResponseShape::Object, b"{trunc", "u").is_err());
+    }
+
+    #[test]
+    fn a_body_passed_through_is_checked_and_written_as_it_came() {
+        let raw = pass_body_through(br#" {"id":"u1","assignedLicenses":[{"skuId":"s"}]} "#, "u").unwrap().unwrap();
+        assert_eq!(raw.get(), r#"{"id":"u1","assignedLicenses":[{"skuId":"s"}]}"#);
+        assert_eq!(pass_body_through(b"null", "u").unwrap(), None);
+        assert_eq!(pass_body_through(b" \r\n", "u").unwrap(), None);
+        assert!(pass_body_through(b"{trunc", "u").is_err());
+        assert!(pass_body_through(br#"{"id":"u1"} trailing"#, "u").is_err());
+
+        let response = Response {
+            status: 200,
+            method: "POST".into(),
+            url: "https://graph/v1.0/users/u1/reprocessLicenseAssignment".into(),
+            headers: BTreeMap::new(),
+            body: None,
+            raw_body: Some(raw),
+            log: Vec::new(),
+            wait: None,
+        };
+        assert_eq!(response.body_value().unwrap()["assignedLicenses"][0]["skuId"], "s");
+        let written: Value = serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+        assert_eq!(written["body"], response.body_value().unwrap());
+        assert_eq!(written.as_object().unwrap().keys().filter(|k| *k == "body").count(), 1);
+        assert!(written.get("log").is_none() && written.get("wait").is_none());
+
+        // Without a body at all, "body" is null, as before.
+        let empty = Response { raw_body: None, ..response };
+        let written: Value = serde_json::from_str(&serde_json::to_string(&empty).unwrap()).unwrap();
+        assert_eq!(written["body"], Value::Null);
     }
 }

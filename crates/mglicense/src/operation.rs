@@ -151,6 +151,9 @@ pub struct PreparedRequest {
     /// Headers the user asked for, checked.
     pub headers: Vec<(String, String)>,
     pub trace: TraceLevel,
+    /// The answer's body goes to the caller as it came, checked to be JSON but not parsed into
+    /// a tree, because nothing in the engine looks inside it (a reprocess call without -Wait).
+    pub pass_body_through: bool,
 }
 
 impl RequestSpec {
@@ -192,6 +195,7 @@ impl RequestSpec {
             target,
             headers,
             trace,
+            pass_body_through: self.wait.is_none() && op.shape() == ResponseShape::Object,
         })
     }
 }

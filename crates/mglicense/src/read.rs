@@ -248,6 +248,7 @@ impl ReadSpec {
             headers,
             trace: TraceLevel { debug: self.debug, verbose: self.verbose },
             subject: None,
+            pass_body_through: false,
         };
         let plan = Plan { single: r.is_single(), follow: !r.is_single() && (self.all || self.top.is_some()), limit: self.top };
         Ok(PreparedRead { first, plan })

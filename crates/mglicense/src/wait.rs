@@ -93,6 +93,7 @@ fn get(path: String, what: String, call: &PreparedRequest) -> PreparedRequest {
         headers: Vec::new(),
         trace: call.trace,
         subject: None,
+        pass_body_through: false,
     }
 }
 

@@ -38,7 +38,7 @@ fn check(f: &Fixture, case: &Value, identity: Value, upn: Option<&str>) {
         match outcome {
             Ok(r) => {
                 assert!(case["exists"].as_bool().unwrap_or(false), "{case}: found a user");
-                let body = r.body.unwrap();
+                let body = r.body_value().unwrap();
                 assert!(body["id"].is_string(), "{case}");
                 if let Some(upn) = upn {
                     assert_eq!(body["userPrincipalName"], upn, "{case}");

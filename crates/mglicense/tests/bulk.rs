@@ -23,7 +23,7 @@ fn run(bulk: &Bulk, inputs: &[RequestSpec]) -> Vec<(u64, Result<serde_json::Valu
     // Engine index -> input number, for the inputs that were queued.
     let mut numbers = std::collections::VecDeque::new();
     let take = |next: Next, out: &mut Vec<_>, numbers: &mut std::collections::VecDeque<u64>| match next {
-        Next::Item(_, o) => out.push((numbers.pop_front().unwrap(), o.map(|r| r.body.unwrap()).map_err(|e| e.kind))),
+        Next::Item(_, o) => out.push((numbers.pop_front().unwrap(), o.map(|r| r.body_value().unwrap()).map_err(|e| e.kind))),
         other => panic!("unexpected {other:?}"),
     };
     for (n, input) in inputs.iter().enumerate() {

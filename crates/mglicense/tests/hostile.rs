@@ -167,7 +167,7 @@ fn a_503_then_success_is_retried_after_retry_after() {
     });
     let started = Instant::now();
     let r = client_for(&url).execute(&reprocess()).unwrap();
-    assert_eq!(r.body.unwrap()["id"], "u1");
+    assert_eq!(r.body_value().unwrap()["id"], "u1");
     assert!(started.elapsed() >= Duration::from_secs(1), "retried before Retry-After");
     assert_eq!(seen.lock().unwrap().len(), 2);
 }

@@ -164,7 +164,7 @@ fn a_trusted_loopback_https_endpoint_works() {
     // the certificate's and nothing else's.
     let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
     let r = client_for(&url).execute(&reprocess()).unwrap_or_else(|e| panic!("{}", e.message));
-    assert_eq!(r.body.unwrap()["id"], "u1");
+    assert_eq!(r.body_value().unwrap()["id"], "u1");
     let seen = seen.lock().unwrap();
     assert!(seen.heads[0].contains(&format!("Bearer {TOKEN}")), "{:?}", seen.heads);
     assert!(!contains(&seen.raw, TOKEN), "the token crossed the wire in clear");

@@ -49,7 +49,7 @@ fn a_fixed_user_is_followed_until_processed_and_written_with_its_new_states() {
     assert!(wait.complete, "{wait:?}");
     assert!(wait.polls >= 2, "the states changed only after the delay, so the first poll saw the old ones: {wait:?}");
     assert!(wait.warnings.is_empty(), "{:?}", wait.warnings);
-    let body = response.body.unwrap();
+    let body = response.body_value().unwrap();
     assert_eq!(body["userPrincipalName"], ALEX, "the call's own answer is kept");
     assert_eq!(body["licenseAssignmentStates"][0]["state"], "Active");
     assert_eq!(body["licenseAssignmentStates"][0]["error"], "None");
