@@ -58,7 +58,7 @@ namespace MgLicense.Bench
   --users <n>            users to reprocess in each way (default 2000; --quick: 200)
   --quick                a short run: 200 users, 3 import samples, overhead over 500 calls
   --out <file>           write the report (markdown) here, and its chart beside it as <name>.png
-  --ways <list>          throttled-profile ways to run, e.g. abcde (default) or ae
+  --ways <list>          throttled-profile ways to run, e.g. abcdef (default) or af
   --throttle-scale <f>   shrink the write bucket and its window by f (default 0.01: 30 writes per 1.5 s,
                          still 20 writes/s; see docs/benchmarks.md)
   --latency-ms <n>       fixed latency on Graph calls in the throttled profile (default 60)
@@ -77,7 +77,7 @@ namespace MgLicense.Bench
         public int Users { get; private set; } = 2000;
         public bool Quick { get; private set; }
         public string? Out { get; private set; }
-        public string WaysToRun { get; private set; } = "abcde";
+        public string WaysToRun { get; private set; } = "abcdef";
         public double ThrottleScale { get; private set; } = 0.01;
         public int LatencyMs { get; private set; } = 60;
         public int JitterMs { get; private set; } = 40;
@@ -150,7 +150,7 @@ namespace MgLicense.Bench
                 if (!memoryGiven) o.MemoryItems = 0;
             }
             if (o.Users < 1) throw new UsageException("--users must be at least 1");
-            if (o.WaysToRun.Any(c => !"abcde".Contains(c))) throw new UsageException("--ways takes letters from abcde");
+            if (o.WaysToRun.Any(c => !"abcdef".Contains(c))) throw new UsageException("--ways takes letters from abcdef");
             return o;
         }
     }

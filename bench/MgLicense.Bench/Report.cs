@@ -23,7 +23,7 @@ namespace MgLicense.Bench
                 {
                     Position = i,
                     Value = values[i],
-                    FillColor = rows[i].Way is "a" or "b" ? ScottPlot.Colors.SteelBlue : ScottPlot.Colors.Gray,
+                    FillColor = rows[i].Way is "a" or "b" or "f" ? ScottPlot.Colors.SteelBlue : ScottPlot.Colors.Gray,
                     Label = values[i].ToString("0.0", CultureInfo.InvariantCulture),
                 });
             }
@@ -56,6 +56,7 @@ namespace MgLicense.Bench
         {
             "a" => "(a) MgLicense\npipeline",
             "b" => "(b) MgLicense\nforeach",
+            "f" => "(f) MgLicense\n-BatchSize 20",
             "c" => "(c) SDK\nsequential",
             "d" => "(d) SDK\nParallel.ForEachAsync",
             "e" => "(e) SDK\n$batch",

@@ -82,6 +82,7 @@ namespace MgLicense.Bench
         {
             ["a"] = "(a) MgLicense, pipeline, defaults",
             ["b"] = "(b) MgLicense, foreach loop",
+            ["f"] = "(f) MgLicense, pipeline, -BatchSize 20",
             ["c"] = "(c) Graph .NET SDK, one call at a time",
             ["d"] = "(d) Graph .NET SDK, Parallel.ForEachAsync",
             ["e"] = "(e) Graph .NET SDK, $batch of 20",

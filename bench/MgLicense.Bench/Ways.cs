@@ -4,6 +4,7 @@
 //   c  Graph .NET SDK, one awaited call at a time (what the official cmdlet does)
 //   d  Graph .NET SDK under Parallel.ForEachAsync, default retry handler
 //   e  Graph .NET SDK JSON batching (BatchRequestContentCollection, 20 per batch), failed items retried
+//   f  MgLicense from the pipeline with -BatchSize 20 (the engine's JSON batching, each call retried on its own)
 //   floor   a bare HttpClient POST loop, one call at a time (overhead profile)
 //   psfloor the same PowerShell pipeline as (a) without MgLicense, posting with HttpClient from the script (memory floor)
 //   import  Import-Module time in a fresh process
@@ -49,6 +50,7 @@ namespace MgLicense.Bench
             {
                 case "a":
                 case "b":
+                case "f":
                 case "psfloor":
                     RunPowerShell(o, way, url, token, ids, tally, setup, wall, result);
                     break;
@@ -227,9 +229,12 @@ namespace MgLicense.Bench
                 "Connect-MgGraph -Environment Bench -AccessToken $token -NoWelcome | Out-Null",
                 new Dictionary<string, object?> { ["path"] = module, ["url"] = url, ["token"] = secure });
 
-            string script = way == "a"
-                ? "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser"
-                : "param($ids) foreach ($id in $ids) { Invoke-MgLicenseUser -UserId $id }";
+            string script = way switch
+            {
+                "a" => "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser",
+                "f" => "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser -BatchSize 20",
+                _ => "param($ids) foreach ($id in $ids) { Invoke-MgLicenseUser -UserId $id }",
+            };
 
             if (o.Warmup > 0)
             {
