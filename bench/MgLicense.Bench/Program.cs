@@ -53,7 +53,7 @@ namespace MgLicense.Bench
 
     public sealed class Options
     {
-        public const string Usage = @"usage: dotnet run -c Release --project bench/MgLicense.Bench -- [options]
+        public const string Usage = @"usage: bench/run.sh [options]   (or: dotnet run -c Release --project bench/MgLicense.Bench -- [options])
 
   --users <n>            users to reprocess in each way (default 2000; --quick: 200)
   --quick                a short run: 200 users, 3 import samples, overhead over 500 calls

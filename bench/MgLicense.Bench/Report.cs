@@ -48,7 +48,7 @@ namespace MgLicense.Bench
             plot.Title($"{run.Options.Users} users, ~{run.Options.LatencyMs + run.Options.JitterMs / 2} ms latency, throttled at {run.BudgetRate:0.#} writes/s");
             double top = Math.Max(run.BudgetRate, values.DefaultIfEmpty(0).Max()) * 1.2;
             plot.Axes.SetLimits(-0.6, rows.Length - 0.4, 0, top);
-            plot.ShowLegend(ScottPlot.Alignment.UpperRight);
+            plot.ShowLegend(ScottPlot.Alignment.UpperCenter);
             plot.SavePng(png, 900, 480);
         }
 
@@ -82,7 +82,10 @@ namespace MgLicense.Bench
             L("from one run of the benchmark program on one machine:");
             L();
             L("```sh");
-            L($"dotnet run -c Release --project bench/MgLicense.Bench -- --users {o.Users}{(o.Quick ? " --quick" : "")} --out docs/benchmarks.md");
+            string command = run.Machine.PowerShellEngine.Contains("ReadyToRun", StringComparison.Ordinal)
+                ? "bench/run.sh"
+                : "dotnet run -c Release --project bench/MgLicense.Bench --";
+            L($"{command} --users {o.Users}{(o.Quick ? " --quick" : "")} --out docs/benchmarks.md");
             L("```");
             L();
             L("## The run");
