@@ -1056,3 +1056,98 @@ fn form(text: &str) -> HashMap<String, String> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CERT: &str = include_str!("../../../tests/data/assertion/test-only-assertion-signer.cert.pem");
+    const KEY: &str = include_str!("../../../tests/data/assertion/test-only-assertion-signer.key.pem");
+    const URL: &str = "http://127.0.0.1:1/tenant/oauth2/v2.0/token";
+    const APP_ID: &str = "11111111-2222-3333-4444-555555555555";
+
+    fn der(pem: &str) -> Vec<u8> {
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::decode(body).unwrap()
+    }
+
+    fn app() -> App {
+        App { app_id: APP_ID.into(), certificates: vec![der(CERT)], ..App::default() }
+    }
+
+    fn thumbprint() -> String {
+        b64(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, &der(CERT)).as_ref())
+    }
+
+    /// A client assertion as a client builds one, with `header` and `claims` as given, signed
+    /// with the test key.
+    fn assertion(header: Value, claims: Value) -> String {
+        let signing_input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+        let key = ring::signature::RsaKeyPair::from_pkcs8(&der(KEY)).unwrap();
+        let mut signature = vec![0; key.public_modulus_len()];
+        key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signing_input.as_bytes(), &mut signature)
+            .unwrap();
+        format!("{signing_input}.{}", b64(&signature))
+    }
+
+    fn header() -> Value {
+        serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": thumbprint()})
+    }
+
+    fn claims() -> Value {
+        let t = now();
+        serde_json::json!({"aud": URL, "iss": APP_ID, "sub": APP_ID, "jti": "j1", "nbf": t - 10, "exp": t + 600})
+    }
+
+    fn code(jwt: &str) -> Option<u64> {
+        check_assertion(jwt, &app(), URL).err().map(|(code, _)| code)
+    }
+
+    fn with(mut v: Value, name: &str, value: Value) -> Value {
+        v[name] = value;
+        v
+    }
+
+    #[test]
+    fn a_well_formed_assertion_is_accepted() {
+        assert_eq!(code(&assertion(header(), claims())), None);
+    }
+
+    #[test]
+    fn an_assertion_for_another_audience_is_refused() {
+        let jwt = assertion(header(), with(claims(), "aud", "https://login.microsoftonline.com/other/oauth2/v2.0/token".into()));
+        assert_eq!(code(&jwt), Some(700212));
+        let (_, message) = check_assertion(&jwt, &app(), URL).unwrap_err();
+        assert!(message.contains("login.microsoftonline.com/other") && message.contains(URL), "{message}");
+        assert_eq!(code(&assertion(header(), with(claims(), "aud", Value::Null))), Some(700212));
+    }
+
+    #[test]
+    fn an_assertion_outside_its_time_range_is_refused() {
+        let t = now();
+        assert_eq!(code(&assertion(header(), with(claims(), "exp", (t - 1).into()))), Some(700024));
+        assert_eq!(code(&assertion(header(), with(claims(), "exp", Value::Null))), Some(700024));
+        assert_eq!(code(&assertion(header(), with(claims(), "nbf", (t + 3600).into()))), Some(700024));
+    }
+
+    #[test]
+    fn an_assertion_from_another_app_is_refused() {
+        assert_eq!(code(&assertion(header(), with(claims(), "iss", "someone-else".into()))), Some(700021));
+        assert_eq!(code(&assertion(header(), with(claims(), "sub", "someone-else".into()))), Some(700021));
+    }
+
+    #[test]
+    fn an_assertion_not_signed_by_a_registered_certificate_is_refused() {
+        // Another thumbprint: the key is not registered.
+        assert_eq!(code(&assertion(with(header(), "x5t", b64(&[0u8; 20]).into()), claims())), Some(700027));
+        // The claims changed after signing.
+        let jwt = assertion(header(), claims());
+        let parts: Vec<&str> = jwt.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], b64(with(claims(), "iss", "x".into()).to_string().as_bytes()), parts[2]);
+        assert_eq!(code(&forged), Some(700027));
+        // Not RS256, or not a JWS at all.
+        assert_eq!(code(&assertion(with(header(), "alg", "HS256".into()), claims())), Some(5002738));
+        assert_eq!(code("not-a-jwt"), Some(50027));
+        assert_eq!(code("e30.e30"), Some(50027));
+    }
+}
