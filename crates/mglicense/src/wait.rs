@@ -268,8 +268,9 @@ async fn sku_name(client: &Client, connection: &Connection, call: &PreparedReque
     }
     let read = get("/v1.0/subscribedSkus?$select=skuId%2CskuPartNumber".into(), "the subscribed SKUs".into(), call);
     // A token without the permission to read SKUs still gets its warnings, with ids only.
+    let outcome = client.send(connection, &read).await;
     let mut names = HashMap::new();
-    if let Ok(r) = client.send(connection, &read).await {
+    if let Ok(r) = &outcome {
         for sku in r.body.as_ref().and_then(|b| b.get("value")).and_then(Value::as_array).into_iter().flatten() {
             if let (Some(id), Some(name)) = (sku.get("skuId").and_then(Value::as_str), sku.get("skuPartNumber").and_then(Value::as_str)) {
                 names.insert(id.to_ascii_lowercase(), name.to_string());
@@ -277,8 +278,21 @@ async fn sku_name(client: &Client, connection: &Connection, call: &PreparedReque
         }
     }
     let name = names.get(&sku_id.to_ascii_lowercase()).cloned();
-    *lock(&connection.names.skus) = Some(names);
+    if settled(&outcome) {
+        *lock(&connection.names.skus) = Some(names);
+    }
     name
+}
+
+/// Whether a name lookup's outcome holds for the rest of the connection, so it is kept: an
+/// answer, or a refusal that asking again would not change (no permission, no such object). A
+/// failure that may pass (the network, a timeout, throttling, a server error) is not kept, so
+/// the next warning looks again instead of going without names for the whole run.
+fn settled(outcome: &Result<Response, Error>) -> bool {
+    match outcome {
+        Ok(_) => true,
+        Err(e) => e.graph.as_ref().map_or(false, |g| (400..500).contains(&g.status) && g.status != 408 && g.status != 429),
+    }
 }
 
 async fn group_name(client: &Client, connection: &Connection, call: &PreparedRequest, group_id: &str) -> Option<String> {
@@ -287,13 +301,15 @@ async fn group_name(client: &Client, connection: &Connection, call: &PreparedReq
     }
     let segment = percent_encoding::utf8_percent_encode(group_id, crate::operation::SEGMENT);
     let read = get(format!("/v1.0/groups/{segment}?$select=displayName"), format!("group '{group_id}'"), call);
-    let name = client
-        .send(connection, &read)
-        .await
+    let outcome = client.send(connection, &read).await;
+    let keep = settled(&outcome);
+    let name = outcome
         .ok()
         .and_then(|r| r.body)
         .and_then(|b| b.get("displayName").and_then(Value::as_str).map(str::to_string));
-    lock(&connection.names.groups).insert(group_id.to_string(), name.clone());
+    if keep {
+        lock(&connection.names.groups).insert(group_id.to_string(), name.clone());
+    }
     name
 }
 

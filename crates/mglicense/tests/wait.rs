@@ -121,3 +121,44 @@ fn waits_in_a_bulk_run_overlap_and_hold_no_write_slot() {
     let first_read = methods.iter().position(|m| m == "GET").unwrap();
     assert!(last_write < first_read, "{methods:?}");
 }
+
+fn sku_lookups(f: &Fixture) -> usize {
+    f.emulator.state().log().entries().filter(|e| e.method == "GET" && e.path.ends_with("/subscribedSkus")).count()
+}
+
+fn fail_sku_lookups(f: &Fixture, status: u16) {
+    let profile = serde_json::from_value(json!({"rules": [{
+        "method": "GET", "path": "/v1.0/subscribedSkus", "failureRate": 1.0, "statuses": [status], "count": 1
+    }]}))
+    .unwrap();
+    *f.emulator.state().faults() = graph_emulator::faults::Faults::new(profile, None);
+}
+
+fn sku_warning(f: &Fixture) -> String {
+    let wait = f.client.execute(&waiting(MEGAN, 1)).unwrap().wait.unwrap();
+    wait.warnings.into_iter().find(|w| w.contains("CountViolation")).expect("a warning for the license in error")
+}
+
+#[test]
+fn a_sku_lookup_that_failed_for_a_passing_reason_is_tried_again_by_the_next_warning() {
+    let f = with_delay(200);
+    fail_sku_lookups(&f, 500);
+    let first = sku_warning(&f);
+    assert!(first.contains("f8a1db68-be16-40ed-86d5-cb42ce701560") && !first.contains("POWER_BI_PRO"), "{first}");
+    let second = sku_warning(&f);
+    assert!(second.contains("POWER_BI_PRO (f8a1db68-be16-40ed-86d5-cb42ce701560)"), "{second}");
+    assert_eq!(sku_lookups(&f), 2);
+    // Known now: the next warning asks nothing more.
+    sku_warning(&f);
+    assert_eq!(sku_lookups(&f), 2);
+}
+
+#[test]
+fn a_sku_lookup_refused_for_want_of_permission_is_not_asked_again() {
+    let f = with_delay(200);
+    fail_sku_lookups(&f, 403);
+    let first = sku_warning(&f);
+    assert!(first.contains("f8a1db68-be16-40ed-86d5-cb42ce701560") && !first.contains("POWER_BI_PRO"), "{first}");
+    sku_warning(&f);
+    assert_eq!(sku_lookups(&f), 1, "the refusal holds for the connection");
+}
