@@ -32,7 +32,10 @@ namespace MgLicense.Commands
                 {
                     using var store = new X509Store(StoreName.My, location);
                     store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
-                    X509Certificate2? found = store.Certificates.Cast<X509Certificate2>()
+                    // Every certificate the store hands out is a new object holding a native handle: all but the one
+                    // returned are disposed here, not left to the finalizer.
+                    X509Certificate2Collection all = store.Certificates;
+                    X509Certificate2? found = all.Cast<X509Certificate2>()
                         .Where(c => thumbprint is not null
                             ? string.Equals(c.Thumbprint, thumbprint.Replace(" ", string.Empty), StringComparison.OrdinalIgnoreCase)
                             : string.Equals(c.Subject, name, StringComparison.OrdinalIgnoreCase)
@@ -41,6 +44,14 @@ namespace MgLicense.Commands
                         .Where(c => c.HasPrivateKey && c.NotBefore <= now && now <= c.NotAfter)
                         .OrderByDescending(c => c.NotBefore)
                         .FirstOrDefault();
+                    foreach (X509Certificate2 other in all)
+                    {
+                        if (!ReferenceEquals(other, found))
+                        {
+                            other.Dispose();
+                        }
+                    }
+
                     if (found is not null)
                     {
                         return found;
