@@ -171,6 +171,29 @@ namespace MgLicense.Bench
             L("Load average before each way: " + string.Join(", ", run.Throttled.Select(r => $"{r.Way} {r.LoadBefore}")) + ".");
             L();
 
+            if (run.LatencyBound.Count > 0)
+            {
+                L("## Profile \"latency-bound\": where batching helps");
+                L();
+                L($"No throttling, every Graph call {o.LatencyMs}–{o.LatencyMs + o.JitterMs} ms, and one request in flight (`-ThrottleLimit 1`, as behind a");
+                L("proxy that allows one connection, or a runbook that must not run calls side by side): each round trip is paid in");
+                L("full, and a `$batch` of 20 pays one for twenty calls. With the write budget in force (above) batching gains nothing:");
+                L("the budget is the ceiling either way.");
+                L();
+                L("| way | users | wall | users/s | failed | lost |");
+                L("|---|---:|---:|---:|---:|---:|");
+                foreach (Row r in run.LatencyBound)
+                {
+                    if (r.Child == null)
+                    {
+                        L($"| {r.Label} | failed: {Escape(r.Failure)} | | | | |");
+                        continue;
+                    }
+                    L($"| {r.Label} | {r.Child.Inputs} | {F(r.Child.WallSeconds)} s | {F(r.UsersPerSecond)} | {r.Child.Failed} | {r.Child.Lost} |");
+                }
+                L();
+            }
+
             L("## Profile \"overhead\": the cost of a call when nothing is in the way");
             L();
             L($"No latency, no throttling: {run.OverheadUsers} calls per way, one at a time as each way issues them, after a");

@@ -58,6 +58,9 @@ namespace MgLicense.Bench
         public int OverheadUsers { get; set; }
         public List<Row> Throttled { get; } = new List<Row>();
         public List<Row> Overhead { get; } = new List<Row>();
+
+        /// <summary>Profile "latency-bound": latency, no throttling, one request in flight, with and without batching.</summary>
+        public List<Row> LatencyBound { get; } = new List<Row>();
         public Row? Memory { get; set; }
 
         /// <summary>The same run at a tenth of the items: flat memory means the two peaks are close.</summary>
@@ -83,6 +86,8 @@ namespace MgLicense.Bench
             ["a"] = "(a) MgLicense, pipeline, defaults",
             ["b"] = "(b) MgLicense, foreach loop",
             ["f"] = "(f) MgLicense, pipeline, -BatchSize 20",
+            ["a1"] = "MgLicense, pipeline, -ThrottleLimit 1",
+            ["f1"] = "MgLicense, pipeline, -ThrottleLimit 1 -BatchSize 20",
             ["c"] = "(c) Graph .NET SDK, one call at a time",
             ["d"] = "(d) Graph .NET SDK, Parallel.ForEachAsync",
             ["e"] = "(e) Graph .NET SDK, $batch of 20",
@@ -153,6 +158,17 @@ namespace MgLicense.Bench
                     Row row = await RunWay(run, work, way, throttled: true, o.Users, warmup: 0);
                     run.Throttled.Add(row);
                     Print(row, run.BudgetRate);
+                }
+                Console.WriteLine();
+
+                // Profile "latency-bound": where batching helps.
+                int latencyUsers = Math.Min(o.Users, 500);
+                Console.WriteLine($"Profile \"latency-bound\": {latencyUsers} users; latency {o.LatencyMs} ms + up to {o.JitterMs} ms; no throttling; one request in flight");
+                foreach (string way in new[] { "a1", "f1" })
+                {
+                    Row row = await RunWay(run, work, way, throttled: false, latencyUsers, warmup: 0, latency: true);
+                    run.LatencyBound.Add(row);
+                    Print(row, null);
                 }
                 Console.WriteLine();
 
@@ -297,11 +313,11 @@ namespace MgLicense.Bench
             if (row.ThrottledBy.Count > 0) Console.WriteLine("      429s: " + string.Join(", ", row.ThrottledBy.Select(e => $"{e.Key} x{e.Value}")));
         }
 
-        private static async Task<Row> RunWay(Run run, string work, string way, bool throttled, int users, int warmup)
+        private static async Task<Row> RunWay(Run run, string work, string way, bool throttled, int users, int warmup, bool latency = false)
         {
             var row = new Row { Way = way, Label = Labels[way] };
-            string seed = Path.Combine(work, $"tenant-{users}-{(throttled ? "throttled" : "overhead")}.json");
-            string[] ids = Seed.Write(seed, users, throttled ? run : null);
+            string seed = Path.Combine(work, $"tenant-{users}-{(throttled ? "throttled" : latency ? "latency" : "overhead")}.json");
+            string[] ids = Seed.Write(seed, users, throttled ? run : null, latency ? run : null);
             string idsFile = Path.Combine(work, $"ids-{users}.txt");
             File.WriteAllLines(idsFile, ids);
 
@@ -433,7 +449,9 @@ namespace MgLicense.Bench
     /// <summary>The seed tenant: N plain users with fixed ids, and for the throttled profile the budget and latency.</summary>
     internal static class Seed
     {
-        public static string[] Write(string path, int users, Run? throttled)
+        /// <param name="throttled">Graph's write budget and the latency, as that run's options give them.</param>
+        /// <param name="latencyOnly">The latency without the budget.</param>
+        public static string[] Write(string path, int users, Run? throttled, Run? latencyOnly = null)
         {
             var list = new List<object>();
             var ids = new string[users];
@@ -459,6 +477,10 @@ namespace MgLicense.Bench
                     // The bucket shrinks with its window, so the rate stays Graph's 20 writes/s.
                     ["limits"] = new Dictionary<string, object> { ["appTenantWrites"] = throttled.BudgetCapacity },
                 };
+            }
+            if ((throttled ?? latencyOnly) is Run withLatency)
+            {
+                Options o = withLatency.Options;
                 seed["faults"] = new Dictionary<string, object>
                 {
                     ["seed"] = 1,

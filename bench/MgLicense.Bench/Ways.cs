@@ -51,6 +51,8 @@ namespace MgLicense.Bench
                 case "a":
                 case "b":
                 case "f":
+                case "a1":
+                case "f1":
                 case "psfloor":
                     RunPowerShell(o, way, url, token, ids, tally, setup, wall, result);
                     break;
@@ -233,6 +235,8 @@ namespace MgLicense.Bench
             {
                 "a" => "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser",
                 "f" => "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser -BatchSize 20",
+                "a1" => "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser -ThrottleLimit 1",
+                "f1" => "param($ids) $ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser -ThrottleLimit 1 -BatchSize 20",
                 _ => "param($ids) foreach ($id in $ids) { Invoke-MgLicenseUser -UserId $id }",
             };
 
