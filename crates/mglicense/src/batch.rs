@@ -55,20 +55,7 @@ struct Inner {
 impl Inner {
     fn new(index: usize, member: &Member<'_>, endpoint: &str) -> Inner {
         let prepared = member.prepared;
-        let mut headers = prepared.headers.clone();
-        let given = |name: &str| prepared.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
-        if !given("client-request-id") {
-            headers.push(("client-request-id".into(), uuid::Uuid::new_v4().to_string()));
-        }
-        if member.attempt > 0 {
-            headers.push(("Retry-Attempt".into(), member.attempt.to_string()));
-        }
-        if let Some(ct) = prepared.content_type {
-            if !given("content-type") {
-                headers.push(("Content-Type".into(), ct.into()));
-            }
-        }
-        Inner { id: (index + 1).to_string(), url: format!("{endpoint}{}", prepared.path), headers }
+        Inner { id: (index + 1).to_string(), url: format!("{endpoint}{}", prepared.path), headers: prepared.call_headers(member.attempt) }
     }
 
     fn json(&self, prepared: &PreparedRequest) -> Value {

@@ -68,6 +68,9 @@ pub struct Context {
     pub expires_on: Option<String>,
 }
 
+/// The `SdkVersion` header every Graph request carries.
+const SDK_VERSION: &str = concat!("mglicense/", env!("CARGO_PKG_VERSION"));
+
 /// A successful answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response {
@@ -533,7 +536,7 @@ impl Client {
             .request(method, url)
             .header("Authorization", bearer_header(token))
             .header("User-Agent", &self.user_agent)
-            .header("SdkVersion", format!("mglicense/{}", crate::VERSION))
+            .header("SdkVersion", SDK_VERSION)
             .header("Accept", "application/json")
             .timeout(Duration::from_secs(context.client_timeout_seconds))
     }
@@ -551,21 +554,8 @@ impl Client {
         let login = connection.transport.login(context);
         let token = connection.credential.bearer(&login).await?;
         let mut request = self.graph_request(connection, method.clone(), &url, &token, context);
-        let mut has_client_request_id = false;
-        for (name, value) in &prepared.headers {
-            has_client_request_id |= name.eq_ignore_ascii_case("client-request-id");
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if !has_client_request_id {
-            request = request.header("client-request-id", uuid::Uuid::new_v4().to_string());
-        }
-        if attempt > 0 {
-            request = request.header("Retry-Attempt", attempt.to_string());
-        }
-        if let Some(ct) = prepared.content_type {
-            if !prepared.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
-                request = request.header("Content-Type", ct);
-            }
+        for (name, value) in prepared.call_headers(attempt) {
+            request = request.header(name, value);
         }
         // An action without a body still states its length, as Graph expects of a POST.
         if method == reqwest::Method::POST {

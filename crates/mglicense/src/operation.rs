@@ -156,6 +156,28 @@ pub struct PreparedRequest {
     pub pass_body_through: bool,
 }
 
+impl PreparedRequest {
+    /// The headers of one attempt of this call, as the call itself carries them whether it goes
+    /// on its own or inside a `$batch`: the caller's, a `client-request-id` unless the caller
+    /// gave one, `Retry-Attempt` on a retry, and the operation's Content-Type unless given.
+    pub fn call_headers(&self, attempt: u32) -> Vec<(String, String)> {
+        let given = |name: &str| self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        let mut headers = self.headers.clone();
+        if !given("client-request-id") {
+            headers.push(("client-request-id".into(), uuid::Uuid::new_v4().to_string()));
+        }
+        if attempt > 0 {
+            headers.push(("Retry-Attempt".into(), attempt.to_string()));
+        }
+        if let Some(ct) = self.content_type {
+            if !given("content-type") {
+                headers.push(("Content-Type".into(), ct.into()));
+            }
+        }
+        headers
+    }
+}
+
 impl RequestSpec {
     /// Checks everything about the request that can be checked before anything is sent.
     pub fn prepare(&self) -> Result<PreparedRequest, Error> {
