@@ -190,9 +190,16 @@ int main(int argc, char **argv) {
   st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, &out);
   CHECK(st == MGL_OK && request != 0 && request != client, "request_start gives a new handle");
   mgl_string_free(out);
-  do {
+  /* A zero timeout on a request that has not been answered yet: still running, with its progress. */
+  st = mgl_request_wait(request, 0, &out);
+  CHECK(st == MGL_OK || (st == MGL_PENDING && out != NULL && contains(out, "\"elapsedSeconds\"")
+                         && contains(out, "\"throttleWaitSeconds\"")),
+        "request_wait while running says how long and whether a throttle holds it");
+  while (st == MGL_PENDING) {
+    mgl_string_free(out);
+    out = NULL;
     st = mgl_request_wait(request, 50, &out);
-  } while (st == MGL_PENDING);
+  }
   CHECK(st == MGL_OK && contains(out, user_id), "request_wait returns the answer");
   mgl_string_free(out);
   st = mgl_request_wait(request, 0, &out);

@@ -136,8 +136,9 @@ MglStatus mgl_request_start(MglHandle client,
                             MglHandle *out_request,
                             char **out_json);
 
-// Waits up to `timeout_ms` (`UINT32_MAX`: without limit). `MGL_PENDING` while running; the
-// final status and document once, after which the result is no longer held.
+// Waits up to `timeout_ms` (`UINT32_MAX`: without limit). `MGL_PENDING` while running, with
+// a progress document (elapsed time, retries, a throttle's remaining wait); the final status
+// and document once, after which the result is no longer held.
 MglStatus mgl_request_wait(MglHandle request, uint32_t timeout_ms, char **out_json);
 
 // Cancels a running request; a request already answered keeps its answer.

@@ -276,15 +276,19 @@ pub unsafe extern "C" fn mgl_request_start(
     })
 }
 
-/// Waits up to `timeout_ms` (`UINT32_MAX`: without limit). `MGL_PENDING` while running; the
-/// final status and document once, after which the result is no longer held.
+/// Waits up to `timeout_ms` (`UINT32_MAX`: without limit). `MGL_PENDING` while running, with
+/// a progress document (elapsed time, retries, a throttle's remaining wait); the final status
+/// and document once, after which the result is no longer held.
 #[no_mangle]
 pub unsafe extern "C" fn mgl_request_wait(request: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
     call(out_json, || {
         let pending = handles::request(request)?;
         let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         match pending.wait(timeout) {
-            None => Ok(Answer::Pending),
+            None => match Answer::json(&pending.progress())? {
+                Answer::Json(progress) => Ok(Answer::PendingJson(progress)),
+                other => Ok(other),
+            },
             Some(outcome) => Answer::json(&outcome?),
         }
     })

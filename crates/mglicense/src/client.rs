@@ -351,10 +351,11 @@ impl Client {
         let call = self.prepare(spec)?;
         let rt = runtime()?;
         let client = Arc::clone(self);
-        Ok(Pending::spawn(rt, async move {
+        let pending = Pending::spawn(rt, async move {
             let response = client.run(&call).await?;
             Ok(client.wait_if_asked(&call, response).await)
-        }))
+        });
+        Ok(pending.watching(Arc::clone(self)))
     }
 
     /// Everything about a call that can be checked before anything is sent.

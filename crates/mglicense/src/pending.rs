@@ -5,13 +5,15 @@
 
 use std::future::Future;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
 
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::client::Response;
+use crate::client::{Client, Response};
 use crate::error::Error;
 
 type Outcome = Result<Response, Error>;
@@ -19,6 +21,22 @@ type Outcome = Result<Response, Error>;
 pub struct Pending {
     receiver: Mutex<Option<Receiver<Outcome>>>,
     task: JoinHandle<()>,
+    started: Instant,
+    /// The client the request runs on, and its retry count when the request began: what a
+    /// waiter shows while one call lasts long (a throttle's wait, retries, -Wait).
+    watched: Option<(Arc<Client>, u64)>,
+}
+
+/// What a front end can show while one request is still running.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestProgress {
+    pub elapsed_seconds: f64,
+    /// Retries the client made since this request began (other requests running on the same
+    /// client at the same time count too).
+    pub retries: u64,
+    /// How much longer the service asked every call to hold back, when it did (Retry-After).
+    pub throttle_wait_seconds: Option<f64>,
 }
 
 impl Pending {
@@ -31,7 +49,26 @@ impl Pending {
             // The receiver may be gone (the front end released the request); nothing to do then.
             let _ = tx.send(work.await);
         });
-        Pending { receiver: Mutex::new(Some(rx)), task }
+        Pending { receiver: Mutex::new(Some(rx)), task, started: Instant::now(), watched: None }
+    }
+
+    /// Lets `progress` report the client's retries and throttle waits.
+    pub(crate) fn watching(mut self, client: Arc<Client>) -> Pending {
+        let retries = client.pacing().retries;
+        self.watched = Some((client, retries));
+        self
+    }
+
+    /// How long the request has run, and what the client's pacer says about it.
+    pub fn progress(&self) -> RequestProgress {
+        let (retries, throttle_wait_seconds) = match &self.watched {
+            Some((client, before)) => {
+                let pacing = client.pacing();
+                (pacing.retries.saturating_sub(*before), pacing.paused_for.map(|d| d.as_secs_f64()))
+            }
+            None => (0, None),
+        };
+        RequestProgress { elapsed_seconds: self.started.elapsed().as_secs_f64(), retries, throttle_wait_seconds }
     }
 
     /// Waits up to `timeout` (forever with `None`). `None` while still running; the outcome

@@ -193,3 +193,32 @@ fn debug_and_verbose_describe_the_call_without_the_token() {
     assert_eq!(e.log.len(), 2);
     assert!(e.log[1].message.contains("Status Code:\nNotFound\n"));
 }
+
+#[test]
+fn a_waiting_request_reports_the_throttle_it_waits_out() {
+    let f = fixture();
+    let user = f.emulator.state().tenant().users().next().unwrap().id().to_string();
+    // The first call is throttled with a 2 s Retry-After; the retry is served.
+    let profile: graph_emulator::faults::FaultProfile = serde_json::from_value(json!({"rules": [{
+        "method": "POST", "path": "/**", "failureRate": 1.0, "statuses": [429],
+        "retryAfterSeconds": 2, "count": 1
+    }]}))
+    .unwrap();
+    *f.emulator.state().faults() = graph_emulator::faults::Faults::new(profile, Some(1));
+
+    let pending = f.client.start(&reprocess(&user)).unwrap();
+    let before = pending.progress();
+    assert_eq!((before.retries, before.throttle_wait_seconds), (0, None), "{before:?}");
+    let mut waits = Vec::new();
+    let outcome = loop {
+        match pending.wait(Some(std::time::Duration::from_millis(100))) {
+            Some(outcome) => break outcome,
+            None => waits.extend(pending.progress().throttle_wait_seconds),
+        }
+    };
+    assert_eq!(outcome.unwrap().status, 200);
+    assert!(waits.iter().any(|&w| w > 0.0 && w <= 2.0), "no throttle wait was reported: {waits:?}");
+    let after = pending.progress();
+    assert_eq!(after.retries, 1, "{after:?}");
+    assert!(after.elapsed_seconds >= 2.0, "the retry came before its Retry-After: {after:?}");
+}
