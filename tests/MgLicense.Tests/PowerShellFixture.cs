@@ -267,7 +267,11 @@ namespace MgLicense.Tests
             Verbose = streams?.Verbose.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
             Warnings = streams?.Warning.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
             Information = streams?.Information.Select(r => r.MessageData?.ToString() ?? string.Empty).ToArray() ?? System.Array.Empty<string>();
+            Progress = streams?.Progress.ToArray() ?? System.Array.Empty<ProgressRecord>();
         }
+
+        /// <summary>Write-Progress records, in the order written.</summary>
+        public IReadOnlyList<ProgressRecord> Progress { get; }
 
         /// <summary>Messages of the debug stream (-Debug, $DebugPreference).</summary>
         public IReadOnlyList<string> Debug { get; }

@@ -130,7 +130,69 @@ namespace MgLicense.Commands
                 return;
             }
 
+            if (bulk is null && !MyInvocation.ExpectingInput && !Wait.IsPresent)
+            {
+                SendOne(RequestJson(identity), target);
+                return;
+            }
+
             Submit(RequestJson(identity), target);
+        }
+
+        /// <summary>
+        /// A call without pipeline input (-UserId at a prompt, or once per item in a foreach loop) is the command's only call:
+        /// it goes straight to the engine as one request, without a bulk run to start and tear down around it. Its output,
+        /// errors, pacing and retries are a bulk run's; a call that lasts (a throttle's wait) shows progress all the same.
+        /// -Wait keeps the bulk run, whose progress also counts the user while the service processes it.
+        /// </summary>
+        private void SendOne(byte[] request, object target)
+        {
+            BulkResult result;
+            try
+            {
+                result = new BulkResult(0, Engine.Send(request, stopping.Token, ShowCallProgress), null);
+            }
+            catch (EngineException e)
+            {
+                result = new BulkResult(0, null, e);
+            }
+
+            if (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            if (progressShown)
+            {
+                WriteProgress(new ProgressRecord(ProgressActivityId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+                progressShown = false;
+            }
+
+            WriteResultOf(result, target);
+        }
+
+        /// <summary>Write-Progress for one call that lasts a second or more, at most twice a second: how long, retries, a throttle's wait.</summary>
+        private void ShowCallProgress(JsonElement p)
+        {
+            TimeSpan now = watch.Elapsed;
+            if (now < TimeSpan.FromSeconds(1) || now - lastProgress < TimeSpan.FromMilliseconds(500) || p.ValueKind != JsonValueKind.Object)
+            {
+                return;
+            }
+
+            lastProgress = now;
+            long retries = p.TryGetProperty("retries", out JsonElement r) && r.ValueKind == JsonValueKind.Number ? r.GetInt64() : 0;
+            double elapsed = p.TryGetProperty("elapsedSeconds", out JsonElement e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble() : now.TotalSeconds;
+            var record = new ProgressRecord(ProgressActivityId, Activity, string.Format(
+                CultureInfo.CurrentCulture, "Waiting for Microsoft Graph: {0:0} s, {1} retries", elapsed, retries));
+            if (p.TryGetProperty("throttleWaitSeconds", out JsonElement w) && w.ValueKind == JsonValueKind.Number && w.GetDouble() > 0)
+            {
+                record.CurrentOperation = string.Format(
+                    CultureInfo.CurrentCulture, "Throttled by Microsoft Graph: waiting {0:0.0} s as it asked", w.GetDouble());
+            }
+
+            WriteProgress(record);
+            progressShown = true;
         }
 
         protected override void EndProcessing()

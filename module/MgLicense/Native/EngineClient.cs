@@ -176,7 +176,9 @@ namespace MgLicense.Native
         /// Runs one Graph request (UTF-8 JSON, docs/abi.md "Request"), polling on the calling (pipeline) thread so that a cancellation from another
         /// thread (StopProcessing) reaches the engine while this thread keeps ownership of the handle.
         /// </summary>
-        internal JsonElement Send(byte[] requestJson, CancellationToken cancellation)
+        /// <param name="whilePending">Called on the calling thread at each poll that finds the request still running, with the engine's
+        /// progress document (docs/abi.md, "mgl_request_wait"): elapsed time, retries, a throttle's remaining wait.</param>
+        internal JsonElement Send(byte[] requestJson, CancellationToken cancellation, Action<JsonElement>? whilePending = null)
         {
             byte[] bytes = requestJson;
             MglStatus status;
@@ -206,7 +208,11 @@ namespace MgLicense.Native
                         return Complete(status, outJson);
                     }
 
-                    TakeString(outJson);
+                    JsonElement progress = TakeJson(outJson);
+                    if (whilePending is not null && !cancellation.IsCancellationRequested)
+                    {
+                        whilePending(progress);
+                    }
                 }
             }
             finally
