@@ -226,6 +226,18 @@ namespace MgLicense.Bench
                   $"{r.Child.Failed} | {r.Child.Lost} | {Mb(r.Child.PeakWorkingSetBytes)} |");
             }
             L();
+            Row? loop = run.Overhead.FirstOrDefault(r => r.Way == "b" && r.Child != null);
+            Row? psLoop = run.Overhead.FirstOrDefault(r => r.Way == "psloop" && r.Child != null);
+            if (loop != null && psLoop != null)
+            {
+                L("The PowerShell foreach loop that posts with HttpClient itself (`foreach ($id in $ids) { $http.PostAsync(...) ... " +
+                  "[pscustomobject]@{ Id = $id } }`) is what a loop of one call per item costs in PowerShell before any module: " +
+                  $"(b) is {F(loop.MicrosecondsPerCall / psLoop.MicrosecondsPerCall, "0.00")} × it over all calls" +
+                  (loop.SecondHalfMicrosecondsPerCall is double lh && psLoop.SecondHalfMicrosecondsPerCall is double ph
+                      ? $", {F(lh / ph, "0.00")} × in the second half" : "") +
+                  ". (b) also writes the user each call answers as a typed object, as the official cmdlet does; the loop makes a one-property object.");
+                L();
+            }
             if (run.Memory != null)
             {
                 if (run.Memory.Child is WayResult m)

@@ -93,6 +93,7 @@ namespace MgLicense.Bench
             ["e"] = "(e) Graph .NET SDK, $batch of 20",
             ["floor"] = "bare HttpClient POST loop (floor)",
             ["psfloor"] = "PowerShell pipeline, HttpClient from script",
+            ["psloop"] = "PowerShell foreach loop, HttpClient from script",
         };
 
         public static async Task<int> Run(Options o)
@@ -178,7 +179,7 @@ namespace MgLicense.Bench
                 var rounds = new Dictionary<string, List<Row>>();
                 for (int round = 0; round < o.OverheadRounds; round++)
                 {
-                    foreach (string way in new[] { "floor", "a", "b", "c" })
+                    foreach (string way in new[] { "floor", "a", "b", "psloop", "c" })
                     {
                         Row row = await RunWay(run, work, way, throttled: false, run.OverheadUsers, warmup: Math.Min(50, run.OverheadUsers));
                         if (!rounds.TryGetValue(way, out List<Row>? list)) rounds[way] = list = new List<Row>();

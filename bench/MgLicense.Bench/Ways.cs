@@ -7,6 +7,7 @@
 //   f  MgLicense from the pipeline with -BatchSize 20 (the engine's JSON batching, each call retried on its own)
 //   floor   a bare HttpClient POST loop, one call at a time (overhead profile)
 //   psfloor the same PowerShell pipeline as (a) without MgLicense, posting with HttpClient from the script (memory floor)
+//   psloop  the same foreach loop as (b) without MgLicense, posting with HttpClient from the script (overhead profile)
 //   import  Import-Module time in a fresh process
 using System;
 using System.Collections.Concurrent;
@@ -54,6 +55,7 @@ namespace MgLicense.Bench
                 case "a1":
                 case "f1":
                 case "psfloor":
+                case "psloop":
                     RunPowerShell(o, way, url, token, ids, tally, setup, wall, result);
                     break;
                 case "c":
@@ -201,15 +203,21 @@ namespace MgLicense.Bench
             Stopwatch setup, Stopwatch wall, WayResult result)
         {
             using Runspace runspace = OpenRunspace();
-            if (way == "psfloor")
+            if (way is "psfloor" or "psloop")
             {
-                // The same pipeline without MgLicense: the script posts with HttpClient itself, one call at a time, and makes
-                // an object per answer. What this process takes is what PowerShell takes to do the job at all.
+                // The same pipeline (psfloor) or foreach loop (psloop) without MgLicense: the script posts with HttpClient itself,
+                // one call at a time, and makes an object per answer. What this process takes, and how long, is what PowerShell
+                // takes to do the job at all.
                 using var http = new HttpClient();
                 http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-                string floorScript = "param($ids, $http, $base) $ids | ForEach-Object { @{ UserId = $_ } } | ForEach-Object { " +
-                    "$r = $http.PostAsync($base + $_.UserId + '/reprocessLicenseAssignment', $null).GetAwaiter().GetResult(); " +
-                    "try { if ($r.IsSuccessStatusCode) { [pscustomobject]@{ Id = $_.UserId } } else { throw \"status $([int]$r.StatusCode)\" } } finally { $r.Dispose() } }";
+                string floorScript = way == "psfloor"
+                    ? "param($ids, $http, $base) $ids | ForEach-Object { @{ UserId = $_ } } | ForEach-Object { " +
+                      "$r = $http.PostAsync($base + $_.UserId + '/reprocessLicenseAssignment', $null).GetAwaiter().GetResult(); " +
+                      "try { if ($r.IsSuccessStatusCode) { [pscustomobject]@{ Id = $_.UserId } } else { throw \"status $([int]$r.StatusCode)\" } } finally { $r.Dispose() } }"
+                    : "param($ids, $http, $base) foreach ($id in $ids) { " +
+                      "$r = $http.PostAsync($base + $id + '/reprocessLicenseAssignment', $null).GetAwaiter().GetResult(); " +
+                      "try { if ($r.IsSuccessStatusCode) { $null = $r.Content.ReadAsStringAsync().GetAwaiter().GetResult(); [pscustomobject]@{ Id = $id } } " +
+                      "else { throw \"status $([int]$r.StatusCode)\" } } finally { $r.Dispose() } }";
                 var floorParameters = new Dictionary<string, object?> { ["http"] = http, ["base"] = url + "/v1.0/users/" };
                 if (o.Warmup > 0) RunScript(runspace, floorScript, ids.Take(o.Warmup).ToArray(), new Tally(ids), floorParameters);
                 setup.Stop();
