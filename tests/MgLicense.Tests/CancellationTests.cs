@@ -1,4 +1,4 @@
-// Ctrl+C (PowerShell.Stop) must reach a request that Graph never answers, for each reprocess cmdlet: the console comes back within seconds and nothing is written for the call.
+// Ctrl+C (PowerShell.Stop) must reach a request that Graph never answers, for each reprocess cmdlet and for piped input: the console comes back within seconds and nothing is written for the call.
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -27,15 +27,72 @@ namespace MgLicense.Tests
         [InlineData("Invoke-MgBetaLicenseUser2")]
         public void StopEndsARequestThatIsNeverAnsweredPromptlyAndWritesNothing(string cmdlet)
         {
-            // A loopback endpoint that accepts connections and never answers: the request can only end by being cancelled.
+            // -PassThru on the call without content, so that every cmdlet would have something to write if it were answered.
+            string passThru = cmdlet == "Invoke-MgBetaReprocessUserCloudLicensingAssignment" ? " -PassThru" : string.Empty;
+            StopsPromptlyAndWritesNothing($"{cmdlet} -UserId $id{passThru}", new Dictionary<string, object?> { ["id"] = fixture.UserId(0) });
+        }
+
+        /// <summary>Piped input runs as a bulk run with several requests in flight: a stop must end all of them, queued ones included.</summary>
+        [Theory]
+        [InlineData("Invoke-MgLicenseUser")]
+        [InlineData("Invoke-MgBetaReprocessUserCloudLicensingAssignment -PassThru")]
+        [InlineData("Invoke-MgLicenseUser -ThrottleLimit 2")]
+        [InlineData("Invoke-MgLicenseUser -BatchSize 3")]
+        public void StopEndsAPipelineWhoseRequestsAreNeverAnsweredPromptlyAndWritesNothing(string command)
+        {
+            string[] ids = { fixture.UserId(0), fixture.UserId(1), fixture.UserId(2), fixture.UserId(3), fixture.UserId(4) };
+            StopsPromptlyAndWritesNothing($"$ids | ForEach-Object {{ @{{ UserId = $_ }} }} | {command}", new Dictionary<string, object?> { ["ids"] = ids });
+        }
+
+        /// <summary>
+        /// -ErrorAction Stop on piped input: the first error in input order ends the pipeline, nothing after it is written, and the
+        /// calls still queued behind the ones in flight are never sent.
+        /// </summary>
+        [Fact]
+        public void ErrorActionStopEndsAPipelineAtItsFirstErrorAndSendsNoMore()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            var ids = new List<string> { "00000000-0000-0000-0000-00000000dead" };
+            for (int i = 0; i < 30; i++)
+            {
+                ids.Add(fixture.UserId(i % fixture.Users.Count));
+            }
+
+            // Slow answers, so the unknown user's 404 comes while the next calls are in flight and the rest still queued.
+            fixture.SetFaults("""{"rules":[{"method":"POST","path":"/v1.0/users/*/reprocessLicenseAssignment","latencyMs":300}]}""");
+            RunResult result = null!;
+            IReadOnlyList<System.Text.Json.JsonElement> sent;
+            try
+            {
+                sent = fixture.RequestsDuring(() =>
+                {
+                    result = session.Run("$ids | ForEach-Object { @{ UserId = $_ } } | Invoke-MgLicenseUser -ThrottleLimit 4 -ErrorAction Stop; 'not reached'",
+                        new Dictionary<string, object?> { ["ids"] = ids.ToArray() });
+                    // Calls the stop abandoned in flight are logged when the emulator ends them; none may start after it.
+                    System.Threading.Thread.Sleep(TimeSpan.FromSeconds(1));
+                });
+            }
+            finally
+            {
+                fixture.SetFaults("""{"rules":[]}""");
+            }
+
+            Assert.NotNull(result.Terminating);
+            Assert.Equal("Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser", result.Terminating!.ErrorRecord.FullyQualifiedErrorId);
+            Assert.Empty(result.Output);
+            Assert.True(sent.Count < ids.Count, $"{sent.Count} of {ids.Count} calls were sent after the first one failed");
+            Assert.Contains(sent, r => r.GetProperty("path").GetString() == $"/v1.0/users/{ids[0]}/reprocessLicenseAssignment");
+        }
+
+        private void StopsPromptlyAndWritesNothing(string script, IDictionary<string, object?> variables)
+        {
+            // A loopback endpoint that accepts connections and never answers: the requests can only end by being cancelled.
             using var silent = new StubGraph((string?)null);
             using Session session = fixture.NewSession();
             silent.Connect(session, fixture.MintToken("User.ReadWrite.All"));
 
-            // -PassThru on the call without content, so that every cmdlet would have something to write if it were answered.
-            string passThru = cmdlet == "Invoke-MgBetaReprocessUserCloudLicensingAssignment" ? " -PassThru" : string.Empty;
-            PowerShell shell = session.NewShell($"{cmdlet} -UserId $id{passThru}",
-                new Dictionary<string, object?> { ["id"] = fixture.UserId(0) });
+            PowerShell shell = session.NewShell(script, variables);
             var output = new PSDataCollection<PSObject>();
             try
             {
