@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -223,6 +224,51 @@ int main(int argc, char **argv) {
   /* Releasing a request that is still running cancels it. */
   st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, NULL);
   CHECK(st == MGL_OK && mgl_request_free(request) == MGL_OK, "release a request in flight");
+
+  /* Cancellation racing every phase of a call (before it is sent, while it waits, as the answer arrives),
+     over and over: each request ends cancelled or answered, each bulk run hands over answers in order or
+     stops, and every handle and document is released (valgrind checks the last part). */
+  int race_ok = 1;
+  for (int i = 0; i < 40; i++) {
+    struct timespec pause = {0, (long)(i % 8) * 150000L};
+    MglHandle racing = 0;
+    st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &racing, NULL);
+    race_ok &= st == MGL_OK;
+    nanosleep(&pause, NULL);
+    race_ok &= mgl_request_cancel(racing) == MGL_OK;
+    out = NULL;
+    st = mgl_request_wait(racing, UINT32_MAX, &out);
+    race_ok &= (st == MGL_CANCELLED || (st == MGL_OK && contains(out, user_id)));
+    mgl_string_free(out);
+    race_ok &= mgl_request_free(racing) == MGL_OK;
+
+    MglHandle racing_bulk = 0;
+    const char *race_options = "{\"throttleLimit\":2}";
+    st = mgl_bulk_start(client, (const uint8_t *)race_options, strlen(race_options), &racing_bulk, NULL);
+    race_ok &= st == MGL_OK;
+    for (int k = 0; k < 3; k++) {
+      uint64_t at = 0;
+      race_ok &= mgl_bulk_submit(racing_bulk, (const uint8_t *)json, strlen(json), &at, NULL) == MGL_OK && at == (uint64_t)k;
+    }
+    mgl_bulk_finish_input(racing_bulk);
+    nanosleep(&pause, NULL);
+    race_ok &= mgl_bulk_cancel(racing_bulk) == MGL_OK;
+    uint64_t next_index = 0;
+    for (;;) {
+      uint64_t at = 99;
+      out = NULL;
+      st = mgl_bulk_next(racing_bulk, 1000, &at, &out);
+      mgl_string_free(out);
+      if (st == MGL_OK) {
+        race_ok &= at == next_index++;
+        continue;
+      }
+      race_ok &= st == MGL_CANCELLED || st == MGL_DONE;
+      break;
+    }
+    race_ok &= mgl_bulk_free(racing_bulk) == MGL_OK;
+  }
+  CHECK(race_ok, "cancel racing requests and bulk runs 40 times: cancelled or answered, in order, all released");
 
   /* A bulk run: answers in input order; an input that can never be sent is refused at once. */
   MglHandle bulk = 0;
