@@ -12,17 +12,25 @@ use crate::MglStatus;
 pub enum Answer {
     Json(String),
     Pending,
-    /// Still running, with a document (events so far).
+    /// Still running, with a document (progress, events so far).
     PendingJson(String),
     Nothing,
 }
 
 impl Answer {
     pub fn json<T: Serialize>(value: &T) -> Result<Answer, Failure> {
-        serde_json::to_string(value)
-            .map(Answer::Json)
-            .map_err(|e| Failure::new(MglStatus::MglPanic, "panic", &format!("result could not be serialised: {e}")))
+        text(value).map(Answer::Json)
     }
+
+    /// Still running, with `value` (progress, events so far) as the document.
+    pub fn pending_json<T: Serialize>(value: &T) -> Result<Answer, Failure> {
+        text(value).map(Answer::PendingJson)
+    }
+}
+
+fn text<T: Serialize>(value: &T) -> Result<String, Failure> {
+    serde_json::to_string(value)
+        .map_err(|e| Failure::new(MglStatus::MglPanic, "panic", &format!("result could not be serialised: {e}")))
 }
 
 /// A failed call: its status and its error-detail document.

@@ -220,7 +220,7 @@ pub unsafe extern "C" fn mgl_signin_wait(signin: MglHandle, timeout_ms: u32, out
         let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         let poll = sign_in.poll(timeout);
         match poll.outcome {
-            None => Ok(Answer::PendingJson(serde_json::json!({"events": poll.events}).to_string())),
+            None => Answer::pending_json(&serde_json::json!({"events": poll.events})),
             Some(Ok(context)) => Answer::json(&serde_json::json!({"events": poll.events, "context": context})),
             Some(Err(e)) => {
                 let mut failure = Failure::from(e);
@@ -285,10 +285,7 @@ pub unsafe extern "C" fn mgl_request_wait(request: MglHandle, timeout_ms: u32, o
         let pending = handles::request(request)?;
         let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         match pending.wait(timeout) {
-            None => match Answer::json(&pending.progress())? {
-                Answer::Json(progress) => Ok(Answer::PendingJson(progress)),
-                other => Ok(other),
-            },
+            None => Answer::pending_json(&pending.progress()),
             Some(outcome) => Answer::json(&outcome?),
         }
     })

@@ -279,8 +279,8 @@ impl Bulk {
         p.rate_per_second = if elapsed > 0.0 { p.completed as f64 / elapsed } else { 0.0 };
         let pacing = self.client.pacing();
         p.paced_rate_per_second = pacing.rate;
-        p.throttle_wait_seconds = pacing.paused_for.map(|d| d.as_secs_f64());
-        p.retries = pacing.retries.saturating_sub(self.retries_before);
+        p.throttle_wait_seconds = pacing.throttle_wait_seconds();
+        p.retries = pacing.retries_since(self.retries_before);
         p
     }
 }

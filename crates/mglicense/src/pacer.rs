@@ -65,6 +65,18 @@ pub struct PacerView {
     pub retries: u64,
 }
 
+impl PacerView {
+    /// Retries since an earlier view whose count was `before` (a run's or a request's start).
+    pub fn retries_since(&self, before: u64) -> u64 {
+        self.retries.saturating_sub(before)
+    }
+
+    /// How much longer a Retry-After holds every paced call back, in seconds, when one does.
+    pub fn throttle_wait_seconds(&self) -> Option<f64> {
+        self.paused_for.map(|d| d.as_secs_f64())
+    }
+}
+
 #[derive(Debug)]
 pub struct Pacer {
     state: Mutex<State>,

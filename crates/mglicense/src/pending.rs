@@ -64,7 +64,7 @@ impl Pending {
         let (retries, throttle_wait_seconds) = match &self.watched {
             Some((client, before)) => {
                 let pacing = client.pacing();
-                (pacing.retries.saturating_sub(*before), pacing.paused_for.map(|d| d.as_secs_f64()))
+                (pacing.retries_since(*before), pacing.throttle_wait_seconds())
             }
             None => (0, None),
         };

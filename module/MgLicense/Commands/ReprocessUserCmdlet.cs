@@ -130,7 +130,7 @@ namespace MgLicense.Commands
                 return;
             }
 
-            if (bulk is null && !MyInvocation.ExpectingInput && !Wait.IsPresent)
+            if (!MyInvocation.ExpectingInput && !Wait.IsPresent)
             {
                 SendOne(RequestJson(identity), target);
                 return;
@@ -162,33 +162,50 @@ namespace MgLicense.Commands
                 return;
             }
 
-            if (progressShown)
-            {
-                WriteProgress(new ProgressRecord(ProgressActivityId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
-                progressShown = false;
-            }
-
+            EndProgress();
             WriteResultOf(result, target);
         }
 
         /// <summary>Write-Progress for one call that lasts a second or more, at most twice a second: how long, retries, a throttle's wait.</summary>
         private void ShowCallProgress(JsonElement p)
         {
-            TimeSpan now = watch.Elapsed;
-            if (now < TimeSpan.FromSeconds(1) || now - lastProgress < TimeSpan.FromMilliseconds(500) || p.ValueKind != JsonValueKind.Object)
+            if (!ProgressDue())
             {
                 return;
             }
 
-            lastProgress = now;
-            long retries = p.TryGetProperty("retries", out JsonElement r) && r.ValueKind == JsonValueKind.Number ? r.GetInt64() : 0;
-            double elapsed = p.TryGetProperty("elapsedSeconds", out JsonElement e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble() : now.TotalSeconds;
-            var record = new ProgressRecord(ProgressActivityId, Activity, string.Format(
-                CultureInfo.CurrentCulture, "Waiting for Microsoft Graph: {0:0} s, {1} retries", elapsed, retries));
-            if (p.TryGetProperty("throttleWaitSeconds", out JsonElement w) && w.ValueKind == JsonValueKind.Number && w.GetDouble() > 0)
+            string status = string.Format(
+                CultureInfo.CurrentCulture, "Waiting for Microsoft Graph: {0:0} s, {1} retries",
+                Number(p, "elapsedSeconds") ?? watch.Elapsed.TotalSeconds, (long)(Number(p, "retries") ?? 0));
+            WriteProgressWithThrottle(status, p);
+        }
+
+        /// <summary>Progress is shown for work that has lasted a second or more, at most twice a second.</summary>
+        private bool ProgressDue()
+        {
+            TimeSpan now = watch.Elapsed;
+            if (now < TimeSpan.FromSeconds(1) || now - lastProgress < TimeSpan.FromMilliseconds(500))
             {
-                record.CurrentOperation = string.Format(
-                    CultureInfo.CurrentCulture, "Throttled by Microsoft Graph: waiting {0:0.0} s as it asked", w.GetDouble());
+                return false;
+            }
+
+            lastProgress = now;
+            return true;
+        }
+
+        /// <summary>A number of an engine progress document (docs/abi.md), or null when it has none.</summary>
+        private static double? Number(JsonElement p, string name) =>
+            p.ValueKind == JsonValueKind.Object && p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number
+                ? v.GetDouble()
+                : null;
+
+        /// <summary>Writes one progress record with <paramref name="status"/>, naming the throttling wait the engine reports, if any.</summary>
+        private void WriteProgressWithThrottle(string status, JsonElement p)
+        {
+            var record = new ProgressRecord(ProgressActivityId, Activity, status);
+            if (Number(p, "throttleWaitSeconds") is double wait && wait > 0)
+            {
+                record.CurrentOperation = string.Format(CultureInfo.CurrentCulture, "Throttled by Microsoft Graph: waiting {0:0.0} s as it asked", wait);
             }
 
             WriteProgress(record);
@@ -208,9 +225,16 @@ namespace MgLicense.Commands
             {
             }
 
+            EndProgress();
+        }
+
+        /// <summary>Ends the progress bar, if one was shown.</summary>
+        private void EndProgress()
+        {
             if (progressShown)
             {
                 WriteProgress(new ProgressRecord(ProgressActivityId, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+                progressShown = false;
             }
         }
 
@@ -339,39 +363,24 @@ namespace MgLicense.Commands
         /// </summary>
         private void ShowProgress(EngineBulk run)
         {
-            TimeSpan now = watch.Elapsed;
-            if (now < TimeSpan.FromSeconds(1) || now - lastProgress < TimeSpan.FromMilliseconds(500))
+            if (!ProgressDue() || run.Progress() is not JsonElement p)
             {
                 return;
             }
 
-            lastProgress = now;
-            if (run.Progress() is not JsonElement p)
-            {
-                return;
-            }
-
-            long Count(string name) => p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetInt64() : 0;
-            double? Seconds(string name) =>
-                p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+            long Count(string name) => (long)(Number(p, name) ?? 0);
             long completed = Count("completed"), failed = Count("failed"), inFlight = Count("inFlight"), processing = Count("waiting");
             long waiting = Count("submitted") - completed - inFlight - processing;
             string status = string.Format(
                 CultureInfo.CurrentCulture,
                 "{0} done ({1} failed), {2} in flight, {3} waiting; {4:0.0} users/s, {5} retries",
-                completed, failed, inFlight, waiting, Seconds("ratePerSecond") ?? 0, Count("retries"));
+                completed, failed, inFlight, waiting, Number(p, "ratePerSecond") ?? 0, Count("retries"));
             if (processing > 0)
             {
                 status += string.Format(CultureInfo.CurrentCulture, "; {0} being processed by the service", processing);
             }
-            var record = new ProgressRecord(ProgressActivityId, Activity, status);
-            if (Seconds("throttleWaitSeconds") is double wait && wait > 0)
-            {
-                record.CurrentOperation = string.Format(CultureInfo.CurrentCulture, "Throttled by Microsoft Graph: waiting {0:0.0} s as it asked", wait);
-            }
 
-            WriteProgress(record);
-            progressShown = true;
+            WriteProgressWithThrottle(status, p);
         }
 
         public void Dispose()

@@ -208,10 +208,13 @@ namespace MgLicense.Native
                         return Complete(status, outJson);
                     }
 
-                    JsonElement progress = TakeJson(outJson);
-                    if (whilePending is not null && !cancellation.IsCancellationRequested)
+                    if (whilePending is null || cancellation.IsCancellationRequested)
                     {
-                        whilePending(progress);
+                        TakeString(outJson);
+                    }
+                    else
+                    {
+                        whilePending(TakeJson(outJson));
                     }
                 }
             }
