@@ -59,6 +59,9 @@ namespace MgLicense.Bench
   --quick                a short run: 200 users, 3 import samples, overhead over 500 calls
   --out <file>           write the report (markdown) here, and its chart beside it as <name>.png
   --ways <list>          throttled-profile ways to run, e.g. abcdef (default) or af
+  --profiles <list>      profiles to run, comma-separated, from throttled,latency,overhead,memory,import (default:
+                         all); a partial run cannot write a report (--out)
+  --overhead-ways <list> overhead-profile ways, comma-separated, from floor,a,b,psloop,c (default: all)
   --throttle-scale <f>   shrink the write bucket and its window by f (default 0.01: 30 writes per 1.5 s,
                          still 20 writes/s; see docs/benchmarks.md)
   --latency-ms <n>       fixed latency on Graph calls in the throttled profile (default 60)
@@ -78,6 +81,11 @@ namespace MgLicense.Bench
         public bool Quick { get; private set; }
         public string? Out { get; private set; }
         public string WaysToRun { get; private set; } = "abcdef";
+        public static readonly string[] AllProfiles = { "throttled", "latency", "overhead", "memory", "import" };
+        public static readonly string[] AllOverheadWays = { "floor", "a", "b", "psloop", "c" };
+        public string[] Profiles { get; private set; } = AllProfiles;
+        public string[] OverheadWays { get; private set; } = AllOverheadWays;
+        public bool Runs(string profile) => Profiles.Contains(profile);
         public double ThrottleScale { get; private set; } = 0.01;
         public int LatencyMs { get; private set; } = 60;
         public int JitterMs { get; private set; } = 40;
@@ -113,6 +121,13 @@ namespace MgLicense.Bench
                 }
                 int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 0
                     ? n : throw new UsageException($"{flag} takes a whole number");
+                string[] List(string[] allowed)
+                {
+                    string[] items = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    string? unknown = items.FirstOrDefault(i => !allowed.Contains(i));
+                    if (unknown != null) throw new UsageException($"{flag} takes names from {string.Join(",", allowed)}, not '{unknown}'");
+                    return items;
+                }
                 double Double() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d > 0
                     ? d : throw new UsageException($"{flag} takes a positive number");
                 switch (flag)
@@ -122,6 +137,8 @@ namespace MgLicense.Bench
                     case "--quick": o.Quick = true; break;
                     case "--out": o.Out = Value(); break;
                     case "--ways": o.WaysToRun = Value(); break;
+                    case "--profiles": o.Profiles = List(AllProfiles); break;
+                    case "--overhead-ways": o.OverheadWays = List(AllOverheadWays); break;
                     case "--throttle-scale": o.ThrottleScale = Double(); break;
                     case "--latency-ms": o.LatencyMs = Int(); break;
                     case "--jitter-ms": o.JitterMs = Int(); break;
@@ -150,6 +167,10 @@ namespace MgLicense.Bench
                 if (!memoryGiven) o.MemoryItems = 0;
             }
             if (o.Users < 1) throw new UsageException("--users must be at least 1");
+            if (o.Out != null && (o.Profiles.Length != AllProfiles.Length || o.OverheadWays.Length != AllOverheadWays.Length))
+            {
+                throw new UsageException("--out writes the whole report: run every profile and way for it (no --profiles, --overhead-ways)");
+            }
             if (o.WaysToRun.Any(c => !"abcdef".Contains(c))) throw new UsageException("--ways takes letters from abcdef");
             return o;
         }

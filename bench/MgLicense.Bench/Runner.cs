@@ -153,7 +153,7 @@ namespace MgLicense.Bench
                 // Profile "throttled".
                 Console.WriteLine($"Profile \"throttled\": {o.Users} users; latency {o.LatencyMs} ms + up to {o.JitterMs} ms; " +
                     $"write budget {run.BudgetCapacity:0.##} per {run.BudgetWindowSeconds:0.###} s = {run.BudgetRate:0.##} writes/s");
-                foreach (char c in o.WaysToRun)
+                foreach (char c in o.Runs("throttled") ? o.WaysToRun : "")
                 {
                     string way = c.ToString();
                     Row row = await RunWay(run, work, way, throttled: true, o.Users, warmup: 0);
@@ -165,7 +165,7 @@ namespace MgLicense.Bench
                 // Profile "latency-bound": where batching helps.
                 int latencyUsers = Math.Min(o.Users, 500);
                 Console.WriteLine($"Profile \"latency-bound\": {latencyUsers} users; latency {o.LatencyMs} ms + up to {o.JitterMs} ms; no throttling; one request in flight");
-                foreach (string way in new[] { "a1", "f1" })
+                foreach (string way in o.Runs("latency") ? new[] { "a1", "f1" } : Array.Empty<string>())
                 {
                     Row row = await RunWay(run, work, way, throttled: false, latencyUsers, warmup: 0, latency: true);
                     run.LatencyBound.Add(row);
@@ -177,9 +177,9 @@ namespace MgLicense.Bench
                 Console.WriteLine($"Profile \"overhead\": {run.OverheadUsers} calls per way after a warm-up, no latency, no throttling, " +
                     $"{o.OverheadRounds} rounds (the ways interleaved, so a burst of load elsewhere hits them alike)");
                 var rounds = new Dictionary<string, List<Row>>();
-                for (int round = 0; round < o.OverheadRounds; round++)
+                for (int round = 0; round < (o.Runs("overhead") ? o.OverheadRounds : 0); round++)
                 {
-                    foreach (string way in new[] { "floor", "a", "b", "psloop", "c" })
+                    foreach (string way in o.OverheadWays)
                     {
                         Row row = await RunWay(run, work, way, throttled: false, run.OverheadUsers, warmup: Math.Min(50, run.OverheadUsers));
                         if (!rounds.TryGetValue(way, out List<Row>? list)) rounds[way] = list = new List<Row>();
@@ -198,7 +198,7 @@ namespace MgLicense.Bench
                 }
                 Console.WriteLine();
 
-                if (o.MemoryItems > 0)
+                if (o.MemoryItems > 0 && o.Runs("memory"))
                 {
                     Console.WriteLine($"Memory: {o.MemoryItems} items through (a), no latency, no throttling");
                     if (o.MemoryItems >= 1000)
@@ -219,7 +219,7 @@ namespace MgLicense.Bench
                 File.WriteAllText(Path.Combine(work, "Empty", "Empty.psm1"), "function Get-Nothing { }\n");
                 File.WriteAllText(empty, "@{ RootModule = 'Empty.psm1'; ModuleVersion = '1.0.0'; GUID = '8d1f4b2e-0c3a-4f5e-9a7b-6c5d4e3f2a1b'; FunctionsToExport = @('Get-Nothing') }\n");
                 Console.WriteLine($"Import-Module, cold (fresh process each, runspace already used once), {o.ImportSamples} samples, alternating with an empty module");
-                for (int i = 0; i < o.ImportSamples && run.ImportFailure == null; i++)
+                for (int i = 0; i < (o.Runs("import") ? o.ImportSamples : 0) && run.ImportFailure == null; i++)
                 {
                     foreach (var (module, times) in new[] { (run.ModuleSnapshot, run.ImportMilliseconds), (empty, run.EmptyImportMilliseconds) })
                     {
@@ -248,7 +248,7 @@ namespace MgLicense.Bench
                 File.WriteAllText(warmModule, "@{ RootModule = 'Warm.psm1'; ModuleVersion = '1.0.0'; GUID = '5b0e6f1c-7d2a-4c3b-8e9f-1a2b3c4d5e6f'; " +
                     "FunctionsToExport = @('Get-Warm'); FormatsToProcess = @('Warm.format.ps1xml') }\n");
                 Console.WriteLine($"Import-Module, warm (fresh process each, after another module with format data was imported), {o.ImportSamples} samples");
-                for (int i = 0; i < o.ImportSamples && run.ImportFailure == null; i++)
+                for (int i = 0; i < (o.Runs("import") ? o.ImportSamples : 0) && run.ImportFailure == null; i++)
                 {
                     var (result, failure) = await Child(new[] { "--way", "import", "--module", run.ModuleSnapshot, "--warm-with", warmModule }, TimeSpan.FromSeconds(120));
                     if (result == null)
