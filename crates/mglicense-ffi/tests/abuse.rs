@@ -569,6 +569,15 @@ fn pause(i: usize) {
 
 #[test]
 fn cancel_racing_completion_ends_each_request_in_one_documented_outcome() {
+    cancel_race(REQUEST);
+}
+
+#[test]
+fn cancel_racing_completion_on_the_waiting_thread_ends_each_request_in_one_documented_outcome() {
+    cancel_race(r#"{"operation":"reprocessLicenseAssignment","identity":"u1","onWaitingThread":true}"#);
+}
+
+fn cancel_race(request_json: &'static str) {
     let stub = stub();
     let client = connected_client(&stub);
     let tally: Arc<[AtomicUsize; 3]> = Arc::new(Default::default());
@@ -580,7 +589,7 @@ fn cancel_racing_completion_ends_each_request_in_one_documented_outcome() {
                     let i = t * 50 + n;
                     delay.store(((i * 31) % 11) as u64 * 200, Ordering::SeqCst);
                     let mut request = 0;
-                    assert_eq!(unsafe { mgl_request_start(client, REQUEST.as_ptr(), REQUEST.len(), &mut request, ptr::null_mut()) }, MglStatus::MglOk);
+                    assert_eq!(unsafe { mgl_request_start(client, request_json.as_ptr(), request_json.len(), &mut request, ptr::null_mut()) }, MglStatus::MglOk);
                     // Every third iteration releases instead of cancelling: the waiter must
                     // then see the answer, a cancel, or a handle that is gone.
                     let release = i % 3 == 0;

@@ -91,7 +91,7 @@ impl Client {
                 .body(body.to_string())
                 .build();
             let outcome = match request {
-                Ok(request) => client::exchange_renewing(connection, &login, Arc::clone(&token), request, &url).await,
+                Ok(request) => client::exchange_renewing(client::Lane::Engine, connection, &login, Arc::clone(&token), request, &url).await,
                 Err(e) => Err(client::transport_error(&url, e)),
             };
             let elapsed = started.elapsed().as_millis();

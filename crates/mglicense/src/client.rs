@@ -12,6 +12,7 @@ use crate::auth::{self, Authenticator, Secret, SignInRequest};
 use crate::environment::{Environment, Environments, NewEnvironment};
 use crate::error::{Error, ErrorKind, GraphError};
 use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
+use crate::local::Drivers;
 use crate::pending::Pending;
 use crate::pacer::{Pacer, PacerView};
 use crate::proxy::ProxySettings;
@@ -207,6 +208,8 @@ pub struct Client {
     resolve: Vec<(String, std::net::SocketAddr)>,
     state: RwLock<State>,
     pacer: Pacer,
+    /// Runtimes for requests sent from the thread that waits for them.
+    drivers: Drivers,
 }
 
 impl Client {
@@ -231,6 +234,7 @@ impl Client {
             resolve: config.resolve,
             state: RwLock::new(state),
             pacer: Pacer::default(),
+            drivers: Drivers::default(),
         }))
     }
 
@@ -276,6 +280,10 @@ impl Client {
     /// The pacer every paced call of this client waits for.
     pub(crate) fn pacer(&self) -> &Pacer {
         &self.pacer
+    }
+
+    pub(crate) fn drivers(&self) -> &Drivers {
+        &self.drivers
     }
 
     /// How the shared pacer is holding calls back, for progress displays.
@@ -349,6 +357,15 @@ impl Client {
     /// Checks a request and starts it on the engine's runtime.
     pub fn start(self: &Arc<Self>, spec: &RequestSpec) -> Result<Pending, Error> {
         let call = self.prepare(spec)?;
+        if spec.on_waiting_thread && call.wait.is_none() {
+            let driver = self.drivers.lend(&call.connection)?;
+            let (client, graph) = (Arc::clone(self), driver.graph().clone());
+            let work = Box::pin(async move {
+                let lane = Lane::Caller { graph: &graph, connection: &call.connection };
+                client.send_on(lane, &call.connection, &call.prepared).await
+            });
+            return Ok(Pending::local(Arc::clone(self), driver, work).watching(Arc::clone(self)));
+        }
         let rt = runtime()?;
         let client = Arc::clone(self);
         let pending = Pending::spawn(rt, async move {
@@ -396,6 +413,11 @@ impl Client {
     /// Sends a call, retrying what the service asks to be retried (see `retry`), paced by the
     /// shared pacer.
     pub(crate) async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
+        self.send_on(Lane::Engine, connection, prepared).await
+    }
+
+    /// As [`Client::send`], with the exchanges on `lane`.
+    pub(crate) async fn send_on(&self, lane: Lane<'_>, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
         let context = self.request_context();
         let mut attempts = Attempts::default();
         loop {
@@ -403,7 +425,7 @@ impl Client {
                 self.pacer.acquire().await;
             }
             let sent = std::time::Instant::now();
-            let outcome = self.send_once(connection, prepared, attempts.attempt, &context).await;
+            let outcome = self.send_once(lane, connection, prepared, attempts.attempt, &context).await;
             match self.judge(prepared, &context, &mut attempts, sent, outcome, false) {
                 Verdict::Done(result) => return result,
                 // A throttle holds every paced call in the pacer; anything else is waited out here.
@@ -544,6 +566,7 @@ impl Client {
 
     async fn send_once(
         &self,
+        lane: Lane<'_>,
         connection: &Connection,
         prepared: &PreparedRequest,
         attempt: u32,
@@ -553,7 +576,7 @@ impl Client {
         let verb = prepared.method;
         let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("static method name");
         let login = connection.transport.login(context);
-        let token = connection.credential.bearer(&login).await?;
+        let token = lane.bearer(connection, &login).await?;
         let mut request = self.graph_request(connection, method.clone(), &url, &token, context);
         for (name, value) in prepared.call_headers(attempt) {
             request = request.header(name, value);
@@ -577,7 +600,7 @@ impl Client {
             log.push(LogLine::debug(trace::format_request(verb, &url, &headers, b"")));
         }
         let started = std::time::Instant::now();
-        let (outcome, _) = exchange_renewing(connection, &login, token, request, &url).await?;
+        let (outcome, _) = exchange_renewing(lane, connection, &login, token, request, &url).await?;
         let elapsed = started.elapsed().as_millis();
         match outcome {
             Exchange::Answered { status, headers, body } => read_answer(prepared, url, elapsed, status, headers, &body, log),
@@ -636,6 +659,7 @@ pub(crate) fn read_answer(
 /// with concurrent requests) and the request sent again. The answer comes with every token sent
 /// redacted from it, and the token it answered.
 pub(crate) async fn exchange_renewing(
+    lane: Lane<'_>,
     connection: &Connection,
     login: &crate::transport::Login<'_>,
     token: Arc<Secret>,
@@ -643,11 +667,11 @@ pub(crate) async fn exchange_renewing(
     url: &str,
 ) -> Result<(Exchange, Arc<Secret>), Error> {
     let again = request.try_clone();
-    let http = &connection.transport.graph;
+    let http = lane.graph(connection);
     let outcome = exchange(http, request, url).await.redacting(&token);
     if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
         if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
-            let renewed = connection.credential.renew(login, &token).await?;
+            let renewed = lane.renew(connection, login, &token).await?;
             again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&renewed));
             let outcome = exchange(http, again, url).await.redacting(&renewed).redacting(&token);
             return Ok((outcome, renewed));
@@ -669,6 +693,59 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) 
         Ok(body) => Exchange::Answered { status, headers, body: body.bytes },
         Err(e) => Exchange::Failed(transport_error(url, e)),
     }
+}
+
+/// Where a call's exchanges run.
+#[derive(Clone, Copy)]
+pub(crate) enum Lane<'a> {
+    /// On the engine's runtime, with the connection's own clients.
+    Engine,
+    /// On a caller's thread (see [`crate::local`]): Graph calls through `graph`, a client of
+    /// that thread's runtime. Token requests still go to the engine's runtime, whose login
+    /// connections must not end up owned by a runtime that only runs while a caller waits.
+    Caller { graph: &'a reqwest::Client, connection: &'a Arc<Connection> },
+}
+
+impl Lane<'_> {
+    fn graph<'c>(&'c self, connection: &'c Connection) -> &'c reqwest::Client {
+        match self {
+            Lane::Engine => &connection.transport.graph,
+            Lane::Caller { graph, .. } => graph,
+        }
+    }
+
+    /// The connection's token; a caller's thread only takes one at hand, else asks the engine.
+    async fn bearer(self, connection: &Connection, login: &crate::transport::Login<'_>) -> Result<Arc<Secret>, Error> {
+        match self {
+            Lane::Engine => connection.credential.bearer(login).await,
+            Lane::Caller { connection: shared, .. } => {
+                if let Some(at_hand) = shared.credential.bearer_at_hand() {
+                    return at_hand;
+                }
+                let (shared, timeout) = (Arc::clone(shared), login.timeout);
+                on_engine(async move { shared.credential.bearer(&shared.transport.login_within(timeout)).await }).await
+            }
+        }
+    }
+
+    /// A new token after Graph refused `rejected` as expired.
+    async fn renew(self, connection: &Connection, login: &crate::transport::Login<'_>, rejected: &Arc<Secret>) -> Result<Arc<Secret>, Error> {
+        match self {
+            Lane::Engine => connection.credential.renew(login, rejected).await,
+            Lane::Caller { connection: shared, .. } => {
+                let (shared, timeout, rejected) = (Arc::clone(shared), login.timeout, Arc::clone(rejected));
+                on_engine(async move { shared.credential.renew(&shared.transport.login_within(timeout), &rejected).await }).await
+            }
+        }
+    }
+}
+
+/// Runs `work` on the engine's runtime and waits for it from wherever the caller runs.
+async fn on_engine<T: Send + 'static>(work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static) -> Result<T, Error> {
+    runtime()?
+        .spawn(work)
+        .await
+        .map_err(|e| Error::runtime(format!("the engine's token request ended without an answer: {e}")))?
 }
 
 /// What came back from one exchange on the wire.

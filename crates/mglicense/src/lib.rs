@@ -13,6 +13,7 @@ pub mod credential;
 pub mod environment;
 pub mod error;
 pub mod identity;
+mod local;
 pub mod operation;
 pub mod pacer;
 pub mod pending;

@@ -126,6 +126,10 @@ pub struct RequestSpec {
     /// After the call, wait for the service to process the user (-Wait).
     #[serde(default)]
     pub wait: Option<crate::wait::WaitSpec>,
+    /// Send the request from the thread that waits for it, instead of the engine's threads
+    /// (see `crate::local`): it then runs only while someone waits. Not with `wait`.
+    #[serde(default)]
+    pub on_waiting_thread: bool,
 }
 
 /// A request checked and turned into what goes on the wire, minus the credential.

@@ -15,16 +15,24 @@ use tokio::task::JoinHandle;
 
 use crate::client::{Client, Response};
 use crate::error::Error;
+use crate::local::{Cancel, Driver, Step, Work};
 
 type Outcome = Result<Response, Error>;
 
 pub struct Pending {
-    receiver: Mutex<Option<Receiver<Outcome>>>,
-    task: JoinHandle<()>,
+    run: Run,
     started: Instant,
     /// The client the request runs on, and its retry count when the request began: what a
     /// waiter shows while one call lasts long (a throttle's wait, retries, -Wait).
     watched: Option<(Arc<Client>, u64)>,
+}
+
+/// Where the request runs.
+enum Run {
+    /// A task on the engine's runtime, which hands its outcome over through `receiver`.
+    Spawned { receiver: Mutex<Option<Receiver<Outcome>>>, task: JoinHandle<()> },
+    /// Work driven by whoever waits (see `crate::local`); `None` once its outcome is taken.
+    Local { work: Mutex<Option<(Driver, Work<Outcome>)>>, cancel: Cancel, home: Arc<Client> },
 }
 
 /// What a front end can show while one request is still running.
@@ -49,7 +57,14 @@ impl Pending {
             // The receiver may be gone (the front end released the request); nothing to do then.
             let _ = tx.send(work.await);
         });
-        Pending { receiver: Mutex::new(Some(rx)), task, started: Instant::now(), watched: None }
+        Pending { run: Run::Spawned { receiver: Mutex::new(Some(rx)), task }, started: Instant::now(), watched: None }
+    }
+
+    /// A request that runs on `driver`, on the thread that waits for it, and goes back to
+    /// `home`'s idle drivers when it is done.
+    pub(crate) fn local(home: Arc<Client>, driver: Driver, work: Work<Outcome>) -> Pending {
+        let run = Run::Local { work: Mutex::new(Some((driver, work))), cancel: Cancel::default(), home };
+        Pending { run, started: Instant::now(), watched: None }
     }
 
     /// Lets `progress` report the client's retries and throttle waits.
@@ -74,35 +89,73 @@ impl Pending {
     /// Waits up to `timeout` (forever with `None`). `None` while still running; the outcome
     /// once, after which the request holds nothing and later waits say so.
     pub fn wait(&self, timeout: Option<Duration>) -> Option<Outcome> {
-        let mut guard = self.receiver.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(rx) = guard.as_ref() else {
-            return Some(Err(Error::invalid_argument("The result of this request was already taken.")));
-        };
-        let outcome = match timeout {
-            Some(t) => match rx.recv_timeout(t) {
-                Ok(o) => o,
-                Err(RecvTimeoutError::Timeout) => return None,
-                Err(RecvTimeoutError::Disconnected) => Err(Error::cancelled()),
-            },
-            None => rx.recv().unwrap_or_else(|_| Err(Error::cancelled())),
-        };
-        *guard = None;
-        Some(outcome)
+        match &self.run {
+            Run::Spawned { receiver, .. } => {
+                let mut guard = receiver.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(rx) = guard.as_ref() else {
+                    return Some(Err(taken()));
+                };
+                let outcome = match timeout {
+                    Some(t) => match rx.recv_timeout(t) {
+                        Ok(o) => o,
+                        Err(RecvTimeoutError::Timeout) => return None,
+                        Err(RecvTimeoutError::Disconnected) => Err(Error::cancelled()),
+                    },
+                    None => rx.recv().unwrap_or_else(|_| Err(Error::cancelled())),
+                };
+                *guard = None;
+                Some(outcome)
+            }
+            Run::Local { work, cancel, home } => {
+                let mut guard = work.lock().unwrap_or_else(|e| e.into_inner());
+                let Some((driver, running)) = guard.as_mut() else {
+                    return Some(Err(taken()));
+                };
+                let outcome = match driver.turn(running, timeout, cancel) {
+                    Step::Pending => return None,
+                    Step::Done(outcome) => outcome,
+                    Step::Cancelled => Err(Error::cancelled()),
+                };
+                if let Some((driver, running)) = guard.take() {
+                    driver.discard(running);
+                    home.drivers().give_back(driver);
+                }
+                Some(outcome)
+            }
+        }
     }
 
     /// Stops the request: its connection is dropped and a waiter gets `Cancelled`, unless the
     /// answer had already arrived, in which case the answer stands.
     pub fn cancel(&self) {
-        self.task.abort();
+        match &self.run {
+            Run::Spawned { task, .. } => task.abort(),
+            Run::Local { cancel, .. } => cancel.raise(),
+        }
     }
 
     pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
+        match &self.run {
+            Run::Spawned { task, .. } => task.is_finished(),
+            Run::Local { work, .. } => work.lock().unwrap_or_else(|e| e.into_inner()).is_none(),
+        }
     }
+}
+
+fn taken() -> Error {
+    Error::invalid_argument("The result of this request was already taken.")
 }
 
 impl Drop for Pending {
     fn drop(&mut self) {
-        self.task.abort();
+        match &mut self.run {
+            Run::Spawned { task, .. } => task.abort(),
+            Run::Local { work, home, .. } => {
+                if let Some((driver, running)) = work.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+                    driver.discard(running);
+                    home.drivers().give_back(driver);
+                }
+            }
+        }
     }
 }

@@ -42,6 +42,10 @@ pub(crate) struct Transport {
     login: reqwest::Client,
     /// Managed-identity endpoints (IMDS, IDENTITY_ENDPOINT): never redirected, never proxied.
     identity: reqwest::Client,
+    /// What the clients were built with, for another Graph client with its own connections
+    /// (see [`Transport::another_graph_client`]).
+    rule: Option<Arc<ProxyRule>>,
+    pins: Vec<(String, SocketAddr)>,
 }
 
 /// What one token request is sent with.
@@ -56,38 +60,57 @@ impl Transport {
     /// `pins` resolve host names to fixed addresses (as curl's `--resolve`), without DNS.
     pub(crate) fn new(proxy: &ProxySettings, pins: &[(String, SocketAddr)]) -> Result<Transport, Error> {
         let rule = ProxyRule::new(proxy)?.map(Arc::new);
-        let tls = tls()?;
-        let build = |redirect: reqwest::redirect::Policy, proxied: bool| {
-            let mut builder = reqwest::Client::builder()
-                .use_preconfigured_tls(tls.clone())
-                .dns_resolver(Arc::new(Resolver))
-                .connect_timeout(Duration::from_secs(30))
-                .redirect(redirect)
-                .pool_idle_timeout(Duration::from_secs(90));
-            builder = match (&rule, proxied) {
-                (Some(rule), true) => {
-                    let rule = Arc::clone(rule);
-                    builder.proxy(reqwest::Proxy::custom(move |url| rule.proxy_for(url).cloned()))
-                }
-                _ => builder.no_proxy(),
-            };
-            for (host, address) in pins {
-                builder = builder.resolve(host, *address);
-            }
-            builder.build().map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))
-        };
         Ok(Transport {
-            graph: build(graph_redirects(), true)?,
-            login: build(reqwest::redirect::Policy::none(), true)?,
-            identity: build(reqwest::redirect::Policy::none(), false)?,
+            graph: build(graph_redirects(), rule.as_ref(), pins)?,
+            login: build(reqwest::redirect::Policy::none(), rule.as_ref(), pins)?,
+            identity: build(reqwest::redirect::Policy::none(), None, pins)?,
+            rule,
+            pins: pins.to_vec(),
         })
+    }
+
+    /// A Graph client like [`Transport::graph`] with a connection pool of its own: connections
+    /// belong to the runtime that opened them, so requests driven on a caller's thread (see
+    /// [`crate::local`]) must not share the engine runtime's.
+    pub(crate) fn another_graph_client(&self) -> Result<reqwest::Client, Error> {
+        build(graph_redirects(), self.rule.as_ref(), &self.pins)
     }
 
     /// The clients and time limit for token requests under `context`.
     pub(crate) fn login(&self, context: &RequestContext) -> Login<'_> {
-        let timeout = LOGIN_TIMEOUT.min(Duration::from_secs(context.client_timeout_seconds));
+        self.login_within(LOGIN_TIMEOUT.min(Duration::from_secs(context.client_timeout_seconds)))
+    }
+
+    /// The clients for token requests that may take at most `timeout`.
+    pub(crate) fn login_within(&self, timeout: Duration) -> Login<'_> {
         Login { http: &self.login, identity: &self.identity, timeout }
     }
+}
+
+/// One HTTP client: `redirect` its redirect rule, `proxy` the proxy rule it follows (none: never
+/// proxied), `pins` fixed addresses for host names.
+fn build(
+    redirect: reqwest::redirect::Policy,
+    proxy: Option<&Arc<ProxyRule>>,
+    pins: &[(String, SocketAddr)],
+) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .use_preconfigured_tls(tls()?.clone())
+        .dns_resolver(Arc::new(Resolver))
+        .connect_timeout(Duration::from_secs(30))
+        .redirect(redirect)
+        .pool_idle_timeout(Duration::from_secs(90));
+    builder = match proxy {
+        Some(rule) => {
+            let rule = Arc::clone(rule);
+            builder.proxy(reqwest::Proxy::custom(move |url| rule.proxy_for(url).cloned()))
+        }
+        None => builder.no_proxy(),
+    };
+    for (host, address) in pins {
+        builder = builder.resolve(host, *address);
+    }
+    builder.build().map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))
 }
 
 /// The process's TLS configuration, as reqwest would build it for each client: the system's

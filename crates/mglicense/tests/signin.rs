@@ -422,3 +422,34 @@ fn device_code_honours_slow_down_and_later_renews_with_the_refresh_token() {
     assert_eq!(reprocess(&f).unwrap().status, 200);
     assert_eq!(login_requests(&f).len(), 1, "the renewed token is used until it nears expiry");
 }
+
+#[test]
+fn a_call_sent_from_the_waiting_thread_gets_new_tokens_from_the_engine() {
+    let f = fixture();
+    register(&f, json!({"tokenLifetime": 4}));
+    sign_in(&f, json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET}), &HashMap::new()).unwrap();
+    let spec: RequestSpec = serde_json::from_value(
+        json!({"operation": "reprocessLicenseAssignment", "identity": "AdeleV@contoso.com", "onWaitingThread": true}),
+    )
+    .unwrap();
+    clear_login_requests(&f);
+
+    // The token at hand is used as it is.
+    assert_eq!(f.client.execute(&spec).unwrap().status, 200);
+    assert!(login_requests(&f).is_empty(), "{:?}", login_requests(&f));
+
+    // Graph says it expired: one renewal, and the call is sent again.
+    put_faults(&f, json!({"rules": [{"method": "POST", "path": "/*/users/*/reprocessLicenseAssignment", "failureRate": 1.0, "statuses": [401], "message": EXPIRED, "count": 1}]}));
+    assert_eq!(f.client.execute(&spec).unwrap().status, 200);
+    assert_eq!(login_requests(&f).len(), 1, "{:?}", login_requests(&f));
+
+    // Past its renewal margin (a quarter of its 4 s): a new token before the call.
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(f.client.execute(&spec).unwrap().status, 200);
+    assert_eq!(login_requests(&f).len(), 2, "{:?}", login_requests(&f));
+
+    // The login side's connections stayed with the engine: calls on its threads still sign in and go out.
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(reprocess(&f).unwrap().status, 200);
+    assert_eq!(login_requests(&f).len(), 3, "{:?}", login_requests(&f));
+}

@@ -132,7 +132,7 @@ namespace MgLicense.Commands
 
             if (!MyInvocation.ExpectingInput && !Wait.IsPresent)
             {
-                SendOne(RequestJson(identity), target);
+                SendOne(RequestJson(identity, onWaitingThread: true), target);
                 return;
             }
 
@@ -141,8 +141,10 @@ namespace MgLicense.Commands
 
         /// <summary>
         /// A call without pipeline input (-UserId at a prompt, or once per item in a foreach loop) is the command's only call:
-        /// it goes straight to the engine as one request, without a bulk run to start and tear down around it. Its output,
-        /// errors, pacing and retries are a bulk run's; a call that lasts (a throttle's wait) shows progress all the same.
+        /// it goes straight to the engine as one request, without a bulk run to start and tear down around it, and is sent and
+        /// answered on this thread while it waits (docs/abi.md, "onWaitingThread") instead of being handed to the engine's
+        /// threads and back. Its output, errors, pacing and retries are a bulk run's; a call that lasts (a throttle's wait)
+        /// shows progress all the same.
         /// -Wait keeps the bulk run, whose progress also counts the user while the service processes it.
         /// </summary>
         private void SendOne(byte[] request, object target)
@@ -399,7 +401,7 @@ namespace MgLicense.Commands
             bulk?.Cancel();
         }
 
-        private byte[] RequestJson(IUsersActionsIdentity? identity)
+        private byte[] RequestJson(IUsersActionsIdentity? identity, bool onWaitingThread = false)
         {
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
@@ -416,6 +418,11 @@ namespace MgLicense.Commands
                 }
 
                 WriteHeadersAndTrace(json, EffectiveHeaders(Headers, identity));
+                if (onWaitingThread)
+                {
+                    json.WriteBoolean("onWaitingThread", true);
+                }
+
                 if (Wait.IsPresent)
                 {
                     json.WriteStartObject("wait");

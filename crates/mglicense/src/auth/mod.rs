@@ -109,6 +109,14 @@ struct Cached {
     lifetime: Duration,
 }
 
+impl Cached {
+    /// Not yet within its renewal margin: a quarter of its lifetime, at most five minutes.
+    fn fresh(&self) -> bool {
+        let margin = (self.lifetime / 4).min(Duration::from_secs(300));
+        SystemTime::now() + margin < self.expires_on
+    }
+}
+
 /// A connection's credential and token cache.
 pub struct Authenticator {
     source: Source,
@@ -254,14 +262,21 @@ impl Authenticator {
             return Ok(Arc::new(Secret::new(credential.bearer()?)));
         }
         let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref() {
-            let margin = (c.lifetime / 4).min(Duration::from_secs(300));
-            if SystemTime::now() + margin < c.expires_on {
-                return Ok(Arc::clone(&c.token));
-            }
+        if let Some(c) = cache.as_ref().filter(|c| c.fresh()) {
+            return Ok(Arc::clone(&c.token));
         }
         let issued = self.acquire(login).await?;
         Ok(self.store(&mut cache, issued))
+    }
+
+    /// What [`Authenticator::bearer`] would answer without asking anyone for a token, or `None`
+    /// when it would have to ask (or another caller is asking right now).
+    pub fn bearer_at_hand(&self) -> Option<Result<Arc<Secret>, Error>> {
+        if let Source::Given(credential) = &self.source {
+            return Some(credential.bearer().map(|token| Arc::new(Secret::new(token))));
+        }
+        let cache = self.cache.try_lock().ok()?;
+        cache.as_ref().filter(|c| c.fresh()).map(|c| Ok(Arc::clone(&c.token)))
     }
 
     /// After Graph refused `rejected` as expired: drops it (unless another request already

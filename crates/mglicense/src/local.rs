@@ -1,0 +1,161 @@
+//! Requests sent and answered on the thread that waits for them.
+//!
+//! A call that runs alone (a cmdlet called once per item in a foreach loop) pays two thread
+//! hand-offs on the engine's runtime: one to wake a worker that sends it, one to wake the caller
+//! with the answer. On a busy two-core machine each costs tens of microseconds, more than the
+//! engine's own work for the call. Such a call can instead be driven by the thread that waits
+//! for it, on a single-threaded runtime: that thread writes the request and reads the answer
+//! itself, and the only hand-offs left are the network's.
+//!
+//! Connections belong to the runtime that opened them, so each such runtime (a [`Driver`]) has
+//! a Graph client and connection pool of its own, and is lent to one request at a time by its
+//! client's [`Drivers`], which keep idle ones (and their open connections) for the next call.
+//! Tokens are never fetched on a driver (see `client::Lane`). A request on a driver progresses
+//! only while someone waits for it; a cancellation from another thread wakes the waiter.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Poll, Waker};
+use std::time::Duration;
+
+use tokio::runtime::Runtime;
+
+use crate::client::Connection;
+use crate::error::Error;
+
+/// Idle drivers kept per client: one per thread that may call at the same time is plenty.
+const MAX_IDLE: usize = 8;
+
+pub(crate) type Work<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A single-threaded runtime with a Graph client of its own, for one connection.
+pub(crate) struct Driver {
+    runtime: Runtime,
+    graph: reqwest::Client,
+    connection: Weak<Connection>,
+}
+
+/// What one turn of a driver came to.
+pub(crate) enum Step<T> {
+    Done(T),
+    /// The time given ran out first; the work goes on at the next turn.
+    Pending,
+    Cancelled,
+}
+
+impl Driver {
+    fn new(connection: &Arc<Connection>) -> Result<Driver, Error> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::runtime(format!("could not start a runtime for the calling thread: {e}")))?;
+        let graph = connection.transport.another_graph_client()?;
+        Ok(Driver { runtime, graph, connection: Arc::downgrade(connection) })
+    }
+
+    /// The Graph client whose connections this driver's runtime owns.
+    pub(crate) fn graph(&self) -> &reqwest::Client {
+        &self.graph
+    }
+
+    /// Drives `work` on the calling thread until it is done, `timeout` has passed (`None`: no
+    /// limit) or `cancel` is raised.
+    pub(crate) fn turn<T>(&self, work: &mut Work<T>, timeout: Option<Duration>, cancel: &Cancel) -> Step<T> {
+        self.runtime.block_on(async {
+            let mut deadline = timeout.map(|t| Box::pin(tokio::time::sleep(t)));
+            std::future::poll_fn(|cx| {
+                // Registered before the flag is read, so a cancel in between still wakes this turn.
+                cancel.register(cx.waker());
+                if cancel.is_raised() {
+                    return Poll::Ready(Step::Cancelled);
+                }
+                if let Poll::Ready(outcome) = work.as_mut().poll(cx) {
+                    return Poll::Ready(Step::Done(outcome));
+                }
+                let expired = deadline.as_mut().map_or(false, |d| d.as_mut().poll(cx).is_ready());
+                if expired {
+                    Poll::Ready(Step::Pending)
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await
+        })
+    }
+
+    /// Drops unfinished work inside the driver's runtime, whose timers and sockets it holds.
+    pub(crate) fn discard<T>(&self, work: Work<T>) {
+        let _inside = self.runtime.enter();
+        drop(work);
+    }
+}
+
+/// The idle drivers of a client.
+#[derive(Default)]
+pub(crate) struct Drivers {
+    idle: Mutex<Vec<Driver>>,
+}
+
+impl Drivers {
+    /// A driver for `connection`: an idle one, else a new one. Drivers of an earlier connection
+    /// are let go.
+    pub(crate) fn lend(&self, connection: &Arc<Connection>) -> Result<Driver, Error> {
+        let (found, stale) = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let (mine, stale): (Vec<Driver>, Vec<Driver>) =
+                std::mem::take(&mut *idle).into_iter().partition(|d| std::ptr::eq(d.connection.as_ptr(), Arc::as_ptr(connection)));
+            let mut mine = mine;
+            let found = mine.pop();
+            *idle = mine;
+            (found, stale)
+        };
+        // Runtimes are shut down outside the lock.
+        drop(stale);
+        match found {
+            Some(driver) => Ok(driver),
+            None => Driver::new(connection),
+        }
+    }
+
+    /// Takes a driver back for the next call, unless enough are idle or its connection is gone.
+    pub(crate) fn give_back(&self, driver: Driver) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE && driver.connection.strong_count() > 0 {
+            idle.push(driver);
+        } else {
+            drop(idle);
+            drop(driver);
+        }
+    }
+}
+
+/// A cancellation raised from any thread, seen by a driver's turn.
+#[derive(Default)]
+pub(crate) struct Cancel {
+    raised: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl Cancel {
+    pub(crate) fn raise(&self) {
+        self.raised.store(true, Ordering::SeqCst);
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    pub(crate) fn is_raised(&self) -> bool {
+        self.raised.load(Ordering::SeqCst)
+    }
+
+    fn register(&self, waker: &Waker) {
+        let mut slot = self.waker.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.as_ref() {
+            Some(w) if w.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+}
