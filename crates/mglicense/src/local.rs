@@ -102,13 +102,18 @@ impl Drivers {
     /// A driver for `connection`: an idle one, else a new one. Drivers of an earlier connection
     /// are let go.
     pub(crate) fn lend(&self, connection: &Arc<Connection>) -> Result<Driver, Error> {
+        let mine = |d: &Driver| std::ptr::eq(d.connection.as_ptr(), Arc::as_ptr(connection));
         let (found, stale) = {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            let (mine, stale): (Vec<Driver>, Vec<Driver>) =
-                std::mem::take(&mut *idle).into_iter().partition(|d| std::ptr::eq(d.connection.as_ptr(), Arc::as_ptr(connection)));
-            let mut mine = mine;
-            let found = mine.pop();
-            *idle = mine;
+            let found = idle.iter().rposition(mine).map(|at| idle.swap_remove(at));
+            // Drivers of an earlier connection only remain after a sign-in; they go all at once.
+            let stale = if idle.iter().all(mine) {
+                Vec::new()
+            } else {
+                let (keep, stale): (Vec<Driver>, Vec<Driver>) = std::mem::take(&mut *idle).into_iter().partition(mine);
+                *idle = keep;
+                stale
+            };
             (found, stale)
         };
         // Runtimes are shut down outside the lock.

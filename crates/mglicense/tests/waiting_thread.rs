@@ -116,6 +116,12 @@ fn a_request_released_half_way_leaves_the_next_calls_working() {
     for _ in 0..3 {
         assert_eq!(f.client.execute(&on_waiting_thread("AdeleV@contoso.com")).unwrap().status, 200);
     }
+    // A new sign-in: the drivers of the old connection are let go, and calls go on.
+    let token = common::token(&f.emulator, &["User.ReadWrite.All"], 3600);
+    f.client
+        .connect(mglicense::client::ConnectRequest { access_token: token.into(), environment: Some("Emulator".into()) })
+        .unwrap();
+    assert_eq!(f.client.execute(&on_waiting_thread("AdeleV@contoso.com")).unwrap().status, 200);
     // Several threads at once each get a runtime of their own.
     std::thread::scope(|s| {
         let calls: Vec<_> = (0..4).map(|_| s.spawn(|| f.client.execute(&on_waiting_thread("AdeleV@contoso.com")).unwrap().status)).collect();
