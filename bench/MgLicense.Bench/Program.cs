@@ -193,6 +193,9 @@ namespace MgLicense.Bench
         public double? SecondHalfSeconds { get; set; }
         public long PeakWorkingSetBytes { get; set; }
         public long WorkingSetAfterSetupBytes { get; set; }
+        /// <summary>The process's CPU time (user and system, all threads) while the way ran: spinning waits show here, not in the wall time.</summary>
+        public double CpuSeconds { get; set; }
+        public double CpuSecondsAtStart { get; set; }
         public Dictionary<string, int> Errors { get; set; } = new Dictionary<string, int>();
         public string? Note { get; set; }
     }

@@ -208,13 +208,17 @@ namespace MgLicense.Bench
             L(".NET's tiered JIT has compiled the hot paths, which in the first thousands of calls is still at work on PowerShell's");
             L("and the module's code (and, in a host whose PowerShell engine is IL only, on all of the engine: see the machine table).");
             L();
-            L("| way | calls | per call (median round) | rounds | × floor | second half, per call | × floor | failed | lost | peak MB |");
-            L("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+            L("**CPU per call** is the client process's CPU time (user and system, every thread) over the timed calls, divided by");
+            L("the calls: what a call costs the machine, where the wall time also counts waiting. A client whose threads spin while");
+            L("they wait for an answer (as .NET's thread pool does) shortens its wall time on loopback with CPU time.");
+            L();
+            L("| way | calls | per call (median round) | rounds | × floor | second half, per call | × floor | CPU per call | × floor | failed | lost | peak MB |");
+            L("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (Row r in run.Overhead)
             {
                 if (r.Child == null)
                 {
-                    L($"| {r.Label} | failed: {Escape(r.Failure)} | | | | | | | | |");
+                    L($"| {r.Label} | failed: {Escape(r.Failure)} | | | | | | | | | | |");
                     continue;
                 }
                 string ratio = floor == null ? "" : F(r.MicrosecondsPerCall / floor.MicrosecondsPerCall, "0.00");
@@ -222,8 +226,9 @@ namespace MgLicense.Bench
                     (r.RoundsFailed > 0 ? $"; {r.RoundsFailed} failed" : "");
                 string half = r.SecondHalfMicrosecondsPerCall is double h ? F(h / 1000, "0.000") + " ms" : "";
                 string halfRatio = r.SecondHalfMicrosecondsPerCall is double h2 && floor?.SecondHalfMicrosecondsPerCall is double fh ? F(h2 / fh, "0.00") : "";
+                string cpuRatio = floor == null || floor.CpuMicrosecondsPerCall <= 0 ? "" : F(r.CpuMicrosecondsPerCall / floor.CpuMicrosecondsPerCall, "0.00");
                 L($"| {r.Label} | {r.Child.Inputs} | {F(r.MicrosecondsPerCall / 1000, "0.000")} ms | {spread} | {ratio} | {half} | {halfRatio} | " +
-                  $"{r.Child.Failed} | {r.Child.Lost} | {Mb(r.Child.PeakWorkingSetBytes)} |");
+                  $"{F(r.CpuMicrosecondsPerCall / 1000, "0.000")} ms | {cpuRatio} | {r.Child.Failed} | {r.Child.Lost} | {Mb(r.Child.PeakWorkingSetBytes)} |");
             }
             L();
             Row? loop = run.Overhead.FirstOrDefault(r => r.Way == "b" && r.Child != null);
