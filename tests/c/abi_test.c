@@ -225,6 +225,40 @@ int main(int argc, char **argv) {
   st = mgl_request_start(client, (const uint8_t *)json, strlen(json), &request, NULL);
   CHECK(st == MGL_OK && mgl_request_free(request) == MGL_OK, "release a request in flight");
 
+  /* A request sent from the waiting thread ("onWaitingThread"): it goes out and progresses only while someone
+     waits, so short waits carry it on until it is answered; released half-way or cancelled before any wait,
+     everything it holds is let go (valgrind checks that). */
+  char local_json[512];
+  snprintf(local_json, sizeof local_json,
+           "{\"operation\":\"reprocessLicenseAssignment\",\"identity\":{\"UserId\":\"%s\"},\"onWaitingThread\":true}", user_id);
+  st = mgl_request_start(client, (const uint8_t *)local_json, strlen(local_json), &request, NULL);
+  CHECK(st == MGL_OK, "request_start on the waiting thread");
+  out = NULL;
+  st = mgl_request_wait(request, 0, &out);
+  int local_turns = 1;
+  while (st == MGL_PENDING) {
+    mgl_string_free(out);
+    out = NULL;
+    st = mgl_request_wait(request, 5, &out);
+    local_turns++;
+  }
+  CHECK(st == MGL_OK && contains(out, user_id) && local_turns > 1,
+        "a request on the waiting thread is carried on by short waits until answered");
+  mgl_string_free(out);
+  CHECK(mgl_request_free(request) == MGL_OK, "release a request answered on the waiting thread");
+  st = mgl_request_start(client, (const uint8_t *)local_json, strlen(local_json), &request, NULL);
+  out = NULL;
+  st = mgl_request_wait(request, 0, &out);
+  mgl_string_free(out);
+  CHECK(mgl_request_free(request) == MGL_OK, "release a request on the waiting thread half-way");
+  st = mgl_request_start(client, (const uint8_t *)local_json, strlen(local_json), &request, NULL);
+  CHECK(st == MGL_OK && mgl_request_cancel(request) == MGL_OK, "cancel a request on the waiting thread before any wait");
+  out = NULL;
+  st = mgl_request_wait(request, UINT32_MAX, &out);
+  CHECK(st == MGL_CANCELLED && contains(out, "cancelled"), "it ends cancelled, without being sent");
+  mgl_string_free(out);
+  CHECK(mgl_request_free(request) == MGL_OK, "release a cancelled request on the waiting thread");
+
   /* Cancellation racing every phase of a call (before it is sent, while it waits, as the answer arrives),
      over and over: each request ends cancelled or answered, each bulk run hands over answers in order or
      stops, and every handle and document is released (valgrind checks the last part). */
