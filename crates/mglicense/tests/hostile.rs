@@ -78,6 +78,11 @@ fn reprocess() -> RequestSpec {
     serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1"})).unwrap()
 }
 
+/// The same call, sent from the waiting thread with the connection's settings (docs/abi.md).
+fn reprocess_on_waiting_thread() -> RequestSpec {
+    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1", "onWaitingThread": true})).unwrap()
+}
+
 fn respond(stream: &mut TcpStream, status: &str, headers: &[&str], body: &[u8]) {
     let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
     for h in headers {
@@ -384,10 +389,13 @@ fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
     let e = client.execute(&reprocess()).unwrap_err();
     assert!(!e.message.contains(TOKEN), "{}", e.message);
     sign_in_remote(&client, json!({}), &[]);
+    let e = client.execute(&reprocess_on_waiting_thread()).unwrap_err();
+    assert!(!e.message.contains(TOKEN), "{}", e.message);
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen.len(), 3, "{seen:?}");
     assert!(seen[0].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")), "{}", seen[0]);
     assert!(seen[1].starts_with(&format!("CONNECT {REMOTE_LOGIN}:443 HTTP/1.1\r\n")), "{}", seen[1]);
+    assert!(seen[2].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")), "from the waiting thread: {}", seen[2]);
     assert!(seen.iter().all(|s| !s.contains(TOKEN) && !s.contains(SECRET)), "a tunnel request carries no secret");
 }
 
@@ -402,12 +410,13 @@ fn no_proxy_hosts_go_direct_and_a_sign_in_may_name_its_own_proxy() {
     client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
     client.execute(&reprocess()).unwrap_err();
     sign_in_remote(&client, json!({}), &[]);
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2, "both went direct");
+    client.execute(&reprocess_on_waiting_thread()).unwrap_err();
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3, "all went direct, to the pinned address");
 
     // The client's proxy lists nothing, the sign-in's own settings do.
     let client = proxied_client(&proxy, None, &graph, &login, pins);
     sign_in_remote(&client, json!({"proxy": {"httpsProxy": proxy, "noProxy": REMOTE_LOGIN}}), &[]);
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 4);
     assert!(seen.lock().unwrap().is_empty(), "the proxy saw {:?}", seen.lock().unwrap());
 }
 

@@ -154,6 +154,11 @@ fn reprocess() -> RequestSpec {
     serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1"})).unwrap()
 }
 
+/// The same call sent from the waiting thread, on a client of its own with the same TLS rules.
+fn reprocess_on_waiting_thread() -> RequestSpec {
+    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1", "onWaitingThread": true})).unwrap()
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
@@ -163,9 +168,13 @@ fn a_trusted_loopback_https_endpoint_works() {
     // The control: with the trusted fixture the same server answers, so the failures below are
     // the certificate's and nothing else's.
     let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
-    let r = client_for(&url).execute(&reprocess()).unwrap_or_else(|e| panic!("{}", e.message));
-    assert_eq!(r.body_value().unwrap()["id"], "u1");
+    let client = client_for(&url);
+    for spec in [reprocess(), reprocess_on_waiting_thread()] {
+        let r = client.execute(&spec).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(r.body_value().unwrap()["id"], "u1");
+    }
     let seen = seen.lock().unwrap();
+    assert_eq!(seen.heads.len(), 2, "{:?}", seen.heads);
     assert!(seen.heads[0].contains(&format!("Bearer {TOKEN}")), "{:?}", seen.heads);
     assert!(!contains(&seen.raw, TOKEN), "the token crossed the wire in clear");
 }
@@ -173,14 +182,17 @@ fn a_trusted_loopback_https_endpoint_works() {
 #[test]
 fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
     let (url, seen) = serve_tls("127.0.0.1", "test-only-untrusted", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
-    let e = client_for(&url).execute(&reprocess()).expect_err("a self-signed certificate must not be accepted");
-    assert_eq!(e.kind, ErrorKind::Transport, "{}", e.message);
-    assert!(e.message.contains(&url) && e.message.contains("certificate verify failed"), "{}", e.message);
-    assert!(!e.message.contains(TOKEN) && !e.to_json().contains(TOKEN), "{}", e.message);
+    let client = client_for(&url);
+    for spec in [reprocess(), reprocess_on_waiting_thread()] {
+        let e = client.execute(&spec).expect_err("a self-signed certificate must not be accepted");
+        assert_eq!(e.kind, ErrorKind::Transport, "{}", e.message);
+        assert!(e.message.contains(&url) && e.message.contains("certificate verify failed"), "{}", e.message);
+        assert!(!e.message.contains(TOKEN) && !e.to_json().contains(TOKEN), "{}", e.message);
+    }
     thread::sleep(Duration::from_millis(200));
     let seen = seen.lock().unwrap();
     assert!(seen.heads.is_empty(), "a request was sent: {:?}", seen.heads);
-    assert!(seen.handshake_failures >= 1, "the handshake was not even tried");
+    assert!(seen.handshake_failures >= 2, "the handshake was not even tried each time");
     assert!(!contains(&seen.raw, TOKEN) && !contains(&seen.raw, "Bearer"), "the token went out");
 }
 
@@ -209,9 +221,14 @@ fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
     let (plain, plain_seen) = serve_plain("127.0.0.1");
     for target in [plain.clone(), plain.replace("127.0.0.1", "localhost")] {
         let location = format!("Location: {target}/v1.0/users/u1/reprocessLicenseAssignment");
-        for status in ["301 Moved Permanently", "302 Found", "307 Temporary Redirect", "308 Permanent Redirect"] {
+        for (status, spec) in [
+            ("301 Moved Permanently", reprocess()),
+            ("302 Found", reprocess_on_waiting_thread()),
+            ("307 Temporary Redirect", reprocess()),
+            ("308 Permanent Redirect", reprocess_on_waiting_thread()),
+        ] {
             let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", status, vec![location.clone()], "");
-            let e = client_for(&url).execute(&reprocess()).expect_err("an https to http redirect must fail");
+            let e = client_for(&url).execute(&spec).expect_err("an https to http redirect must fail");
             assert_eq!(e.kind, ErrorKind::Transport, "{status}: {}", e.message);
             assert!(e.message.contains("refused a redirect from https to another scheme"), "{status}: {}", e.message);
             assert!(!e.message.contains(TOKEN), "{}", e.message);
@@ -227,10 +244,11 @@ fn a_redirect_to_another_https_host_drops_the_authorization_header() {
     let (other, other_seen) = serve_tls("127.0.0.2", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
     // 127.0.0.1 to 127.0.0.2, and the same address on another port: both leave the origin.
     let (other_port, other_port_seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
-    for (target, target_seen) in [(other, &other_seen), (other_port, &other_port_seen)] {
+    // The first on the engine's threads, the second from the waiting thread.
+    for (target, target_seen, spec) in [(other, &other_seen, reprocess()), (other_port, &other_port_seen, reprocess_on_waiting_thread())] {
         let location = format!("Location: {target}/v1.0/users/u1/reprocessLicenseAssignment");
         let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "307 Temporary Redirect", vec![location], "");
-        let r = client_for(&url).execute(&reprocess()).unwrap_or_else(|e| panic!("{target}: {}", e.message));
+        let r = client_for(&url).execute(&spec).unwrap_or_else(|e| panic!("{target}: {}", e.message));
         assert_eq!(r.status, 200);
         assert!(seen.lock().unwrap().heads[0].contains(TOKEN), "the first host gets the token");
         let heads = &target_seen.lock().unwrap().heads;
