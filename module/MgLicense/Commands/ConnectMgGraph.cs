@@ -175,7 +175,7 @@ namespace MgLicense.Commands
                     envChars = EnvironmentVariables(head, secrets);
                 }
 
-                string json = JsonSerializer.Serialize(head);
+                string json = Json.ToText(head);
                 // With a key, "certificate" is the last member and still open for "privateKey"; with environment
                 // variables, "environmentVariables" is last and open for the secret ones.
                 string closing = keyChars is null && envChars is null ? "}" : "}}";

@@ -1,4 +1,5 @@
 // Get-MgEnvironment and Add-MgEnvironment: clouds live in the engine; these only list and register them.
+using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text.Json;
 using MgLicense.Models;
@@ -74,7 +75,7 @@ namespace MgLicense.Commands
 
         protected override void ProcessRecord()
         {
-            string json = JsonSerializer.Serialize(new { name = Name, graphEndpoint = GraphEndpoint, azureADEndpoint = AzureADEndpoint });
+            string json = Json.ToText(new Dictionary<string, object?> { ["name"] = Name, ["graphEndpoint"] = GraphEndpoint, ["azureADEndpoint"] = AzureADEndpoint });
             JsonElement environment;
             try
             {

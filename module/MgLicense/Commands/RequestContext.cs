@@ -117,7 +117,7 @@ namespace MgLicense.Commands
 
             try
             {
-                WriteObject(RequestContextObject.From(Engine.SetRequestContext(JsonSerializer.Serialize(update))));
+                WriteObject(RequestContextObject.From(Engine.SetRequestContext(Json.ToText(update))));
             }
             catch (EngineException e)
             {

@@ -13,7 +13,7 @@ namespace MgLicense.Native
         /// <param name="batchSize">Most calls in one JSON batch; 1 or null sends each call on its own.</param>
         internal EngineBulk StartBulk(int? throttleLimit, int? maxOutstanding = null, int? batchSize = null)
         {
-            byte[] options = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, int?>
+            byte[] options = Json.ToUtf8(new Dictionary<string, int?>
             {
                 ["throttleLimit"] = throttleLimit,
                 ["maxOutstanding"] = maxOutstanding,

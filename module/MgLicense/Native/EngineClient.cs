@@ -1,5 +1,6 @@
 // The one process-wide engine client (the connection is process-wide, like the official SDK's ContextScope Process) and the marshalling around each call.
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Security.Cryptography;
@@ -36,8 +37,7 @@ namespace MgLicense.Native
                 if (shared is null)
                 {
                     EnsureLibrary();
-                    string config = JsonSerializer.Serialize(new { userAgent });
-                    byte[] bytes = Encoding.UTF8.GetBytes(config);
+                    byte[] bytes = Json.ToUtf8(new Dictionary<string, object?> { ["userAgent"] = userAgent });
                     MglStatus status;
                     ulong client;
                     IntPtr outJson;
@@ -129,7 +129,7 @@ namespace MgLicense.Native
             {
                 unicode = Marshal.SecureStringToGlobalAllocUnicode(accessToken);
                 var token = new ReadOnlySpan<char>((void*)unicode, accessToken.Length);
-                string tail = environment is null ? "}" : ",\"environment\":" + JsonSerializer.Serialize(environment) + "}";
+                string tail = environment is null ? "}" : ",\"environment\":" + Json.ToText(environment) + "}";
                 const string Head = "{\"accessToken\":\"";
 
                 int length = Head.Length + EscapedLength(token) + 1 + tail.Length;

@@ -1,5 +1,6 @@
 // P/Invoke mirror of the sign-in part of crates/mglicense-ffi/include/mglicense.h, and the engine client's sign-in calls.
 using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 using System.Security;
 using System.Security.Cryptography;
@@ -48,7 +49,7 @@ namespace MgLicense.Native
     {
         internal JsonElement RemoveEnvironment(string name)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { name }));
+            byte[] bytes = Json.ToUtf8(new Dictionary<string, object?> { ["name"] = name });
             MglStatus status;
             IntPtr outJson;
             fixed (byte* p = bytes)
@@ -89,7 +90,7 @@ namespace MgLicense.Native
                         value = secret.Chars ?? Array.Empty<char>();
                     }
 
-                    string prefix = "," + JsonSerializer.Serialize(secret.Name) + ":\"";
+                    string prefix = "," + Json.ToText(secret.Name) + ":\"";
                     parts.Add((prefix, value, EscapedLength(value)));
                     total += prefix.Length + EscapedLength(value) + 1;
                 }
