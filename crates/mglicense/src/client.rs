@@ -361,6 +361,7 @@ impl Client {
             let driver = self.drivers.lend(&call.connection)?;
             let (client, graph) = (Arc::clone(self), driver.graph().clone());
             let work = Box::pin(async move {
+                crate::local::settle().await;
                 let lane = Lane::Caller { graph: &graph, connection: &call.connection };
                 client.send_on(lane, &call.connection, &call.prepared).await
             });

@@ -92,6 +92,16 @@ impl Driver {
     }
 }
 
+/// Lets the driver's runtime read what arrived while it did not run, before a request takes a
+/// connection from its pool: a connection the server closed while idle is then seen closed and
+/// not reused (hyper only resends a request the connection never started to write). The first
+/// yield has the runtime poll for I/O events, which wakes the connections' tasks; the second
+/// lets those tasks run before the request goes on.
+pub(crate) async fn settle() {
+    tokio::task::yield_now().await;
+    tokio::task::yield_now().await;
+}
+
 /// The idle drivers of a client.
 #[derive(Default)]
 pub(crate) struct Drivers {

@@ -457,3 +457,29 @@ fn an_unusable_proxy_address_is_refused_by_name_without_its_password() {
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("HTTPS_PROXY") && !e.message.contains("hunter2"), "{}", e.message);
 }
+
+#[test]
+fn a_connection_the_server_closed_while_idle_is_not_reused_by_the_next_call_from_the_waiting_thread() {
+    // Each connection gets one keep-alive answer, and the server hangs up a moment later, while it is idle, as
+    // front doors do with idle connections. A driver's runtime does not run between calls, so the next call
+    // finds the connection in its pool before anything has read the hang-up.
+    let (url, seen) = serve("127.0.0.1", |s, _| {
+        let body = br#"{"id":"u1"}"#;
+        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+        let _ = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
+        thread::sleep(Duration::from_millis(100));
+    });
+    let client = client_for(&url);
+    for call in 0..4 {
+        let r = client.execute(&reprocess_on_waiting_thread()).unwrap_or_else(|e| panic!("call {call}: {}", e.message));
+        assert_eq!(r.status, 200, "call {call}");
+        thread::sleep(Duration::from_millis(300));
+    }
+    // The engine's threads read the hang-up as it comes.
+    for call in 4..6 {
+        let r = client.execute(&reprocess()).unwrap_or_else(|e| panic!("call {call}: {}", e.message));
+        assert_eq!(r.status, 200, "call {call}");
+        thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(seen.lock().unwrap().len(), 6, "one connection each: {:?}", seen.lock().unwrap());
+}
