@@ -116,10 +116,7 @@ impl Pending {
                     Step::Done(outcome) => outcome,
                     Step::Cancelled => Err(Error::cancelled()),
                 };
-                if let Some((driver, running)) = guard.take() {
-                    driver.discard(running);
-                    home.drivers().give_back(driver);
-                }
+                retire(&mut guard, home);
                 Some(outcome)
             }
         }
@@ -137,8 +134,17 @@ impl Pending {
     pub fn is_finished(&self) -> bool {
         match &self.run {
             Run::Spawned { task, .. } => task.is_finished(),
-            Run::Local { work, .. } => work.lock().unwrap_or_else(|e| e.into_inner()).is_none(),
+            // Held by a waiter: still running.
+            Run::Local { work, .. } => work.try_lock().map_or(false, |w| w.is_none()),
         }
+    }
+}
+
+/// Lets go of a local request's work, if it has any left, and gives its driver back to `home`.
+fn retire(slot: &mut Option<(Driver, Work<Outcome>)>, home: &Client) {
+    if let Some((driver, running)) = slot.take() {
+        driver.discard(running);
+        home.drivers().give_back(driver);
     }
 }
 
@@ -150,12 +156,7 @@ impl Drop for Pending {
     fn drop(&mut self) {
         match &mut self.run {
             Run::Spawned { task, .. } => task.abort(),
-            Run::Local { work, home, .. } => {
-                if let Some((driver, running)) = work.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
-                    driver.discard(running);
-                    home.drivers().give_back(driver);
-                }
-            }
+            Run::Local { work, home, .. } => retire(work.get_mut().unwrap_or_else(|e| e.into_inner()), home),
         }
     }
 }

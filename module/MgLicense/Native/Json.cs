@@ -1,4 +1,4 @@
-// Small readers over the engine's JSON documents, so cmdlets never hand-walk JsonElement.
+// Small readers over the engine's JSON documents, so cmdlets never hand-walk JsonElement, and the writer of the documents sent to it.
 using System;
 using System.Buffers;
 using System.Collections;
