@@ -4,7 +4,7 @@
 # an IL-only System.Management.Automation from NuGet instead, which short runs and cold imports pay for; the report
 # says which one a run had.
 #
-#   bench/run.sh --out docs/benchmarks.md        the full run (~17 minutes)
+#   bench/run.sh --out docs/benchmarks.md        the full run (~25 minutes)
 #   bench/run.sh --quick                         a minute or two
 #
 # Build the module and the emulator first: ./build.sh build

@@ -65,7 +65,34 @@ namespace MgLicense.Bench
 
         private static string F(double v, string format = "0.0") => v.ToString(format, CultureInfo.InvariantCulture);
 
+        /// <summary>The overhead profile's table for <paramref name="rows"/>, each way's ratios to the floor among them.</summary>
+        private static void OverheadTable(Action<string> L, List<Row> rows)
+        {
+            Row? floor = rows.FirstOrDefault(r => r.Way == "floor" && r.Child != null);
+            L("| way | calls | per call (median round) | rounds | × floor | second half, per call | × floor | CPU per call | × floor | failed | lost | peak MB |");
+            L("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (Row r in rows)
+            {
+                if (r.Child == null)
+                {
+                    L($"| {r.Label} | failed: {Escape(r.Failure)} | | | | | | | | | | |");
+                    continue;
+                }
+                string ratio = floor == null ? "" : F(r.MicrosecondsPerCall / floor.MicrosecondsPerCall, "0.00");
+                string spread = string.Join(", ", r.RoundMicroseconds.Select(us => F(us / 1000, "0.000"))) + " ms" +
+                    (r.RoundsFailed > 0 ? $"; {r.RoundsFailed} failed" : "");
+                string half = r.SecondHalfMicrosecondsPerCall is double h ? F(h / 1000, "0.000") + " ms" : "";
+                string halfRatio = r.SecondHalfMicrosecondsPerCall is double h2 && floor?.SecondHalfMicrosecondsPerCall is double fh ? F(h2 / fh, "0.00") : "";
+                string cpuRatio = floor == null || floor.CpuMicrosecondsPerCall <= 0 ? "" : F(r.CpuMicrosecondsPerCall / floor.CpuMicrosecondsPerCall, "0.00");
+                L($"| {r.Label} | {r.Child.Inputs} | {F(r.MicrosecondsPerCall / 1000, "0.000")} ms | {spread} | {ratio} | {half} | {halfRatio} | " +
+                  $"{F(r.CpuMicrosecondsPerCall / 1000, "0.000")} ms | {cpuRatio} | {r.Child.Failed} | {r.Child.Lost} | {Mb(r.Child.PeakWorkingSetBytes)} |");
+            }
+            L("");
+        }
+
         private static string Mb(long bytes) => F(bytes / 1048576.0, "0");
+
+        private static string SignedMb(long bytes) => (bytes < 0 ? "−" : "+") + Mb(Math.Abs(bytes));
 
         public static string Markdown(Run run, string pngName)
         {
@@ -212,25 +239,16 @@ namespace MgLicense.Bench
             L("the calls: what a call costs the machine, where the wall time also counts waiting. A client whose threads spin while");
             L("they wait for an answer (as .NET's thread pool does) shortens its wall time on loopback with CPU time.");
             L();
-            L("| way | calls | per call (median round) | rounds | × floor | second half, per call | × floor | CPU per call | × floor | failed | lost | peak MB |");
-            L("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-            foreach (Row r in run.Overhead)
+            OverheadTable(L, run.Overhead);
+            Row? engine = run.Overhead.FirstOrDefault(r => r.Way == "engine" && r.Child != null);
+            if (engine != null)
             {
-                if (r.Child == null)
-                {
-                    L($"| {r.Label} | failed: {Escape(r.Failure)} | | | | | | | | | | |");
-                    continue;
-                }
-                string ratio = floor == null ? "" : F(r.MicrosecondsPerCall / floor.MicrosecondsPerCall, "0.00");
-                string spread = string.Join(", ", r.RoundMicroseconds.Select(us => F(us / 1000, "0.000"))) + " ms" +
-                    (r.RoundsFailed > 0 ? $"; {r.RoundsFailed} failed" : "");
-                string half = r.SecondHalfMicrosecondsPerCall is double h ? F(h / 1000, "0.000") + " ms" : "";
-                string halfRatio = r.SecondHalfMicrosecondsPerCall is double h2 && floor?.SecondHalfMicrosecondsPerCall is double fh ? F(h2 / fh, "0.00") : "";
-                string cpuRatio = floor == null || floor.CpuMicrosecondsPerCall <= 0 ? "" : F(r.CpuMicrosecondsPerCall / floor.CpuMicrosecondsPerCall, "0.00");
-                L($"| {r.Label} | {r.Child.Inputs} | {F(r.MicrosecondsPerCall / 1000, "0.000")} ms | {spread} | {ratio} | {half} | {halfRatio} | " +
-                  $"{F(r.CpuMicrosecondsPerCall / 1000, "0.000")} ms | {cpuRatio} | {r.Child.Failed} | {r.Child.Lost} | {Mb(r.Child.PeakWorkingSetBytes)} |");
+                L("**MgLicense's engine through its C ABI, from C#** is the module's native library called in a loop by the benchmark " +
+                  "itself, with no PowerShell: each call is the request document (b) would send, sent and answered on the calling " +
+                  "thread (`onWaitingThread`), and its result document parsed. It is the engine's part of each of (b)'s calls; the " +
+                  "rest of (b)'s time is PowerShell invoking the command and the module making the typed user.");
+                L();
             }
-            L();
             Row? loop = run.Overhead.FirstOrDefault(r => r.Way == "b" && r.Child != null);
             Row? psLoop = run.Overhead.FirstOrDefault(r => r.Way == "psloop" && r.Child != null);
             if (loop != null && psLoop != null)
@@ -242,6 +260,27 @@ namespace MgLicense.Bench
                       ? $", {F(lh / ph, "0.00")} × in the second half" : "") +
                   ". (b) also writes the user each call answers as a typed object, as the official cmdlet does; the loop makes a one-property object.");
                 L();
+            }
+            if (run.Busy.Count > 0 || run.BusyFailure != null)
+            {
+                L("## Profile \"busy\": the same calls on CPUs that never sleep");
+                L();
+                if (run.BusyFailure != null)
+                {
+                    L("Not run: " + Escape(run.BusyFailure) + ".");
+                }
+                else
+                {
+                    L("Some of the ways above again, the same way, while every CPU runs a spinning thread of Linux's lowest scheduling");
+                    L("class (SCHED_IDLE, in the benchmark's own process): it runs only when nothing else wants the CPU and gives way at");
+                    L("once to any thread that wakes. No measured process loses its turn, but no CPU is ever idle, so a thread woken by");
+                    L("an answer never waits for a sleeping CPU to come back, which on a virtual machine is a trip through the hypervisor.");
+                    L("A client that spins while it waits (.NET's thread pool) already keeps a CPU awake for itself and the emulator; one");
+                    L("that sleeps until its answer arrives (the engine, PowerShell's pipeline thread) pays for that wake-up on every call.");
+                    L("The ratios here are to the floor measured in this profile.");
+                    L();
+                    OverheadTable(L, run.Busy);
+                }
             }
             if (run.Memory != null)
             {
@@ -268,6 +307,19 @@ namespace MgLicense.Bench
                     else if (run.MemoryFloor != null)
                     {
                         L($"The floor run (the same pipeline without MgLicense) failed: {Escape(run.MemoryFloor.Failure)}");
+                    }
+                    if (run.MemoryFloorSignedIn?.Child is WayResult fs)
+                    {
+                        L($"The floor again in a process that first imported MgLicense and signed in (`Connect-MgGraph -AccessToken`), no " +
+                          $"item going through MgLicense: peak **{Mb(fs.PeakWorkingSetBytes)} MB** ({Mb(fs.WorkingSetAfterSetupBytes)} MB before the first item)" +
+                          (run.MemoryFloor?.Child is WayResult f2
+                              ? $": loading MgLicense and signing in change the peak by {SignedMb(fs.PeakWorkingSetBytes - f2.PeakWorkingSetBytes)} MB, and sending the " +
+                                $"items through it instead of the script's HttpClient by {SignedMb(m.PeakWorkingSetBytes - fs.PeakWorkingSetBytes)} MB."
+                              : "."));
+                    }
+                    else if (run.MemoryFloorSignedIn != null)
+                    {
+                        L($"The floor run after importing MgLicense and signing in failed: {Escape(run.MemoryFloorSignedIn.Failure)}");
                     }
                 }
                 else

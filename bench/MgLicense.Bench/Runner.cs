@@ -60,6 +60,12 @@ namespace MgLicense.Bench
         public List<Row> Throttled { get; } = new List<Row>();
         public List<Row> Overhead { get; } = new List<Row>();
 
+        /// <summary>Profile "busy": some overhead ways again while every CPU has a lowest-priority spinning thread.</summary>
+        public List<Row> Busy { get; } = new List<Row>();
+
+        /// <summary>Why the busy profile could not keep the CPUs busy, if it could not.</summary>
+        public string? BusyFailure { get; set; }
+
         /// <summary>Profile "latency-bound": latency, no throttling, one request in flight, with and without batching.</summary>
         public List<Row> LatencyBound { get; } = new List<Row>();
         public Row? Memory { get; set; }
@@ -69,6 +75,9 @@ namespace MgLicense.Bench
 
         /// <summary>The same items through the same pipeline without MgLicense: what PowerShell itself takes.</summary>
         public Row? MemoryFloor { get; set; }
+
+        /// <summary>The floor's run in a process that has imported MgLicense and signed in: what loading it costs, apart from the items.</summary>
+        public Row? MemoryFloorSignedIn { get; set; }
         public List<double> ImportMilliseconds { get; } = new List<double>();
         public List<long> ImportPeakBytes { get; } = new List<long>();
         public List<double> EmptyImportMilliseconds { get; } = new List<double>();
@@ -95,6 +104,8 @@ namespace MgLicense.Bench
             ["floor"] = "bare HttpClient POST loop (floor)",
             ["psfloor"] = "PowerShell pipeline, HttpClient from script",
             ["psloop"] = "PowerShell foreach loop, HttpClient from script",
+            ["psfloor-mgl"] = "PowerShell pipeline, HttpClient from script, MgLicense imported and signed in",
+            ["engine"] = "MgLicense's engine through its C ABI, from C#",
         };
 
         public static async Task<int> Run(Options o)
@@ -113,6 +124,12 @@ namespace MgLicense.Bench
             };
             if (!File.Exists(run.EmulatorPath)) throw new UsageException($"{run.EmulatorPath} is missing: cargo build --release -p graph-emulator, or pass --emulator");
             if (!File.Exists(run.ModulePath)) throw new UsageException($"{run.ModulePath} is missing: ./build.sh build, or pass --module");
+            if (o.Out != null)
+            {
+                // A report that cannot be written should say so now, not after the run.
+                string? folder = Path.GetDirectoryName(Path.GetFullPath(o.Out));
+                if (folder != null && !Directory.Exists(folder)) throw new UsageException($"--out {o.Out}: there is no folder {folder}");
+            }
             string help = Proc.Capture(run.EmulatorPath, "--help") ?? "";
             if (!help.Contains("--throttle-scale") || !help.Contains("--faults"))
             {
@@ -177,27 +194,27 @@ namespace MgLicense.Bench
                 // Profile "overhead".
                 Console.WriteLine($"Profile \"overhead\": {run.OverheadUsers} calls per way after a warm-up, no latency, no throttling, " +
                     $"{o.OverheadRounds} rounds (the ways interleaved, so a burst of load elsewhere hits them alike)");
-                var rounds = new Dictionary<string, List<Row>>();
-                for (int round = 0; round < (o.Runs("overhead") ? o.OverheadRounds : 0); round++)
-                {
-                    foreach (string way in o.OverheadWays)
-                    {
-                        Row row = await RunWay(run, work, way, throttled: false, run.OverheadUsers, warmup: Math.Min(50, run.OverheadUsers));
-                        if (!rounds.TryGetValue(way, out List<Row>? list)) rounds[way] = list = new List<Row>();
-                        list.Add(row);
-                        Print(row, null);
-                    }
-                }
-                foreach (var (way, list) in rounds)
-                {
-                    // The round with the median time per call stands for the way; the others give the spread.
-                    Row[] done = list.Where(r => r.Child != null).OrderBy(r => r.MicrosecondsPerCall).ToArray();
-                    Row chosen = done.Length > 0 ? done[(done.Length - 1) / 2] : list[0];
-                    chosen.RoundMicroseconds = done.Select(r => r.MicrosecondsPerCall).ToList();
-                    chosen.RoundsFailed = list.Count - done.Length;
-                    run.Overhead.Add(chosen);
-                }
+                if (o.Runs("overhead")) run.Overhead.AddRange(await OverheadRounds(run, work, o.OverheadWays));
                 Console.WriteLine();
+
+                // Profile "busy": the same calls while no CPU ever goes idle, so a wake-up never waits for an idle CPU.
+                string[] busyWays = Options.BusyWays.Where(o.OverheadWays.Contains).ToArray();
+                if (o.Runs("busy") && busyWays.Length > 0)
+                {
+                    Console.WriteLine($"Profile \"busy\": {string.Join(", ", busyWays)} again, every CPU running a spinning thread of the lowest " +
+                        "scheduling class (SCHED_IDLE), which gives way at once to any other thread");
+                    using IdleSpinners? spinners = IdleSpinners.Start(out string? why);
+                    if (spinners == null)
+                    {
+                        run.BusyFailure = why;
+                        Console.WriteLine("  skipped: " + why);
+                    }
+                    else
+                    {
+                        run.Busy.AddRange(await OverheadRounds(run, work, busyWays));
+                    }
+                    Console.WriteLine();
+                }
 
                 if (o.MemoryItems > 0 && o.Runs("memory"))
                 {
@@ -211,6 +228,8 @@ namespace MgLicense.Bench
                     Print(run.Memory, null);
                     run.MemoryFloor = await RunWay(run, work, "psfloor", throttled: false, o.MemoryItems, warmup: 0);
                     Print(run.MemoryFloor, null);
+                    run.MemoryFloorSignedIn = await RunWay(run, work, "psfloor-mgl", throttled: false, o.MemoryItems, warmup: 0);
+                    Print(run.MemoryFloorSignedIn, null);
                     Console.WriteLine();
                 }
 
@@ -313,6 +332,35 @@ namespace MgLicense.Bench
             if (r.Errors.Count > 0) Console.WriteLine("      errors: " + string.Join(", ", r.Errors.Select(e => $"{e.Key} x{e.Value}")));
             if (r.Note != null) Console.WriteLine("      " + r.Note);
             if (row.ThrottledBy.Count > 0) Console.WriteLine("      429s: " + string.Join(", ", row.ThrottledBy.Select(e => $"{e.Key} x{e.Value}")));
+        }
+
+        /// <summary>
+        /// Runs the ways in rounds, interleaved, so that a burst of load elsewhere hits them alike; the round with the median
+        /// time per call stands for each way and the others give the spread.
+        /// </summary>
+        private static async Task<List<Row>> OverheadRounds(Run run, string work, string[] ways)
+        {
+            var rounds = new Dictionary<string, List<Row>>();
+            for (int round = 0; round < run.Options.OverheadRounds; round++)
+            {
+                foreach (string way in ways)
+                {
+                    Row row = await RunWay(run, work, way, throttled: false, run.OverheadUsers, warmup: Math.Min(50, run.OverheadUsers));
+                    if (!rounds.TryGetValue(way, out List<Row>? list)) rounds[way] = list = new List<Row>();
+                    list.Add(row);
+                    Print(row, null);
+                }
+            }
+            var chosen = new List<Row>();
+            foreach (var (way, list) in rounds)
+            {
+                Row[] done = list.Where(r => r.Child != null).OrderBy(r => r.MicrosecondsPerCall).ToArray();
+                Row median = done.Length > 0 ? done[(done.Length - 1) / 2] : list[0];
+                median.RoundMicroseconds = done.Select(r => r.MicrosecondsPerCall).ToList();
+                median.RoundsFailed = list.Count - done.Length;
+                chosen.Add(median);
+            }
+            return chosen;
         }
 
         private static async Task<Row> RunWay(Run run, string work, string way, bool throttled, int users, int warmup, bool latency = false)

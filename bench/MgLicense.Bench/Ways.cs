@@ -8,6 +8,8 @@
 //   floor   a bare HttpClient POST loop, one call at a time (overhead profile)
 //   psfloor the same PowerShell pipeline as (a) without MgLicense, posting with HttpClient from the script (memory floor)
 //   psloop  the same foreach loop as (b) without MgLicense, posting with HttpClient from the script (overhead profile)
+//   psfloor-mgl  psfloor in a process that has imported MgLicense and signed in (memory: what loading it costs)
+//   engine  MgLicense's engine through its C ABI from C#, no PowerShell, one call at a time as (b) sends them (overhead profile)
 //   import  Import-Module time in a fresh process
 using System;
 using System.Collections.Concurrent;
@@ -20,7 +22,10 @@ using System.Management.Automation.Runspaces;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Runtime.InteropServices;
 using System.Security;
+using System.Text;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Graph;
@@ -55,6 +60,7 @@ namespace MgLicense.Bench
                 case "a1":
                 case "f1":
                 case "psfloor":
+                case "psfloor-mgl":
                 case "psloop":
                     RunPowerShell(o, way, url, token, ids, tally, setup, wall, result);
                     break;
@@ -65,6 +71,9 @@ namespace MgLicense.Bench
                     break;
                 case "floor":
                     await RunFloor(o, url, token, ids, tally, setup, wall, result);
+                    break;
+                case "engine":
+                    RunEngine(o, url, token, ids, tally, setup, wall, result);
                     break;
                 default:
                     throw new UsageException($"unknown way '{way}'");
@@ -207,6 +216,12 @@ namespace MgLicense.Bench
             Stopwatch setup, Stopwatch wall, WayResult result)
         {
             using Runspace runspace = OpenRunspace();
+            if (way == "psfloor-mgl")
+            {
+                // What importing MgLicense and signing in adds to the same job, with no item going through MgLicense.
+                ImportAndSignIn(o, runspace, url, token);
+                way = "psfloor";
+            }
             if (way is "psfloor" or "psloop")
             {
                 // The same pipeline (psfloor) or foreach loop (psloop) without MgLicense: the script posts with HttpClient itself,
@@ -233,16 +248,7 @@ namespace MgLicense.Bench
                 wall.Stop();
                 return;
             }
-            string module = o.Module ?? throw new UsageException("--module is required");
-            var secure = new SecureString();
-            foreach (char ch in token) secure.AppendChar(ch);
-            secure.MakeReadOnly();
-            Invoke(runspace,
-                "param($path, $url, $token) " +
-                "Import-Module -Name $path; " +
-                "Add-MgEnvironment -Name Bench -GraphEndpoint $url -AzureADEndpoint $url | Out-Null; " +
-                "Connect-MgGraph -Environment Bench -AccessToken $token -NoWelcome | Out-Null",
-                new Dictionary<string, object?> { ["path"] = module, ["url"] = url, ["token"] = secure });
+            ImportAndSignIn(o, runspace, url, token);
 
             string script = way switch
             {
@@ -264,6 +270,20 @@ namespace MgLicense.Bench
             wall.Start();
             RunScript(runspace, script, ids, tally);
             wall.Stop();
+        }
+
+        private static void ImportAndSignIn(Options o, Runspace runspace, string url, string token)
+        {
+            string module = o.Module ?? throw new UsageException("--module is required");
+            var secure = new SecureString();
+            foreach (char ch in token) secure.AppendChar(ch);
+            secure.MakeReadOnly();
+            Invoke(runspace,
+                "param($path, $url, $token) " +
+                "Import-Module -Name $path; " +
+                "Add-MgEnvironment -Name Bench -GraphEndpoint $url -AzureADEndpoint $url | Out-Null; " +
+                "Connect-MgGraph -Environment Bench -AccessToken $token -NoWelcome | Out-Null",
+                new Dictionary<string, object?> { ["path"] = module, ["url"] = url, ["token"] = secure });
         }
 
         private static void RunScript(Runspace runspace, string script, string[] ids, Tally tally, IDictionary<string, object?>? more = null)
@@ -485,6 +505,106 @@ namespace MgLicense.Bench
             result.CpuSecondsAtStart = CpuSeconds();
             wall.Start();
             foreach (string id in ids) await One(id, tally);
+            wall.Stop();
+        }
+
+        // ---- MgLicense's engine through its C ABI (engine) ----
+
+        /// <summary>
+        /// The module's native library called from C# through its C ABI (docs/abi.md), with no PowerShell: each call is one
+        /// request sent and answered on this thread ("onWaitingThread"), its result document parsed, as (b) sends each of its
+        /// calls. Set beside the floor and (b), it tells the engine's part of a call from PowerShell's.
+        /// </summary>
+        private static unsafe void RunEngine(Options o, string url, string token, string[] ids, Tally tally,
+            Stopwatch setup, Stopwatch wall, WayResult result)
+        {
+            string module = o.Module ?? throw new UsageException("--module is required");
+            string folder = Path.GetDirectoryName(Path.GetFullPath(module))!;
+            string library = Directory.GetFiles(Path.Combine(folder, "runtimes"), "*mglicense_ffi*", SearchOption.AllDirectories)
+                .OrderByDescending(f => f.Contains(Path.DirectorySeparatorChar + RuntimeInformation.RuntimeIdentifier + Path.DirectorySeparatorChar))
+                .FirstOrDefault() ?? throw new UsageException($"no native library under {folder}/runtimes");
+            IntPtr lib = NativeLibrary.Load(library);
+            var stringFree = (delegate* unmanaged<IntPtr, void>)NativeLibrary.GetExport(lib, "mgl_string_free");
+            var clientNew = (delegate* unmanaged<byte*, nuint, ulong*, IntPtr*, uint>)NativeLibrary.GetExport(lib, "mgl_client_new");
+            var addEnvironment = (delegate* unmanaged<ulong, byte*, nuint, IntPtr*, uint>)NativeLibrary.GetExport(lib, "mgl_client_add_environment");
+            var connect = (delegate* unmanaged<ulong, byte*, nuint, IntPtr*, uint>)NativeLibrary.GetExport(lib, "mgl_client_connect");
+            var start = (delegate* unmanaged<ulong, byte*, nuint, ulong*, IntPtr*, uint>)NativeLibrary.GetExport(lib, "mgl_request_start");
+            var wait = (delegate* unmanaged<ulong, uint, IntPtr*, uint>)NativeLibrary.GetExport(lib, "mgl_request_wait");
+            var free = (delegate* unmanaged<ulong, uint>)NativeLibrary.GetExport(lib, "mgl_request_free");
+            const uint Ok = 0, Pending = 1;
+
+            string? Take(IntPtr text)
+            {
+                if (text == IntPtr.Zero) return null;
+                string? value = Marshal.PtrToStringUTF8(text);
+                stringFree(text);
+                return value;
+            }
+
+            void Call(string what, delegate* unmanaged<ulong, byte*, nuint, IntPtr*, uint> f, ulong handle, string json)
+            {
+                byte[] bytes = Encoding.UTF8.GetBytes(json);
+                IntPtr output;
+                uint status;
+                fixed (byte* p = bytes) status = f(handle, p, (nuint)bytes.Length, &output);
+                string? detail = Take(output);
+                if (status != Ok) throw new InvalidOperationException($"{what}: status {status}: {detail}");
+            }
+
+            ulong created;
+            IntPtr detail;
+            if (clientNew(null, 0, &created, &detail) != Ok) throw new InvalidOperationException("mgl_client_new: " + Take(detail));
+            Take(detail);
+            ulong client = created;
+            Call("add_environment", addEnvironment, client, JsonSerializer.Serialize(new Dictionary<string, string>
+                { ["name"] = "Bench", ["graphEndpoint"] = url, ["azureADEndpoint"] = url }));
+            Call("connect", connect, client, JsonSerializer.Serialize(new Dictionary<string, string>
+                { ["accessToken"] = token, ["environment"] = "Bench" }));
+
+            void One(string id, Tally into)
+            {
+                byte[] request = Encoding.UTF8.GetBytes("{\"operation\":\"reprocessLicenseAssignment\",\"identity\":{\"UserId\":" +
+                    JsonSerializer.Serialize(id) + "},\"onWaitingThread\":true}");
+                ulong handle;
+                IntPtr output;
+                uint status;
+                fixed (byte* p = request) status = start(client, p, (nuint)request.Length, &handle, &output);
+                if (status != Ok)
+                {
+                    Take(output);
+                    into.Error("start:" + status);
+                    return;
+                }
+                Take(output);
+                while ((status = wait(handle, 100, &output)) == Pending) Take(output);
+                try
+                {
+                    if (status != Ok)
+                    {
+                        Take(output);
+                        into.Error("status:" + status);
+                        return;
+                    }
+                    // The result document, parsed from the library's bytes as the module parses it.
+                    using JsonDocument doc = JsonDocument.Parse(new ReadOnlyMemory<byte>(
+                        MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)output).ToArray()));
+                    stringFree(output);
+                    into.Result(doc.RootElement.GetProperty("body").GetProperty("id").GetString());
+                }
+                finally
+                {
+                    free(handle);
+                }
+            }
+
+            var warmup = new Tally(ids);
+            foreach (string id in ids.Take(o.Warmup)) One(id, warmup);
+            setup.Stop();
+            result.SetupSeconds = setup.Elapsed.TotalSeconds;
+            result.WorkingSetAfterSetupBytes = WorkingSet();
+            result.CpuSecondsAtStart = CpuSeconds();
+            wall.Start();
+            foreach (string id in ids) One(id, tally);
             wall.Stop();
         }
     }
