@@ -290,7 +290,8 @@ namespace MgLicense.Bench
                       "no latency, no throttling, results let go as they come:");
                     L($"peak resident memory **{Mb(m.PeakWorkingSetBytes)} MB**; {Mb(m.WorkingSetAfterSetupBytes)} MB after import and sign-in, " +
                       $"before the first item; {F(m.WallSeconds)} s; {m.Succeeded:N0} results, {m.Failed} errors, {m.Lost} lost. The id array itself " +
-                      $"({m.Inputs:N0} strings), and the benchmark's own tally of every id, are part of the process, as they would be in a script.");
+                      $"({m.Inputs:N0} strings) is part of the process, as a script's input would be; the benchmark's tally keeps a counter per input, " +
+                      "not the results, which it lets go as a script piping onwards would.");
                     if (run.MemoryTenth?.Child is WayResult t)
                     {
                         long grown = m.PeakWorkingSetBytes - m.WorkingSetAfterSetupBytes, grownTenth = t.PeakWorkingSetBytes - t.WorkingSetAfterSetupBytes;
