@@ -21,6 +21,9 @@ use std::time::{Duration, Instant};
 const MIN_RATE: f64 = 0.5;
 /// How far back sends are counted to know the pace actually achieved.
 const SEND_WINDOW: Duration = Duration::from_secs(2);
+/// Sends this close to the first of a run are counted with it: the window keeps at most one
+/// entry per millisecond however fast calls go (unthrottled, thousands a second), not one per call.
+const SEND_GRAIN: Duration = Duration::from_millis(1);
 /// Multiplicative decrease when the budget is spent.
 const DECREASE: f64 = 0.7;
 /// Growth per calm second.
@@ -36,8 +39,10 @@ struct State {
     next_slot: Instant,
     last_decrease: Option<Instant>,
     last_increase: Instant,
-    /// Start times of recent calls.
-    sends: VecDeque<Instant>,
+    /// Recent calls: when each run of them started (within [`SEND_GRAIN`]) and how many.
+    sends: VecDeque<(Instant, u32)>,
+    /// The calls in `sends`.
+    sends_counted: u64,
     created: Instant,
     /// When the last throttle answer arrived.
     last_throttled: Option<Instant>,
@@ -48,11 +53,27 @@ struct State {
 impl State {
     /// Calls started per second over the last [`SEND_WINDOW`].
     fn send_rate(&mut self, now: Instant) -> f64 {
-        while self.sends.front().map_or(false, |t| now.saturating_duration_since(*t) > SEND_WINDOW) {
+        while let Some(&(t, n)) = self.sends.front() {
+            if now.saturating_duration_since(t) <= SEND_WINDOW {
+                break;
+            }
             self.sends.pop_front();
+            self.sends_counted -= u64::from(n);
         }
         let span = now.saturating_duration_since(self.created).min(SEND_WINDOW).as_secs_f64().max(0.25);
-        self.sends.len() as f64 / span
+        self.sends_counted as f64 / span
+    }
+
+    /// Counts a call started at `start`.
+    fn record_send(&mut self, start: Instant) {
+        self.sends_counted += 1;
+        if let Some((t, n)) = self.sends.back_mut() {
+            if start >= *t && start.duration_since(*t) < SEND_GRAIN && *n < u32::MAX {
+                *n += 1;
+                return;
+            }
+        }
+        self.sends.push_back((start, 1));
     }
 }
 
@@ -95,6 +116,7 @@ impl Default for Pacer {
                 last_decrease: None,
                 last_increase: now,
                 sends: VecDeque::new(),
+                sends_counted: 0,
                 created: now,
                 last_throttled: None,
                 retries: 0,
@@ -129,7 +151,7 @@ impl Pacer {
         if let Some(rate) = s.rate {
             s.next_slot = start.max(s.next_slot) + Duration::from_secs_f64(1.0 / rate);
         }
-        s.sends.push_back(start);
+        s.record_send(start);
     }
 
     /// Reserves a start time for one call and returns how long to wait for it.
@@ -255,6 +277,30 @@ mod tests {
         for i in 0..per_second * seconds {
             p.reserve(t0 + Duration::from_millis(i * 1000 / per_second));
         }
+    }
+
+    #[test]
+    fn the_send_window_holds_runs_not_calls() {
+        let p = Pacer::default();
+        let t0 = Instant::now();
+        // 100,000 calls in one second, unthrottled: counted in full, kept as one entry per millisecond.
+        for i in 0..100_000u64 {
+            p.reserve(t0 + Duration::from_micros(i * 10));
+        }
+        let mut s = p.lock();
+        assert!(s.sends.len() <= 1_001, "{} entries", s.sends.len());
+        let t1 = t0 + Duration::from_secs(1);
+        assert!((s.send_rate(t1) - 100_000.0).abs() < 1.0, "{}", s.send_rate(t1));
+        // Two seconds later the first of them have left the window, and their entries with them.
+        let t2 = t0 + Duration::from_millis(2_500);
+        let rate = s.send_rate(t2);
+        assert!((24_000.0..=26_000.0).contains(&rate), "{rate}");
+        assert!(s.sends.len() <= 501, "{} entries", s.sends.len());
+        // Calls a second apart each have their own entry.
+        drop(s);
+        let p = Pacer::default();
+        sends(&p, t0, 1, 2);
+        assert_eq!(p.lock().sends.len(), 2);
     }
 
     #[test]
