@@ -3,6 +3,7 @@ using System;
 using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -56,11 +57,8 @@ namespace MgLicense.Native
                 case bool flag:
                     writer.WriteBooleanValue(flag);
                     break;
-                case int number:
-                    writer.WriteNumberValue(number);
-                    break;
-                case long number:
-                    writer.WriteNumberValue(number);
+                case int or long:
+                    writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
                     break;
                 case IDictionary map:
                     writer.WriteStartObject();
