@@ -139,7 +139,10 @@ impl Login {
 
 /// Records a credential issued without the login lock held.
 fn remember(state: &State, kind: &'static str, value: &str) {
-    Registry::of(state).lock().unwrap_or_else(|e| e.into_inner()).remember(kind, value);
+    Registry::of(state)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remember(kind, value);
 }
 
 fn now() -> i64 {
@@ -189,7 +192,9 @@ fn log_entry(method: &Method, path: &str, query: &str, body: &[u8]) -> Value {
     };
     let x5t = params.get("client_assertion").and_then(|a| {
         let header = base64::decode_config(a.split('.').next()?, base64::URL_SAFE_NO_PAD).ok()?;
-        serde_json::from_slice::<Value>(&header).ok()?["x5t"].as_str().map(str::to_string)
+        serde_json::from_slice::<Value>(&header).ok()?["x5t"]
+            .as_str()
+            .map(str::to_string)
     });
     let credential = if params.contains_key("client_secret") {
         Some("secret")
@@ -352,7 +357,11 @@ fn admin_call(
         ),
         (&Method::GET, "login/issued") => admin_json(
             StatusCode::OK,
-            &json!(l.issued.iter().map(|(k, v)| json!({"kind": k, "value": v})).collect::<Vec<_>>()),
+            &json!(l
+                .issued
+                .iter()
+                .map(|(k, v)| json!({"kind": k, "value": v}))
+                .collect::<Vec<_>>()),
         ),
         (&Method::GET, "login/requests") => admin_json(StatusCode::OK, &json!(l.requests)),
         (&Method::DELETE, "login/requests") => {
@@ -621,7 +630,12 @@ fn token(
                 if let Some(entry) = l.device_codes.get_mut(&code) {
                     entry.last_poll = t;
                 }
-                return oauth_error(400, "slow_down", 70000, "The client is polling too quickly.");
+                return oauth_error(
+                    400,
+                    "slow_down",
+                    70000,
+                    "The client is polling too quickly.",
+                );
             }
             let Some(entry) = l.device_codes.get_mut(&code) else {
                 return oauth_error(
@@ -1061,8 +1075,10 @@ fn form(text: &str) -> HashMap<String, String> {
 mod tests {
     use super::*;
 
-    const CERT: &str = include_str!("../../../tests/data/assertion/test-only-assertion-signer.cert.pem");
-    const KEY: &str = include_str!("../../../tests/data/assertion/test-only-assertion-signer.key.pem");
+    const CERT: &str =
+        include_str!("../../../tests/data/assertion/test-only-assertion-signer.cert.pem");
+    const KEY: &str =
+        include_str!("../../../tests/data/assertion/test-only-assertion-signer.key.pem");
     const URL: &str = "http://127.0.0.1:1/tenant/oauth2/v2.0/token";
     const APP_ID: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -1072,7 +1088,11 @@ mod tests {
     }
 
     fn app() -> App {
-        App { app_id: APP_ID.into(), certificates: vec![der(CERT)], ..App::default() }
+        App {
+            app_id: APP_ID.into(),
+            certificates: vec![der(CERT)],
+            ..App::default()
+        }
     }
 
     fn thumbprint() -> String {
@@ -1082,11 +1102,20 @@ mod tests {
     /// A client assertion as a client builds one, with `header` and `claims` as given, signed
     /// with the test key.
     fn assertion(header: Value, claims: Value) -> String {
-        let signing_input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+        let signing_input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
         let key = ring::signature::RsaKeyPair::from_pkcs8(&der(KEY)).unwrap();
         let mut signature = vec![0; key.public_modulus_len()];
-        key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), signing_input.as_bytes(), &mut signature)
-            .unwrap();
+        key.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            signing_input.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
         format!("{signing_input}.{}", b64(&signature))
     }
 
@@ -1100,7 +1129,9 @@ mod tests {
     }
 
     fn code(jwt: &str) -> Option<u64> {
-        check_assertion(jwt, &app(), URL).err().map(|(code, _)| code)
+        check_assertion(jwt, &app(), URL)
+            .err()
+            .map(|(code, _)| code)
     }
 
     fn with(mut v: Value, name: &str, value: Value) -> Value {
@@ -1115,38 +1146,89 @@ mod tests {
 
     #[test]
     fn an_assertion_for_another_audience_is_refused() {
-        let jwt = assertion(header(), with(claims(), "aud", "https://login.microsoftonline.com/other/oauth2/v2.0/token".into()));
+        let jwt = assertion(
+            header(),
+            with(
+                claims(),
+                "aud",
+                "https://login.microsoftonline.com/other/oauth2/v2.0/token".into(),
+            ),
+        );
         assert_eq!(code(&jwt), Some(700212));
         let (_, message) = check_assertion(&jwt, &app(), URL).unwrap_err();
-        assert!(message.contains("login.microsoftonline.com/other") && message.contains(URL), "{message}");
-        assert_eq!(code(&assertion(header(), with(claims(), "aud", Value::Null))), Some(700212));
+        assert!(
+            message.contains("login.microsoftonline.com/other") && message.contains(URL),
+            "{message}"
+        );
+        assert_eq!(
+            code(&assertion(header(), with(claims(), "aud", Value::Null))),
+            Some(700212)
+        );
     }
 
     #[test]
     fn an_assertion_outside_its_time_range_is_refused() {
         let t = now();
-        assert_eq!(code(&assertion(header(), with(claims(), "exp", (t - 1).into()))), Some(700024));
-        assert_eq!(code(&assertion(header(), with(claims(), "exp", Value::Null))), Some(700024));
-        assert_eq!(code(&assertion(header(), with(claims(), "nbf", (t + 3600).into()))), Some(700024));
+        assert_eq!(
+            code(&assertion(header(), with(claims(), "exp", (t - 1).into()))),
+            Some(700024)
+        );
+        assert_eq!(
+            code(&assertion(header(), with(claims(), "exp", Value::Null))),
+            Some(700024)
+        );
+        assert_eq!(
+            code(&assertion(
+                header(),
+                with(claims(), "nbf", (t + 3600).into())
+            )),
+            Some(700024)
+        );
     }
 
     #[test]
     fn an_assertion_from_another_app_is_refused() {
-        assert_eq!(code(&assertion(header(), with(claims(), "iss", "someone-else".into()))), Some(700021));
-        assert_eq!(code(&assertion(header(), with(claims(), "sub", "someone-else".into()))), Some(700021));
+        assert_eq!(
+            code(&assertion(
+                header(),
+                with(claims(), "iss", "someone-else".into())
+            )),
+            Some(700021)
+        );
+        assert_eq!(
+            code(&assertion(
+                header(),
+                with(claims(), "sub", "someone-else".into())
+            )),
+            Some(700021)
+        );
     }
 
     #[test]
     fn an_assertion_not_signed_by_a_registered_certificate_is_refused() {
         // Another thumbprint: the key is not registered.
-        assert_eq!(code(&assertion(with(header(), "x5t", b64(&[0u8; 20]).into()), claims())), Some(700027));
+        assert_eq!(
+            code(&assertion(
+                with(header(), "x5t", b64(&[0u8; 20]).into()),
+                claims()
+            )),
+            Some(700027)
+        );
         // The claims changed after signing.
         let jwt = assertion(header(), claims());
         let parts: Vec<&str> = jwt.split('.').collect();
-        let forged = format!("{}.{}.{}", parts[0], b64(with(claims(), "iss", "x".into()).to_string().as_bytes()), parts[2]);
+        let forged = format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(with(claims(), "iss", "x".into()).to_string().as_bytes()),
+            parts[2]
+        );
         assert_eq!(code(&forged), Some(700027));
         // Not RS256, or not a JWS at all.
-        assert_eq!(code(&assertion(with(header(), "alg", "HS256".into()), claims())), Some(5002738));
+        assert_eq!(
+            code(&assertion(with(header(), "alg", "HS256".into()), claims())),
+            Some(5002738)
+        );
         assert_eq!(code("not-a-jwt"), Some(50027));
         assert_eq!(code("e30.e30"), Some(50027));
     }

@@ -906,7 +906,11 @@ impl Tenant {
             Some(index) => index,
             None => self.build_index(),
         };
-        let Index { consumed, addresses, memberships } = &mut index;
+        let Index {
+            consumed,
+            addresses,
+            memberships,
+        } = &mut index;
         let now = clock::iso8601_seconds(at);
         let mut processed = 0;
         for key in keys {

@@ -91,7 +91,10 @@ async fn delegated_reprocess_without_a_role_is_403_and_changes_nothing() {
     let h = start().await;
     let before = h.user_view(LEE_ID).await;
     assert_eq!(before["directoryRoles"], json!([]));
-    for (path, scope) in calls(LEE_ID).into_iter().filter(|(p, _)| !p.contains("cloudLicensing")) {
+    for (path, scope) in calls(LEE_ID)
+        .into_iter()
+        .filter(|(p, _)| !p.contains("cloudLicensing"))
+    {
         let token = signed_in(&h, LEE_ID, scope).await;
         assert_eq!(claims_of(&token)["wids"], json!([]), "{path}");
         let reply = call(&h, &path, &token).await;
@@ -105,7 +108,10 @@ async fn delegated_reprocess_without_a_role_is_403_and_changes_nothing() {
     assert_eq!(h.user_view(LEE_ID).await, before);
 
     // cloudLicensing's delegated permission is documented without a role.
-    let (path, scope) = calls(LEE_ID).into_iter().find(|(p, _)| p.contains("cloudLicensing")).unwrap();
+    let (path, scope) = calls(LEE_ID)
+        .into_iter()
+        .find(|(p, _)| p.contains("cloudLicensing"))
+        .unwrap();
     let token = signed_in(&h, LEE_ID, scope).await;
     assert_eq!(call(&h, &path, &token).await.status, StatusCode::OK);
     assert_eq!(h.user_view(LEE_ID).await["reprocessCount"], 1);

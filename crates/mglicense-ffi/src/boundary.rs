@@ -29,8 +29,13 @@ impl Answer {
 }
 
 fn text<T: Serialize>(value: &T) -> Result<String, Failure> {
-    serde_json::to_string(value)
-        .map_err(|e| Failure::new(MglStatus::MglPanic, "panic", &format!("result could not be serialised: {e}")))
+    serde_json::to_string(value).map_err(|e| {
+        Failure::new(
+            MglStatus::MglPanic,
+            "panic",
+            &format!("result could not be serialised: {e}"),
+        )
+    })
 }
 
 /// A failed call: its status and its error-detail document.
@@ -64,7 +69,11 @@ pub fn call(out_json: *mut *mut c_char, f: impl FnOnce() -> Result<Answer, Failu
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".into());
-            let f = Failure::new(MglStatus::MglPanic, "panic", &format!("MgLicense hit an internal error (a bug; please report it): {what}"));
+            let f = Failure::new(
+                MglStatus::MglPanic,
+                "panic",
+                &format!("MgLicense hit an internal error (a bug; please report it): {what}"),
+            );
             (f.status, Some(f.detail))
         }
     };
@@ -81,16 +90,28 @@ pub fn call(out_json: *mut *mut c_char, f: impl FnOnce() -> Result<Answer, Failu
 /// Checks an output pointer.
 pub fn out_ptr<T>(ptr: *mut T, name: &str) -> Result<*mut T, Failure> {
     if ptr.is_null() {
-        Err(Failure::new(MglStatus::MglNullArgument, "nullArgument", &format!("{name} is NULL.")))
+        Err(Failure::new(
+            MglStatus::MglNullArgument,
+            "nullArgument",
+            &format!("{name} is NULL."),
+        ))
     } else {
         Ok(ptr)
     }
 }
 
 /// Reads `len` bytes at `ptr` as UTF-8 JSON of type `T`.
-pub fn input_json<T: DeserializeOwned>(ptr: *const u8, len: usize, name: &str) -> Result<T, Failure> {
+pub fn input_json<T: DeserializeOwned>(
+    ptr: *const u8,
+    len: usize,
+    name: &str,
+) -> Result<T, Failure> {
     if ptr.is_null() {
-        return Err(Failure::new(MglStatus::MglNullArgument, "nullArgument", &format!("{name} is NULL.")));
+        return Err(Failure::new(
+            MglStatus::MglNullArgument,
+            "nullArgument",
+            &format!("{name} is NULL."),
+        ));
     }
     // SAFETY: the caller promises `len` readable bytes at a non-NULL `ptr`.
     let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
@@ -98,10 +119,17 @@ pub fn input_json<T: DeserializeOwned>(ptr: *const u8, len: usize, name: &str) -
         Failure::new(
             MglStatus::MglInvalidUtf8,
             "invalidUtf8",
-            &format!("{name} is not valid UTF-8 (first bad byte at offset {}).", e.valid_up_to()),
+            &format!(
+                "{name} is not valid UTF-8 (first bad byte at offset {}).",
+                e.valid_up_to()
+            ),
         )
     })?;
     serde_json::from_str(text).map_err(|e| {
-        Failure::new(MglStatus::MglInvalidJson, "invalidJson", &format!("{name} is not the expected JSON: {e}."))
+        Failure::new(
+            MglStatus::MglInvalidJson,
+            "invalidJson",
+            &format!("{name} is not the expected JSON: {e}."),
+        )
     })
 }

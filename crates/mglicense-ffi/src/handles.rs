@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use mglicense::bulk::Bulk;
 use mglicense::auth::signin::SignIn;
+use mglicense::bulk::Bulk;
 use mglicense::{Client, Pager, Pending};
 use once_cell::sync::Lazy;
 
@@ -119,7 +119,11 @@ pub fn remove_read(handle: MglHandle) -> Result<Option<Arc<Pager>>, Failure> {
     })
 }
 
-fn remove(handle: MglHandle, kind: &str, is_kind: impl Fn(&Object) -> bool) -> Result<Option<Object>, Failure> {
+fn remove(
+    handle: MglHandle,
+    kind: &str,
+    is_kind: impl Fn(&Object) -> bool,
+) -> Result<Option<Object>, Failure> {
     if handle == 0 {
         return Ok(None);
     }

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mglicense::auth::SignInRequest;
-use mglicense::environment::NewEnvironment;
 use mglicense::bulk::{Bulk, BulkOptions, Next, Refused};
-use mglicense::retry::RequestContextUpdate;
+use mglicense::environment::NewEnvironment;
 use mglicense::read::NextPage;
+use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, ReadSpec, RequestSpec};
 
 use boundary::{call, input_json, Answer, Failure};
@@ -115,7 +115,9 @@ pub unsafe extern "C" fn mgl_client_new(
 /// Releases a client. 0 is accepted; a second release gives `MGL_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn mgl_client_free(client: MglHandle) -> MglStatus {
-    call(std::ptr::null_mut(), || handles::remove_client(client).map(|_| Answer::Nothing))
+    call(std::ptr::null_mut(), || {
+        handles::remove_client(client).map(|_| Answer::Nothing)
+    })
 }
 
 /// Connects the client without interaction (an access token, a client secret or certificate,
@@ -137,20 +139,35 @@ pub unsafe extern "C" fn mgl_client_connect(
 
 /// Forgets the connection and its token; the result is the context that was, or null.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_client_disconnect(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
-    call(out_json, || Answer::json(&handles::client(client)?.disconnect()))
+pub unsafe extern "C" fn mgl_client_disconnect(
+    client: MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        Answer::json(&handles::client(client)?.disconnect())
+    })
 }
 
 /// The current context, or null when not connected.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_client_context(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
-    call(out_json, || Answer::json(&handles::client(client)?.context()))
+pub unsafe extern "C" fn mgl_client_context(
+    client: MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        Answer::json(&handles::client(client)?.context())
+    })
 }
 
 /// The environments the client knows, built-in and user-defined.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_client_environments(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
-    call(out_json, || Answer::json(&handles::client(client)?.environments()))
+pub unsafe extern "C" fn mgl_client_environments(
+    client: MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        Answer::json(&handles::client(client)?.environments())
+    })
 }
 
 /// Adds a user-defined environment: `{"name", "graphEndpoint", "azureADEndpoint"}`.
@@ -214,17 +231,26 @@ pub unsafe extern "C" fn mgl_signin_start(
 /// `MGL_PENDING` with `{"events": [...]}` while it runs; once finished, `MGL_OK` with
 /// `{"events": [...], "context": {...}}` or the error detail (with `events`).
 #[no_mangle]
-pub unsafe extern "C" fn mgl_signin_wait(signin: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
+pub unsafe extern "C" fn mgl_signin_wait(
+    signin: MglHandle,
+    timeout_ms: u32,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
     call(out_json, || {
         let sign_in = handles::sign_in(signin)?;
-        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let timeout =
+            (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         let poll = sign_in.poll(timeout);
         match poll.outcome {
             None => Answer::pending_json(&serde_json::json!({"events": poll.events})),
-            Some(Ok(context)) => Answer::json(&serde_json::json!({"events": poll.events, "context": context})),
+            Some(Ok(context)) => {
+                Answer::json(&serde_json::json!({"events": poll.events, "context": context}))
+            }
             Some(Err(e)) => {
                 let mut failure = Failure::from(e);
-                if let Ok(serde_json::Value::Object(mut detail)) = serde_json::from_str::<serde_json::Value>(&failure.detail) {
+                if let Ok(serde_json::Value::Object(mut detail)) =
+                    serde_json::from_str::<serde_json::Value>(&failure.detail)
+                {
                     detail.insert("events".into(), serde_json::Value::Array(poll.events));
                     failure.detail = serde_json::Value::Object(detail).to_string();
                 }
@@ -280,10 +306,15 @@ pub unsafe extern "C" fn mgl_request_start(
 /// a progress document (elapsed time, retries, a throttle's remaining wait); the final status
 /// and document once, after which the result is no longer held.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_request_wait(request: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
+pub unsafe extern "C" fn mgl_request_wait(
+    request: MglHandle,
+    timeout_ms: u32,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
     call(out_json, || {
         let pending = handles::request(request)?;
-        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let timeout =
+            (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         match pending.wait(timeout) {
             None => Answer::pending_json(&pending.progress()),
             Some(outcome) => Answer::json(&outcome?),
@@ -314,7 +345,12 @@ pub extern "C" fn mgl_request_free(request: MglHandle) -> MglStatus {
 
 /// Starts a request and waits for it without limit: for callers that need no cancellation.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_invoke(client: MglHandle, json: *const u8, len: usize, out_json: *mut *mut c_char) -> MglStatus {
+pub unsafe extern "C" fn mgl_invoke(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
     call(out_json, || {
         let client = handles::client(client)?;
         let spec: RequestSpec = input_json(json, len, "json")?;
@@ -324,8 +360,13 @@ pub unsafe extern "C" fn mgl_invoke(client: MglHandle, json: *const u8, len: usi
 
 /// The client's retry and timeout settings (Get-MgRequestContext).
 #[no_mangle]
-pub unsafe extern "C" fn mgl_client_request_context(client: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
-    call(out_json, || Answer::json(&handles::client(client)?.request_context()))
+pub unsafe extern "C" fn mgl_client_request_context(
+    client: MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        Answer::json(&handles::client(client)?.request_context())
+    })
 }
 
 /// Changes some retry and timeout settings (Set-MgRequestContext): `{"maxRetry": 5, …}`;
@@ -356,8 +397,11 @@ pub unsafe extern "C" fn mgl_bulk_start(
     call(out_json, || {
         let out_bulk = boundary::out_ptr(out_bulk, "out_bulk")?;
         let client = handles::client(client)?;
-        let options: BulkOptions =
-            if json.is_null() && len == 0 { BulkOptions::default() } else { input_json(json, len, "json")? };
+        let options: BulkOptions = if json.is_null() && len == 0 {
+            BulkOptions::default()
+        } else {
+            input_json(json, len, "json")?
+        };
         let bulk = Bulk::new(client, options)?;
         // SAFETY: checked non-NULL above.
         unsafe { *out_bulk = handles::insert(Object::Bulk(Arc::new(bulk))) };
@@ -386,7 +430,11 @@ pub unsafe extern "C" fn mgl_bulk_submit(
                 unsafe { *out_index = index };
                 Ok(Answer::Json("{}".into()))
             }
-            Err(Refused::Busy) => Err(Failure::new(MglStatus::MglBusy, "busy", "Take results before submitting more.")),
+            Err(Refused::Busy) => Err(Failure::new(
+                MglStatus::MglBusy,
+                "busy",
+                "Take results before submitting more.",
+            )),
             Err(Refused::Invalid(e)) => Err(e.into()),
             Err(Refused::Closed) => Err(Failure::new(
                 MglStatus::MglInvalidArgument,
@@ -419,7 +467,8 @@ pub unsafe extern "C" fn mgl_bulk_next(
     call(out_json, || {
         let out_index = boundary::out_ptr(out_index, "out_index")?;
         let bulk = handles::bulk(bulk)?;
-        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let timeout =
+            (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         match bulk.next(timeout) {
             Next::Item(index, outcome) => {
                 // SAFETY: checked non-NULL above.
@@ -427,15 +476,26 @@ pub unsafe extern "C" fn mgl_bulk_next(
                 Answer::json(&outcome?)
             }
             Next::Pending => Ok(Answer::Pending),
-            Next::Done => Err(Failure::new(MglStatus::MglDone, "done", "Every result has been handed over.")),
-            Next::Cancelled => Err(Failure::new(MglStatus::MglCancelled, "cancelled", "The bulk run was cancelled.")),
+            Next::Done => Err(Failure::new(
+                MglStatus::MglDone,
+                "done",
+                "Every result has been handed over.",
+            )),
+            Next::Cancelled => Err(Failure::new(
+                MglStatus::MglCancelled,
+                "cancelled",
+                "The bulk run was cancelled.",
+            )),
         }
     })
 }
 
 /// Counts for a progress display: submitted, completed, succeeded, failed, inFlight, rate, …
 #[no_mangle]
-pub unsafe extern "C" fn mgl_bulk_progress(bulk: MglHandle, out_json: *mut *mut c_char) -> MglStatus {
+pub unsafe extern "C" fn mgl_bulk_progress(
+    bulk: MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
     call(out_json, || Answer::json(&handles::bulk(bulk)?.progress()))
 }
 
@@ -486,15 +546,28 @@ pub unsafe extern "C" fn mgl_read_start(
 /// page document, or the error that ended the read; `MGL_PENDING` when it has not come yet;
 /// `MGL_DONE` after the last page (or after the error); `MGL_CANCELLED` after a cancel.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_read_next(read: MglHandle, timeout_ms: u32, out_json: *mut *mut c_char) -> MglStatus {
+pub unsafe extern "C" fn mgl_read_next(
+    read: MglHandle,
+    timeout_ms: u32,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
     call(out_json, || {
         let pager = handles::read(read)?;
-        let timeout = (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        let timeout =
+            (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
         match pager.next(timeout) {
             NextPage::Page(page) => Answer::json(&page?),
             NextPage::Pending => Ok(Answer::Pending),
-            NextPage::Done => Err(Failure::new(MglStatus::MglDone, "done", "Every page has been handed over.")),
-            NextPage::Cancelled => Err(Failure::new(MglStatus::MglCancelled, "cancelled", "The read was cancelled.")),
+            NextPage::Done => Err(Failure::new(
+                MglStatus::MglDone,
+                "done",
+                "Every page has been handed over.",
+            )),
+            NextPage::Cancelled => Err(Failure::new(
+                MglStatus::MglCancelled,
+                "cancelled",
+                "The read was cancelled.",
+            )),
         }
     })
 }
@@ -534,6 +607,9 @@ impl From<mglicense::Error> for Failure {
             K::Cancelled => MglStatus::MglCancelled,
             K::Runtime => MglStatus::MglRuntimeUnavailable,
         };
-        Failure { status, detail: e.to_json() }
+        Failure {
+            status,
+            detail: e.to_json(),
+        }
     }
 }

@@ -13,7 +13,10 @@ fn take(out: *mut c_char) -> Option<serde_json::Value> {
     if out.is_null() {
         return None;
     }
-    let text = unsafe { CStr::from_ptr(out) }.to_str().expect("out_json is UTF-8").to_string();
+    let text = unsafe { CStr::from_ptr(out) }
+        .to_str()
+        .expect("out_json is UTF-8")
+        .to_string();
     unsafe { mgl_string_free(out) };
     Some(serde_json::from_str(&text).expect("out_json is JSON"))
 }
@@ -29,7 +32,10 @@ fn shared_bulk() -> MglHandle {
     static BULK: std::sync::OnceLock<MglHandle> = std::sync::OnceLock::new();
     *BULK.get_or_init(|| {
         let mut bulk = 0;
-        assert_eq!(unsafe { mgl_bulk_start(shared_client(), ptr::null(), 0, &mut bulk, ptr::null_mut()) }, MglStatus::MglOk);
+        assert_eq!(
+            unsafe { mgl_bulk_start(shared_client(), ptr::null(), 0, &mut bulk, ptr::null_mut()) },
+            MglStatus::MglOk
+        );
         bulk
     })
 }
@@ -42,7 +48,10 @@ fn unconnected_client() -> MglHandle {
 
 fn new_client() -> MglHandle {
     let mut client = 0;
-    assert_eq!(unsafe { mgl_client_new(ptr::null(), 0, &mut client, ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(
+        unsafe { mgl_client_new(ptr::null(), 0, &mut client, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
     client
 }
 
@@ -52,7 +61,10 @@ fn check_failure(status: MglStatus, out: *mut c_char) {
     assert_ne!(status, MglStatus::MglPanic, "{doc:?}");
     if status != MglStatus::MglOk {
         let doc = doc.expect("a failure has an error document");
-        assert!(doc["kind"].is_string() && !doc["message"].as_str().unwrap().is_empty(), "{doc}");
+        assert!(
+            doc["kind"].is_string() && !doc["message"].as_str().unwrap().is_empty(),
+            "{doc}"
+        );
     }
 }
 
@@ -163,13 +175,18 @@ fn many_threads_at_once_share_one_client_safely() {
         .map(|t| {
             thread::spawn(move || {
                 for i in 0..200 {
-                    let doc = format!(r#"{{"operation":"reprocessLicenseAssignment","identity":"user-{t}-{i}"}}"#);
+                    let doc = format!(
+                        r#"{{"operation":"reprocessLicenseAssignment","identity":"user-{t}-{i}"}}"#
+                    );
                     let mut out = ptr::null_mut();
                     let status = unsafe { mgl_invoke(client, doc.as_ptr(), doc.len(), &mut out) };
                     assert_eq!(status, MglStatus::MglNotConnected);
                     check_failure(status, out);
                     let mut out = ptr::null_mut();
-                    assert_eq!(unsafe { mgl_client_context(client, &mut out) }, MglStatus::MglOk);
+                    assert_eq!(
+                        unsafe { mgl_client_context(client, &mut out) },
+                        MglStatus::MglOk
+                    );
                     take(out);
                 }
             })
@@ -185,10 +202,18 @@ fn many_threads_at_once_share_one_client_safely() {
 fn racing_releases_free_a_handle_exactly_once() {
     for _ in 0..50 {
         let client = new_client();
-        let racers: Vec<_> = (0..4).map(|_| thread::spawn(move || mgl_client_free(client))).collect();
+        let racers: Vec<_> = (0..4)
+            .map(|_| thread::spawn(move || mgl_client_free(client)))
+            .collect();
         let results: Vec<MglStatus> = racers.into_iter().map(|r| r.join().unwrap()).collect();
-        assert_eq!(results.iter().filter(|s| **s == MglStatus::MglOk).count(), 1, "{results:?}");
-        assert!(results.iter().all(|s| *s == MglStatus::MglOk || *s == MglStatus::MglInvalidHandle));
+        assert_eq!(
+            results.iter().filter(|s| **s == MglStatus::MglOk).count(),
+            1,
+            "{results:?}"
+        );
+        assert!(results
+            .iter()
+            .all(|s| *s == MglStatus::MglOk || *s == MglStatus::MglInvalidHandle));
     }
 }
 
@@ -197,17 +222,48 @@ fn a_batch_size_outside_one_to_twenty_is_refused_by_its_value() {
     for bad in ["0", "21", "-1", "\"20\""] {
         let options = format!(r#"{{"batchSize":{bad}}}"#);
         let mut bulk = 0;
-        let (status, doc) = call_json(|o| unsafe { mgl_bulk_start(shared_client(), options.as_ptr(), options.len(), &mut bulk, o) });
-        assert!(matches!(status, MglStatus::MglInvalidArgument | MglStatus::MglInvalidJson), "{options}: {status:?}");
+        let (status, doc) = call_json(|o| unsafe {
+            mgl_bulk_start(
+                shared_client(),
+                options.as_ptr(),
+                options.len(),
+                &mut bulk,
+                o,
+            )
+        });
+        assert!(
+            matches!(
+                status,
+                MglStatus::MglInvalidArgument | MglStatus::MglInvalidJson
+            ),
+            "{options}: {status:?}"
+        );
         let doc = doc.expect("an error document");
         if status == MglStatus::MglInvalidArgument {
-            assert!(doc["message"].as_str().unwrap().starts_with(&format!("BatchSize is {bad}; ")), "{doc}");
+            assert!(
+                doc["message"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("BatchSize is {bad}; ")),
+                "{doc}"
+            );
         }
         assert_eq!(bulk, 0, "{options}: no run was started");
     }
     let options = r#"{"batchSize":20,"throttleLimit":2}"#;
     let mut bulk = 0;
-    assert_eq!(unsafe { mgl_bulk_start(shared_client(), options.as_ptr(), options.len(), &mut bulk, ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(
+        unsafe {
+            mgl_bulk_start(
+                shared_client(),
+                options.as_ptr(),
+                options.len(),
+                &mut bulk,
+                ptr::null_mut(),
+            )
+        },
+        MglStatus::MglOk
+    );
     assert_eq!(mgl_bulk_free(bulk), MglStatus::MglOk);
 }
 
@@ -215,16 +271,25 @@ fn a_batch_size_outside_one_to_twenty_is_refused_by_its_value() {
 fn a_handle_of_one_kind_is_refused_as_another() {
     let client = new_client();
     let mut bulk = 0;
-    assert_eq!(unsafe { mgl_bulk_start(client, ptr::null(), 0, &mut bulk, ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(
+        unsafe { mgl_bulk_start(client, ptr::null(), 0, &mut bulk, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
     assert_eq!(mgl_request_cancel(client), MglStatus::MglInvalidHandle);
     assert_eq!(mgl_request_free(bulk), MglStatus::MglInvalidHandle);
     assert_eq!(mgl_client_free(bulk), MglStatus::MglInvalidHandle);
     let mut out = ptr::null_mut();
-    assert_eq!(unsafe { mgl_client_context(bulk, &mut out) }, MglStatus::MglInvalidHandle);
+    assert_eq!(
+        unsafe { mgl_client_context(bulk, &mut out) },
+        MglStatus::MglInvalidHandle
+    );
     take(out);
     assert_eq!(mgl_read_cancel(bulk), MglStatus::MglInvalidHandle);
     assert_eq!(mgl_read_free(client), MglStatus::MglInvalidHandle);
-    assert_eq!(unsafe { mgl_read_next(client, 0, &mut out) }, MglStatus::MglInvalidHandle);
+    assert_eq!(
+        unsafe { mgl_read_next(client, 0, &mut out) },
+        MglStatus::MglInvalidHandle
+    );
     take(out);
     assert_eq!(mgl_read_free(0), MglStatus::MglOk);
     assert_eq!(mgl_bulk_free(bulk), MglStatus::MglOk);
@@ -286,7 +351,11 @@ fn stub() -> Stub {
             });
         }
     });
-    Stub { url, requests, delay_us }
+    Stub {
+        url,
+        requests,
+        delay_us,
+    }
 }
 
 impl Stub {
@@ -302,7 +371,9 @@ impl Stub {
     }
 }
 
-fn call_json(f: impl FnOnce(*mut *mut c_char) -> MglStatus) -> (MglStatus, Option<serde_json::Value>) {
+fn call_json(
+    f: impl FnOnce(*mut *mut c_char) -> MglStatus,
+) -> (MglStatus, Option<serde_json::Value>) {
     let mut out = ptr::null_mut();
     let status = f(&mut out);
     (status, take(out))
@@ -311,13 +382,20 @@ fn call_json(f: impl FnOnce(*mut *mut c_char) -> MglStatus) -> (MglStatus, Optio
 /// A client connected with an access token to the stub.
 fn connected_client(stub: &Stub) -> MglHandle {
     let client = new_client();
-    let env = serde_json::json!({"name": "Stub", "graphEndpoint": stub.url, "azureADEndpoint": stub.url}).to_string();
-    let (s, doc) = call_json(|o| unsafe { mgl_client_add_environment(client, env.as_ptr(), env.len(), o) });
+    let env =
+        serde_json::json!({"name": "Stub", "graphEndpoint": stub.url, "azureADEndpoint": stub.url})
+            .to_string();
+    let (s, doc) =
+        call_json(|o| unsafe { mgl_client_add_environment(client, env.as_ptr(), env.len(), o) });
     assert_eq!(s, MglStatus::MglOk, "{doc:?}");
-    let (s, doc) = call_json(|o| unsafe { mgl_client_connect(client, CONNECT.as_ptr(), CONNECT.len(), o) });
+    let (s, doc) =
+        call_json(|o| unsafe { mgl_client_connect(client, CONNECT.as_ptr(), CONNECT.len(), o) });
     assert_eq!(s, MglStatus::MglOk, "{doc:?}");
     let ctx = r#"{"maxRetry":0}"#;
-    assert_eq!(unsafe { mgl_client_set_request_context(client, ctx.as_ptr(), ctx.len(), ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(
+        unsafe { mgl_client_set_request_context(client, ctx.as_ptr(), ctx.len(), ptr::null_mut()) },
+        MglStatus::MglOk
+    );
     client
 }
 
@@ -338,11 +416,53 @@ struct Handles {
 fn handles(stub: &Stub) -> Handles {
     let client = connected_client(stub);
     let (mut request, mut bulk, mut signin, mut read) = (0, 0, 0, 0);
-    assert_eq!(unsafe { mgl_request_start(client, REQUEST.as_ptr(), REQUEST.len(), &mut request, ptr::null_mut()) }, MglStatus::MglOk);
-    assert_eq!(unsafe { mgl_bulk_start(client, ptr::null(), 0, &mut bulk, ptr::null_mut()) }, MglStatus::MglOk);
-    assert_eq!(unsafe { mgl_signin_start(client, CONNECT.as_ptr(), CONNECT.len(), &mut signin, ptr::null_mut()) }, MglStatus::MglOk);
-    assert_eq!(unsafe { mgl_read_start(client, READ.as_ptr(), READ.len(), &mut read, ptr::null_mut()) }, MglStatus::MglOk);
-    Handles { client, request, bulk, signin, read }
+    assert_eq!(
+        unsafe {
+            mgl_request_start(
+                client,
+                REQUEST.as_ptr(),
+                REQUEST.len(),
+                &mut request,
+                ptr::null_mut(),
+            )
+        },
+        MglStatus::MglOk
+    );
+    assert_eq!(
+        unsafe { mgl_bulk_start(client, ptr::null(), 0, &mut bulk, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
+    assert_eq!(
+        unsafe {
+            mgl_signin_start(
+                client,
+                CONNECT.as_ptr(),
+                CONNECT.len(),
+                &mut signin,
+                ptr::null_mut(),
+            )
+        },
+        MglStatus::MglOk
+    );
+    assert_eq!(
+        unsafe {
+            mgl_read_start(
+                client,
+                READ.as_ptr(),
+                READ.len(),
+                &mut read,
+                ptr::null_mut(),
+            )
+        },
+        MglStatus::MglOk
+    );
+    Handles {
+        client,
+        request,
+        bulk,
+        signin,
+        read,
+    }
 }
 
 impl Handles {
@@ -363,7 +483,9 @@ fn header_functions() -> Vec<(String, String)> {
     let mut rest = header.as_str();
     while let Some(at) = rest.find(" mgl_") {
         let after = &rest[at + 1..];
-        let (Some(open), Some(close)) = (after.find('('), after.find(')')) else { break };
+        let (Some(open), Some(close)) = (after.find('('), after.find(')')) else {
+            break;
+        };
         let name = &after[..open];
         if name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && open < close {
             found.push((name.to_string(), after[open + 1..close].to_string()));
@@ -382,7 +504,12 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
     // (function, the NULL argument, the status with that argument NULL and all others valid).
     // `out_json` may be NULL (docs/abi.md "Output"): the call then does its work and only the
     // document is not handed back. `config_json` and the bulk options may be NULL with length 0.
-    type Case<'a> = (&'a str, &'a str, MglStatus, Box<dyn Fn() -> (MglStatus, Option<serde_json::Value>) + 'a>);
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        MglStatus,
+        Box<dyn Fn() -> (MglStatus, Option<serde_json::Value>) + 'a>,
+    );
     let null = MglStatus::MglNullArgument;
     let ok = MglStatus::MglOk;
     let j = |s: &'static str| (s.as_ptr(), s.len());
@@ -391,46 +518,428 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
     let hp = &mut handle as *mut u64;
     let ip = &mut index as *mut u64;
     let cases: Vec<Case> = vec![
-        ("mgl_client_new", "config_json", null, Box::new(|| call_json(|o| unsafe { mgl_client_new(ptr::null(), BYTES_NOT_THERE, hp, o) }))),
-        ("mgl_client_new", "out_client", null, Box::new(|| call_json(|o| unsafe { mgl_client_new(ptr::null(), 0, ptr::null_mut(), o) }))),
-        ("mgl_client_new", "out_json", ok, Box::new(|| { let s = unsafe { mgl_client_new(ptr::null(), 0, hp, ptr::null_mut()) }; assert_eq!(mgl_client_free(unsafe { *hp }), ok); (s, None) })),
+        (
+            "mgl_client_new",
+            "config_json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe { mgl_client_new(ptr::null(), BYTES_NOT_THERE, hp, o) })
+            }),
+        ),
+        (
+            "mgl_client_new",
+            "out_client",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe { mgl_client_new(ptr::null(), 0, ptr::null_mut(), o) })
+            }),
+        ),
+        (
+            "mgl_client_new",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let s = unsafe { mgl_client_new(ptr::null(), 0, hp, ptr::null_mut()) };
+                assert_eq!(mgl_client_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
         // Disconnect first: the connect after it leaves the client connected for the rest.
-        ("mgl_client_disconnect", "out_json", ok, Box::new(|| (unsafe { mgl_client_disconnect(h.client, ptr::null_mut()) }, None))),
-        ("mgl_client_connect", "json", null, Box::new(|| call_json(|o| unsafe { mgl_client_connect(h.client, ptr::null(), BYTES_NOT_THERE, o) }))),
-        ("mgl_client_connect", "out_json", ok, Box::new(|| (unsafe { mgl_client_connect(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null_mut()) }, None))),
-        ("mgl_client_context", "out_json", ok, Box::new(|| (unsafe { mgl_client_context(h.client, ptr::null_mut()) }, None))),
-        ("mgl_client_environments", "out_json", ok, Box::new(|| (unsafe { mgl_client_environments(h.client, ptr::null_mut()) }, None))),
-        ("mgl_client_add_environment", "json", null, Box::new(|| call_json(|o| unsafe { mgl_client_add_environment(h.client, ptr::null(), BYTES_NOT_THERE, o) }))),
-        ("mgl_client_add_environment", "out_json", ok, Box::new(|| (unsafe { mgl_client_add_environment(h.client, j(ENVIRONMENT).0, j(ENVIRONMENT).1, ptr::null_mut()) }, None))),
-        ("mgl_client_remove_environment", "json", null, Box::new(|| call_json(|o| unsafe { mgl_client_remove_environment(h.client, ptr::null(), BYTES_NOT_THERE, o) }))),
-        ("mgl_client_remove_environment", "out_json", ok, Box::new(|| { let n = r#"{"name":"Other"}"#; (unsafe { mgl_client_remove_environment(h.client, n.as_ptr(), n.len(), ptr::null_mut()) }, None) })),
-        ("mgl_signin_start", "json", null, Box::new(|| call_json(|o| unsafe { mgl_signin_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o) }))),
-        ("mgl_signin_start", "out_signin", null, Box::new(|| call_json(|o| unsafe { mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null_mut(), o) }))),
-        ("mgl_signin_start", "out_json", ok, Box::new(|| { let s = unsafe { mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, hp, ptr::null_mut()) }; assert_eq!(mgl_signin_free(unsafe { *hp }), ok); (s, None) })),
-        ("mgl_signin_wait", "out_json", ok, Box::new(|| (unsafe { mgl_signin_wait(h.signin, 5000, ptr::null_mut()) }, None))),
-        ("mgl_request_start", "json", null, Box::new(|| call_json(|o| unsafe { mgl_request_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o) }))),
-        ("mgl_request_start", "out_request", null, Box::new(|| call_json(|o| unsafe { mgl_request_start(h.client, j(REQUEST).0, j(REQUEST).1, ptr::null_mut(), o) }))),
-        ("mgl_request_start", "out_json", ok, Box::new(|| { let s = unsafe { mgl_request_start(h.client, j(REQUEST).0, j(REQUEST).1, hp, ptr::null_mut()) }; assert_eq!(mgl_request_free(unsafe { *hp }), ok); (s, None) })),
-        ("mgl_request_wait", "out_json", ok, Box::new(|| (unsafe { mgl_request_wait(h.request, u32::MAX, ptr::null_mut()) }, None))),
-        ("mgl_invoke", "json", null, Box::new(|| call_json(|o| unsafe { mgl_invoke(h.client, ptr::null(), BYTES_NOT_THERE, o) }))),
-        ("mgl_invoke", "out_json", ok, Box::new(|| (unsafe { mgl_invoke(h.client, j(REQUEST).0, j(REQUEST).1, ptr::null_mut()) }, None))),
-        ("mgl_client_request_context", "out_json", ok, Box::new(|| (unsafe { mgl_client_request_context(h.client, ptr::null_mut()) }, None))),
-        ("mgl_client_set_request_context", "json", null, Box::new(|| call_json(|o| unsafe { mgl_client_set_request_context(h.client, ptr::null(), BYTES_NOT_THERE, o) }))),
-        ("mgl_client_set_request_context", "out_json", ok, Box::new(|| { let c = r#"{"maxRetry":0}"#; (unsafe { mgl_client_set_request_context(h.client, c.as_ptr(), c.len(), ptr::null_mut()) }, None) })),
-        ("mgl_bulk_start", "json", null, Box::new(|| call_json(|o| unsafe { mgl_bulk_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o) }))),
-        ("mgl_bulk_start", "out_bulk", null, Box::new(|| call_json(|o| unsafe { mgl_bulk_start(h.client, ptr::null(), 0, ptr::null_mut(), o) }))),
-        ("mgl_bulk_start", "out_json", ok, Box::new(|| { let s = unsafe { mgl_bulk_start(h.client, ptr::null(), 0, hp, ptr::null_mut()) }; assert_eq!(mgl_bulk_free(unsafe { *hp }), ok); (s, None) })),
-        ("mgl_bulk_submit", "json", null, Box::new(|| call_json(|o| unsafe { mgl_bulk_submit(h.bulk, ptr::null(), BYTES_NOT_THERE, ip, o) }))),
-        ("mgl_bulk_submit", "out_index", null, Box::new(|| call_json(|o| unsafe { mgl_bulk_submit(h.bulk, j(REQUEST).0, j(REQUEST).1, ptr::null_mut(), o) }))),
-        ("mgl_bulk_submit", "out_json", ok, Box::new(|| (unsafe { mgl_bulk_submit(h.bulk, j(REQUEST).0, j(REQUEST).1, ip, ptr::null_mut()) }, None))),
-        ("mgl_bulk_next", "out_index", null, Box::new(|| call_json(|o| unsafe { mgl_bulk_next(h.bulk, 5000, ptr::null_mut(), o) }))),
-        ("mgl_bulk_next", "out_json", ok, Box::new(|| (unsafe { mgl_bulk_next(h.bulk, 5000, ip, ptr::null_mut()) }, None))),
-        ("mgl_bulk_progress", "out_json", ok, Box::new(|| (unsafe { mgl_bulk_progress(h.bulk, ptr::null_mut()) }, None))),
-        ("mgl_read_start", "json", null, Box::new(|| call_json(|o| unsafe { mgl_read_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o) }))),
-        ("mgl_read_start", "out_read", null, Box::new(|| call_json(|o| unsafe { mgl_read_start(h.client, j(READ).0, j(READ).1, ptr::null_mut(), o) }))),
-        ("mgl_read_start", "out_json", ok, Box::new(|| { let s = unsafe { mgl_read_start(h.client, j(READ).0, j(READ).1, hp, ptr::null_mut()) }; assert_eq!(mgl_read_free(unsafe { *hp }), ok); (s, None) })),
-        ("mgl_read_next", "out_json", ok, Box::new(|| (unsafe { mgl_read_next(h.read, 5000, ptr::null_mut()) }, None))),
-        ("mgl_string_free", "s", ok, Box::new(|| { unsafe { mgl_string_free(ptr::null_mut()) }; (ok, None) })),
+        (
+            "mgl_client_disconnect",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_client_disconnect(h.client, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_connect",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_client_connect(h.client, ptr::null(), BYTES_NOT_THERE, o)
+                })
+            }),
+        ),
+        (
+            "mgl_client_connect",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe {
+                        mgl_client_connect(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null_mut())
+                    },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_context",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_client_context(h.client, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_environments",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_client_environments(h.client, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_add_environment",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_client_add_environment(h.client, ptr::null(), BYTES_NOT_THERE, o)
+                })
+            }),
+        ),
+        (
+            "mgl_client_add_environment",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe {
+                        mgl_client_add_environment(
+                            h.client,
+                            j(ENVIRONMENT).0,
+                            j(ENVIRONMENT).1,
+                            ptr::null_mut(),
+                        )
+                    },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_remove_environment",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_client_remove_environment(h.client, ptr::null(), BYTES_NOT_THERE, o)
+                })
+            }),
+        ),
+        (
+            "mgl_client_remove_environment",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let n = r#"{"name":"Other"}"#;
+                (
+                    unsafe {
+                        mgl_client_remove_environment(
+                            h.client,
+                            n.as_ptr(),
+                            n.len(),
+                            ptr::null_mut(),
+                        )
+                    },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_signin_start",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_signin_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o)
+                })
+            }),
+        ),
+        (
+            "mgl_signin_start",
+            "out_signin",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_signin_start",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let s = unsafe {
+                    mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, hp, ptr::null_mut())
+                };
+                assert_eq!(mgl_signin_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
+        (
+            "mgl_signin_wait",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_signin_wait(h.signin, 5000, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_request_start",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_request_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o)
+                })
+            }),
+        ),
+        (
+            "mgl_request_start",
+            "out_request",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_request_start(h.client, j(REQUEST).0, j(REQUEST).1, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_request_start",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let s = unsafe {
+                    mgl_request_start(h.client, j(REQUEST).0, j(REQUEST).1, hp, ptr::null_mut())
+                };
+                assert_eq!(mgl_request_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
+        (
+            "mgl_request_wait",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_request_wait(h.request, u32::MAX, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_invoke",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe { mgl_invoke(h.client, ptr::null(), BYTES_NOT_THERE, o) })
+            }),
+        ),
+        (
+            "mgl_invoke",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_invoke(h.client, j(REQUEST).0, j(REQUEST).1, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_request_context",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_client_request_context(h.client, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_client_set_request_context",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_client_set_request_context(h.client, ptr::null(), BYTES_NOT_THERE, o)
+                })
+            }),
+        ),
+        (
+            "mgl_client_set_request_context",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let c = r#"{"maxRetry":0}"#;
+                (
+                    unsafe {
+                        mgl_client_set_request_context(
+                            h.client,
+                            c.as_ptr(),
+                            c.len(),
+                            ptr::null_mut(),
+                        )
+                    },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_bulk_start",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_bulk_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o)
+                })
+            }),
+        ),
+        (
+            "mgl_bulk_start",
+            "out_bulk",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_bulk_start(h.client, ptr::null(), 0, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_bulk_start",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let s = unsafe { mgl_bulk_start(h.client, ptr::null(), 0, hp, ptr::null_mut()) };
+                assert_eq!(mgl_bulk_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
+        (
+            "mgl_bulk_submit",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_bulk_submit(h.bulk, ptr::null(), BYTES_NOT_THERE, ip, o)
+                })
+            }),
+        ),
+        (
+            "mgl_bulk_submit",
+            "out_index",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_bulk_submit(h.bulk, j(REQUEST).0, j(REQUEST).1, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_bulk_submit",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe {
+                        mgl_bulk_submit(h.bulk, j(REQUEST).0, j(REQUEST).1, ip, ptr::null_mut())
+                    },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_bulk_next",
+            "out_index",
+            null,
+            Box::new(|| call_json(|o| unsafe { mgl_bulk_next(h.bulk, 5000, ptr::null_mut(), o) })),
+        ),
+        (
+            "mgl_bulk_next",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_bulk_next(h.bulk, 5000, ip, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_bulk_progress",
+            "out_json",
+            ok,
+            Box::new(|| (unsafe { mgl_bulk_progress(h.bulk, ptr::null_mut()) }, None)),
+        ),
+        (
+            "mgl_read_start",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_read_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o)
+                })
+            }),
+        ),
+        (
+            "mgl_read_start",
+            "out_read",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_read_start(h.client, j(READ).0, j(READ).1, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_read_start",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let s =
+                    unsafe { mgl_read_start(h.client, j(READ).0, j(READ).1, hp, ptr::null_mut()) };
+                assert_eq!(mgl_read_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
+        (
+            "mgl_read_next",
+            "out_json",
+            ok,
+            Box::new(|| {
+                (
+                    unsafe { mgl_read_next(h.read, 5000, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_string_free",
+            "s",
+            ok,
+            Box::new(|| {
+                unsafe { mgl_string_free(ptr::null_mut()) };
+                (ok, None)
+            }),
+        ),
     ];
 
     // The table covers every pointer parameter the header declares.
@@ -438,7 +947,10 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
     for (function, params) in header_functions() {
         for param in params.split(',').filter(|p| p.contains('*')) {
             let name = param.trim().rsplit(['*', ' ']).next().unwrap().to_string();
-            if !cases.iter().any(|(f, p, _, _)| *f == function && *p == name) {
+            if !cases
+                .iter()
+                .any(|(f, p, _, _)| *f == function && *p == name)
+            {
                 missing.push(format!("{function}({name})"));
             }
         }
@@ -452,11 +964,22 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
         let (status, doc) = run();
         assert_eq!(status, *expected, "{function}({param} = NULL): {doc:?}");
         if *expected == null {
-            let doc = doc.unwrap_or_else(|| panic!("{function}({param} = NULL) has no error document"));
+            let doc =
+                doc.unwrap_or_else(|| panic!("{function}({param} = NULL) has no error document"));
             assert_eq!(doc["kind"], "nullArgument", "{function}: {doc}");
-            assert!(doc["message"].as_str().unwrap().contains(&format!("{param} is NULL")), "{function}: {doc}");
+            assert!(
+                doc["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("{param} is NULL")),
+                "{function}: {doc}"
+            );
             assert_eq!(handle, 0, "{function}({param} = NULL) issued a handle");
-            assert_eq!(stub.settled(), before, "{function}({param} = NULL) sent a request");
+            assert_eq!(
+                stub.settled(),
+                before,
+                "{function}({param} = NULL) sent a request"
+            );
         }
     }
     h.free();
@@ -491,37 +1014,144 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
     released.free();
     type Call = Box<dyn Fn(MglHandle) -> (MglStatus, Option<serde_json::Value>)>;
     let j = |s: &'static str| (s.as_ptr(), s.len());
-    let plain = |f: extern "C" fn(MglHandle) -> MglStatus| -> Call { Box::new(move |h| (f(h), None)) };
+    let plain =
+        |f: extern "C" fn(MglHandle) -> MglStatus| -> Call { Box::new(move |h| (f(h), None)) };
     let mut sink = 0u64;
     let sp = &mut sink as *mut u64;
     let table: Vec<(&str, Kind, Call)> = vec![
         ("mgl_client_free", Kind::Client, plain(mgl_client_free)),
-        ("mgl_client_connect", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_client_connect(h, j(CONNECT).0, j(CONNECT).1, o) }))),
-        ("mgl_client_disconnect", Kind::Client, Box::new(|h| call_json(|o| unsafe { mgl_client_disconnect(h, o) }))),
-        ("mgl_client_context", Kind::Client, Box::new(|h| call_json(|o| unsafe { mgl_client_context(h, o) }))),
-        ("mgl_client_environments", Kind::Client, Box::new(|h| call_json(|o| unsafe { mgl_client_environments(h, o) }))),
-        ("mgl_client_add_environment", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_client_add_environment(h, j(ENVIRONMENT).0, j(ENVIRONMENT).1, o) }))),
-        ("mgl_client_remove_environment", Kind::Client, Box::new(|h| { let n = r#"{"name":"Other"}"#; call_json(|o| unsafe { mgl_client_remove_environment(h, n.as_ptr(), n.len(), o) }) })),
-        ("mgl_signin_start", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_signin_start(h, j(CONNECT).0, j(CONNECT).1, sp, o) }))),
-        ("mgl_signin_wait", Kind::SignIn, Box::new(|h| call_json(|o| unsafe { mgl_signin_wait(h, 0, o) }))),
+        (
+            "mgl_client_connect",
+            Kind::Client,
+            Box::new(move |h| {
+                call_json(|o| unsafe { mgl_client_connect(h, j(CONNECT).0, j(CONNECT).1, o) })
+            }),
+        ),
+        (
+            "mgl_client_disconnect",
+            Kind::Client,
+            Box::new(|h| call_json(|o| unsafe { mgl_client_disconnect(h, o) })),
+        ),
+        (
+            "mgl_client_context",
+            Kind::Client,
+            Box::new(|h| call_json(|o| unsafe { mgl_client_context(h, o) })),
+        ),
+        (
+            "mgl_client_environments",
+            Kind::Client,
+            Box::new(|h| call_json(|o| unsafe { mgl_client_environments(h, o) })),
+        ),
+        (
+            "mgl_client_add_environment",
+            Kind::Client,
+            Box::new(move |h| {
+                call_json(|o| unsafe {
+                    mgl_client_add_environment(h, j(ENVIRONMENT).0, j(ENVIRONMENT).1, o)
+                })
+            }),
+        ),
+        (
+            "mgl_client_remove_environment",
+            Kind::Client,
+            Box::new(|h| {
+                let n = r#"{"name":"Other"}"#;
+                call_json(|o| unsafe { mgl_client_remove_environment(h, n.as_ptr(), n.len(), o) })
+            }),
+        ),
+        (
+            "mgl_signin_start",
+            Kind::Client,
+            Box::new(move |h| {
+                call_json(|o| unsafe { mgl_signin_start(h, j(CONNECT).0, j(CONNECT).1, sp, o) })
+            }),
+        ),
+        (
+            "mgl_signin_wait",
+            Kind::SignIn,
+            Box::new(|h| call_json(|o| unsafe { mgl_signin_wait(h, 0, o) })),
+        ),
         ("mgl_signin_cancel", Kind::SignIn, plain(mgl_signin_cancel)),
         ("mgl_signin_free", Kind::SignIn, plain(mgl_signin_free)),
-        ("mgl_request_start", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_request_start(h, j(REQUEST).0, j(REQUEST).1, sp, o) }))),
-        ("mgl_request_wait", Kind::Request, Box::new(|h| call_json(|o| unsafe { mgl_request_wait(h, 0, o) }))),
-        ("mgl_request_cancel", Kind::Request, plain(mgl_request_cancel)),
+        (
+            "mgl_request_start",
+            Kind::Client,
+            Box::new(move |h| {
+                call_json(|o| unsafe { mgl_request_start(h, j(REQUEST).0, j(REQUEST).1, sp, o) })
+            }),
+        ),
+        (
+            "mgl_request_wait",
+            Kind::Request,
+            Box::new(|h| call_json(|o| unsafe { mgl_request_wait(h, 0, o) })),
+        ),
+        (
+            "mgl_request_cancel",
+            Kind::Request,
+            plain(mgl_request_cancel),
+        ),
         ("mgl_request_free", Kind::Request, plain(mgl_request_free)),
-        ("mgl_invoke", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_invoke(h, j(REQUEST).0, j(REQUEST).1, o) }))),
-        ("mgl_client_request_context", Kind::Client, Box::new(|h| call_json(|o| unsafe { mgl_client_request_context(h, o) }))),
-        ("mgl_client_set_request_context", Kind::Client, Box::new(|h| { let c = r#"{"maxRetry":0}"#; call_json(|o| unsafe { mgl_client_set_request_context(h, c.as_ptr(), c.len(), o) }) })),
-        ("mgl_bulk_start", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_bulk_start(h, ptr::null(), 0, sp, o) }))),
-        ("mgl_bulk_submit", Kind::Bulk, Box::new(move |h| call_json(|o| unsafe { mgl_bulk_submit(h, j(REQUEST).0, j(REQUEST).1, sp, o) }))),
-        ("mgl_bulk_finish_input", Kind::Bulk, plain(mgl_bulk_finish_input)),
-        ("mgl_bulk_next", Kind::Bulk, Box::new(move |h| call_json(|o| unsafe { mgl_bulk_next(h, 0, sp, o) }))),
-        ("mgl_bulk_progress", Kind::Bulk, Box::new(|h| call_json(|o| unsafe { mgl_bulk_progress(h, o) }))),
+        (
+            "mgl_invoke",
+            Kind::Client,
+            Box::new(move |h| {
+                call_json(|o| unsafe { mgl_invoke(h, j(REQUEST).0, j(REQUEST).1, o) })
+            }),
+        ),
+        (
+            "mgl_client_request_context",
+            Kind::Client,
+            Box::new(|h| call_json(|o| unsafe { mgl_client_request_context(h, o) })),
+        ),
+        (
+            "mgl_client_set_request_context",
+            Kind::Client,
+            Box::new(|h| {
+                let c = r#"{"maxRetry":0}"#;
+                call_json(|o| unsafe { mgl_client_set_request_context(h, c.as_ptr(), c.len(), o) })
+            }),
+        ),
+        (
+            "mgl_bulk_start",
+            Kind::Client,
+            Box::new(move |h| call_json(|o| unsafe { mgl_bulk_start(h, ptr::null(), 0, sp, o) })),
+        ),
+        (
+            "mgl_bulk_submit",
+            Kind::Bulk,
+            Box::new(move |h| {
+                call_json(|o| unsafe { mgl_bulk_submit(h, j(REQUEST).0, j(REQUEST).1, sp, o) })
+            }),
+        ),
+        (
+            "mgl_bulk_finish_input",
+            Kind::Bulk,
+            plain(mgl_bulk_finish_input),
+        ),
+        (
+            "mgl_bulk_next",
+            Kind::Bulk,
+            Box::new(move |h| call_json(|o| unsafe { mgl_bulk_next(h, 0, sp, o) })),
+        ),
+        (
+            "mgl_bulk_progress",
+            Kind::Bulk,
+            Box::new(|h| call_json(|o| unsafe { mgl_bulk_progress(h, o) })),
+        ),
         ("mgl_bulk_cancel", Kind::Bulk, plain(mgl_bulk_cancel)),
         ("mgl_bulk_free", Kind::Bulk, plain(mgl_bulk_free)),
-        ("mgl_read_start", Kind::Client, Box::new(move |h| call_json(|o| unsafe { mgl_read_start(h, j(READ).0, j(READ).1, sp, o) }))),
-        ("mgl_read_next", Kind::Read, Box::new(|h| call_json(|o| unsafe { mgl_read_next(h, 0, o) }))),
+        (
+            "mgl_read_start",
+            Kind::Client,
+            Box::new(move |h| {
+                call_json(|o| unsafe { mgl_read_start(h, j(READ).0, j(READ).1, sp, o) })
+            }),
+        ),
+        (
+            "mgl_read_next",
+            Kind::Read,
+            Box::new(|h| call_json(|o| unsafe { mgl_read_next(h, 0, o) })),
+        ),
         ("mgl_read_cancel", Kind::Read, plain(mgl_read_cancel)),
         ("mgl_read_free", Kind::Read, plain(mgl_read_free)),
     ];
@@ -534,19 +1164,41 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
         .collect();
     assert!(missing.is_empty(), "no wrong-kind case for {missing:?}");
 
-    let kinds = [Kind::Client, Kind::Request, Kind::Bulk, Kind::SignIn, Kind::Read];
+    let kinds = [
+        Kind::Client,
+        Kind::Request,
+        Kind::Bulk,
+        Kind::SignIn,
+        Kind::Read,
+    ];
     // What the live handles send, sent before counting.
-    assert_eq!(unsafe { mgl_request_wait(live.request, u32::MAX, ptr::null_mut()) }, MglStatus::MglOk);
-    assert_eq!(unsafe { mgl_read_next(live.read, u32::MAX, ptr::null_mut()) }, MglStatus::MglOk);
-    assert_eq!(unsafe { mgl_signin_wait(live.signin, u32::MAX, ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(
+        unsafe { mgl_request_wait(live.request, u32::MAX, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
+    assert_eq!(
+        unsafe { mgl_read_next(live.read, u32::MAX, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
+    assert_eq!(
+        unsafe { mgl_signin_wait(live.signin, u32::MAX, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
     let before = stub.settled();
     for (function, kind, call) in &table {
-        let wrong = kinds.iter().filter(|k| *k != kind).map(|k| (format!("a live {k:?}"), live.of(*k)));
+        let wrong = kinds
+            .iter()
+            .filter(|k| *k != kind)
+            .map(|k| (format!("a live {k:?}"), live.of(*k)));
         let stale = std::iter::once((format!("a released {kind:?}"), released.of(*kind)));
         for (what, handle) in wrong.chain(stale) {
             sink = 0;
             let (status, doc) = call(handle);
-            assert_eq!(status, MglStatus::MglInvalidHandle, "{function}({what}): {doc:?}");
+            assert_eq!(
+                status,
+                MglStatus::MglInvalidHandle,
+                "{function}({what}): {doc:?}"
+            );
             if let Some(doc) = doc {
                 assert_eq!(doc["kind"], "invalidHandle", "{function}({what}): {doc}");
             }
@@ -555,7 +1207,10 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
     }
     assert_eq!(stub.settled(), before, "a refused handle sent a request");
     // None of the live handles was released or changed by the calls that refused them.
-    assert_eq!(unsafe { mgl_bulk_progress(live.bulk, ptr::null_mut()) }, MglStatus::MglOk);
+    assert_eq!(
+        unsafe { mgl_bulk_progress(live.bulk, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
     let (status, doc) = call_json(|o| unsafe { mgl_client_context(live.client, o) });
     assert_eq!(status, MglStatus::MglOk);
     assert!(doc.unwrap().is_object(), "the client is still connected");
@@ -574,7 +1229,9 @@ fn cancel_racing_completion_ends_each_request_in_one_documented_outcome() {
 
 #[test]
 fn cancel_racing_completion_on_the_waiting_thread_ends_each_request_in_one_documented_outcome() {
-    cancel_race(r#"{"operation":"reprocessLicenseAssignment","identity":"u1","onWaitingThread":true}"#);
+    cancel_race(
+        r#"{"operation":"reprocessLicenseAssignment","identity":"u1","onWaitingThread":true}"#,
+    );
 }
 
 fn cancel_race(request_json: &'static str) {
@@ -589,15 +1246,31 @@ fn cancel_race(request_json: &'static str) {
                     let i = t * 50 + n;
                     delay.store(((i * 31) % 11) as u64 * 200, Ordering::SeqCst);
                     let mut request = 0;
-                    assert_eq!(unsafe { mgl_request_start(client, request_json.as_ptr(), request_json.len(), &mut request, ptr::null_mut()) }, MglStatus::MglOk);
+                    assert_eq!(
+                        unsafe {
+                            mgl_request_start(
+                                client,
+                                request_json.as_ptr(),
+                                request_json.len(),
+                                &mut request,
+                                ptr::null_mut(),
+                            )
+                        },
+                        MglStatus::MglOk
+                    );
                     // Every third iteration releases instead of cancelling: the waiter must
                     // then see the answer, a cancel, or a handle that is gone.
                     let release = i % 3 == 0;
                     let racer = thread::spawn(move || {
                         pause(i);
-                        if release { mgl_request_free(request) } else { mgl_request_cancel(request) }
+                        if release {
+                            mgl_request_free(request)
+                        } else {
+                            mgl_request_cancel(request)
+                        }
                     });
-                    let (status, doc) = call_json(|o| unsafe { mgl_request_wait(request, u32::MAX, o) });
+                    let (status, doc) =
+                        call_json(|o| unsafe { mgl_request_wait(request, u32::MAX, o) });
                     match status {
                         MglStatus::MglOk => {
                             assert_eq!(doc.as_ref().unwrap()["status"], 200, "{doc:?}");
@@ -612,14 +1285,27 @@ fn cancel_race(request_json: &'static str) {
                         }
                         other => panic!("iteration {i}: {other:?} {doc:?}"),
                     }
-                    assert_eq!(racer.join().unwrap(), MglStatus::MglOk, "iteration {i}: the cancel or release itself");
+                    assert_eq!(
+                        racer.join().unwrap(),
+                        MglStatus::MglOk,
+                        "iteration {i}: the cancel or release itself"
+                    );
                     if !release && status != MglStatus::MglInvalidHandle {
                         // The outcome is handed over once; then the request holds nothing.
-                        let (again, doc) = call_json(|o| unsafe { mgl_request_wait(request, 0, o) });
-                        assert_eq!(again, MglStatus::MglInvalidArgument, "iteration {i}: {doc:?}");
+                        let (again, doc) =
+                            call_json(|o| unsafe { mgl_request_wait(request, 0, o) });
+                        assert_eq!(
+                            again,
+                            MglStatus::MglInvalidArgument,
+                            "iteration {i}: {doc:?}"
+                        );
                         assert_eq!(mgl_request_free(request), MglStatus::MglOk);
                     }
-                    assert_eq!(mgl_request_free(request), MglStatus::MglInvalidHandle, "iteration {i}: released exactly once");
+                    assert_eq!(
+                        mgl_request_free(request),
+                        MglStatus::MglInvalidHandle,
+                        "iteration {i}: released exactly once"
+                    );
                 }
             })
         })
@@ -637,10 +1323,15 @@ fn cancel_race(request_json: &'static str) {
 fn cancel_racing_completion_ends_each_bulk_run_in_order_then_done_or_cancelled() {
     let stub = stub();
     let client = connected_client(&stub);
-    let (done_runs, cancelled_runs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (done_runs, cancelled_runs) =
+        (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let workers: Vec<_> = (0..4)
         .map(|t| {
-            let (done_runs, cancelled_runs, delay) = (Arc::clone(&done_runs), Arc::clone(&cancelled_runs), Arc::clone(&stub.delay_us));
+            let (done_runs, cancelled_runs, delay) = (
+                Arc::clone(&done_runs),
+                Arc::clone(&cancelled_runs),
+                Arc::clone(&stub.delay_us),
+            );
             thread::spawn(move || {
                 const ITEMS: u64 = 5;
                 for n in 0..50 {
@@ -648,22 +1339,40 @@ fn cancel_racing_completion_ends_each_bulk_run_in_order_then_done_or_cancelled()
                     delay.store(((i * 17) % 7) as u64 * 150, Ordering::SeqCst);
                     let options = r#"{"throttleLimit":2}"#;
                     let mut bulk = 0;
-                    assert_eq!(unsafe { mgl_bulk_start(client, options.as_ptr(), options.len(), &mut bulk, ptr::null_mut()) }, MglStatus::MglOk);
+                    assert_eq!(
+                        unsafe {
+                            mgl_bulk_start(
+                                client,
+                                options.as_ptr(),
+                                options.len(),
+                                &mut bulk,
+                                ptr::null_mut(),
+                            )
+                        },
+                        MglStatus::MglOk
+                    );
                     for expected in 0..ITEMS {
                         let mut index = u64::MAX;
-                        let (status, doc) = call_json(|o| unsafe { mgl_bulk_submit(bulk, REQUEST.as_ptr(), REQUEST.len(), &mut index, o) });
+                        let (status, doc) = call_json(|o| unsafe {
+                            mgl_bulk_submit(bulk, REQUEST.as_ptr(), REQUEST.len(), &mut index, o)
+                        });
                         assert_eq!((status, index), (MglStatus::MglOk, expected), "{doc:?}");
                     }
                     assert_eq!(mgl_bulk_finish_input(bulk), MglStatus::MglOk);
                     let racer = thread::spawn(move || {
                         // Every fourth run is cancelled well after its last answer.
-                        if i % 4 == 3 { thread::sleep(Duration::from_millis(100)) } else { pause(i) }
+                        if i % 4 == 3 {
+                            thread::sleep(Duration::from_millis(100))
+                        } else {
+                            pause(i)
+                        }
                         mgl_bulk_cancel(bulk)
                     });
                     let mut handed = 0;
                     let end = loop {
                         let mut index = u64::MAX;
-                        let (status, doc) = call_json(|o| unsafe { mgl_bulk_next(bulk, u32::MAX, &mut index, o) });
+                        let (status, doc) =
+                            call_json(|o| unsafe { mgl_bulk_next(bulk, u32::MAX, &mut index, o) });
                         match status {
                             MglStatus::MglOk => {
                                 assert_eq!(index, handed, "iteration {i}: results in input order");
@@ -687,8 +1396,13 @@ fn cancel_racing_completion_ends_each_bulk_run_in_order_then_done_or_cancelled()
                     }
                     // The end is final: cancelled stays cancelled (a cancel after done wins too).
                     let mut index = u64::MAX;
-                    let (again, _) = call_json(|o| unsafe { mgl_bulk_next(bulk, 0, &mut index, o) });
-                    assert_eq!(again, MglStatus::MglCancelled, "iteration {i}: after the cancel");
+                    let (again, _) =
+                        call_json(|o| unsafe { mgl_bulk_next(bulk, 0, &mut index, o) });
+                    assert_eq!(
+                        again,
+                        MglStatus::MglCancelled,
+                        "iteration {i}: after the cancel"
+                    );
                     assert_eq!(index, u64::MAX, "iteration {i}: no index with the end");
                     assert_eq!(mgl_bulk_free(bulk), MglStatus::MglOk);
                     assert_eq!(mgl_bulk_free(bulk), MglStatus::MglInvalidHandle);
@@ -699,8 +1413,14 @@ fn cancel_racing_completion_ends_each_bulk_run_in_order_then_done_or_cancelled()
     for w in workers {
         w.join().unwrap();
     }
-    let (done, cancelled) = (done_runs.load(Ordering::SeqCst), cancelled_runs.load(Ordering::SeqCst));
+    let (done, cancelled) = (
+        done_runs.load(Ordering::SeqCst),
+        cancelled_runs.load(Ordering::SeqCst),
+    );
     assert_eq!(done + cancelled, 200);
-    assert!(done > 0 && cancelled > 0, "the race never went both ways: {done} done, {cancelled} cancelled");
+    assert!(
+        done > 0 && cancelled > 0,
+        "the race never went both ways: {done} done, {cancelled} cancelled"
+    );
     assert_eq!(mgl_client_free(client), MglStatus::MglOk);
 }

@@ -8,7 +8,8 @@ use std::process::Command;
 fn committed_header_matches_a_fresh_generation() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fresh = std::env::temp_dir().join(format!("mglicense-header-{}.h", std::process::id()));
-    let metadata = std::env::temp_dir().join(format!("mglicense-metadata-{}.json", std::process::id()));
+    let metadata =
+        std::env::temp_dir().join(format!("mglicense-metadata-{}.json", std::process::id()));
     // cbindgen would run `cargo metadata` itself, without the cargo configuration this build
     // uses (build.sh's Debian crate source): hand it the metadata instead.
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -17,15 +18,32 @@ fn committed_header_matches_a_fresh_generation() {
         query.arg("--config").arg(config);
     }
     let out = query
-        .args(["metadata", "--all-features", "--format-version", "1", "--manifest-path"])
+        .args([
+            "metadata",
+            "--all-features",
+            "--format-version",
+            "1",
+            "--manifest-path",
+        ])
         .arg(dir.join("Cargo.toml"))
         .output()
         .expect("cargo metadata runs");
-    assert!(out.status.success(), "cargo metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(&metadata, &out.stdout).unwrap();
     let run = Command::new("cbindgen")
         .current_dir(dir)
-        .args(["--quiet", "--config", "cbindgen.toml", "--crate", "mglicense-ffi", "--metadata"])
+        .args([
+            "--quiet",
+            "--config",
+            "cbindgen.toml",
+            "--crate",
+            "mglicense-ffi",
+            "--metadata",
+        ])
         .arg(&metadata)
         .arg("--output")
         .arg(&fresh)

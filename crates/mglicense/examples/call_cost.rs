@@ -20,7 +20,12 @@ fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -39,50 +44,91 @@ fn main() {
         std::process::exit(64);
     }
     let (base, user) = (args[1].trim_end_matches('/').to_string(), args[3].clone());
-    let token = std::fs::read_to_string(&args[2]).expect("token file").trim().to_string();
+    let token = std::fs::read_to_string(&args[2])
+        .expect("token file")
+        .trim()
+        .to_string();
     let calls: usize = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(10_000);
     let url = format!("{base}/v1.0/users/{user}/reprocessLicenseAssignment");
 
     // The floor: reqwest on a two-worker runtime, one POST at a time, body read.
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let http = reqwest::Client::new();
     for round in 0..2 {
         let (started, cpu) = (Instant::now(), cpu_seconds());
         rt.block_on(async {
             for _ in 0..calls {
-                let answer = http.post(&url).bearer_auth(&token).header("content-length", "0").send().await.unwrap();
+                let answer = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-length", "0")
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(answer.status().is_success());
                 answer.bytes().await.unwrap();
             }
         });
         if round == 1 {
-            report("bare reqwest POST loop", calls, started.elapsed(), cpu_seconds() - cpu);
+            report(
+                "bare reqwest POST loop",
+                calls,
+                started.elapsed(),
+                cpu_seconds() - cpu,
+            );
         }
     }
 
     // The same loop on a current-thread runtime driven by this thread: no other thread is woken for a call, which is what
     // a request run on the caller's thread could save.
-    let ct = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let ct = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let http2 = reqwest::Client::new();
     for round in 0..2 {
         let (started, cpu) = (Instant::now(), cpu_seconds());
         for _ in 0..calls {
             ct.block_on(async {
-                let answer = http2.post(&url).bearer_auth(&token).header("content-length", "0").send().await.unwrap();
+                let answer = http2
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-length", "0")
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(answer.status().is_success());
                 answer.bytes().await.unwrap();
             });
         }
         if round == 1 {
-            report("reqwest, current-thread block_on", calls, started.elapsed(), cpu_seconds() - cpu);
+            report(
+                "reqwest, current-thread block_on",
+                calls,
+                started.elapsed(),
+                cpu_seconds() - cpu,
+            );
         }
     }
 
     let client: Arc<Client> = Client::new(ClientConfig::default()).unwrap();
     client
-        .add_environment(NewEnvironment { name: "Cost".into(), graph_endpoint: base.clone(), azure_ad_endpoint: base.clone() })
+        .add_environment(NewEnvironment {
+            name: "Cost".into(),
+            graph_endpoint: base.clone(),
+            azure_ad_endpoint: base.clone(),
+        })
         .unwrap();
-    client.connect(ConnectRequest { access_token: token.clone().into(), environment: Some("Cost".into()) }).unwrap();
+    client
+        .connect(ConnectRequest {
+            access_token: token.clone().into(),
+            environment: Some("Cost".into()),
+        })
+        .unwrap();
     let spec: RequestSpec = serde_json::from_value(serde_json::json!({
         "operation": "reprocessLicenseAssignment", "identity": {"UserId": user}
     }))
@@ -94,7 +140,12 @@ fn main() {
             client.execute(&spec).unwrap();
         }
         if round == 1 {
-            report("engine, one call at a time", calls, started.elapsed(), cpu_seconds() - cpu);
+            report(
+                "engine, one call at a time",
+                calls,
+                started.elapsed(),
+                cpu_seconds() - cpu,
+            );
         }
     }
 
@@ -111,7 +162,12 @@ fn main() {
             }
         }
         if round == 1 {
-            report("engine, bulk run of one per call", calls, started.elapsed(), cpu_seconds() - cpu);
+            report(
+                "engine, bulk run of one per call",
+                calls,
+                started.elapsed(),
+                cpu_seconds() - cpu,
+            );
         }
     }
 
@@ -141,7 +197,12 @@ fn main() {
         }
         assert_eq!(taken, calls);
         if round == 1 {
-            report("engine, one bulk run (pipeline)", calls, started.elapsed(), cpu_seconds() - cpu);
+            report(
+                "engine, one bulk run (pipeline)",
+                calls,
+                started.elapsed(),
+                cpu_seconds() - cpu,
+            );
         }
     }
 }

@@ -55,11 +55,19 @@ struct Inner {
 impl Inner {
     fn new(index: usize, member: &Member<'_>, endpoint: &str) -> Inner {
         let prepared = member.prepared;
-        Inner { id: (index + 1).to_string(), url: format!("{endpoint}{}", prepared.path), headers: prepared.call_headers(member.attempt) }
+        Inner {
+            id: (index + 1).to_string(),
+            url: format!("{endpoint}{}", prepared.path),
+            headers: prepared.call_headers(member.attempt),
+        }
     }
 
     fn json(&self, prepared: &PreparedRequest) -> Value {
-        let headers: Map<String, Value> = self.headers.iter().map(|(n, v)| (n.clone(), Value::from(v.as_str()))).collect();
+        let headers: Map<String, Value> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::from(v.as_str())))
+            .collect();
         json!({ "id": self.id, "method": prepared.method, "url": split_version(&prepared.path).1, "headers": headers })
     }
 }
@@ -68,11 +76,22 @@ impl Client {
     /// Sends `members` (calls of one API version, on `connection`) in one `$batch` and says
     /// what became of each, in member order. A token that expired in flight is renewed once,
     /// and what it failed sent again, as for a single call.
-    pub(crate) async fn send_batch(&self, connection: &Connection, members: &[Member<'_>], context: &RequestContext) -> Vec<Answer> {
+    pub(crate) async fn send_batch(
+        &self,
+        connection: &Connection,
+        members: &[Member<'_>],
+        context: &RequestContext,
+    ) -> Vec<Answer> {
         let endpoint = connection.graph_endpoint();
-        let version = members.first().map_or("v1.0", |m| split_version(&m.prepared.path).0);
+        let version = members
+            .first()
+            .map_or("v1.0", |m| split_version(&m.prepared.path).0);
         let url = format!("{endpoint}/{version}/$batch");
-        let inner: Vec<Inner> = members.iter().enumerate().map(|(i, m)| Inner::new(i, m, endpoint)).collect();
+        let inner: Vec<Inner> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Inner::new(i, m, endpoint))
+            .collect();
         let mut answers: Vec<Option<Answer>> = members.iter().map(|_| None).collect();
         let login = connection.transport.login(context);
         let mut token = match connection.credential.bearer(&login).await {
@@ -91,17 +110,36 @@ impl Client {
                 .body(body.to_string())
                 .build();
             let outcome = match request {
-                Ok(request) => client::exchange_renewing(client::Lane::Engine, connection, &login, Arc::clone(&token), request, &url).await,
+                Ok(request) => {
+                    client::exchange_renewing(
+                        client::Lane::Engine,
+                        connection,
+                        &login,
+                        Arc::clone(&token),
+                        request,
+                        &url,
+                    )
+                    .await
+                }
                 Err(e) => Err(client::transport_error(&url, e)),
             };
             let elapsed = started.elapsed().as_millis();
             let (status, headers, body) = match outcome {
-                Ok((Exchange::Answered { status, headers, body }, used)) => {
+                Ok((
+                    Exchange::Answered {
+                        status,
+                        headers,
+                        body,
+                    },
+                    used,
+                )) => {
                     renewed |= !Arc::ptr_eq(&used, &token);
                     token = used;
                     (status, headers, body)
                 }
-                Ok((Exchange::Failed(e), _)) | Err(e) => return fill(answers, whole_of(members, &todo, e, &url, elapsed)),
+                Ok((Exchange::Failed(e), _)) | Err(e) => {
+                    return fill(answers, whole_of(members, &todo, e, &url, elapsed))
+                }
             };
             if !status.is_success() {
                 let e = Error::graph(client::graph_error(status, headers, &body));
@@ -118,12 +156,18 @@ impl Client {
             for &i in &todo {
                 let (member, inner) = (&members[i], &inner[i]);
                 let Some(answer) = responses.remove(&inner.id) else {
-                    let e = Error::transport(format!("The answer from {url} has no response for the request of {}.", member.prepared.what));
+                    let e = Error::transport(format!(
+                        "The answer from {url} has no response for the request of {}.",
+                        member.prepared.what
+                    ));
                     answers[i] = Some(whole_one(member.prepared, e, &url, elapsed));
                     continue;
                 };
                 let (status, mut item_headers, item_body) = answer;
-                if connection.credential.renewable() && !renewed && auth::says_expired(status.as_u16(), &item_body) {
+                if connection.credential.renewable()
+                    && !renewed
+                    && auth::says_expired(status.as_u16(), &item_body)
+                {
                     expired.push(i);
                     continue;
                 }
@@ -134,8 +178,19 @@ impl Client {
                     }
                 }
                 let log = request_log(member.prepared, inner, todo.len());
-                let outcome = client::read_answer(member.prepared, inner.url.clone(), elapsed, status, item_headers, &item_body, log);
-                answers[i] = Some(Answer { outcome, whole_batch: false });
+                let outcome = client::read_answer(
+                    member.prepared,
+                    inner.url.clone(),
+                    elapsed,
+                    status,
+                    item_headers,
+                    &item_body,
+                    log,
+                );
+                answers[i] = Some(Answer {
+                    outcome,
+                    whole_batch: false,
+                });
             }
             if !expired.is_empty() {
                 match connection.credential.renew(&login, &token).await {
@@ -152,7 +207,9 @@ impl Client {
 
 /// The inner answers of a batch answer by id: status, headers (names in lower case) and body
 /// as bytes, as a single call's answer would have them. `None` when it is not a batch answer.
-fn responses(body: &[u8]) -> Option<HashMap<String, (reqwest::StatusCode, BTreeMap<String, Vec<String>>, Vec<u8>)>> {
+fn responses(
+    body: &[u8],
+) -> Option<HashMap<String, (reqwest::StatusCode, BTreeMap<String, Vec<String>>, Vec<u8>)>> {
     let parsed: Value = serde_json::from_slice(body).ok()?;
     let mut out = HashMap::new();
     for item in parsed.get("responses")?.as_array()? {
@@ -161,16 +218,35 @@ fn responses(body: &[u8]) -> Option<HashMap<String, (reqwest::StatusCode, BTreeM
             Some(Value::Number(n)) => n.to_string(),
             _ => continue,
         };
-        let Some(status) = item.get("status").and_then(Value::as_u64).and_then(|s| u16::try_from(s).ok()) else { continue };
-        let Ok(status) = reqwest::StatusCode::from_u16(status) else { continue };
+        let Some(status) = item
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|s| u16::try_from(s).ok())
+        else {
+            continue;
+        };
+        let Ok(status) = reqwest::StatusCode::from_u16(status) else {
+            continue;
+        };
         let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (name, value) in item.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        for (name, value) in item
+            .get("headers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let values = match value {
                 Value::String(s) => vec![s.clone()],
-                Value::Array(list) => list.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned)).collect(),
+                Value::Array(list) => list
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect(),
                 other => vec![other.to_string()],
             };
-            headers.entry(name.to_ascii_lowercase()).or_default().extend(values);
+            headers
+                .entry(name.to_ascii_lowercase())
+                .or_default()
+                .extend(values);
         }
         let bytes = match item.get("body") {
             None | Some(Value::Null) => Vec::new(),
@@ -187,10 +263,18 @@ fn responses(body: &[u8]) -> Option<HashMap<String, (reqwest::StatusCode, BTreeM
 fn request_log(prepared: &PreparedRequest, inner: &Inner, size: usize) -> Vec<LogLine> {
     let mut log = Vec::new();
     if prepared.trace.verbose {
-        log.push(LogLine::verbose(format!("{} {} ({}), in a $batch of {size}", prepared.method, inner.url, prepared.what)));
+        log.push(LogLine::verbose(format!(
+            "{} {} ({}), in a $batch of {size}",
+            prepared.method, inner.url, prepared.what
+        )));
     }
     if prepared.trace.debug {
-        log.push(LogLine::debug(trace::format_request(prepared.method, &inner.url, &inner.headers, b"")));
+        log.push(LogLine::debug(trace::format_request(
+            prepared.method,
+            &inner.url,
+            &inner.headers,
+            b"",
+        )));
     }
     log
 }
@@ -198,18 +282,41 @@ fn request_log(prepared: &PreparedRequest, inner: &Inner, size: usize) -> Vec<Lo
 /// The answer of a member when the whole batch failed with `e`.
 fn whole_one(prepared: &PreparedRequest, mut e: Error, url: &str, elapsed_ms: u128) -> Answer {
     if prepared.trace.verbose {
-        e.log.push(LogLine::verbose(format!("POST {url} (for {}): failed after {elapsed_ms} ms: {}", prepared.what, e.message)));
+        e.log.push(LogLine::verbose(format!(
+            "POST {url} (for {}): failed after {elapsed_ms} ms: {}",
+            prepared.what, e.message
+        )));
     }
-    Answer { outcome: Err(e), whole_batch: true }
+    Answer {
+        outcome: Err(e),
+        whole_batch: true,
+    }
 }
 
-fn whole_of(members: &[Member<'_>], which: &[usize], e: Error, url: &str, elapsed_ms: u128) -> Vec<(usize, Answer)> {
-    which.iter().map(|&i| (i, whole_one(members[i].prepared, e.clone(), url, elapsed_ms))).collect()
+fn whole_of(
+    members: &[Member<'_>],
+    which: &[usize],
+    e: Error,
+    url: &str,
+    elapsed_ms: u128,
+) -> Vec<(usize, Answer)> {
+    which
+        .iter()
+        .map(|&i| {
+            (
+                i,
+                whole_one(members[i].prepared, e.clone(), url, elapsed_ms),
+            )
+        })
+        .collect()
 }
 
 fn whole(members: &[Member<'_>], e: Error, url: &str, elapsed_ms: u128) -> Vec<Answer> {
     let all: Vec<usize> = (0..members.len()).collect();
-    fill(members.iter().map(|_| None).collect(), whole_of(members, &all, e, url, elapsed_ms))
+    fill(
+        members.iter().map(|_| None).collect(),
+        whole_of(members, &all, e, url, elapsed_ms),
+    )
 }
 
 /// The answers known so far with `rest` filled in; every member has one.
@@ -220,7 +327,12 @@ fn fill(mut answers: Vec<Option<Answer>>, rest: Vec<(usize, Answer)>) -> Vec<Ans
     answers
         .into_iter()
         .map(|a| {
-            a.unwrap_or_else(|| Answer { outcome: Err(Error::runtime("A batched request was left without an answer.")), whole_batch: false })
+            a.unwrap_or_else(|| Answer {
+                outcome: Err(Error::runtime(
+                    "A batched request was left without an answer.",
+                )),
+                whole_batch: false,
+            })
         })
         .collect()
 }
@@ -231,8 +343,14 @@ mod tests {
 
     #[test]
     fn inner_urls_are_relative_to_the_version() {
-        assert_eq!(split_version("/v1.0/users/u1/reprocessLicenseAssignment"), ("v1.0", "/users/u1/reprocessLicenseAssignment"));
-        assert_eq!(split_version("/beta/me/reprocessLicenseAssignment2"), ("beta", "/me/reprocessLicenseAssignment2"));
+        assert_eq!(
+            split_version("/v1.0/users/u1/reprocessLicenseAssignment"),
+            ("v1.0", "/users/u1/reprocessLicenseAssignment")
+        );
+        assert_eq!(
+            split_version("/beta/me/reprocessLicenseAssignment2"),
+            ("beta", "/me/reprocessLicenseAssignment2")
+        );
         assert_eq!(split_version("/beta"), ("beta", "/"));
     }
 

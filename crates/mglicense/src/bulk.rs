@@ -156,7 +156,9 @@ impl Bulk {
     pub fn new(client: Arc<Client>, options: BulkOptions) -> Result<Bulk, Error> {
         let limit = options.throttle_limit.unwrap_or(DEFAULT_THROTTLE_LIMIT);
         if limit == 0 || limit > 1000 {
-            return Err(Error::invalid_argument(format!("ThrottleLimit is {limit}; it must be between 1 and 1000.")));
+            return Err(Error::invalid_argument(format!(
+                "ThrottleLimit is {limit}; it must be between 1 and 1000."
+            )));
         }
         let batch_size = options.batch_size.unwrap_or(1);
         if batch_size == 0 || batch_size > MAX_BATCH_SIZE {
@@ -165,14 +167,36 @@ impl Bulk {
             )));
         }
         let batched = (limit * batch_size * 2).min(MAX_DEFAULT_BATCHED_OUTSTANDING);
-        let max_outstanding = options.max_outstanding.unwrap_or((limit * 4).max(batched)).max(limit);
+        let max_outstanding = options
+            .max_outstanding
+            .unwrap_or((limit * 4).max(batched))
+            .max(limit);
         let rt = runtime()?;
         let retries_before = client.pacing().retries;
         let slots = Arc::new(Semaphore::new(limit));
-        let shared = Arc::new(Shared { state: Mutex::new(State::default()), changed: Condvar::new(), work: Notify::new() });
-        let dispatcher = (batch_size > 1)
-            .then(|| rt.spawn(dispatch(Arc::clone(&client), Arc::clone(&slots), Arc::clone(&shared), batch_size)));
-        Ok(Bulk { client, slots, max_outstanding, batch_size, dispatcher, shared, started: Instant::now(), retries_before })
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            work: Notify::new(),
+        });
+        let dispatcher = (batch_size > 1).then(|| {
+            rt.spawn(dispatch(
+                Arc::clone(&client),
+                Arc::clone(&slots),
+                Arc::clone(&shared),
+                batch_size,
+            ))
+        });
+        Ok(Bulk {
+            client,
+            slots,
+            max_outstanding,
+            batch_size,
+            dispatcher,
+            shared,
+            started: Instant::now(),
+            retries_before,
+        })
     }
 
     /// Queues one input. Input that can never be sent is refused at once, not queued: a front
@@ -192,16 +216,27 @@ impl Bulk {
         state.next_index += 1;
         state.progress.submitted += 1;
         if self.batch_size > 1 {
-            state.queue.push_back(Queued { index, call, attempts: Attempts::default(), not_before: None });
+            state.queue.push_back(Queued {
+                index,
+                call,
+                attempts: Attempts::default(),
+                not_before: None,
+            });
             drop(state);
             self.shared.work.notify_one();
             return Ok(index);
         }
-        let (client, slots, shared) = (Arc::clone(&self.client), Arc::clone(&self.slots), Arc::clone(&self.shared));
+        let (client, slots, shared) = (
+            Arc::clone(&self.client),
+            Arc::clone(&self.slots),
+            Arc::clone(&self.shared),
+        );
         let rt = runtime().expect("created in Bulk::new");
         let task = rt.spawn(async move {
             let outcome = {
-                let Ok(_permit) = slots.acquire_owned().await else { return };
+                let Ok(_permit) = slots.acquire_owned().await else {
+                    return;
+                };
                 shared.lock().progress.in_flight += 1;
                 let outcome = client.run(&call).await;
                 shared.lock().progress.in_flight -= 1;
@@ -241,13 +276,21 @@ impl Bulk {
                 return Next::Done;
             }
             state = match deadline {
-                None => self.shared.changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+                None => self
+                    .shared
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         return Next::Pending;
                     }
-                    self.shared.changed.wait_timeout(state, d - now).unwrap_or_else(|e| e.into_inner()).0
+                    self.shared
+                        .changed
+                        .wait_timeout(state, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
                 }
             };
         }
@@ -276,7 +319,11 @@ impl Bulk {
         let mut p = self.shared.lock().progress.clone();
         let elapsed = self.started.elapsed().as_secs_f64();
         p.elapsed_seconds = elapsed;
-        p.rate_per_second = if elapsed > 0.0 { p.completed as f64 / elapsed } else { 0.0 };
+        p.rate_per_second = if elapsed > 0.0 {
+            p.completed as f64 / elapsed
+        } else {
+            0.0
+        };
         let pacing = self.client.pacing();
         p.paced_rate_per_second = pacing.rate;
         p.throttle_wait_seconds = pacing.throttle_wait_seconds();
@@ -321,14 +368,22 @@ fn deliver(shared: &Shared, index: u64, outcome: Outcome) {
 /// call answered.
 async fn dispatch(client: Arc<Client>, slots: Arc<Semaphore>, shared: Arc<Shared>, size: usize) {
     loop {
-        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { return };
+        let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
+            return;
+        };
         loop {
             let next_due = {
                 let state = shared.lock();
-                if state.cancelled || (state.input_finished && state.queue.is_empty() && state.batches.is_empty()) {
+                if state.cancelled
+                    || (state.input_finished && state.queue.is_empty() && state.batches.is_empty())
+                {
                     return;
                 }
-                state.queue.iter().map(|q| q.not_before.unwrap_or_else(Instant::now)).min()
+                state
+                    .queue
+                    .iter()
+                    .map(|q| q.not_before.unwrap_or_else(Instant::now))
+                    .min()
             };
             match next_due {
                 Some(due) if due <= Instant::now() => break,
@@ -359,7 +414,13 @@ async fn dispatch(client: Arc<Client>, slots: Arc<Semaphore>, shared: Arc<Shared
         let number = state.next_batch;
         state.next_batch += 1;
         state.progress.in_flight += members.len() as u64;
-        let task = tokio::spawn(send(Arc::clone(&client), Arc::clone(&shared), members, number, permit));
+        let task = tokio::spawn(send(
+            Arc::clone(&client),
+            Arc::clone(&shared),
+            members,
+            number,
+            permit,
+        ));
         if !task.is_finished() {
             state.batches.insert(number, task);
         }
@@ -370,9 +431,14 @@ async fn dispatch(client: Arc<Client>, slots: Arc<Semaphore>, shared: Arc<Shared
 /// version and connection (a batch has one version, and one token).
 fn gather(state: &mut State, size: usize) -> Vec<Queued> {
     let now = Instant::now();
-    let Some(first) = state.queue.iter().position(|q| q.due(now)) else { return Vec::new() };
+    let Some(first) = state.queue.iter().position(|q| q.due(now)) else {
+        return Vec::new();
+    };
     let head = &state.queue[first].call;
-    let (version, connection) = (batch::split_version(&head.prepared().path).0.to_owned(), Arc::clone(head.connection()));
+    let (version, connection) = (
+        batch::split_version(&head.prepared().path).0.to_owned(),
+        Arc::clone(head.connection()),
+    );
     let mut taken = Vec::with_capacity(size);
     let mut i = first;
     while i < state.queue.len() && taken.len() < size {
@@ -390,18 +456,37 @@ fn gather(state: &mut State, size: usize) -> Vec<Queued> {
 
 /// Sends one batch and settles each of its calls: done (handed over, or followed first with
 /// -Wait), or queued again after its wait.
-async fn send(client: Arc<Client>, shared: Arc<Shared>, mut members: Vec<Queued>, number: u64, permit: OwnedSemaphorePermit) {
+async fn send(
+    client: Arc<Client>,
+    shared: Arc<Shared>,
+    mut members: Vec<Queued>,
+    number: u64,
+    permit: OwnedSemaphorePermit,
+) {
     let context = client.request_context();
     let connection = Arc::clone(members[0].call.connection());
     let sent = Instant::now();
     let answers = {
-        let wire: Vec<Member<'_>> = members.iter().map(|q| Member { prepared: q.call.prepared(), attempt: q.attempts.attempt }).collect();
+        let wire: Vec<Member<'_>> = members
+            .iter()
+            .map(|q| Member {
+                prepared: q.call.prepared(),
+                attempt: q.attempts.attempt,
+            })
+            .collect();
         client.send_batch(&connection, &wire, &context).await
     };
     drop(permit);
     let mut settled = Vec::with_capacity(members.len());
     for (q, answer) in members.iter_mut().zip(answers) {
-        let verdict = client.judge(q.call.prepared(), &context, &mut q.attempts, sent, answer.outcome, answer.whole_batch);
+        let verdict = client.judge(
+            q.call.prepared(),
+            &context,
+            &mut q.attempts,
+            sent,
+            answer.outcome,
+            answer.whole_batch,
+        );
         settled.push(match verdict {
             Verdict::Done(outcome) => Some(outcome),
             Verdict::Again { not_before, .. } => {
@@ -421,7 +506,8 @@ async fn send(client: Arc<Client>, shared: Arc<Shared>, mut members: Vec<Queued>
                     state.queue.insert(at, q);
                 }
                 Some(outcome @ Ok(_)) if Client::waits(&q.call) => {
-                    let (client, shared_, index) = (Arc::clone(&client), Arc::clone(&shared), q.index);
+                    let (client, shared_, index) =
+                        (Arc::clone(&client), Arc::clone(&shared), q.index);
                     let task = tokio::spawn(async move {
                         let outcome = followed(&client, &shared_, &q.call, outcome).await;
                         deliver(&shared_, index, outcome);

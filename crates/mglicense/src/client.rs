@@ -11,10 +11,10 @@ use crate::auth::signin::{self, SignIn};
 use crate::auth::{self, Authenticator, Secret, SignInRequest};
 use crate::environment::{Environment, Environments, NewEnvironment};
 use crate::error::{Error, ErrorKind, GraphError};
-use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::local::Drivers;
-use crate::pending::Pending;
+use crate::operation::{PreparedRequest, RequestSpec, ResponseShape};
 use crate::pacer::{Pacer, PacerView};
+use crate::pending::Pending;
 use crate::proxy::ProxySettings;
 use crate::retry::{self, RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
@@ -163,7 +163,10 @@ pub(crate) enum Verdict {
     Done(Result<Response, Error>),
     /// Try again, not before `not_before`. `paused`: the shared pacer already holds every paced
     /// call that long (a throttle), so waiting for the pacer is waiting for it.
-    Again { not_before: std::time::Instant, paused: bool },
+    Again {
+        not_before: std::time::Instant,
+        paused: bool,
+    },
 }
 
 impl Call {
@@ -216,12 +219,19 @@ impl Client {
     pub fn new(config: ClientConfig) -> Result<Arc<Client>, Error> {
         let user_agent = match config.user_agent {
             Some(ua) if ua.bytes().all(|b| (0x20..0x7f).contains(&b)) => ua,
-            Some(_) => return Err(Error::invalid_argument("userAgent must be printable ASCII.")),
+            Some(_) => {
+                return Err(Error::invalid_argument(
+                    "userAgent must be printable ASCII.",
+                ))
+            }
             None => format!("MgLicense/{}", crate::VERSION),
         };
         let mut state = State::default();
         if let Some(seconds) = config.timeout_seconds {
-            let update = RequestContextUpdate { client_timeout_seconds: Some(seconds), ..Default::default() };
+            let update = RequestContextUpdate {
+                client_timeout_seconds: Some(seconds),
+                ..Default::default()
+            };
             state.request_context = state.request_context.apply(update)?;
         }
         // A proxy address that cannot be used is refused now rather than at the first sign-in.
@@ -241,7 +251,9 @@ impl Client {
     /// The HTTP clients for a new connection: through the proxy its sign-in names, else the
     /// client's, else the one the process environment names now.
     fn transport(&self, proxy: Option<ProxySettings>) -> Result<Transport, Error> {
-        let proxy = proxy.or_else(|| self.proxy.clone()).unwrap_or_else(|| ProxySettings::from_env(&auth::process_env));
+        let proxy = proxy
+            .or_else(|| self.proxy.clone())
+            .unwrap_or_else(|| ProxySettings::from_env(&auth::process_env));
         Transport::new(&proxy, &self.resolve)
     }
 
@@ -271,7 +283,10 @@ impl Client {
     }
 
     /// Changes the settings given, keeps the others (Set-MgRequestContext).
-    pub fn set_request_context(&self, update: RequestContextUpdate) -> Result<RequestContext, Error> {
+    pub fn set_request_context(
+        &self,
+        update: RequestContextUpdate,
+    ) -> Result<RequestContext, Error> {
         let mut state = self.write();
         state.request_context = state.request_context.apply(update)?;
         Ok(state.request_context)
@@ -293,11 +308,22 @@ impl Client {
 
     pub fn connect(&self, request: ConnectRequest) -> Result<Context, Error> {
         let mut state = self.write();
-        let environment = state.environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
-        let given = SignInRequest { access_token: Some(request.access_token), ..SignInRequest::default() };
+        let environment = state
+            .environments
+            .get(request.environment.as_deref().unwrap_or("Global"))?
+            .clone();
+        let given = SignInRequest {
+            access_token: Some(request.access_token),
+            ..SignInRequest::default()
+        };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
         let transport = self.transport(None)?;
-        let connection = Arc::new(Connection { environment, credential, transport, names: Default::default() });
+        let connection = Arc::new(Connection {
+            environment,
+            credential,
+            transport,
+            names: Default::default(),
+        });
         let context = context_of(&connection);
         state.connection = Some(connection);
         Ok(context)
@@ -308,7 +334,12 @@ impl Client {
     pub fn sign_in(self: &Arc<Self>, mut request: SignInRequest) -> Result<SignIn, Error> {
         match request.environment_variables.take() {
             Some(given) => {
-                let lookup = move |name: &str| given.get(name).map(|v| v.expose().to_string()).filter(|v| !v.trim().is_empty());
+                let lookup = move |name: &str| {
+                    given
+                        .get(name)
+                        .map(|v| v.expose().to_string())
+                        .filter(|v| !v.trim().is_empty())
+                };
                 self.sign_in_with_env(request, &lookup)
             }
             None => self.sign_in_with_env(request, &auth::process_env),
@@ -316,15 +347,33 @@ impl Client {
     }
 
     /// As [`Client::sign_in`], with environment variables looked up through `env`.
-    pub fn sign_in_with_env(self: &Arc<Self>, mut request: SignInRequest, env: auth::EnvLookup<'_>) -> Result<SignIn, Error> {
-        let environment = self.read().environments.get(request.environment.as_deref().unwrap_or("Global"))?.clone();
+    pub fn sign_in_with_env(
+        self: &Arc<Self>,
+        mut request: SignInRequest,
+        env: auth::EnvLookup<'_>,
+    ) -> Result<SignIn, Error> {
+        let environment = self
+            .read()
+            .environments
+            .get(request.environment.as_deref().unwrap_or("Global"))?
+            .clone();
         let transport = self.transport(request.proxy.take())?;
         let credential = Authenticator::from_request(request, &environment, env)?;
         let rt = runtime()?;
         let client = Arc::clone(self);
         Ok(SignIn::spawn(rt, move |events| async move {
-            signin::first_token(&credential, &transport.login(&client.request_context()), &events).await?;
-            let connection = Arc::new(Connection { environment, credential, transport, names: Default::default() });
+            signin::first_token(
+                &credential,
+                &transport.login(&client.request_context()),
+                &events,
+            )
+            .await?;
+            let connection = Arc::new(Connection {
+                environment,
+                credential,
+                transport,
+                names: Default::default(),
+            });
             let context = context_of(&connection);
             client.write().connection = Some(connection);
             serde_json::to_value(&context).map_err(|e| Error::runtime(e.to_string()))
@@ -333,14 +382,21 @@ impl Client {
 
     /// Signs in without interaction and waits for it: for callers with nothing to show.
     pub fn sign_in_and_wait(self: &Arc<Self>, request: SignInRequest) -> Result<Context, Error> {
-        if request.access_token.is_none() && !request.identity && !request.environment_variable
-            && request.client_secret.is_none() && request.certificate.is_none()
+        if request.access_token.is_none()
+            && !request.identity
+            && !request.environment_variable
+            && request.client_secret.is_none()
+            && request.certificate.is_none()
         {
             return Err(Error::invalid_argument(
                 "Delegated sign-in needs to show a message or open a browser: start it with mgl_signin_start and poll it.",
             ));
         }
-        let outcome = self.sign_in(request)?.poll(None).outcome.unwrap_or_else(|| Err(Error::cancelled()))?;
+        let outcome = self
+            .sign_in(request)?
+            .poll(None)
+            .outcome
+            .unwrap_or_else(|| Err(Error::cancelled()))?;
         serde_json::from_value::<Value>(outcome).map_err(|e| Error::runtime(e.to_string()))?;
         self.context().ok_or_else(Error::not_connected)
     }
@@ -362,7 +418,10 @@ impl Client {
             let (client, graph) = (Arc::clone(self), driver.graph().clone());
             let work = Box::pin(async move {
                 crate::local::settle().await;
-                let lane = Lane::Caller { graph: &graph, connection: &call.connection };
+                let lane = Lane::Caller {
+                    graph: &graph,
+                    connection: &call.connection,
+                };
                 client.send_on(lane, &call.connection, &call.prepared).await
             });
             return Ok(Pending::local(Arc::clone(self), driver, work).watching(Arc::clone(self)));
@@ -379,13 +438,24 @@ impl Client {
     /// Everything about a call that can be checked before anything is sent.
     pub(crate) fn prepare(&self, spec: &RequestSpec) -> Result<Call, Error> {
         let prepared = spec.prepare()?;
-        let connection = self.read().connection.clone().ok_or_else(Error::not_connected)?;
-        Ok(Call { connection, prepared, wait: spec.wait })
+        let connection = self
+            .read()
+            .connection
+            .clone()
+            .ok_or_else(Error::not_connected)?;
+        Ok(Call {
+            connection,
+            prepared,
+            wait: spec.wait,
+        })
     }
 
     /// The current connection, or the error that says to connect first.
     pub(crate) fn connection(&self) -> Result<Arc<Connection>, Error> {
-        self.read().connection.clone().ok_or_else(Error::not_connected)
+        self.read()
+            .connection
+            .clone()
+            .ok_or_else(Error::not_connected)
     }
 
     /// Sends a prepared call, with retries and pacing.
@@ -397,7 +467,9 @@ impl Client {
     /// (see `wait`); without -Wait, the response as it is.
     pub(crate) async fn wait_if_asked(&self, call: &Call, response: Response) -> Response {
         match call.wait {
-            Some(spec) => crate::wait::wait(self, &call.connection, &call.prepared, spec, response).await,
+            Some(spec) => {
+                crate::wait::wait(self, &call.connection, &call.prepared, spec, response).await
+            }
             None => response,
         }
     }
@@ -408,17 +480,28 @@ impl Client {
 
     /// Runs a request to completion on the calling thread (which must not be a runtime thread).
     pub fn execute(self: &Arc<Self>, spec: &RequestSpec) -> Result<Response, Error> {
-        self.start(spec)?.wait(None).unwrap_or_else(|| Err(Error::cancelled()))
+        self.start(spec)?
+            .wait(None)
+            .unwrap_or_else(|| Err(Error::cancelled()))
     }
 
     /// Sends a call, retrying what the service asks to be retried (see `retry`), paced by the
     /// shared pacer.
-    pub(crate) async fn send(&self, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
+    pub(crate) async fn send(
+        &self,
+        connection: &Connection,
+        prepared: &PreparedRequest,
+    ) -> Result<Response, Error> {
         self.send_on(Lane::Engine, connection, prepared).await
     }
 
     /// As [`Client::send`], with the exchanges on `lane`.
-    pub(crate) async fn send_on(&self, lane: Lane<'_>, connection: &Connection, prepared: &PreparedRequest) -> Result<Response, Error> {
+    pub(crate) async fn send_on(
+        &self,
+        lane: Lane<'_>,
+        connection: &Connection,
+        prepared: &PreparedRequest,
+    ) -> Result<Response, Error> {
         let context = self.request_context();
         let mut attempts = Attempts::default();
         loop {
@@ -426,7 +509,9 @@ impl Client {
                 self.pacer.acquire().await;
             }
             let sent = std::time::Instant::now();
-            let outcome = self.send_once(lane, connection, prepared, attempts.attempt, &context).await;
+            let outcome = self
+                .send_once(lane, connection, prepared, attempts.attempt, &context)
+                .await;
             match self.judge(prepared, &context, &mut attempts, sent, outcome, false) {
                 Verdict::Done(result) => return result,
                 // A throttle holds every paced call in the pacer; anything else is waited out here.
@@ -541,7 +626,10 @@ impl Client {
             });
             self.pacer.on_throttled(now, wait, budget);
         }
-        Verdict::Again { not_before: now + wait, paused: throttled }
+        Verdict::Again {
+            not_before: now + wait,
+            paused: throttled,
+        }
     }
 
     /// A Graph request with what every one carries: the token, who sends it, what it accepts,
@@ -573,7 +661,11 @@ impl Client {
         attempt: u32,
         context: &RequestContext,
     ) -> Result<Response, Error> {
-        let url = format!("{}{}", connection.environment.graph_endpoint.trim_end_matches('/'), prepared.path);
+        let url = format!(
+            "{}{}",
+            connection.environment.graph_endpoint.trim_end_matches('/'),
+            prepared.path
+        );
         let verb = prepared.method;
         let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("static method name");
         let login = connection.transport.login(context);
@@ -590,24 +682,42 @@ impl Client {
 
         let mut log = Vec::new();
         if prepared.trace.verbose {
-            log.push(LogLine::verbose(format!("{verb} {url} ({})", prepared.what)));
+            log.push(LogLine::verbose(format!(
+                "{verb} {url} ({})",
+                prepared.what
+            )));
         }
         if prepared.trace.debug {
             let headers: Vec<(String, String)> = request
                 .headers()
                 .iter()
-                .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
                 .collect();
-            log.push(LogLine::debug(trace::format_request(verb, &url, &headers, b"")));
+            log.push(LogLine::debug(trace::format_request(
+                verb, &url, &headers, b"",
+            )));
         }
         let started = std::time::Instant::now();
-        let (outcome, _) = exchange_renewing(lane, connection, &login, token, request, &url).await?;
+        let (outcome, _) =
+            exchange_renewing(lane, connection, &login, token, request, &url).await?;
         let elapsed = started.elapsed().as_millis();
         match outcome {
-            Exchange::Answered { status, headers, body } => read_answer(prepared, url, elapsed, status, headers, &body, log),
+            Exchange::Answered {
+                status,
+                headers,
+                body,
+            } => read_answer(prepared, url, elapsed, status, headers, &body, log),
             Exchange::Failed(mut e) => {
                 if prepared.trace.verbose {
-                    log.push(LogLine::verbose(format!("{verb} {url}: failed after {elapsed} ms: {}", e.message)));
+                    log.push(LogLine::verbose(format!(
+                        "{verb} {url}: failed after {elapsed} ms: {}",
+                        e.message
+                    )));
                 }
                 e.log = log;
                 Err(e)
@@ -630,10 +740,18 @@ pub(crate) fn read_answer(
     let verb = prepared.method;
     let reason = status.canonical_reason().unwrap_or("");
     if prepared.trace.debug {
-        log.push(LogLine::debug(trace::format_response(status.as_u16(), reason, &headers, body)));
+        log.push(LogLine::debug(trace::format_response(
+            status.as_u16(),
+            reason,
+            &headers,
+            body,
+        )));
     }
     if prepared.trace.verbose {
-        log.push(LogLine::verbose(format!("{verb} {url}: {} {reason} in {elapsed_ms} ms", status.as_u16())));
+        log.push(LogLine::verbose(format!(
+            "{verb} {url}: {} {reason} in {elapsed_ms} ms",
+            status.as_u16()
+        )));
     }
     if !status.is_success() {
         let mut e = Error::graph(graph_error(status, headers, body));
@@ -646,9 +764,16 @@ pub(crate) fn read_answer(
         parse_success_body(prepared.shape, body, &url).map(|parsed| (parsed, None))
     };
     match read {
-        Ok((parsed, raw_body)) => {
-            Ok(Response { status: status.as_u16(), method: verb.into(), url, headers, body: parsed, raw_body, log, wait: None })
-        }
+        Ok((parsed, raw_body)) => Ok(Response {
+            status: status.as_u16(),
+            method: verb.into(),
+            url,
+            headers,
+            body: parsed,
+            raw_body,
+            log,
+            wait: None,
+        }),
         Err(mut e) => {
             e.log = log;
             Err(e)
@@ -673,8 +798,13 @@ pub(crate) async fn exchange_renewing(
     if let (Exchange::Answered { status, body, .. }, Some(mut again)) = (&outcome, again) {
         if connection.credential.renewable() && auth::says_expired(status.as_u16(), body) {
             let renewed = lane.renew(connection, login, &token).await?;
-            again.headers_mut().insert(reqwest::header::AUTHORIZATION, bearer_header(&renewed));
-            let outcome = exchange(http, again, url).await.redacting(&renewed).redacting(&token);
+            again
+                .headers_mut()
+                .insert(reqwest::header::AUTHORIZATION, bearer_header(&renewed));
+            let outcome = exchange(http, again, url)
+                .await
+                .redacting(&renewed)
+                .redacting(&token);
             return Ok((outcome, renewed));
         }
     }
@@ -691,7 +821,11 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) 
     let status = response.status();
     let headers = header_map(response.headers());
     match transport::read_capped(response, MAX_BODY_BYTES).await {
-        Ok(body) => Exchange::Answered { status, headers, body: body.bytes },
+        Ok(body) => Exchange::Answered {
+            status,
+            headers,
+            body: body.bytes,
+        },
         Err(e) => Exchange::Failed(transport_error(url, e)),
     }
 }
@@ -704,7 +838,10 @@ pub(crate) enum Lane<'a> {
     /// On a caller's thread (see [`crate::local`]): Graph calls through `graph`, a client of
     /// that thread's runtime. Token requests still go to the engine's runtime, whose login
     /// connections must not end up owned by a runtime that only runs while a caller waits.
-    Caller { graph: &'a reqwest::Client, connection: &'a Arc<Connection> },
+    Caller {
+        graph: &'a reqwest::Client,
+        connection: &'a Arc<Connection>,
+    },
 }
 
 impl Lane<'_> {
@@ -716,42 +853,75 @@ impl Lane<'_> {
     }
 
     /// The connection's token; a caller's thread only takes one at hand, else asks the engine.
-    async fn bearer(self, connection: &Connection, login: &crate::transport::Login<'_>) -> Result<Arc<Secret>, Error> {
+    async fn bearer(
+        self,
+        connection: &Connection,
+        login: &crate::transport::Login<'_>,
+    ) -> Result<Arc<Secret>, Error> {
         match self {
             Lane::Engine => connection.credential.bearer(login).await,
-            Lane::Caller { connection: shared, .. } => {
+            Lane::Caller {
+                connection: shared, ..
+            } => {
                 if let Some(at_hand) = shared.credential.bearer_at_hand() {
                     return at_hand;
                 }
                 let (shared, timeout) = (Arc::clone(shared), login.timeout);
-                on_engine(async move { shared.credential.bearer(&shared.transport.login_within(timeout)).await }).await
+                on_engine(async move {
+                    shared
+                        .credential
+                        .bearer(&shared.transport.login_within(timeout))
+                        .await
+                })
+                .await
             }
         }
     }
 
     /// A new token after Graph refused `rejected` as expired.
-    async fn renew(self, connection: &Connection, login: &crate::transport::Login<'_>, rejected: &Arc<Secret>) -> Result<Arc<Secret>, Error> {
+    async fn renew(
+        self,
+        connection: &Connection,
+        login: &crate::transport::Login<'_>,
+        rejected: &Arc<Secret>,
+    ) -> Result<Arc<Secret>, Error> {
         match self {
             Lane::Engine => connection.credential.renew(login, rejected).await,
-            Lane::Caller { connection: shared, .. } => {
-                let (shared, timeout, rejected) = (Arc::clone(shared), login.timeout, Arc::clone(rejected));
-                on_engine(async move { shared.credential.renew(&shared.transport.login_within(timeout), &rejected).await }).await
+            Lane::Caller {
+                connection: shared, ..
+            } => {
+                let (shared, timeout, rejected) =
+                    (Arc::clone(shared), login.timeout, Arc::clone(rejected));
+                on_engine(async move {
+                    shared
+                        .credential
+                        .renew(&shared.transport.login_within(timeout), &rejected)
+                        .await
+                })
+                .await
             }
         }
     }
 }
 
 /// Runs `work` on the engine's runtime and waits for it from wherever the caller runs.
-async fn on_engine<T: Send + 'static>(work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static) -> Result<T, Error> {
-    runtime()?
-        .spawn(work)
-        .await
-        .map_err(|e| Error::runtime(format!("the engine's token request ended without an answer: {e}")))?
+async fn on_engine<T: Send + 'static>(
+    work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
+) -> Result<T, Error> {
+    runtime()?.spawn(work).await.map_err(|e| {
+        Error::runtime(format!(
+            "the engine's token request ended without an answer: {e}"
+        ))
+    })?
 }
 
 /// What came back from one exchange on the wire.
 pub(crate) enum Exchange {
-    Answered { status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: Vec<u8> },
+    Answered {
+        status: reqwest::StatusCode,
+        headers: BTreeMap<String, Vec<String>>,
+        body: Vec<u8>,
+    },
     Failed(Error),
 }
 
@@ -765,13 +935,21 @@ impl Exchange {
     fn redacting(self, token: &Secret) -> Exchange {
         let secret = token.expose().as_bytes();
         match self {
-            Exchange::Answered { status, mut headers, body } if secret.len() >= MIN_REDACTED_TOKEN => {
+            Exchange::Answered {
+                status,
+                mut headers,
+                body,
+            } if secret.len() >= MIN_REDACTED_TOKEN => {
                 for value in headers.values_mut().flatten() {
                     if value.contains(token.expose()) {
                         *value = value.replace(token.expose(), trace::REDACTED);
                     }
                 }
-                Exchange::Answered { status, headers, body: replace_bytes(body, secret, trace::REDACTED.as_bytes()) }
+                Exchange::Answered {
+                    status,
+                    headers,
+                    body: replace_bytes(body, secret, trace::REDACTED.as_bytes()),
+                }
             }
             other => other,
         }
@@ -825,7 +1003,9 @@ pub(crate) fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<Strin
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, value) in headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        map.entry(name.as_str().to_string()).or_default().push(value);
+        map.entry(name.as_str().to_string())
+            .or_default()
+            .push(value);
     }
     map
 }
@@ -837,12 +1017,19 @@ fn pass_body_through(body: &[u8], url: &str) -> Result<Option<RawBody>, Error> {
         return Ok(None);
     }
     let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(body).map_err(|e| {
-        Error::transport(format!("The answer from {url} is not valid JSON ({e}); {} bytes were received.", body.len()))
+        Error::transport(format!(
+            "The answer from {url} is not valid JSON ({e}); {} bytes were received.",
+            body.len()
+        ))
     })?;
     Ok((raw.get() != "null").then_some(RawBody(raw)))
 }
 
-pub(crate) fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -> Result<Option<Value>, Error> {
+pub(crate) fn parse_success_body(
+    shape: ResponseShape,
+    body: &[u8],
+    url: &str,
+) -> Result<Option<Value>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
@@ -850,7 +1037,10 @@ pub(crate) fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -
         return Ok(None);
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| {
-        Error::transport(format!("The answer from {url} is not valid JSON ({e}); {} bytes were received.", body.len()))
+        Error::transport(format!(
+            "The answer from {url} is not valid JSON ({e}); {} bytes were received.",
+            body.len()
+        ))
     })?;
     Ok(match shape {
         ResponseShape::ValueEnvelope => match value {
@@ -864,20 +1054,37 @@ pub(crate) fn parse_success_body(shape: ResponseShape, body: &[u8], url: &str) -
 
 /// Reads Graph's error body (graph-facts §2), falling back on the status when the body is
 /// not Graph's.
-pub(crate) fn graph_error(status: reqwest::StatusCode, headers: BTreeMap<String, Vec<String>>, body: &[u8]) -> GraphError {
+pub(crate) fn graph_error(
+    status: reqwest::StatusCode,
+    headers: BTreeMap<String, Vec<String>>,
+    body: &[u8],
+) -> GraphError {
     let reason = status.canonical_reason().unwrap_or("").to_string();
     let header = |n: &str| headers.get(n).and_then(|v| v.first()).cloned();
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
     let error = parsed.as_ref().and_then(|v| v.get("error"));
-    let text = |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).and_then(Value::as_str).map(str::to_string);
+    let text = |v: Option<&Value>, k: &str| {
+        v.and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let inner = error.and_then(|e| e.get("innerError").or_else(|| e.get("innererror")));
     let code = text(error, "code").unwrap_or_else(|| reason.replace(' ', ""));
     let graph_message = text(error, "message").unwrap_or_else(|| {
         if body.is_empty() {
-            format!("The server answered {} {} with no error body.", status.as_u16(), reason)
+            format!(
+                "The server answered {} {} with no error body.",
+                status.as_u16(),
+                reason
+            )
         } else {
             let shown = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-            format!("The server answered {} {}: {}", status.as_u16(), reason, shown.trim())
+            format!(
+                "The server answered {} {}: {}",
+                status.as_u16(),
+                reason,
+                shown.trim()
+            )
         }
     });
     GraphError {
@@ -910,7 +1117,10 @@ pub(crate) fn transport_error(url: &str, e: reqwest::Error) -> Error {
 
 /// Formats a time as `YYYY-MM-DDTHH:MM:SSZ` without a date library.
 pub fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Howard Hinnant's civil-from-days.
     let z = days + 719_468;
@@ -922,7 +1132,12 @@ pub fn rfc3339(t: SystemTime) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]
@@ -932,54 +1147,111 @@ mod tests {
     #[test]
     fn rfc3339_formats_known_instants() {
         assert_eq!(rfc3339(SystemTime::UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_900_000)), "2026-11-28T21:06:40Z");
+        assert_eq!(
+            rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_900_000)),
+            "2026-11-28T21:06:40Z"
+        );
     }
 
     #[test]
     fn graph_errors_are_read_from_the_body() {
         let body = br#"{"error":{"code":"Request_ResourceNotFound","message":"Resource 'x' does not exist.","innerError":{"date":"2026-11-24T01:02:03","request-id":"r1","client-request-id":"c1"}}}"#;
         let e = graph_error(reqwest::StatusCode::NOT_FOUND, BTreeMap::new(), body);
-        assert_eq!((e.code.as_str(), e.request_id.as_deref(), e.date.as_deref()), ("Request_ResourceNotFound", Some("r1"), Some("2026-11-24T01:02:03")));
+        assert_eq!(
+            (e.code.as_str(), e.request_id.as_deref(), e.date.as_deref()),
+            (
+                "Request_ResourceNotFound",
+                Some("r1"),
+                Some("2026-11-24T01:02:03")
+            )
+        );
         let err = Error::graph(e);
-        assert_eq!(err.message, "[Request_ResourceNotFound] : Resource 'x' does not exist.");
+        assert_eq!(
+            err.message,
+            "[Request_ResourceNotFound] : Resource 'x' does not exist."
+        );
     }
 
     #[test]
     fn non_graph_error_bodies_still_say_what_happened() {
-        let e = graph_error(reqwest::StatusCode::BAD_GATEWAY, BTreeMap::new(), b"<html>proxy</html>");
+        let e = graph_error(
+            reqwest::StatusCode::BAD_GATEWAY,
+            BTreeMap::new(),
+            b"<html>proxy</html>",
+        );
         assert_eq!(e.code, "BadGateway");
-        assert!(e.graph_message.contains("502 Bad Gateway: <html>proxy</html>"));
-        let e = graph_error(reqwest::StatusCode::SERVICE_UNAVAILABLE, BTreeMap::new(), b"");
+        assert!(e
+            .graph_message
+            .contains("502 Bad Gateway: <html>proxy</html>"));
+        let e = graph_error(
+            reqwest::StatusCode::SERVICE_UNAVAILABLE,
+            BTreeMap::new(),
+            b"",
+        );
         assert!(e.graph_message.contains("no error body"));
     }
 
     #[test]
     fn an_echoed_token_is_redacted_from_headers_and_body() {
         let token = Secret::new("echoed-token-0123456789");
-        let headers = BTreeMap::from([("x-echo".to_string(), vec!["Bearer echoed-token-0123456789".to_string()])]);
+        let headers = BTreeMap::from([(
+            "x-echo".to_string(),
+            vec!["Bearer echoed-token-0123456789".to_string()],
+        )]);
         let body = br#"{"error":{"message":"you sent echoed-token-0123456789 and echoed-token-0123456789"}}"#.to_vec();
-        let answered = Exchange::Answered { status: reqwest::StatusCode::BAD_REQUEST, headers, body };
-        let Exchange::Answered { headers, body, .. } = answered.redacting(&token) else { unreachable!() };
+        let answered = Exchange::Answered {
+            status: reqwest::StatusCode::BAD_REQUEST,
+            headers,
+            body,
+        };
+        let Exchange::Answered { headers, body, .. } = answered.redacting(&token) else {
+            unreachable!()
+        };
         assert_eq!(headers["x-echo"], ["Bearer <redacted>"]);
-        assert_eq!(String::from_utf8(body).unwrap(), r#"{"error":{"message":"you sent <redacted> and <redacted>"}}"#);
-        let short = Exchange::Answered { status: reqwest::StatusCode::OK, headers: BTreeMap::new(), body: b"abc abc".to_vec() };
-        let Exchange::Answered { body, .. } = short.redacting(&Secret::new("abc")) else { unreachable!() };
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            r#"{"error":{"message":"you sent <redacted> and <redacted>"}}"#
+        );
+        let short = Exchange::Answered {
+            status: reqwest::StatusCode::OK,
+            headers: BTreeMap::new(),
+            body: b"abc abc".to_vec(),
+        };
+        let Exchange::Answered { body, .. } = short.redacting(&Secret::new("abc")) else {
+            unreachable!()
+        };
         assert_eq!(body, b"abc abc");
     }
 
     #[test]
     fn value_envelopes_are_unwrapped() {
-        let v = parse_success_body(ResponseShape::ValueEnvelope, br#"{"value":{"id":"u"}}"#, "u").unwrap();
+        let v = parse_success_body(
+            ResponseShape::ValueEnvelope,
+            br#"{"value":{"id":"u"}}"#,
+            "u",
+        )
+        .unwrap();
         assert_eq!(v, Some(serde_json::json!({"id": "u"})));
-        assert_eq!(parse_success_body(ResponseShape::Empty, b"", "u").unwrap(), None);
-        assert_eq!(parse_success_body(ResponseShape::Object, b"  ", "u").unwrap(), None);
+        assert_eq!(
+            parse_success_body(ResponseShape::Empty, b"", "u").unwrap(),
+            None
+        );
+        assert_eq!(
+            parse_success_body(ResponseShape::Object, b"  ", "u").unwrap(),
+            None
+        );
         assert!(parse_success_body(ResponseShape::Object, b"{trunc", "u").is_err());
     }
 
     #[test]
     fn a_body_passed_through_is_checked_and_written_as_it_came() {
-        let raw = pass_body_through(br#" {"id":"u1","assignedLicenses":[{"skuId":"s"}]} "#, "u").unwrap().unwrap();
-        assert_eq!(raw.get(), r#"{"id":"u1","assignedLicenses":[{"skuId":"s"}]}"#);
+        let raw = pass_body_through(br#" {"id":"u1","assignedLicenses":[{"skuId":"s"}]} "#, "u")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            raw.get(),
+            r#"{"id":"u1","assignedLicenses":[{"skuId":"s"}]}"#
+        );
         assert_eq!(pass_body_through(b"null", "u").unwrap(), None);
         assert_eq!(pass_body_through(b" \r\n", "u").unwrap(), None);
         assert!(pass_body_through(b"{trunc", "u").is_err());
@@ -995,14 +1267,29 @@ mod tests {
             log: Vec::new(),
             wait: None,
         };
-        assert_eq!(response.body_value().unwrap()["assignedLicenses"][0]["skuId"], "s");
-        let written: Value = serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
+        assert_eq!(
+            response.body_value().unwrap()["assignedLicenses"][0]["skuId"],
+            "s"
+        );
+        let written: Value =
+            serde_json::from_str(&serde_json::to_string(&response).unwrap()).unwrap();
         assert_eq!(written["body"], response.body_value().unwrap());
-        assert_eq!(written.as_object().unwrap().keys().filter(|k| *k == "body").count(), 1);
+        assert_eq!(
+            written
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k == "body")
+                .count(),
+            1
+        );
         assert!(written.get("log").is_none() && written.get("wait").is_none());
 
         // Without a body at all, "body" is null, as before.
-        let empty = Response { raw_body: None, ..response };
+        let empty = Response {
+            raw_body: None,
+            ..response
+        };
         let written: Value = serde_json::from_str(&serde_json::to_string(&empty).unwrap()).unwrap();
         assert_eq!(written["body"], Value::Null);
     }

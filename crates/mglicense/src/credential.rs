@@ -33,7 +33,9 @@ pub struct TokenClaims {
 impl fmt::Debug for AccessTokenCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The token is a secret: it must never reach a log through Debug.
-        f.debug_struct("AccessTokenCredential").field("claims", &self.claims).finish_non_exhaustive()
+        f.debug_struct("AccessTokenCredential")
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,13 +47,19 @@ impl AccessTokenCredential {
         if token.is_empty() {
             return Err(Error::invalid_argument("The access token is empty."));
         }
-        if token.bytes().any(|b| b.is_ascii_control() || b == b' ' || !b.is_ascii()) {
+        if token
+            .bytes()
+            .any(|b| b.is_ascii_control() || b == b' ' || !b.is_ascii())
+        {
             return Err(Error::invalid_argument(
                 "The access token contains spaces, control characters or non-ASCII characters; pass the token alone, without 'Bearer '.",
             ));
         }
         let claims = read_claims(token).unwrap_or_default();
-        let credential = AccessTokenCredential { token: Secret::new(token), claims };
+        let credential = AccessTokenCredential {
+            token: Secret::new(token),
+            claims,
+        };
         credential.check_not_expired()?;
         Ok(credential)
     }
@@ -84,7 +92,8 @@ impl AccessTokenCredential {
 pub(crate) fn read_claims(token: &str) -> Option<TokenClaims> {
     let mut parts = token.split('.');
     let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
-    let bytes = base64::decode_config(payload.trim_end_matches('='), base64::URL_SAFE_NO_PAD).ok()?;
+    let bytes =
+        base64::decode_config(payload.trim_end_matches('='), base64::URL_SAFE_NO_PAD).ok()?;
     let json: Value = serde_json::from_slice(&bytes).ok()?;
     let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_string);
     let mut scopes: Vec<String> = text("scp")
@@ -94,7 +103,10 @@ pub(crate) fn read_claims(token: &str) -> Option<TokenClaims> {
         scopes.extend(roles.iter().filter_map(Value::as_str).map(str::to_string));
     }
     Some(TokenClaims {
-        expires_on: json.get("exp").and_then(Value::as_u64).map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+        expires_on: json
+            .get("exp")
+            .and_then(Value::as_u64)
+            .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
         scopes,
         tenant_id: text("tid"),
         client_id: text("appid").or_else(|| text("azp")),
@@ -109,18 +121,31 @@ pub(crate) mod tests {
 
     pub fn jwt(payload: &Value) -> String {
         let enc = |v: &[u8]| base64::encode_config(v, base64::URL_SAFE_NO_PAD);
-        format!("{}.{}.{}", enc(br#"{"alg":"none","typ":"JWT"}"#), enc(payload.to_string().as_bytes()), enc(b"sig"))
+        format!(
+            "{}.{}.{}",
+            enc(br#"{"alg":"none","typ":"JWT"}"#),
+            enc(payload.to_string().as_bytes()),
+            enc(b"sig")
+        )
     }
 
     fn now() -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
     }
 
     #[test]
     fn reads_expiry_scopes_and_tenant_from_a_jwt() {
-        let t = jwt(&serde_json::json!({"exp": now() + 3600, "scp": "User.Read User.ReadWrite.All", "roles": ["Directory.ReadWrite.All"], "tid": "t1", "appid": "a1", "upn": "admin@contoso.com"}));
+        let t = jwt(
+            &serde_json::json!({"exp": now() + 3600, "scp": "User.Read User.ReadWrite.All", "roles": ["Directory.ReadWrite.All"], "tid": "t1", "appid": "a1", "upn": "admin@contoso.com"}),
+        );
         let c = AccessTokenCredential::new(&t).unwrap();
-        assert_eq!(c.claims().scopes, ["User.Read", "User.ReadWrite.All", "Directory.ReadWrite.All"]);
+        assert_eq!(
+            c.claims().scopes,
+            ["User.Read", "User.ReadWrite.All", "Directory.ReadWrite.All"]
+        );
         assert_eq!(c.claims().tenant_id.as_deref(), Some("t1"));
         assert_eq!(c.claims().client_id.as_deref(), Some("a1"));
         assert_eq!(c.claims().account.as_deref(), Some("admin@contoso.com"));

@@ -41,10 +41,26 @@ pub struct NewEnvironment {
 
 /// The clouds of graph-facts §6.
 const BUILT_IN: &[(&str, &str, &str)] = &[
-    ("Global", "https://graph.microsoft.com", "https://login.microsoftonline.com"),
-    ("USGov", "https://graph.microsoft.us", "https://login.microsoftonline.us"),
-    ("USGovDoD", "https://dod-graph.microsoft.us", "https://login.microsoftonline.us"),
-    ("China", "https://microsoftgraph.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+    (
+        "Global",
+        "https://graph.microsoft.com",
+        "https://login.microsoftonline.com",
+    ),
+    (
+        "USGov",
+        "https://graph.microsoft.us",
+        "https://login.microsoftonline.us",
+    ),
+    (
+        "USGovDoD",
+        "https://dod-graph.microsoft.us",
+        "https://login.microsoftonline.us",
+    ),
+    (
+        "China",
+        "https://microsoftgraph.chinacloudapi.cn",
+        "https://login.chinacloudapi.cn",
+    ),
 ];
 
 /// The environments a client knows: the built-in clouds plus those the user added.
@@ -75,20 +91,25 @@ impl Environments {
 
     /// Looks an environment up by name, ignoring case as PowerShell users expect.
     pub fn get(&self, name: &str) -> Result<&Environment, Error> {
-        self.list.iter().find(|e| e.name.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            let known: Vec<&str> = self.list.iter().map(|e| e.name.as_str()).collect();
-            Error::invalid_argument(format!(
-                "Unknown environment '{name}'. Known environments: {}.",
-                known.join(", ")
-            ))
-        })
+        self.list
+            .iter()
+            .find(|e| e.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.list.iter().map(|e| e.name.as_str()).collect();
+                Error::invalid_argument(format!(
+                    "Unknown environment '{name}'. Known environments: {}.",
+                    known.join(", ")
+                ))
+            })
     }
 
     /// Adds or replaces a user-defined environment. Built-in ones cannot be replaced.
     pub fn add(&mut self, new: NewEnvironment) -> Result<Environment, Error> {
         let name = new.name.trim();
         if name.is_empty() {
-            return Err(Error::invalid_argument("The environment name must not be empty."));
+            return Err(Error::invalid_argument(
+                "The environment name must not be empty.",
+            ));
         }
         if let Some(existing) = self.list.iter().find(|e| e.name.eq_ignore_ascii_case(name)) {
             if existing.kind == EnvironmentKind::BuiltIn {
@@ -127,8 +148,9 @@ impl Environments {
 /// emulator), so a token can never travel unencrypted over a network.
 pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
     let trimmed = value.trim().trim_end_matches('/');
-    let url = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::invalid_argument(format!("{what} '{value}' is not an absolute URL: {e}.")))?;
+    let url = reqwest::Url::parse(trimmed).map_err(|e| {
+        Error::invalid_argument(format!("{what} '{value}' is not an absolute URL: {e}."))
+    })?;
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(Error::invalid_argument(format!(
             "{what} '{value}' must not carry a query, a fragment or credentials."
@@ -149,7 +171,9 @@ pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
         }
     }
     if url.host_str().map_or(true, str::is_empty) {
-        return Err(Error::invalid_argument(format!("{what} '{value}' has no host.")));
+        return Err(Error::invalid_argument(format!(
+            "{what} '{value}' has no host."
+        )));
     }
     Ok(trimmed.to_string())
 }
@@ -171,22 +195,44 @@ mod tests {
     #[test]
     fn built_in_clouds_are_known_by_any_case() {
         let envs = Environments::default();
-        assert_eq!(envs.get("usgovdod").unwrap().graph_endpoint, "https://dod-graph.microsoft.us");
-        assert_eq!(envs.get("China").unwrap().azure_ad_endpoint, "https://login.chinacloudapi.cn");
-        assert!(envs.get("Mars").unwrap_err().message.contains("Known environments: Global"));
+        assert_eq!(
+            envs.get("usgovdod").unwrap().graph_endpoint,
+            "https://dod-graph.microsoft.us"
+        );
+        assert_eq!(
+            envs.get("China").unwrap().azure_ad_endpoint,
+            "https://login.chinacloudapi.cn"
+        );
+        assert!(envs
+            .get("Mars")
+            .unwrap_err()
+            .message
+            .contains("Known environments: Global"));
     }
 
     #[test]
     fn custom_environments_accept_https_and_loopback_http_only() {
         let mut envs = Environments::default();
         let add = |envs: &mut Environments, g: &str| {
-            envs.add(NewEnvironment { name: "Custom".into(), graph_endpoint: g.into(), azure_ad_endpoint: "https://login.example".into() })
+            envs.add(NewEnvironment {
+                name: "Custom".into(),
+                graph_endpoint: g.into(),
+                azure_ad_endpoint: "https://login.example".into(),
+            })
         };
-        assert_eq!(add(&mut envs, "https://graph.example/").unwrap().graph_endpoint, "https://graph.example");
+        assert_eq!(
+            add(&mut envs, "https://graph.example/")
+                .unwrap()
+                .graph_endpoint,
+            "https://graph.example"
+        );
         assert!(add(&mut envs, "http://127.0.0.1:8080").is_ok());
         assert!(add(&mut envs, "http://[::1]:8080").is_ok());
         assert!(add(&mut envs, "http://localhost:1").is_ok());
-        assert!(add(&mut envs, "http://graph.example").unwrap_err().message.contains("only https"));
+        assert!(add(&mut envs, "http://graph.example")
+            .unwrap_err()
+            .message
+            .contains("only https"));
         assert!(add(&mut envs, "ftp://graph.example").is_err());
         assert!(add(&mut envs, "graph.example").is_err());
         assert!(add(&mut envs, "https://graph.example/?x=1").is_err());
@@ -196,7 +242,11 @@ mod tests {
     #[test]
     fn built_in_environments_cannot_be_replaced_or_removed() {
         let mut envs = Environments::default();
-        let r = envs.add(NewEnvironment { name: "global".into(), graph_endpoint: "https://x".into(), azure_ad_endpoint: "https://y".into() });
+        let r = envs.add(NewEnvironment {
+            name: "global".into(),
+            graph_endpoint: "https://x".into(),
+            azure_ad_endpoint: "https://y".into(),
+        });
         assert!(r.unwrap_err().message.contains("built-in"));
         assert!(envs.remove("Global").is_err());
     }

@@ -53,7 +53,12 @@ pub struct Error {
 
 impl Error {
     fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), graph: None, log: Vec::new() }
+        Error {
+            kind,
+            message: message.into(),
+            graph: None,
+            log: Vec::new(),
+        }
     }
     pub fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidJson, message)
@@ -62,7 +67,10 @@ impl Error {
         Self::new(ErrorKind::InvalidArgument, message)
     }
     pub fn not_connected() -> Self {
-        Self::new(ErrorKind::NotConnected, "Authentication needed. Please call Connect-MgGraph.")
+        Self::new(
+            ErrorKind::NotConnected,
+            "Authentication needed. Please call Connect-MgGraph.",
+        )
     }
     pub fn authentication_failed(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::AuthenticationFailed, message)
@@ -84,7 +92,12 @@ impl Error {
     /// official cmdlets show it.
     pub fn graph(detail: GraphError) -> Self {
         let message = format!("[{}] : {}", detail.code, detail.graph_message);
-        Error { kind: ErrorKind::Graph, message, graph: Some(Box::new(detail)), log: Vec::new() }
+        Error {
+            kind: ErrorKind::Graph,
+            message,
+            graph: Some(Box::new(detail)),
+            log: Vec::new(),
+        }
     }
 
     /// The error as the JSON document the C ABI hands out.

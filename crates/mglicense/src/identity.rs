@@ -10,13 +10,36 @@ use crate::error::Error;
 
 /// The identity keys of the official `IUsersActionsIdentity` (seed 000, NOTES).
 pub const IDENTITY_KEYS: [&str; 30] = [
-    "AuthenticationMethodId", "CalendarId", "ChatId", "ChatMessageId", "ChatMessageId1",
-    "ContentTypeId", "DeviceLogCollectionResponseId", "DocumentSetVersionId", "DriveId",
-    "DriveItemId", "DriveItemVersionId", "EventId", "EventId1", "ListItemId",
-    "ListItemVersionId", "MailFolderId", "MailFolderId1", "ManagedDeviceId", "MessageId",
-    "NotebookId", "OnenotePageId", "OnenoteSectionId", "OnlineMeetingId", "PermissionId",
-    "PhoneAuthenticationMethodId", "SubscriptionId", "TeamsAppInstallationId", "TodoTaskId",
-    "TodoTaskListId", "UserId",
+    "AuthenticationMethodId",
+    "CalendarId",
+    "ChatId",
+    "ChatMessageId",
+    "ChatMessageId1",
+    "ContentTypeId",
+    "DeviceLogCollectionResponseId",
+    "DocumentSetVersionId",
+    "DriveId",
+    "DriveItemId",
+    "DriveItemVersionId",
+    "EventId",
+    "EventId1",
+    "ListItemId",
+    "ListItemVersionId",
+    "MailFolderId",
+    "MailFolderId1",
+    "ManagedDeviceId",
+    "MessageId",
+    "NotebookId",
+    "OnenotePageId",
+    "OnenoteSectionId",
+    "OnlineMeetingId",
+    "PermissionId",
+    "PhoneAuthenticationMethodId",
+    "SubscriptionId",
+    "TeamsAppInstallationId",
+    "TodoTaskId",
+    "TodoTaskListId",
+    "UserId",
 ];
 
 /// The message the official cmdlets give for an identity without a user.
@@ -95,23 +118,41 @@ mod tests {
     #[test]
     fn user_id_is_found_in_any_case() {
         assert_eq!(resolve_user_id(&json!({"userid": "u1"})).unwrap(), "u1");
-        assert_eq!(resolve_user_id(&json!({"USERID": "u1", "DriveId": "d"})).unwrap(), "u1");
+        assert_eq!(
+            resolve_user_id(&json!({"USERID": "u1", "DriveId": "d"})).unwrap(),
+            "u1"
+        );
     }
 
     #[test]
     fn id_is_the_fallback_and_user_id_wins() {
-        assert_eq!(resolve_user_id(&json!({"Id": "from-get-mguser"})).unwrap(), "from-get-mguser");
-        assert_eq!(resolve_user_id(&json!({"Id": "x", "UserId": "u"})).unwrap(), "u");
+        assert_eq!(
+            resolve_user_id(&json!({"Id": "from-get-mguser"})).unwrap(),
+            "from-get-mguser"
+        );
+        assert_eq!(
+            resolve_user_id(&json!({"Id": "x", "UserId": "u"})).unwrap(),
+            "u"
+        );
     }
 
     #[test]
     fn a_plain_string_is_a_user_id() {
-        assert_eq!(resolve_user_id(&json!("adele@contoso.com")).unwrap(), "adele@contoso.com");
+        assert_eq!(
+            resolve_user_id(&json!("adele@contoso.com")).unwrap(),
+            "adele@contoso.com"
+        );
     }
 
     #[test]
     fn missing_null_or_empty_user_id_gives_the_official_message() {
-        for v in [json!({}), json!({"UserId": null}), json!({"UserId": ""}), json!({"DriveId": "d"}), Value::Null] {
+        for v in [
+            json!({}),
+            json!({"UserId": null}),
+            json!({"UserId": ""}),
+            json!({"DriveId": "d"}),
+            Value::Null,
+        ] {
             let e = resolve_user_id(&v).unwrap_err();
             assert_eq!(e.message, MISSING_USER_ID, "{v}");
         }
@@ -119,9 +160,18 @@ mod tests {
 
     #[test]
     fn nested_values_and_conflicts_are_refused_by_name() {
-        assert!(resolve_user_id(&json!({"UserId": {"a": 1}})).unwrap_err().message.contains("InputObject.UserId must be a string"));
-        assert!(resolve_user_id(&json!({"UserId": "a", "userId": "b"})).unwrap_err().message.contains("two different values"));
-        assert!(resolve_user_id(&json!([1, 2])).unwrap_err().message.contains("an array"));
+        assert!(resolve_user_id(&json!({"UserId": {"a": 1}}))
+            .unwrap_err()
+            .message
+            .contains("InputObject.UserId must be a string"));
+        assert!(resolve_user_id(&json!({"UserId": "a", "userId": "b"}))
+            .unwrap_err()
+            .message
+            .contains("two different values"));
+        assert!(resolve_user_id(&json!([1, 2]))
+            .unwrap_err()
+            .message
+            .contains("an array"));
     }
 
     #[test]

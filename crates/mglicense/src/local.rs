@@ -50,9 +50,17 @@ impl Driver {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::runtime(format!("could not start a runtime for the calling thread: {e}")))?;
+            .map_err(|e| {
+                Error::runtime(format!(
+                    "could not start a runtime for the calling thread: {e}"
+                ))
+            })?;
         let graph = connection.transport.another_graph_client()?;
-        Ok(Driver { runtime, graph, connection: Arc::downgrade(connection) })
+        Ok(Driver {
+            runtime,
+            graph,
+            connection: Arc::downgrade(connection),
+        })
     }
 
     /// The Graph client whose connections this driver's runtime owns.
@@ -62,7 +70,12 @@ impl Driver {
 
     /// Drives `work` on the calling thread until it is done, `timeout` has passed (`None`: no
     /// limit) or `cancel` is raised.
-    pub(crate) fn turn<T>(&self, work: &mut Work<T>, timeout: Option<Duration>, cancel: &Cancel) -> Step<T> {
+    pub(crate) fn turn<T>(
+        &self,
+        work: &mut Work<T>,
+        timeout: Option<Duration>,
+        cancel: &Cancel,
+    ) -> Step<T> {
         self.runtime.block_on(async {
             let mut deadline = timeout.map(|t| Box::pin(tokio::time::sleep(t)));
             std::future::poll_fn(|cx| {
@@ -74,7 +87,9 @@ impl Driver {
                 if let Poll::Ready(outcome) = work.as_mut().poll(cx) {
                     return Poll::Ready(Step::Done(outcome));
                 }
-                let expired = deadline.as_mut().map_or(false, |d| d.as_mut().poll(cx).is_ready());
+                let expired = deadline
+                    .as_mut()
+                    .map_or(false, |d| d.as_mut().poll(cx).is_ready());
                 if expired {
                     Poll::Ready(Step::Pending)
                 } else {
@@ -120,7 +135,8 @@ impl Drivers {
             let stale = if idle.iter().all(mine) {
                 Vec::new()
             } else {
-                let (keep, stale): (Vec<Driver>, Vec<Driver>) = std::mem::take(&mut *idle).into_iter().partition(mine);
+                let (keep, stale): (Vec<Driver>, Vec<Driver>) =
+                    std::mem::take(&mut *idle).into_iter().partition(mine);
                 *idle = keep;
                 stale
             };

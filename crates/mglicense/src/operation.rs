@@ -101,7 +101,11 @@ impl Operation {
     /// The path as Graph documents it, e.g. `/users/{user-id}/reprocessLicenseAssignment`,
     /// which the official cmdlets show in their -WhatIf line.
     pub fn path_template(self, me: bool) -> String {
-        let subject = if me { "/me".to_string() } else { "/users/{user-id}".to_string() };
+        let subject = if me {
+            "/me".to_string()
+        } else {
+            "/users/{user-id}".to_string()
+        };
         format!("{subject}/{}", self.action().join("/"))
     }
 }
@@ -165,7 +169,11 @@ impl PreparedRequest {
     /// on its own or inside a `$batch`: the caller's, a `client-request-id` unless the caller
     /// gave one, `Retry-Attempt` on a retry, and the operation's Content-Type unless given.
     pub fn call_headers(&self, attempt: u32) -> Vec<(String, String)> {
-        let given = |name: &str| self.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+        let given = |name: &str| {
+            self.headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        };
         let mut headers = self.headers.clone();
         if !given("client-request-id") {
             headers.push(("client-request-id".into(), uuid::Uuid::new_v4().to_string()));
@@ -193,7 +201,9 @@ impl RequestSpec {
                 )));
             }
             if self.identity.is_some() {
-                return Err(Error::invalid_argument("Give either -Me or a user identity, not both."));
+                return Err(Error::invalid_argument(
+                    "Give either -Me or a user identity, not both.",
+                ));
             }
             ("me".to_string(), "me".to_string())
         } else {
@@ -201,7 +211,12 @@ impl RequestSpec {
             let user_id = identity::resolve_user_id(identity)?;
             (user_path(&user_id)?, user_id)
         };
-        let path = format!("/{}/{}/{}", op.api().segment(), subject, op.action().join("/"));
+        let path = format!(
+            "/{}/{}/{}",
+            op.api().segment(),
+            subject,
+            op.action().join("/")
+        );
         if let Some(wait) = &self.wait {
             wait.check()?;
         }
@@ -209,7 +224,10 @@ impl RequestSpec {
             Some(h) => check_headers(h)?,
             None => Vec::new(),
         };
-        let trace = TraceLevel { debug: self.debug, verbose: self.verbose };
+        let trace = TraceLevel {
+            debug: self.debug,
+            verbose: self.verbose,
+        };
         Ok(PreparedRequest {
             method: op.method(),
             path,
@@ -228,7 +246,13 @@ impl RequestSpec {
 
 /// Characters left as they are in a path segment: RFC 3986 unreserved, plus `@` and `$`
 /// which UPNs carry and Graph reads literally. Everything else is percent-encoded.
-pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@').remove(b'$');
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@')
+    .remove(b'$');
 
 /// Longest user id accepted: far above any object id (36) or userPrincipalName (113), low
 /// enough that no input can make a URL no server accepts.
@@ -253,18 +277,29 @@ pub fn user_path(user_id: &str) -> Result<String, Error> {
         )));
     }
     if user_id == "." || user_id == ".." {
-        return Err(Error::invalid_argument(format!("UserId '{user_id}' is not a user id.")));
+        return Err(Error::invalid_argument(format!(
+            "UserId '{user_id}' is not a user id."
+        )));
     }
     if user_id.starts_with('$') {
         // Graph reads a segment starting with `$` as a system segment: use the key form.
         let literal = user_id.replace('\'', "''");
-        return Ok(format!("users('{}')", utf8_percent_encode(&literal, SEGMENT)));
+        return Ok(format!(
+            "users('{}')",
+            utf8_percent_encode(&literal, SEGMENT)
+        ));
     }
     Ok(format!("users/{}", utf8_percent_encode(user_id, SEGMENT)))
 }
 
 /// Headers that the engine owns: replacing them would break authentication or framing.
-const RESERVED_HEADERS: &[&str] = &["authorization", "host", "content-length", "transfer-encoding", "connection"];
+const RESERVED_HEADERS: &[&str] = &[
+    "authorization",
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+];
 
 /// Largest header value accepted, well under what servers accept for a whole header block.
 pub const MAX_HEADER_VALUE_LEN: usize = 8192;
@@ -290,12 +325,18 @@ pub(crate) fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String,
                 printable(name)
             )));
         }
-        if RESERVED_HEADERS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+        if RESERVED_HEADERS
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(name))
+        {
             return Err(Error::invalid_argument(format!(
                 "The header '{name}' is set by MgLicense and cannot be given in -Headers."
             )));
         }
-        if let Some(b) = value.bytes().find(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f) {
+        if let Some(b) = value
+            .bytes()
+            .find(|b| (*b < 0x20 && *b != b'\t') || *b == 0x7f)
+        {
             return Err(Error::invalid_argument(format!(
                 "The value of header '{name}' contains the control character 0x{b:02X} (line breaks are not allowed in headers)."
             )));
@@ -312,7 +353,9 @@ pub(crate) fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String,
             )));
         }
         if seen.insert(name.to_ascii_lowercase(), ()).is_some() {
-            return Err(Error::invalid_argument(format!("The header '{name}' is given twice.")));
+            return Err(Error::invalid_argument(format!(
+                "The header '{name}' is given twice."
+            )));
         }
         out.push((name.clone(), value));
     }
@@ -346,62 +389,158 @@ mod tests {
 
     #[test]
     fn builds_the_path_of_each_operation() {
-        let p = |op: &str| spec(json!({"operation": op, "identity": {"UserId": "u1"}})).prepare().unwrap().path;
-        assert_eq!(p("reprocessLicenseAssignment"), "/v1.0/users/u1/reprocessLicenseAssignment");
-        assert_eq!(p("betaReprocessLicenseAssignment"), "/beta/users/u1/reprocessLicenseAssignment");
-        assert_eq!(p("betaReprocessCloudLicensingAssignments"), "/beta/users/u1/cloudLicensing/assignments/reprocessAssignments");
-        assert_eq!(p("betaReprocessLicenseAssignment2"), "/beta/users/u1/reprocessLicenseAssignment2");
-        let me = spec(json!({"operation": "betaReprocessLicenseAssignment2", "me": true})).prepare().unwrap();
+        let p = |op: &str| {
+            spec(json!({"operation": op, "identity": {"UserId": "u1"}}))
+                .prepare()
+                .unwrap()
+                .path
+        };
+        assert_eq!(
+            p("reprocessLicenseAssignment"),
+            "/v1.0/users/u1/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            p("betaReprocessLicenseAssignment"),
+            "/beta/users/u1/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            p("betaReprocessCloudLicensingAssignments"),
+            "/beta/users/u1/cloudLicensing/assignments/reprocessAssignments"
+        );
+        assert_eq!(
+            p("betaReprocessLicenseAssignment2"),
+            "/beta/users/u1/reprocessLicenseAssignment2"
+        );
+        let me = spec(json!({"operation": "betaReprocessLicenseAssignment2", "me": true}))
+            .prepare()
+            .unwrap();
         assert_eq!(me.path, "/beta/me/reprocessLicenseAssignment2");
-        assert!(spec(json!({"operation": "reprocessLicenseAssignment", "me": true})).prepare().is_err());
+        assert!(
+            spec(json!({"operation": "reprocessLicenseAssignment", "me": true}))
+                .prepare()
+                .is_err()
+        );
     }
 
     #[test]
     fn user_ids_stay_in_their_segment() {
-        assert_eq!(path_for("adele@contoso.com").unwrap(), "/v1.0/users/adele@contoso.com/reprocessLicenseAssignment");
-        assert_eq!(path_for("a/b").unwrap(), "/v1.0/users/a%2Fb/reprocessLicenseAssignment");
-        assert_eq!(path_for("x?y#z%").unwrap(), "/v1.0/users/x%3Fy%23z%25/reprocessLicenseAssignment");
-        assert_eq!(path_for("guest_x.com#EXT#@contoso.com").unwrap(), "/v1.0/users/guest_x.com%23EXT%23@contoso.com/reprocessLicenseAssignment");
-        assert_eq!(path_for("a b\"c'").unwrap(), "/v1.0/users/a%20b%22c%27/reprocessLicenseAssignment");
-        assert_eq!(path_for("zoë").unwrap(), "/v1.0/users/zo%C3%AB/reprocessLicenseAssignment");
-        assert_eq!(path_for("../x").unwrap(), "/v1.0/users/..%2Fx/reprocessLicenseAssignment");
+        assert_eq!(
+            path_for("adele@contoso.com").unwrap(),
+            "/v1.0/users/adele@contoso.com/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("a/b").unwrap(),
+            "/v1.0/users/a%2Fb/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("x?y#z%").unwrap(),
+            "/v1.0/users/x%3Fy%23z%25/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("guest_x.com#EXT#@contoso.com").unwrap(),
+            "/v1.0/users/guest_x.com%23EXT%23@contoso.com/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("a b\"c'").unwrap(),
+            "/v1.0/users/a%20b%22c%27/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("zoë").unwrap(),
+            "/v1.0/users/zo%C3%AB/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("../x").unwrap(),
+            "/v1.0/users/..%2Fx/reprocessLicenseAssignment"
+        );
     }
 
     #[test]
     fn dollar_upns_use_the_key_form() {
-        assert_eq!(path_for("$adm@contoso.com").unwrap(), "/v1.0/users('$adm@contoso.com')/reprocessLicenseAssignment");
-        assert_eq!(path_for("$o'brien@x.com").unwrap(), "/v1.0/users('$o%27%27brien@x.com')/reprocessLicenseAssignment");
+        assert_eq!(
+            path_for("$adm@contoso.com").unwrap(),
+            "/v1.0/users('$adm@contoso.com')/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            path_for("$o'brien@x.com").unwrap(),
+            "/v1.0/users('$o%27%27brien@x.com')/reprocessLicenseAssignment"
+        );
     }
 
     #[test]
     fn unusable_ids_are_refused_by_name() {
-        assert_eq!(path_for("").unwrap_err().message, crate::identity::MISSING_USER_ID);
-        assert!(user_path("").unwrap_err().message.contains("UserId is empty"));
-        assert!(path_for("   ").unwrap_err().message.contains("UserId is empty"));
+        assert_eq!(
+            path_for("").unwrap_err().message,
+            crate::identity::MISSING_USER_ID
+        );
+        assert!(user_path("")
+            .unwrap_err()
+            .message
+            .contains("UserId is empty"));
+        assert!(path_for("   ")
+            .unwrap_err()
+            .message
+            .contains("UserId is empty"));
         assert!(path_for("..").unwrap_err().message.contains("'..'"));
         assert!(path_for("a\nb").unwrap_err().message.contains("U+000A"));
-        assert!(path_for(&"x".repeat(10_000)).unwrap_err().message.contains("10000 bytes"));
+        assert!(path_for(&"x".repeat(10_000))
+            .unwrap_err()
+            .message
+            .contains("10000 bytes"));
     }
 
     #[test]
     fn headers_are_checked_before_sending() {
-        let h = |headers: Value| spec(json!({"operation": "reprocessLicenseAssignment", "identity": "u", "headers": headers})).prepare();
-        assert_eq!(h(json!({"x-ms-throttle-priority": "High", "n": 5})).unwrap().headers, vec![("n".into(), "5".into()), ("x-ms-throttle-priority".into(), "High".into())]);
-        assert!(h(json!({"X-Evil": "a\r\nInjected: 1"})).unwrap_err().message.contains("'X-Evil'"));
-        assert!(h(json!({"Bad\nName": "v"})).unwrap_err().message.contains("Bad\\nName"));
-        assert!(h(json!({"Authorization": "Bearer x"})).unwrap_err().message.contains("'Authorization'"));
+        let h = |headers: Value| {
+            spec(json!({"operation": "reprocessLicenseAssignment", "identity": "u", "headers": headers})).prepare()
+        };
+        assert_eq!(
+            h(json!({"x-ms-throttle-priority": "High", "n": 5}))
+                .unwrap()
+                .headers,
+            vec![
+                ("n".into(), "5".into()),
+                ("x-ms-throttle-priority".into(), "High".into())
+            ]
+        );
+        assert!(h(json!({"X-Evil": "a\r\nInjected: 1"}))
+            .unwrap_err()
+            .message
+            .contains("'X-Evil'"));
+        assert!(h(json!({"Bad\nName": "v"}))
+            .unwrap_err()
+            .message
+            .contains("Bad\\nName"));
+        assert!(h(json!({"Authorization": "Bearer x"}))
+            .unwrap_err()
+            .message
+            .contains("'Authorization'"));
         assert!(h(json!({"host": "evil"})).is_err());
         assert!(h(json!({"Content-Length": "1"})).is_err());
-        assert!(h(json!({"x": "é"})).unwrap_err().message.contains("non-ASCII"));
+        assert!(h(json!({"x": "é"}))
+            .unwrap_err()
+            .message
+            .contains("non-ASCII"));
         assert!(h(json!({"x": "a\u{0}b"})).is_err());
-        assert!(h(json!({"x": "v".repeat(9000)})).unwrap_err().message.contains("9000 bytes"));
-        assert!(h(json!({"x": "1", "X": "2"})).unwrap_err().message.contains("twice"));
+        assert!(h(json!({"x": "v".repeat(9000)}))
+            .unwrap_err()
+            .message
+            .contains("9000 bytes"));
+        assert!(h(json!({"x": "1", "X": "2"}))
+            .unwrap_err()
+            .message
+            .contains("twice"));
     }
 
     #[test]
     fn templates_match_the_official_whatif_text() {
-        assert_eq!(Operation::ReprocessLicenseAssignment.path_template(false), "/users/{user-id}/reprocessLicenseAssignment");
-        assert_eq!(Operation::BetaReprocessLicenseAssignment2.path_template(true), "/me/reprocessLicenseAssignment2");
+        assert_eq!(
+            Operation::ReprocessLicenseAssignment.path_template(false),
+            "/users/{user-id}/reprocessLicenseAssignment"
+        );
+        assert_eq!(
+            Operation::BetaReprocessLicenseAssignment2.path_template(true),
+            "/me/reprocessLicenseAssignment2"
+        );
     }
 
     proptest::proptest! {

@@ -60,7 +60,11 @@ impl State {
             self.sends.pop_front();
             self.sends_counted -= u64::from(n);
         }
-        let span = now.saturating_duration_since(self.created).min(SEND_WINDOW).as_secs_f64().max(0.25);
+        let span = now
+            .saturating_duration_since(self.created)
+            .min(SEND_WINDOW)
+            .as_secs_f64()
+            .max(0.25);
         self.sends_counted as f64 / span
     }
 
@@ -185,7 +189,9 @@ impl Pacer {
                 break;
             }
             // Sleep at most a little at a time, so a shorter wait (pacing dropped) is noticed too.
-            let nap = start.saturating_duration_since(now).min(Duration::from_millis(250));
+            let nap = start
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(250));
             tokio::time::sleep(nap).await;
         }
         // Gathered outside the pacer's lock (it may take the caller's own); the gate still holds
@@ -203,7 +209,9 @@ impl Pacer {
     pub fn on_success(&self, now: Instant, limit_percentage: Option<f64>) {
         let mut s = self.lock();
         let sending = s.send_rate(now);
-        let calm_since_decrease = s.last_decrease.map_or(true, |d| now.saturating_duration_since(d) >= Duration::from_secs(1));
+        let calm_since_decrease = s.last_decrease.map_or(true, |d| {
+            now.saturating_duration_since(d) >= Duration::from_secs(1)
+        });
         match limit_percentage {
             Some(p) if p >= 0.95 => {
                 if calm_since_decrease {
@@ -221,10 +229,16 @@ impl Pacer {
             }
             _ => {
                 let since = now.saturating_duration_since(s.last_increase);
-                if let (Some(rate), true, true) = (s.rate, since >= Duration::from_secs(1), calm_since_decrease) {
+                if let (Some(rate), true, true) =
+                    (s.rate, since >= Duration::from_secs(1), calm_since_decrease)
+                {
                     let grown = rate * INCREASE.powf(since.as_secs_f64().min(5.0));
                     // Once the pace holds nothing back (other limits keep the sends lower), stop pacing.
-                    s.rate = if grown > 2.0 * sending + 1.0 { None } else { Some(grown) };
+                    s.rate = if grown > 2.0 * sending + 1.0 {
+                        None
+                    } else {
+                        Some(grown)
+                    };
                     s.last_increase = now;
                 }
             }
@@ -240,7 +254,9 @@ impl Pacer {
         s.paused_until = Some(s.paused_until.map_or(until, |p| p.max(until)));
         s.next_slot = s.next_slot.max(until);
         let settle = retry_after.max(Duration::from_secs(1));
-        let due = s.last_decrease.map_or(true, |d| now.saturating_duration_since(d) >= settle);
+        let due = s
+            .last_decrease
+            .map_or(true, |d| now.saturating_duration_since(d) >= settle);
         if budget && due {
             let current = match s.rate {
                 Some(r) => r,
@@ -265,7 +281,11 @@ impl Pacer {
 
     pub fn view(&self, now: Instant) -> PacerView {
         let s = self.lock();
-        PacerView { rate: s.rate, paused_for: s.paused_until.and_then(|u| u.checked_duration_since(now)), retries: s.retries }
+        PacerView {
+            rate: s.rate,
+            paused_for: s.paused_until.and_then(|u| u.checked_duration_since(now)),
+            retries: s.retries,
+        }
     }
 }
 
@@ -290,7 +310,11 @@ mod tests {
         let mut s = p.lock();
         assert!(s.sends.len() <= 1_001, "{} entries", s.sends.len());
         let t1 = t0 + Duration::from_secs(1);
-        assert!((s.send_rate(t1) - 100_000.0).abs() < 1.0, "{}", s.send_rate(t1));
+        assert!(
+            (s.send_rate(t1) - 100_000.0).abs() < 1.0,
+            "{}",
+            s.send_rate(t1)
+        );
         // Two seconds later the first of them have left the window, and their entries with them.
         let t2 = t0 + Duration::from_millis(2_500);
         let rate = s.send_rate(t2);
@@ -338,7 +362,11 @@ mod tests {
         let rate = p.view(t1).rate.unwrap();
         assert!((13.0..=15.0).contains(&rate), "{rate}");
         // The other 429s of the same burst do not lower it again.
-        p.on_throttled(t1 + Duration::from_millis(100), Duration::from_secs(1), true);
+        p.on_throttled(
+            t1 + Duration::from_millis(100),
+            Duration::from_secs(1),
+            true,
+        );
         assert_eq!(p.view(t1).rate.unwrap(), rate);
         // After the pause, calls are spaced 1/rate apart.
         let a = p.reserve(t1);

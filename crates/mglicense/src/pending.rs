@@ -30,9 +30,16 @@ pub struct Pending {
 /// Where the request runs.
 enum Run {
     /// A task on the engine's runtime, which hands its outcome over through `receiver`.
-    Spawned { receiver: Mutex<Option<Receiver<Outcome>>>, task: JoinHandle<()> },
+    Spawned {
+        receiver: Mutex<Option<Receiver<Outcome>>>,
+        task: JoinHandle<()>,
+    },
     /// Work driven by whoever waits (see `crate::local`); `None` once its outcome is taken.
-    Local { work: Mutex<Option<(Driver, Work<Outcome>)>>, cancel: Cancel, home: Arc<Client> },
+    Local {
+        work: Mutex<Option<(Driver, Work<Outcome>)>>,
+        cancel: Cancel,
+        home: Arc<Client>,
+    },
 }
 
 /// What a front end can show while one request is still running.
@@ -57,14 +64,29 @@ impl Pending {
             // The receiver may be gone (the front end released the request); nothing to do then.
             let _ = tx.send(work.await);
         });
-        Pending { run: Run::Spawned { receiver: Mutex::new(Some(rx)), task }, started: Instant::now(), watched: None }
+        Pending {
+            run: Run::Spawned {
+                receiver: Mutex::new(Some(rx)),
+                task,
+            },
+            started: Instant::now(),
+            watched: None,
+        }
     }
 
     /// A request that runs on `driver`, on the thread that waits for it, and goes back to
     /// `home`'s idle drivers when it is done.
     pub(crate) fn local(home: Arc<Client>, driver: Driver, work: Work<Outcome>) -> Pending {
-        let run = Run::Local { work: Mutex::new(Some((driver, work))), cancel: Cancel::default(), home };
-        Pending { run, started: Instant::now(), watched: None }
+        let run = Run::Local {
+            work: Mutex::new(Some((driver, work))),
+            cancel: Cancel::default(),
+            home,
+        };
+        Pending {
+            run,
+            started: Instant::now(),
+            watched: None,
+        }
     }
 
     /// Lets `progress` report the client's retries and throttle waits.
@@ -79,11 +101,18 @@ impl Pending {
         let (retries, throttle_wait_seconds) = match &self.watched {
             Some((client, before)) => {
                 let pacing = client.pacing();
-                (pacing.retries_since(*before), pacing.throttle_wait_seconds())
+                (
+                    pacing.retries_since(*before),
+                    pacing.throttle_wait_seconds(),
+                )
             }
             None => (0, None),
         };
-        RequestProgress { elapsed_seconds: self.started.elapsed().as_secs_f64(), retries, throttle_wait_seconds }
+        RequestProgress {
+            elapsed_seconds: self.started.elapsed().as_secs_f64(),
+            retries,
+            throttle_wait_seconds,
+        }
     }
 
     /// Waits up to `timeout` (forever with `None`). `None` while still running; the outcome
@@ -156,7 +185,9 @@ impl Drop for Pending {
     fn drop(&mut self) {
         match &mut self.run {
             Run::Spawned { task, .. } => task.abort(),
-            Run::Local { work, home, .. } => retire(work.get_mut().unwrap_or_else(|e| e.into_inner()), home),
+            Run::Local { work, home, .. } => {
+                retire(work.get_mut().unwrap_or_else(|e| e.into_inner()), home)
+            }
         }
     }
 }

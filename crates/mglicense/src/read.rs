@@ -126,7 +126,11 @@ pub struct PreparedRead {
 
 /// Query values are percent-encoded except for RFC 3986's unreserved characters, so no value
 /// can end its option, start another or reach the fragment.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 impl ReadSpec {
     /// Checks everything about the read that can be checked before anything is sent.
@@ -159,15 +163,21 @@ impl ReadSpec {
         }
         if let Some(size) = self.page_size {
             if !(1..=MAX_PAGE_SIZE).contains(&size) {
-                return Err(invalid(format!("-PageSize must be between 1 and {MAX_PAGE_SIZE}; {size} was given.")));
+                return Err(invalid(format!(
+                    "-PageSize must be between 1 and {MAX_PAGE_SIZE}; {size} was given."
+                )));
             }
         }
         let needs_group = matches!(r, Resource::Group | Resource::GroupMembersWithLicenseErrors);
         if !needs_group && self.group_id.is_some() {
-            return Err(invalid("A group id was given for a read that is not about a group.".to_string()));
+            return Err(invalid(
+                "A group id was given for a read that is not about a group.".to_string(),
+            ));
         }
         if r != Resource::User && self.identity.is_some() {
-            return Err(invalid("A user identity was given for a read that is not about one user.".to_string()));
+            return Err(invalid(
+                "A user identity was given for a read that is not about one user.".to_string(),
+            ));
         }
 
         let (resource_path, target, what) = match r {
@@ -177,12 +187,20 @@ impl ReadSpec {
                 let path = operation::user_path(&user_id)?;
                 (path, user_id.clone(), format!("user '{user_id}'"))
             }
-            Resource::Users => ("users".to_string(), "users".to_string(), "the users".to_string()),
+            Resource::Users => (
+                "users".to_string(),
+                "users".to_string(),
+                "the users".to_string(),
+            ),
             Resource::Group | Resource::GroupMembersWithLicenseErrors => {
                 let id = self.group_id.as_deref().unwrap_or("");
                 let segment = group_segment(id)?;
                 if r == Resource::Group {
-                    (format!("groups/{segment}"), id.to_string(), format!("group '{id}'"))
+                    (
+                        format!("groups/{segment}"),
+                        id.to_string(),
+                        format!("group '{id}'"),
+                    )
                 } else {
                     (
                         format!("groups/{segment}/membersWithLicenseErrors"),
@@ -191,14 +209,25 @@ impl ReadSpec {
                     )
                 }
             }
-            Resource::Groups => ("groups".to_string(), "groups".to_string(), "the groups".to_string()),
-            Resource::SubscribedSkus => {
-                ("subscribedSkus".to_string(), "subscribedSkus".to_string(), "the subscribed SKUs".to_string())
-            }
+            Resource::Groups => (
+                "groups".to_string(),
+                "groups".to_string(),
+                "the groups".to_string(),
+            ),
+            Resource::SubscribedSkus => (
+                "subscribedSkus".to_string(),
+                "subscribedSkus".to_string(),
+                "the subscribed SKUs".to_string(),
+            ),
         };
 
         let mut query: Vec<(&str, String)> = Vec::new();
-        let select: Vec<&str> = self.select.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        let select: Vec<&str> = self
+            .select
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
         if !select.is_empty() {
             query.push(("$select", select.join(",")));
         }
@@ -208,7 +237,12 @@ impl ReadSpec {
         if let Some(search) = self.search.as_deref().filter(|s| !s.trim().is_empty()) {
             query.push(("$search", search.to_string()));
         }
-        let sort: Vec<&str> = self.sort.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        let sort: Vec<&str> = self
+            .sort
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
         if !sort.is_empty() {
             query.push(("$orderby", sort.join(",")));
         }
@@ -223,7 +257,11 @@ impl ReadSpec {
             .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)))
             .collect::<Vec<_>>()
             .join("&");
-        let version = if self.beta { ApiVersion::Beta } else { ApiVersion::V1 };
+        let version = if self.beta {
+            ApiVersion::Beta
+        } else {
+            ApiVersion::V1
+        };
         let mut path = format!("/{}/{resource_path}", version.segment());
         if !query.is_empty() {
             path.push('?');
@@ -231,8 +269,15 @@ impl ReadSpec {
         }
 
         let mut headers = self.headers.clone().unwrap_or_default();
-        if let Some(level) = self.consistency_level.as_deref().filter(|l| !l.trim().is_empty()) {
-            if !headers.keys().any(|k| k.eq_ignore_ascii_case("ConsistencyLevel")) {
+        if let Some(level) = self
+            .consistency_level
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+        {
+            if !headers
+                .keys()
+                .any(|k| k.eq_ignore_ascii_case("ConsistencyLevel"))
+            {
                 headers.insert("ConsistencyLevel".into(), Value::from(level.trim()));
             }
         }
@@ -246,11 +291,18 @@ impl ReadSpec {
             target,
             what,
             headers,
-            trace: TraceLevel { debug: self.debug, verbose: self.verbose },
+            trace: TraceLevel {
+                debug: self.debug,
+                verbose: self.verbose,
+            },
             subject: None,
             pass_body_through: false,
         };
-        let plan = Plan { single: r.is_single(), follow: !r.is_single() && (self.all || self.top.is_some()), limit: self.top };
+        let plan = Plan {
+            single: r.is_single(),
+            follow: !r.is_single() && (self.all || self.top.is_some()),
+            limit: self.top,
+        };
         Ok(PreparedRead { first, plan })
     }
 }
@@ -268,7 +320,10 @@ fn group_segment(id: &str) -> Result<String, Error> {
         )));
     }
     if id.len() > MAX_ID_LEN {
-        return Err(invalid(format!("GroupId is {} bytes long; a group id is at most {MAX_ID_LEN}.", id.len())));
+        return Err(invalid(format!(
+            "GroupId is {} bytes long; a group id is at most {MAX_ID_LEN}.",
+            id.len()
+        )));
     }
     if id == "." || id == ".." {
         return Err(invalid(format!("GroupId '{id}' is not a group id.")));
@@ -284,7 +339,8 @@ fn path_below(endpoint: &str, link: &str) -> Result<String, Error> {
             "The next page link '{link}' {why}; it was not followed, so the token stays with {endpoint}."
         ))
     };
-    let base = reqwest::Url::parse(endpoint).map_err(|_| refused("cannot be checked against the Graph endpoint"))?;
+    let base = reqwest::Url::parse(endpoint)
+        .map_err(|_| refused("cannot be checked against the Graph endpoint"))?;
     let url = reqwest::Url::parse(link).map_err(|_| refused("is not an absolute URL"))?;
     if url.origin() != base.origin() {
         return Err(refused("points to another host"));
@@ -341,46 +397,67 @@ impl Client {
         let (tx, rx) = mpsc::channel(1);
         let client = Arc::clone(self);
         let task = rt.spawn(async move { fetch(client, connection, prepared, tx).await });
-        Ok(Pager { receiver: Mutex::new(rx), cancelled: AtomicBool::new(false), task })
+        Ok(Pager {
+            receiver: Mutex::new(rx),
+            cancelled: AtomicBool::new(false),
+            task,
+        })
     }
 }
 
-async fn fetch(client: Arc<Client>, connection: Arc<Connection>, read: PreparedRead, tx: mpsc::Sender<Result<Page, Error>>) {
-    let PreparedRead { first: mut prepared, plan } = read;
+async fn fetch(
+    client: Arc<Client>,
+    connection: Arc<Connection>,
+    read: PreparedRead,
+    tx: mpsc::Sender<Result<Page, Error>>,
+) {
+    let PreparedRead {
+        first: mut prepared,
+        plan,
+    } = read;
     let mut remaining = plan.limit;
     loop {
-        let page = client.send(&connection, &prepared).await.and_then(|response| {
-            let mut page = Page {
-                items: Vec::new(),
-                count: None,
-                status: response.status,
-                url: response.url.clone(),
-                headers: response.headers,
-                log: response.log,
-            };
-            let body = response.body.unwrap_or(Value::Null);
-            let next = if plan.single {
-                page.items.push(body);
-                None
-            } else {
-                let Value::Object(mut map) = body else {
-                    return Err(Error::transport(format!("The answer from {} is not a collection of objects.", response.url)));
+        let page = client
+            .send(&connection, &prepared)
+            .await
+            .and_then(|response| {
+                let mut page = Page {
+                    items: Vec::new(),
+                    count: None,
+                    status: response.status,
+                    url: response.url.clone(),
+                    headers: response.headers,
+                    log: response.log,
                 };
-                page.count = map.get("@odata.count").and_then(Value::as_u64);
-                let next = map.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
-                match map.remove("value") {
-                    Some(Value::Array(items)) => page.items = items,
-                    _ => {
+                let body = response.body.unwrap_or(Value::Null);
+                let next = if plan.single {
+                    page.items.push(body);
+                    None
+                } else {
+                    let Value::Object(mut map) = body else {
                         return Err(Error::transport(format!(
-                            "The answer from {} has no list of objects (\"value\").",
+                            "The answer from {} is not a collection of objects.",
                             response.url
-                        )))
+                        )));
+                    };
+                    page.count = map.get("@odata.count").and_then(Value::as_u64);
+                    let next = map
+                        .get("@odata.nextLink")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    match map.remove("value") {
+                        Some(Value::Array(items)) => page.items = items,
+                        _ => {
+                            return Err(Error::transport(format!(
+                                "The answer from {} has no list of objects (\"value\").",
+                                response.url
+                            )))
+                        }
                     }
-                }
-                next
-            };
-            Ok((page, next))
-        });
+                    next
+                };
+                Ok((page, next))
+            });
         let (mut page, next) = match page {
             Ok(p) => p,
             Err(e) => {
@@ -389,7 +466,8 @@ async fn fetch(client: Arc<Client>, connection: Arc<Connection>, read: PreparedR
             }
         };
         if let Some(left) = remaining.as_mut() {
-            page.items.truncate(usize::try_from(*left).unwrap_or(usize::MAX));
+            page.items
+                .truncate(usize::try_from(*left).unwrap_or(usize::MAX));
             *left -= page.items.len() as u64;
         }
         let next = next.filter(|_| plan.follow && remaining != Some(0));
@@ -454,7 +532,9 @@ mod tests {
     use serde_json::json;
 
     fn prepare(v: Value) -> Result<PreparedRead, Error> {
-        serde_json::from_value::<ReadSpec>(v).expect("a read document").prepare()
+        serde_json::from_value::<ReadSpec>(v)
+            .expect("a read document")
+            .prepare()
     }
 
     fn path(v: Value) -> String {
@@ -463,16 +543,28 @@ mod tests {
 
     #[test]
     fn builds_each_resource_path() {
-        assert_eq!(path(json!({"resource": "user", "identity": "adele@contoso.com"})), "/v1.0/users/adele@contoso.com");
-        assert_eq!(path(json!({"resource": "user", "identity": {"Id": "u/1"}, "beta": true})), "/beta/users/u%2F1");
+        assert_eq!(
+            path(json!({"resource": "user", "identity": "adele@contoso.com"})),
+            "/v1.0/users/adele@contoso.com"
+        );
+        assert_eq!(
+            path(json!({"resource": "user", "identity": {"Id": "u/1"}, "beta": true})),
+            "/beta/users/u%2F1"
+        );
         assert_eq!(path(json!({"resource": "users"})), "/v1.0/users");
-        assert_eq!(path(json!({"resource": "group", "groupId": "g1"})), "/v1.0/groups/g1");
+        assert_eq!(
+            path(json!({"resource": "group", "groupId": "g1"})),
+            "/v1.0/groups/g1"
+        );
         assert_eq!(path(json!({"resource": "groups"})), "/v1.0/groups");
         assert_eq!(
             path(json!({"resource": "groupMembersWithLicenseErrors", "groupId": "g?1"})),
             "/v1.0/groups/g%3F1/membersWithLicenseErrors"
         );
-        assert_eq!(path(json!({"resource": "subscribedSkus"})), "/v1.0/subscribedSkus");
+        assert_eq!(
+            path(json!({"resource": "subscribedSkus"})),
+            "/v1.0/subscribedSkus"
+        );
     }
 
     #[test]
@@ -488,51 +580,107 @@ mod tests {
             p,
             "/v1.0/users?$select=id%2ClicenseAssignmentStates&$filter=userPrincipalName%20eq%20%27a%26b%40x.com%27&$top=5&$count=true"
         );
-        assert_eq!(path(json!({"resource": "users", "search": "\"displayName:ad#x\""})), "/v1.0/users?$search=%22displayName%3Aad%23x%22");
-        assert_eq!(path(json!({"resource": "users", "sort": ["displayName", "id desc"]})), "/v1.0/users?$orderby=displayName%2Cid%20desc");
+        assert_eq!(
+            path(json!({"resource": "users", "search": "\"displayName:ad#x\""})),
+            "/v1.0/users?$search=%22displayName%3Aad%23x%22"
+        );
+        assert_eq!(
+            path(json!({"resource": "users", "sort": ["displayName", "id desc"]})),
+            "/v1.0/users?$orderby=displayName%2Cid%20desc"
+        );
     }
 
     #[test]
     fn top_and_page_size_decide_the_page_and_how_far_to_go() {
         let p = prepare(json!({"resource": "users", "top": 2500})).unwrap();
         assert!(p.first.path.ends_with("$top=999"));
-        assert_eq!(p.plan, Plan { single: false, follow: true, limit: Some(2500) });
+        assert_eq!(
+            p.plan,
+            Plan {
+                single: false,
+                follow: true,
+                limit: Some(2500)
+            }
+        );
         let p = prepare(json!({"resource": "users", "all": true, "pageSize": 50})).unwrap();
         assert!(p.first.path.ends_with("$top=50"));
-        assert_eq!(p.plan, Plan { single: false, follow: true, limit: None });
+        assert_eq!(
+            p.plan,
+            Plan {
+                single: false,
+                follow: true,
+                limit: None
+            }
+        );
         let p = prepare(json!({"resource": "users"})).unwrap();
-        assert_eq!(p.plan, Plan { single: false, follow: false, limit: None });
+        assert_eq!(
+            p.plan,
+            Plan {
+                single: false,
+                follow: false,
+                limit: None
+            }
+        );
         assert!(!p.first.paced, "reads do not wait for the write pacer");
         assert_eq!(p.first.method, "GET");
     }
 
     #[test]
     fn consistency_level_and_headers_are_checked_like_any_header() {
-        let p = prepare(json!({"resource": "users", "consistencyLevel": "eventual", "headers": {"x-a": "1"}})).unwrap();
-        assert_eq!(p.first.headers, vec![("ConsistencyLevel".to_string(), "eventual".to_string()), ("x-a".to_string(), "1".to_string())]);
-        let e = prepare(json!({"resource": "users", "consistencyLevel": "eventual\r\nX: y"})).unwrap_err();
+        let p = prepare(
+            json!({"resource": "users", "consistencyLevel": "eventual", "headers": {"x-a": "1"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            p.first.headers,
+            vec![
+                ("ConsistencyLevel".to_string(), "eventual".to_string()),
+                ("x-a".to_string(), "1".to_string())
+            ]
+        );
+        let e = prepare(json!({"resource": "users", "consistencyLevel": "eventual\r\nX: y"}))
+            .unwrap_err();
         assert!(e.message.contains("'ConsistencyLevel'"), "{}", e.message);
     }
 
     #[test]
     fn bad_reads_are_refused_by_name() {
         let message = |v: Value| prepare(v).unwrap_err().message;
-        assert!(message(json!({"resource": "user", "identity": "u", "filter": "x", "all": true})).contains("-Filter, -All"));
+        assert!(
+            message(json!({"resource": "user", "identity": "u", "filter": "x", "all": true}))
+                .contains("-Filter, -All")
+        );
         assert!(message(json!({"resource": "users", "top": 0})).contains("-Top"));
         assert!(message(json!({"resource": "users", "pageSize": 1000})).contains("1000"));
         assert!(message(json!({"resource": "group"})).contains("GroupId is empty"));
         assert!(message(json!({"resource": "group", "groupId": "a\nb"})).contains("U+000A"));
         assert!(message(json!({"resource": "group", "groupId": ".."})).contains("'..'"));
         assert!(message(json!({"resource": "users", "groupId": "g"})).contains("not about a group"));
-        assert_eq!(message(json!({"resource": "user", "identity": {"DriveId": "d"}})), crate::identity::MISSING_USER_ID);
-        assert!(serde_json::from_value::<ReadSpec>(json!({"resource": "users", "expand": "x"})).is_err());
+        assert_eq!(
+            message(json!({"resource": "user", "identity": {"DriveId": "d"}})),
+            crate::identity::MISSING_USER_ID
+        );
+        assert!(
+            serde_json::from_value::<ReadSpec>(json!({"resource": "users", "expand": "x"}))
+                .is_err()
+        );
     }
 
     #[test]
     fn next_links_are_followed_only_below_the_graph_endpoint() {
         let g = "https://graph.microsoft.com";
-        assert_eq!(path_below(g, "https://graph.microsoft.com/v1.0/users?$skiptoken=abc").unwrap(), "/v1.0/users?$skiptoken=abc");
-        assert_eq!(path_below("http://127.0.0.1:8080", "http://127.0.0.1:8080/beta/groups?$skiptoken=x").unwrap(), "/beta/groups?$skiptoken=x");
+        assert_eq!(
+            path_below(g, "https://graph.microsoft.com/v1.0/users?$skiptoken=abc").unwrap(),
+            "/v1.0/users?$skiptoken=abc"
+        );
+        assert_eq!(
+            path_below(
+                "http://127.0.0.1:8080",
+                "http://127.0.0.1:8080/beta/groups?$skiptoken=x"
+            )
+            .unwrap(),
+            "/beta/groups?$skiptoken=x"
+        );
         for bad in [
             "https://evil.example/v1.0/users?$skiptoken=abc",
             "http://graph.microsoft.com/v1.0/users",
@@ -541,10 +689,17 @@ mod tests {
             "/v1.0/users?$skiptoken=abc",
         ] {
             let e = path_below(g, bad).unwrap_err();
-            assert!(e.message.contains("was not followed"), "{bad}: {}", e.message);
+            assert!(
+                e.message.contains("was not followed"),
+                "{bad}: {}",
+                e.message
+            );
         }
         let custom = "https://host.example/graph";
-        assert_eq!(path_below(custom, "https://host.example/graph/v1.0/users?x=1").unwrap(), "/v1.0/users?x=1");
+        assert_eq!(
+            path_below(custom, "https://host.example/graph/v1.0/users?x=1").unwrap(),
+            "/v1.0/users?x=1"
+        );
         assert!(path_below(custom, "https://host.example/other/v1.0/users").is_err());
     }
 }

@@ -32,7 +32,12 @@ pub struct RequestContext {
 
 impl Default for RequestContext {
     fn default() -> Self {
-        RequestContext { max_retry: 3, retry_delay_seconds: 3, retries_time_limit_seconds: 0, client_timeout_seconds: 300 }
+        RequestContext {
+            max_retry: 3,
+            retry_delay_seconds: 3,
+            retries_time_limit_seconds: 0,
+            client_timeout_seconds: 300,
+        }
     }
 }
 
@@ -50,18 +55,32 @@ impl RequestContext {
     pub fn apply(&self, update: RequestContextUpdate) -> Result<RequestContext, Error> {
         let next = RequestContext {
             max_retry: update.max_retry.unwrap_or(self.max_retry),
-            retry_delay_seconds: update.retry_delay_seconds.unwrap_or(self.retry_delay_seconds),
-            retries_time_limit_seconds: update.retries_time_limit_seconds.unwrap_or(self.retries_time_limit_seconds),
-            client_timeout_seconds: update.client_timeout_seconds.unwrap_or(self.client_timeout_seconds),
+            retry_delay_seconds: update
+                .retry_delay_seconds
+                .unwrap_or(self.retry_delay_seconds),
+            retries_time_limit_seconds: update
+                .retries_time_limit_seconds
+                .unwrap_or(self.retries_time_limit_seconds),
+            client_timeout_seconds: update
+                .client_timeout_seconds
+                .unwrap_or(self.client_timeout_seconds),
         };
         if next.max_retry > MAX_RETRY_LIMIT {
-            return Err(Error::invalid_argument(format!("MaxRetry is {}; it can be at most {MAX_RETRY_LIMIT}.", next.max_retry)));
+            return Err(Error::invalid_argument(format!(
+                "MaxRetry is {}; it can be at most {MAX_RETRY_LIMIT}.",
+                next.max_retry
+            )));
         }
         if next.retry_delay_seconds > 180 {
-            return Err(Error::invalid_argument(format!("RetryDelay is {} s; it can be at most 180.", next.retry_delay_seconds)));
+            return Err(Error::invalid_argument(format!(
+                "RetryDelay is {} s; it can be at most 180.",
+                next.retry_delay_seconds
+            )));
         }
         if next.client_timeout_seconds == 0 {
-            return Err(Error::invalid_argument("ClientTimeout must be at least one second."));
+            return Err(Error::invalid_argument(
+                "ClientTimeout must be at least one second.",
+            ));
         }
         Ok(next)
     }
@@ -77,10 +96,15 @@ pub fn is_retryable(status: u16) -> bool {
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(MAX_WAIT.as_secs_f64())));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(MAX_WAIT.as_secs_f64())));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO).min(MAX_WAIT))
+    Some(
+        when.duration_since(now)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_WAIT),
+    )
 }
 
 /// The wait before retry number `attempt` (1-based).
@@ -89,7 +113,8 @@ pub fn delay(context: &RequestContext, attempt: u32, retry_after: Option<Duratio
         Some(d) => d.min(MAX_WAIT),
         None => {
             let base = Duration::from_secs(u64::from(context.retry_delay_seconds));
-            base.saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX)).min(MAX_WAIT)
+            base.saturating_mul(1u32.checked_shl(attempt.min(16)).unwrap_or(u32::MAX))
+                .min(MAX_WAIT)
         }
     }
 }
@@ -102,9 +127,15 @@ mod tests {
     fn retry_after_in_seconds_fractions_and_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         assert_eq!(parse_retry_after("5", now), Some(Duration::from_secs(5)));
-        assert_eq!(parse_retry_after("2.128", now), Some(Duration::from_secs_f64(2.128)));
+        assert_eq!(
+            parse_retry_after("2.128", now),
+            Some(Duration::from_secs_f64(2.128))
+        );
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(parse_retry_after(&later, now), Some(Duration::from_secs(30)));
+        assert_eq!(
+            parse_retry_after(&later, now),
+            Some(Duration::from_secs(30))
+        );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&past, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("99999", now), Some(MAX_WAIT));
@@ -119,7 +150,10 @@ mod tests {
         assert_eq!(delay(&c, 1, None), Duration::from_secs(6));
         assert_eq!(delay(&c, 2, None), Duration::from_secs(12));
         assert_eq!(delay(&c, 10, None), MAX_WAIT);
-        assert_eq!(delay(&c, 1, Some(Duration::from_millis(1500))), Duration::from_millis(1500));
+        assert_eq!(
+            delay(&c, 1, Some(Duration::from_millis(1500))),
+            Duration::from_millis(1500)
+        );
     }
 
     #[test]
@@ -133,7 +167,10 @@ mod tests {
         let c = RequestContext::default();
         let up = |json: &str| c.apply(serde_json::from_str(json).unwrap());
         assert_eq!(up(r#"{"maxRetry": 10}"#).unwrap().max_retry, 10);
-        assert!(up(r#"{"maxRetry": 11}"#).unwrap_err().message.contains("at most 10"));
+        assert!(up(r#"{"maxRetry": 11}"#)
+            .unwrap_err()
+            .message
+            .contains("at most 10"));
         assert!(up(r#"{"clientTimeoutSeconds": 0}"#).is_err());
         assert_eq!(up("{}").unwrap(), c);
     }

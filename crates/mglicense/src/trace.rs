@@ -16,12 +16,25 @@ pub const MAX_BODY_CHARS: usize = 10 * 1024;
 pub(crate) const REDACTED: &str = "<redacted>";
 
 /// Header names whose values are secrets.
-const SECRET_HEADERS: &[&str] = &["authorization", "x-identity-header", "proxy-authorization", "cookie", "set-cookie"];
+const SECRET_HEADERS: &[&str] = &[
+    "authorization",
+    "x-identity-header",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
 
 /// JSON or form fields whose values are secrets.
 const SECRET_FIELDS: &[&str] = &[
-    "access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "assertion",
-    "password", "device_code", "code_verifier",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "client_secret",
+    "client_assertion",
+    "assertion",
+    "password",
+    "device_code",
+    "code_verifier",
 ];
 
 /// Form fields that are secrets only in form bodies: in Graph's JSON, `code` is an error code.
@@ -43,10 +56,16 @@ pub struct LogLine {
 
 impl LogLine {
     pub fn debug(message: String) -> LogLine {
-        LogLine { level: "debug", message }
+        LogLine {
+            level: "debug",
+            message,
+        }
     }
     pub fn verbose(message: String) -> LogLine {
-        LogLine { level: "verbose", message }
+        LogLine {
+            level: "verbose",
+            message,
+        }
     }
 }
 
@@ -54,16 +73,28 @@ fn header_block(headers: &[(String, String)]) -> String {
     headers
         .iter()
         .map(|(name, value)| {
-            let shown = if SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) { REDACTED } else { value };
+            let shown = if SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                REDACTED
+            } else {
+                value
+            };
             format!("{name:<30}: {shown}\n")
         })
         .collect()
 }
 
 /// The request as the official cmdlets' -Debug prints it. Authorization is never shown.
-pub fn format_request(method: &str, url: &str, headers: &[(String, String)], body: &[u8]) -> String {
-    let shown: Vec<(String, String)> =
-        headers.iter().filter(|(n, _)| !n.eq_ignore_ascii_case("authorization")).cloned().collect();
+pub fn format_request(
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> String {
+    let shown: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("authorization"))
+        .cloned()
+        .collect();
     format!(
         "============================ HTTP REQUEST ============================\n\nHTTP Method:\n{method}\n\nAbsolute Uri:\n{url}\n\nHeaders:\n{}\nBody:\n{}\n",
         header_block(&shown),
@@ -72,10 +103,21 @@ pub fn format_request(method: &str, url: &str, headers: &[(String, String)], bod
 }
 
 /// The response as the official cmdlets' -Debug prints it.
-pub fn format_response(status: u16, reason: &str, headers: &BTreeMap<String, Vec<String>>, body: &[u8]) -> String {
-    let flat: Vec<(String, String)> =
-        headers.iter().map(|(n, v)| (n.clone(), v.join(", "))).collect();
-    let status_text = if reason.is_empty() { status.to_string() } else { reason.replace(' ', "") };
+pub fn format_response(
+    status: u16,
+    reason: &str,
+    headers: &BTreeMap<String, Vec<String>>,
+    body: &[u8],
+) -> String {
+    let flat: Vec<(String, String)> = headers
+        .iter()
+        .map(|(n, v)| (n.clone(), v.join(", ")))
+        .collect();
+    let status_text = if reason.is_empty() {
+        status.to_string()
+    } else {
+        reason.replace(' ', "")
+    };
     format!(
         "============================ HTTP RESPONSE ============================\n\nStatus Code:\n{status_text}\n\nHeaders:\n{}\nBody:\n{}\n",
         header_block(&flat),
@@ -96,7 +138,11 @@ pub fn format_body(body: &[u8]) -> String {
         }
         Err(_) => {
             let raw = String::from_utf8_lossy(body);
-            if looks_like_form(&raw) { redact_form(&raw) } else { raw.into_owned() }
+            if looks_like_form(&raw) {
+                redact_form(&raw)
+            } else {
+                raw.into_owned()
+            }
         }
     };
     cut(text)
@@ -135,7 +181,12 @@ fn looks_like_form(text: &str) -> bool {
 fn redact_form(text: &str) -> String {
     text.split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if SECRET_FIELDS.iter().chain(SECRET_FORM_FIELDS).any(|s| s.eq_ignore_ascii_case(k)) => {
+            Some((k, _))
+                if SECRET_FIELDS
+                    .iter()
+                    .chain(SECRET_FORM_FIELDS)
+                    .any(|s| s.eq_ignore_ascii_case(k)) =>
+            {
                 format!("{k}={REDACTED}")
             }
             _ => pair.to_string(),
@@ -153,7 +204,10 @@ mod tests {
         let text = format_request(
             "POST",
             "https://graph.microsoft.com/v1.0/users/u/reprocessLicenseAssignment",
-            &[("Authorization".into(), "Bearer eyJsecret".into()), ("client-request-id".into(), "c1".into())],
+            &[
+                ("Authorization".into(), "Bearer eyJsecret".into()),
+                ("client-request-id".into(), "c1".into()),
+            ],
             b"",
         );
         assert!(!text.contains("eyJsecret") && !text.contains("Authorization"));
@@ -163,12 +217,20 @@ mod tests {
 
     #[test]
     fn secret_fields_are_redacted_in_json_and_form_bodies() {
-        let json = format_body(br#"{"access_token":"tok","nested":{"refresh_token":"r"},"expires_in":3599}"#);
+        let json = format_body(
+            br#"{"access_token":"tok","nested":{"refresh_token":"r"},"expires_in":3599}"#,
+        );
         assert!(!json.contains("tok\"") && !json.contains("\"r\""), "{json}");
         assert!(json.contains("\"expires_in\": 3599"));
         let form = format_body(b"client_id=abc&client_secret=s3cr3t&grant_type=client_credentials");
-        assert_eq!(form, "client_id=abc&client_secret=<redacted>&grant_type=client_credentials");
-        assert_eq!(format_body(b"grant_type=authorization_code&code=abc"), "grant_type=authorization_code&code=<redacted>");
+        assert_eq!(
+            form,
+            "client_id=abc&client_secret=<redacted>&grant_type=client_credentials"
+        );
+        assert_eq!(
+            format_body(b"grant_type=authorization_code&code=abc"),
+            "grant_type=authorization_code&code=<redacted>"
+        );
     }
 
     #[test]

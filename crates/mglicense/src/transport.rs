@@ -58,7 +58,10 @@ pub struct Login<'a> {
 
 impl Transport {
     /// `pins` resolve host names to fixed addresses (as curl's `--resolve`), without DNS.
-    pub(crate) fn new(proxy: &ProxySettings, pins: &[(String, SocketAddr)]) -> Result<Transport, Error> {
+    pub(crate) fn new(
+        proxy: &ProxySettings,
+        pins: &[(String, SocketAddr)],
+    ) -> Result<Transport, Error> {
         let rule = ProxyRule::new(proxy)?.map(Arc::new);
         Ok(Transport {
             graph: build(graph_redirects(), rule.as_ref(), pins)?,
@@ -83,7 +86,11 @@ impl Transport {
 
     /// The clients for token requests that may take at most `timeout`.
     pub(crate) fn login_within(&self, timeout: Duration) -> Login<'_> {
-        Login { http: &self.login, identity: &self.identity, timeout }
+        Login {
+            http: &self.login,
+            identity: &self.identity,
+            timeout,
+        }
     }
 }
 
@@ -103,14 +110,18 @@ fn build(
     builder = match proxy {
         Some(rule) => {
             let rule = Arc::clone(rule);
-            builder.proxy(reqwest::Proxy::custom(move |url| rule.proxy_for(url).cloned()))
+            builder.proxy(reqwest::Proxy::custom(move |url| {
+                rule.proxy_for(url).cloned()
+            }))
         }
         None => builder.no_proxy(),
     };
     for (host, address) in pins {
         builder = builder.resolve(host, *address);
     }
-    builder.build().map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))
+    builder
+        .build()
+        .map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))
 }
 
 /// The process's TLS configuration, as reqwest would build it for each client: the system's
@@ -140,7 +151,8 @@ impl reqwest::dns::Resolve for Resolver {
             if host == "invalid" || host.ends_with(".invalid") {
                 return Err(format!("{host} is a reserved name that never exists (RFC 6761), so it was not looked up").into());
             }
-            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addresses: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
         })
     }
@@ -150,7 +162,10 @@ impl reqwest::dns::Resolve for Resolver {
 /// drops the Authorization header when a redirect leaves the host.
 fn graph_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        let downgrade = attempt.previous().last().map_or(false, |prev| prev.scheme() == "https")
+        let downgrade = attempt
+            .previous()
+            .last()
+            .map_or(false, |prev| prev.scheme() == "https")
             && attempt.url().scheme() != "https";
         if downgrade {
             attempt.error("refused a redirect from https to another scheme")
@@ -171,14 +186,23 @@ pub(crate) struct Body {
 
 /// Reads at most `limit` bytes of an answer and stops, so a huge or endless answer costs no more
 /// memory than that.
-pub(crate) async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Body, reqwest::Error> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Body, reqwest::Error> {
     let mut bytes = Vec::new();
     while let Some(chunk) = response.chunk().await? {
         if bytes.len() + chunk.len() > limit {
             bytes.extend_from_slice(&chunk[..limit - bytes.len()]);
-            return Ok(Body { bytes, truncated: true });
+            return Ok(Body {
+                bytes,
+                truncated: true,
+            });
         }
         bytes.extend_from_slice(&chunk);
     }
-    Ok(Body { bytes, truncated: false })
+    Ok(Body {
+        bytes,
+        truncated: false,
+    })
 }

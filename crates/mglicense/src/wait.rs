@@ -31,7 +31,8 @@ pub const MAX_TIMEOUT_SECONDS: u64 = 86_400;
 const POLL_SCHEDULE_MS: [u64; 5] = [500, 1_000, 2_000, 3_000, 5_000];
 
 /// The properties read back.
-const SELECT: &str = "id,displayName,userPrincipalName,usageLocation,assignedLicenses,licenseAssignmentStates";
+const SELECT: &str =
+    "id,displayName,userPrincipalName,usageLocation,assignedLicenses,licenseAssignmentStates";
 
 /// What a request asks of its wait (docs/abi.md, "Request").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -119,14 +120,23 @@ pub(crate) async fn wait(
         .unwrap_or_else(|| SystemTime::now() - Duration::from_secs(1));
     let since = unix_seconds(since);
     let deadline = started + Duration::from_secs(spec.timeout_seconds);
-    let poll = get(format!("/{version}/{subject}?$select={}", SELECT.replace(',', "%2C")), format!("the licenses of user '{}'", call.target), call);
+    let poll = get(
+        format!(
+            "/{version}/{subject}?$select={}",
+            SELECT.replace(',', "%2C")
+        ),
+        format!("the licenses of user '{}'", call.target),
+        call,
+    );
 
     let mut polls = 0u32;
     let mut warnings = Vec::new();
     let mut latest: Option<Value> = None;
     let mut complete = false;
     loop {
-        let pause = Duration::from_millis(POLL_SCHEDULE_MS[(polls as usize).min(POLL_SCHEDULE_MS.len() - 1)]);
+        let pause = Duration::from_millis(
+            POLL_SCHEDULE_MS[(polls as usize).min(POLL_SCHEDULE_MS.len() - 1)],
+        );
         // The last poll comes at the deadline itself.
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
         polls += 1;
@@ -174,21 +184,31 @@ pub(crate) async fn wait(
         }
         response.body = Some(merge(response.body.take(), user));
     }
-    response.wait = Some(WaitOutcome { complete, waited_seconds: started.elapsed().as_secs_f64(), polls, warnings });
+    response.wait = Some(WaitOutcome {
+        complete,
+        waited_seconds: started.elapsed().as_secs_f64(),
+        polls,
+        warnings,
+    });
     response
 }
 
 fn states(user: &Value) -> impl Iterator<Item = &Value> {
-    user.get("licenseAssignmentStates").and_then(Value::as_array).into_iter().flatten()
+    user.get("licenseAssignmentStates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 /// Every state was updated at or after `since` (whole seconds, as Graph gives them). A state
 /// without a timestamp cannot be told apart and does not hold the wait.
 fn processed_since(user: &Value, since: i64) -> bool {
-    states(user).all(|s| match s.get("lastUpdatedDateTime").and_then(Value::as_str) {
-        Some(when) => parse_utc(when).map_or(true, |t| t >= since),
-        None => true,
-    })
+    states(user).all(
+        |s| match s.get("lastUpdatedDateTime").and_then(Value::as_str) {
+            Some(when) => parse_utc(when).map_or(true, |t| t >= since),
+            None => true,
+        },
+    )
 }
 
 /// No license is in error: nothing is left to wait for. (A license whose outcome does not change
@@ -239,7 +259,13 @@ pub fn remedy(error: &str) -> &'static str {
     }
 }
 
-async fn error_warning(client: &Client, connection: &Connection, call: &PreparedRequest, who: &str, state: &Value) -> Option<String> {
+async fn error_warning(
+    client: &Client,
+    connection: &Connection,
+    call: &PreparedRequest,
+    who: &str,
+    state: &Value,
+) -> Option<String> {
     let text = |k: &str| state.get(k).and_then(Value::as_str).unwrap_or("");
     let (status, error) = (text("state"), text("error"));
     if (error.is_empty() || error == "None") && status != "Error" && status != "ActiveWithError" {
@@ -258,21 +284,45 @@ async fn error_warning(client: &Client, connection: &Connection, call: &Prepared
         None => "assigned directly".to_string(),
     };
     let error = if error.is_empty() { "Other" } else { error };
-    Some(format!("User '{who}': license {sku} {source} is {status} with {error}: {}.", remedy(error)))
+    Some(format!(
+        "User '{who}': license {sku} {source} is {status} with {error}: {}.",
+        remedy(error)
+    ))
 }
 
-async fn sku_name(client: &Client, connection: &Connection, call: &PreparedRequest, sku_id: &str) -> Option<String> {
-    let cached = lock(&connection.names.skus).as_ref().map(|m| m.get(&sku_id.to_ascii_lowercase()).cloned());
+async fn sku_name(
+    client: &Client,
+    connection: &Connection,
+    call: &PreparedRequest,
+    sku_id: &str,
+) -> Option<String> {
+    let cached = lock(&connection.names.skus)
+        .as_ref()
+        .map(|m| m.get(&sku_id.to_ascii_lowercase()).cloned());
     if let Some(name) = cached {
         return name;
     }
-    let read = get("/v1.0/subscribedSkus?$select=skuId%2CskuPartNumber".into(), "the subscribed SKUs".into(), call);
+    let read = get(
+        "/v1.0/subscribedSkus?$select=skuId%2CskuPartNumber".into(),
+        "the subscribed SKUs".into(),
+        call,
+    );
     // A token without the permission to read SKUs still gets its warnings, with ids only.
     let outcome = client.send(connection, &read).await;
     let mut names = HashMap::new();
     if let Ok(r) = &outcome {
-        for sku in r.body.as_ref().and_then(|b| b.get("value")).and_then(Value::as_array).into_iter().flatten() {
-            if let (Some(id), Some(name)) = (sku.get("skuId").and_then(Value::as_str), sku.get("skuPartNumber").and_then(Value::as_str)) {
+        for sku in r
+            .body
+            .as_ref()
+            .and_then(|b| b.get("value"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let (Some(id), Some(name)) = (
+                sku.get("skuId").and_then(Value::as_str),
+                sku.get("skuPartNumber").and_then(Value::as_str),
+            ) {
                 names.insert(id.to_ascii_lowercase(), name.to_string());
             }
         }
@@ -291,22 +341,34 @@ async fn sku_name(client: &Client, connection: &Connection, call: &PreparedReque
 fn settled(outcome: &Result<Response, Error>) -> bool {
     match outcome {
         Ok(_) => true,
-        Err(e) => e.graph.as_ref().map_or(false, |g| (400..500).contains(&g.status) && g.status != 408 && g.status != 429),
+        Err(e) => e.graph.as_ref().map_or(false, |g| {
+            (400..500).contains(&g.status) && g.status != 408 && g.status != 429
+        }),
     }
 }
 
-async fn group_name(client: &Client, connection: &Connection, call: &PreparedRequest, group_id: &str) -> Option<String> {
+async fn group_name(
+    client: &Client,
+    connection: &Connection,
+    call: &PreparedRequest,
+    group_id: &str,
+) -> Option<String> {
     if let Some(name) = lock(&connection.names.groups).get(group_id) {
         return name.clone();
     }
     let segment = percent_encoding::utf8_percent_encode(group_id, crate::operation::SEGMENT);
-    let read = get(format!("/v1.0/groups/{segment}?$select=displayName"), format!("group '{group_id}'"), call);
+    let read = get(
+        format!("/v1.0/groups/{segment}?$select=displayName"),
+        format!("group '{group_id}'"),
+        call,
+    );
     let outcome = client.send(connection, &read).await;
     let keep = settled(&outcome);
-    let name = outcome
-        .ok()
-        .and_then(|r| r.body)
-        .and_then(|b| b.get("displayName").and_then(Value::as_str).map(str::to_string));
+    let name = outcome.ok().and_then(|r| r.body).and_then(|b| {
+        b.get("displayName")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     if keep {
         lock(&connection.names.groups).insert(group_id.to_string(), name.clone());
     }
@@ -322,7 +384,10 @@ fn unix_seconds(t: SystemTime) -> i64 {
 
 /// Parses Graph's `YYYY-MM-DDTHH:MM:SS[.fff]Z` to Unix seconds.
 fn parse_utc(s: &str) -> Option<i64> {
-    let s = s.trim().strip_suffix('Z').or_else(|| s.trim().strip_suffix("+00:00"))?;
+    let s = s
+        .trim()
+        .strip_suffix('Z')
+        .or_else(|| s.trim().strip_suffix("+00:00"))?;
     let (date, time) = s.split_once('T')?;
     let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
     let (y, m, day) = (d.next()??, d.next()??, d.next()??);
@@ -362,14 +427,32 @@ mod tests {
     fn processed_when_every_state_is_as_new_as_the_answer() {
         let user = |a: &str, b: &str| json!({"licenseAssignmentStates": [{"lastUpdatedDateTime": a}, {"lastUpdatedDateTime": b}]});
         let since = parse_utc("2026-12-03T10:00:05Z").unwrap();
-        assert!(processed_since(&user("2026-12-03T10:00:05Z", "2026-12-03T10:00:09Z"), since));
-        assert!(!processed_since(&user("2026-12-03T10:00:05Z", "2026-12-03T09:59:59Z"), since));
-        assert!(processed_since(&json!({"licenseAssignmentStates": []}), since));
-        assert!(processed_since(&json!({"licenseAssignmentStates": [{"lastUpdatedDateTime": null}]}), since));
+        assert!(processed_since(
+            &user("2026-12-03T10:00:05Z", "2026-12-03T10:00:09Z"),
+            since
+        ));
+        assert!(!processed_since(
+            &user("2026-12-03T10:00:05Z", "2026-12-03T09:59:59Z"),
+            since
+        ));
+        assert!(processed_since(
+            &json!({"licenseAssignmentStates": []}),
+            since
+        ));
+        assert!(processed_since(
+            &json!({"licenseAssignmentStates": [{"lastUpdatedDateTime": null}]}),
+            since
+        ));
         let old = "2026-12-03T09:00:00Z";
-        assert!(all_healthy(&json!({"licenseAssignmentStates": [{"state": "Active", "error": "None", "lastUpdatedDateTime": old}]})));
-        assert!(!all_healthy(&json!({"licenseAssignmentStates": [{"state": "Error", "error": "CountViolation", "lastUpdatedDateTime": old}]})));
-        assert!(!all_healthy(&json!({"licenseAssignmentStates": [{"state": "ActiveWithError", "error": "Other"}]})));
+        assert!(all_healthy(
+            &json!({"licenseAssignmentStates": [{"state": "Active", "error": "None", "lastUpdatedDateTime": old}]})
+        ));
+        assert!(!all_healthy(
+            &json!({"licenseAssignmentStates": [{"state": "Error", "error": "CountViolation", "lastUpdatedDateTime": old}]})
+        ));
+        assert!(!all_healthy(
+            &json!({"licenseAssignmentStates": [{"state": "ActiveWithError", "error": "Other"}]})
+        ));
     }
 
     #[test]
@@ -387,7 +470,13 @@ mod tests {
 
     #[test]
     fn every_error_has_a_remedy() {
-        for e in ["CountViolation", "MutuallyExclusiveViolation", "DependencyViolation", "ProhibitedInUsageLocationViolation", "UniquenessViolation"] {
+        for e in [
+            "CountViolation",
+            "MutuallyExclusiveViolation",
+            "DependencyViolation",
+            "ProhibitedInUsageLocationViolation",
+            "UniquenessViolation",
+        ] {
             assert!(remedy(e).ends_with("reprocess"), "{e}");
         }
         assert!(remedy("Other").contains("admin center"));
@@ -396,6 +485,12 @@ mod tests {
     #[test]
     fn timeouts_are_bounded() {
         assert!(WaitSpec { timeout_seconds: 0 }.check().is_ok());
-        assert!(WaitSpec { timeout_seconds: MAX_TIMEOUT_SECONDS + 1 }.check().unwrap_err().message.contains("TimeoutSec"));
+        assert!(WaitSpec {
+            timeout_seconds: MAX_TIMEOUT_SECONDS + 1
+        }
+        .check()
+        .unwrap_err()
+        .message
+        .contains("TimeoutSec"));
     }
 }

@@ -8,7 +8,8 @@ use mglicense::{ErrorKind, RequestSpec};
 use serde_json::{json, Value};
 
 fn corpus() -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/bad-input.json");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/bad-input.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -16,7 +17,10 @@ fn corpus() -> Value {
 fn text(case: &Value, field: &str) -> String {
     match case.get(field) {
         Some(Value::String(s)) => s.clone(),
-        _ => case["repeat"].as_str().unwrap().repeat(case["count"].as_u64().unwrap() as usize),
+        _ => case["repeat"]
+            .as_str()
+            .unwrap()
+            .repeat(case["count"].as_u64().unwrap() as usize),
     }
 }
 
@@ -24,10 +28,18 @@ fn text(case: &Value, field: &str) -> String {
 /// given, the user with that UPN), or was refused with the case's text and nothing was sent.
 fn check(f: &Fixture, case: &Value, identity: Value, upn: Option<&str>) {
     f.emulator.state().log().clear();
-    let spec: RequestSpec =
-        serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": identity})).unwrap();
+    let spec: RequestSpec = serde_json::from_value(
+        json!({"operation": "reprocessLicenseAssignment", "identity": identity}),
+    )
+    .unwrap();
     let outcome = f.client.execute(&spec);
-    let paths: Vec<String> = f.emulator.state().log().entries().map(|e| e.path.clone()).collect();
+    let paths: Vec<String> = f
+        .emulator
+        .state()
+        .log()
+        .entries()
+        .map(|e| e.path.clone())
+        .collect();
     if let Some(expected) = case.get("refused").and_then(Value::as_str) {
         let e = outcome.expect_err(&format!("{case}: expected a refusal"));
         assert_eq!(e.kind, ErrorKind::InvalidArgument, "{case}");
@@ -37,7 +49,10 @@ fn check(f: &Fixture, case: &Value, identity: Value, upn: Option<&str>) {
         assert_eq!(paths, [case["path"].as_str().unwrap()], "{case}");
         match outcome {
             Ok(r) => {
-                assert!(case["exists"].as_bool().unwrap_or(false), "{case}: found a user");
+                assert!(
+                    case["exists"].as_bool().unwrap_or(false),
+                    "{case}: found a user"
+                );
                 let body = r.body_value().unwrap();
                 assert!(body["id"].is_string(), "{case}");
                 if let Some(upn) = upn {
@@ -45,8 +60,17 @@ fn check(f: &Fixture, case: &Value, identity: Value, upn: Option<&str>) {
                 }
             }
             Err(e) => {
-                assert!(!case["exists"].as_bool().unwrap_or(false), "{case}: {}", e.message);
-                assert_eq!(e.graph.as_ref().map(|g| g.status), Some(404), "{case}: {}", e.message);
+                assert!(
+                    !case["exists"].as_bool().unwrap_or(false),
+                    "{case}: {}",
+                    e.message
+                );
+                assert_eq!(
+                    e.graph.as_ref().map(|g| g.status),
+                    Some(404),
+                    "{case}: {}",
+                    e.message
+                );
             }
         }
     }
@@ -77,7 +101,10 @@ fn identity_objects_name_exactly_their_user_or_are_refused() {
 fn hostile_headers_are_sent_verbatim_or_refused_by_name() {
     let f = fixture();
     for case in corpus()["headers"].as_array().unwrap().clone() {
-        let (name, value) = (case["name"].as_str().unwrap().to_string(), text(&case, "value"));
+        let (name, value) = (
+            case["name"].as_str().unwrap().to_string(),
+            text(&case, "value"),
+        );
         f.emulator.state().log().clear();
         let spec: RequestSpec = serde_json::from_value(json!({
             "operation": "reprocessLicenseAssignment", "identity": "AdeleV@contoso.com", "headers": { name.clone(): value.clone() }
@@ -93,7 +120,11 @@ fn hostile_headers_are_sent_verbatim_or_refused_by_name() {
         } else {
             outcome.unwrap_or_else(|e| panic!("{case}: {}", e.message));
             assert_eq!(entries.len(), 1);
-            assert_eq!(entries[0].headers.get(&name.to_ascii_lowercase()), Some(&value), "{case}");
+            assert_eq!(
+                entries[0].headers.get(&name.to_ascii_lowercase()),
+                Some(&value),
+                "{case}"
+            );
         }
     }
 }

@@ -15,9 +15,15 @@ fn reprocesses_a_user_and_reads_the_user_object() {
     let body = r.body_value().unwrap();
     assert_eq!(body["id"], "047dd774-f1c4-40f2-82f0-278de79f9b83");
     assert!(r.headers.contains_key("request-id"));
-    assert_eq!(logged_paths(&f), ["/v1.0/users/AdeleV@contoso.com/reprocessLicenseAssignment"]);
+    assert_eq!(
+        logged_paths(&f),
+        ["/v1.0/users/AdeleV@contoso.com/reprocessLicenseAssignment"]
+    );
     let entry = f.emulator.state().log().entries().next().unwrap().clone();
-    assert_eq!(entry.headers.get("authorization").map(String::as_str), Some("Bearer <redacted>"));
+    assert_eq!(
+        entry.headers.get("authorization").map(String::as_str),
+        Some("Bearer <redacted>")
+    );
     assert!(entry.headers.contains_key("client-request-id"));
     assert!(entry.headers["user-agent"].starts_with("MgLicense/"));
 }
@@ -44,15 +50,30 @@ fn awkward_user_ids_reach_exactly_their_user() {
 fn ids_that_would_leave_their_segment_stay_in_it() {
     let f = fixture();
     for (id, path) in [
-        ("../../me", "/v1.0/users/..%2F..%2Fme/reprocessLicenseAssignment"),
-        ("x?$select=id", "/v1.0/users/x%3F$select%3Did/reprocessLicenseAssignment"),
+        (
+            "../../me",
+            "/v1.0/users/..%2F..%2Fme/reprocessLicenseAssignment",
+        ),
+        (
+            "x?$select=id",
+            "/v1.0/users/x%3F$select%3Did/reprocessLicenseAssignment",
+        ),
         ("a b#c", "/v1.0/users/a%20b%23c/reprocessLicenseAssignment"),
     ] {
         f.emulator.state().log().clear();
         let e = f.client.execute(&reprocess(id)).unwrap_err();
         let g = e.graph.as_ref().expect("a Graph error");
-        assert_eq!((g.status, g.code.as_str()), (404, "Request_ResourceNotFound"), "{id}");
-        assert!(e.message.contains(&format!("Resource '{id}' does not exist")), "{}", e.message);
+        assert_eq!(
+            (g.status, g.code.as_str()),
+            (404, "Request_ResourceNotFound"),
+            "{id}"
+        );
+        assert!(
+            e.message
+                .contains(&format!("Resource '{id}' does not exist")),
+            "{}",
+            e.message
+        );
         assert_eq!(logged_paths(&f), [path]);
     }
 }
@@ -60,12 +81,18 @@ fn ids_that_would_leave_their_segment_stay_in_it() {
 #[test]
 fn graph_errors_carry_everything_graph_said() {
     let f = fixture();
-    let e = f.client.execute(&reprocess("nobody@contoso.com")).unwrap_err();
+    let e = f
+        .client
+        .execute(&reprocess("nobody@contoso.com"))
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Graph);
     let g = e.graph.as_ref().unwrap();
     assert_eq!(g.reason, "Not Found");
     assert!(g.request_id.is_some() && g.client_request_id.is_some() && g.date.is_some());
-    assert_eq!(g.request_id.as_deref(), g.headers["request-id"].first().map(String::as_str));
+    assert_eq!(
+        g.request_id.as_deref(),
+        g.headers["request-id"].first().map(String::as_str)
+    );
     let detail: Value = serde_json::from_str(&e.to_json()).unwrap();
     assert_eq!(detail["kind"], "graph");
     assert_eq!(detail["code"], "Request_ResourceNotFound");
@@ -81,7 +108,10 @@ fn a_user_supplied_client_request_id_is_sent_and_echoed() {
     }))
     .unwrap();
     let r = f.client.execute(&spec).unwrap();
-    assert_eq!(r.headers["client-request-id"], ["11111111-2222-3333-4444-555555555555"]);
+    assert_eq!(
+        r.headers["client-request-id"],
+        ["11111111-2222-3333-4444-555555555555"]
+    );
     let entry = f.emulator.state().log().entries().next().unwrap().clone();
     assert_eq!(entry.headers["x-ms-throttle-priority"], "High");
 }
@@ -90,14 +120,34 @@ fn a_user_supplied_client_request_id_is_sent_and_echoed() {
 fn permissions_and_tokens_are_graph_s_to_judge() {
     let f = fixture();
     let weak = token(&f.emulator, &["User.Read.All"], 3600);
-    f.client.connect(ConnectRequest { access_token: weak.into(), environment: Some("Emulator".into()) }).unwrap();
-    let e = f.client.execute(&reprocess("AdeleV@contoso.com")).unwrap_err();
-    assert_eq!(e.graph.as_ref().unwrap().code, "Authorization_RequestDenied");
-    assert_eq!(e.message, "[Authorization_RequestDenied] : Insufficient privileges to complete the operation.");
+    f.client
+        .connect(ConnectRequest {
+            access_token: weak.into(),
+            environment: Some("Emulator".into()),
+        })
+        .unwrap();
+    let e = f
+        .client
+        .execute(&reprocess("AdeleV@contoso.com"))
+        .unwrap_err();
+    assert_eq!(
+        e.graph.as_ref().unwrap().code,
+        "Authorization_RequestDenied"
+    );
+    assert_eq!(
+        e.message,
+        "[Authorization_RequestDenied] : Insufficient privileges to complete the operation."
+    );
 
-    let forged = ConnectRequest { access_token: "not-a-token-the-emulator-issued".into(), environment: Some("Emulator".into()) };
+    let forged = ConnectRequest {
+        access_token: "not-a-token-the-emulator-issued".into(),
+        environment: Some("Emulator".into()),
+    };
     f.client.connect(forged).unwrap();
-    let e = f.client.execute(&reprocess("AdeleV@contoso.com")).unwrap_err();
+    let e = f
+        .client
+        .execute(&reprocess("AdeleV@contoso.com"))
+        .unwrap_err();
     assert_eq!(e.graph.as_ref().unwrap().status, 401);
     assert_eq!(e.graph.as_ref().unwrap().code, "InvalidAuthenticationToken");
 }
@@ -115,17 +165,35 @@ fn the_other_seed_calls_read_their_answers() {
         .client
         .execute(&spec(json!({"operation": "betaReprocessLicenseAssignment2", "identity": "AdeleV@contoso.com"})))
         .unwrap();
-    assert_eq!(r.body_value().unwrap()["userPrincipalName"], "AdeleV@contoso.com");
+    assert_eq!(
+        r.body_value().unwrap()["userPrincipalName"],
+        "AdeleV@contoso.com"
+    );
     let r = f
         .client
         .execute(&spec(json!({"operation": "betaReprocessLicenseAssignment", "identity": {"Id": "AdeleV@contoso.com"}})))
         .unwrap();
-    assert_eq!(r.body_value().unwrap()["id"], "047dd774-f1c4-40f2-82f0-278de79f9b83");
+    assert_eq!(
+        r.body_value().unwrap()["id"],
+        "047dd774-f1c4-40f2-82f0-278de79f9b83"
+    );
     // Nothing in the engine looks inside a reprocess answer, so it is handed on as it came.
     assert!(r.body.is_none() && r.raw_body.is_some());
     let paths = logged_paths(&f);
-    assert_eq!(paths[1], "/beta/users/AdeleV@contoso.com/reprocessLicenseAssignment2");
-    let ct = f.emulator.state().log().entries().nth(1).unwrap().headers.get("content-type").cloned();
+    assert_eq!(
+        paths[1],
+        "/beta/users/AdeleV@contoso.com/reprocessLicenseAssignment2"
+    );
+    let ct = f
+        .emulator
+        .state()
+        .log()
+        .entries()
+        .nth(1)
+        .unwrap()
+        .headers
+        .get("content-type")
+        .cloned();
     assert_eq!(ct.as_deref(), Some("application/json"));
 }
 
@@ -137,10 +205,21 @@ fn nothing_is_sent_for_bad_input_or_without_a_connection() {
         json!({"operation": "reprocessLicenseAssignment", "identity": "u", "headers": {"Authorization": "Bearer stolen"}}),
     )
     .unwrap();
-    assert!(f.client.execute(&spec).unwrap_err().message.contains("'Authorization'"));
+    assert!(f
+        .client
+        .execute(&spec)
+        .unwrap_err()
+        .message
+        .contains("'Authorization'"));
     f.client.disconnect();
-    let e = f.client.execute(&reprocess("AdeleV@contoso.com")).unwrap_err();
-    assert_eq!(e.message, "Authentication needed. Please call Connect-MgGraph.");
+    let e = f
+        .client
+        .execute(&reprocess("AdeleV@contoso.com"))
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "Authentication needed. Please call Connect-MgGraph."
+    );
     assert!(logged_paths(&f).is_empty());
 }
 
@@ -148,7 +227,13 @@ fn nothing_is_sent_for_bad_input_or_without_a_connection() {
 fn an_expired_token_is_refused_before_anything_is_sent() {
     let f = fixture();
     let expired = token(&f.emulator, &["User.ReadWrite.All"], -60);
-    let e = f.client.connect(ConnectRequest { access_token: expired.into(), environment: Some("Emulator".into()) }).unwrap_err();
+    let e = f
+        .client
+        .connect(ConnectRequest {
+            access_token: expired.into(),
+            environment: Some("Emulator".into()),
+        })
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::AuthenticationFailed);
     assert!(logged_paths(&f).is_empty());
 }
@@ -168,7 +253,12 @@ fn cancelling_stops_a_request() {
 fn debug_and_verbose_describe_the_call_without_the_token() {
     let f = fixture();
     let token_value = token(&f.emulator, &["User.ReadWrite.All"], 3600);
-    f.client.connect(ConnectRequest { access_token: token_value.clone().into(), environment: Some("Emulator".into()) }).unwrap();
+    f.client
+        .connect(ConnectRequest {
+            access_token: token_value.clone().into(),
+            environment: Some("Emulator".into()),
+        })
+        .unwrap();
     let spec: RequestSpec = serde_json::from_value(
         json!({"operation": "reprocessLicenseAssignment", "identity": "AdeleV@contoso.com", "debug": true, "verbose": true}),
     )
@@ -176,10 +266,16 @@ fn debug_and_verbose_describe_the_call_without_the_token() {
     let r = f.client.execute(&spec).unwrap();
     let levels: Vec<&str> = r.log.iter().map(|l| l.level).collect();
     assert_eq!(levels, ["verbose", "debug", "debug", "verbose"]);
-    assert!(r.log[1].message.starts_with("============================ HTTP REQUEST"));
-    assert!(r.log[1].message.contains("/v1.0/users/AdeleV@contoso.com/reprocessLicenseAssignment"));
+    assert!(r.log[1]
+        .message
+        .starts_with("============================ HTTP REQUEST"));
+    assert!(r.log[1]
+        .message
+        .contains("/v1.0/users/AdeleV@contoso.com/reprocessLicenseAssignment"));
     assert!(r.log[2].message.contains("Status Code:\nOK\n"));
-    assert!(r.log[2].message.contains("\"userPrincipalName\": \"AdeleV@contoso.com\""));
+    assert!(r.log[2]
+        .message
+        .contains("\"userPrincipalName\": \"AdeleV@contoso.com\""));
     assert!(r.log[3].message.contains(": 200 OK in "));
     let all: String = r.log.iter().map(|l| l.message.as_str()).collect();
     assert!(!all.contains(&token_value) && !all.to_ascii_lowercase().contains("authorization"));
@@ -187,8 +283,10 @@ fn debug_and_verbose_describe_the_call_without_the_token() {
     let quiet = f.client.execute(&reprocess("AdeleV@contoso.com")).unwrap();
     assert!(quiet.log.is_empty());
 
-    let spec: RequestSpec =
-        serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "nobody", "debug": true})).unwrap();
+    let spec: RequestSpec = serde_json::from_value(
+        json!({"operation": "reprocessLicenseAssignment", "identity": "nobody", "debug": true}),
+    )
+    .unwrap();
     let e = f.client.execute(&spec).unwrap_err();
     assert_eq!(e.log.len(), 2);
     assert!(e.log[1].message.contains("Status Code:\nNotFound\n"));
@@ -197,7 +295,15 @@ fn debug_and_verbose_describe_the_call_without_the_token() {
 #[test]
 fn a_waiting_request_reports_the_throttle_it_waits_out() {
     let f = fixture();
-    let user = f.emulator.state().tenant().users().next().unwrap().id().to_string();
+    let user = f
+        .emulator
+        .state()
+        .tenant()
+        .users()
+        .next()
+        .unwrap()
+        .id()
+        .to_string();
     // The first call is throttled with a 2 s Retry-After; the retry is served.
     let profile: graph_emulator::faults::FaultProfile = serde_json::from_value(json!({"rules": [{
         "method": "POST", "path": "/**", "failureRate": 1.0, "statuses": [429],
@@ -208,7 +314,11 @@ fn a_waiting_request_reports_the_throttle_it_waits_out() {
 
     let pending = f.client.start(&reprocess(&user)).unwrap();
     let before = pending.progress();
-    assert_eq!((before.retries, before.throttle_wait_seconds), (0, None), "{before:?}");
+    assert_eq!(
+        (before.retries, before.throttle_wait_seconds),
+        (0, None),
+        "{before:?}"
+    );
     let mut waits = Vec::new();
     let outcome = loop {
         match pending.wait(Some(std::time::Duration::from_millis(100))) {
@@ -217,8 +327,14 @@ fn a_waiting_request_reports_the_throttle_it_waits_out() {
         }
     };
     assert_eq!(outcome.unwrap().status, 200);
-    assert!(waits.iter().any(|&w| w > 0.0 && w <= 2.0), "no throttle wait was reported: {waits:?}");
+    assert!(
+        waits.iter().any(|&w| w > 0.0 && w <= 2.0),
+        "no throttle wait was reported: {waits:?}"
+    );
     let after = pending.progress();
     assert_eq!(after.retries, 1, "{after:?}");
-    assert!(after.elapsed_seconds >= 2.0, "the retry came before its Retry-After: {after:?}");
+    assert!(
+        after.elapsed_seconds >= 2.0,
+        "the retry came before its Retry-After: {after:?}"
+    );
 }

@@ -22,12 +22,18 @@ use serde_json::json;
 type Seen = Arc<Mutex<Vec<String>>>;
 
 /// Serves each connection with `answer`, on `host` (a loopback address), recording requests.
-fn serve(host: &str, answer: impl Fn(&mut TcpStream, usize) + Send + Sync + 'static) -> (String, Seen) {
+fn serve(
+    host: &str,
+    answer: impl Fn(&mut TcpStream, usize) + Send + Sync + 'static,
+) -> (String, Seen) {
     serve_seeing(host, move |s, n, _| answer(s, n))
 }
 
 /// As [`serve`], with the request head handed to `answer` too.
-fn serve_seeing(host: &str, answer: impl Fn(&mut TcpStream, usize, &str) + Send + Sync + 'static) -> (String, Seen) {
+fn serve_seeing(
+    host: &str,
+    answer: impl Fn(&mut TcpStream, usize, &str) + Send + Sync + 'static,
+) -> (String, Seen) {
     let listener = TcpListener::bind((host, 0)).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let seen: Seen = Arc::default();
@@ -60,9 +66,18 @@ const TOKEN: &str = "opaque-test-token-0123456789";
 fn client_for(url: &str) -> Arc<Client> {
     let client = Client::new(ClientConfig::default()).unwrap();
     client
-        .add_environment(NewEnvironment { name: "Hostile".into(), graph_endpoint: url.into(), azure_ad_endpoint: url.into() })
+        .add_environment(NewEnvironment {
+            name: "Hostile".into(),
+            graph_endpoint: url.into(),
+            azure_ad_endpoint: url.into(),
+        })
         .unwrap();
-    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Hostile".into()) }).unwrap();
+    client
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Hostile".into()),
+        })
+        .unwrap();
     client
         .set_request_context(RequestContextUpdate {
             max_retry: Some(2),
@@ -75,7 +90,8 @@ fn client_for(url: &str) -> Arc<Client> {
 }
 
 fn reprocess() -> RequestSpec {
-    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1"})).unwrap()
+    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1"}))
+        .unwrap()
 }
 
 /// The same call, sent from the waiting thread with the connection's settings (docs/abi.md).
@@ -84,7 +100,10 @@ fn reprocess_on_waiting_thread() -> RequestSpec {
 }
 
 fn respond(stream: &mut TcpStream, status: &str, headers: &[&str], body: &[u8]) {
-    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for h in headers {
         head.push_str(h);
         head.push_str("\r\n");
@@ -96,10 +115,21 @@ fn respond(stream: &mut TcpStream, status: &str, headers: &[&str], body: &[u8]) 
 
 #[test]
 fn a_body_that_is_not_json_is_an_error_naming_the_url() {
-    let (url, _) = serve("127.0.0.1", |s, _| respond(s, "200 OK", &["Content-Type: application/json"], b"<html>login page</html>"));
+    let (url, _) = serve("127.0.0.1", |s, _| {
+        respond(
+            s,
+            "200 OK",
+            &["Content-Type: application/json"],
+            b"<html>login page</html>",
+        )
+    });
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
-    assert!(e.message.contains("is not valid JSON") && e.message.contains(&url), "{}", e.message);
+    assert!(
+        e.message.contains("is not valid JSON") && e.message.contains(&url),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -126,7 +156,11 @@ fn an_answer_that_trickles_ends_at_the_client_timeout() {
     let started = Instant::now();
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
-    assert!(started.elapsed() < Duration::from_secs(8), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -142,18 +176,36 @@ fn a_huge_body_is_not_held_in_memory() {
     });
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport, "{}", e.message);
-    assert!(e.message.contains("16777216 bytes were received"), "{}", e.message);
+    assert!(
+        e.message.contains("16777216 bytes were received"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn endless_429s_end_after_max_retry_with_retry_attempt_headers() {
     let (url, seen) = serve("127.0.0.1", |s, _| {
-        respond(s, "429 Too Many Requests", &["Retry-After: soon"], br#"{"error":{"code":"TooManyRequests","message":"Please retry again later."}}"#)
+        respond(
+            s,
+            "429 Too Many Requests",
+            &["Retry-After: soon"],
+            br#"{"error":{"code":"TooManyRequests","message":"Please retry again later."}}"#,
+        )
     });
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert_eq!(e.graph.as_ref().unwrap().code, "TooManyRequests");
-    assert!(e.message.starts_with("[TooManyRequests] : Please retry again later."), "{}", e.message);
-    assert!(e.message.contains("Too many retries performed"), "{}", e.message);
+    assert!(
+        e.message
+            .starts_with("[TooManyRequests] : Please retry again later."),
+        "{}",
+        e.message
+    );
+    assert!(
+        e.message.contains("Too many retries performed"),
+        "{}",
+        e.message
+    );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3, "one try and two retries");
     assert!(!seen[0].to_ascii_lowercase().contains("retry-attempt"));
@@ -167,35 +219,72 @@ fn a_503_then_success_is_retried_after_retry_after() {
         if n == 0 {
             respond(s, "503 Service Unavailable", &["Retry-After: 1"], b"");
         } else {
-            respond(s, "200 OK", &["Content-Type: application/json"], br#"{"id":"u1"}"#);
+            respond(
+                s,
+                "200 OK",
+                &["Content-Type: application/json"],
+                br#"{"id":"u1"}"#,
+            );
         }
     });
     let started = Instant::now();
     let r = client_for(&url).execute(&reprocess()).unwrap();
     assert_eq!(r.body_value().unwrap()["id"], "u1");
-    assert!(started.elapsed() >= Duration::from_secs(1), "retried before Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "retried before Retry-After"
+    );
     assert_eq!(seen.lock().unwrap().len(), 2);
 }
 
 #[test]
 fn a_redirect_to_another_host_does_not_carry_the_token() {
-    let (other, other_seen) = serve("127.0.0.2", |s, _| respond(s, "200 OK", &[], br#"{"id":"u1"}"#));
+    let (other, other_seen) = serve("127.0.0.2", |s, _| {
+        respond(s, "200 OK", &[], br#"{"id":"u1"}"#)
+    });
     let location = format!("Location: {other}/v1.0/users/u1/reprocessLicenseAssignment");
-    let (url, seen) = serve("127.0.0.1", move |s, _| respond(s, "307 Temporary Redirect", &[location.as_str()], b""));
+    let (url, seen) = serve("127.0.0.1", move |s, _| {
+        respond(s, "307 Temporary Redirect", &[location.as_str()], b"")
+    });
     let _ = client_for(&url).execute(&reprocess());
-    assert!(seen.lock().unwrap()[0].contains(TOKEN), "the first host gets the token");
+    assert!(
+        seen.lock().unwrap()[0].contains(TOKEN),
+        "the first host gets the token"
+    );
     let other_seen = other_seen.lock().unwrap();
     assert_eq!(other_seen.len(), 1, "the redirect was followed");
-    assert!(!other_seen[0].contains(TOKEN) && !other_seen[0].to_ascii_lowercase().contains("authorization"));
+    assert!(
+        !other_seen[0].contains(TOKEN)
+            && !other_seen[0].to_ascii_lowercase().contains("authorization")
+    );
 }
 
 /// A server that echoes the request's Authorization header back, in its own headers and body.
 fn echo_authorization(status: &'static str) -> (String, Seen) {
     serve_seeing("127.0.0.1", move |s, _, head| {
-        let auth = head.lines().find_map(|l| l.strip_prefix("authorization: ").or_else(|| l.strip_prefix("Authorization: "))).unwrap_or("").to_string();
-        let body = format!(r#"{{"error":{{"code":"Echo","message":"You sent {auth}"}},"id":"u1","seen":"{auth}"}}"#);
-        let headers = [format!("Content-Type: application/json"), format!("x-echo-authorization: {auth}"), format!("WWW-Authenticate: Bearer error=\"{auth}\""), format!("Authorization: {auth}")];
-        respond(s, status, &headers.iter().map(String::as_str).collect::<Vec<_>>(), body.as_bytes());
+        let auth = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("authorization: ")
+                    .or_else(|| l.strip_prefix("Authorization: "))
+            })
+            .unwrap_or("")
+            .to_string();
+        let body = format!(
+            r#"{{"error":{{"code":"Echo","message":"You sent {auth}"}},"id":"u1","seen":"{auth}"}}"#
+        );
+        let headers = [
+            format!("Content-Type: application/json"),
+            format!("x-echo-authorization: {auth}"),
+            format!("WWW-Authenticate: Bearer error=\"{auth}\""),
+            format!("Authorization: {auth}"),
+        ];
+        respond(
+            s,
+            status,
+            &headers.iter().map(String::as_str).collect::<Vec<_>>(),
+            body.as_bytes(),
+        );
     })
 }
 
@@ -203,15 +292,30 @@ fn echo_authorization(status: &'static str) -> (String, Seen) {
 fn a_server_echoing_the_token_back_never_gets_it_into_headers_errors_or_results() {
     let (url, seen) = echo_authorization("400 Bad Request");
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
-    assert!(seen.lock().unwrap()[0].contains(TOKEN), "the stub saw the token, so it echoed it");
+    assert!(
+        seen.lock().unwrap()[0].contains(TOKEN),
+        "the stub saw the token, so it echoed it"
+    );
     let graph = e.graph.as_ref().expect("a Graph error");
-    assert!(graph.headers["x-echo-authorization"][0].contains("Bearer <redacted>"), "{:?}", graph.headers);
-    for text in [e.message.clone(), e.to_json(), format!("{:?}", graph.headers), graph.graph_message.clone()] {
+    assert!(
+        graph.headers["x-echo-authorization"][0].contains("Bearer <redacted>"),
+        "{:?}",
+        graph.headers
+    );
+    for text in [
+        e.message.clone(),
+        e.to_json(),
+        format!("{:?}", graph.headers),
+        graph.graph_message.clone(),
+    ] {
         assert!(!text.contains(TOKEN), "{text}");
     }
 
     let (url, _) = echo_authorization("200 OK");
-    let spec: RequestSpec = serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1", "debug": true})).unwrap();
+    let spec: RequestSpec = serde_json::from_value(
+        json!({"operation": "reprocessLicenseAssignment", "identity": "u1", "debug": true}),
+    )
+    .unwrap();
     let r = client_for(&url).execute(&spec).unwrap();
     let text = serde_json::to_string(&r).unwrap();
     assert!(text.contains("Bearer <redacted>"), "{text}");
@@ -220,11 +324,19 @@ fn a_server_echoing_the_token_back_never_gets_it_into_headers_errors_or_results(
 
 #[test]
 fn a_closed_port_is_a_transport_error_that_names_the_url() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}");
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
-    assert!(e.message.contains(&url) && !e.message.contains(TOKEN), "{}", e.message);
+    assert!(
+        e.message.contains(&url) && !e.message.contains(TOKEN),
+        "{}",
+        e.message
+    );
 }
 
 // Sign-in against a misbehaving login authority or managed-identity endpoint: the secret never
@@ -236,48 +348,109 @@ const IDENTITY_HEADER: &str = "hostile-test-identity-header-0123";
 
 /// Signs in to the server at `url` with a client secret (or, given `env`, a managed identity),
 /// under a ClientTimeout of `timeout` seconds.
-fn sign_in_to(url: &str, timeout: u64, identity_env: Option<&str>) -> Result<serde_json::Value, mglicense::Error> {
-    let client = Client::new(ClientConfig { timeout_seconds: Some(timeout), ..Default::default() }).unwrap();
+fn sign_in_to(
+    url: &str,
+    timeout: u64,
+    identity_env: Option<&str>,
+) -> Result<serde_json::Value, mglicense::Error> {
+    let client = Client::new(ClientConfig {
+        timeout_seconds: Some(timeout),
+        ..Default::default()
+    })
+    .unwrap();
     client
-        .add_environment(NewEnvironment { name: "Hostile".into(), graph_endpoint: url.into(), azure_ad_endpoint: url.into() })
+        .add_environment(NewEnvironment {
+            name: "Hostile".into(),
+            graph_endpoint: url.into(),
+            azure_ad_endpoint: url.into(),
+        })
         .unwrap();
     let (request, env) = match identity_env {
-        Some(endpoint) => (json!({"environment": "Hostile", "identity": true}), vec![("IDENTITY_ENDPOINT", endpoint.to_string()), ("IDENTITY_HEADER", IDENTITY_HEADER.to_string())]),
-        None => (json!({"environment": "Hostile", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET}), vec![]),
+        Some(endpoint) => (
+            json!({"environment": "Hostile", "identity": true}),
+            vec![
+                ("IDENTITY_ENDPOINT", endpoint.to_string()),
+                ("IDENTITY_HEADER", IDENTITY_HEADER.to_string()),
+            ],
+        ),
+        None => (
+            json!({"environment": "Hostile", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET}),
+            vec![],
+        ),
     };
     let lookup = move |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
     let started = client.sign_in_with_env(serde_json::from_value(request).unwrap(), &lookup)?;
-    let outcome = started.poll(Some(Duration::from_secs(30))).outcome.expect("the sign-in ends");
-    assert!(client.context().is_none() || outcome.is_ok(), "a failed sign-in leaves no connection");
+    let outcome = started
+        .poll(Some(Duration::from_secs(30)))
+        .outcome
+        .expect("the sign-in ends");
+    assert!(
+        client.context().is_none() || outcome.is_ok(),
+        "a failed sign-in leaves no connection"
+    );
     outcome
 }
 
 fn assert_no_secret(e: &mglicense::Error) {
     for secret in [SECRET, IDENTITY_HEADER] {
-        assert!(!e.message.contains(secret) && !e.to_json().contains(secret), "{}", e.message);
+        assert!(
+            !e.message.contains(secret) && !e.to_json().contains(secret),
+            "{}",
+            e.message
+        );
     }
 }
 
 #[test]
 fn a_token_endpoint_that_redirects_sends_the_secret_nowhere_else() {
-    let (other, other_seen) = serve("127.0.0.2", |s, _| respond(s, "200 OK", &[], br#"{"access_token":"stolen","expires_in":3600}"#));
-    for status in ["307 Temporary Redirect", "308 Permanent Redirect", "302 Found"] {
+    let (other, other_seen) = serve("127.0.0.2", |s, _| {
+        respond(
+            s,
+            "200 OK",
+            &[],
+            br#"{"access_token":"stolen","expires_in":3600}"#,
+        )
+    });
+    for status in [
+        "307 Temporary Redirect",
+        "308 Permanent Redirect",
+        "302 Found",
+    ] {
         let location = format!("Location: {other}/contoso/oauth2/v2.0/token");
-        let (url, seen) = serve("127.0.0.1", move |s, _| respond(s, status, &[location.as_str()], b""));
+        let (url, seen) = serve("127.0.0.1", move |s, _| {
+            respond(s, status, &[location.as_str()], b"")
+        });
         let e = sign_in_to(&url, 5, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
         let endpoint = format!("{url}/contoso/oauth2/v2.0/token");
-        assert!(e.message.contains(&endpoint) && e.message.contains("redirect to http://127.0.0.2"), "{}", e.message);
+        assert!(
+            e.message.contains(&endpoint) && e.message.contains("redirect to http://127.0.0.2"),
+            "{}",
+            e.message
+        );
         assert_no_secret(&e);
-        assert_eq!(seen.lock().unwrap().len(), 1, "{status}: asked once, not retried");
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "{status}: asked once, not retried"
+        );
 
         // The App Service managed identity protocol sends its secret as a header.
         let e = sign_in_to(&url, 5, Some(&format!("{url}/msi/token"))).unwrap_err();
-        assert!(e.message.contains(&format!("{url}/msi/token")) && e.message.contains("never redirected"), "{}", e.message);
+        assert!(
+            e.message.contains(&format!("{url}/msi/token"))
+                && e.message.contains("never redirected"),
+            "{}",
+            e.message
+        );
         assert_no_secret(&e);
     }
     thread::sleep(Duration::from_millis(200));
-    assert!(other_seen.lock().unwrap().is_empty(), "the redirect target received {:?}", other_seen.lock().unwrap());
+    assert!(
+        other_seen.lock().unwrap().is_empty(),
+        "the redirect target received {:?}",
+        other_seen.lock().unwrap()
+    );
 }
 
 #[test]
@@ -287,15 +460,25 @@ fn a_token_endpoint_that_never_answers_ends_at_the_timeout() {
         let started = Instant::now();
         let e = sign_in_to(&url, 1, identity.as_deref()).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
-        assert!(e.message.contains("did not answer completely within 1 s") && e.message.contains(&url), "{}", e.message);
-        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+        assert!(
+            e.message.contains("did not answer completely within 1 s") && e.message.contains(&url),
+            "{}",
+            e.message
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
     }
 }
 
 #[test]
 fn a_token_answer_that_trickles_ends_at_the_timeout() {
     let (url, _) = serve("127.0.0.1", |s, _| {
-        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+        );
         for _ in 0..100 {
             thread::sleep(Duration::from_millis(100));
             if s.write_all(b" ").is_err() {
@@ -306,7 +489,11 @@ fn a_token_answer_that_trickles_ends_at_the_timeout() {
     let started = Instant::now();
     let e = sign_in_to(&url, 1, None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Timeout, "{}", e.message);
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_no_secret(&e);
 }
 
@@ -329,10 +516,17 @@ fn a_huge_token_answer_is_refused_without_being_held_in_memory() {
     });
     let e = sign_in_to(&url, 30, None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
-    assert!(e.message.contains("more than 16 MiB") && e.message.contains(&url), "{}", e.message);
+    assert!(
+        e.message.contains("more than 16 MiB") && e.message.contains(&url),
+        "{}",
+        e.message
+    );
     thread::sleep(Duration::from_millis(300));
     let written = written.load(std::sync::atomic::Ordering::SeqCst);
-    assert!(written < 64 << 20, "the engine read on: the server wrote {written} bytes");
+    assert!(
+        written < 64 << 20,
+        "the engine read on: the server wrote {written} bytes"
+    );
 }
 
 // Proxies: HTTPS_PROXY and NO_PROXY as given; loopback and managed identity never proxied. The
@@ -359,24 +553,56 @@ fn hang_up(host: &str) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUs
 
 /// A client whose proxy is `proxy` (unless NO_PROXY-listed), with an environment on `graph` and
 /// `login`, and `pins` resolving names without DNS.
-fn proxied_client(proxy: &str, no_proxy: Option<&str>, graph: &str, login: &str, pins: Vec<(String, std::net::SocketAddr)>) -> Arc<Client> {
-    let settings = ProxySettings { https_proxy: Some(Secret::new(proxy)), no_proxy: no_proxy.map(str::to_string) };
-    let client = Client::new(ClientConfig { timeout_seconds: Some(5), proxy: Some(settings), resolve: pins, ..Default::default() }).unwrap();
+fn proxied_client(
+    proxy: &str,
+    no_proxy: Option<&str>,
+    graph: &str,
+    login: &str,
+    pins: Vec<(String, std::net::SocketAddr)>,
+) -> Arc<Client> {
+    let settings = ProxySettings {
+        https_proxy: Some(Secret::new(proxy)),
+        no_proxy: no_proxy.map(str::to_string),
+    };
+    let client = Client::new(ClientConfig {
+        timeout_seconds: Some(5),
+        proxy: Some(settings),
+        resolve: pins,
+        ..Default::default()
+    })
+    .unwrap();
     client
-        .add_environment(NewEnvironment { name: "Remote".into(), graph_endpoint: graph.into(), azure_ad_endpoint: login.into() })
+        .add_environment(NewEnvironment {
+            name: "Remote".into(),
+            graph_endpoint: graph.into(),
+            azure_ad_endpoint: login.into(),
+        })
         .unwrap();
     client
 }
 
-fn sign_in_remote(client: &Arc<Client>, extra: serde_json::Value, env: &[(&str, String)]) -> mglicense::Error {
+fn sign_in_remote(
+    client: &Arc<Client>,
+    extra: serde_json::Value,
+    env: &[(&str, String)],
+) -> mglicense::Error {
     let mut request = json!({"environment": "Remote", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET});
     if env.iter().any(|(n, _)| *n == "IDENTITY_ENDPOINT") {
         request = json!({"environment": "Remote", "identity": true});
     }
-    request.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    request
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
     let lookup = |name: &str| env.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone());
-    let started = client.sign_in_with_env(serde_json::from_value(request).unwrap(), &lookup).unwrap();
-    let e = started.poll(Some(Duration::from_secs(30))).outcome.expect("the sign-in ends").unwrap_err();
+    let started = client
+        .sign_in_with_env(serde_json::from_value(request).unwrap(), &lookup)
+        .unwrap();
+    let e = started
+        .poll(Some(Duration::from_secs(30)))
+        .outcome
+        .expect("the sign-in ends")
+        .unwrap_err();
     assert_no_secret(&e);
     e
 }
@@ -384,8 +610,19 @@ fn sign_in_remote(client: &Arc<Client>, extra: serde_json::Value, env: &[(&str, 
 #[test]
 fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
     let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
-    let client = proxied_client(&proxy, Some("other.example.invalid"), &format!("https://{REMOTE_GRAPH}"), &format!("https://{REMOTE_LOGIN}"), vec![]);
-    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+    let client = proxied_client(
+        &proxy,
+        Some("other.example.invalid"),
+        &format!("https://{REMOTE_GRAPH}"),
+        &format!("https://{REMOTE_LOGIN}"),
+        vec![],
+    );
+    client
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Remote".into()),
+        })
+        .unwrap();
     let e = client.execute(&reprocess()).unwrap_err();
     assert!(!e.message.contains(TOKEN), "{}", e.message);
     sign_in_remote(&client, json!({}), &[]);
@@ -393,10 +630,26 @@ fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
     assert!(!e.message.contains(TOKEN), "{}", e.message);
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3, "{seen:?}");
-    assert!(seen[0].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")), "{}", seen[0]);
-    assert!(seen[1].starts_with(&format!("CONNECT {REMOTE_LOGIN}:443 HTTP/1.1\r\n")), "{}", seen[1]);
-    assert!(seen[2].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")), "from the waiting thread: {}", seen[2]);
-    assert!(seen.iter().all(|s| !s.contains(TOKEN) && !s.contains(SECRET)), "a tunnel request carries no secret");
+    assert!(
+        seen[0].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")),
+        "{}",
+        seen[0]
+    );
+    assert!(
+        seen[1].starts_with(&format!("CONNECT {REMOTE_LOGIN}:443 HTTP/1.1\r\n")),
+        "{}",
+        seen[1]
+    );
+    assert!(
+        seen[2].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")),
+        "from the waiting thread: {}",
+        seen[2]
+    );
+    assert!(
+        seen.iter()
+            .all(|s| !s.contains(TOKEN) && !s.contains(SECRET)),
+        "a tunnel request carries no secret"
+    );
 }
 
 #[test]
@@ -404,82 +657,191 @@ fn no_proxy_hosts_go_direct_and_a_sign_in_may_name_its_own_proxy() {
     let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
     let (direct, connections) = hang_up("127.0.0.1");
     // A pin gives the address; the port is the URL's.
-    let pins = vec![(REMOTE_GRAPH.to_string(), direct), (REMOTE_LOGIN.to_string(), direct)];
-    let (graph, login) = (format!("https://{REMOTE_GRAPH}:{}", direct.port()), format!("https://{REMOTE_LOGIN}:{}", direct.port()));
-    let client = proxied_client(&proxy, Some(".example.invalid"), &graph, &login, pins.clone());
-    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+    let pins = vec![
+        (REMOTE_GRAPH.to_string(), direct),
+        (REMOTE_LOGIN.to_string(), direct),
+    ];
+    let (graph, login) = (
+        format!("https://{REMOTE_GRAPH}:{}", direct.port()),
+        format!("https://{REMOTE_LOGIN}:{}", direct.port()),
+    );
+    let client = proxied_client(
+        &proxy,
+        Some(".example.invalid"),
+        &graph,
+        &login,
+        pins.clone(),
+    );
+    client
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Remote".into()),
+        })
+        .unwrap();
     client.execute(&reprocess()).unwrap_err();
     sign_in_remote(&client, json!({}), &[]);
     client.execute(&reprocess_on_waiting_thread()).unwrap_err();
-    assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 3, "all went direct, to the pinned address");
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "all went direct, to the pinned address"
+    );
 
     // The client's proxy lists nothing, the sign-in's own settings do.
     let client = proxied_client(&proxy, None, &graph, &login, pins);
-    sign_in_remote(&client, json!({"proxy": {"httpsProxy": proxy, "noProxy": REMOTE_LOGIN}}), &[]);
+    sign_in_remote(
+        &client,
+        json!({"proxy": {"httpsProxy": proxy, "noProxy": REMOTE_LOGIN}}),
+        &[],
+    );
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 4);
-    assert!(seen.lock().unwrap().is_empty(), "the proxy saw {:?}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the proxy saw {:?}",
+        seen.lock().unwrap()
+    );
 }
 
 #[test]
 fn loopback_and_managed_identity_endpoints_are_never_proxied() {
     let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
-    let (graph, _) = serve("127.0.0.1", |s, _| respond(s, "200 OK", &["Content-Type: application/json"], br#"{"id":"u1"}"#));
+    let (graph, _) = serve("127.0.0.1", |s, _| {
+        respond(
+            s,
+            "200 OK",
+            &["Content-Type: application/json"],
+            br#"{"id":"u1"}"#,
+        )
+    });
     let localhost = graph.replace("127.0.0.1", "localhost");
     for endpoint in [&graph, &localhost] {
         let client = proxied_client(&proxy, None, endpoint, endpoint, vec![]);
-        client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
-        assert_eq!(client.execute(&reprocess()).unwrap().status, 200, "{endpoint}");
+        client
+            .connect(ConnectRequest {
+                access_token: TOKEN.into(),
+                environment: Some("Remote".into()),
+            })
+            .unwrap();
+        assert_eq!(
+            client.execute(&reprocess()).unwrap().status,
+            200,
+            "{endpoint}"
+        );
     }
     // A managed-identity endpoint goes direct even at a name the proxy would otherwise carry.
     let (direct, connections) = hang_up("127.0.0.1");
-    let client = proxied_client(&proxy, None, &graph, &graph, vec![("identity.example.invalid".to_string(), direct)]);
-    let env = [("IDENTITY_ENDPOINT", format!("https://identity.example.invalid:{}/msi/token", direct.port())), ("IDENTITY_HEADER", IDENTITY_HEADER.to_string())];
+    let client = proxied_client(
+        &proxy,
+        None,
+        &graph,
+        &graph,
+        vec![("identity.example.invalid".to_string(), direct)],
+    );
+    let env = [
+        (
+            "IDENTITY_ENDPOINT",
+            format!(
+                "https://identity.example.invalid:{}/msi/token",
+                direct.port()
+            ),
+        ),
+        ("IDENTITY_HEADER", IDENTITY_HEADER.to_string()),
+    ];
     sign_in_remote(&client, json!({}), &env);
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
-    assert!(seen.lock().unwrap().is_empty(), "the proxy saw {:?}", seen.lock().unwrap());
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "the proxy saw {:?}",
+        seen.lock().unwrap()
+    );
 }
 
 #[test]
 fn reserved_invalid_names_are_never_looked_up() {
-    let client = Client::new(ClientConfig { timeout_seconds: Some(5), proxy: Some(ProxySettings::default()), ..Default::default() }).unwrap();
+    let client = Client::new(ClientConfig {
+        timeout_seconds: Some(5),
+        proxy: Some(ProxySettings::default()),
+        ..Default::default()
+    })
+    .unwrap();
     let remote = format!("https://{REMOTE_GRAPH}");
-    client.add_environment(NewEnvironment { name: "Remote".into(), graph_endpoint: remote.clone(), azure_ad_endpoint: remote }).unwrap();
-    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Remote".into()) }).unwrap();
+    client
+        .add_environment(NewEnvironment {
+            name: "Remote".into(),
+            graph_endpoint: remote.clone(),
+            azure_ad_endpoint: remote,
+        })
+        .unwrap();
+    client
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Remote".into()),
+        })
+        .unwrap();
     let e = client.execute(&reprocess()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
-    assert!(e.message.contains("reserved name that never exists"), "{}", e.message);
+    assert!(
+        e.message.contains("reserved name that never exists"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn an_unusable_proxy_address_is_refused_by_name_without_its_password() {
-    let settings = ProxySettings { https_proxy: Some(Secret::new("socks5://admin:hunter2@proxy:1080")), no_proxy: None };
-    let e = Client::new(ClientConfig { proxy: Some(settings), ..Default::default() }).err().expect("refused");
+    let settings = ProxySettings {
+        https_proxy: Some(Secret::new("socks5://admin:hunter2@proxy:1080")),
+        no_proxy: None,
+    };
+    let e = Client::new(ClientConfig {
+        proxy: Some(settings),
+        ..Default::default()
+    })
+    .err()
+    .expect("refused");
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
-    assert!(e.message.contains("HTTPS_PROXY") && !e.message.contains("hunter2"), "{}", e.message);
+    assert!(
+        e.message.contains("HTTPS_PROXY") && !e.message.contains("hunter2"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
-fn a_connection_the_server_closed_while_idle_is_not_reused_by_the_next_call_from_the_waiting_thread() {
+fn a_connection_the_server_closed_while_idle_is_not_reused_by_the_next_call_from_the_waiting_thread(
+) {
     // Each connection gets one keep-alive answer, and the server hangs up a moment later, while it is idle, as
     // front doors do with idle connections. A driver's runtime does not run between calls, so the next call
     // finds the connection in its pool before anything has read the hang-up.
     let (url, seen) = serve("127.0.0.1", |s, _| {
         let body = br#"{"id":"u1"}"#;
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
         let _ = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
         thread::sleep(Duration::from_millis(100));
     });
     let client = client_for(&url);
     for call in 0..4 {
-        let r = client.execute(&reprocess_on_waiting_thread()).unwrap_or_else(|e| panic!("call {call}: {}", e.message));
+        let r = client
+            .execute(&reprocess_on_waiting_thread())
+            .unwrap_or_else(|e| panic!("call {call}: {}", e.message));
         assert_eq!(r.status, 200, "call {call}");
         thread::sleep(Duration::from_millis(300));
     }
     // The engine's threads read the hang-up as it comes.
     for call in 4..6 {
-        let r = client.execute(&reprocess()).unwrap_or_else(|e| panic!("call {call}: {}", e.message));
+        let r = client
+            .execute(&reprocess())
+            .unwrap_or_else(|e| panic!("call {call}: {}", e.message));
         assert_eq!(r.status, 200, "call {call}");
         thread::sleep(Duration::from_millis(300));
     }
-    assert_eq!(seen.lock().unwrap().len(), 6, "one connection each: {:?}", seen.lock().unwrap());
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        6,
+        "one connection each: {:?}",
+        seen.lock().unwrap()
+    );
 }

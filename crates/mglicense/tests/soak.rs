@@ -40,16 +40,33 @@ fn five_thousand_items_under_faults_are_each_answered_exactly_once() {
     // A write budget the run exceeds, so the service's own 429s (with their penalty for early
     // retries) come on top of the injected ones. 120 writes per 1.5 s refill at 80/s, well under
     // the ~100/s this run reaches; at 150 (100/s) a run could end without meeting it.
-    let throttling: ThrottleConfig =
-        serde_json::from_value(json!({"enabled": true, "scale": 0.01, "limits": {"appTenantWrites": 120}})).unwrap();
+    let throttling: ThrottleConfig = serde_json::from_value(
+        json!({"enabled": true, "scale": 0.01, "limits": {"appTenantWrites": 120}}),
+    )
+    .unwrap();
     f.emulator.state().throttle().configure(throttling);
     f.client
-        .set_request_context(RequestContextUpdate { max_retry: Some(10), retry_delay_seconds: Some(0), ..Default::default() })
+        .set_request_context(RequestContextUpdate {
+            max_retry: Some(10),
+            retry_delay_seconds: Some(0),
+            ..Default::default()
+        })
         .unwrap();
 
-    let bulk = Bulk::new(f.client.clone(), BulkOptions { throttle_limit: Some(16), max_outstanding: Some(64), ..Default::default() }).unwrap();
+    let bulk = Bulk::new(
+        f.client.clone(),
+        BulkOptions {
+            throttle_limit: Some(16),
+            max_outstanding: Some(64),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let spec = |i: usize| -> RequestSpec {
-        serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": users[i % users.len()]})).unwrap()
+        serde_json::from_value(
+            json!({"operation": "reprocessLicenseAssignment", "identity": users[i % users.len()]}),
+        )
+        .unwrap()
     };
     let mut handed = Vec::with_capacity(ITEMS);
     let take = |next: Next, handed: &mut Vec<(u64, Result<(), ErrorKind>)>| match next {
@@ -95,8 +112,16 @@ fn five_thousand_items_under_faults_are_each_answered_exactly_once() {
             *failures.entry(*kind).or_default() += 1;
         }
     }
-    assert!(failures.keys().all(|k| matches!(k, ErrorKind::Transport | ErrorKind::Graph)), "{failures:?}");
-    assert!(ok > ITEMS * 8 / 10, "only {ok} of {ITEMS} succeeded: {failures:?}");
+    assert!(
+        failures
+            .keys()
+            .all(|k| matches!(k, ErrorKind::Transport | ErrorKind::Graph)),
+        "{failures:?}"
+    );
+    assert!(
+        ok > ITEMS * 8 / 10,
+        "only {ok} of {ITEMS} succeeded: {failures:?}"
+    );
     // No input was tried again before the Retry-After it was given: 1 s at least for the
     // service's own 429s (whole seconds), 50 ms for the injected 429s and 503s.
     let mut attempts: HashMap<&str, Vec<&graph_emulator::log::Entry>> = HashMap::new();
@@ -127,6 +152,12 @@ fn five_thousand_items_under_faults_are_each_answered_exactly_once() {
     }
     assert_eq!(early, 0, "{early} retries came before their Retry-After");
     // And it did push back, so the run proves something.
-    assert!(entries.iter().any(|e| e.throttled.is_some()), "the budget was never reached");
-    assert!(entries.iter().any(|e| e.fault.is_some()), "no fault was injected");
+    assert!(
+        entries.iter().any(|e| e.throttled.is_some()),
+        "the budget was never reached"
+    );
+    assert!(
+        entries.iter().any(|e| e.fault.is_some()),
+        "no fault was injected"
+    );
 }

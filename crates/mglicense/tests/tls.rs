@@ -24,13 +24,18 @@ const APP: &str = "6e1b7a55-39c4-4b7e-9a5e-1f0d2c3b4a59";
 const SECRET: &str = "tls-test-secret-Value_0123456789";
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/tls").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/tls")
+        .join(name)
 }
 
 fn trust_test_root() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        std::env::set_var("SSL_CERT_FILE", fixture("test-only-trusted-test-root.cert.pem"));
+        std::env::set_var(
+            "SSL_CERT_FILE",
+            fixture("test-only-trusted-test-root.cert.pem"),
+        );
         std::env::remove_var("SSL_CERT_DIR");
     });
 }
@@ -69,10 +74,19 @@ impl Write for Recording {
 
 /// Serves https on `host` with the fixture certificate `cert`, answering every request with
 /// `status`, `headers` and `body`.
-fn serve_tls(host: &str, cert: &str, status: &'static str, headers: Vec<String>, body: &'static str) -> (String, Arc<Mutex<Seen>>) {
+fn serve_tls(
+    host: &str,
+    cert: &str,
+    status: &'static str,
+    headers: Vec<String>,
+    body: &'static str,
+) -> (String, Arc<Mutex<Seen>>) {
     let pem = std::fs::read(fixture(&format!("{cert}.cert.pem"))).unwrap();
     let key = std::fs::read(fixture(&format!("{cert}.key.pem"))).unwrap();
-    let acceptor = Arc::new(native_tls::TlsAcceptor::new(native_tls::Identity::from_pkcs8(&pem, &key).unwrap()).unwrap());
+    let acceptor = Arc::new(
+        native_tls::TlsAcceptor::new(native_tls::Identity::from_pkcs8(&pem, &key).unwrap())
+            .unwrap(),
+    );
     let listener = TcpListener::bind((host, 0)).unwrap();
     let url = format!("https://{}", listener.local_addr().unwrap());
     let seen: Arc<Mutex<Seen>> = Arc::default();
@@ -81,10 +95,19 @@ fn serve_tls(host: &str, cert: &str, status: &'static str, headers: Vec<String>,
     thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { return };
-            let (log, acceptor, headers) = (Arc::clone(&log), Arc::clone(&acceptor), Arc::clone(&headers));
+            let (log, acceptor, headers) = (
+                Arc::clone(&log),
+                Arc::clone(&acceptor),
+                Arc::clone(&headers),
+            );
             thread::spawn(move || {
-                stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-                let mut tls = match acceptor.accept(Recording { stream, seen: Arc::clone(&log) }) {
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(10)))
+                    .unwrap();
+                let mut tls = match acceptor.accept(Recording {
+                    stream,
+                    seen: Arc::clone(&log),
+                }) {
                     Ok(tls) => tls,
                     Err(_) => {
                         log.lock().unwrap().handshake_failures += 1;
@@ -103,7 +126,10 @@ fn serve_tls(host: &str, cert: &str, status: &'static str, headers: Vec<String>,
                     }
                 }
                 log.lock().unwrap().heads.push(head);
-                let mut answer = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+                let mut answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
                 for h in headers.iter() {
                     answer.push_str(h);
                     answer.push_str("\r\n");
@@ -127,7 +153,9 @@ fn serve_plain(host: &str) -> (String, Arc<Mutex<Vec<u8>>>) {
     thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
-            stream.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
             let mut buf = [0u8; 4096];
             let n = stream.read(&mut buf).unwrap_or(0);
             log.lock().unwrap().extend_from_slice(&buf[..n].to_vec());
@@ -139,19 +167,37 @@ fn serve_plain(host: &str) -> (String, Arc<Mutex<Vec<u8>>>) {
 
 fn client_for(url: &str) -> Arc<Client> {
     trust_test_root();
-    let client = Client::new(ClientConfig { timeout_seconds: Some(5), ..Default::default() }).unwrap();
+    let client = Client::new(ClientConfig {
+        timeout_seconds: Some(5),
+        ..Default::default()
+    })
+    .unwrap();
     client
-        .add_environment(NewEnvironment { name: "Tls".into(), graph_endpoint: url.into(), azure_ad_endpoint: url.into() })
+        .add_environment(NewEnvironment {
+            name: "Tls".into(),
+            graph_endpoint: url.into(),
+            azure_ad_endpoint: url.into(),
+        })
         .unwrap();
-    client.connect(ConnectRequest { access_token: TOKEN.into(), environment: Some("Tls".into()) }).unwrap();
     client
-        .set_request_context(RequestContextUpdate { max_retry: Some(0), retry_delay_seconds: Some(0), ..Default::default() })
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Tls".into()),
+        })
+        .unwrap();
+    client
+        .set_request_context(RequestContextUpdate {
+            max_retry: Some(0),
+            retry_delay_seconds: Some(0),
+            ..Default::default()
+        })
         .unwrap();
     client
 }
 
 fn reprocess() -> RequestSpec {
-    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1"})).unwrap()
+    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1"}))
+        .unwrap()
 }
 
 /// The same call sent from the waiting thread, on a client of its own with the same TLS rules.
@@ -160,60 +206,133 @@ fn reprocess_on_waiting_thread() -> RequestSpec {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[test]
 fn a_trusted_loopback_https_endpoint_works() {
     // The control: with the trusted fixture the same server answers, so the failures below are
     // the certificate's and nothing else's.
-    let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
+    let (url, seen) = serve_tls(
+        "127.0.0.1",
+        "test-only-trusted-test-root",
+        "200 OK",
+        vec!["Content-Type: application/json".into()],
+        r#"{"id":"u1"}"#,
+    );
     let client = client_for(&url);
     for spec in [reprocess(), reprocess_on_waiting_thread()] {
-        let r = client.execute(&spec).unwrap_or_else(|e| panic!("{}", e.message));
+        let r = client
+            .execute(&spec)
+            .unwrap_or_else(|e| panic!("{}", e.message));
         assert_eq!(r.body_value().unwrap()["id"], "u1");
     }
     let seen = seen.lock().unwrap();
     assert_eq!(seen.heads.len(), 2, "{:?}", seen.heads);
-    assert!(seen.heads[0].contains(&format!("Bearer {TOKEN}")), "{:?}", seen.heads);
-    assert!(!contains(&seen.raw, TOKEN), "the token crossed the wire in clear");
+    assert!(
+        seen.heads[0].contains(&format!("Bearer {TOKEN}")),
+        "{:?}",
+        seen.heads
+    );
+    assert!(
+        !contains(&seen.raw, TOKEN),
+        "the token crossed the wire in clear"
+    );
 }
 
 #[test]
 fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
-    let (url, seen) = serve_tls("127.0.0.1", "test-only-untrusted", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
+    let (url, seen) = serve_tls(
+        "127.0.0.1",
+        "test-only-untrusted",
+        "200 OK",
+        vec!["Content-Type: application/json".into()],
+        r#"{"id":"u1"}"#,
+    );
     let client = client_for(&url);
     for spec in [reprocess(), reprocess_on_waiting_thread()] {
-        let e = client.execute(&spec).expect_err("a self-signed certificate must not be accepted");
+        let e = client
+            .execute(&spec)
+            .expect_err("a self-signed certificate must not be accepted");
         assert_eq!(e.kind, ErrorKind::Transport, "{}", e.message);
-        assert!(e.message.contains(&url) && e.message.contains("certificate verify failed"), "{}", e.message);
-        assert!(!e.message.contains(TOKEN) && !e.to_json().contains(TOKEN), "{}", e.message);
+        assert!(
+            e.message.contains(&url) && e.message.contains("certificate verify failed"),
+            "{}",
+            e.message
+        );
+        assert!(
+            !e.message.contains(TOKEN) && !e.to_json().contains(TOKEN),
+            "{}",
+            e.message
+        );
     }
     thread::sleep(Duration::from_millis(200));
     let seen = seen.lock().unwrap();
-    assert!(seen.heads.is_empty(), "a request was sent: {:?}", seen.heads);
-    assert!(seen.handshake_failures >= 2, "the handshake was not even tried each time");
-    assert!(!contains(&seen.raw, TOKEN) && !contains(&seen.raw, "Bearer"), "the token went out");
+    assert!(
+        seen.heads.is_empty(),
+        "a request was sent: {:?}",
+        seen.heads
+    );
+    assert!(
+        seen.handshake_failures >= 2,
+        "the handshake was not even tried each time"
+    );
+    assert!(
+        !contains(&seen.raw, TOKEN) && !contains(&seen.raw, "Bearer"),
+        "the token went out"
+    );
 }
 
 #[test]
 fn an_invalid_certificate_on_the_login_authority_keeps_the_client_secret() {
-    let (url, seen) = serve_tls("127.0.0.1", "test-only-untrusted", "200 OK", vec!["Content-Type: application/json".into()], r#"{"access_token":"x","expires_in":3600}"#);
+    let (url, seen) = serve_tls(
+        "127.0.0.1",
+        "test-only-untrusted",
+        "200 OK",
+        vec!["Content-Type: application/json".into()],
+        r#"{"access_token":"x","expires_in":3600}"#,
+    );
     trust_test_root();
-    let client = Client::new(ClientConfig { timeout_seconds: Some(5), ..Default::default() }).unwrap();
+    let client = Client::new(ClientConfig {
+        timeout_seconds: Some(5),
+        ..Default::default()
+    })
+    .unwrap();
     client
-        .add_environment(NewEnvironment { name: "Tls".into(), graph_endpoint: url.clone(), azure_ad_endpoint: url.clone() })
+        .add_environment(NewEnvironment {
+            name: "Tls".into(),
+            graph_endpoint: url.clone(),
+            azure_ad_endpoint: url.clone(),
+        })
         .unwrap();
     let request = json!({"environment": "Tls", "clientId": APP, "tenantId": "contoso", "clientSecret": SECRET});
-    let started = client.sign_in_with_env(serde_json::from_value(request).unwrap(), &|_: &str| None).unwrap();
-    let e = started.poll(Some(Duration::from_secs(30))).outcome.expect("the sign-in ends").unwrap_err();
+    let started = client
+        .sign_in_with_env(serde_json::from_value(request).unwrap(), &|_: &str| None)
+        .unwrap();
+    let e = started
+        .poll(Some(Duration::from_secs(30)))
+        .outcome
+        .expect("the sign-in ends")
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::AuthenticationFailed, "{}", e.message);
-    assert!(e.message.contains(&url) && e.message.contains("certificate"), "{}", e.message);
+    assert!(
+        e.message.contains(&url) && e.message.contains("certificate"),
+        "{}",
+        e.message
+    );
     assert!(!e.message.contains(SECRET) && !e.to_json().contains(SECRET));
-    assert!(client.context().is_none(), "a failed sign-in leaves no connection");
+    assert!(
+        client.context().is_none(),
+        "a failed sign-in leaves no connection"
+    );
     thread::sleep(Duration::from_millis(200));
     let seen = seen.lock().unwrap();
-    assert!(seen.heads.is_empty() && !contains(&seen.raw, SECRET), "the secret went out");
+    assert!(
+        seen.heads.is_empty() && !contains(&seen.raw, SECRET),
+        "the secret went out"
+    );
 }
 
 #[test]
@@ -227,32 +346,79 @@ fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
             ("307 Temporary Redirect", reprocess()),
             ("308 Permanent Redirect", reprocess_on_waiting_thread()),
         ] {
-            let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", status, vec![location.clone()], "");
-            let e = client_for(&url).execute(&spec).expect_err("an https to http redirect must fail");
+            let (url, seen) = serve_tls(
+                "127.0.0.1",
+                "test-only-trusted-test-root",
+                status,
+                vec![location.clone()],
+                "",
+            );
+            let e = client_for(&url)
+                .execute(&spec)
+                .expect_err("an https to http redirect must fail");
             assert_eq!(e.kind, ErrorKind::Transport, "{status}: {}", e.message);
-            assert!(e.message.contains("refused a redirect from https to another scheme"), "{status}: {}", e.message);
+            assert!(
+                e.message
+                    .contains("refused a redirect from https to another scheme"),
+                "{status}: {}",
+                e.message
+            );
             assert!(!e.message.contains(TOKEN), "{}", e.message);
             assert_eq!(seen.lock().unwrap().heads.len(), 1, "{status}: asked once");
         }
     }
     thread::sleep(Duration::from_millis(200));
-    assert!(plain_seen.lock().unwrap().is_empty(), "the http target received {:?}", String::from_utf8_lossy(&plain_seen.lock().unwrap()));
+    assert!(
+        plain_seen.lock().unwrap().is_empty(),
+        "the http target received {:?}",
+        String::from_utf8_lossy(&plain_seen.lock().unwrap())
+    );
 }
 
 #[test]
 fn a_redirect_to_another_https_host_drops_the_authorization_header() {
-    let (other, other_seen) = serve_tls("127.0.0.2", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
+    let (other, other_seen) = serve_tls(
+        "127.0.0.2",
+        "test-only-trusted-test-root",
+        "200 OK",
+        vec!["Content-Type: application/json".into()],
+        r#"{"id":"u1"}"#,
+    );
     // 127.0.0.1 to 127.0.0.2, and the same address on another port: both leave the origin.
-    let (other_port, other_port_seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "200 OK", vec!["Content-Type: application/json".into()], r#"{"id":"u1"}"#);
+    let (other_port, other_port_seen) = serve_tls(
+        "127.0.0.1",
+        "test-only-trusted-test-root",
+        "200 OK",
+        vec!["Content-Type: application/json".into()],
+        r#"{"id":"u1"}"#,
+    );
     // The first on the engine's threads, the second from the waiting thread.
-    for (target, target_seen, spec) in [(other, &other_seen, reprocess()), (other_port, &other_port_seen, reprocess_on_waiting_thread())] {
+    for (target, target_seen, spec) in [
+        (other, &other_seen, reprocess()),
+        (other_port, &other_port_seen, reprocess_on_waiting_thread()),
+    ] {
         let location = format!("Location: {target}/v1.0/users/u1/reprocessLicenseAssignment");
-        let (url, seen) = serve_tls("127.0.0.1", "test-only-trusted-test-root", "307 Temporary Redirect", vec![location], "");
-        let r = client_for(&url).execute(&spec).unwrap_or_else(|e| panic!("{target}: {}", e.message));
+        let (url, seen) = serve_tls(
+            "127.0.0.1",
+            "test-only-trusted-test-root",
+            "307 Temporary Redirect",
+            vec![location],
+            "",
+        );
+        let r = client_for(&url)
+            .execute(&spec)
+            .unwrap_or_else(|e| panic!("{target}: {}", e.message));
         assert_eq!(r.status, 200);
-        assert!(seen.lock().unwrap().heads[0].contains(TOKEN), "the first host gets the token");
+        assert!(
+            seen.lock().unwrap().heads[0].contains(TOKEN),
+            "the first host gets the token"
+        );
         let heads = &target_seen.lock().unwrap().heads;
         assert_eq!(heads.len(), 1, "{target}: the redirect was followed");
-        assert!(!heads[0].contains(TOKEN) && !heads[0].to_ascii_lowercase().contains("authorization"), "{target}: {}", heads[0]);
+        assert!(
+            !heads[0].contains(TOKEN) && !heads[0].to_ascii_lowercase().contains("authorization"),
+            "{target}: {}",
+            heads[0]
+        );
     }
 }

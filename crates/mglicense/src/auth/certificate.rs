@@ -25,7 +25,9 @@ pub struct ClientCertificate {
 
 impl fmt::Debug for ClientCertificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCertificate").field("thumbprint", &self.thumbprint).finish_non_exhaustive()
+        f.debug_struct("ClientCertificate")
+            .field("thumbprint", &self.thumbprint)
+            .finish_non_exhaustive()
     }
 }
 
@@ -41,17 +43,27 @@ impl ClientCertificate {
             })?;
         let digest = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, certificate);
         let thumbprint = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
-        Ok(ClientCertificate { key, x5t: base64::encode_config(digest.as_ref(), base64::URL_SAFE_NO_PAD), thumbprint })
+        Ok(ClientCertificate {
+            key,
+            x5t: base64::encode_config(digest.as_ref(), base64::URL_SAFE_NO_PAD),
+            thumbprint,
+        })
     }
 
     /// From PEM text holding a `CERTIFICATE` block and an unencrypted `PRIVATE KEY` or
     /// `RSA PRIVATE KEY` block, in either order (the layout `openssl` and Azure tools write).
     pub fn from_pem(text: &str, origin: &str) -> Result<Self, Error> {
         let blocks = pem_blocks(text);
-        let cert = blocks.iter().find(|(label, _)| label == "CERTIFICATE").ok_or_else(|| {
-            Error::invalid_argument(format!("{origin} holds no CERTIFICATE block."))
-        })?;
-        if blocks.iter().any(|(label, _)| label == "ENCRYPTED PRIVATE KEY") {
+        let cert = blocks
+            .iter()
+            .find(|(label, _)| label == "CERTIFICATE")
+            .ok_or_else(|| {
+                Error::invalid_argument(format!("{origin} holds no CERTIFICATE block."))
+            })?;
+        if blocks
+            .iter()
+            .any(|(label, _)| label == "ENCRYPTED PRIVATE KEY")
+        {
             return Err(Error::invalid_argument(format!(
                 "{origin} holds an encrypted private key: give its password (-CertificatePassword with -CertificatePath, or AZURE_CLIENT_CERTIFICATE_PASSWORD with -EnvironmentVariable) so the module can open it, or store the key unencrypted."
             )));
@@ -59,7 +71,11 @@ impl ClientCertificate {
         let key = blocks
             .iter()
             .find(|(label, _)| label == "PRIVATE KEY" || label == "RSA PRIVATE KEY")
-            .ok_or_else(|| Error::invalid_argument(format!("{origin} holds a certificate but no PRIVATE KEY block.")))?;
+            .ok_or_else(|| {
+                Error::invalid_argument(format!(
+                    "{origin} holds a certificate but no PRIVATE KEY block."
+                ))
+            })?;
         let key = SecretBytes(key.1.clone());
         Self::from_der(&cert.1, &key.0)
     }
@@ -67,8 +83,11 @@ impl ClientCertificate {
     /// Reads a PEM file. PFX files are opened by the front end, which has the platform's
     /// PKCS#12 support, and handed over as DER.
     pub fn from_pem_file(path: &str) -> Result<Self, Error> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| Error::invalid_argument(format!("The certificate file '{path}' could not be read: {e}.")))?;
+        let bytes = std::fs::read(path).map_err(|e| {
+            Error::invalid_argument(format!(
+                "The certificate file '{path}' could not be read: {e}."
+            ))
+        })?;
         let text = String::from_utf8(bytes).map_err(|_| {
             Error::invalid_argument(format!(
                 "The certificate file '{path}' is not PEM text; a PFX file needs a front end that can open it (Connect-MgGraph -CertificatePath does)."
@@ -84,7 +103,10 @@ impl ClientCertificate {
 
     /// The signed client assertion for `audience` (the token endpoint URL), valid ten minutes.
     pub fn assertion(&self, client_id: &str, audience: &str) -> Result<String, Error> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": self.x5t});
         let claims = serde_json::json!({
             "aud": audience, "iss": client_id, "sub": client_id,
@@ -92,11 +114,24 @@ impl ClientCertificate {
             "nbf": now, "iat": now, "exp": now + 600,
         });
         let enc = |v: &[u8]| base64::encode_config(v, base64::URL_SAFE_NO_PAD);
-        let input = format!("{}.{}", enc(header.to_string().as_bytes()), enc(claims.to_string().as_bytes()));
+        let input = format!(
+            "{}.{}",
+            enc(header.to_string().as_bytes()),
+            enc(claims.to_string().as_bytes())
+        );
         let mut signature = vec![0u8; self.key.public_modulus_len()];
         self.key
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), input.as_bytes(), &mut signature)
-            .map_err(|_| Error::authentication_failed("The client assertion could not be signed with the certificate's key."))?;
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut signature,
+            )
+            .map_err(|_| {
+                Error::authentication_failed(
+                    "The client assertion could not be signed with the certificate's key.",
+                )
+            })?;
         Ok(format!("{input}.{}", enc(&signature)))
     }
 }
@@ -107,7 +142,10 @@ fn pem_blocks(text: &str) -> Vec<(String, Vec<u8>)> {
     let mut current: Option<(String, String)> = None;
     for line in text.lines() {
         let line = line.trim();
-        if let Some(label) = line.strip_prefix("-----BEGIN ").and_then(|l| l.strip_suffix("-----")) {
+        if let Some(label) = line
+            .strip_prefix("-----BEGIN ")
+            .and_then(|l| l.strip_suffix("-----"))
+        {
             current = Some((label.to_string(), String::new()));
         } else if line.starts_with("-----END ") {
             if let Some((label, body)) = current.take() {
@@ -136,7 +174,17 @@ pub(crate) mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let (key, cert) = (dir.join("key.pem"), dir.join("cert.pem"));
         let status = std::process::Command::new("openssl")
-            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=MgLicense test"])
+            .args([
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=MgLicense test",
+            ])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
@@ -153,10 +201,17 @@ pub(crate) mod tests {
     #[test]
     fn signs_an_assertion_with_x5t_and_the_claims_entra_wants() {
         let c = ClientCertificate::from_pem(&test_pem(), "test").unwrap();
-        let jwt = c.assertion("app-1", "https://login.example/t/oauth2/v2.0/token").unwrap();
+        let jwt = c
+            .assertion("app-1", "https://login.example/t/oauth2/v2.0/token")
+            .unwrap();
         let parts: Vec<&str> = jwt.split('.').collect();
         assert_eq!(parts.len(), 3);
-        let dec = |s: &str| serde_json::from_slice::<serde_json::Value>(&base64::decode_config(s, base64::URL_SAFE_NO_PAD).unwrap()).unwrap();
+        let dec = |s: &str| {
+            serde_json::from_slice::<serde_json::Value>(
+                &base64::decode_config(s, base64::URL_SAFE_NO_PAD).unwrap(),
+            )
+            .unwrap()
+        };
         let (h, p) = (dec(parts[0]), dec(parts[1]));
         assert_eq!(h["alg"], "RS256");
         assert_eq!(h["x5t"].as_str().unwrap().len(), 27);
@@ -171,9 +226,21 @@ pub(crate) mod tests {
     #[test]
     fn pem_without_a_key_or_with_an_encrypted_one_is_refused_with_the_reason() {
         let pem = test_pem();
-        let cert_only: String = pem.split("-----BEGIN PRIVATE KEY-----").next().unwrap().to_string();
-        assert!(ClientCertificate::from_pem(&cert_only, "f").unwrap_err().message.contains("no PRIVATE KEY"));
-        let enc = pem.replace("BEGIN PRIVATE KEY", "BEGIN ENCRYPTED PRIVATE KEY").replace("END PRIVATE KEY", "END ENCRYPTED PRIVATE KEY");
-        assert!(ClientCertificate::from_pem(&enc, "f").unwrap_err().message.contains("-CertificatePassword"));
+        let cert_only: String = pem
+            .split("-----BEGIN PRIVATE KEY-----")
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(ClientCertificate::from_pem(&cert_only, "f")
+            .unwrap_err()
+            .message
+            .contains("no PRIVATE KEY"));
+        let enc = pem
+            .replace("BEGIN PRIVATE KEY", "BEGIN ENCRYPTED PRIVATE KEY")
+            .replace("END PRIVATE KEY", "END ENCRYPTED PRIVATE KEY");
+        assert!(ClientCertificate::from_pem(&enc, "f")
+            .unwrap_err()
+            .message
+            .contains("-CertificatePassword"));
     }
 }

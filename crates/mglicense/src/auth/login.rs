@@ -39,7 +39,12 @@ const IDENTITY_HINT: &str = "-Identity needs a managed identity: run on an Azure
 
 /// POSTs a form to an OAuth endpoint. `expect_token` reads a token response; otherwise any
 /// JSON object is handed back (device-code start).
-pub async fn post_form(login: &Login<'_>, url: &str, form: &[(&str, &str)], expect_token: bool) -> Result<Answer, Error> {
+pub async fn post_form(
+    login: &Login<'_>,
+    url: &str,
+    form: &[(&str, &str)],
+    expect_token: bool,
+) -> Result<Answer, Error> {
     let body = form
         .iter()
         .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
@@ -56,33 +61,61 @@ pub async fn post_form(login: &Login<'_>, url: &str, form: &[(&str, &str)], expe
 }
 
 /// GETs a managed identity endpoint.
-pub async fn get_token(login: &Login<'_>, url: &str, headers: &[(&str, &str)]) -> Result<Answer, Error> {
+pub async fn get_token(
+    login: &Login<'_>,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<Answer, Error> {
     let mut request = login.identity.get(url).header("Accept", "application/json");
     for (name, value) in headers {
-        let mut v = reqwest::header::HeaderValue::from_str(value)
-            .map_err(|_| Error::invalid_argument(format!("The {name} header value is not valid in HTTP.")))?;
+        let mut v = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+            Error::invalid_argument(format!("The {name} header value is not valid in HTTP."))
+        })?;
         v.set_sensitive(true);
         request = request.header(*name, v);
     }
-    exchange(request, &strip_query(url), login.timeout, IDENTITY_HINT, true).await
+    exchange(
+        request,
+        &strip_query(url),
+        login.timeout,
+        IDENTITY_HINT,
+        true,
+    )
+    .await
 }
 
 /// Sends a token request and reads its answer, all within `timeout` and up to
 /// [`MAX_BODY_BYTES`]. `shown` is the endpoint as messages name it (no query).
-async fn exchange(request: reqwest::RequestBuilder, shown: &str, timeout: Duration, hint: &str, expect_token: bool) -> Result<Answer, Error> {
+async fn exchange(
+    request: reqwest::RequestBuilder,
+    shown: &str,
+    timeout: Duration,
+    hint: &str,
+    expect_token: bool,
+) -> Result<Answer, Error> {
     let work = async {
-        let response = request.send().await.map_err(|e| unreachable_endpoint(shown, &e, hint))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| unreachable_endpoint(shown, &e, hint))?;
         read_answer(response, shown, hint, expect_token).await
     };
-    tokio::time::timeout(timeout, work).await.unwrap_or_else(|_| {
-        Err(Error::timeout(format!(
-            "The login endpoint {shown} did not answer completely within {} s. {hint}",
-            timeout.as_secs_f64()
-        )))
-    })
+    tokio::time::timeout(timeout, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::timeout(format!(
+                "The login endpoint {shown} did not answer completely within {} s. {hint}",
+                timeout.as_secs_f64()
+            )))
+        })
 }
 
-async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_token: bool) -> Result<Answer, Error> {
+async fn read_answer(
+    response: reqwest::Response,
+    url: &str,
+    hint: &str,
+    expect_token: bool,
+) -> Result<Answer, Error> {
     let status = response.status().as_u16();
     if response.status().is_redirection() {
         // Never followed: the request's secrets would go along to wherever it points.
@@ -98,10 +131,15 @@ async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_
              so nothing was sent there. {hint}"
         )));
     }
-    let content_type = response.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = read_capped(response, MAX_BODY_BYTES)
-        .await
-        .map_err(|e| Error::authentication_failed(format!("The answer from {url} could not be read: {e}.")))?;
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = read_capped(response, MAX_BODY_BYTES).await.map_err(|e| {
+        Error::authentication_failed(format!("The answer from {url} could not be read: {e}."))
+    })?;
     let bytes = zeroize::Zeroizing::new(body.bytes);
     if body.truncated {
         return Err(Error::authentication_failed(format!(
@@ -111,7 +149,11 @@ async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_
     }
     let json: Option<Value> = serde_json::from_slice(&bytes).ok().filter(Value::is_object);
     let Some(json) = json else {
-        let looks = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') { "an HTML page" } else { "something that is not JSON" };
+        let looks = if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+            "an HTML page"
+        } else {
+            "something that is not JSON"
+        };
         return Err(Error::authentication_failed(format!(
             "The login endpoint {url} answered {status} with {looks} ({} bytes, Content-Type '{content_type}') instead of a token response. \
              Check that -Environment's AzureADEndpoint points at an Entra ID login authority, and that no proxy or captive portal answers in its place.",
@@ -121,8 +163,17 @@ async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_
     let text = |k: &str| json.get(k).and_then(Value::as_str).map(str::to_string);
     if let Some(error) = text("error") {
         let description = text("error_description").unwrap_or_default();
-        let codes = json.get("error_codes").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_u64).collect()).unwrap_or_default();
-        return Ok(Answer::Refused(LoginRefusal { status, error, description, codes }));
+        let codes = json
+            .get("error_codes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default();
+        return Ok(Answer::Refused(LoginRefusal {
+            status,
+            error,
+            description,
+            codes,
+        }));
     }
     if !(200..300).contains(&status) {
         return Err(Error::authentication_failed(format!(
@@ -133,10 +184,17 @@ async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_
         return Ok(Answer::Json(json));
     }
     let Some(access_token) = text("access_token").filter(|t| !t.is_empty()) else {
-        return Err(Error::authentication_failed(format!("The answer from {url} has no access_token.")));
+        return Err(Error::authentication_failed(format!(
+            "The answer from {url} has no access_token."
+        )));
     };
     // Managed identity endpoints send numbers as strings (graph-facts §6).
-    let number = |k: &str| json.get(k).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())));
+    let number = |k: &str| {
+        json.get(k).and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+        })
+    };
     let expires_on = match (number("expires_in"), number("expires_on")) {
         (Some(secs), _) => SystemTime::now() + Duration::from_secs(secs),
         (None, Some(at)) => SystemTime::UNIX_EPOCH + Duration::from_secs(at),
@@ -151,7 +209,13 @@ async fn read_answer(response: reqwest::Response, url: &str, hint: &str, expect_
 
 /// An AADSTS refusal as an error that names the endpoint's reason and what to check.
 pub fn refusal_error(r: &LoginRefusal, url: &str, client_id: &str, tenant: &str) -> Error {
-    let first_line = r.description.lines().next().unwrap_or("").trim().to_string();
+    let first_line = r
+        .description
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
     let has = |code: u64| r.codes.contains(&code) || first_line.contains(&format!("AADSTS{code}:"));
     let hint = if has(7000215) {
         format!("Check that the client secret for app '{client_id}' is the secret's value (not its ID) and was copied whole.")
@@ -168,7 +232,10 @@ pub fn refusal_error(r: &LoginRefusal, url: &str, client_id: &str, tenant: &str)
     } else {
         "Check -ClientId, -TenantId, -Environment and the credential.".to_string()
     };
-    Error::authentication_failed(format!("Sign-in failed at {url}: {}: {first_line} {hint}", r.error))
+    Error::authentication_failed(format!(
+        "Sign-in failed at {url}: {}: {first_line} {hint}",
+        r.error
+    ))
 }
 
 fn unreachable_endpoint(url: &str, e: &reqwest::Error, hint: &str) -> Error {
@@ -178,7 +245,9 @@ fn unreachable_endpoint(url: &str, e: &reqwest::Error, hint: &str) -> Error {
         message.push_str(&format!(": {s}"));
         source = s.source();
     }
-    Error::authentication_failed(format!("No answer from the login endpoint {url} ({message}). {hint}"))
+    Error::authentication_failed(format!(
+        "No answer from the login endpoint {url} ({message}). {hint}"
+    ))
 }
 
 fn strip_query(url: &str) -> String {
@@ -186,8 +255,11 @@ fn strip_query(url: &str) -> String {
 }
 
 /// Everything but RFC 3986's unreserved characters (ALPHA / DIGIT / "-" / "." / "_" / "~").
-const UNRESERVED_KEPT: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Percent-encodes a path segment or a form value. Unreserved characters stay as they are, so a
 /// tenant such as `contoso.onmicrosoft.com` appears in the token URL (and in a client assertion's
@@ -202,7 +274,10 @@ mod tests {
 
     #[test]
     fn urlencode_keeps_unreserved_characters_and_escapes_the_rest() {
-        assert_eq!(urlencode("contoso.onmicrosoft.com"), "contoso.onmicrosoft.com");
+        assert_eq!(
+            urlencode("contoso.onmicrosoft.com"),
+            "contoso.onmicrosoft.com"
+        );
         assert_eq!(urlencode("a-b_c~d"), "a-b_c~d");
         assert_eq!(urlencode("a/b?c#d e&f=g"), "a%2Fb%3Fc%23d%20e%26f%3Dg");
         assert_eq!(urlencode("ü+"), "%C3%BC%2B");

@@ -85,9 +85,24 @@ pub struct CertificateInput {
 /// How the connection gets its tokens.
 pub(crate) enum Source {
     Given(AccessTokenCredential),
-    App { token_url: String, client_id: String, tenant_id: String, proof: AppProof, scope: String },
-    ManagedIdentity { endpoint: IdentityEndpoint, client_id: Option<String>, resource: String },
-    Delegated { token_url: String, client_id: String, scopes: String, refresh: Mutex<Option<Secret>> },
+    App {
+        token_url: String,
+        client_id: String,
+        tenant_id: String,
+        proof: AppProof,
+        scope: String,
+    },
+    ManagedIdentity {
+        endpoint: IdentityEndpoint,
+        client_id: Option<String>,
+        resource: String,
+    },
+    Delegated {
+        token_url: String,
+        client_id: String,
+        scopes: String,
+        refresh: Mutex<Option<Secret>>,
+    },
 }
 
 pub(crate) enum AppProof {
@@ -130,7 +145,9 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator").field("tokenCredentialType", &self.token_credential_type).finish_non_exhaustive()
+        f.debug_struct("Authenticator")
+            .field("tokenCredentialType", &self.token_credential_type)
+            .finish_non_exhaustive()
     }
 }
 
@@ -143,35 +160,55 @@ pub fn process_env(name: &str) -> Option<String> {
 
 impl Authenticator {
     /// Builds the credential a request describes (no network yet).
-    pub(crate) fn from_request(mut request: SignInRequest, environment: &Environment, env: EnvLookup<'_>) -> Result<Authenticator, Error> {
+    pub(crate) fn from_request(
+        mut request: SignInRequest,
+        environment: &Environment,
+        env: EnvLookup<'_>,
+    ) -> Result<Authenticator, Error> {
         let graph = environment.graph_endpoint.trim_end_matches('/');
         let authority = environment.azure_ad_endpoint.trim_end_matches('/');
         let app_scope = format!("{graph}/.default");
-        let token_url = |tenant: &str| format!("{authority}/{}/oauth2/v2.0/token", login::urlencode(tenant));
+        let token_url =
+            |tenant: &str| format!("{authority}/{}/oauth2/v2.0/token", login::urlencode(tenant));
         // With -EnvironmentVariable a certificate may come along: the front end opened the file the
         // variables name (a PFX or an encrypted PEM, which the engine cannot open itself).
-        let app_proof = request.client_secret.is_some() || (request.certificate.is_some() && !request.environment_variable);
-        let chosen = [request.access_token.is_some(), request.identity, request.environment_variable, app_proof]
-            .iter()
-            .filter(|b| **b)
-            .count();
+        let app_proof = request.client_secret.is_some()
+            || (request.certificate.is_some() && !request.environment_variable);
+        let chosen = [
+            request.access_token.is_some(),
+            request.identity,
+            request.environment_variable,
+            app_proof,
+        ]
+        .iter()
+        .filter(|b| **b)
+        .count();
         if chosen > 1 {
             return Err(Error::invalid_argument("Give one way to sign in: an access token, -Identity, -EnvironmentVariable, or a client secret or certificate."));
         }
-        let given = |source, auth_type, kind, client_id: Option<String>, tenant_id: Option<String>| Authenticator {
-            source,
-            cache: tokio::sync::Mutex::new(None),
-            claims: Mutex::new(TokenClaims::default()),
-            auth_type,
-            token_credential_type: kind,
-            client_id,
-            tenant_id,
-        };
+        let given =
+            |source, auth_type, kind, client_id: Option<String>, tenant_id: Option<String>| {
+                Authenticator {
+                    source,
+                    cache: tokio::sync::Mutex::new(None),
+                    claims: Mutex::new(TokenClaims::default()),
+                    auth_type,
+                    token_credential_type: kind,
+                    client_id,
+                    tenant_id,
+                }
+            };
 
         if let Some(token) = request.access_token {
             let credential = AccessTokenCredential::new(token.expose())?;
             let claims = credential.claims().clone();
-            let a = given(Source::Given(credential), "UserProvidedAccessToken", "UserProvidedAccessToken", claims.client_id.clone(), claims.tenant_id.clone());
+            let a = given(
+                Source::Given(credential),
+                "UserProvidedAccessToken",
+                "UserProvidedAccessToken",
+                claims.client_id.clone(),
+                claims.tenant_id.clone(),
+            );
             *a.claims.lock().unwrap_or_else(|e| e.into_inner()) = claims;
             return Ok(a);
         }
@@ -179,16 +216,34 @@ impl Authenticator {
         if request.identity {
             let resource = graph.to_string();
             let endpoint = match (env("IDENTITY_ENDPOINT"), env("IDENTITY_HEADER")) {
-                (Some(url), Some(header)) => IdentityEndpoint::AppService { url: url.trim().to_string(), header: Secret::new(header) },
-                _ => IdentityEndpoint::Imds { url: env("MGLICENSE_IMDS_ENDPOINT").unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.to_string()) },
+                (Some(url), Some(header)) => IdentityEndpoint::AppService {
+                    url: url.trim().to_string(),
+                    header: Secret::new(header),
+                },
+                _ => IdentityEndpoint::Imds {
+                    url: env("MGLICENSE_IMDS_ENDPOINT")
+                        .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.to_string()),
+                },
             };
             let client_id = request.client_id.filter(|c| !c.trim().is_empty());
-            return Ok(given(Source::ManagedIdentity { endpoint, client_id: client_id.clone(), resource }, "AppOnly", "ManagedIdentity", client_id, None));
+            return Ok(given(
+                Source::ManagedIdentity {
+                    endpoint,
+                    client_id: client_id.clone(),
+                    resource,
+                },
+                "AppOnly",
+                "ManagedIdentity",
+                client_id,
+                None,
+            ));
         }
 
         let (client_id, tenant_id, proof, kind) = if request.environment_variable {
             let need = |name: &str| {
-                env(name).ok_or_else(|| Error::invalid_argument(format!("-EnvironmentVariable needs {name} to be set.")))
+                env(name).ok_or_else(|| {
+                    Error::invalid_argument(format!("-EnvironmentVariable needs {name} to be set."))
+                })
             };
             let tenant = need("AZURE_TENANT_ID")?;
             let client = need("AZURE_CLIENT_ID")?;
@@ -205,26 +260,63 @@ impl Authenticator {
             };
             (client, tenant, proof, "EnvironmentVariable")
         } else if request.client_secret.is_some() || request.certificate.is_some() {
-            let client = request.client_id.filter(|c| !c.trim().is_empty()).ok_or_else(|| Error::invalid_argument("-ClientId is required with a client secret or certificate."))?;
-            let tenant = request.tenant_id.filter(|t| !t.trim().is_empty()).ok_or_else(|| Error::invalid_argument("-TenantId is required with a client secret or certificate."))?;
+            let client = request
+                .client_id
+                .filter(|c| !c.trim().is_empty())
+                .ok_or_else(|| {
+                    Error::invalid_argument(
+                        "-ClientId is required with a client secret or certificate.",
+                    )
+                })?;
+            let tenant = request
+                .tenant_id
+                .filter(|t| !t.trim().is_empty())
+                .ok_or_else(|| {
+                    Error::invalid_argument(
+                        "-TenantId is required with a client secret or certificate.",
+                    )
+                })?;
             match (request.client_secret, request.certificate) {
-                (Some(secret), _) if secret.is_empty() => return Err(Error::invalid_argument("The client secret is empty.")),
+                (Some(secret), _) if secret.is_empty() => {
+                    return Err(Error::invalid_argument("The client secret is empty."))
+                }
                 (Some(secret), _) => (client, tenant, AppProof::Secret(secret), "ClientSecret"),
-                (None, Some(cert)) => (client, tenant, AppProof::Certificate(certificate_from(cert)?), "ClientCertificate"),
+                (None, Some(cert)) => (
+                    client,
+                    tenant,
+                    AppProof::Certificate(certificate_from(cert)?),
+                    "ClientCertificate",
+                ),
                 (None, None) => unreachable!("checked above"),
             }
         } else {
             // Delegated.
-            let client = request.client_id.filter(|c| !c.trim().is_empty()).unwrap_or_else(|| DEFAULT_DELEGATED_CLIENT_ID.to_string());
-            let tenant = request.tenant_id.filter(|t| !t.trim().is_empty()).unwrap_or_else(|| "common".to_string());
-            let mut scopes: Vec<String> = if request.scopes.is_empty() { vec!["User.Read".into()] } else { request.scopes };
+            let client = request
+                .client_id
+                .filter(|c| !c.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_DELEGATED_CLIENT_ID.to_string());
+            let tenant = request
+                .tenant_id
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| "common".to_string());
+            let mut scopes: Vec<String> = if request.scopes.is_empty() {
+                vec!["User.Read".into()]
+            } else {
+                request.scopes
+            };
             // OpenID Connect scopes name no resource; every other bare name is a Graph permission.
             const OIDC: [&str; 4] = ["offline_access", "openid", "profile", "email"];
             scopes = scopes
                 .iter()
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
-                .map(|s| if s.contains('/') || OIDC.iter().any(|o| o.eq_ignore_ascii_case(&s)) { s } else { format!("{graph}/{s}") })
+                .map(|s| {
+                    if s.contains('/') || OIDC.iter().any(|o| o.eq_ignore_ascii_case(&s)) {
+                        s
+                    } else {
+                        format!("{graph}/{s}")
+                    }
+                })
                 .collect();
             for o in ["offline_access", "openid", "profile"] {
                 if !scopes.iter().any(|s| s.eq_ignore_ascii_case(o)) {
@@ -234,17 +326,42 @@ impl Authenticator {
             let kind = match request.flow.as_deref() {
                 Some("deviceCode") => "DeviceCode",
                 None | Some("interactive") => "InteractiveBrowser",
-                Some(other) => return Err(Error::invalid_argument(format!("Unknown sign-in flow '{other}'."))),
+                Some(other) => {
+                    return Err(Error::invalid_argument(format!(
+                        "Unknown sign-in flow '{other}'."
+                    )))
+                }
             };
-            let source = Source::Delegated { token_url: token_url(&tenant), client_id: client.clone(), scopes: scopes.join(" "), refresh: Mutex::new(None) };
+            let source = Source::Delegated {
+                token_url: token_url(&tenant),
+                client_id: client.clone(),
+                scopes: scopes.join(" "),
+                refresh: Mutex::new(None),
+            };
             return Ok(given(source, "Delegated", kind, Some(client), Some(tenant)));
         };
-        let source = Source::App { token_url: token_url(&tenant_id), client_id: client_id.clone(), tenant_id: tenant_id.clone(), proof, scope: app_scope };
-        Ok(given(source, "AppOnly", kind, Some(client_id), Some(tenant_id)))
+        let source = Source::App {
+            token_url: token_url(&tenant_id),
+            client_id: client_id.clone(),
+            tenant_id: tenant_id.clone(),
+            proof,
+            scope: app_scope,
+        };
+        Ok(given(
+            source,
+            "AppOnly",
+            kind,
+            Some(client_id),
+            Some(tenant_id),
+        ))
     }
 
     pub fn claims(&self) -> TokenClaims {
-        let mut c = self.claims.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut c = self
+            .claims
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         c.client_id = c.client_id.or_else(|| self.client_id.clone());
         c.tenant_id = c.tenant_id.or_else(|| self.tenant_id.clone());
         c
@@ -273,10 +390,17 @@ impl Authenticator {
     /// when it would have to ask (or another caller is asking right now).
     pub fn bearer_at_hand(&self) -> Option<Result<Arc<Secret>, Error>> {
         if let Source::Given(credential) = &self.source {
-            return Some(credential.bearer().map(|token| Arc::new(Secret::new(token))));
+            return Some(
+                credential
+                    .bearer()
+                    .map(|token| Arc::new(Secret::new(token))),
+            );
         }
         let cache = self.cache.try_lock().ok()?;
-        cache.as_ref().filter(|c| c.fresh()).map(|c| Ok(Arc::clone(&c.token)))
+        cache
+            .as_ref()
+            .filter(|c| c.fresh())
+            .map(|c| Ok(Arc::clone(&c.token)))
     }
 
     /// After Graph refused `rejected` as expired: drops it (unless another request already
@@ -284,7 +408,10 @@ impl Authenticator {
     pub async fn renew(&self, login: &Login<'_>, rejected: &Secret) -> Result<Arc<Secret>, Error> {
         {
             let mut cache = self.cache.lock().await;
-            if cache.as_ref().map_or(false, |c| c.token.expose() == rejected.expose()) {
+            if cache
+                .as_ref()
+                .map_or(false, |c| c.token.expose() == rejected.expose())
+            {
                 *cache = None;
             }
         }
@@ -295,15 +422,23 @@ impl Authenticator {
         let mut expires_on = issued.expires_on;
         if let Some(claims) = read_claims(issued.access_token.expose()) {
             // The JWT's exp is whole seconds and may come before now + expires_in: trust the earlier.
-            expires_on = claims.expires_on.map_or(expires_on, |exp| exp.min(expires_on));
+            expires_on = claims
+                .expires_on
+                .map_or(expires_on, |exp| exp.min(expires_on));
             *self.claims.lock().unwrap_or_else(|e| e.into_inner()) = claims;
         }
         if let (Source::Delegated { refresh, .. }, Some(r)) = (&self.source, issued.refresh_token) {
             *refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
         }
-        let lifetime = expires_on.duration_since(SystemTime::now()).unwrap_or_default();
+        let lifetime = expires_on
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
         let token = Arc::new(issued.access_token);
-        *cache = Some(Cached { token: Arc::clone(&token), expires_on, lifetime });
+        *cache = Some(Cached {
+            token: Arc::clone(&token),
+            expires_on,
+            lifetime,
+        });
         token
     }
 
@@ -317,32 +452,61 @@ impl Authenticator {
     async fn acquire(&self, login: &Login<'_>) -> Result<IssuedToken, Error> {
         match &self.source {
             Source::Given(_) => unreachable!("given tokens are never acquired"),
-            Source::App { token_url, client_id, tenant_id, proof, scope } => {
+            Source::App {
+                token_url,
+                client_id,
+                tenant_id,
+                proof,
+                scope,
+            } => {
                 let assertion;
-                let mut form: Vec<(&str, &str)> = vec![("client_id", client_id), ("scope", scope), ("grant_type", "client_credentials")];
+                let mut form: Vec<(&str, &str)> = vec![
+                    ("client_id", client_id),
+                    ("scope", scope),
+                    ("grant_type", "client_credentials"),
+                ];
                 match proof {
                     AppProof::Secret(s) => form.push(("client_secret", s.expose())),
                     AppProof::Certificate(c) => {
                         assertion = Secret::new(c.assertion(client_id, token_url)?);
-                        form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+                        form.push((
+                            "client_assertion_type",
+                            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                        ));
                         form.push(("client_assertion", assertion.expose()));
                     }
                 }
                 match login::post_form(login, token_url, &form, true).await? {
                     Answer::Token(t) => Ok(t),
-                    Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, tenant_id)),
+                    Answer::Refused(r) => {
+                        Err(login::refusal_error(&r, token_url, client_id, tenant_id))
+                    }
                     Answer::Json(_) => Err(Error::authentication_failed("unexpected answer")),
                 }
             }
-            Source::ManagedIdentity { endpoint, client_id, resource } => managed_identity(login, endpoint, client_id.as_deref(), resource).await,
-            Source::Delegated { token_url, client_id, scopes, refresh } => {
+            Source::ManagedIdentity {
+                endpoint,
+                client_id,
+                resource,
+            } => managed_identity(login, endpoint, client_id.as_deref(), resource).await,
+            Source::Delegated {
+                token_url,
+                client_id,
+                scopes,
+                refresh,
+            } => {
                 let refresh_token = refresh.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let Some(refresh_token) = refresh_token else {
                     return Err(Error::authentication_failed(
                         "The sign-in has expired and no refresh token is held: call Connect-MgGraph again.",
                     ));
                 };
-                let form = [("client_id", client_id.as_str()), ("scope", scopes.as_str()), ("grant_type", "refresh_token"), ("refresh_token", refresh_token.expose())];
+                let form = [
+                    ("client_id", client_id.as_str()),
+                    ("scope", scopes.as_str()),
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.expose()),
+                ];
                 match login::post_form(login, token_url, &form, true).await? {
                     Answer::Token(t) => Ok(t),
                     Answer::Refused(r) => Err(login::refusal_error(&r, token_url, client_id, "")),
@@ -357,27 +521,44 @@ fn certificate_from(input: CertificateInput) -> Result<ClientCertificate, Error>
     match (input.path, input.certificate, input.private_key) {
         (Some(path), None, None) => ClientCertificate::from_pem_file(&path),
         (None, Some(cert), Some(key)) => {
-            let cert = base64::decode(cert.trim()).map_err(|_| Error::invalid_argument("certificate.certificate is not base64."))?;
-            let key = secret::SecretBytes(
-                base64::decode(key.expose().trim()).map_err(|_| Error::invalid_argument("certificate.privateKey is not base64."))?,
-            );
+            let cert = base64::decode(cert.trim())
+                .map_err(|_| Error::invalid_argument("certificate.certificate is not base64."))?;
+            let key =
+                secret::SecretBytes(base64::decode(key.expose().trim()).map_err(|_| {
+                    Error::invalid_argument("certificate.privateKey is not base64.")
+                })?);
             ClientCertificate::from_der(&cert, &key.0)
         }
-        _ => Err(Error::invalid_argument("certificate needs either path, or certificate and privateKey.")),
+        _ => Err(Error::invalid_argument(
+            "certificate needs either path, or certificate and privateKey.",
+        )),
     }
 }
 
 /// Both managed identity protocols; IMDS is retried on 404, 410, 429 and 5xx as documented.
-async fn managed_identity(login: &Login<'_>, endpoint: &IdentityEndpoint, client_id: Option<&str>, resource: &str) -> Result<IssuedToken, Error> {
-    let id = client_id.map(|c| format!("&client_id={}", login::urlencode(c))).unwrap_or_default();
+async fn managed_identity(
+    login: &Login<'_>,
+    endpoint: &IdentityEndpoint,
+    client_id: Option<&str>,
+    resource: &str,
+) -> Result<IssuedToken, Error> {
+    let id = client_id
+        .map(|c| format!("&client_id={}", login::urlencode(c)))
+        .unwrap_or_default();
     let (url, headers, attempts): (String, Vec<(&str, &str)>, u32) = match endpoint {
         IdentityEndpoint::AppService { url, header } => (
-            format!("{url}?api-version=2019-08-01&resource={}{id}", login::urlencode(resource)),
+            format!(
+                "{url}?api-version=2019-08-01&resource={}{id}",
+                login::urlencode(resource)
+            ),
             vec![("X-IDENTITY-HEADER", header.expose())],
             1,
         ),
         IdentityEndpoint::Imds { url } => (
-            format!("{url}?api-version=2018-02-01&resource={}{id}", login::urlencode(resource)),
+            format!(
+                "{url}?api-version=2018-02-01&resource={}{id}",
+                login::urlencode(resource)
+            ),
             vec![("Metadata", "true")],
             3,
         ),
@@ -388,7 +569,9 @@ async fn managed_identity(login: &Login<'_>, endpoint: &IdentityEndpoint, client
         attempt += 1;
         match login::get_token(login, &url, &headers).await? {
             Answer::Token(t) => return Ok(t),
-            Answer::Refused(r) if attempt < attempts && matches!(r.status, 404 | 410 | 429 | 500..=599) => {
+            Answer::Refused(r)
+                if attempt < attempts && matches!(r.status, 404 | 410 | 429 | 500..=599) =>
+            {
                 tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt))).await;
             }
             Answer::Refused(r) => {
@@ -411,7 +594,10 @@ async fn managed_identity(login: &Login<'_>, endpoint: &IdentityEndpoint, client
 
 /// True when a 401 from Graph says the token expired, the one case worth one renewal.
 pub fn says_expired(status: u16, body: &[u8]) -> bool {
-    status == 401 && String::from_utf8_lossy(body).to_ascii_lowercase().contains("expired")
+    status == 401
+        && String::from_utf8_lossy(body)
+            .to_ascii_lowercase()
+            .contains("expired")
 }
 
 #[cfg(test)]
@@ -431,15 +617,28 @@ mod tests {
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             ..SignInRequest::default()
         };
-        match Authenticator::from_request(request, global, &no_env).expect("a valid request").source {
-            Source::Delegated { token_url, scopes, .. } => (token_url, scopes),
+        match Authenticator::from_request(request, global, &no_env)
+            .expect("a valid request")
+            .source
+        {
+            Source::Delegated {
+                token_url, scopes, ..
+            } => (token_url, scopes),
             _ => panic!("a delegated request gives a delegated source"),
         }
     }
 
     #[test]
     fn delegated_scopes_get_the_graph_prefix_but_openid_scopes_do_not() {
-        let (_, scopes) = delegated(&["User.ReadWrite.All", " offline_access ", "", "https://graph.microsoft.com/Group.Read.All"], "common");
+        let (_, scopes) = delegated(
+            &[
+                "User.ReadWrite.All",
+                " offline_access ",
+                "",
+                "https://graph.microsoft.com/Group.Read.All",
+            ],
+            "common",
+        );
         assert_eq!(
             scopes,
             "https://graph.microsoft.com/User.ReadWrite.All offline_access https://graph.microsoft.com/Group.Read.All openid profile"
@@ -449,8 +648,14 @@ mod tests {
     #[test]
     fn a_tenant_domain_appears_in_the_token_url_as_written() {
         let (url, _) = delegated(&[], "contoso.onmicrosoft.com");
-        assert_eq!(url, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+        assert_eq!(
+            url,
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
         let (url, _) = delegated(&[], "a/b");
-        assert_eq!(url, "https://login.microsoftonline.com/a%2Fb/oauth2/v2.0/token");
+        assert_eq!(
+            url,
+            "https://login.microsoftonline.com/a%2Fb/oauth2/v2.0/token"
+        );
     }
 }

@@ -29,12 +29,16 @@ pub struct Events(Sender<Message>);
 impl Events {
     /// A line for the user: `level` is `warning` (shown always) or `verbose`.
     pub fn message(&self, level: &str, text: impl Into<String>) {
-        let _ = self.0.send(Message::Event(json!({"kind": "message", "level": level, "message": text.into()})));
+        let _ = self.0.send(Message::Event(
+            json!({"kind": "message", "level": level, "message": text.into()}),
+        ));
     }
 
     /// Asks the front end to open the system browser at `url`.
     pub fn open_browser(&self, url: &str) {
-        let _ = self.0.send(Message::Event(json!({"kind": "openBrowser", "url": url})));
+        let _ = self
+            .0
+            .send(Message::Event(json!({"kind": "openBrowser", "url": url})));
     }
 }
 
@@ -62,20 +66,31 @@ impl SignIn {
         let task = rt.spawn(async move {
             let _ = tx.send(Message::Done(future.await));
         });
-        SignIn { receiver: Mutex::new(Some(rx)), task }
+        SignIn {
+            receiver: Mutex::new(Some(rx)),
+            task,
+        }
     }
 
     /// Waits up to `timeout` (`None`: without limit) for an event or the outcome.
     pub fn poll(&self, timeout: Option<Duration>) -> Poll {
         let mut guard = self.receiver.lock().unwrap_or_else(|e| e.into_inner());
         let Some(rx) = guard.as_ref() else {
-            return Poll { events: vec![], outcome: Some(Err(Error::invalid_argument("The result of this sign-in was already taken."))) };
+            return Poll {
+                events: vec![],
+                outcome: Some(Err(Error::invalid_argument(
+                    "The result of this sign-in was already taken.",
+                ))),
+            };
         };
         let first = match timeout {
             Some(t) => rx.recv_timeout(t),
             None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
-        let mut poll = Poll { events: vec![], outcome: None };
+        let mut poll = Poll {
+            events: vec![],
+            outcome: None,
+        };
         let mut next = first;
         loop {
             match next {
@@ -115,11 +130,20 @@ impl Drop for SignIn {
 }
 
 /// Gets the connection's first token, by the flow its source calls for.
-pub(crate) async fn first_token(auth: &Authenticator, login: &Login<'_>, events: &Events) -> Result<(), Error> {
+pub(crate) async fn first_token(
+    auth: &Authenticator,
+    login: &Login<'_>,
+    events: &Events,
+) -> Result<(), Error> {
     match &auth.source {
         Source::Given(_) => Ok(()),
         Source::App { .. } | Source::ManagedIdentity { .. } => auth.bearer(login).await.map(|_| ()),
-        Source::Delegated { token_url, client_id, scopes, .. } => {
+        Source::Delegated {
+            token_url,
+            client_id,
+            scopes,
+            ..
+        } => {
             let issued = if auth.token_credential_type == "DeviceCode" {
                 device_code(login, token_url, client_id, scopes, events).await?
             } else {
@@ -135,16 +159,41 @@ fn sibling(token_url: &str, leaf: &str) -> String {
     format!("{}/{leaf}", token_url.trim_end_matches("/token"))
 }
 
-async fn device_code(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &str, events: &Events) -> Result<login::IssuedToken, Error> {
+async fn device_code(
+    login: &Login<'_>,
+    token_url: &str,
+    client_id: &str,
+    scopes: &str,
+    events: &Events,
+) -> Result<login::IssuedToken, Error> {
     let url = sibling(token_url, "devicecode");
-    let started = match login::post_form(login, &url, &[("client_id", client_id), ("scope", scopes)], false).await? {
+    let started = match login::post_form(
+        login,
+        &url,
+        &[("client_id", client_id), ("scope", scopes)],
+        false,
+    )
+    .await?
+    {
         Answer::Json(v) => v,
         Answer::Refused(r) => return Err(login::refusal_error(&r, &url, client_id, "")),
-        Answer::Token(_) => return Err(Error::authentication_failed(format!("{url} answered with a token instead of a device code."))),
+        Answer::Token(_) => {
+            return Err(Error::authentication_failed(format!(
+                "{url} answered with a token instead of a device code."
+            )))
+        }
     };
     let text = |k: &str| started.get(k).and_then(Value::as_str).map(str::to_string);
-    let number = |k: &str| started.get(k).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
-    let device_code = super::Secret::new(text("device_code").ok_or_else(|| Error::authentication_failed(format!("{url} sent no device_code.")))?);
+    let number = |k: &str| {
+        started.get(k).and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        })
+    };
+    let device_code = super::Secret::new(
+        text("device_code")
+            .ok_or_else(|| Error::authentication_failed(format!("{url} sent no device_code.")))?,
+    );
     let message = text("message").unwrap_or_else(|| {
         format!(
             "To sign in, use a web browser to open the page {} and enter the code {} to authenticate.",
@@ -167,7 +216,9 @@ async fn device_code(login: &Login<'_>, token_url: &str, client_id: &str, scopes
             Answer::Token(t) => return Ok(t),
             Answer::Refused(r) if r.error == "authorization_pending" => {}
             Answer::Refused(r) if r.error == "slow_down" => interval += Duration::from_secs(5),
-            Answer::Refused(r) if r.error == "authorization_declined" || r.error == "access_denied" => {
+            Answer::Refused(r)
+                if r.error == "authorization_declined" || r.error == "access_denied" =>
+            {
                 return Err(Error::authentication_failed("The sign-in was declined at the device-code page. Run Connect-MgGraph again and approve it, or sign in another way."));
             }
             Answer::Refused(r) if r.error == "expired_token" || r.error == "code_expired" => {
@@ -189,15 +240,25 @@ async fn device_code(login: &Login<'_>, token_url: &str, client_id: &str, scopes
 }
 
 /// Authorization code with PKCE: a listener on a loopback port receives the browser's redirect.
-async fn browser(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &str, events: &Events) -> Result<login::IssuedToken, Error> {
+async fn browser(
+    login: &Login<'_>,
+    token_url: &str,
+    client_id: &str,
+    scopes: &str,
+    events: &Events,
+) -> Result<login::IssuedToken, Error> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(|e| Error::authentication_failed(format!("No loopback port could be opened for the browser's answer ({e}). Use -UseDeviceCode instead.")))?;
-    let port = listener.local_addr().map_err(|e| Error::runtime(e.to_string()))?.port();
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::runtime(e.to_string()))?
+        .port();
     let redirect = format!("http://localhost:{port}");
     let b64 = |b: &[u8]| base64::encode_config(b, base64::URL_SAFE_NO_PAD);
     let verifier = super::Secret::new(b64(&rand_bytes()));
-    let challenge = b64(ring::digest::digest(&ring::digest::SHA256, verifier.expose().as_bytes()).as_ref());
+    let challenge =
+        b64(ring::digest::digest(&ring::digest::SHA256, verifier.expose().as_bytes()).as_ref());
     let state = uuid::Uuid::new_v4().to_string();
     let enc = login::urlencode;
     let url = format!(
@@ -208,16 +269,28 @@ async fn browser(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &s
         enc(scopes)
     );
     events.open_browser(&url);
-    events.message("warning", format!("Opening the system browser to sign in. If it does not appear, open {} in one.", url.split('?').next().unwrap_or("")));
+    events.message(
+        "warning",
+        format!(
+            "Opening the system browser to sign in. If it does not appear, open {} in one.",
+            url.split('?').next().unwrap_or("")
+        ),
+    );
 
     let wait = async {
         loop {
-            let (mut stream, _) = listener.accept().await.map_err(|e| Error::authentication_failed(format!("The browser's answer could not be received: {e}")))?;
+            let (mut stream, _) = listener.accept().await.map_err(|e| {
+                Error::authentication_failed(format!(
+                    "The browser's answer could not be received: {e}"
+                ))
+            })?;
             // Read the whole request head: it may arrive in more than one packet.
             let mut buffer = vec![0u8; 16 * 1024];
             let mut n = 0;
             while n < buffer.len() && !buffer[..n].windows(4).any(|w| w == b"\r\n\r\n") {
-                match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer[n..])).await {
+                match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer[n..]))
+                    .await
+                {
                     Ok(Ok(read)) if read > 0 => n += read,
                     _ => break,
                 }
@@ -225,11 +298,20 @@ async fn browser(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &s
             let head = String::from_utf8_lossy(&buffer[..n]).to_string();
             buffer.iter_mut().for_each(|b| *b = 0);
             let target = head.split_whitespace().nth(1).unwrap_or("").to_string();
-            let query = target.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default();
-            let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+            let query = target
+                .split_once('?')
+                .map(|(_, q)| q.to_string())
+                .unwrap_or_default();
+            let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
             let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
             if get("code").is_none() && get("error").is_none() {
-                let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
+                    .await;
                 continue;
             }
             let page = "<html><body>Authentication complete. You can close this window and return to PowerShell.</body></html>";
@@ -242,7 +324,11 @@ async fn browser(login: &Login<'_>, token_url: &str, client_id: &str, scopes: &s
             if let Some(error) = get("error") {
                 return Err(Error::authentication_failed(format!(
                     "The browser sign-in failed: {error}: {}",
-                    get("error_description").unwrap_or_default().lines().next().unwrap_or("")
+                    get("error_description")
+                        .unwrap_or_default()
+                        .lines()
+                        .next()
+                        .unwrap_or("")
                 )));
             }
             return Ok(super::Secret::new(get("code").unwrap_or_default()));

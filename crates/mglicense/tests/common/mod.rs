@@ -17,7 +17,10 @@ pub struct Fixture {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 pub fn token(emulator: &BackgroundEmulator, permissions: &[&str], expires_in: i64) -> String {
@@ -30,7 +33,10 @@ pub fn token(emulator: &BackgroundEmulator, permissions: &[&str], expires_in: i6
         user: None,
         expires_in,
     };
-    emulator.state().tokens().mint(&Claims::from_grant(&grant, now()))
+    emulator
+        .state()
+        .tokens()
+        .mint(&Claims::from_grant(&grant, now()))
 }
 
 pub fn fixture() -> Fixture {
@@ -49,18 +55,34 @@ pub fn fixture_from(config: Config) -> Fixture {
     let client = Client::new(ClientConfig::default()).unwrap();
     let url = emulator.base_url().to_string();
     client
-        .add_environment(NewEnvironment { name: "Emulator".into(), graph_endpoint: url.clone(), azure_ad_endpoint: url })
+        .add_environment(NewEnvironment {
+            name: "Emulator".into(),
+            graph_endpoint: url.clone(),
+            azure_ad_endpoint: url,
+        })
         .unwrap();
     let access_token = token(&emulator, &["User.ReadWrite.All"], 3600);
-    client.connect(ConnectRequest { access_token: access_token.into(), environment: Some("Emulator".into()) }).unwrap();
+    client
+        .connect(ConnectRequest {
+            access_token: access_token.into(),
+            environment: Some("Emulator".into()),
+        })
+        .unwrap();
     Fixture { emulator, client }
 }
 
 pub fn reprocess(user_id: &str) -> RequestSpec {
-    serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": user_id}})).unwrap()
+    serde_json::from_value(
+        json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": user_id}}),
+    )
+    .unwrap()
 }
 
 pub fn logged_paths(f: &Fixture) -> Vec<String> {
-    f.emulator.state().log().entries().map(|e| e.path.clone()).collect()
+    f.emulator
+        .state()
+        .log()
+        .entries()
+        .map(|e| e.path.clone())
+        .collect()
 }
-
