@@ -17,17 +17,7 @@ namespace MgLicense.Tests
             this.fixture = fixture;
         }
 
-        /// <summary>Answers with <paramref name="status"/>, echoing the request's Authorization value in three headers and the body.</summary>
-        private static StubGraph Echoing(string status) => new StubGraph(head =>
-        {
-            string auth = head.Split("\r\n")
-                .Where(l => l.StartsWith("authorization:", StringComparison.OrdinalIgnoreCase))
-                .Select(l => l.Substring("authorization:".Length).Trim())
-                .FirstOrDefault() ?? string.Empty;
-            string body = $$"""{"error":{"code":"Echo","message":"You sent {{auth}}"},"id":"u1","displayName":"{{auth}}"}""";
-            return $"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n" +
-                $"x-echo-authorization: {auth}\r\nAuthorization: {auth}\r\nWWW-Authenticate: Bearer error=\"{auth}\"\r\n\r\n{body}";
-        });
+        private static StubGraph Echoing(string status) => StubGraph.EchoingAuthorization(status);
 
         private const string ShowHeaders = "foreach ($k in $rh.Keys) { \"${k}: $($rh[$k] -join ',')\" }";
 

@@ -383,4 +383,21 @@ namespace MgLicense.Tests
 
         public void Dispose() => runspace.Dispose();
     }
+
+    internal static class StubGraphExtensions
+    {
+        /// <summary>Adds an environment for the stub and connects <paramref name="session"/> to it with <paramref name="token"/>.</summary>
+        public static void Connect(this StubGraph stub, Session session, string token)
+        {
+            string environment = "Stub" + Guid.NewGuid().ToString("N");
+            session.Run("Add-MgEnvironment -Name $name -GraphEndpoint $url -AzureADEndpoint $url",
+                new Dictionary<string, object?> { ["name"] = environment, ["url"] = stub.Url }).ThrowIfFailed();
+            session.Run("Connect-MgGraph -AccessToken $token -Environment $environment -NoWelcome",
+                new Dictionary<string, object?>
+                {
+                    ["token"] = PowerShellFixture.Secure(token),
+                    ["environment"] = environment,
+                }).ThrowIfFailed();
+        }
+    }
 }

@@ -1,7 +1,9 @@
-// A loopback Graph endpoint for what the emulator cannot be made to do: never answer, answer every request with one fixed response, or answer from the request's head.
+#nullable enable
+// A loopback Graph endpoint (used by the Pester tests through Add-Type and by the xunit host tests) for what the emulator cannot be made to do: never answer, answer every request with one fixed response, or answer from the request's head.
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -10,7 +12,7 @@ using System.Threading.Tasks;
 
 namespace MgLicense.Tests
 {
-    internal sealed class StubGraph : IDisposable
+    public sealed class StubGraph : IDisposable
     {
         private readonly TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
         private readonly List<TcpClient> held = new List<TcpClient>();
@@ -35,24 +37,22 @@ namespace MgLicense.Tests
 
         public string Url { get; }
 
+        /// <summary>A stub that answers with <paramref name="status"/>, echoing the request's Authorization value in three headers and the body, as a hostile or broken service might.</summary>
+        public static StubGraph EchoingAuthorization(string status) => new StubGraph(head =>
+        {
+            string auth = head.Split("\r\n")
+                .Where(l => l.StartsWith("authorization:", StringComparison.OrdinalIgnoreCase))
+                .Select(l => l.Substring("authorization:".Length).Trim())
+                .FirstOrDefault() ?? string.Empty;
+            string body = "{\"error\":{\"code\":\"Echo\",\"message\":\"You sent " + auth + "\"},\"id\":\"u1\",\"displayName\":\"" + auth + "\"}";
+            return $"HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n" +
+                $"x-echo-authorization: {auth}\r\nAuthorization: {auth}\r\nWWW-Authenticate: Bearer error=\"{auth}\"\r\n\r\n{body}";
+        });
+
         /// <summary>How many request heads have been read (only counted when the stub answers).</summary>
         public int Requests => Volatile.Read(ref requests);
 
         public bool WaitForConnection(TimeSpan timeout) => accepted.Wait(timeout);
-
-        /// <summary>Adds an environment for the stub and connects <paramref name="session"/> to it with <paramref name="token"/>.</summary>
-        public void Connect(Session session, string token)
-        {
-            string environment = "Stub" + Guid.NewGuid().ToString("N");
-            session.Run("Add-MgEnvironment -Name $name -GraphEndpoint $url -AzureADEndpoint $url",
-                new Dictionary<string, object?> { ["name"] = environment, ["url"] = Url }).ThrowIfFailed();
-            session.Run("Connect-MgGraph -AccessToken $token -Environment $environment -NoWelcome",
-                new Dictionary<string, object?>
-                {
-                    ["token"] = PowerShellFixture.Secure(token),
-                    ["environment"] = environment,
-                }).ThrowIfFailed();
-        }
 
         private async Task AcceptAsync()
         {

@@ -1,0 +1,55 @@
+<#
+.SYNOPSIS
+    Runs MgLicense's Pester suite (tests/*.Tests.ps1) in this PowerShell, against the Graph emulator.
+
+.DESCRIPTION
+    build.ps1 -Task Test runs it in the pinned pwsh on Linux; the Windows lane runs it in a win-x64
+    pwsh under Wine with the Windows module and emulator. Results are written as NUnit XML; the
+    last line is the count, which build.ps1 adds to its summary.
+
+.EXAMPLE
+    ./build.sh pwsh -File tests/Invoke-Tests.ps1 -Path tests/Headers.Tests.ps1 -Output Detailed
+#>
+[CmdletBinding()]
+param(
+    # The Pester module (Pester.psd1); by default the one tests/pester/Pester.csproj restored.
+    [string] $PesterModule,
+    # Test files or folders; by default every tests/*.Tests.ps1.
+    [string[]] $Path = @($PSScriptRoot),
+    [string] $ResultPath = (Join-Path $PSScriptRoot '../out/test-results/pester.xml'),
+    # The module manifest and the emulator program the tests use (see tests/Common.ps1).
+    [string] $ModuleManifest,
+    [string] $Emulator,
+    [ValidateSet('None', 'Normal', 'Detailed', 'Diagnostic')]
+    [string] $Output = 'Normal',
+    [string[]] $FullName
+)
+
+$ErrorActionPreference = 'Stop'
+if (-not $PesterModule) {
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $PesterModule = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+}
+
+if (-not (Test-Path $PesterModule)) {
+    throw "Pester is not at ${PesterModule}: restore it first (dotnet restore tests/pester/Pester.csproj)."
+}
+
+if ($ModuleManifest) { $env:MGLICENSE_TEST_MODULE = [System.IO.Path]::GetFullPath($ModuleManifest) }
+if ($Emulator) { $env:MGLICENSE_TEST_EMULATOR = [System.IO.Path]::GetFullPath($Emulator) }
+$env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+
+Import-Module $PesterModule -ErrorAction Stop
+$configuration = New-PesterConfiguration
+$configuration.Run.Path = $Path
+$configuration.Run.PassThru = $true
+$configuration.Output.Verbosity = $Output
+$configuration.TestResult.Enabled = $true
+$configuration.TestResult.OutputFormat = 'NUnitXml'
+$configuration.TestResult.OutputPath = [System.IO.Path]::GetFullPath($ResultPath)
+if ($FullName) { $configuration.Filter.FullName = $FullName }
+$null = New-Item -ItemType Directory -Force -Path (Split-Path $configuration.TestResult.OutputPath.Value)
+
+$result = Invoke-Pester -Configuration $configuration
+"Pester: $($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped, $($result.NotRunCount) not run"
+if ($result.Result -ne 'Passed') { exit 1 }
