@@ -223,3 +223,20 @@ function Get-AllText {
     }
     foreach ($o in @($Other)) { "$o" }
 }
+
+# The pwsh running the tests, for a script that must run in a process of its own (what a console
+# shows, a module imported fresh, an exit code): its output and error lines, merged, as text.
+function Invoke-ChildPwsh {
+    param([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
+    $pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
+    $saved = @{}
+    $Environment['MGLICENSE_TEST_MODULE'] = $ModuleManifest
+    $Environment['MGLICENSE_TEST_EMULATOR'] = $EmulatorProgram
+    $Environment['NO_COLOR'] = '1'
+    foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $Environment[$name]) }
+    try {
+        & $pwsh -NoProfile -NonInteractive -Command $Command 2>&1 | ForEach-Object { "$_" }
+    } finally {
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+    }
+}
