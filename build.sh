@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds, tests and demonstrates MgLicense on a machine without pwsh (Debian 12 with the .NET SDK
-# and a Rust toolchain). It installs what is missing, builds the small PowerShell host in
-# tools/MgLicenseHost, and runs build.ps1 with it.
+# Builds, tests and demonstrates MgLicense on a Debian 12 machine with the .NET SDK and a Rust
+# toolchain. It installs what is missing (the pinned pwsh from .config/dotnet-tools.json, and the Rust
+# crates from Debian where crates.io cannot be reached), then runs build.ps1 in that pwsh.
 #
-#   ./build.sh [build|test|demo|package|clean]   runs build.ps1 -Task <Task> (default: build)
-#   ./build.sh pwsh <host arguments...>          builds the module, then runs the host with out/
-#                                                on PSModulePath, e.g.
+#   ./build.sh [build|test|package|clean]   runs build.ps1 -Task <Task> (default: build)
+#   ./build.sh demo                         builds, then runs examples/Invoke-Demo.ps1 on the emulator
+#   ./build.sh pwsh <pwsh arguments...>     builds the module, then runs the pinned pwsh from the
+#                                           repository's root with out/ on PSModulePath, e.g.
 #   ./build.sh pwsh -Command "Import-Module MgLicense; Get-Command -Module MgLicense"
 #
 # Rust crates: when crates.io cannot be reached they come from Debian's librust-*-dev packages,
@@ -25,8 +26,6 @@ DEBIAN_PACKAGES=(
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 OUT="$ROOT/out"
-HOST_DIR="$OUT/host"
-HOST="$HOST_DIR/mglhost"
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 POWERSHELL_TELEMETRY_OPTOUT=1
 
@@ -34,7 +33,7 @@ say() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
 
 usage() {
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 crates_io_reachable() {
@@ -88,46 +87,45 @@ EOF
     export MGLICENSE_REQUIRE_CBINDGEN=1
 }
 
-# Step 2: the PowerShell host, rebuilt only when its sources are newer than it.
-build_host() {
+# Step 2: the pinned pwsh (a local dotnet tool), restored once per machine.
+prepare_pwsh() {
     command -v dotnet >/dev/null 2>&1 || die "the .NET SDK (dotnet) is not on PATH"
-    local project="$ROOT/tools/MgLicenseHost"
-    if [ -x "$HOST" ] && [ -f "$HOST_DIR/mglhost.dll" ] && [ -z "$(find "$project" \
-            \( -name bin -o -name obj \) -prune -o -type f -newer "$HOST_DIR/mglhost.dll" -print -quit)" ]; then
-        return 0
-    fi
-
-    say "building the PowerShell host (tools/MgLicenseHost -> out/host)"
     mkdir -p "$OUT"
-    if ! dotnet build "$project/MgLicenseHost.csproj" -c Release -o "$HOST_DIR" -nologo >"$OUT/host-build.log" 2>&1; then
-        tail -n 40 "$OUT/host-build.log" >&2
-        die "could not build tools/MgLicenseHost; see out/host-build.log"
+    if ! (cd "$ROOT" && dotnet tool restore) >"$OUT/tool-restore.log" 2>&1; then
+        tail -n 20 "$OUT/tool-restore.log" >&2
+        die "could not restore pwsh (dotnet tool restore); see out/tool-restore.log"
     fi
 }
 
-run_task() {
-    exec "$HOST" -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task "$1"
+pwsh_run() {
+    (cd "$ROOT" && exec dotnet tool run pwsh -- "$@")
 }
 
 command="${1:-build}"
 case "$command" in
-    build | test | demo | package | clean)
+    build | test | package | clean)
         [ $# -le 1 ] || die "'$command' takes no arguments (see ./build.sh help)"
         [ "$command" = clean ] || prepare_cargo
-        build_host
-        run_task "${command^}"
+        prepare_pwsh
+        pwsh_run -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task "${command^}"
+        ;;
+    demo)
+        [ $# -le 1 ] || die "'demo' takes no arguments"
+        prepare_cargo
+        prepare_pwsh
+        pwsh_run -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task Build
+        pwsh_run -NoProfile -NonInteractive -File "$ROOT/examples/Invoke-Demo.ps1"
         ;;
     pwsh)
         shift
         prepare_cargo
-        build_host
+        prepare_pwsh
         # The module must be current before it is imported; the build's own output only matters when it fails.
-        mkdir -p "$OUT"
-        if ! "$HOST" -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task Build >"$OUT/build.log" 2>&1; then
+        if ! pwsh_run -NoProfile -NonInteractive -File "$ROOT/build.ps1" -Task Build >"$OUT/build.log" 2>&1; then
             tail -n 40 "$OUT/build.log" >&2
             die "the build failed; see out/build.log"
         fi
-        PSModulePath="$OUT${PSModulePath:+:$PSModulePath}" exec "$HOST" "$@"
+        PSModulePath="$OUT${PSModulePath:+:$PSModulePath}" pwsh_run "$@"
         ;;
     help | -h | --help)
         usage
