@@ -44,10 +44,11 @@ $NativeLibrary = if ($IsWindows) { 'mglicense_ffi.dll' } elseif ($IsMacOS) { 'li
 
 function Write-Step([string] $Message) { Write-Host "`n==> $Message" }
 
-function Invoke-Cargo {
-    $config = if ($env:MGLICENSE_CARGO_CONFIG) { '--config', $env:MGLICENSE_CARGO_CONFIG }
-    Write-Host "> cargo $($args -join ' ')"
-    & cargo @config @args
+# cargo <subcommand> [--config <file>] <arguments>: after the subcommand, where clippy sees it too.
+function Invoke-Cargo([string] $Subcommand) {
+    $config = if ($env:MGLICENSE_CARGO_CONFIG -and $Subcommand -ne 'fmt') { '--config', $env:MGLICENSE_CARGO_CONFIG }
+    Write-Host "> cargo $Subcommand $($args -join ' ')"
+    & cargo $Subcommand @config @args
 }
 
 # The runtime identifier as NuGet lays out native assets; the module looks for the same one.
