@@ -17,6 +17,7 @@ $script:ModuleManifest = if ($env:MGLICENSE_TEST_MODULE) { $env:MGLICENSE_TEST_M
 $script:EmulatorProgram = if ($env:MGLICENSE_TEST_EMULATOR) { $env:MGLICENSE_TEST_EMULATOR } else {
     Join-Path $RepoRoot "target/release/graph-emulator$(if ($IsWindows) { '.exe' })"
 }
+$script:StubEnvironments = @()
 $script:TestTenant = Join-Path $RepoRoot 'tests/data/tenant.json'
 # The users seeded from tests/data/tenant.json, as the emulator serves them.
 $script:TestUsers = @((Get-Content -Raw $TestTenant | ConvertFrom-Json).users)
@@ -109,6 +110,8 @@ function Stop-TestEmulator($Emulator = $script:CurrentEmulator) {
         }
     }
 
+    foreach ($name in @($script:StubEnvironments)) { Remove-MgEnvironment -Name $name -ErrorAction Ignore }
+    $script:StubEnvironments = @()
     if ($script:CurrentEmulator -eq $Emulator) { $script:CurrentEmulator = $null }
 }
 
@@ -206,11 +209,14 @@ function New-StubGraph {
     [MgLicense.Tests.StubGraph]::new([string] $Answer)
 }
 
-# Adds an environment for a stub and connects to it with a token.
+# Adds an environment for a stub and connects to it with a token; the environment's name is the
+# answer, and Stop-TestEmulator removes it.
 function Connect-StubGraph($Stub, [string] $Token = 'eyJ0eXAiOiJKV1QifQ.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln') {
     $name = 'Stub' + [guid]::NewGuid().ToString('N')
     Add-MgEnvironment -Name $name -GraphEndpoint $Stub.Url -AzureADEndpoint $Stub.Url | Out-Null
-    Connect-MgGraph -AccessToken (ConvertTo-TestSecureString $Token) -Environment $name -NoWelcome -ErrorAction Stop
+    $script:StubEnvironments += @($name)
+    Connect-MgGraph -AccessToken (ConvertTo-TestSecureString $Token) -Environment $name -NoWelcome -ErrorAction Stop | Out-Null
+    $name
 }
 
 # Every text a run showed anyone, for checks that a secret appears nowhere: output, errors with

@@ -25,7 +25,6 @@ param(
     [string[]] $FullName
 )
 
-$ErrorActionPreference = 'Stop'
 if (-not $PesterModule) {
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
     $PesterModule = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
@@ -48,8 +47,10 @@ $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputFormat = 'NUnitXml'
 $configuration.TestResult.OutputPath = [System.IO.Path]::GetFullPath($ResultPath)
 if ($FullName) { $configuration.Filter.FullName = $FullName }
-$null = New-Item -ItemType Directory -Force -Path (Split-Path $configuration.TestResult.OutputPath.Value)
+$null = New-Item -ItemType Directory -Force -Path (Split-Path $configuration.TestResult.OutputPath.Value) -ErrorAction Stop
 
-$result = Invoke-Pester -Configuration $configuration
+# From a module's scope, so that the tests see none of this script's variables (its parameters, its
+# preferences): each test file starts as a script of its own would.
+$result = & (New-Module -Name MgLicenseTestRun -ScriptBlock { }) { param($c) Invoke-Pester -Configuration $c } $configuration
 "Pester: $($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped, $($result.NotRunCount) not run"
 if ($result.Result -ne 'Passed') { exit 1 }
