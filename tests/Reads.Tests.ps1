@@ -22,18 +22,19 @@ BeforeAll {
     # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
     # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
     function Invoke-Captured([scriptblock] $Script) {
+        # Names of its own, so that the script sees the test's variables and not these.
         $ErrorActionPreference = 'Continue'
-        $output = [System.Collections.Generic.List[object]]::new()
-        $errors = [System.Collections.Generic.List[object]]::new()
-        $terminating = $null
+        $capturedOutput = [System.Collections.Generic.List[object]]::new()
+        $capturedErrors = [System.Collections.Generic.List[object]]::new()
+        $capturedStop = $null
         try {
-            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $errors.Add($_) } else { $output.Add($_) } }
-        } catch { $terminating = $_ }
+            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
+        } catch { $capturedStop = $_ }
         [pscustomobject]@{
-            Output      = $output.ToArray()
-            Errors      = $errors.ToArray()
-            Terminating = $terminating
-            AllErrors   = @($errors.ToArray()) + @(if ($terminating) { $terminating })
+            Output      = $capturedOutput.ToArray()
+            Errors      = $capturedErrors.ToArray()
+            Terminating = $capturedStop
+            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
         }
     }
 }
