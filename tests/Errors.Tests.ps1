@@ -1,0 +1,219 @@
+# Graph's 400, 401, 403 and 404 answers as ErrorRecords, and the ways scripts handle them:
+# -ErrorAction Stop, -ErrorVariable, try/catch.
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $script:Emulator = Start-TestEmulator
+    $script:Missing = '00000000-0000-0000-0000-00000000dead'
+
+    # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
+    # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
+    function Invoke-Captured([scriptblock] $Script) {
+        # Names of its own, so that the script sees the test's variables and not these.
+        $ErrorActionPreference = 'Continue'
+        $capturedOutput = [System.Collections.Generic.List[object]]::new()
+        $capturedErrors = [System.Collections.Generic.List[object]]::new()
+        $capturedStop = $null
+        try {
+            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
+        } catch { $capturedStop = $_ }
+        [pscustomobject]@{
+            Output      = $capturedOutput.ToArray()
+            Errors      = $capturedErrors.ToArray()
+            Terminating = $capturedStop
+            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
+        }
+    }
+
+    # What ErrorDetails carries for a Graph error, as the official SDK shows it.
+    function Assert-GraphErrorDetails($ErrorRecord, [int] $Status, [string] $StatusName, [string] $Code) {
+        $ErrorRecord.ErrorDetails | Should -Not -BeNullOrEmpty
+        $details = $ErrorRecord.ErrorDetails.Message
+        $details.Contains("`nStatus: $Status ($StatusName)`n") | Should -BeTrue -Because $details
+        $details.Contains("`nErrorCode: $Code`n") | Should -BeTrue -Because $details
+        $details | Should -MatchExactly '\nDate: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d'
+        $details.Contains("`nHeaders:`n") | Should -BeTrue -Because $details
+        $details | Should -MatchExactly '\nrequest-id {20}: [0-9a-f-]{36}'
+    }
+}
+
+AfterAll { Stop-TestEmulator $script:Emulator }
+
+Describe 'Graph errors as ErrorRecords' {
+    It '<Cmdlet> writes a 404 as a Graph error record whose target is the identity piped in' -ForEach @(
+        @{ Cmdlet = 'Invoke-MgLicenseUser' }
+        @{ Cmdlet = 'Invoke-MgBetaLicenseUser' }
+        @{ Cmdlet = 'Invoke-MgBetaReprocessUserCloudLicensingAssignment' }
+        @{ Cmdlet = 'Invoke-MgBetaLicenseUser2' }
+    ) {
+        Connect-TestEmulator (New-TestToken User.ReadWrite.All)
+        $ErrorActionPreference = 'Continue'
+        $identity = @{ UserId = $Missing }
+
+        $written = @($identity | & $Cmdlet -ErrorVariable failed 2>$null)
+
+        $written.Count | Should -Be 0
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly "Request_ResourceNotFound,$(Get-CmdletClass $Cmdlet)"
+        $failed[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $failed[0].Exception.Message | Should -BeExactly "[Request_ResourceNotFound] : Resource '$Missing' does not exist or one of its queried reference-property objects are not present."
+        # The target is what the user piped in: the very hashtable.
+        [object]::ReferenceEquals($failed[0].TargetObject, $identity) | Should -BeTrue
+        $failed[0].TargetObject -is [psobject] | Should -BeFalse -Because 'the hashtable itself, not wrapped'
+        $failed[0].TargetObject | Should -BeOfType [hashtable]
+        Assert-GraphErrorDetails $failed[0] 404 NotFound Request_ResourceNotFound
+    }
+
+    It 'answers -Me with an application token as a bad request' {
+        Connect-TestEmulator (New-TestToken User.ReadWrite.All)
+        $before = @(Get-SentRequest).Count
+        $result = Invoke-Captured { Invoke-MgBetaLicenseUser2 -Me }
+        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+
+        $sent | Should -HaveCount 1
+        $sent[0].path | Should -BeExactly '/beta/me/reprocessLicenseAssignment2'
+        $result.Output.Count | Should -Be 0
+        $result.AllErrors | Should -HaveCount 1
+        $error1 = $result.AllErrors[0]
+        $error1.FullyQualifiedErrorId | Should -BeExactly 'BadRequest,MgLicense.Commands.InvokeMgBetaLicenseUser2'
+        $error1.Exception.Message | Should -BeExactly '[BadRequest] : /me request is only valid with delegated authentication flow.'
+        $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $error1.TargetObject | Should -BeOfType [string]
+        $error1.TargetObject | Should -BeExactly 'me'
+        Assert-GraphErrorDetails $error1 400 BadRequest BadRequest
+    }
+
+    It 'reprocesses the signed-in user for -Me with a delegated token' {
+        $me = $TestUsers[2].id
+        Connect-TestEmulator (New-DelegatedTestToken $me User.ReadWrite.All)
+        $before = @(Get-SentRequest).Count
+        $users = @(Invoke-MgBetaLicenseUser2 -Me -ErrorVariable failed)
+        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+
+        $failed | Should -BeNullOrEmpty
+        $sent | Should -HaveCount 1
+        $sent[0].path | Should -BeExactly '/beta/me/reprocessLicenseAssignment2'
+        Get-SentHeader $sent[0] 'content-type' | Should -BeLikeExactly 'application/json*'
+        # The {"value": …} envelope is gone: the user itself is written.
+        $users | Should -HaveCount 1
+        $users[0].Id | Should -BeOfType [string]
+        $users[0].Id | Should -BeExactly $me
+        $null -eq $users[0].PSObject.Properties['Value'] | Should -BeTrue
+        $users[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphUser'
+    }
+
+    It 'answers a token without the write permission as forbidden, and the script goes on' {
+        Connect-TestEmulator (New-TestToken User.Read.All)
+        $id = $TestUsers[0].id
+
+        $result = Invoke-Captured { Invoke-MgLicenseUser -UserId $id; 'went on' }
+
+        $result.Output | Should -HaveCount 1
+        $result.Output[0] | Should -BeExactly 'went on'
+        $result.Errors | Should -HaveCount 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
+        $result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
+        $result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $result.Errors[0].TargetObject | Should -BeOfType [string]
+        $result.Errors[0].TargetObject | Should -BeExactly $id
+        Assert-GraphErrorDetails $result.Errors[0] 403 Forbidden Authorization_RequestDenied
+    }
+
+    It 'answers a delegated sign-in without an admin role as forbidden, and changes nothing' {
+        # Lee holds no directory role in tests/data/tenant.json: the scope alone does not let a user reprocess.
+        $lee = ($TestUsers | Where-Object { $_.userPrincipalName -ceq 'LeeG@contoso.com' }).id
+        $target = $TestUsers[0].id
+        Connect-TestEmulator (New-DelegatedTestToken $lee User.ReadWrite.All)
+        function Get-ReprocessCount { [long] (Invoke-EmulatorAdmin GET "users/$target").reprocessCount }
+        $countBefore = Get-ReprocessCount
+
+        $before = @(Get-SentRequest).Count
+        $result = Invoke-Captured { Invoke-MgLicenseUser -UserId $target; 'went on' }
+        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+
+        $sent | Should -HaveCount 1
+        $sent[0].status | Should -Be 403
+        $result.Output | Should -HaveCount 1
+        $result.Output[0] | Should -BeExactly 'went on'
+        $result.Errors | Should -HaveCount 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
+        $result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
+        $result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $result.Errors[0].TargetObject | Should -BeOfType [string]
+        $result.Errors[0].TargetObject | Should -BeExactly $target
+        Assert-GraphErrorDetails $result.Errors[0] 403 Forbidden Authorization_RequestDenied
+        Get-ReprocessCount | Should -Be $countBefore
+    }
+
+    It 'answers a token Graph refuses as unauthorized' {
+        Connect-TestEmulator ((New-TestToken User.ReadWrite.All) + 'x')
+        $id = $TestUsers[0].id
+
+        $result = Invoke-Captured { Invoke-MgBetaLicenseUser -UserId $id }
+
+        $result.Output.Count | Should -Be 0
+        $result.AllErrors | Should -HaveCount 1
+        $error1 = $result.AllErrors[0]
+        $error1.FullyQualifiedErrorId | Should -BeExactly 'InvalidAuthenticationToken,MgLicense.Commands.InvokeMgBetaLicenseUser'
+        $error1.Exception.Message | Should -BeLikeExactly '`[InvalidAuthenticationToken`] : *'
+        $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $error1.TargetObject | Should -BeOfType [string]
+        $error1.TargetObject | Should -BeExactly $id
+        Assert-GraphErrorDetails $error1 401 Unauthorized InvalidAuthenticationToken
+    }
+}
+
+Describe 'Handling Graph errors in scripts' {
+    BeforeAll { Connect-TestEmulator (New-TestToken User.ReadWrite.All) }
+
+    It 'makes the Graph error catchable with -ErrorAction Stop' {
+        $result = Invoke-Captured {
+            try { Invoke-MgLicenseUser -UserId $Missing -ErrorAction Stop; 'not reached' }
+            catch { 'caught'; $_.FullyQualifiedErrorId; $_.Exception.Message; $_.CategoryInfo.Category.ToString() }
+            'after'
+        }
+
+        $result.AllErrors.Count | Should -Be 0
+        $expected = @(
+            'caught'
+            'Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser'
+            "[Request_ResourceNotFound] : Resource '$Missing' does not exist or one of its queried reference-property objects are not present."
+            'InvalidOperation'
+            'after'
+        )
+        $result.Output | Should -HaveCount $expected.Count
+        ($result.Output -join '|') | Should -BeExactly ($expected -join '|')
+    }
+
+    It 'is not caught by try without -ErrorAction Stop, and the pipeline goes on' {
+        $a = $Missing
+        $b = $TestUsers[0].id
+
+        $result = Invoke-Captured { try { $a, $b | Invoke-MgLicenseUser | ForEach-Object { $_.Id } } catch { 'caught' } }
+
+        $result.Output | Should -HaveCount 1
+        $result.Output[0] | Should -BeExactly $b
+        $result.Errors | Should -HaveCount 1
+    }
+
+    It 'collects one record per failed input in -ErrorVariable' {
+        $a = $Missing
+        $b = $TestUsers[0].id
+        $c = "${Missing}2"
+
+        $result = Invoke-Captured {
+            $a, $b, $c | Invoke-MgBetaReprocessUserCloudLicensingAssignment -PassThru -ErrorVariable failed -ErrorAction SilentlyContinue
+            $failed.Count
+            $failed | ForEach-Object { $_.TargetObject }
+        }
+
+        $result.AllErrors.Count | Should -Be 0
+        $result.Output | Should -HaveCount 4
+        $result.Output[0] | Should -BeOfType [bool]
+        $result.Output[0] | Should -BeTrue
+        $result.Output[1] | Should -BeOfType [int]
+        $result.Output[1] | Should -Be 2
+        $result.Output[2] | Should -BeExactly $Missing
+        $result.Output[3] | Should -BeExactly "${Missing}2"
+    }
+}

@@ -1,0 +1,332 @@
+# Get-MgUser, Get-MgGroup, Get-MgGroupMemberWithLicenseError and Get-MgSubscribedSku against the
+# emulator: what goes on the wire, what comes out, paging, counts, errors, and the runbook one-liner.
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $script:Emulator = Start-TestEmulator
+    $script:Token = New-TestToken User.ReadWrite.All, Directory.ReadWrite.All
+    Connect-TestEmulator $Token
+    $script:PowerBiGroup = 'c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f'
+
+    # The query string of each logged request, '' for none.
+    function Get-SentQuery($Requests) { foreach ($r in @($Requests)) { if ($r.query -is [string]) { $r.query } else { '' } } }
+
+    # The requests logged after the first $Skip, oldest first.
+    function Get-SentRequestSince([int] $Skip) { @(Get-SentRequest) | Select-Object -Skip $Skip }
+
+    # IDictionary.Contains, which dictionaries that implement it explicitly do not show to scripts.
+    function Test-DictionaryKey([System.Collections.IDictionary] $Dictionary, [string] $Key) {
+        [System.Collections.IDictionary].GetMethod('Contains').Invoke($Dictionary, @($Key))
+    }
+
+    # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
+    # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
+    function Invoke-Captured([scriptblock] $Script) {
+        # Names of its own, so that the script sees the test's variables and not these.
+        $ErrorActionPreference = 'Continue'
+        $capturedOutput = [System.Collections.Generic.List[object]]::new()
+        $capturedErrors = [System.Collections.Generic.List[object]]::new()
+        $capturedStop = $null
+        try {
+            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
+        } catch { $capturedStop = $_ }
+        [pscustomobject]@{
+            Output      = $capturedOutput.ToArray()
+            Errors      = $capturedErrors.ToArray()
+            Terminating = $capturedStop
+            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
+        }
+    }
+}
+
+AfterAll { Stop-TestEmulator $script:Emulator }
+
+Describe 'Get-MgUser' {
+    It 'reads all pages of users as the official model, in Graph''s order' {
+        $before = @(Get-SentRequest).Count
+        $users = @(Get-MgUser -All -PageSize 3 -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $expected = @(Get-GraphList $Token '/v1.0/users')
+        $users | Should -HaveCount $expected.Count
+        ($users.Id -join '|') | Should -BeExactly ($expected.id -join '|')
+        ($users.UserPrincipalName -join '|') | Should -BeExactly ($expected.userPrincipalName -join '|')
+        $users[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser'
+        $users[0].PSObject.Properties['AdditionalProperties'] | Should -Not -BeNullOrEmpty
+        $requests | Should -HaveCount ([math]::Floor(($expected.Count + 2) / 3))
+        $queries = @(Get-SentQuery $requests)
+        $queries[0] | Should -BeExactly '$top=3'
+        foreach ($query in $queries | Select-Object -Skip 1) { $query | Should -BeLikeExactly '*$skiptoken=*' }
+    }
+
+    It 'reads only the first page without -All, and -Top stops at its count' {
+        $before = @(Get-SentRequest).Count
+        $firstPage = @(Get-MgUser -PageSize 2 -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $firstPage | Should -HaveCount 2
+        $requests | Should -HaveCount 1
+
+        $before = @(Get-SentRequest).Count
+        $top = @(Get-MgUser -Top 5 -PageSize 2 -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $top | Should -HaveCount 5
+        $requests | Should -HaveCount 3
+    }
+
+    It 'reads one user with the license states asked for, as the runbooks read them' {
+        $upn = $TestUsers[0].userPrincipalName
+        $before = @(Get-SentRequest).Count
+        $users = @(Get-MgUser -UserId $upn -Property id, licenseAssignmentStates -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $users | Should -HaveCount 1
+        $users[0].Id | Should -BeExactly $TestUsers[0].id
+        $states = $users[0].PSObject.Properties['LicenseAssignmentStates'].Value
+        [object[]].IsAssignableFrom($states.GetType()) | Should -BeTrue
+        $states | Should -Not -BeNullOrEmpty
+        $states[0].SkuId | Should -Not -Be $null
+        $states[0].State | Should -Not -Be $null
+        $requests | Should -HaveCount 1
+        $requests[0].path | Should -BeExactly "/v1.0/users/$upn"
+        $requests[0].query | Should -BeExactly '$select=id%2ClicenseAssignmentStates'
+    }
+
+    It 'finds the user a filter by userPrincipalName names' {
+        $upn = $TestUsers[1].userPrincipalName
+        $users = @(Get-MgUser -Filter "userPrincipalName eq '$upn'" -ErrorVariable failed)
+
+        $failed | Should -BeNullOrEmpty
+        $users | Should -HaveCount 1
+        $users[0].Id | Should -BeExactly $TestUsers[1].id
+    }
+
+    It 'finds users by a word of their name with -Search and -ConsistencyLevel' {
+        $before = @(Get-SentRequest).Count
+        $users = @(Get-MgUser -Search '"displayName:adele"' -ConsistencyLevel eventual -All -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $users | Should -HaveCount 1
+        $users[0].UserPrincipalName | Should -BeExactly 'AdeleV@contoso.com'
+        $requests | Should -HaveCount 1
+        $requests[0].query | Should -BeExactly '$search=%22displayName%3Aadele%22'
+    }
+
+    It 'gives -CountVariable the count of an advanced query, which Graph refuses without -ConsistencyLevel' {
+        $users = @(Get-MgUser -Filter "assignedLicenses/`$count ne 0" -ConsistencyLevel eventual -CountVariable n -All -PageSize 2 -ErrorVariable failed)
+
+        $failed | Should -BeNullOrEmpty
+        $users | Should -Not -BeNullOrEmpty
+        $n | Should -BeOfType [long]
+        $n | Should -Be $users.Count
+        $licensed = @(Get-GraphList $Token '/v1.0/users?$select=id,assignedLicenses' | Where-Object { @($_.assignedLicenses).Count -gt 0 })
+        $users | Should -HaveCount $licensed.Count
+
+        # Without ConsistencyLevel Graph refuses the advanced query: one error record with Graph's code, nothing written.
+        $ErrorActionPreference = 'Continue'
+        $refused = @(Get-MgUser -Filter "assignedLicenses/`$count ne 0" -CountVariable n2 -All -ErrorVariable refusals 2>$null)
+
+        $refused | Should -HaveCount 0
+        $refusals | Should -HaveCount 1
+        $refusals[0].ErrorDetails | Should -Not -BeNullOrEmpty
+        $refusals[0].ErrorDetails.Message | Should -BeLikeExactly '*Status: 400*'
+    }
+
+    It 'writes a missing user as Graph''s error record, and keeps the response headers' {
+        $ErrorActionPreference = 'Continue'
+        $missing = @(Get-MgUser -UserId nobody@contoso.com -ErrorVariable failed 2>$null)
+
+        $missing | Should -HaveCount 0
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly 'Request_ResourceNotFound*'
+        $failed[0].TargetObject | Should -BeOfType [string]
+        $failed[0].TargetObject | Should -BeExactly 'nobody@contoso.com'
+        $failed[0].ErrorDetails.Message | Should -BeLikeExactly '*Status: 404*'
+
+        $ErrorActionPreference = 'Stop'
+        Get-MgUser -Top 1 -ResponseHeadersVariable h | Out-Null
+        $h -is [System.Collections.IDictionary] | Should -BeTrue
+        Test-DictionaryKey $h 'request-id' | Should -BeTrue
+        Test-DictionaryKey $h 'Request-Id' | Should -BeTrue -Because 'the map is case-insensitive as the official one is'
+    }
+
+    It 'refuses bad input by name and sends nothing' {
+        $before = @(Get-SentRequest).Count
+        $result = Invoke-Captured { Get-MgUser -All -Headers @{ 'X-Test' = "a`r`nInjected: 1" } }
+        $requests = @(Get-SentRequestSince $before)
+
+        $result.Output.Count | Should -Be 0
+        $result.AllErrors | Should -HaveCount 1
+        $result.AllErrors[0].Exception.Message | Should -BeLikeExactly "*'X-Test'*"
+        $requests.Count | Should -Be 0
+
+        $before = @(Get-SentRequest).Count
+        $result = Invoke-Captured { Get-MgGroupMemberWithLicenseError -GroupId '..' -All }
+        $requests = @(Get-SentRequestSince $before)
+
+        $result.AllErrors | Should -HaveCount 1
+        $result.AllErrors[0].Exception.Message | Should -BeLikeExactly "*GroupId '..'*"
+        $requests.Count | Should -Be 0
+
+        # A slash is escaped, not a path: the group is asked for (and not found).
+        $before = @(Get-SentRequest).Count
+        $null = Invoke-Captured { Get-MgGroup -GroupId 'a/b' }
+        $requests = @(Get-SentRequestSince $before)
+
+        $requests | Should -HaveCount 1
+        $requests[0].path | Should -BeExactly '/v1.0/groups/a%2Fb'
+    }
+
+    It 'shows the calls with -Debug and never the token' {
+        $all = @(Get-MgUser -Top 3 -PageSize 2 -Debug -ErrorVariable failed 5>&1)
+
+        $failed | Should -BeNullOrEmpty
+        $debug = @($all | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
+        $shown = $debug -join "`n---`n"
+        @($debug | Where-Object { $_.Contains("GET`n`nAbsolute Uri:`n$($Emulator.Url)/v1.0/users?`$top=2`n") }).Count | Should -BeGreaterThan 0 -Because $shown
+        @($debug | Where-Object { $_.Contains("Absolute Uri:`n$($Emulator.Url)/v1.0/users?`$top=2&`$skiptoken=") }).Count | Should -BeGreaterThan 0 -Because $shown
+        @($debug | Where-Object { $_.Contains($Token) }).Count | Should -Be 0
+    }
+}
+
+Describe 'Get-MgGroup and Get-MgGroupMemberWithLicenseError' {
+    It 'read the groups with errors and their members, and the one-liner reprocesses every member' {
+        $groups = @(Get-MgGroup -Filter 'hasMembersWithLicenseErrors eq true' -All -ErrorVariable failed)
+
+        $failed | Should -BeNullOrEmpty
+        $groups | Should -Not -BeNullOrEmpty
+        $groups[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphGroup'
+        $groupId = "$($groups[0].Id)"
+
+        $members = @(Get-MgGroupMemberWithLicenseError -GroupId $groupId -All -ErrorVariable failed)
+
+        $failed | Should -BeNullOrEmpty
+        $expected = @(Get-GraphList $Token "/v1.0/groups/$groupId/membersWithLicenseErrors")
+        $members | Should -HaveCount $expected.Count
+        ($members.Id -join '|') | Should -BeExactly ($expected.id -join '|')
+        $members[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphDirectoryObject'
+        $additional = $members[0].PSObject.Properties['AdditionalProperties'].Value
+        $additional -is [System.Collections.IDictionary] | Should -BeTrue
+        $additional['userPrincipalName'] | Should -BeOfType [string]
+        $additional['userPrincipalName'] | Should -BeExactly $expected[0].userPrincipalName
+        "$($members[0].UserPrincipalName)" | Should -BeExactly $expected[0].userPrincipalName
+
+        $everyMember = 0
+        foreach ($group in $groups) { $everyMember += @(Get-GraphList $Token "/v1.0/groups/$($group.Id)/membersWithLicenseErrors").Count }
+        $before = @(Get-SentRequest).Count
+        $reprocessed = @(Get-MgGroup -Filter 'hasMembersWithLicenseErrors eq true' -All | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All } | Invoke-MgLicenseUser -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $reprocessed | Should -HaveCount $everyMember
+        @($requests | Where-Object { $_.method -ceq 'POST' -and $_.path.EndsWith('/reprocessLicenseAssignment', [StringComparison]::Ordinal) }) | Should -HaveCount $everyMember
+    }
+
+    It 'reads one group by id as that group' {
+        $before = @(Get-SentRequest).Count
+        $groups = @(Get-MgGroup -GroupId $PowerBiGroup -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $requests | Should -HaveCount 1
+        $requests[0].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup"
+        $requests[0].PSObject.Properties.Name | Should -Contain 'query'
+        $null -eq $requests[0].query | Should -BeTrue
+        $groups | Should -HaveCount 1
+        $groups[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphGroup'
+        "$($groups[0].Id)" | Should -BeExactly $PowerBiGroup
+        "$($groups[0].DisplayName)" | Should -BeExactly 'Power BI Pro'
+        $licenses = $groups[0].PSObject.Properties['AssignedLicenses'].Value
+        [object[]].IsAssignableFrom($licenses.GetType()) | Should -BeTrue
+        $licenses | Should -HaveCount 1
+        $licenses[0] -is [psobject] | Should -BeTrue
+        "$($licenses[0].SkuId)" | Should -BeExactly 'f8a1db68-be16-40ed-86d5-cb42ce701560'
+    }
+
+    It 'puts -Property and -Top on the wire, and they shape what comes back' {
+        $before = @(Get-SentRequest).Count
+        $selected = @(Get-MgGroup -GroupId $PowerBiGroup -Property id, displayName -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $requests | Should -HaveCount 1
+        $requests[0].query | Should -BeExactly '$select=id%2CdisplayName'
+        $selected | Should -HaveCount 1
+        "$($selected[0].DisplayName)" | Should -BeExactly 'Power BI Pro'
+        $null -eq $selected[0].PSObject.Properties['AssignedLicenses']?.Value | Should -BeTrue
+
+        $before = @(Get-SentRequest).Count
+        $top = @(Get-MgGroup -Top 1 -Property displayName -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $requests | Should -HaveCount 1
+        $requests[0].query | Should -BeExactly '$select=displayName&$top=1'
+        $top | Should -HaveCount 1
+        "$($top[0].DisplayName)" | Should -BeExactly @(Get-GraphList $Token '/v1.0/groups')[0].displayName
+        $null -eq $top[0].PSObject.Properties['Id']?.Value | Should -BeTrue
+    }
+
+    It 'selects with -Property what each member with license errors carries' {
+        $before = @(Get-SentRequest).Count
+        $members = @(Get-MgGroupMemberWithLicenseError -GroupId $PowerBiGroup -Property id,userPrincipalName -All -ErrorVariable failed)
+        $requests = @(Get-SentRequestSince $before)
+
+        $failed | Should -BeNullOrEmpty
+        $requests | Should -HaveCount 1
+        $requests[0].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/membersWithLicenseErrors"
+        $requests[0].query | Should -BeExactly '$select=id%2CuserPrincipalName'
+        $expected = @(Get-GraphList $Token "/v1.0/groups/$PowerBiGroup/membersWithLicenseErrors")
+        $members | Should -HaveCount $expected.Count
+        ($members.UserPrincipalName -join '|') | Should -BeExactly ($expected.userPrincipalName -join '|')
+        foreach ($member in $members) {
+            $additional = $member.PSObject.Properties['AdditionalProperties'].Value
+            $additional -is [System.Collections.IDictionary] | Should -BeTrue
+            Test-DictionaryKey $additional 'userPrincipalName' | Should -BeTrue
+            Test-DictionaryKey $additional 'displayName' | Should -BeFalse -Because 'only the selected properties come back'
+        }
+    }
+}
+
+Describe 'Get-MgSubscribedSku' {
+    It 'reads the subscribed SKUs with their part numbers and seats' {
+        $skus = @(Get-MgSubscribedSku -All -ErrorVariable failed)
+
+        $failed | Should -BeNullOrEmpty
+        $expected = @(Get-GraphList $Token '/v1.0/subscribedSkus')
+        $skus | Should -HaveCount $expected.Count
+        ($skus.SkuPartNumber -join '|') | Should -BeExactly ($expected.skuPartNumber -join '|')
+        $skus[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphSubscribedSku'
+        $prepaid = $skus[0].PSObject.Properties['PrepaidUnits'].Value
+        $prepaid -is [psobject] | Should -BeTrue
+        $null -ne $prepaid.PSObject.Properties['Enabled'].Value | Should -BeTrue
+    }
+}
+
+Describe 'The read cmdlets' {
+    It 'have the official parameter sets' {
+        [string[]] $sets = foreach ($name in 'Get-MgUser', 'Get-MgGroup', 'Get-MgGroupMemberWithLicenseError', 'Get-MgSubscribedSku') {
+            $command = Get-Command $name
+            foreach ($set in $command.ParameterSets) {
+                '{0}:{1}:{2}' -f $command.Name, $set.Name, (($set.Parameters | Where-Object IsMandatory | ForEach-Object Name) -join ',')
+            }
+        }
+
+        [string[]] $official = @(
+            'Get-MgUser:List:', 'Get-MgUser:Get:UserId', 'Get-MgUser:GetViaIdentity:InputObject',
+            'Get-MgGroup:List:', 'Get-MgGroup:Get:GroupId',
+            'Get-MgGroupMemberWithLicenseError:List:GroupId',
+            'Get-MgSubscribedSku:List:'
+        )
+        [Array]::Sort($sets, [StringComparer]::Ordinal)
+        [Array]::Sort($official, [StringComparer]::Ordinal)
+        $sets | Should -HaveCount $official.Count
+        ($sets -join '|') | Should -BeExactly ($official -join '|')
+    }
+}
