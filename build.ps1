@@ -99,7 +99,7 @@ function Invoke-Shown([scriptblock] $Command) {
 
 function Test-RustStyle {
     Invoke-Cargo fmt --all --check
-    Invoke-Cargo clippy --release --workspace --all-targets -- -D warnings
+    Invoke-Cargo clippy --release --workspace --all-targets '--' -D warnings
     Get-Count -Passed 2
 }
 
