@@ -1,4 +1,4 @@
-// -WhatIf and -Confirm as a person at the console meets them, for every reprocess cmdlet; the emulator's request log proves what was sent.
+// -Confirm as a person at the console meets it, its prompts answered by script through the test host; the emulator's request log proves what was sent. -WhatIf is in tests/ShouldProcess.Tests.ps1.
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json;
@@ -20,42 +20,6 @@ namespace MgLicense.Tests
         public ShouldProcessTests(PowerShellFixture fixture)
         {
             this.fixture = fixture;
-        }
-
-        [Theory]
-        [InlineData("Invoke-MgLicenseUser -UserId $id -WhatIf",
-            "Invoke-MgLicenseUser_License", "/users/{user-id}/reprocessLicenseAssignment")]
-        [InlineData("$id | Invoke-MgLicenseUser -WhatIf",
-            "Invoke-MgLicenseUser_LicenseViaIdentity", "/users/{user-id}/reprocessLicenseAssignment")]
-        [InlineData("Invoke-MgBetaLicenseUser -UserId $id -WhatIf",
-            "Invoke-MgBetaLicenseUser_License", "/users/{user-id}/reprocessLicenseAssignment")]
-        [InlineData("@{ UserId = $id } | Invoke-MgBetaLicenseUser -WhatIf",
-            "Invoke-MgBetaLicenseUser_LicenseViaIdentity", "/users/{user-id}/reprocessLicenseAssignment")]
-        [InlineData("Invoke-MgBetaReprocessUserCloudLicensingAssignment -UserId $id -PassThru -WhatIf",
-            "Invoke-MgBetaReprocessUserCloudLicensingAssignment_Reprocess", "/users/{user-id}/cloudLicensing/assignments/reprocessAssignments")]
-        [InlineData("@{ UserId = $id } | Invoke-MgBetaReprocessUserCloudLicensingAssignment -WhatIf",
-            "Invoke-MgBetaReprocessUserCloudLicensingAssignment_ReprocessViaIdentity", "/users/{user-id}/cloudLicensing/assignments/reprocessAssignments")]
-        [InlineData("Invoke-MgBetaLicenseUser2 -UserId $id -WhatIf",
-            "Invoke-MgBetaLicenseUser2_License", "/users/{user-id}/reprocessLicenseAssignment2")]
-        [InlineData("@{ UserId = $id } | Invoke-MgBetaLicenseUser2 -WhatIf",
-            "Invoke-MgBetaLicenseUser2_LicenseViaIdentity", "/users/{user-id}/reprocessLicenseAssignment2")]
-        [InlineData("Invoke-MgBetaLicenseUser2 -Me -WhatIf",
-            "Invoke-MgBetaLicenseUser2_Me", "/me/reprocessLicenseAssignment2")]
-        public void WhatIfPrintsTheOfficialLineAndSendsNothing(string script, string operation, string path)
-        {
-            using Session session = fixture.NewSession();
-            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
-
-            RunResult result = null!;
-            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
-                result = session.Run(script, new Dictionary<string, object?> { ["id"] = fixture.UserId(0) }));
-
-            result.ThrowIfFailed();
-            Assert.Empty(sent);
-            Assert.Empty(result.Output);
-            Assert.Equal(
-                new[] { $"What if: Performing the operation \"{operation}\" on target \"Call remote 'POST {path}' operation\"." },
-                session.Console.Lines);
         }
 
         [Fact]

@@ -1,0 +1,129 @@
+# The runbooks in examples/ run unchanged against the test tenant, as an admin runs them after Connect-MgGraph,
+# and are checked by what the tenant looks like afterwards: who was reprocessed, exactly once.
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $script:Emulator = Start-TestEmulator
+
+    # Every user's reprocess count, from the emulator's admin view.
+    function Get-ReprocessCount {
+        $counts = @{}
+        foreach ($user in (Invoke-EmulatorAdmin GET users).value) { $counts[$user.id] = [long] $user.reprocessCount }
+        $counts
+    }
+
+    # Who was reprocessed how often between two Get-ReprocessCount: id -> count, for the users whose count moved.
+    function Get-Reprocessed($Before, $After) {
+        $moved = @{}
+        foreach ($id in $After.Keys) {
+            $was = if ($Before.ContainsKey($id)) { $Before[$id] } else { 0 }
+            if ($After[$id] -ne $was) { $moved[$id] = $After[$id] - $was }
+        }
+        $moved
+    }
+
+    # Strings sorted by ordinal and joined, to compare two sets exactly.
+    function Join-Sorted([string[]] $Item) {
+        $sorted = [string[]] @($Item)
+        [Array]::Sort($sorted, [StringComparer]::Ordinal)
+        $sorted -join ','
+    }
+
+    # Runs a runbook as an admin does: a pwsh of its own, in the repository's root, connected with -Token,
+    # then the command line as typed. Gives the lines its console showed and who was reprocessed how often;
+    # throws if the runbook wrote an error or failed.
+    function Invoke-Runbook([string] $Token, [string] $CommandLine) {
+        $script = @'
+$ErrorActionPreference = 'Stop'
+Set-Location $env:MGLICENSE_TEST_ROOT
+Import-Module $env:MGLICENSE_TEST_MODULE
+$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL
+Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment Emulator -NoWelcome
+$ErrorActionPreference = 'Continue'
+$runbookErrors = [System.Collections.Generic.List[object]]::new()
+& { COMMAND_LINE } 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $runbookErrors.Add($_) } else { $_ } }
+if ($runbookErrors.Count) { $runbookErrors | ForEach-Object { "runbook error: $_" }; exit 3 }
+'@.Replace('COMMAND_LINE', $CommandLine)
+
+        $before = Get-ReprocessCount
+        $lines = @(Invoke-ChildPwsh -Command $script -Environment @{
+                MGLICENSE_TEST_ROOT = $RepoRoot; MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_TOKEN = $Token
+            })
+        if ($LASTEXITCODE -ne 0) { throw "$CommandLine failed (exit code $LASTEXITCODE):`n$($lines -join "`n")" }
+        [pscustomobject]@{ Lines = $lines; Reprocessed = Get-Reprocessed $before (Get-ReprocessCount) }
+    }
+}
+
+AfterAll { Stop-TestEmulator $script:Emulator }
+
+Describe 'The example runbooks' {
+    BeforeEach { $script:Token = New-TestToken User.ReadWrite.All, Directory.Read.All }
+
+    It 'Repair-GroupLicenseErrors.ps1 reprocesses each group member in error once, and checks them' {
+        $groups = @(Get-GraphList $Token '/v1.0/groups?$filter=hasMembersWithLicenseErrors%20eq%20true' | ForEach-Object { $_.id })
+        $members = @($groups | ForEach-Object { Get-GraphList $Token "/v1.0/groups/$_/membersWithLicenseErrors" } | ForEach-Object { $_.id } | Sort-Object -Unique -CaseSensitive)
+        $members.Count | Should -BeGreaterThan 0
+
+        $run = Invoke-Runbook $Token './examples/Repair-GroupLicenseErrors.ps1 -SettleSeconds 0'
+
+        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $members)
+        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        $summary = $run.Lines -join "`n"
+        $summary | Should -MatchExactly ([regex]::Escape("$($members.Count) reprocessed, 0 failed"))
+        # Nothing in the test tenant fixes these users' causes, so the check after reprocessing finds them still in error.
+        $summary | Should -MatchExactly ([regex]::Escape("$($members.Count) still in error"))
+    }
+
+    It 'Invoke-ReprocessByUpn.ps1 looks each UPN up, reprocesses it, and skips a missing one' {
+        $upns = 'AdeleV@contoso.com', "patrick.o'brien@contoso.com", 'nobody@contoso.com'
+        $expected = @($TestUsers | Where-Object { $upns -ccontains $_.userPrincipalName } | ForEach-Object { $_.id })
+        $expected.Count | Should -Be 2
+
+        $run = Invoke-Runbook $Token "./examples/Invoke-ReprocessByUpn.ps1 -UserPrincipalName 'AdeleV@contoso.com', 'patrick.o''brien@contoso.com', 'nobody@contoso.com'"
+
+        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $expected)
+        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        $run.Lines -join "`n" | Should -MatchExactly ([regex]::Escape('2 reprocessed, 1 not found, 0 failed'))
+    }
+
+    It 'Invoke-ReprocessLicensedUsers.ps1 reprocesses every licensed user once, and counts them' {
+        $licensed = @(Get-GraphList $Token '/v1.0/users?$select=id,assignedLicenses' | Where-Object { @($_.assignedLicenses).Count -gt 0 } | ForEach-Object { $_.id })
+        $licensed.Count | Should -BeGreaterThan 0
+
+        $run = Invoke-Runbook $Token './examples/Invoke-ReprocessLicensedUsers.ps1'
+
+        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $licensed)
+        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        $output = $run.Lines -join "`n"
+        $output | Should -MatchExactly ([regex]::Escape("$($licensed.Count) licensed users"))
+        $output | Should -MatchExactly ([regex]::Escape("$($licensed.Count) reprocessed, 0 failed"))
+    }
+
+    It 'the README''s one-liner reprocesses and waits for every member in error' {
+        $perGroup = @(Get-GraphList $Token '/v1.0/groups?$filter=hasMembersWithLicenseErrors%20eq%20true' | ForEach-Object { , @(Get-GraphList $Token "/v1.0/groups/$($_.id)/membersWithLicenseErrors") })
+        $members = @($perGroup | ForEach-Object { $_ })
+        Connect-TestEmulator $Token
+        $before = Get-ReprocessCount
+
+        # The one-liner as typed; its errors and warnings are taken from the streams it writes them to.
+        $all = @(& {
+                Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All } | Invoke-MgLicenseUser -Wait -TimeoutSec 1
+            } 2>&1 3>&1)
+        $reprocessed = Get-Reprocessed $before (Get-ReprocessCount)
+        $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $warnings = @($all | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { $_.Message })
+        $output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.WarningRecord] })
+
+        $errors | Should -BeNullOrEmpty
+        # One reprocess per member per group (a user in two such groups is reprocessed twice), one user written for each.
+        $output.Count | Should -Be $members.Count
+        $perMember = $members | Group-Object id -CaseSensitive | ForEach-Object { "$($_.Name)=$($_.Count)" }
+        Join-Sorted ($reprocessed.GetEnumerator() | ForEach-Object { "$($_.Key)=$($_.Value)" }) | Should -BeExactly (Join-Sorted $perMember)
+        foreach ($user in $output) { $null -ne $user.PSObject.Properties['LicenseAssignmentStates']?.Value | Should -BeTrue -Because "$($user.Id) is written with its license states" }
+        # Nothing fixed their causes: each member is named in a warning about a license still in error.
+        foreach ($member in $members) {
+            @($warnings | Where-Object { $_.Contains($member.userPrincipalName) -and $_.Contains(' with ') }).Count |
+                Should -BeGreaterThan 0 -Because "$($member.userPrincipalName) is named in a warning"
+        }
+    }
+}
