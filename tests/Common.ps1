@@ -168,9 +168,9 @@ function Get-SentRequest { @(Invoke-EmulatorAdmin GET requests) | ForEach-Object
 function Clear-SentRequest { $null = Invoke-EmulatorAdmin DELETE requests }
 
 # The Graph requests received while the script block ran (its output is dropped).
-function Get-RequestDuring([scriptblock] $Script) {
+function Get-RequestDuring([scriptblock] $Action) {
     $before = @(Get-SentRequest).Count
-    $null = & $Script
+    $null = & $Action
     @(Get-SentRequest) | Select-Object -Skip $before
 }
 
