@@ -98,8 +98,8 @@ function Invoke-Shown([scriptblock] $Command) {
 }
 
 function Test-RustStyle {
-    Invoke-Cargo fmt --all --check
-    Invoke-Cargo clippy --release --workspace --all-targets '--' -D warnings
+    Invoke-Cargo fmt --all --check | Out-Host
+    Invoke-Cargo clippy --release --workspace --all-targets '--' -D warnings | Out-Host
     Get-Count -Passed 2
 }
 
@@ -122,7 +122,7 @@ function Test-Abi {
     $program = Join-Path $OutDir 'c/abi_test'
     $null = New-Item -ItemType Directory -Force (Split-Path $program)
     cc -std=c11 -O1 -Wall -Wextra -Werror -I (Join-Path $Root 'crates/mglicense-ffi/include') (Join-Path $Root 'tests/c/abi_test.c') `
-        -o $program -L $CargoRelease -lmglicense_ffi "-Wl,-rpath,$CargoRelease"
+        -o $program -L $CargoRelease -lmglicense_ffi "-Wl,-rpath,$CargoRelease" | Out-Host
     $seed = Join-Path $Root 'tests/data/tenant.json'
     $lines = if ($IsLinux) {
         if (-not (Get-Command valgrind -ErrorAction Ignore)) { throw 'valgrind is not on PATH: on Linux the C ABI test runs under it (apt-get install valgrind).' }
@@ -140,7 +140,7 @@ function Test-Dotnet([string] $Project, [string] $Name) {
     $trx = Join-Path $ResultsDir "$Name.trx"
     if (Test-Path $trx) { Remove-Item $trx }
     try {
-        dotnet test (Join-Path $Root $Project) -c $Configuration --nologo --logger "trx;LogFileName=$trx" --results-directory $ResultsDir
+        dotnet test (Join-Path $Root $Project) -c $Configuration --nologo --logger "trx;LogFileName=$trx" --results-directory $ResultsDir | Out-Host
     } finally {
         if (Test-Path $trx) {
             $counters = ([xml] (Get-Content -Raw $trx)).TestRun.ResultSummary.Counters
@@ -153,12 +153,12 @@ function Test-Dotnet([string] $Project, [string] $Name) {
 
 # The Pester suite in a pwsh of its own, as a user runs the module: the same pwsh as this build.
 function Test-Pester {
-    dotnet restore (Join-Path $Root 'tests/pester/Pester.csproj') --nologo -v quiet
+    dotnet restore (Join-Path $Root 'tests/pester/Pester.csproj') -v quiet | Out-Host
     $xml = Join-Path $ResultsDir 'pester.xml'
     if (Test-Path $xml) { Remove-Item $xml }
     $pwsh = Join-Path $PSHOME "pwsh$Exe"
     try {
-        & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Invoke-Tests.ps1') -ResultPath $xml -ModuleManifest (Join-Path $ModuleOut 'MgLicense.psd1') -Emulator $Emulator
+        & $pwsh -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Invoke-Tests.ps1') -ResultPath $xml -ModuleManifest (Join-Path $ModuleOut 'MgLicense.psd1') -Emulator $Emulator | Out-Host
     } finally {
         if (Test-Path $xml) {
             $results = ([xml] (Get-Content -Raw $xml))['test-results']
@@ -170,7 +170,7 @@ function Test-Pester {
 }
 
 function Test-BenchBuild {
-    dotnet build (Join-Path $Root 'bench/MgLicense.Bench/MgLicense.Bench.csproj') -c $Configuration -nologo -v quiet
+    dotnet build (Join-Path $Root 'bench/MgLicense.Bench/MgLicense.Bench.csproj') -c $Configuration -nologo -v quiet | Out-Host
     Get-Count -Passed 1
 }
 
