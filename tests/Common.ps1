@@ -110,7 +110,9 @@ function Stop-TestEmulator($Emulator = $script:CurrentEmulator) {
         }
     }
 
-    foreach ($name in @($script:StubEnvironments)) { Remove-MgEnvironment -Name $name -ErrorAction Ignore }
+    foreach ($name in @($script:StubEnvironments)) {
+        if (Get-MgEnvironment -Name $name -ErrorAction Ignore) { Remove-MgEnvironment -Name $name }
+    }
     $script:StubEnvironments = @()
     if ($script:CurrentEmulator -eq $Emulator) { $script:CurrentEmulator = $null }
 }

@@ -52,5 +52,5 @@ $null = New-Item -ItemType Directory -Force -Path (Split-Path $configuration.Tes
 # From a module's scope, so that the tests see none of this script's variables (its parameters, its
 # preferences): each test file starts as a script of its own would.
 $result = & (New-Module -Name MgLicenseTestRun -ScriptBlock { }) { param($c) Invoke-Pester -Configuration $c } $configuration
-"Pester: $($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped, $($result.NotRunCount) not run"
+"Pester: $($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped, $($result.NotRunCount) not run, $($result.FailedContainersCount) files failed outside their tests"
 if ($result.Result -ne 'Passed') { exit 1 }
