@@ -122,10 +122,11 @@ BeforeAll {
     function Assert-NoSecret($Run, [string[]] $Console, [string[]] $Secrets) {
         $texts = @($Run.Output | ForEach-Object { "$_" }) + $Run.Warnings + $Run.Verbose + $Run.Debug + $Run.Information + $Console
         foreach ($e in $Run.AllErrors) { $texts += "$e", "$($e.Exception)", "$($e.ErrorDetails.Message)" }
-        foreach ($text in $texts) {
-            foreach ($secret in $Secrets) { $text | Should -Not -BeLikeExactly "*$([WildcardPattern]::Escape($secret))*" }
-            $text | Should -Not -BeLikeExactly '*eyJ*'
+        $leaks = foreach ($text in $texts) {
+            foreach ($secret in @($Secrets) + 'eyJ') { if ($text.Contains($secret, [StringComparison]::Ordinal)) { "'$secret' appears in: $text" } }
         }
+
+        $leaks | Should -BeNullOrEmpty
     }
 
     # The method signed in and worked (one success, one 404), and no stream, error, header or console line holds a credential.
@@ -153,13 +154,12 @@ BeforeAll {
         }
 
         $all = @(@($Secrets) + @(Get-IssuedCredential) | Where-Object { $_.Length -ge 8 })
-        foreach ($text in $texts) {
-            foreach ($secret in $all) {
-                $text.Contains($secret, [StringComparison]::Ordinal) | Should -BeFalse -Because "$Method`: a credential ($($secret.Substring(0, 4))...) appears in: $text"
-            }
-
-            $text.Contains('eyJ', [StringComparison]::Ordinal) | Should -BeFalse -Because "$Method`: a JWT appears in: $text"
+        $leaks = foreach ($text in $texts) {
+            foreach ($secret in $all) { if ($text.Contains($secret, [StringComparison]::Ordinal)) { "a credential ($($secret.Substring(0, 4))...) appears in: $text" } }
+            if ($text.Contains('eyJ', [StringComparison]::Ordinal)) { "a JWT appears in: $text" }
         }
+
+        $leaks | Should -BeNullOrEmpty -Because $Method
     }
 
     # A loopback HTTP proxy that refuses every tunnel (403) and keeps each request's first line.
@@ -422,5 +422,198 @@ Describe 'App-only sign-in' {
 
         $removed.AllErrors | Should -HaveCount 0
         $removed.Output | Should -HaveCount 0
+    }
+}
+
+Describe 'No credential in any stream' {
+    # Each sign-in method runs with -Debug -Verbose, a call that succeeds and one that fails, in this session and on a
+    # console; every stream, error, the -ResponseHeadersVariable dictionary and every console line is searched for
+    # every credential the emulator's login side issued or was given.
+    BeforeEach {
+        $environment = 'Emulator'
+        $user = $TestUsers[0].id
+        $tenant = $TenantId
+        # No sign-in variable is set unless a step sets it.
+        $script:Cleared = @{}
+        foreach ($name in $SignInVariables) { $Cleared[$name] = $null }
+        Set-SignInVariable $Cleared
+    }
+
+    AfterEach {
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        Restore-SignInVariable
+    }
+
+    It 'no sign-in method shows a credential' {
+        $secretApp = $app = [guid]::NewGuid().ToString()
+        $envSecret = 'Kx7~' + [guid]::NewGuid().ToString('N') + '.envSecret'
+        Register-App @{ appId = $app; secrets = @(@{ value = $Secret }, @{ value = $envSecret }); roles = @('User.ReadWrite.All') }
+        $identity = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $identity; managedIdentity = 'user'; roles = @('User.ReadWrite.All') }
+        # Approves the device code the sign-in shows, as the person at the console would; from a warning or a console line.
+        $approved = [System.Collections.Generic.List[string]]::new()
+        $approve = {
+            param($shown)
+            $message = if ($shown -is [System.Management.Automation.WarningRecord]) { $shown.Message } elseif ($shown -is [string]) { $shown }
+            $at = if ($message) { $message.IndexOf('enter the code ', [StringComparison]::Ordinal) } else { -1 }
+            if ($at -ge 0) {
+                $code = ($message.Substring($at + 'enter the code '.Length) -split '[ .]')[0]
+                $null = Invoke-EmulatorAdmin POST "devicecodes/$code/approve" @{ userId = $TestUsers[0].id }
+                $approved.Add($code)
+            }
+        }
+
+        $methods = @(
+            @{ Name = '-ClientSecretCredential'; Connect = 'Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome'
+                Variables = @{}; Console = $ConsoleCredential; ConsoleVariables = @{ MGLICENSE_TEST_SECRET = $Secret }; Secrets = @($Secret) }
+            @{ Name = '-EnvironmentVariable'; Connect = 'Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome'
+                Variables = @{ AZURE_TENANT_ID = $TenantId; AZURE_CLIENT_ID = $app; AZURE_CLIENT_SECRET = $envSecret }; Secrets = @($envSecret, $Secret) }
+            @{ Name = '-Identity (IDENTITY_ENDPOINT)'; Connect = 'Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome'; App = $identity
+                Variables = @{ IDENTITY_ENDPOINT = "$($Emulator.Url)/msi/token"; IDENTITY_HEADER = (Get-IdentityHeader) }; Endpoint = 'identity' }
+            @{ Name = '-Identity (IMDS)'; Connect = 'Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome'; App = $identity
+                Variables = @{ MGLICENSE_IMDS_ENDPOINT = "$($Emulator.Url)/metadata/identity/oauth2/token" }; Endpoint = 'imds' }
+            # -Debug makes PowerShell inquire on every warning, the device-code message included; -WarningAction Continue keeps it a plain warning.
+            @{ Name = '-UseDeviceCode'; Connect = 'Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome -WarningAction Continue'
+                Variables = @{}; Approve = $true; CredentialType = 'DeviceCode' }
+        )
+        if (-not $IsWindows) {
+            # The "browser" (a shell script): follows the authority's redirect to Connect-MgGraph's loopback listener, never through a proxy.
+            $browserDir = Join-Path ([IO.Path]::GetTempPath()) "mgl-browser-$([guid]::NewGuid())"
+            $null = New-Item -ItemType Directory $browserDir
+            $browser = Join-Path $browserDir 'browser.sh'
+            [IO.File]::WriteAllText($browser, "#!/bin/sh`nexec curl --noproxy '*' -s -o /dev/null -L --max-redirs 3 `"`$1`"`n")
+            [IO.File]::SetUnixFileMode($browser, [IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
+            $methods += @{ Name = 'interactive browser'; Connect = 'Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome -WarningAction Continue'
+                Variables = @{ MGLICENSE_BROWSER = $browser }; Browser = $true; CredentialType = 'InteractiveBrowser' }
+        }
+
+        try {
+            foreach ($method in $methods) {
+                Set-SignInVariable $Cleared
+                Set-SignInVariable $method.Variables
+                $credential = [pscredential]::new($secretApp, (ConvertTo-TestSecureString $Secret))
+                $app = if ($method.App) { $method.App } else { $secretApp }
+                $script = $method.Connect + ' -Debug -Verbose' + $Calls
+                $onRecord = if ($method.Approve) { $approve }
+                $h = $null
+                $approvedBefore = $approved.Count
+                if ($method.Browser) { $null = Invoke-EmulatorAdmin POST login/browser @{ userId = $TestUsers[0].id } }
+
+                $run = Invoke-Captured ([scriptblock]::Create($script)) -Keep h -OnRecord $onRecord
+                Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+
+                if ($method.Endpoint) { (Get-LoginRequest)[-1].endpoint | Should -BeExactly $method.Endpoint -Because $method.Name }
+                if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 1 -Because 'one device code is shown and approved' }
+                if ($method.CredentialType) {
+                    @($run.Output | Where-Object { $_ -is [string] -and $_.Contains($method.CredentialType) }).Count | Should -BeGreaterThan 0 -Because $method.Name
+                }
+
+                if ($method.Browser) {
+                    @(Get-LoginRequest | Where-Object grantType -EQ 'authorization_code').Count | Should -BeGreaterThan 0
+                    $null = Invoke-EmulatorAdmin POST login/browser @{ userId = $TestUsers[0].id }
+                }
+
+                $consoleVariables = @{ MGLICENSE_TEST_APP = $app } + $Cleared
+                foreach ($name in $method.Variables.Keys) { $consoleVariables[$name] = $method.Variables[$name] }
+                if ($method.ConsoleVariables) { foreach ($name in $method.ConsoleVariables.Keys) { $consoleVariables[$name] = $method.ConsoleVariables[$name] } }
+                $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; ' + $method.Console + $script) $consoleVariables -OnLine $(if ($method.Approve) { $approve }))
+                if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 2 -Because 'the console shows a device code too, approved' }
+                ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because "$($method.Name) shows the calls on the console"
+                Assert-WorkedWithoutLeak $run $console $method.Name $method.Secrets
+            }
+        } finally {
+            if ($browserDir) { Remove-Item -Recurse -Force $browserDir }
+        }
+    }
+
+    It 'without a browser the interactive sign-in suggests -UseDeviceCode, and nothing is redeemed' {
+        $codesBefore = @(Get-LoginRequest | Where-Object grantType -EQ 'authorization_code').Count
+        $env:MGLICENSE_BROWSER = Join-Path ([IO.Path]::GetTempPath()) "mgl-no-browser-$([guid]::NewGuid())/browser"
+
+        $run = Invoke-Captured { Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome }
+
+        $run.AllErrors | Should -Not -BeNullOrEmpty -Because 'Connect-MgGraph cannot succeed without a browser'
+        $failure = if ($run.Terminating) { $run.Terminating.Exception } else { $run.Errors[0].Exception }
+        $failure.Message | Should -BeLikeExactly '*No browser could be opened*'
+        $failure.Message | Should -BeLikeExactly '*-UseDeviceCode*'
+        @(Get-LoginRequest | Where-Object grantType -EQ 'authorization_code').Count | Should -Be $codesBefore
+    }
+
+    It '-CertificateThumbprint and -CertificateName find the certificate in the CurrentUser My store; by name the newest valid one signs' {
+        # On Linux the store is .NET's files under ~/.dotnet/corefx/cryptography/x509stores/my; the emulator's token
+        # endpoint sees which certificate signed (the assertion's x5t).
+        $subject = 'MgLicense store test ' + [guid]::NewGuid().ToString('N')
+        $newest = New-TestCertificate "CN=$subject" ([DateTimeOffset]::Now.AddMinutes(-5)) ([DateTimeOffset]::Now.AddDays(1)) -Persist
+        $older = New-TestCertificate "CN=$subject" ([DateTimeOffset]::Now.AddDays(-3)) ([DateTimeOffset]::Now.AddDays(2)) -Persist
+        $expired = New-TestCertificate "CN=$subject" ([DateTimeOffset]::Now.AddMinutes(-3)) ([DateTimeOffset]::Now.AddMinutes(-1)) -Persist
+        $added = @($newest, $older, $expired)
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; certificates = @($added | ForEach-Object { [Convert]::ToBase64String($_.RawData) }); roles = @('User.ReadWrite.All') }
+        $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+        $store.Open('ReadWrite')
+        foreach ($c in $added) { $store.Add($c) }
+        $store.Dispose()
+        $keyMaterial = @($added | ForEach-Object { Get-KeyMaterial $_ })
+        try {
+            $cases = @(
+                @{ How = '-CertificateName $which'; Which = $subject; Signer = $newest }
+                @{ How = '-CertificateName $which'; Which = "CN=$subject"; Signer = $newest }
+                @{ How = '-CertificateThumbprint $which'; Which = $newest.Thumbprint; Signer = $newest }
+                @{ How = '-CertificateThumbprint $which'; Which = $older.Thumbprint.ToLowerInvariant(); Signer = $older }
+            )
+            foreach ($case in $cases) {
+                $which = $case.Which
+                $h = $null
+                $script = "Connect-MgGraph -ClientId `$app -TenantId `$tenant $($case.How) -Environment `$environment -NoWelcome -Debug -Verbose" + $Calls
+
+                $run = Invoke-Captured ([scriptblock]::Create($script)) -Keep h
+                Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+
+                $token = @(Get-LoginRequest | Where-Object endpoint -EQ 'token')[-1]
+                $token.credential | Should -BeExactly 'assertion'
+                $token.x5t | Should -BeExactly (ConvertTo-Base64Url $case.Signer.GetCertHash())
+                $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; $which = $env:MGLICENSE_TEST_WHICH; ' + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_WHICH = $which })
+                ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because 'the console shows the calls'
+                Assert-WorkedWithoutLeak $run $console "$($case.How) $which" $keyMaterial
+            }
+
+            # The expired one is refused by its thumbprint, before anything is sent.
+            $which = $expired.Thumbprint
+            $before = @(Get-LoginRequest).Count
+            $refused = Invoke-Captured { Connect-MgGraph -ClientId $app -TenantId $tenant -CertificateThumbprint $which -Environment $environment -NoWelcome }
+
+            $refused.AllErrors | Should -HaveCount 1
+            $refused.AllErrors[0].Exception.Message | Should -BeLikeExactly '*No valid certificate*'
+            @(Get-LoginRequest) | Should -HaveCount $before
+        } finally {
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+            $store.Open('ReadWrite')
+            foreach ($c in $added) { $store.Remove($c) }
+            $store.Certificates.Find('FindBySubjectName', $subject, $false) | Should -HaveCount 0
+            $store.Dispose()
+            foreach ($c in $added) { $c.Dispose() }
+        }
+    }
+
+    It 'an access token that expires after Connect-MgGraph is a clear error, and nothing is sent' {
+        $token = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All'); expiresIn = 8 }).access_token
+        # Long enough that a busy machine still connects before it expires; then wait it out.
+        Connect-TestEmulator $token
+        Start-Sleep -Milliseconds 8500
+        $before = @(Get-SentRequest).Count
+
+        $run = Invoke-Captured { Invoke-MgLicenseUser -UserId $user -Debug -Verbose }
+
+        @(Get-SentRequest | Select-Object -Skip $before) | Should -HaveCount 0
+        $run.AllErrors | Should -HaveCount 1
+        $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*expired*'
+        $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*-AccessToken*'
+        $run.AllErrors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
+        # A console of its own, with a token of its own that expires the same way.
+        $consoleToken = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All'); expiresIn = 8 }).access_token
+        $console = @(Show-InConsole ('Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment $environment -NoWelcome; ' +
+                'Start-Sleep -Milliseconds 8500; Invoke-MgLicenseUser -UserId $user -Debug -Verbose') @{ MGLICENSE_TEST_TOKEN = $consoleToken })
+        ($console -join "`n") | Should -BeLikeExactly '*expired*' -Because 'the console shows the error'
+        Assert-NoSecret $run $console $token, $consoleToken
     }
 }
