@@ -3,13 +3,18 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
+    # Invoke-ChildPwsh puts back a variable that was not set as an empty one; AfterAll removes those.
+    $script:VariablesBefore = @(Get-ChildItem env: | ForEach-Object Name)
     # What a child pwsh runs first: the module, and the emulator as the 'Emulator' environment; it shows nothing.
     $script:ChildPrelude = 'Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop; ' +
         '$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL; ' +
         '$token = ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force; '
 }
 
-AfterAll { Stop-TestEmulator $script:Emulator }
+AfterAll {
+    Get-ChildItem env: | Where-Object { $_.Name -notin $VariablesBefore -and $_.Value -eq '' } | ForEach-Object { Remove-Item "env:$($_.Name)" }
+    Stop-TestEmulator $script:Emulator
+}
 
 Describe 'Connect-MgGraph' {
     AfterEach { Disconnect-MgGraph -ErrorAction Ignore | Out-Null }

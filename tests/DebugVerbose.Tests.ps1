@@ -4,6 +4,8 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
+    # Invoke-ChildPwsh puts back a variable that was not set as an empty one; AfterAll removes those.
+    $script:VariablesBefore = @(Get-ChildItem env: | ForEach-Object Name)
     $script:RequestBanner = '============================ HTTP REQUEST ============================'
     $script:ResponseBanner = '============================ HTTP RESPONSE ============================'
 
@@ -50,6 +52,7 @@ BeforeAll {
 
 AfterAll {
     Set-EmulatorFault @{ rules = @() }
+    Get-ChildItem env: | Where-Object { $_.Name -notin $VariablesBefore -and $_.Value -eq '' } | ForEach-Object { Remove-Item "env:$($_.Name)" }
     Stop-TestEmulator $script:Emulator
 }
 

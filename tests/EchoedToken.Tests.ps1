@@ -4,6 +4,8 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
+    # Invoke-ChildPwsh puts back a variable that was not set as an empty one; AfterAll removes those.
+    $script:VariablesBefore = @(Get-ChildItem env: | ForEach-Object Name)
     $script:ShowHeaders = 'foreach ($k in $rh.Keys) { "${k}: $($rh[$k] -join '','')" }'
 
     # Runs a script as a user types it in a fresh session (errors continue, as by default), every stream kept
@@ -41,7 +43,10 @@ BeforeAll {
     }
 }
 
-AfterAll { Stop-TestEmulator $script:Emulator }
+AfterAll {
+    Get-ChildItem env: | Where-Object { $_.Name -notin $VariablesBefore -and $_.Value -eq '' } | ForEach-Object { Remove-Item "env:$($_.Name)" }
+    Stop-TestEmulator $script:Emulator
+}
 
 Describe 'A token echoed by Graph' {
     BeforeEach { $token = 'echo-test-token-' + [guid]::NewGuid().ToString('N') }

@@ -24,9 +24,13 @@ BeforeAll {
     # Every credential the emulator's login side handed out so far (access, refresh and device codes, authorization codes) and the X-IDENTITY-HEADER value.
     function Get-IssuedCredential { @(Invoke-EmulatorAdmin GET login/issued) | ForEach-Object { $_ } | ForEach-Object value; Get-IdentityHeader }
 
-    # Sets (or, for $null, removes) environment variables for one step; Restore-SignInVariable puts back what the run started with.
-    function Set-SignInVariable([hashtable] $Values) { foreach ($name in $Values.Keys) { [Environment]::SetEnvironmentVariable($name, $Values[$name]) } }
-    function Restore-SignInVariable { foreach ($name in $SavedVariables.Keys) { [Environment]::SetEnvironmentVariable($name, $SavedVariables[$name]) } }
+    # Sets (or, for $null, removes) environment variables for one step; Restore-SignInVariable puts back what the run
+    # started with. (A $null passed to a .NET string becomes '', which would leave the variable set but empty.)
+    function Set-ProcessVariable([string] $Name, [AllowNull()] $Value) {
+        [Environment]::SetEnvironmentVariable($Name, $(if ($null -eq $Value) { [NullString]::Value } else { [string] $Value }))
+    }
+    function Set-SignInVariable([hashtable] $Values) { foreach ($name in $Values.Keys) { Set-ProcessVariable $name $Values[$name] } }
+    function Restore-SignInVariable { foreach ($name in $SavedVariables.Keys) { Set-ProcessVariable $name $SavedVariables[$name] } }
 
     # A self-signed certificate with its exportable private key.
     function New-TestCertificate {
