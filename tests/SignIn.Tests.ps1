@@ -1,0 +1,623 @@
+# Connect-MgGraph's real sign-ins against the emulator's login side: each flow end to end, its failures, and no
+# secret in any stream, error or console line (a pwsh of its own shows what a console shows).
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $script:Emulator = Start-TestEmulator
+    $script:Secret = 'Zq8~secret.Value_for-MgLicense-tests'
+    $script:TenantId = (Invoke-EmulatorAdmin GET health).tenantId
+    # After the connect command: the context, a call that succeeds, one that fails (a Graph error with ErrorDetails), each with -Debug -Verbose.
+    $script:Calls = "; Get-MgContext; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId `$user -Debug -Verbose -ResponseHeadersVariable h; " +
+        "Invoke-MgLicenseUser -UserId 'nobody-at-all@contoso.com' -Debug -Verbose -ErrorAction Continue"
+    # Every variable a sign-in reads from the environment.
+    $script:SignInVariables = 'IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'MGLICENSE_IMDS_ENDPOINT', 'AZURE_TENANT_ID', 'AZURE_CLIENT_ID',
+        'AZURE_CLIENT_SECRET', 'AZURE_CLIENT_CERTIFICATE_PATH', 'AZURE_CLIENT_CERTIFICATE_PASSWORD', 'HTTPS_PROXY', 'MGLICENSE_BROWSER'
+    $script:SavedVariables = @{}
+    foreach ($name in $SignInVariables) { $SavedVariables[$name] = [Environment]::GetEnvironmentVariable($name) }
+
+    function Register-App($App) { $null = Invoke-EmulatorAdmin POST apps $App }
+
+    function Get-LoginRequest { @(Invoke-EmulatorAdmin GET login/requests) | ForEach-Object { $_ } }
+
+    function Get-IdentityHeader { (Invoke-EmulatorAdmin GET login).identityHeader }
+
+    # Every credential the emulator's login side handed out so far (access, refresh and device codes, authorization codes) and the X-IDENTITY-HEADER value.
+    function Get-IssuedCredential { @(Invoke-EmulatorAdmin GET login/issued) | ForEach-Object { $_ } | ForEach-Object value; Get-IdentityHeader }
+
+    # Sets (or, for $null, removes) environment variables for one step; Restore-SignInVariable puts back what the run
+    # started with. (A $null passed to a .NET string becomes '', which would leave the variable set but empty.)
+    function Set-ProcessVariable([string] $Name, [AllowNull()] $Value) {
+        [Environment]::SetEnvironmentVariable($Name, $(if ($null -eq $Value) { [NullString]::Value } else { [string] $Value }))
+    }
+    function Set-SignInVariable([hashtable] $Values) { foreach ($name in $Values.Keys) { Set-ProcessVariable $name $Values[$name] } }
+    function Restore-SignInVariable { foreach ($name in $SavedVariables.Keys) { Set-ProcessVariable $name $SavedVariables[$name] } }
+
+    # A self-signed certificate with its exportable private key.
+    function New-TestCertificate {
+        param([string] $Subject = 'CN=MgLicense sign-in test', [DateTimeOffset] $NotBefore = [DateTimeOffset]::Now.AddMinutes(-5),
+            [DateTimeOffset] $NotAfter = [DateTimeOffset]::Now.AddDays(1), [switch] $Persist)
+        $rsa = [System.Security.Cryptography.RSA]::Create(2048)
+        try {
+            $request = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new($Subject, $rsa,
+                [System.Security.Cryptography.HashAlgorithmName]::SHA256, [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
+            $made = $request.CreateSelfSigned($NotBefore, $NotAfter)
+            $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable
+            if ($Persist) { $flags = $flags -bor [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::PersistKeySet }
+            [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12($made.Export('Pfx', 'pfx-pass'), 'pfx-pass', $flags)
+            $made.Dispose()
+        } finally {
+            $rsa.Dispose()
+        }
+    }
+
+    function ConvertTo-Base64Url([byte[]] $Bytes) { [Convert]::ToBase64String($Bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_') }
+
+    # The private key's PKCS#8 base64 and each PEM line of it, which must appear nowhere.
+    function Get-KeyMaterial($Certificate) {
+        $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
+        try {
+            $key.ExportPkcs8PrivateKeyPem().Split("`n") | Where-Object { $_.Length -gt 20 -and -not $_.StartsWith('-----') }
+            [Convert]::ToBase64String($key.ExportPkcs8PrivateKey())
+            [Convert]::ToBase64String($key.ExportRSAPrivateKey()).Substring(0, 64)
+            'PRIVATE KEY'
+        } finally {
+            $key.Dispose()
+        }
+    }
+
+    # Runs a script as a user types it in a fresh session (errors continue, as by default), every stream kept
+    # apart; -Keep names variables the script sets; -OnRecord sees each record as it is written (to answer a sign-in).
+    function Invoke-Captured([scriptblock] $Script, [string[]] $Keep = @(), [scriptblock] $OnRecord) {
+        $ErrorActionPreference = 'Continue'
+        $records = [System.Collections.Generic.List[object]]::new()
+        $terminating = $null
+        try { . $Script *>&1 | ForEach-Object { $records.Add($_); if ($OnRecord) { & $OnRecord $_ } } } catch { $terminating = $_ }
+        $kept = @{}
+        foreach ($name in $Keep) { $kept[$name] = Get-Variable -Name $name -ValueOnly -Scope 0 -ErrorAction Ignore }
+        $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        [pscustomobject]@{
+            Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
+            Errors      = $errors
+            Terminating = $terminating
+            AllErrors   = @($errors) + @($terminating | Where-Object { $_ })
+            Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
+            Verbose     = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            Debug       = @($records | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
+            Information = @($records | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" })
+            Variables   = $kept
+        }
+    }
+
+    # What a console shows for a script: a pwsh of its own with the module, the emulator as $environment, $user and
+    # $tenant; -Environment adds (or, with $null, removes) variables of its environment; -OnLine sees each line as
+    # it is shown (to answer a sign-in).
+    function Show-InConsole {
+        param([string] $Script, [hashtable] $Environment = @{}, [scriptblock] $OnLine)
+        $prelude = 'Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop; ' +
+            '$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL; ' +
+            '$environment = ''Emulator''; $user = $env:MGLICENSE_TEST_USER; $tenant = $env:MGLICENSE_TEST_TENANT; '
+        $info = [System.Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })))
+        foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', ($prelude + $Script)) { $info.ArgumentList.Add($argument) }
+        $info.UseShellExecute = $false
+        $info.RedirectStandardOutput = $true
+        $info.RedirectStandardError = $true
+        $values = @{ MGLICENSE_TEST_MODULE = $ModuleManifest; MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_USER = $TestUsers[0].id; MGLICENSE_TEST_TENANT = $TenantId; NO_COLOR = '1' } + $Environment
+        foreach ($name in $values.Keys) {
+            if ($null -eq $values[$name]) { $null = $info.Environment.Remove($name) } else { $info.Environment[$name] = [string] $values[$name] }
+        }
+
+        $process = [System.Diagnostics.Process]::Start($info)
+        try {
+            $errors = $process.StandardError.ReadToEndAsync()
+            while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
+                if ($OnLine) { & $OnLine $line }
+                $line
+            }
+
+            if (-not $process.WaitForExit(120000)) { throw 'The console pwsh did not end within 120 s.' }
+            $errors.Result -split "`r?`n"
+        } finally {
+            if (-not $process.HasExited) { $process.Kill($true) }
+            $process.Dispose()
+        }
+    }
+
+    # No secret and no JWT in what a run wrote, in its streams and errors, or on its console.
+    function Assert-NoSecret($Run, [string[]] $Console, [string[]] $Secrets) {
+        $texts = @($Run.Output | ForEach-Object { "$_" }) + $Run.Warnings + $Run.Verbose + $Run.Debug + $Run.Information + $Console
+        foreach ($e in $Run.AllErrors) { $texts += "$e", "$($e.Exception)", "$($e.ErrorDetails.Message)" }
+        $leaks = foreach ($text in $texts) {
+            foreach ($secret in @($Secrets) + 'eyJ') { if ($text.Contains($secret, [StringComparison]::Ordinal)) { "'$secret' appears in: $text" } }
+        }
+
+        $leaks | Should -BeNullOrEmpty
+    }
+
+    # The method signed in and worked (one success, one 404), and no stream, error, header or console line holds a credential.
+    function Assert-WorkedWithoutLeak($Run, [string[]] $Console, [string] $Method, [string[]] $Secrets = @()) {
+        $Run.Terminating | Should -BeNullOrEmpty -Because $Method
+        @($Run.Output | Where-Object { $_.PSObject.Properties['Id'] -and $_.Id -eq $TestUsers[0].id }).Count | Should -BeGreaterThan 0 -Because $Method
+        $Run.Errors | Should -HaveCount 1 -Because "$Method`: $($Run.Errors | ForEach-Object { "$($_.FullyQualifiedErrorId) $($_.Exception.Message)" })"
+        $Run.Errors[0].ErrorDetails | Should -Not -BeNullOrEmpty -Because $Method
+        $Run.Verbose | Should -Not -BeNullOrEmpty -Because $Method
+        $Run.Debug | Should -Not -BeNullOrEmpty -Because $Method
+        $headers = $Run.Variables['h']
+        $headers | Should -BeOfType [System.Collections.IDictionary] -Because $Method
+        $headers.Count | Should -BeGreaterThan 0 -Because $Method
+        $Console | Should -Not -BeNullOrEmpty -Because "$Method shows the calls on the console"
+        $texts = [System.Collections.Generic.List[string]]::new()
+        foreach ($entry in $headers.GetEnumerator()) { $texts.Add("$($entry.Key): $(@($entry.Value) -join ', ')") }
+        foreach ($o in $Run.Output) {
+            $texts.Add("$o")
+            foreach ($p in $o.PSObject.Properties) { $texts.Add("$($p.Name)=$(@($p.Value) -join ' ')") }
+        }
+
+        foreach ($t in $Run.Warnings + $Run.Verbose + $Run.Debug + $Run.Information + $Console) { $texts.Add($t) }
+        foreach ($e in $Run.AllErrors) {
+            $texts.Add("$e"); $texts.Add("$($e.Exception)"); $texts.Add("$($e.ErrorDetails.Message)"); $texts.Add("$($e.ErrorDetails.RecommendedAction)"); $texts.Add("$($e.TargetObject)")
+        }
+
+        $all = @(@($Secrets) + @(Get-IssuedCredential) | Where-Object { $_.Length -ge 8 })
+        $leaks = foreach ($text in $texts) {
+            foreach ($secret in $all) { if ($text.Contains($secret, [StringComparison]::Ordinal)) { "a credential ($($secret.Substring(0, 4))...) appears in: $text" } }
+            if ($text.Contains('eyJ', [StringComparison]::Ordinal)) { "a JWT appears in: $text" }
+        }
+
+        $leaks | Should -BeNullOrEmpty -Because $Method
+    }
+
+    # A loopback HTTP proxy that refuses every tunnel (403) and keeps each request's first line.
+    if (-not ('MgLicense.Tests.RefusingProxy' -as [type])) {
+        Add-Type -TypeDefinition @'
+namespace MgLicense.Tests
+{
+    public sealed class RefusingProxy : System.IDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+
+        public RefusingProxy()
+        {
+            listener.Start();
+            Url = "http://" + listener.LocalEndpoint;
+            System.Threading.Tasks.Task.Run(Serve);
+        }
+
+        public string Url { get; }
+
+        public System.Collections.Concurrent.ConcurrentQueue<string> Seen { get; } = new System.Collections.Concurrent.ConcurrentQueue<string>();
+
+        private async System.Threading.Tasks.Task Serve()
+        {
+            try
+            {
+                while (true)
+                {
+                    using System.Net.Sockets.TcpClient client = await listener.AcceptTcpClientAsync();
+                    var reader = new System.IO.StreamReader(client.GetStream(), System.Text.Encoding.ASCII);
+                    Seen.Enqueue(await reader.ReadLineAsync() ?? string.Empty);
+                    byte[] refusal = System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                    await client.GetStream().WriteAsync(refusal);
+                }
+            }
+            catch (System.Exception e) when (e is System.Net.Sockets.SocketException or System.ObjectDisposedException)
+            {
+                // Stopped.
+            }
+        }
+
+        public void Dispose() => listener.Stop();
+    }
+}
+'@
+    }
+
+    # Console scripts build their credentials from these variables, as a runbook does.
+    $script:ConsoleCredential = '$credential = [pscredential]::new($env:MGLICENSE_TEST_APP, (ConvertTo-SecureString $env:MGLICENSE_TEST_SECRET -AsPlainText -Force)); '
+}
+
+AfterAll {
+    Restore-SignInVariable
+    Stop-TestEmulator $script:Emulator
+}
+
+Describe 'App-only sign-in' {
+    BeforeEach {
+        $environment = 'Emulator'
+        $user = $TestUsers[0].id
+        $tenant = $TenantId
+    }
+
+    AfterEach {
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        Restore-SignInVariable
+    }
+
+    It 'a client secret connects app-only and reprocesses' {
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; secrets = @(@{ value = $Secret }); roles = @('User.ReadWrite.All') }
+        $credential = [pscredential]::new($app, (ConvertTo-TestSecureString $Secret))
+        $script = 'Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome -Verbose -Debug; ' +
+            'Get-MgContext; Invoke-MgLicenseUser -UserId $user -Debug -Verbose'
+
+        $run = Invoke-Captured ([scriptblock]::Create($script))
+
+        $run.AllErrors | Should -HaveCount 0
+        $run.Output[0].AuthType | Should -BeExactly 'AppOnly'
+        $run.Output[0].TokenCredentialType | Should -BeExactly 'ClientSecret'
+        $run.Output[0].ClientId | Should -BeExactly $app
+        $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+        Disconnect-MgGraph | Out-Null
+        $console = @(Show-InConsole ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $Secret })
+        ($console -join "`n") | Should -BeLikeExactly "*$app*" -Because 'the console shows the context'
+        Assert-NoSecret $run $console $Secret
+    }
+
+    It 'a wrong secret is an authentication error that says what to check' {
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; secrets = @(@{ value = $Secret }); roles = @('User.ReadWrite.All') }
+        $wrong = $Secret + '-wrong'
+        $credential = [pscredential]::new($app, (ConvertTo-TestSecureString $wrong))
+        $script = 'Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -Debug -Verbose'
+
+        $run = Invoke-Captured ([scriptblock]::Create($script))
+
+        $run.AllErrors | Should -HaveCount 1
+        $error1 = $run.AllErrors[0]
+        $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
+        $error1.Exception.Message | Should -BeLikeExactly '*AADSTS7000215*'
+        $error1.Exception.Message | Should -BeLikeExactly "*secret's value*"
+        $console = @(Show-InConsole ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $wrong })
+        ($console -join "`n") | Should -BeLikeExactly '*AADSTS7000215*' -Because 'the console shows the error'
+        Assert-NoSecret $run $console $wrong, $Secret
+    }
+
+    It 'certificates from an object, a PFX and a PEM file all sign in: <How>' -ForEach @(
+        @{ How = '-Certificate $certificate' }
+        @{ How = '-CertificatePath $pfx -CertificatePassword $password' }
+        @{ How = '-CertificatePath $pem' }
+    ) {
+        $certificate = New-TestCertificate
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; certificates = @([Convert]::ToBase64String($certificate.RawData)); roles = @('User.ReadWrite.All') }
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "mgl-signin-$([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory $dir
+        try {
+            $pfx = Join-Path $dir 'app.pfx'
+            $pem = Join-Path $dir 'app.pem'
+            [IO.File]::WriteAllBytes($pfx, $certificate.Export('Pfx', 'pfx-pass'))
+            $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($certificate)
+            [IO.File]::WriteAllText($pem, $certificate.ExportCertificatePem() + "`n" + $key.ExportPkcs8PrivateKeyPem() + "`n")
+            $key.Dispose()
+            $password = ConvertTo-TestSecureString 'pfx-pass'
+            $script = "Connect-MgGraph -ClientId `$app -TenantId `$tenant $How -Environment `$environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId `$user"
+
+            $run = Invoke-Captured ([scriptblock]::Create($script))
+
+            $run.AllErrors | Should -HaveCount 0
+            $run.Output[0] | Should -BeExactly 'ClientCertificate'
+            $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+            Disconnect-MgGraph | Out-Null
+            $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; $pfx = $env:MGLICENSE_TEST_PFX; $pem = $env:MGLICENSE_TEST_PEM; ' +
+                    '$password = ConvertTo-SecureString $env:MGLICENSE_TEST_PASSWORD -AsPlainText -Force; ' +
+                    '$certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12FromFile($pfx, $env:MGLICENSE_TEST_PASSWORD); ' + $script) `
+                    @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_PFX = $pfx; MGLICENSE_TEST_PEM = $pem; MGLICENSE_TEST_PASSWORD = 'pfx-pass' })
+            ($console -join "`n") | Should -BeLikeExactly '*ClientCertificate*' -Because 'the console shows the context'
+            Assert-NoSecret $run $console 'pfx-pass', 'PRIVATE KEY'
+        } finally {
+            Remove-Item -Recurse -Force $dir
+            $certificate.Dispose()
+        }
+    }
+
+    It 'environment variables naming a PFX with its password sign in; a wrong password is named' {
+        $certificate = New-TestCertificate
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; certificates = @([Convert]::ToBase64String($certificate.RawData)); roles = @('User.ReadWrite.All') }
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "mgl-envcert-$([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory $dir
+        try {
+            $pfx = Join-Path $dir 'app.pfx'
+            [IO.File]::WriteAllBytes($pfx, $certificate.Export('Pfx', 'env-pfx-pass'))
+            $variables = @{ AZURE_TENANT_ID = $TenantId; AZURE_CLIENT_ID = $app; AZURE_CLIENT_CERTIFICATE_PATH = $pfx; AZURE_CLIENT_CERTIFICATE_PASSWORD = 'env-pfx-pass'; AZURE_CLIENT_SECRET = $null }
+            Set-SignInVariable $variables
+            $script = 'Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId $user'
+
+            $run = Invoke-Captured ([scriptblock]::Create($script))
+
+            $run.AllErrors | Should -HaveCount 0
+            $run.Output[0] | Should -BeExactly 'EnvironmentVariable'
+            $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+            Disconnect-MgGraph | Out-Null
+            $console = @(Show-InConsole $script $variables)
+            ($console -join "`n") | Should -BeLikeExactly '*EnvironmentVariable*' -Because 'the console shows the context'
+            Assert-NoSecret $run $console 'env-pfx-pass', 'PRIVATE KEY'
+
+            # The wrong password is refused by name, and nothing is signed in with it.
+            Set-SignInVariable @{ AZURE_CLIENT_CERTIFICATE_PASSWORD = 'not-the-password' }
+            $wrongScript = 'Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome'
+            $wrong = Invoke-Captured ([scriptblock]::Create($wrongScript))
+
+            $wrong.AllErrors | Should -HaveCount 1
+            $wrong.AllErrors[0].Exception.Message | Should -BeLikeExactly "*$([WildcardPattern]::Escape($pfx))*"
+            $variables.AZURE_CLIENT_CERTIFICATE_PASSWORD = 'not-the-password'
+            $wrongConsole = @(Show-InConsole $wrongScript $variables)
+            ($wrongConsole -join "`n") | Should -BeLikeExactly "*$([WildcardPattern]::Escape($pfx))*" -Because 'the console shows the error'
+            Assert-NoSecret $wrong $wrongConsole 'not-the-password', 'env-pfx-pass'
+        } finally {
+            Remove-Item -Recurse -Force $dir
+            $certificate.Dispose()
+        }
+    }
+
+    It 'certificate and secret mistakes are named before anything is sent: <Expected>' -ForEach @(
+        @{ Script = 'Connect-MgGraph -ClientId $app -TenantId $tenant -CertificatePath $encrypted -Environment $environment -NoWelcome'; Expected = 'encrypted private key' }
+        @{ Script = 'Connect-MgGraph -ClientId $app -TenantId $tenant -CertificateThumbprint 0011 -CertificatePassword $password -Environment $environment -NoWelcome'; Expected = '-CertificatePassword opens the file given with -CertificatePath' }
+        @{ Script = 'Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome'; Expected = "must be the application's client id" }
+    ) {
+        $certificate = New-TestCertificate
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "mgl-badcert-$([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory $dir
+        try {
+            $encrypted = Join-Path $dir 'encrypted.pem'
+            $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($certificate)
+            $pbe = [System.Security.Cryptography.PbeParameters]::new([System.Security.Cryptography.PbeEncryptionAlgorithm]::Aes256Cbc, [System.Security.Cryptography.HashAlgorithmName]::SHA256, 1000)
+            [IO.File]::WriteAllText($encrypted, $certificate.ExportCertificatePem() + "`n" + $key.ExportEncryptedPkcs8PrivateKeyPem([string] 'pem-pass', $pbe) + "`n")
+            $key.Dispose()
+            $app = [guid]::NewGuid().ToString()
+            $password = ConvertTo-TestSecureString 'pem-pass'
+            $credential = [pscredential]::new(' ', (ConvertTo-TestSecureString 'a-secret'))
+            $before = @(Get-SentRequest).Count
+
+            $run = Invoke-Captured ([scriptblock]::Create($Script))
+
+            @(Get-SentRequest | Select-Object -Skip $before) | Should -HaveCount 0
+            $run.AllErrors | Should -HaveCount 1
+            $run.AllErrors[0].Exception.Message | Should -BeLikeExactly "*$([WildcardPattern]::Escape($Expected))*"
+        } finally {
+            Remove-Item -Recurse -Force $dir
+            $certificate.Dispose()
+        }
+    }
+
+    It '$env:HTTPS_PROXY carries sign-in to remote authorities, not to loopback' {
+        # The proxy refuses every tunnel, so nothing leaves the machine and no remote name is looked up.
+        $proxy = [MgLicense.Tests.RefusingProxy]::new()
+        try {
+            $app = [guid]::NewGuid().ToString()
+            Register-App @{ appId = $app; secrets = @(@{ value = $Secret }); roles = @('User.ReadWrite.All') }
+            $credential = [pscredential]::new($app, (ConvertTo-TestSecureString $Secret))
+            $env:HTTPS_PROXY = $proxy.Url
+
+            $direct = Invoke-Captured { Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome; (Get-MgContext).AuthType }
+
+            $direct.AllErrors | Should -HaveCount 0
+            $proxy.Seen | Should -HaveCount 0
+
+            $remoteScript = '$null = Add-MgEnvironment -Name ProxiedCloud -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid; ' +
+                'try { Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment ProxiedCloud -NoWelcome } ' +
+                'finally { Remove-MgEnvironment -Name ProxiedCloud }'
+            $remote = Invoke-Captured ([scriptblock]::Create($remoteScript))
+
+            $remote.AllErrors | Should -Not -BeNullOrEmpty
+            ($proxy.Seen.ToArray() -join '|') | Should -BeExactly 'CONNECT login.example.invalid:443 HTTP/1.1'
+            $console = @(Show-InConsole ($ConsoleCredential + $remoteScript) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $Secret; HTTPS_PROXY = $proxy.Url })
+            ($console -join "`n") | Should -BeLikeExactly '*login.example.invalid*' -Because 'the console shows the error'
+            Assert-NoSecret $remote $console $Secret
+        } finally {
+            $proxy.Dispose()
+        }
+    }
+
+    It 'a managed identity uses the overridden IMDS endpoint; Remove-MgEnvironment forgets an environment' {
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; managedIdentity = 'user'; roles = @('User.ReadWrite.All') }
+        $env:MGLICENSE_IMDS_ENDPOINT = "$($Emulator.Url)/metadata/identity/oauth2/token"
+
+        $run = Invoke-Captured { Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome; (Get-MgContext).AuthType; Invoke-MgLicenseUser -UserId $user }
+
+        $run.AllErrors | Should -HaveCount 0
+        $run.Output[0] | Should -BeExactly 'AppOnly'
+        $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+
+        $removed = Invoke-Captured {
+            $null = Add-MgEnvironment -Name Temporary -GraphEndpoint https://graph.example.test -AzureADEndpoint https://login.example.test
+            Remove-MgEnvironment -Name Temporary; Get-MgEnvironment -Name Temp*
+        }
+
+        $removed.AllErrors | Should -HaveCount 0
+        $removed.Output | Should -HaveCount 0
+    }
+}
+
+Describe 'No credential in any stream' {
+    # Each sign-in method runs with -Debug -Verbose, a call that succeeds and one that fails, in this session and on a
+    # console; every stream, error, the -ResponseHeadersVariable dictionary and every console line is searched for
+    # every credential the emulator's login side issued or was given.
+    BeforeEach {
+        $environment = 'Emulator'
+        $user = $TestUsers[0].id
+        $tenant = $TenantId
+        # No sign-in variable is set unless a step sets it.
+        $script:Cleared = @{}
+        foreach ($name in $SignInVariables) { $Cleared[$name] = $null }
+        Set-SignInVariable $Cleared
+    }
+
+    AfterEach {
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        Restore-SignInVariable
+    }
+
+    It 'no sign-in method shows a credential' {
+        $secretApp = $app = [guid]::NewGuid().ToString()
+        $envSecret = 'Kx7~' + [guid]::NewGuid().ToString('N') + '.envSecret'
+        Register-App @{ appId = $app; secrets = @(@{ value = $Secret }, @{ value = $envSecret }); roles = @('User.ReadWrite.All') }
+        $identity = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $identity; managedIdentity = 'user'; roles = @('User.ReadWrite.All') }
+        # Approves the device code the sign-in shows, as the person at the console would; from a warning or a console line.
+        $approved = [System.Collections.Generic.List[string]]::new()
+        $approve = {
+            param($shown)
+            $message = if ($shown -is [System.Management.Automation.WarningRecord]) { $shown.Message } elseif ($shown -is [string]) { $shown }
+            $at = if ($message) { $message.IndexOf('enter the code ', [StringComparison]::Ordinal) } else { -1 }
+            if ($at -ge 0) {
+                $code = ($message.Substring($at + 'enter the code '.Length) -split '[ .]')[0]
+                $null = Invoke-EmulatorAdmin POST "devicecodes/$code/approve" @{ userId = $TestUsers[0].id }
+                $approved.Add($code)
+            }
+        }
+
+        $methods = @(
+            @{ Name = '-ClientSecretCredential'; Connect = 'Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome'
+                Variables = @{}; Console = $ConsoleCredential; ConsoleVariables = @{ MGLICENSE_TEST_SECRET = $Secret }; Secrets = @($Secret) }
+            @{ Name = '-EnvironmentVariable'; Connect = 'Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome'
+                Variables = @{ AZURE_TENANT_ID = $TenantId; AZURE_CLIENT_ID = $app; AZURE_CLIENT_SECRET = $envSecret }; Secrets = @($envSecret, $Secret) }
+            @{ Name = '-Identity (IDENTITY_ENDPOINT)'; Connect = 'Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome'; App = $identity
+                Variables = @{ IDENTITY_ENDPOINT = "$($Emulator.Url)/msi/token"; IDENTITY_HEADER = (Get-IdentityHeader) }; Endpoint = 'identity' }
+            @{ Name = '-Identity (IMDS)'; Connect = 'Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome'; App = $identity
+                Variables = @{ MGLICENSE_IMDS_ENDPOINT = "$($Emulator.Url)/metadata/identity/oauth2/token" }; Endpoint = 'imds' }
+            # -Debug makes PowerShell inquire on every warning, the device-code message included; -WarningAction Continue keeps it a plain warning.
+            @{ Name = '-UseDeviceCode'; Connect = 'Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome -WarningAction Continue'
+                Variables = @{}; Approve = $true; CredentialType = 'DeviceCode' }
+        )
+        if (-not $IsWindows) {
+            # The "browser" (a shell script): follows the authority's redirect to Connect-MgGraph's loopback listener, never through a proxy.
+            $browserDir = Join-Path ([IO.Path]::GetTempPath()) "mgl-browser-$([guid]::NewGuid())"
+            $null = New-Item -ItemType Directory $browserDir
+            $browser = Join-Path $browserDir 'browser.sh'
+            [IO.File]::WriteAllText($browser, "#!/bin/sh`nexec curl --noproxy '*' -s -o /dev/null -L --max-redirs 3 `"`$1`"`n")
+            [IO.File]::SetUnixFileMode($browser, [IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
+            $methods += @{ Name = 'interactive browser'; Connect = 'Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome -WarningAction Continue'
+                Variables = @{ MGLICENSE_BROWSER = $browser }; Browser = $true; CredentialType = 'InteractiveBrowser' }
+        }
+
+        try {
+            foreach ($method in $methods) {
+                Set-SignInVariable $Cleared
+                Set-SignInVariable $method.Variables
+                $credential = [pscredential]::new($secretApp, (ConvertTo-TestSecureString $Secret))
+                $app = if ($method.App) { $method.App } else { $secretApp }
+                $script = $method.Connect + ' -Debug -Verbose' + $Calls
+                $onRecord = if ($method.Approve) { $approve }
+                $h = $null
+                $approvedBefore = $approved.Count
+                if ($method.Browser) { $null = Invoke-EmulatorAdmin POST login/browser @{ userId = $TestUsers[0].id } }
+
+                $run = Invoke-Captured ([scriptblock]::Create($script)) -Keep h -OnRecord $onRecord
+                Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+
+                if ($method.Endpoint) { (Get-LoginRequest)[-1].endpoint | Should -BeExactly $method.Endpoint -Because $method.Name }
+                if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 1 -Because 'one device code is shown and approved' }
+                if ($method.CredentialType) {
+                    @($run.Output | Where-Object { $_ -is [string] -and $_.Contains($method.CredentialType) }).Count | Should -BeGreaterThan 0 -Because $method.Name
+                }
+
+                if ($method.Browser) {
+                    @(Get-LoginRequest | Where-Object grantType -EQ 'authorization_code').Count | Should -BeGreaterThan 0
+                    $null = Invoke-EmulatorAdmin POST login/browser @{ userId = $TestUsers[0].id }
+                }
+
+                $consoleVariables = @{ MGLICENSE_TEST_APP = $app } + $Cleared
+                foreach ($name in $method.Variables.Keys) { $consoleVariables[$name] = $method.Variables[$name] }
+                if ($method.ConsoleVariables) { foreach ($name in $method.ConsoleVariables.Keys) { $consoleVariables[$name] = $method.ConsoleVariables[$name] } }
+                $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; ' + $method.Console + $script) $consoleVariables -OnLine $(if ($method.Approve) { $approve }))
+                if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 2 -Because 'the console shows a device code too, approved' }
+                ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because "$($method.Name) shows the calls on the console"
+                Assert-WorkedWithoutLeak $run $console $method.Name $method.Secrets
+            }
+        } finally {
+            if ($browserDir) { Remove-Item -Recurse -Force $browserDir }
+        }
+    }
+
+    It 'without a browser the interactive sign-in suggests -UseDeviceCode, and nothing is redeemed' {
+        $codesBefore = @(Get-LoginRequest | Where-Object grantType -EQ 'authorization_code').Count
+        $env:MGLICENSE_BROWSER = Join-Path ([IO.Path]::GetTempPath()) "mgl-no-browser-$([guid]::NewGuid())/browser"
+
+        $run = Invoke-Captured { Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome }
+
+        $run.AllErrors | Should -Not -BeNullOrEmpty -Because 'Connect-MgGraph cannot succeed without a browser'
+        $failure = if ($run.Terminating) { $run.Terminating.Exception } else { $run.Errors[0].Exception }
+        $failure.Message | Should -BeLikeExactly '*No browser could be opened*'
+        $failure.Message | Should -BeLikeExactly '*-UseDeviceCode*'
+        @(Get-LoginRequest | Where-Object grantType -EQ 'authorization_code').Count | Should -Be $codesBefore
+    }
+
+    It '-CertificateThumbprint and -CertificateName find the certificate in the CurrentUser My store; by name the newest valid one signs' {
+        # On Linux the store is .NET's files under ~/.dotnet/corefx/cryptography/x509stores/my; the emulator's token
+        # endpoint sees which certificate signed (the assertion's x5t).
+        $subject = 'MgLicense store test ' + [guid]::NewGuid().ToString('N')
+        $newest = New-TestCertificate "CN=$subject" ([DateTimeOffset]::Now.AddMinutes(-5)) ([DateTimeOffset]::Now.AddDays(1)) -Persist
+        $older = New-TestCertificate "CN=$subject" ([DateTimeOffset]::Now.AddDays(-3)) ([DateTimeOffset]::Now.AddDays(2)) -Persist
+        $expired = New-TestCertificate "CN=$subject" ([DateTimeOffset]::Now.AddMinutes(-3)) ([DateTimeOffset]::Now.AddMinutes(-1)) -Persist
+        $added = @($newest, $older, $expired)
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; certificates = @($added | ForEach-Object { [Convert]::ToBase64String($_.RawData) }); roles = @('User.ReadWrite.All') }
+        $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+        $store.Open('ReadWrite')
+        foreach ($c in $added) { $store.Add($c) }
+        $store.Dispose()
+        $keyMaterial = @($added | ForEach-Object { Get-KeyMaterial $_ })
+        try {
+            $cases = @(
+                @{ How = '-CertificateName $which'; Which = $subject; Signer = $newest }
+                @{ How = '-CertificateName $which'; Which = "CN=$subject"; Signer = $newest }
+                @{ How = '-CertificateThumbprint $which'; Which = $newest.Thumbprint; Signer = $newest }
+                @{ How = '-CertificateThumbprint $which'; Which = $older.Thumbprint.ToLowerInvariant(); Signer = $older }
+            )
+            foreach ($case in $cases) {
+                $which = $case.Which
+                $h = $null
+                $script = "Connect-MgGraph -ClientId `$app -TenantId `$tenant $($case.How) -Environment `$environment -NoWelcome -Debug -Verbose" + $Calls
+
+                $run = Invoke-Captured ([scriptblock]::Create($script)) -Keep h
+                Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+
+                $token = @(Get-LoginRequest | Where-Object endpoint -EQ 'token')[-1]
+                $token.credential | Should -BeExactly 'assertion'
+                $token.x5t | Should -BeExactly (ConvertTo-Base64Url $case.Signer.GetCertHash())
+                $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; $which = $env:MGLICENSE_TEST_WHICH; ' + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_WHICH = $which })
+                ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because 'the console shows the calls'
+                Assert-WorkedWithoutLeak $run $console "$($case.How) $which" $keyMaterial
+            }
+
+            # The expired one is refused by its thumbprint, before anything is sent.
+            $which = $expired.Thumbprint
+            $before = @(Get-LoginRequest).Count
+            $refused = Invoke-Captured { Connect-MgGraph -ClientId $app -TenantId $tenant -CertificateThumbprint $which -Environment $environment -NoWelcome }
+
+            $refused.AllErrors | Should -HaveCount 1
+            $refused.AllErrors[0].Exception.Message | Should -BeLikeExactly '*No valid certificate*'
+            @(Get-LoginRequest) | Should -HaveCount $before
+        } finally {
+            $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')
+            $store.Open('ReadWrite')
+            foreach ($c in $added) { $store.Remove($c) }
+            $store.Certificates.Find('FindBySubjectName', $subject, $false) | Should -HaveCount 0
+            $store.Dispose()
+            foreach ($c in $added) { $c.Dispose() }
+        }
+    }
+
+    It 'an access token that expires after Connect-MgGraph is a clear error, and nothing is sent' {
+        $token = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All'); expiresIn = 8 }).access_token
+        # Long enough that a busy machine still connects before it expires; then wait it out.
+        Connect-TestEmulator $token
+        Start-Sleep -Milliseconds 8500
+        $before = @(Get-SentRequest).Count
+
+        $run = Invoke-Captured { Invoke-MgLicenseUser -UserId $user -Debug -Verbose }
+
+        @(Get-SentRequest | Select-Object -Skip $before) | Should -HaveCount 0
+        $run.AllErrors | Should -HaveCount 1
+        $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*expired*'
+        $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*-AccessToken*'
+        $run.AllErrors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
+        # A console of its own, with a token of its own that expires the same way.
+        $consoleToken = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All'); expiresIn = 8 }).access_token
+        $console = @(Show-InConsole ('Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment $environment -NoWelcome; ' +
+                'Start-Sleep -Milliseconds 8500; Invoke-MgLicenseUser -UserId $user -Debug -Verbose') @{ MGLICENSE_TEST_TOKEN = $consoleToken })
+        ($console -join "`n") | Should -BeLikeExactly '*expired*' -Because 'the console shows the error'
+        Assert-NoSecret $run $console $token, $consoleToken
+    }
+}
