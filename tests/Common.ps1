@@ -245,6 +245,6 @@ function Invoke-ChildPwsh {
     try {
         & $pwsh -NoProfile -NonInteractive -Command $Command 2>&1 | ForEach-Object { "$_" }
     } finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $saved[$name]) { [NullString]::Value } else { $saved[$name] })) }
     }
 }
