@@ -24,10 +24,14 @@ namespace MgLicense.Native
         // Never released: it lives as long as the process, and tearing the engine down at unload is what hangs exits.
         private readonly ulong handle;
 
-        private EngineClient(ulong handle)
+        private EngineClient(ulong handle, IReadOnlyList<string> identityKeys)
         {
             this.handle = handle;
+            IdentityKeys = identityKeys;
         }
+
+        /// <summary>The keys of an identity object the engine reads (docs/abi.md, mgl_client_new): the only ones handed over.</summary>
+        internal IReadOnlyList<string> IdentityKeys { get; }
 
         /// <summary>The process's client, created on first use with the user agent of whoever asked first.</summary>
         internal static EngineClient GetShared(string userAgent)
@@ -52,7 +56,7 @@ namespace MgLicense.Native
                         throw EngineException.From(status, text);
                     }
 
-                    shared = new EngineClient(client);
+                    shared = new EngineClient(client, Json.Strings(text is null ? Json.Null : Json.Parse(text), "identityKeys"));
                 }
 
                 return shared;
@@ -254,7 +258,8 @@ namespace MgLicense.Native
 
         /// <summary>
         /// Parses and frees an engine document straight from its UTF-8 bytes (no detour through a UTF-16 string, which costs
-        /// two transcodings of every result); JSON null when the engine gave none.
+        /// two transcodings of every result); JSON null when the engine gave none. A document that cannot be read is an
+        /// <see cref="EngineException"/> for the call it answers.
         /// </summary>
         internal static unsafe JsonElement TakeJson(IntPtr value)
         {
@@ -267,6 +272,10 @@ namespace MgLicense.Native
             {
                 ReadOnlySpan<byte> bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)value);
                 return bytes.IsEmpty ? Json.Null : Json.Parse(bytes);
+            }
+            catch (JsonException e)
+            {
+                throw EngineException.Unreadable(e);
             }
             finally
             {
