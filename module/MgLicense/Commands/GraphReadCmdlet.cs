@@ -98,7 +98,7 @@ namespace MgLicense.Commands
                     bool finished;
                     try
                     {
-                        next = read.Next(200u, out finished);
+                        next = read.Next(EngineClient.PollMilliseconds, out finished);
                     }
                     catch (EngineException e)
                     {

@@ -343,7 +343,7 @@ namespace MgLicense.Commands
             EngineBulk? run = bulk;
             while (run is not null && !stopping.IsCancellationRequested)
             {
-                BulkResult? next = run.Next(block ? 200u : 0u, out bool finished);
+                BulkResult? next = run.Next(block ? EngineClient.PollMilliseconds : 0u, out bool finished);
                 if (next is BulkResult result)
                 {
                     WriteResultOf(result, targets.Dequeue());

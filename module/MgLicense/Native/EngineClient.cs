@@ -12,8 +12,11 @@ namespace MgLicense.Native
 {
     internal sealed unsafe partial class EngineClient
     {
-        // Short enough that Ctrl+C feels immediate, long enough not to spin.
-        private const uint PollMilliseconds = 200;
+        /// <summary>
+        /// How long one wait for the engine lasts before the pipeline thread looks again (Ctrl+C, progress): short enough that
+        /// Ctrl+C feels immediate, long enough not to spin. Every poll loop of the module uses it.
+        /// </summary>
+        internal const uint PollMilliseconds = 200;
 
         private static readonly object Gate = new object();
         private static volatile EngineClient? shared;
@@ -118,62 +121,6 @@ namespace MgLicense.Native
             }
 
             return Complete(status, outJson);
-        }
-
-        /// <summary>
-        /// Connects with a user-provided token. The token is copied out of the SecureString straight into the
-        /// UTF-8 JSON buffer (never into a managed string) and every copy is zeroed once the engine has it.
-        /// </summary>
-        internal JsonElement Connect(SecureString accessToken, string? environment)
-        {
-            IntPtr unicode = IntPtr.Zero;
-            char[]? chars = null;
-            byte[]? bytes = null;
-            try
-            {
-                unicode = Marshal.SecureStringToGlobalAllocUnicode(accessToken);
-                var token = new ReadOnlySpan<char>((void*)unicode, accessToken.Length);
-                string tail = environment is null ? "}" : ",\"environment\":" + Json.ToText(environment) + "}";
-                const string Head = "{\"accessToken\":\"";
-
-                int length = Head.Length + EscapedLength(token) + 1 + tail.Length;
-                chars = new char[length];
-                int at = 0;
-                Head.AsSpan().CopyTo(chars.AsSpan(at));
-                at += Head.Length;
-                at += Escape(token, chars.AsSpan(at));
-                chars[at++] = '"';
-                tail.AsSpan().CopyTo(chars.AsSpan(at));
-
-                bytes = new byte[Encoding.UTF8.GetByteCount(chars)];
-                Encoding.UTF8.GetBytes(chars, 0, chars.Length, bytes, 0);
-
-                MglStatus status;
-                IntPtr outJson;
-                fixed (byte* p = bytes)
-                {
-                    status = NativeMethods.mgl_client_connect(handle, p, (nuint)bytes.Length, out outJson);
-                }
-
-                return Complete(status, outJson);
-            }
-            finally
-            {
-                if (bytes is not null)
-                {
-                    CryptographicOperations.ZeroMemory(bytes);
-                }
-
-                if (chars is not null)
-                {
-                    Array.Clear(chars);
-                }
-
-                if (unicode != IntPtr.Zero)
-                {
-                    Marshal.ZeroFreeGlobalAllocUnicode(unicode);
-                }
-            }
         }
 
         /// <summary>
