@@ -90,7 +90,8 @@ pub unsafe extern "C" fn mgl_string_free(s: *mut c_char) {
 }
 
 /// Creates a client (environments, connection, HTTP pool). `config_json` may be NULL with
-/// length 0.
+/// length 0. `out_json` receives `{"identityKeys": ["UserId", "Id"]}`: the keys of an identity
+/// object the engine reads, so a front end hands over only those.
 #[no_mangle]
 pub unsafe extern "C" fn mgl_client_new(
     config_json: *const u8,
@@ -108,7 +109,9 @@ pub unsafe extern "C" fn mgl_client_new(
         let client = Client::new(config)?;
         // SAFETY: checked non-NULL above; the caller provides a writable MglHandle.
         unsafe { *out_client = handles::insert(Object::Client(client)) };
-        Ok(Answer::Json("{}".into()))
+        Ok(Answer::Json(
+            serde_json::json!({ "identityKeys": mglicense::identity::USER_KEYS }).to_string(),
+        ))
     })
 }
 

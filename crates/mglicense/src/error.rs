@@ -46,6 +46,10 @@ pub struct Error {
     pub message: String,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub graph: Option<Box<GraphError>>,
+    /// Which of the request's own values the error is about, when it is one that another input
+    /// of the same run need not share (`userId`): a front end reports it for that input alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<&'static str>,
     /// What -Debug and -Verbose show of the call, when asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<crate::trace::LogLine>,
@@ -57,8 +61,15 @@ impl Error {
             kind,
             message: message.into(),
             graph: None,
+            input: None,
             log: Vec::new(),
         }
+    }
+
+    /// The same error, marked as about the request's own `input` value.
+    pub fn about_input(mut self, input: &'static str) -> Self {
+        self.input = Some(input);
+        self
     }
     pub fn invalid_json(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidJson, message)
@@ -96,6 +107,7 @@ impl Error {
             kind: ErrorKind::Graph,
             message,
             graph: Some(Box::new(detail)),
+            input: None,
             log: Vec::new(),
         }
     }

@@ -42,8 +42,32 @@ pub const IDENTITY_KEYS: [&str; 30] = [
     "UserId",
 ];
 
+/// The keys of an identity object that name the user, in the order they are tried: the only
+/// ones the engine reads, so a front end need hand over no other (the C ABI gives this list in
+/// `mgl_client_new`'s result).
+pub const USER_KEYS: [&str; 2] = ["UserId", "Id"];
+
 /// The message the official cmdlets give for an identity without a user.
 pub const MISSING_USER_ID: &str = "InputObject has null value for InputObject.UserId";
+
+/// What an error about a user id that was given but cannot be used is about: this input's own
+/// value, which another input need not share (`input` in the error detail).
+pub const USER_ID_INPUT: &str = "userId";
+
+/// The user an identity names and its path below the API version, or why it cannot be used.
+/// An error about a user id that was given (unusable, of another type, ambiguous) is marked as
+/// about this input's user id; an identity without any user is not.
+pub fn resolve_user_path(identity: &Value) -> Result<(String, String), Error> {
+    let user_id = resolve_user_id(identity).map_err(|e| {
+        if e.message == MISSING_USER_ID {
+            e
+        } else {
+            e.about_input(USER_ID_INPUT)
+        }
+    })?;
+    let path = crate::operation::user_path(&user_id).map_err(|e| e.about_input(USER_ID_INPUT))?;
+    Ok((path, user_id))
+}
 
 /// Picks the user id out of an identity: `UserId` (any case); failing that `Id`, as objects
 /// from Get-MgUser carry it; a bare JSON string is itself the user id.
@@ -51,11 +75,10 @@ pub fn resolve_user_id(identity: &Value) -> Result<String, Error> {
     match identity {
         Value::String(s) => Ok(s.clone()),
         Value::Object(map) => {
-            if let Some(v) = lookup(map, "UserId")? {
-                return Ok(v);
-            }
-            if let Some(v) = lookup(map, "Id")? {
-                return Ok(v);
+            for key in USER_KEYS {
+                if let Some(v) = lookup(map, key)? {
+                    return Ok(v);
+                }
             }
             Err(Error::invalid_argument(MISSING_USER_ID))
         }
@@ -172,6 +195,29 @@ mod tests {
             .unwrap_err()
             .message
             .contains("an array"));
+    }
+
+    #[test]
+    fn an_unusable_user_id_is_marked_as_this_inputs_and_a_missing_one_is_not() {
+        for v in [
+            json!({"UserId": "   "}),
+            json!({"UserId": "a\tb"}),
+            json!({"UserId": {"a": 1}}),
+            json!({"UserId": "a", "userId": "b"}),
+            json!("x".repeat(1025)),
+        ] {
+            let e = resolve_user_path(&v).unwrap_err();
+            assert_eq!(e.input, Some(USER_ID_INPUT), "{v}");
+        }
+        for v in [json!({}), json!({"DriveId": "d"}), Value::Null] {
+            let e = resolve_user_path(&v).unwrap_err();
+            assert_eq!(e.message, MISSING_USER_ID);
+            assert_eq!(e.input, None, "{v}");
+        }
+        assert_eq!(
+            resolve_user_path(&json!({"id": "a/b"})).unwrap(),
+            ("users/a%2Fb".to_string(), "a/b".to_string())
+        );
     }
 
     #[test]

@@ -208,8 +208,7 @@ impl RequestSpec {
             ("me".to_string(), "me".to_string())
         } else {
             let identity = self.identity.as_ref().unwrap_or(&Value::Null);
-            let user_id = identity::resolve_user_id(identity)?;
-            (user_path(&user_id)?, user_id)
+            identity::resolve_user_path(identity)?
         };
         let path = format!(
             "/{}/{}/{}",
@@ -261,14 +260,14 @@ pub const MAX_USER_ID_LEN: usize = 1024;
 /// Turns a user id into `users/<one segment>` (or the key form `users('<id>')`), or refuses
 /// it with a reason.
 pub fn user_path(user_id: &str) -> Result<String, Error> {
-    if user_id.trim().is_empty() {
-        return Err(Error::invalid_argument("UserId is empty."));
-    }
     if let Some(c) = user_id.chars().find(|c| c.is_control()) {
         return Err(Error::invalid_argument(format!(
             "UserId contains the control character U+{:04X}; a user id or userPrincipalName never does.",
             c as u32
         )));
+    }
+    if user_id.trim().is_empty() {
+        return Err(Error::invalid_argument("UserId is empty."));
     }
     if user_id.len() > MAX_USER_ID_LEN {
         return Err(Error::invalid_argument(format!(
@@ -482,6 +481,8 @@ mod tests {
             .contains("UserId is empty"));
         assert!(path_for("..").unwrap_err().message.contains("'..'"));
         assert!(path_for("a\nb").unwrap_err().message.contains("U+000A"));
+        // A tab is named as the control character it is, not called empty.
+        assert!(path_for("\t").unwrap_err().message.contains("U+0009"));
         assert!(path_for(&"x".repeat(10_000))
             .unwrap_err()
             .message

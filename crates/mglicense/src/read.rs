@@ -183,9 +183,9 @@ impl ReadSpec {
         let (resource_path, target, what) = match r {
             Resource::User => {
                 let identity = self.identity.as_ref().unwrap_or(&Value::Null);
-                let user_id = identity::resolve_user_id(identity)?;
-                let path = operation::user_path(&user_id)?;
-                (path, user_id.clone(), format!("user '{user_id}'"))
+                let (path, user_id) = identity::resolve_user_path(identity)?;
+                let what = format!("user '{user_id}'");
+                (path, user_id, what)
             }
             Resource::Users => (
                 "users".to_string(),

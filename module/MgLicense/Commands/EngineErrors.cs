@@ -15,7 +15,8 @@ namespace MgLicense.Commands
         /// <summary>
         /// The record for an engine error, or null when nothing should be shown (a cancelled request).
         /// <paramref name="terminating"/> is true for errors that every later pipeline input would hit too
-        /// (not connected, token refused, bad argument, engine bug), so the cmdlet stops instead of repeating them.
+        /// (not connected, token refused, a bad argument that is not this input's own value, engine bug), so the cmdlet stops
+        /// instead of repeating them.
         /// </summary>
         internal static ErrorRecord? ToErrorRecord(EngineException e, object? target, out bool terminating)
         {
@@ -38,8 +39,10 @@ namespace MgLicense.Commands
                     return new ErrorRecord(new AuthenticationException(e.Message, e), "AuthenticationFailed",
                         ErrorCategory.AuthenticationError, target);
                 case "invalidArgument":
-                    // The official cmdlet stops on an unusable identity ("InputObject has null value for InputObject.UserId").
-                    terminating = true;
+                    // A value of this input alone (an unusable user id) is reported for it, and the next input goes on, as the
+                    // official cmdlet's per-item Graph error would; anything else (an identity without a user, where the official
+                    // cmdlet stops too, or -Headers) would come back for every input.
+                    terminating = e.Input is null;
                     return new ErrorRecord(new ArgumentException(e.Message, e), "InvalidArgument", ErrorCategory.InvalidArgument, target);
                 case "transport":
                     return new ErrorRecord(e, "TransportError", ErrorCategory.ConnectionError, target);

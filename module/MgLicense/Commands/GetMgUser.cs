@@ -39,17 +39,12 @@ namespace MgLicense.Commands
                 _ => "users",
             };
 
-        protected override void ProcessRecord()
-        {
-            if (UnreadableIdentity(InputObject, "read", (InputObject as UsersActionsIdentity)?.Source) is ErrorRecord unreadable)
-            {
-                // As the reprocess cmdlets: which user the object names is unknown, so report it for this input and read nothing.
-                WriteError(unreadable);
-                return;
-            }
+        /// <summary>The user read, as checked before the read starts.</summary>
+        private IdentityInput identity = new IdentityInput(null, null);
 
-            base.ProcessRecord();
-        }
+        /// <summary>As the reprocess cmdlets: an input whose user is unknown or unusable is reported for it, and nothing is read.</summary>
+        protected override ErrorRecord? PrepareInput() =>
+            ParameterSetName == ListSet ? null : ReadIdentity(UserId, InputObject, "read", Target, out identity);
 
         protected override void WriteReadFields(Utf8JsonWriter json)
         {
@@ -60,7 +55,7 @@ namespace MgLicense.Commands
             else
             {
                 json.WriteString("resource", "user");
-                WriteIdentity(json, UserId, InputObject);
+                WriteIdentity(json, identity);
             }
 
             WriteListFields(json);

@@ -49,9 +49,33 @@ namespace MgLicense.Commands
         /// <summary>What an error record names as its target.</summary>
         protected abstract object? Target { get; }
 
+        /// <summary>What is wrong with this input alone (its user, say), read before anything is sent; null when nothing is.</summary>
+        protected virtual ErrorRecord? PrepareInput() => null;
+
+        /// <summary>-ResponseHeadersVariable and -CountVariable are checked before anything is sent.</summary>
+        protected override void BeginProcessing()
+        {
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+            if (CountVariableName is string countVariable)
+            {
+                CheckOutputVariable("CountVariable", countVariable, 0L, "a count");
+            }
+        }
+
         protected override void ProcessRecord()
         {
-            byte[] request = ReadJson();
+            if ((UnencodableParameter("read", Target) ?? PrepareInput()) is ErrorRecord refused)
+            {
+                WriteError(refused);
+                return;
+            }
+
+            if (ReadHeaders(EffectiveHeaders(Headers, BoundIdentity), out List<KeyValuePair<string, string>>? headers) is ErrorRecord badHeaders)
+            {
+                ThrowTerminatingError(badHeaders);
+            }
+
+            byte[] request = ReadJson(headers);
             EngineRead read;
             try
             {
@@ -74,7 +98,7 @@ namespace MgLicense.Commands
                     bool finished;
                     try
                     {
-                        next = read.Next(200u, out finished);
+                        next = read.Next(EngineClient.PollMilliseconds, out finished);
                     }
                     catch (EngineException e)
                     {
@@ -98,9 +122,9 @@ namespace MgLicense.Commands
                 current = null;
                 read.Dispose();
                 // A count from an earlier run must not survive a read that gave none.
-                if (!counted && CountVariableName is string countVariable && !string.IsNullOrEmpty(countVariable))
+                if (!counted && CountVariableName is string countVariable)
                 {
-                    SessionState.PSVariable.Set(countVariable, null);
+                    SetOutputVariable("CountVariable", countVariable, () => null, Target);
                 }
             }
         }
@@ -110,15 +134,11 @@ namespace MgLicense.Commands
             WriteLog(page);
             // Set from every page, before its objects are written: a paged read leaves the headers of the last page fetched,
             // a later page that fails leaves those of the page before it, and a first page that fails leaves the variable alone.
-            if (!string.IsNullOrEmpty(ResponseHeadersVariable))
-            {
-                SessionState.PSVariable.Set(ResponseHeadersVariable, ResponseHeaders(page));
-            }
-
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(page), Target);
             if (!counted && CountVariableName is string countVariable && !string.IsNullOrEmpty(countVariable)
                 && page.TryGetProperty("count", out JsonElement count) && count.TryGetInt64(out long n))
             {
-                SessionState.PSVariable.Set(countVariable, n);
+                SetOutputVariable("CountVariable", countVariable, () => n, Target);
                 counted = true;
             }
 
@@ -135,18 +155,29 @@ namespace MgLicense.Commands
                     {
                         WriteObject(ToOutput(item));
                     }
+                    else if (item.ValueKind != JsonValueKind.Null)
+                    {
+                        // Not an object of the resource read: said, not dropped, and the rest of the page goes on. (A null is no
+                        // object: the engine hands over a one-object read answered without content as one.)
+                        string raw = item.GetRawText();
+                        WriteError(new ErrorRecord(
+                            new InvalidDataException(
+                                $"Microsoft Graph's page holds a JSON {item.ValueKind.ToString().ToLowerInvariant()} where an object was expected "
+                                + $"({(raw.Length > 100 ? raw.Substring(0, 100) + "…" : raw)}); it is not written."),
+                            "UnexpectedItem", ErrorCategory.InvalidResult, Target));
+                    }
                 }
             }
         }
 
-        private byte[] ReadJson()
+        private byte[] ReadJson(List<KeyValuePair<string, string>>? headers)
         {
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
             {
                 json.WriteStartObject();
                 WriteReadFields(json);
-                WriteHeadersAndTrace(json, EffectiveHeaders(Headers, BoundIdentity));
+                WriteHeadersAndTrace(json, headers);
                 json.WriteEndObject();
             }
 

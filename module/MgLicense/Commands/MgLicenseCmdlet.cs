@@ -4,8 +4,9 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
-using System.Text.Json;
 using System.Reflection;
+using System.Text;
+using System.Text.Json;
 using MgLicense.Models;
 using MgLicense.Native;
 
@@ -108,41 +109,106 @@ namespace MgLicense.Commands
             }
         }
 
-        /// <summary>Identity values go as found: JSON scalars stay scalars, anything else as PowerShell would print it.</summary>
-        internal static void WriteScalar(Utf8JsonWriter json, object? value)
+        /// <summary>
+        /// Stops before anything is sent when <paramref name="name"/> (the value of -<paramref name="parameter"/>) is a variable
+        /// no value like <paramref name="sample"/> (<paramref name="what"/>) can be stored in: one read-only or constant ($PID, $true, $Host, $Error, $?),
+        /// one whose type or validation refuses it ($ErrorActionPreference, $MaximumHistoryCount), or a name that is no
+        /// variable (using:x, env:X, a:b:c). Every input would meet it after its call was made, and its results would be lost.
+        /// </summary>
+        internal void CheckOutputVariable(string parameter, string? name, object? sample, string what)
         {
-            object? inner = value is PSObject ps ? ps.BaseObject : value;
-            switch (inner)
+            if (string.IsNullOrEmpty(name) || OutputVariableProblem(name, sample, what) is not string problem)
             {
-                case null:
-                    json.WriteNullValue();
-                    break;
-                case string s:
-                    json.WriteStringValue(s);
-                    break;
-                case bool b:
-                    json.WriteBooleanValue(b);
-                    break;
-                case int or long or short or sbyte or byte or ushort or uint:
-                    json.WriteNumberValue(System.Convert.ToInt64(inner, CultureInfo.InvariantCulture));
-                    break;
-                case ulong u:
-                    json.WriteNumberValue(u);
-                    break;
-                case decimal m:
-                    json.WriteNumberValue(m);
-                    break;
-                case double or float when double.IsFinite(System.Convert.ToDouble(inner, CultureInfo.InvariantCulture)):
-                    json.WriteNumberValue(System.Convert.ToDouble(inner, CultureInfo.InvariantCulture));
-                    break;
-                default:
-                    json.WriteStringValue(Stringify(value));
-                    break;
+                return;
+            }
+
+            ThrowTerminatingError(new ErrorRecord(
+                new ArgumentException($"-{parameter} '{name}' cannot be used: {problem}. Nothing was sent."),
+                "InvalidOutputVariable", ErrorCategory.InvalidArgument, name));
+        }
+
+        private static readonly string[] VariableScopes = { "global", "local", "script", "private", "variable" };
+
+        private string? OutputVariableProblem(string name, object? sample, string what)
+        {
+            int colon = name.IndexOf(':');
+            if (colon >= 0)
+            {
+                string scope = name.Substring(0, colon);
+                string rest = name.Substring(colon + 1);
+                if (Array.FindIndex(VariableScopes, s => s.Equals(scope, StringComparison.OrdinalIgnoreCase)) < 0)
+                {
+                    return $"'{scope}:' is not a variable scope (global, local, script, private)";
+                }
+
+                if (rest.Length == 0 || rest.Contains(':'))
+                {
+                    return "it names no variable";
+                }
+            }
+
+            PSVariable? existing;
+            try
+            {
+                existing = SessionState.PSVariable.Get(name);
+            }
+            catch (Exception e) when (e is RuntimeException or ArgumentException or NotSupportedException)
+            {
+                return e.Message.TrimEnd('.');
+            }
+
+            if (existing is null)
+            {
+                return null;
+            }
+
+            if ((existing.Options & (ScopedItemOptions.ReadOnly | ScopedItemOptions.Constant)) != 0)
+            {
+                return $"${existing.Name} is read-only";
+            }
+
+            // Whether the variable takes such a value is PowerShell's to say (a preference variable converts it to its type, a
+            // validation attribute checks it): the value is tried, and the variable given back what it held.
+            object? held = existing.Value;
+            try
+            {
+                SessionState.PSVariable.Set(name, sample);
+            }
+            catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidCastException or NotSupportedException)
+            {
+                return $"${existing.Name} cannot hold {what}";
+            }
+
+            SessionState.PSVariable.Set(name, held);
+            return null;
+        }
+
+        /// <summary>
+        /// Stores a value in the variable -<paramref name="parameter"/> names. Checked before the first call, it can still fail
+        /// (a variable made read-only meanwhile): the error then names the variable, and the result is written all the same.
+        /// </summary>
+        internal void SetOutputVariable(string parameter, string? name, Func<object?> value, object? target)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                return;
+            }
+
+            try
+            {
+                SessionState.PSVariable.Set(name, value());
+            }
+            catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidCastException or NotSupportedException)
+            {
+                WriteError(new ErrorRecord(
+                    new ArgumentException($"-{parameter} '{name}' could not be set: {e.Message}", e),
+                    "OutputVariableNotSet", ErrorCategory.WriteError, target));
             }
         }
 
-        internal static string Stringify(object? value) =>
-            value is null ? string.Empty : (string)LanguagePrimitives.ConvertTo(value, typeof(string), CultureInfo.InvariantCulture);
+        /// <summary>Response headers as -ResponseHeadersVariable receives them, to try the variable with before anything is sent.</summary>
+        internal static Dictionary<string, IEnumerable<string>> SampleHeaders =>
+            new Dictionary<string, IEnumerable<string>>(StringComparer.OrdinalIgnoreCase) { ["request-id"] = new[] { "0" } };
 
         /// <summary>As the official cmdlet: a case-insensitive map of every response header.</summary>
         internal static Dictionary<string, IEnumerable<string>> ResponseHeaders(JsonElement result)
@@ -177,65 +243,143 @@ namespace MgLicense.Commands
             return headers;
         }
 
-        /// <summary>The error for an identity object one of whose properties threw when read, or null for any other identity.</summary>
-        internal static ErrorRecord? UnreadableIdentity(IUsersActionsIdentity? identity, string done, object? target)
+        /// <summary>
+        /// The user a call is about, read and checked before anything is sent: -UserId, a bare id, or the values the input object
+        /// holds for the engine's identity keys (docs/abi.md, "identityKeys"); or the error for this input alone, naming what is
+        /// wrong, when a key cannot be read, holds what has no JSON form for the engine (an array, a dictionary, a date, a script
+        /// block, any other object), or a string no UTF-8 can carry. Numbers and booleans go as the JSON they are, for the engine
+        /// to judge; no value is ever turned into text here, so no ToString of the input runs.
+        /// </summary>
+        internal ErrorRecord? ReadIdentity(string? userId, IUsersActionsIdentity? identity, string done, object? target, out IdentityInput input)
         {
-            if (identity is not UsersActionsIdentity { UnreadableProperty: string property } broken)
+            input = new IdentityInput(null, null);
+            if (userId is not null)
+            {
+                input = new IdentityInput(null, new List<KeyValuePair<string, object>> { new("UserId", userId) });
+                return Unencodable(userId, "-UserId", done, target);
+            }
+
+            if (identity is UsersActionsIdentity { UserId: string bare })
+            {
+                input = new IdentityInput(bare, null);
+                return Unencodable(bare, "The user id", done, target);
+            }
+
+            if (identity is null)
             {
                 return null;
             }
 
-            return new ErrorRecord(
-                new ArgumentException(
-                    $"The identity object's property '{property}' could not be read, so the user it names is unknown; "
-                    + $"nothing was {done} for it. {broken.UnreadableReason?.Message}".TrimEnd(),
-                    broken.UnreadableReason),
-                "InputObjectPropertyUnreadable", ErrorCategory.InvalidArgument, target);
-        }
+            var keys = new List<KeyValuePair<string, object>>();
+            input = new IdentityInput(null, keys);
+            if (identity is not UsersActionsIdentity found)
+            {
+                return null;
+            }
 
-        /// <summary>The identity as the engine takes it: -UserId as {"UserId": …}, a bare string as itself, an object's keys as found.</summary>
-        internal static void WriteIdentity(Utf8JsonWriter json, string? userId, IUsersActionsIdentity? identity)
-        {
-            if (userId is not null)
+            IReadOnlyList<KeyValuePair<string, object?>> values = found.Read(Engine.IdentityKeys, out string? unreadable, out Exception? reason);
+            if (unreadable is not null)
             {
-                json.WriteStartObject("identity");
-                json.WriteString("UserId", userId);
-                json.WriteEndObject();
+                return InvalidArgument(
+                    $"The identity object's property '{unreadable}' could not be read, so the user it names is unknown; "
+                    + $"nothing was {done} for it. {reason?.Message}".TrimEnd(),
+                    reason, "InputObjectPropertyUnreadable", target);
             }
-            else if (identity is UsersActionsIdentity { UserId: string bare })
+
+            foreach (KeyValuePair<string, object?> pair in values)
             {
-                // A plain string from the pipeline: the engine takes a bare JSON string as the user id.
-                json.WriteString("identity", bare);
-            }
-            else if (identity is not null)
-            {
-                json.WriteStartObject("identity");
-                foreach (KeyValuePair<string, object?> pair in identity.Values)
+                object? value = pair.Value is PSObject ps ? ps.BaseObject : pair.Value;
+                if (value is null)
                 {
-                    // A null says nothing about the user (the engine reads it as absent); a user piped from Get-MgUser has
-                    // dozens, and leaving them out spares stringifying and sending them for every item.
-                    if (pair.Value is null || pair.Value is PSObject { BaseObject: null })
-                    {
-                        continue;
-                    }
-
-                    json.WritePropertyName(pair.Key);
-                    WriteScalar(json, pair.Value);
+                    // A null says nothing about the user: the engine reads it as absent.
+                    continue;
                 }
 
-                json.WriteEndObject();
+                if (JsonScalar(value) is not object scalar)
+                {
+                    return InvalidArgument(
+                        $"InputObject.{pair.Key} must be a string, not {TypeOf(value)}; nothing was {done} for this input.",
+                        null, "InvalidArgument", target);
+                }
+
+                if (scalar is string text && Unencodable(text, "InputObject." + pair.Key, done, target) is ErrorRecord bad)
+                {
+                    return bad;
+                }
+
+                keys.Add(new KeyValuePair<string, object>(pair.Key, scalar));
             }
+
+            return null;
+        }
+
+        /// <summary>The identity as the engine takes it: -UserId as {"UserId": …}, a bare string as itself, an object's keys as read.</summary>
+        internal static void WriteIdentity(Utf8JsonWriter json, IdentityInput input)
+        {
+            if (input.Keys is null)
+            {
+                if (input.UserId is not null)
+                {
+                    // A plain string from the pipeline: the engine takes a bare JSON string as the user id.
+                    json.WriteString("identity", input.UserId);
+                }
+
+                return;
+            }
+
+            json.WriteStartObject("identity");
+            foreach (KeyValuePair<string, object> pair in input.Keys)
+            {
+                json.WritePropertyName(pair.Key);
+                Json.WriteScalar(json, pair.Value);
+            }
+
+            json.WriteEndObject();
+        }
+
+        /// <summary>
+        /// -Headers as name and value texts, or the error naming the header whose name or value is not a string or a plain
+        /// value (number, boolean, character, GUID), which PowerShell turns into text as the official cmdlet does. A dictionary,
+        /// array, date or object is refused rather than sent as its type name or its ToString; null is an empty value.
+        /// </summary>
+        internal static ErrorRecord? ReadHeaders(IDictionary? headers, out List<KeyValuePair<string, string>>? texts)
+        {
+            texts = null;
+            if (headers is null)
+            {
+                return null;
+            }
+
+            texts = new List<KeyValuePair<string, string>>(headers.Count);
+            foreach (DictionaryEntry header in headers)
+            {
+                object? key = header.Key is PSObject pk ? pk.BaseObject : header.Key;
+                if (PlainText(key) is not string name)
+                {
+                    return InvalidArgument($"A header name in -Headers must be a string, not {TypeOf(key)}.", null, "InvalidArgument", headers);
+                }
+
+                object? value = header.Value is PSObject pv ? pv.BaseObject : header.Value;
+                if ((value is null ? string.Empty : PlainText(value)) is not string text)
+                {
+                    return InvalidArgument($"The value of header '{name}' must be a string, not {TypeOf(value)}.", null, "InvalidArgument", headers);
+                }
+
+                texts.Add(new KeyValuePair<string, string>(name, text));
+            }
+
+            return null;
         }
 
         /// <summary>-Headers, and whether the engine should describe the call for -Debug and -Verbose.</summary>
-        internal void WriteHeadersAndTrace(Utf8JsonWriter json, IDictionary? headers)
+        internal void WriteHeadersAndTrace(Utf8JsonWriter json, List<KeyValuePair<string, string>>? headers)
         {
-            if (headers is not null)
+            if (headers is not null && headers.Count > 0)
             {
                 json.WriteStartObject("headers");
-                foreach (DictionaryEntry header in headers)
+                foreach (KeyValuePair<string, string> header in headers)
                 {
-                    json.WriteString(Stringify(header.Key), Stringify(header.Value));
+                    json.WriteString(header.Key, header.Value);
                 }
 
                 json.WriteEndObject();
@@ -252,6 +396,89 @@ namespace MgLicense.Commands
             }
         }
 
+        /// <summary>
+        /// The error for the first string parameter bound for this input that holds an unpaired UTF-16 surrogate, or null. Such a
+        /// string has no UTF-8 form: encoding it would send U+FFFD, another id or filter than the one given.
+        /// </summary>
+        internal ErrorRecord? UnencodableParameter(string done, object? target)
+        {
+            foreach (KeyValuePair<string, object> bound in MyInvocation.BoundParameters)
+            {
+                object? value = bound.Value is PSObject ps ? ps.BaseObject : bound.Value;
+                if (value is string text && Unencodable(text, "-" + bound.Key, done, target) is ErrorRecord bad)
+                {
+                    return bad;
+                }
+
+                if (value is string[] texts)
+                {
+                    foreach (string item in texts)
+                    {
+                        if (item is not null && Unencodable(item, "-" + bound.Key, done, target) is ErrorRecord badItem)
+                        {
+                            return badItem;
+                        }
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        /// <summary>The error for a text with an unpaired surrogate, naming <paramref name="what"/> and where; null for any other text.</summary>
+        private static ErrorRecord? Unencodable(string text, string what, string done, object? target)
+        {
+            try
+            {
+                StrictUtf8.GetByteCount(text);
+                return null;
+            }
+            catch (EncoderFallbackException e)
+            {
+                int unit = e.CharUnknown != '\0' ? e.CharUnknown : e.CharUnknownHigh != '\0' ? e.CharUnknownHigh : e.CharUnknownLow;
+                return InvalidArgument(
+                    string.Format(CultureInfo.InvariantCulture,
+                        "{0} holds an unpaired UTF-16 surrogate (U+{1:X4} at position {2}), which no URL or JSON text can carry; nothing was {3} for this input.",
+                        what, unit, e.Index, done),
+                    null, "InvalidArgument", target);
+            }
+        }
+
+        private static ErrorRecord InvalidArgument(string message, Exception? inner, string id, object? target) =>
+            new ErrorRecord(new ArgumentException(message, inner), id, ErrorCategory.InvalidArgument, target);
+
+        /// <summary>An identity value as the JSON scalar it is (text, number, boolean), or null when it has none.</summary>
+        private static object? JsonScalar(object value) => value switch
+        {
+            string or bool or long or ulong or decimal => value,
+            char c => c.ToString(),
+            Guid g => g.ToString(),
+            sbyte or byte or short or ushort or int or uint => System.Convert.ToInt64(value, CultureInfo.InvariantCulture),
+            double d when double.IsFinite(d) => d,
+            float f when float.IsFinite(f) => (double)f,
+            _ => null,
+        };
+
+        /// <summary>A header name or value as text: strings as they are, plain values as PowerShell writes them; null for anything else.</summary>
+        private static string? PlainText(object? value) => value switch
+        {
+            string s => s,
+            char or bool or Guid or sbyte or byte or short or ushort or int or uint or long or ulong or decimal or double or float =>
+                (string)LanguagePrimitives.ConvertTo(value, typeof(string), CultureInfo.InvariantCulture),
+            _ => null,
+        };
+
+        private static string TypeOf(object? value) => value switch
+        {
+            null => "null",
+            Array => $"an array ({value.GetType()})",
+            IDictionary => $"a dictionary ({value.GetType()})",
+            ScriptBlock => "a script block",
+            _ => $"a {value.GetType()}",
+        };
+
         private string UserAgent()
         {
             string module = typeof(MgLicenseCmdlet).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
@@ -265,5 +492,22 @@ namespace MgLicense.Commands
             object? powershell = (SessionState.PSVariable.GetValue("PSVersionTable") as Hashtable)?["PSVersion"];
             return $"MgLicense/{module} PowerShell/{powershell ?? "unknown"}";
         }
+    }
+
+    /// <summary>
+    /// What a call hands the engine about its user, read and checked: a bare user id from the pipeline, or keys and JSON scalar
+    /// values (-UserId as {"UserId": …}, an object's identity keys as read); neither for a call without a user.
+    /// </summary>
+    internal sealed class IdentityInput
+    {
+        internal IdentityInput(string? userId, IReadOnlyList<KeyValuePair<string, object>>? keys)
+        {
+            UserId = userId;
+            Keys = keys;
+        }
+
+        internal string? UserId { get; }
+
+        internal IReadOnlyList<KeyValuePair<string, object>>? Keys { get; }
     }
 }

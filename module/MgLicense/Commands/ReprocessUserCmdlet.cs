@@ -101,28 +101,67 @@ namespace MgLicense.Commands
         /// <summary>True for a call on /me (Invoke-MgBetaLicenseUser2 -Me).</summary>
         protected virtual bool CallsMe => false;
 
-        /// <summary>Writes the call's result; by default the user in the body, and nothing for an empty answer.</summary>
-        protected virtual void WriteResult(JsonElement body)
+        /// <summary>
+        /// Writes the call's result; by default the user in the body, nothing for an answer without content, and an error for a
+        /// body that is not an object (the call was made, but there is no user to write).
+        /// </summary>
+        protected virtual void WriteResult(JsonElement body, object target)
         {
-            if (body.ValueKind == JsonValueKind.Object)
+            WriteUser(body, target);
+        }
+
+        /// <summary>The user in <paramref name="body"/>; nothing for no content; the error of an answer that holds no user.</summary>
+        private void WriteUser(JsonElement body, object target)
+        {
+            switch (body.ValueKind)
             {
-                WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
+                case JsonValueKind.Object:
+                    WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
+                    break;
+                case JsonValueKind.Undefined:
+                case JsonValueKind.Null:
+                    break;
+                default:
+                    WriteError(new ErrorRecord(
+                        new InvalidDataException(
+                            $"Microsoft Graph answered the call with a JSON {body.ValueKind.ToString().ToLowerInvariant()} instead of the user; "
+                            + "the call was made, but there is no user to write."),
+                        "UnexpectedAnswer", ErrorCategory.InvalidResult, target));
+                    break;
             }
         }
 
         /// <summary>The type names of the user written, v1.0 or beta.</summary>
         protected virtual IReadOnlyList<string> UserTypeNames => GraphObject.UserTypeNames;
 
+        /// <summary>-ResponseHeadersVariable is checked before anything is sent: a name no value can be stored in would lose results.</summary>
+        protected override void BeginProcessing()
+        {
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+        }
+
         protected override void ProcessRecord()
         {
             IUsersActionsIdentity? identity = IdentityValue;
             object target = CallsMe ? "me" : UserIdValue ?? (object?)(identity as UsersActionsIdentity)?.Source ?? identity!;
 
-            if (UnreadableIdentity(identity, "sent", target) is ErrorRecord unreadable)
+            // What is wrong with this input alone is reported for it, after the results before it, and the pipeline goes on;
+            // nothing is sent for it.
+            IdentityInput input = new IdentityInput(null, null);
+            ErrorRecord? refused = UnencodableParameter("sent", target)
+                ?? ReadIdentity(CallsMe ? null : UserIdValue, CallsMe ? null : identity, "sent", target, out input);
+            if (refused is not null)
             {
-                // Reading the object failed, so which user it names is unknown: report it for this input and send nothing.
-                WriteError(unreadable);
+                TakeEarlierResults();
+                WriteError(refused);
                 return;
+            }
+
+            if (ReadHeaders(EffectiveHeaders(Headers, identity), out List<KeyValuePair<string, string>>? headers) is ErrorRecord badHeaders)
+            {
+                // -Headers would be refused for every input alike.
+                TakeEarlierResults();
+                ThrowTerminatingError(badHeaders);
             }
 
             if (!ShouldProcess($"Call remote 'POST {PathTemplate}' operation", CommandName + "_" + ParameterSetName))
@@ -132,11 +171,19 @@ namespace MgLicense.Commands
 
             if (!MyInvocation.ExpectingInput && !Wait.IsPresent)
             {
-                SendOne(RequestJson(identity, onWaitingThread: true), target);
+                SendOne(RequestJson(input, headers, onWaitingThread: true), target);
                 return;
             }
 
-            Submit(RequestJson(identity), target);
+            Submit(RequestJson(input, headers), target);
+        }
+
+        /// <summary>Writes the results of every input before this one, so an error of this one takes its place in input order.</summary>
+        private void TakeEarlierResults()
+        {
+            while (targets.Count > 0 && TakeResult(block: true))
+            {
+            }
         }
 
         /// <summary>
@@ -262,9 +309,7 @@ namespace MgLicense.Commands
             {
                 // This input can never be sent. Its error takes its place in the order: the results before it first, and
                 // when it stops the pipeline (an identity without a user does), nothing after it has been sent.
-                while (targets.Count > 0 && TakeResult(block: true))
-                {
-                }
+                TakeEarlierResults();
 
                 WriteLog(refused.Detail);
                 ReportEngineError(refused, target);
@@ -298,7 +343,7 @@ namespace MgLicense.Commands
             EngineBulk? run = bulk;
             while (run is not null && !stopping.IsCancellationRequested)
             {
-                BulkResult? next = run.Next(block ? 200u : 0u, out bool finished);
+                BulkResult? next = run.Next(block ? EngineClient.PollMilliseconds : 0u, out bool finished);
                 if (next is BulkResult result)
                 {
                     WriteResultOf(result, targets.Dequeue());
@@ -327,10 +372,7 @@ namespace MgLicense.Commands
 
             JsonElement result = item.Result ?? default;
             WriteLog(result);
-            if (!string.IsNullOrEmpty(ResponseHeadersVariable))
-            {
-                SessionState.PSVariable.Set(ResponseHeadersVariable, ResponseHeaders(result));
-            }
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), target);
 
             JsonElement body = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("body", out JsonElement b)
                 ? b
@@ -341,20 +383,16 @@ namespace MgLicense.Commands
                 {
                     foreach (JsonElement warning in warnings.EnumerateArray())
                     {
-                        WriteWarning(warning.GetString() ?? string.Empty);
+                        WriteWarning(Json.String(warning) ?? string.Empty);
                     }
                 }
 
                 // With -Wait every cmdlet writes the user as processed, the cloud licensing one included.
-                if (body.ValueKind == JsonValueKind.Object)
-                {
-                    WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
-                }
-
+                WriteUser(body, target);
                 return;
             }
 
-            WriteResult(body);
+            WriteResult(body, target);
         }
 
         private string Activity => $"{CommandName}: reprocessing licenses";
@@ -401,7 +439,7 @@ namespace MgLicense.Commands
             bulk?.Cancel();
         }
 
-        private byte[] RequestJson(IUsersActionsIdentity? identity, bool onWaitingThread = false)
+        private byte[] RequestJson(IdentityInput identity, List<KeyValuePair<string, string>>? headers, bool onWaitingThread = false)
         {
             using var buffer = new MemoryStream();
             using (var json = new Utf8JsonWriter(buffer))
@@ -414,10 +452,10 @@ namespace MgLicense.Commands
                 }
                 else
                 {
-                    WriteIdentity(json, UserIdValue, identity);
+                    WriteIdentity(json, identity);
                 }
 
-                WriteHeadersAndTrace(json, EffectiveHeaders(Headers, identity));
+                WriteHeadersAndTrace(json, headers);
                 if (onWaitingThread)
                 {
                     json.WriteBoolean("onWaitingThread", true);

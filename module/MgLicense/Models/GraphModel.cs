@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text.Json;
+using MgLicense.Native;
 
 namespace MgLicense.Models
 {
@@ -90,7 +91,7 @@ namespace MgLicense.Models
             seen.Clear();
             foreach (JsonProperty property in element.EnumerateObject())
             {
-                string name = property.Name;
+                string name = Json.Name(property);
                 if (fields.TryGetValue(name, out (int Index, Setter Set) field))
                 {
                     ulong bit = 1UL << (field.Index % 64);
@@ -181,7 +182,7 @@ namespace MgLicense.Models
     {
         internal static bool TryString(JsonElement element, out string? value)
         {
-            value = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+            value = Json.String(element);
             return element.ValueKind is JsonValueKind.String or JsonValueKind.Null;
         }
 
@@ -205,15 +206,20 @@ namespace MgLicense.Models
                 return true;
             }
 
-            if (element.ValueKind == JsonValueKind.String && element.TryGetDateTimeOffset(out DateTimeOffset when))
+            if (element.ValueKind != JsonValueKind.String || Json.String(element) is not string text || !IsWellFormed(text))
+            {
+                // Not a date: kept as it came, in AdditionalProperties.
+                return false;
+            }
+
+            if (element.TryGetDateTimeOffset(out DateTimeOffset when))
             {
                 value = when.UtcDateTime;
                 return true;
             }
 
             // Graph sends some dates without a time (a birthday typed as a date, say).
-            if (element.ValueKind == JsonValueKind.String
-                && System.DateTime.TryParseExact(element.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture,
+            if (System.DateTime.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture,
                     DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTime day))
             {
                 value = day;
@@ -221,6 +227,24 @@ namespace MgLicense.Models
             }
 
             return false;
+        }
+
+        /// <summary>False for a text with an unpaired surrogate, which System.Text.Json's own readers refuse to decode.</summary>
+        private static bool IsWellFormed(string text)
+        {
+            for (int i = 0; i < text.Length; i++)
+            {
+                if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+                {
+                    i++;
+                }
+                else if (char.IsSurrogate(text[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         internal static bool TryStrings(JsonElement element, out string[]? value)

@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text.Json;
+using MgLicense.Native;
 
 namespace MgLicense.Models
 {
@@ -80,9 +81,10 @@ namespace MgLicense.Models
             var additional = (Dictionary<string, object?>)result.Properties[AdditionalPropertiesName].Value;
             foreach (JsonProperty property in element.EnumerateObject())
             {
-                if (property.Name != "id" && property.Name != "deletedDateTime" && !additional.ContainsKey(property.Name))
+                string name = Json.Name(property);
+                if (name != "id" && name != "deletedDateTime" && !additional.ContainsKey(name))
                 {
-                    additional[property.Name] = ToValue(property.Value, graphModel: true);
+                    additional[name] = ToValue(property.Value, graphModel: true);
                 }
             }
 
@@ -117,14 +119,15 @@ namespace MgLicense.Models
             foreach (JsonProperty property in element.EnumerateObject())
             {
                 object? value = ToValue(property.Value, graphModel);
-                string name = PascalCase(property.Name);
-                bool annotation = graphModel && (property.Name.Contains('@') || name == AdditionalPropertiesName);
+                string key = Json.Name(property);
+                string name = PascalCase(key);
+                bool annotation = graphModel && (key.Contains('@') || name == AdditionalPropertiesName);
                 if (annotation || !names.Add(name))
                 {
                     // Annotations, and a second key that differs only in case, go where the official models keep them.
                     if (additional is not null)
                     {
-                        additional[property.Name] = value;
+                        additional[key] = value;
                     }
 
                     continue;
@@ -158,7 +161,7 @@ namespace MgLicense.Models
                     // The official models type string collections as string[]; keep that where the JSON allows it.
                     return items.Count > 0 && items.TrueForAll(i => i is string) ? items.ConvertAll(i => (string)i!).ToArray() : items.ToArray();
                 case JsonValueKind.String:
-                    return element.GetString();
+                    return Json.String(element);
                 case JsonValueKind.Number:
                     if (element.TryGetInt32(out int small))
                     {

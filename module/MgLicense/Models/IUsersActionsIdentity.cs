@@ -1,19 +1,16 @@
-// The -InputObject type, named as the official module names it so Get-Command -Syntax reads the same; it carries the user's keys untouched because the engine, not the cmdlet, decides which key addresses the call.
+// The -InputObject type, named as the official module names it so Get-Command -Syntax reads the same; it reads only the keys the engine names (mgl_client_new's identityKeys), because the engine, not the cmdlet, decides which key addresses the call.
 using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.ComponentModel;
-using System.Globalization;
 using System.Management.Automation;
 
 namespace MgLicense.Models
 {
-    /// <summary>Identity parameter: the keys and values found on a hashtable or object, as found, or a bare user id.</summary>
+    /// <summary>Identity parameter: a hashtable, an object or a bare user id, read for the engine's identity keys only.</summary>
     [TypeConverter(typeof(UsersActionsIdentityTypeConverter))]
     public interface IUsersActionsIdentity
     {
-        /// <summary>Every key and value of the input, in the input's order, unchanged (empty for a bare string).</summary>
-        IReadOnlyList<KeyValuePair<string, object?>> Values { get; }
     }
 
     /// <summary>Get-MgUser's -InputObject type, named as the official module names it; it resolves exactly as the reprocess cmdlets' identity.</summary>
@@ -24,66 +21,34 @@ namespace MgLicense.Models
 
     public sealed class UsersActionsIdentity : IUsersIdentity
     {
-        private static readonly IReadOnlyList<KeyValuePair<string, object?>> None = Array.Empty<KeyValuePair<string, object?>>();
+        private readonly IDictionary? dictionary;
+
+        private readonly PSObject? properties;
 
         public UsersActionsIdentity(IDictionary values)
         {
-            var list = new List<KeyValuePair<string, object?>>();
-            foreach (DictionaryEntry entry in values)
-            {
-                list.Add(new KeyValuePair<string, object?>(System.Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty, entry.Value));
-            }
-
-            Values = list;
+            dictionary = values;
             Source = values;
         }
 
         public UsersActionsIdentity(PSObject values)
         {
             Source = values.BaseObject;
-            if (values.BaseObject is IDictionary dictionary)
+            if (values.BaseObject is IDictionary map)
             {
-                Values = new UsersActionsIdentity(dictionary).Values;
-                return;
+                dictionary = map;
             }
-
-            var list = new List<KeyValuePair<string, object?>>();
-            foreach (PSPropertyInfo property in values.Properties)
+            else
             {
-                if (!property.IsGettable)
-                {
-                    continue;
-                }
-
-                object? value;
-                try
-                {
-                    value = property.Value;
-                }
-                catch (Exception e) when (e is GetValueException or ExtendedTypeSystemException)
-                {
-                    // Not skipped: the property might have been the UserId, and guessing another user would be worse
-                    // than refusing the input. The cmdlet reports it, naming the property, and sends nothing.
-                    UnreadableProperty = property.Name;
-                    UnreadableReason = e.InnerException ?? e;
-                    Values = None;
-                    return;
-                }
-
-                list.Add(new KeyValuePair<string, object?>(property.Name, value));
+                properties = values;
             }
-
-            Values = list;
         }
 
         private UsersActionsIdentity(string userId)
         {
             UserId = userId;
             Source = userId;
-            Values = None;
         }
-
-        public IReadOnlyList<KeyValuePair<string, object?>> Values { get; }
 
         /// <summary>A plain string given as the identity: the user id itself, handed to the engine as a bare JSON string.</summary>
         public string? UserId { get; }
@@ -91,10 +56,67 @@ namespace MgLicense.Models
         /// <summary>The object the identity was made from, so the cmdlet can tell when the binder also bound it to -Headers.</summary>
         internal object? Source { get; }
 
-        /// <summary>The name of the first property whose getter threw, if any; nothing is sent for such an input.</summary>
-        internal string? UnreadableProperty { get; }
+        /// <summary>
+        /// The input's values for <paramref name="keys"/> (matched case-insensitively, as the engine matches them), in the input's
+        /// order; a dictionary may hold several spellings of one key, and each is handed over for the engine to judge. Nothing
+        /// else of the input is read: another property may throw, or be anything at all, without touching the call. When a
+        /// getter of one of these keys throws, <paramref name="unreadable"/> names it and nothing is returned: it might have
+        /// been the user id, and guessing another user would be worse than refusing the input.
+        /// </summary>
+        internal IReadOnlyList<KeyValuePair<string, object?>> Read(IReadOnlyList<string> keys, out string? unreadable, out Exception? reason)
+        {
+            unreadable = null;
+            reason = null;
+            var found = new List<KeyValuePair<string, object?>>();
+            if (dictionary is not null)
+            {
+                foreach (DictionaryEntry entry in dictionary)
+                {
+                    object? key = entry.Key is PSObject wrapped ? wrapped.BaseObject : entry.Key;
+                    if (key is string name && IsKey(name, keys))
+                    {
+                        found.Add(new KeyValuePair<string, object?>(name, entry.Value));
+                    }
+                }
+            }
+            else if (properties is not null)
+            {
+                foreach (string key in keys)
+                {
+                    PSPropertyInfo? property = properties.Properties[key];
+                    if (property is null || !property.IsGettable)
+                    {
+                        continue;
+                    }
 
-        internal Exception? UnreadableReason { get; }
+                    try
+                    {
+                        found.Add(new KeyValuePair<string, object?>(property.Name, property.Value));
+                    }
+                    catch (Exception e) when (e is GetValueException or ExtendedTypeSystemException)
+                    {
+                        unreadable = property.Name;
+                        reason = e.InnerException ?? e;
+                        return Array.Empty<KeyValuePair<string, object?>>();
+                    }
+                }
+            }
+
+            return found;
+        }
+
+        private static bool IsKey(string name, IReadOnlyList<string> keys)
+        {
+            foreach (string key in keys)
+            {
+                if (string.Equals(name, key, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         /// <summary>What the binder may turn into an identity: strings, dictionaries and objects, never another scalar.</summary>
         internal static bool CanConvert(object? value)

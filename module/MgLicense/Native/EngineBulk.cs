@@ -63,7 +63,14 @@ namespace MgLicense.Native
             MglStatus status = NativeMethods.mgl_bulk_next(handle, timeoutMilliseconds, out ulong index, out IntPtr outJson);
             if (status == MglStatus.Ok)
             {
-                return new BulkResult(index, EngineClient.TakeJson(outJson), null);
+                try
+                {
+                    return new BulkResult(index, EngineClient.TakeJson(outJson), null);
+                }
+                catch (EngineException unreadable)
+                {
+                    return new BulkResult(index, null, unreadable);
+                }
             }
 
             string? text = EngineClient.TakeString(outJson);

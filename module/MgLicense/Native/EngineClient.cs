@@ -12,8 +12,11 @@ namespace MgLicense.Native
 {
     internal sealed unsafe partial class EngineClient
     {
-        // Short enough that Ctrl+C feels immediate, long enough not to spin.
-        private const uint PollMilliseconds = 200;
+        /// <summary>
+        /// How long one wait for the engine lasts before the pipeline thread looks again (Ctrl+C, progress): short enough that
+        /// Ctrl+C feels immediate, long enough not to spin. Every poll loop of the module uses it.
+        /// </summary>
+        internal const uint PollMilliseconds = 200;
 
         private static readonly object Gate = new object();
         private static volatile EngineClient? shared;
@@ -24,10 +27,14 @@ namespace MgLicense.Native
         // Never released: it lives as long as the process, and tearing the engine down at unload is what hangs exits.
         private readonly ulong handle;
 
-        private EngineClient(ulong handle)
+        private EngineClient(ulong handle, IReadOnlyList<string> identityKeys)
         {
             this.handle = handle;
+            IdentityKeys = identityKeys;
         }
+
+        /// <summary>The keys of an identity object the engine reads (docs/abi.md, mgl_client_new): the only ones handed over.</summary>
+        internal IReadOnlyList<string> IdentityKeys { get; }
 
         /// <summary>The process's client, created on first use with the user agent of whoever asked first.</summary>
         internal static EngineClient GetShared(string userAgent)
@@ -52,7 +59,7 @@ namespace MgLicense.Native
                         throw EngineException.From(status, text);
                     }
 
-                    shared = new EngineClient(client);
+                    shared = new EngineClient(client, Json.Strings(text is null ? Json.Null : Json.Parse(text), "identityKeys"));
                 }
 
                 return shared;
@@ -114,62 +121,6 @@ namespace MgLicense.Native
             }
 
             return Complete(status, outJson);
-        }
-
-        /// <summary>
-        /// Connects with a user-provided token. The token is copied out of the SecureString straight into the
-        /// UTF-8 JSON buffer (never into a managed string) and every copy is zeroed once the engine has it.
-        /// </summary>
-        internal JsonElement Connect(SecureString accessToken, string? environment)
-        {
-            IntPtr unicode = IntPtr.Zero;
-            char[]? chars = null;
-            byte[]? bytes = null;
-            try
-            {
-                unicode = Marshal.SecureStringToGlobalAllocUnicode(accessToken);
-                var token = new ReadOnlySpan<char>((void*)unicode, accessToken.Length);
-                string tail = environment is null ? "}" : ",\"environment\":" + Json.ToText(environment) + "}";
-                const string Head = "{\"accessToken\":\"";
-
-                int length = Head.Length + EscapedLength(token) + 1 + tail.Length;
-                chars = new char[length];
-                int at = 0;
-                Head.AsSpan().CopyTo(chars.AsSpan(at));
-                at += Head.Length;
-                at += Escape(token, chars.AsSpan(at));
-                chars[at++] = '"';
-                tail.AsSpan().CopyTo(chars.AsSpan(at));
-
-                bytes = new byte[Encoding.UTF8.GetByteCount(chars)];
-                Encoding.UTF8.GetBytes(chars, 0, chars.Length, bytes, 0);
-
-                MglStatus status;
-                IntPtr outJson;
-                fixed (byte* p = bytes)
-                {
-                    status = NativeMethods.mgl_client_connect(handle, p, (nuint)bytes.Length, out outJson);
-                }
-
-                return Complete(status, outJson);
-            }
-            finally
-            {
-                if (bytes is not null)
-                {
-                    CryptographicOperations.ZeroMemory(bytes);
-                }
-
-                if (chars is not null)
-                {
-                    Array.Clear(chars);
-                }
-
-                if (unicode != IntPtr.Zero)
-                {
-                    Marshal.ZeroFreeGlobalAllocUnicode(unicode);
-                }
-            }
         }
 
         /// <summary>
@@ -254,7 +205,8 @@ namespace MgLicense.Native
 
         /// <summary>
         /// Parses and frees an engine document straight from its UTF-8 bytes (no detour through a UTF-16 string, which costs
-        /// two transcodings of every result); JSON null when the engine gave none.
+        /// two transcodings of every result); JSON null when the engine gave none. A document that cannot be read is an
+        /// <see cref="EngineException"/> for the call it answers.
         /// </summary>
         internal static unsafe JsonElement TakeJson(IntPtr value)
         {
@@ -267,6 +219,10 @@ namespace MgLicense.Native
             {
                 ReadOnlySpan<byte> bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)value);
                 return bytes.IsEmpty ? Json.Null : Json.Parse(bytes);
+            }
+            catch (JsonException e)
+            {
+                throw EngineException.Unreadable(e);
             }
             finally
             {

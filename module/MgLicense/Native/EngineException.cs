@@ -60,6 +60,21 @@ namespace MgLicense.Native
             return new EngineException(message, status, kind, detail);
         }
 
+        /// <summary>
+        /// The error for an answer the engine handed over that this module cannot read: the call was made, so it is reported
+        /// for its input as an answer that could not be read (a transport error), never as an exception of the JSON reader.
+        /// </summary>
+        internal static EngineException Unreadable(Exception reason) =>
+            new EngineException(
+                $"The answer to this call could not be read ({reason.Message.TrimEnd('.')}); the request was sent, so check its effect before repeating it.",
+                MglStatus.TransportError, "transport", null);
+
+        /// <summary>
+        /// Which of the request's own values the error is about when another input need not share it (docs/abi.md, "Error
+        /// detail": "userId"), else null.
+        /// </summary>
+        public string? Input => Text("input");
+
         /// <summary>The kind the docs pair with a status, for a detail that did not say.</summary>
         private static string KindOf(MglStatus status) => status switch
         {

@@ -11,18 +11,132 @@ namespace MgLicense.Native
 {
     internal static class Json
     {
+        /// <summary>
+        /// Deepest nesting read. The engine accepts Graph answers nested up to 128 levels (serde_json's limit) and wraps them in its
+        /// own document (a result's body, a page's items) a level or two deeper; System.Text.Json's default of 64 would refuse
+        /// answers the engine took, after the call was made.
+        /// </summary>
+        internal const int MaxDepth = 256;
+
+        private static readonly JsonDocumentOptions DocumentOptions = new JsonDocumentOptions { MaxDepth = MaxDepth };
+
+        private static readonly JsonReaderOptions ReaderOptions = new JsonReaderOptions { MaxDepth = MaxDepth };
+
         /// <summary>Parses and detaches the root, so no JsonDocument has to be kept alive by the caller.</summary>
         internal static JsonElement Parse(string json)
         {
-            using JsonDocument document = JsonDocument.Parse(json);
+            using JsonDocument document = JsonDocument.Parse(json, DocumentOptions);
             return document.RootElement.Clone();
         }
 
         /// <summary>Parses UTF-8 JSON (the engine's own encoding) and detaches the root.</summary>
         internal static JsonElement Parse(System.ReadOnlySpan<byte> utf8Json)
         {
-            var reader = new Utf8JsonReader(utf8Json);
+            var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
             return JsonElement.ParseValue(ref reader);
+        }
+
+        /// <summary>
+        /// A JSON string's text. JSON may escape an unpaired UTF-16 surrogate ("\ud800"), which GetString refuses to decode;
+        /// such a string is decoded here as it was written, the lone surrogate kept, as a .NET string can hold it.
+        /// </summary>
+        internal static string? String(JsonElement element)
+        {
+            if (element.ValueKind != JsonValueKind.String)
+            {
+                return null;
+            }
+
+            try
+            {
+                return element.GetString();
+            }
+            catch (InvalidOperationException)
+            {
+                return Unescape(element.GetRawText());
+            }
+        }
+
+        /// <summary>A property's name, decoded as <see cref="String"/> decodes values.</summary>
+        internal static string Name(JsonProperty property)
+        {
+            try
+            {
+                return property.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                // The raw text of a property starts with its name as written: "name": value.
+                string raw = property.ToString();
+                int end = 1;
+                while (end < raw.Length && raw[end] != '"')
+                {
+                    end += raw[end] == '\\' ? 2 : 1;
+                }
+
+                return Unescape(raw.Substring(0, Math.Min(end + 1, raw.Length)));
+            }
+        }
+
+        /// <summary>Decodes a JSON string literal, quotes included, keeping \uXXXX escapes as the UTF-16 code units they name.</summary>
+        private static string Unescape(string literal)
+        {
+            var text = new StringBuilder(literal.Length);
+            for (int i = 1; i < literal.Length - 1; i++)
+            {
+                char c = literal[i];
+                if (c != '\\' || i + 1 >= literal.Length - 1)
+                {
+                    text.Append(c);
+                    continue;
+                }
+
+                char escape = literal[++i];
+                switch (escape)
+                {
+                    case 'b': text.Append('\b'); break;
+                    case 'f': text.Append('\f'); break;
+                    case 'n': text.Append('\n'); break;
+                    case 'r': text.Append('\r'); break;
+                    case 't': text.Append('\t'); break;
+                    case 'u' when i + 4 < literal.Length
+                        && ushort.TryParse(literal.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort unit):
+                        text.Append((char)unit);
+                        i += 4;
+                        break;
+                    default: text.Append(escape); break;
+                }
+            }
+
+            return text.ToString();
+        }
+
+        /// <summary>A JSON scalar: text, boolean, or a number of one of the types .NET reads them into.</summary>
+        internal static void WriteScalar(Utf8JsonWriter writer, object value)
+        {
+            switch (value)
+            {
+                case string text:
+                    writer.WriteStringValue(text);
+                    break;
+                case bool flag:
+                    writer.WriteBooleanValue(flag);
+                    break;
+                case long whole:
+                    writer.WriteNumberValue(whole);
+                    break;
+                case ulong large:
+                    writer.WriteNumberValue(large);
+                    break;
+                case decimal exact:
+                    writer.WriteNumberValue(exact);
+                    break;
+                case double real:
+                    writer.WriteNumberValue(real);
+                    break;
+                default:
+                    throw new ArgumentException($"A {value.GetType()} is not a JSON scalar.", nameof(value));
+            }
         }
 
         /// <summary>
@@ -89,7 +203,26 @@ namespace MgLicense.Native
 
         internal static string? Text(JsonElement? element, string name) =>
             element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out JsonElement v)
-                && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                && v.ValueKind == JsonValueKind.String ? String(v) : null;
+
+        /// <summary>The strings of the array <paramref name="name"/> of a document, in order; empty when it has none.</summary>
+        internal static IReadOnlyList<string> Strings(JsonElement? element, string name)
+        {
+            var strings = new List<string>();
+            if (element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out JsonElement array)
+                && array.ValueKind == JsonValueKind.Array)
+            {
+                foreach (JsonElement item in array.EnumerateArray())
+                {
+                    if (String(item) is string text)
+                    {
+                        strings.Add(text);
+                    }
+                }
+            }
+
+            return strings;
+        }
 
         /// <summary>Reads a <c>{"name": ["value", …]}</c> header map, keeping Graph's order.</summary>
         internal static IReadOnlyList<KeyValuePair<string, string[]>> ReadHeaders(JsonElement? element, string name)
@@ -108,15 +241,15 @@ namespace MgLicense.Native
                 {
                     foreach (JsonElement value in header.Value.EnumerateArray())
                     {
-                        values.Add(value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText());
+                        values.Add(value.ValueKind == JsonValueKind.String ? String(value)! : value.GetRawText());
                     }
                 }
                 else if (header.Value.ValueKind == JsonValueKind.String)
                 {
-                    values.Add(header.Value.GetString()!);
+                    values.Add(String(header.Value)!);
                 }
 
-                headers.Add(new KeyValuePair<string, string[]>(header.Name, values.ToArray()));
+                headers.Add(new KeyValuePair<string, string[]>(Name(header), values.ToArray()));
             }
 
             return headers;

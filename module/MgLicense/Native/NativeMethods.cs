@@ -1,4 +1,4 @@
-// One-to-one P/Invoke mirror of crates/mglicense-ffi/include/mglicense.h (see docs/abi.md); no logic lives here.
+// P/Invoke mirror of the functions of crates/mglicense-ffi/include/mglicense.h that the module calls (see docs/abi.md); no logic lives here.
 using System;
 using System.Runtime.InteropServices;
 
@@ -43,12 +43,6 @@ namespace MgLicense.Native
         [DllImport(LibraryName, EntryPoint = "mgl_client_new", ExactSpelling = true)]
         internal static extern MglStatus mgl_client_new(byte* config_json, nuint config_len, out ulong out_client, out IntPtr out_json);
 
-        [DllImport(LibraryName, EntryPoint = "mgl_client_free", ExactSpelling = true)]
-        internal static extern MglStatus mgl_client_free(ulong client);
-
-        [DllImport(LibraryName, EntryPoint = "mgl_client_connect", ExactSpelling = true)]
-        internal static extern MglStatus mgl_client_connect(ulong client, byte* json, nuint len, out IntPtr out_json);
-
         [DllImport(LibraryName, EntryPoint = "mgl_client_disconnect", ExactSpelling = true)]
         internal static extern MglStatus mgl_client_disconnect(ulong client, out IntPtr out_json);
 
@@ -72,8 +66,5 @@ namespace MgLicense.Native
 
         [DllImport(LibraryName, EntryPoint = "mgl_request_free", ExactSpelling = true)]
         internal static extern MglStatus mgl_request_free(ulong request);
-
-        [DllImport(LibraryName, EntryPoint = "mgl_invoke", ExactSpelling = true)]
-        internal static extern MglStatus mgl_invoke(ulong client, byte* json, nuint len, out IntPtr out_json);
     }
 }
