@@ -1,0 +1,118 @@
+# Valid but odd answers from Graph: JSON nested deeper than usual and strings with unpaired surrogates are
+# read as they came, never thrown; what is not an object where a user is expected (scalar items of a page,
+# an array for a reprocess answer) is an error for its input, not dropped. A loopback stub plays Graph.
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $script:Emulator = Start-TestEmulator
+    # As in a script a user runs: a non-terminating error lets the script go on (tests/Invoke-Tests.ps1
+    # runs Pester with 'Stop', which would turn every error into a throw). Errors a test expects are
+    # merged into its output with 2>&1, or collected by Invoke-Captured.
+    $ErrorActionPreference = 'Continue'
+
+    # Runs a script as a user's script runs, whatever preferences the test set: errors and warnings
+    # continue. The script is dot-sourced here, so it sees the test's variables. Output, Errors
+    # (non-terminating), Terminating (the error that stopped it, or $null), AllErrors (both) and the
+    # messages of Warnings. Output holds no error record, even one the script merged with 2>&1.
+    function Invoke-Captured {
+        param([Parameter(Mandatory, Position = 0)] [scriptblock] $Script)
+
+        # One variable of its own, under a name no test uses, and no parameter left: nothing here hides
+        # a variable of the caller's from the script.
+        $MgLicenseTestCapture = @{ Script = $Script; Terminating = $null; Records = [System.Collections.Generic.List[object]]::new() }
+        Remove-Variable -Name Script
+        $ErrorActionPreference = 'Continue'
+        $WarningPreference = 'Continue'
+        try {
+            . $MgLicenseTestCapture.Script *>&1 | ForEach-Object { $MgLicenseTestCapture.Records.Add($_) }
+        } catch {
+            $MgLicenseTestCapture.Terminating = $_
+        }
+
+        $records = $MgLicenseTestCapture.Records
+        $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        [pscustomobject]@{
+            Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
+            Errors      = $errors
+            Terminating = $MgLicenseTestCapture.Terminating
+            AllErrors   = @($errors) + @($MgLicenseTestCapture.Terminating | Where-Object { $null -ne $_ })
+            Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
+        }
+    }
+
+    # Connects to a stub that answers every request with 200 and the JSON -Body (ASCII), runs -Test with
+    # the stub as its argument, then disconnects and stops the stub.
+    function Use-AnsweringStub([string] $Body, [scriptblock] $Test) {
+        $stub = New-StubGraph "HTTP/1.1 200 OK`r`nContent-Type: application/json`r`nContent-Length: $($Body.Length)`r`n`r`n$Body"
+        try {
+            $environment = Connect-StubGraph $stub (New-TestToken User.ReadWrite.All)
+            & $Test $stub
+        } finally {
+            Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+            if ($environment -and (Get-MgEnvironment -Name $environment -ErrorAction Ignore)) { Remove-MgEnvironment -Name $environment }
+            $stub.Dispose()
+        }
+    }
+
+    # A string's UTF-16 code units, in hex: unpaired surrogates compared exactly, and shown when they differ.
+    function ConvertTo-CodeUnit([string] $Text) { ($Text.ToCharArray() | ForEach-Object { '{0:X4}' -f [int] $_ }) -join ' ' }
+}
+
+AfterAll { Stop-TestEmulator $script:Emulator }
+
+Describe 'Odd but valid JSON answers' {
+    It 'reads an answer nested deeper than 64 levels for every piped input' {
+        $body = '{"id":"deep","x":' + ('[' * 100) + (']' * 100) + '}'
+
+        Use-AnsweringStub $body {
+            param($graph)
+            $result = Invoke-Captured { 'u1', 'u2', 'u3' | Invoke-MgLicenseUser }
+
+            $result.Terminating | Should -BeNullOrEmpty
+            $result.Errors | Should -HaveCount 0
+            $result.Output | Should -HaveCount 3
+            ($result.Output.Id -join '|') | Should -BeExactly 'deep|deep|deep'
+            $graph.Requests | Should -Be 3
+        }
+    }
+
+    It 'keeps a lone surrogate in an answer as it came' {
+        Use-AnsweringStub '{"id":"a\ud800b","displayName":"\udc00","x\ud800":["\ud800"]}' {
+            $result = Invoke-Captured { 'u1', 'u2' | Invoke-MgLicenseUser | ForEach-Object { $_.Id; $_.DisplayName } }
+
+            $result.Terminating | Should -BeNullOrEmpty
+            $result.Errors | Should -HaveCount 0
+            $result.Output | Should -HaveCount 4
+            foreach ($o in $result.Output) { $o | Should -BeOfType [string] }
+            $expected = "a$([char]0xD800)b", "$([char]0xDC00)", "a$([char]0xD800)b", "$([char]0xDC00)"
+            ($result.Output | ForEach-Object { ConvertTo-CodeUnit $_ }) -join '|' | Should -BeExactly (($expected | ForEach-Object { ConvertTo-CodeUnit $_ }) -join '|')
+        }
+    }
+}
+
+Describe 'Answers that are not the object expected' {
+    It 'writes scalar items of a read page as errors, and the objects around them' {
+        Use-AnsweringStub '{"value":[{"id":"a"},1,"x",null,{"id":"b"}]}' {
+            $caught = $null
+            try { $all = @(Get-MgUser 2>&1) } catch { $caught = $_ }
+
+            $caught | Should -BeNullOrEmpty
+            $written = @($all | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $_.FullyQualifiedErrorId } else { $_.Id } })
+            $written | Should -HaveCount 4
+            $written[0] | Should -BeExactly 'a'
+            $written[-1] | Should -BeExactly 'b'
+            @($written | Where-Object { $_ -is [string] -and $_.StartsWith('UnexpectedItem,', [StringComparison]::Ordinal) }) | Should -HaveCount 2
+        }
+    }
+
+    It 'writes a reprocess answer that is an array as an error for its input' {
+        Use-AnsweringStub '[{"id":"a"}]' {
+            $caught = $null
+            try { $all = @('u1', 'u2' | Invoke-MgLicenseUser 2>&1) } catch { $caught = $_ }
+
+            $caught | Should -BeNullOrEmpty
+            $all | Should -HaveCount 2
+            foreach ($o in $all) { $o | Should -BeOfType [System.Management.Automation.ErrorRecord] }
+        }
+    }
+}
