@@ -16,6 +16,20 @@ BeforeAll {
         $details.Contains("`nHeaders:`n") | Should -BeTrue -Because $details
         $details | Should -MatchExactly '\nrequest-id {20}: [0-9a-f-]{36}'
     }
+
+    # Invoke-MgLicenseUser -UserId $Target refused with Graph's 403, as one error record, and the script
+    # ("...; 'went on'") went on.
+    function Assert-ForbiddenAndWentOn($Result, [string] $Target) {
+        $Result.Output | Should -HaveCount 1
+        $Result.Output[0] | Should -BeExactly 'went on'
+        $Result.Errors | Should -HaveCount 1
+        $Result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
+        $Result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
+        $Result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $Result.Errors[0].TargetObject | Should -BeOfType [string]
+        $Result.Errors[0].TargetObject | Should -BeExactly $Target
+        Assert-GraphErrorDetails $Result.Errors[0] 403 Forbidden Authorization_RequestDenied
+    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
@@ -88,15 +102,7 @@ Describe 'Graph errors as ErrorRecords' {
 
         $result = Invoke-Captured { Invoke-MgLicenseUser -UserId $id; 'went on' }
 
-        $result.Output | Should -HaveCount 1
-        $result.Output[0] | Should -BeExactly 'went on'
-        $result.Errors | Should -HaveCount 1
-        $result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
-        $result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
-        $result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $result.Errors[0].TargetObject | Should -BeOfType [string]
-        $result.Errors[0].TargetObject | Should -BeExactly $id
-        Assert-GraphErrorDetails $result.Errors[0] 403 Forbidden Authorization_RequestDenied
+        Assert-ForbiddenAndWentOn $result $id
     }
 
     It 'answers a delegated sign-in without an admin role as forbidden, and changes nothing' {
@@ -113,15 +119,7 @@ Describe 'Graph errors as ErrorRecords' {
 
         $sent | Should -HaveCount 1
         $sent[0].status | Should -Be 403
-        $result.Output | Should -HaveCount 1
-        $result.Output[0] | Should -BeExactly 'went on'
-        $result.Errors | Should -HaveCount 1
-        $result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
-        $result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
-        $result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $result.Errors[0].TargetObject | Should -BeOfType [string]
-        $result.Errors[0].TargetObject | Should -BeExactly $target
-        Assert-GraphErrorDetails $result.Errors[0] 403 Forbidden Authorization_RequestDenied
+        Assert-ForbiddenAndWentOn $result $target
         Get-ReprocessCount | Should -Be $countBefore
     }
 

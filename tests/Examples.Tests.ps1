@@ -37,6 +37,12 @@ if ($runbookErrors.Count) { $runbookErrors | ForEach-Object { "runbook error: $_
         if ($LASTEXITCODE -ne 0) { throw "$CommandLine failed (exit code $LASTEXITCODE):`n$($lines -join "`n")" }
         [pscustomobject]@{ Lines = $lines; Reprocessed = Get-Reprocessed $before (Get-ReprocessCount) }
     }
+
+    # The runbook reprocessed exactly these users, each once.
+    function Assert-ReprocessedOnce($Run, [string[]] $UserId) {
+        Join-Sorted $Run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $UserId)
+        foreach ($count in $Run.Reprocessed.Values) { $count | Should -Be 1 }
+    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
@@ -51,8 +57,7 @@ Describe 'The example runbooks' {
 
         $run = Invoke-Runbook $Token './examples/Repair-GroupLicenseErrors.ps1 -SettleSeconds 0'
 
-        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $members)
-        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        Assert-ReprocessedOnce $run $members
         $summary = $run.Lines -join "`n"
         $summary | Should -MatchExactly ([regex]::Escape("$($members.Count) reprocessed, 0 failed"))
         # Nothing in the test tenant fixes these users' causes, so the check after reprocessing finds them still in error.
@@ -66,8 +71,7 @@ Describe 'The example runbooks' {
 
         $run = Invoke-Runbook $Token "./examples/Invoke-ReprocessByUpn.ps1 -UserPrincipalName 'AdeleV@contoso.com', 'patrick.o''brien@contoso.com', 'nobody@contoso.com'"
 
-        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $expected)
-        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        Assert-ReprocessedOnce $run $expected
         $run.Lines -join "`n" | Should -MatchExactly ([regex]::Escape('2 reprocessed, 1 not found, 0 failed'))
     }
 
@@ -77,8 +81,7 @@ Describe 'The example runbooks' {
 
         $run = Invoke-Runbook $Token './examples/Invoke-ReprocessLicensedUsers.ps1'
 
-        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $licensed)
-        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        Assert-ReprocessedOnce $run $licensed
         $output = $run.Lines -join "`n"
         $output | Should -MatchExactly ([regex]::Escape("$($licensed.Count) licensed users"))
         $output | Should -MatchExactly ([regex]::Escape("$($licensed.Count) reprocessed, 0 failed"))
