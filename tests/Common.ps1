@@ -169,12 +169,11 @@ function Get-SentRequest { @(Invoke-EmulatorAdmin GET requests) | ForEach-Object
 
 function Clear-SentRequest { $null = Invoke-EmulatorAdmin DELETE requests }
 
-# The Graph requests received while the script block ran (its output is dropped).
-function Get-RequestDuring([scriptblock] $Action) {
-    $before = @(Get-SentRequest).Count
-    $null = & $Action
-    @(Get-SentRequest) | Select-Object -Skip $before
-}
+# How many Graph requests the emulator has logged so far, and the ones logged after such a mark, oldest
+# first: the call between the two runs in the test's own scope, so its -OutVariable, -ErrorVariable and
+# -ResponseHeadersVariable land where the test reads them.
+function Get-RequestMark { @(Get-SentRequest).Count }
+function Get-RequestSince([int] $Mark) { @(Get-SentRequest) | Select-Object -Skip $Mark }
 
 # A header of a logged request by name, in any case; its first value when it was sent more than once.
 function Get-SentHeader($Request, [string] $Name) {
@@ -183,6 +182,34 @@ function Get-SentHeader($Request, [string] $Name) {
             return @($header.Value)[0]
         }
     }
+}
+
+# The header names of a logged request, in lower case.
+function Get-SentHeaderName($Request) { $Request.headers.PSObject.Properties.Name | ForEach-Object { $_.ToLowerInvariant() } }
+
+# IDictionary.Contains, which dictionaries that implement it explicitly do not show to scripts.
+function Test-DictionaryKey([System.Collections.IDictionary] $Dictionary, [string] $Key) {
+    [System.Collections.IDictionary].GetMethod('Contains').Invoke($Dictionary, @($Key))
+}
+
+# Strings in ordinal order (culture- and case-exact), for sets whose order does not matter: pipeline input
+# is sent concurrently, so calls may reach the service in any order (output order is checked apart).
+function Get-Sorted([string[]] $Item) {
+    $sorted = [string[]] @($Item)
+    [Array]::Sort($sorted, [StringComparer]::Ordinal)
+    , $sorted
+}
+
+# The same, joined, to compare two sets exactly in one assertion.
+function Join-Sorted([string[]] $Item, [string] $Separator = ',') { (Get-Sorted $Item) -join $Separator }
+
+# The id of a seeded user by its userPrincipalName.
+function Get-TestUserId([string] $Upn) { ($TestUsers | Where-Object { $_.userPrincipalName -ceq $Upn }).id }
+
+# Every error a call saw, terminating or not: the records its -ErrorVariable collected (it holds a
+# terminating error as an exception, not a record), then the terminating one a catch caught.
+function Get-AllError($ErrorVariable, $Caught) {
+    @($ErrorVariable | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) + @($Caught | Where-Object { $null -ne $_ })
 }
 
 # Every object of a collection read straight from the emulator with a token, following
@@ -232,19 +259,158 @@ function Get-AllText {
     foreach ($o in @($Other)) { "$o" }
 }
 
-# The pwsh running the tests, for a script that must run in a process of its own (what a console
-# shows, a module imported fresh, an exit code): its output and error lines, merged, as text.
-function Invoke-ChildPwsh {
-    param([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
-    $pwsh = Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })
-    $saved = @{}
-    $Environment['MGLICENSE_TEST_MODULE'] = $ModuleManifest
-    $Environment['MGLICENSE_TEST_EMULATOR'] = $EmulatorProgram
-    $Environment['NO_COLOR'] = '1'
-    foreach ($name in $Environment.Keys) { $saved[$name] = [Environment]::GetEnvironmentVariable($name); [Environment]::SetEnvironmentVariable($name, $Environment[$name]) }
+# Runs a script as a user's script runs in a fresh session, whatever preferences the test set: PowerShell's
+# defaults inside (errors and warnings continue, verbose and debug off). Every stream is kept apart:
+#   Output, Errors (non-terminating), Terminating (the error that stopped it, or $null), AllErrors (both),
+#   and the messages of Warnings, Verbose, Debug and Information.
+# The script is dot-sourced here: it sees the caller's variables, and the ones it sets land here, not in the
+# test; -Keep names those to give back (.Variables). -OnRecord sees each record as it is written (to answer
+# a sign-in's device code, say).
+function Invoke-Captured {
+    param([Parameter(Mandatory, Position = 0)] [scriptblock] $Script, [string[]] $Keep = @(), [scriptblock] $OnRecord)
+
+    # One variable of its own, under a name no test uses, and no parameter left: nothing here hides a
+    # variable of the caller's from the script, but the preferences, which are the point.
+    $MgLicenseTestCapture = @{
+        Script = $Script; Keep = $Keep; OnRecord = $OnRecord; Terminating = $null
+        Records = [System.Collections.Generic.List[object]]::new()
+    }
+    Remove-Variable -Name Script, Keep, OnRecord
+    $ErrorActionPreference = 'Continue'
+    $WarningPreference = 'Continue'
+    $VerbosePreference = 'SilentlyContinue'
+    $DebugPreference = 'SilentlyContinue'
+    $InformationPreference = 'SilentlyContinue'
+    $ConfirmPreference = 'High'
+    $WhatIfPreference = $false
+
     try {
-        & $pwsh -NoProfile -NonInteractive -Command $Command 2>&1 | ForEach-Object { "$_" }
+        . $MgLicenseTestCapture.Script *>&1 | ForEach-Object {
+            $MgLicenseTestCapture.Records.Add($_)
+            if ($MgLicenseTestCapture.OnRecord) { & $MgLicenseTestCapture.OnRecord $_ }
+        }
+    } catch {
+        $MgLicenseTestCapture.Terminating = $_
+    }
+
+    $MgLicenseTestCapture.Variables = @{}
+    foreach ($MgLicenseTestCaptureName in $MgLicenseTestCapture.Keep) {
+        $MgLicenseTestCapture.Variables[$MgLicenseTestCaptureName] = Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope 0 -ErrorAction Ignore
+    }
+
+    $records = $MgLicenseTestCapture.Records
+    $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+    [pscustomobject]@{
+        Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
+        Errors      = $errors
+        Terminating = $MgLicenseTestCapture.Terminating
+        AllErrors   = @($errors) + @($MgLicenseTestCapture.Terminating | Where-Object { $null -ne $_ })
+        Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
+        Verbose     = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+        Debug       = @($records | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
+        Information = @($records | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" })
+        Variables   = $MgLicenseTestCapture.Variables
+    }
+}
+
+# No secret in anything a run (an Invoke-Captured answer) showed, nor on the console lines given; a JWT's
+# signature alone counts too, as it is the part that makes the token usable. Each leak is named.
+function Assert-NoSecret($Run, [string[]] $Console, [string[]] $Secret) {
+    $secrets = foreach ($s in $Secret) {
+        $s
+        if ($s.Split('.').Count -eq 3) { $s.Substring($s.LastIndexOf('.') + 1) }
+    }
+
+    $texts = @(Get-AllText -Output $Run.Output -Errors $Run.AllErrors -Other (@($Run.Warnings) + $Run.Verbose + $Run.Debug + $Run.Information)) + @($Console)
+    $leaks = foreach ($text in $texts) {
+        foreach ($s in $secrets) { if ("$text".Contains($s, [StringComparison]::Ordinal)) { "'$s' appears in: $text" } }
+    }
+
+    $leaks | Should -BeNullOrEmpty
+}
+
+# Runs a script in a pwsh of its own (the one running the tests), for what only a console shows, a module
+# imported fresh, or an exit code: the lines its console showed (output, then errors) as text, and its exit
+# code in $LASTEXITCODE. This process's environment is left as it is.
+#   -Environment  variables of the child's environment: added, replaced, or removed where the value is $null
+#   -Variable     variables the script starts with, as strings (through its environment: nothing to quote)
+#   -WithModule   the script starts with MgLicense imported and -GraphUrl (this file's emulator unless told)
+#                 as the 'Emulator' environment
+#   -Token        ... and connected to it with this access token (implies -WithModule)
+#   -OnLine       sees each line of its output as it is shown (to answer a sign-in)
+function Invoke-ChildPwsh {
+    param(
+        [Parameter(Mandatory, Position = 0)] [string] $Command,
+        [Parameter(Position = 1)] [hashtable] $Environment = @{},
+        [hashtable] $Variable = @{},
+        [switch] $WithModule,
+        [string] $Token,
+        [string] $GraphUrl = $script:CurrentEmulator.Url,
+        [scriptblock] $OnLine,
+        [string] $WorkingDirectory = (Get-Location).ProviderPath,
+        [int] $TimeoutSeconds = 300
+    )
+
+    $info = [System.Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })))
+    $info.UseShellExecute = $false
+    $info.RedirectStandardOutput = $true
+    $info.RedirectStandardError = $true
+    $info.StandardOutputEncoding = [System.Text.Encoding]::UTF8
+    $info.StandardErrorEncoding = [System.Text.Encoding]::UTF8
+    $info.WorkingDirectory = $WorkingDirectory
+    $values = @{ MGLICENSE_TEST_MODULE = $ModuleManifest; MGLICENSE_TEST_EMULATOR = $EmulatorProgram; NO_COLOR = '1' }
+    $prologue = ''
+    if ($WithModule -or $Token) {
+        $values['MGLICENSE_TEST_URL'] = $GraphUrl
+        $prologue += 'Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop; ' +
+            '$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL -ErrorAction Stop; '
+    }
+
+    if ($Token) {
+        $values['MGLICENSE_TEST_TOKEN'] = $Token
+        $prologue += 'Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment Emulator -NoWelcome -ErrorAction Stop; '
+    }
+
+    if ($prologue) {
+        # A prologue that fails ends the child with exit code 2 and says why, before the script runs.
+        $prologue = "try { $prologue} catch { [Console]::Error.WriteLine(`"The child pwsh's prologue failed: `$_`"); exit 2 }`n"
+    }
+
+    foreach ($name in $Variable.Keys) {
+        if ($name -notmatch '^\w+$') { throw "Invoke-ChildPwsh: '$name' is not a plain variable name." }
+        if ($null -eq $Variable[$name]) { $prologue += "`$$name = `$null`n"; continue }
+        $values["MGLICENSE_TEST_VARIABLE_$name"] = [string] $Variable[$name]
+        $prologue += "`$$name = `$env:MGLICENSE_TEST_VARIABLE_$name`n"
+    }
+
+    foreach ($name in $Environment.Keys) { $values[$name] = $Environment[$name] }
+    foreach ($name in $values.Keys) {
+        if ($null -eq $values[$name]) { $null = $info.Environment.Remove($name) } else { $info.Environment[$name] = [string] $values[$name] }
+    }
+
+    foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', ($prologue + $Command)) { $info.ArgumentList.Add($argument) }
+    $process = [System.Diagnostics.Process]::Start($info)
+    try {
+        $errors = $process.StandardError.ReadToEndAsync()
+        $reading = $process.StandardOutput.ReadLineAsync()
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+        while ($true) {
+            if (-not $reading.Wait([Math]::Max(0, ($deadline - [DateTime]::UtcNow).TotalMilliseconds))) {
+                throw "The child pwsh did not end within $TimeoutSeconds s."
+            }
+
+            if ($null -eq ($line = $reading.Result)) { break }
+            $reading = $process.StandardOutput.ReadLineAsync()
+            if ($OnLine) { & $OnLine $line }
+            $line
+        }
+
+        if (-not $process.WaitForExit([Math]::Max(0, [int] ($deadline - [DateTime]::UtcNow).TotalMilliseconds))) { throw "The child pwsh did not end within $TimeoutSeconds s." }
+        $process.WaitForExit()
+        $global:LASTEXITCODE = $process.ExitCode
+        if ($errors.Result.Length -gt 0) { $errors.Result -replace '\r?\n$', '' -split '\r?\n' }
     } finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $(if ($null -eq $saved[$name]) { [NullString]::Value } else { $saved[$name] })) }
+        if (-not $process.HasExited) { $process.Kill($true) }
+        $process.Dispose()
     }
 }

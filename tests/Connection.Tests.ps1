@@ -3,28 +3,19 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # Invoke-ChildPwsh puts back a variable that was not set as an empty one; AfterAll removes those.
-    $script:VariablesBefore = @(Get-ChildItem env: | ForEach-Object Name)
-    # What a child pwsh runs first: the module, and the emulator as the 'Emulator' environment; it shows nothing.
-    $script:ChildPrelude = 'Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop; ' +
-        '$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL; ' +
-        '$token = ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force; '
 }
 
-AfterAll {
-    Get-ChildItem env: | Where-Object { $_.Name -notin $VariablesBefore -and $_.Value -eq '' } | ForEach-Object { Remove-Item "env:$($_.Name)" }
-    Stop-TestEmulator $script:Emulator
-}
+AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'Connect-MgGraph' {
     AfterEach { Disconnect-MgGraph -ErrorAction Ignore | Out-Null }
 
     It 'welcomes on the console unless told not to, and writes no output' {
         # The welcome is written to the host, so only a console shows it: a pwsh of its own, as a person runs it.
-        $shown = @(Invoke-ChildPwsh -Command ($ChildPrelude + '$output = @(Connect-MgGraph -AccessToken $token -Environment Emulator); Write-Host "output objects: $($output.Count)"') `
-                -Environment @{ MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_TOKEN = (New-TestToken User.ReadWrite.All) })
-        $quiet = @(Invoke-ChildPwsh -Command ($ChildPrelude + 'Connect-MgGraph -AccessToken $token -Environment Emulator -NoWelcome') `
-                -Environment @{ MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_TOKEN = (New-TestToken User.ReadWrite.All) })
+        $secure = '$token = ConvertTo-SecureString $token -AsPlainText -Force; '
+        $shown = @(Invoke-ChildPwsh ($secure + '$output = @(Connect-MgGraph -AccessToken $token -Environment Emulator); Write-Host "output objects: $($output.Count)"') `
+                -WithModule -Variable @{ token = (New-TestToken User.ReadWrite.All) })
+        $quiet = @(Invoke-ChildPwsh ($secure + 'Connect-MgGraph -AccessToken $token -Environment Emulator -NoWelcome') -WithModule -Variable @{ token = (New-TestToken User.ReadWrite.All) })
 
         $shown[0] | Should -BeExactly 'Welcome to Microsoft Graph!'
         @($shown | Where-Object { $_.StartsWith('Connected via userprovidedaccesstoken access using ') }).Count | Should -BeGreaterThan 0

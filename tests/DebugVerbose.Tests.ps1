@@ -4,55 +4,12 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # Invoke-ChildPwsh puts back a variable that was not set as an empty one; AfterAll removes those.
-    $script:VariablesBefore = @(Get-ChildItem env: | ForEach-Object Name)
     $script:RequestBanner = '============================ HTTP REQUEST ============================'
     $script:ResponseBanner = '============================ HTTP RESPONSE ============================'
-
-    # Runs a script as a user types it in a fresh session (errors continue, as by default), every stream kept
-    # apart: what it wrote, its non-terminating errors, the terminating one that stopped it, and the warning,
-    # verbose, debug and information messages.
-    function Invoke-Captured([scriptblock] $Script) {
-        $ErrorActionPreference = 'Continue'
-        $records = [System.Collections.Generic.List[object]]::new()
-        $terminating = $null
-        try { . $Script *>&1 | ForEach-Object { $records.Add($_) } } catch { $terminating = $_ }
-        $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        [pscustomobject]@{
-            Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
-            Errors      = $errors
-            Terminating = $terminating
-            AllErrors   = @($errors) + @($terminating | Where-Object { $_ })
-            Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
-            Verbose     = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            Debug       = @($records | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
-            Information = @($records | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" })
-        }
-    }
-
-    # What a console shows for the script: a pwsh of its own, connected with the token, $id set.
-    function Show-InConsole([string] $Script, [string] $Token, [string] $Id) {
-        $prelude = 'Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop; ' +
-            '$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL; ' +
-            'Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment Emulator -NoWelcome -ErrorAction Stop; ' +
-            '$id = $env:MGLICENSE_TEST_ID; '
-        Invoke-ChildPwsh -Command ($prelude + $Script) -Environment @{ MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_TOKEN = $Token; MGLICENSE_TEST_ID = $Id }
-    }
-
-    # The token (or its signature, the part that makes it usable) appears in no stream, no error and on no console line.
-    function Assert-NoToken([string] $Token, $Run, [string[]] $Console) {
-        $signature = $Token.Substring($Token.LastIndexOf('.') + 1)
-        $everything = @(Get-AllText -Output $Run.Output -Errors $Run.AllErrors -Other ($Run.Debug + $Run.Verbose + $Run.Warnings + $Run.Information)) + $Console
-        foreach ($text in $everything) {
-            $text | Should -Not -BeLikeExactly "*$Token*"
-            $text | Should -Not -BeLikeExactly "*$signature*"
-        }
-    }
 }
 
 AfterAll {
     Set-EmulatorFault @{ rules = @() }
-    Get-ChildItem env: | Where-Object { $_.Name -notin $VariablesBefore -and $_.Value -eq '' } | ForEach-Object { Remove-Item "env:$($_.Name)" }
     Stop-TestEmulator $script:Emulator
 }
 
@@ -77,9 +34,9 @@ Describe '-Debug' {
         $debug | Should -BeLikeExactly "*$($Path -f $id)*"
         $debug.IndexOf($RequestBanner) | Should -BeLessThan $debug.IndexOf($ResponseBanner) -Because 'the request comes before the response'
         $debug | Should -Not -BeLikeExactly '*Bearer*'
-        $console = @(Show-InConsole $Script $token $id)
+        $console = @(Invoke-ChildPwsh $Script -Token $token -Variable @{ id = $id })
         ($console -join "`n") | Should -BeLikeExactly "*DEBUG: $ResponseBanner*" -Because 'the console shows the call'
-        Assert-NoToken $token $run $console
+        Assert-NoSecret $run $console $token
     }
 
     It 'on a failed call shows the error response, and never the token' {
@@ -94,9 +51,9 @@ Describe '-Debug' {
         $debug | Should -BeLikeExactly "*$RequestBanner*"
         $debug | Should -BeLikeExactly "*$ResponseBanner*"
         $debug | Should -BeLikeExactly '*Request_ResourceNotFound*'
-        $console = @(Show-InConsole $script $token '')
+        $console = @(Invoke-ChildPwsh $script -Token $token)
         ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because 'the console shows the call'
-        Assert-NoToken $token $run $console
+        Assert-NoSecret $run $console $token
     }
 
     It '$DebugPreference turns it on, -Debug:$false turns it off' {
@@ -132,9 +89,9 @@ Describe '-Verbose' {
         $run.Debug | Should -HaveCount 0
         # Only the first call asked: the second adds nothing.
         [System.Collections.Generic.HashSet[string]]::new([string[]] $run.Verbose, [StringComparer]::Ordinal).Count | Should -Be $run.Verbose.Count
-        $console = @(Show-InConsole $script $token $id)
+        $console = @(Invoke-ChildPwsh $script -Token $token -Variable @{ id = $id })
         ($console -join "`n") | Should -BeLikeExactly "*VERBOSE: POST *$id*" -Because 'the console shows the call'
-        Assert-NoToken $token $run $console
+        Assert-NoSecret $run $console $token
     }
 
     It 'on a failed call says so' {
@@ -157,9 +114,9 @@ Describe '-Verbose' {
         # Exactly one 503, with a short Retry-After so the retry comes at once.
         Set-EmulatorFault '{"rules":[{"path":"/v1.0/users/**","failureRate":1,"statuses":[503],"count":1,"retryAfterSeconds":0.1,"retryAfterFormat":"fraction"}]}'
         try {
-            $before = @(Get-SentRequest).Count
+            $mark = Get-RequestMark
             $run = Invoke-Captured ([scriptblock]::Create($Script))
-            $sent = @(Get-SentRequest | Select-Object -Skip $before)
+            $sent = @(Get-RequestSince $mark)
         } finally {
             Set-EmulatorFault '{"rules":[]}'
         }

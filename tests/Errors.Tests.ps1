@@ -6,25 +6,6 @@ BeforeAll {
     $script:Emulator = Start-TestEmulator
     $script:Missing = '00000000-0000-0000-0000-00000000dead'
 
-    # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
-    # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
-    function Invoke-Captured([scriptblock] $Script) {
-        # Names of its own, so that the script sees the test's variables and not these.
-        $ErrorActionPreference = 'Continue'
-        $capturedOutput = [System.Collections.Generic.List[object]]::new()
-        $capturedErrors = [System.Collections.Generic.List[object]]::new()
-        $capturedStop = $null
-        try {
-            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
-        } catch { $capturedStop = $_ }
-        [pscustomobject]@{
-            Output      = $capturedOutput.ToArray()
-            Errors      = $capturedErrors.ToArray()
-            Terminating = $capturedStop
-            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
-        }
-    }
-
     # What ErrorDetails carries for a Graph error, as the official SDK shows it.
     function Assert-GraphErrorDetails($ErrorRecord, [int] $Status, [string] $StatusName, [string] $Code) {
         $ErrorRecord.ErrorDetails | Should -Not -BeNullOrEmpty
@@ -34,6 +15,20 @@ BeforeAll {
         $details | Should -MatchExactly '\nDate: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d'
         $details.Contains("`nHeaders:`n") | Should -BeTrue -Because $details
         $details | Should -MatchExactly '\nrequest-id {20}: [0-9a-f-]{36}'
+    }
+
+    # Invoke-MgLicenseUser -UserId $Target refused with Graph's 403, as one error record, and the script
+    # ("...; 'went on'") went on.
+    function Assert-ForbiddenAndWentOn($Result, [string] $Target) {
+        $Result.Output | Should -HaveCount 1
+        $Result.Output[0] | Should -BeExactly 'went on'
+        $Result.Errors | Should -HaveCount 1
+        $Result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
+        $Result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
+        $Result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
+        $Result.Errors[0].TargetObject | Should -BeOfType [string]
+        $Result.Errors[0].TargetObject | Should -BeExactly $Target
+        Assert-GraphErrorDetails $Result.Errors[0] 403 Forbidden Authorization_RequestDenied
     }
 }
 
@@ -47,7 +42,6 @@ Describe 'Graph errors as ErrorRecords' {
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser2' }
     ) {
         Connect-TestEmulator (New-TestToken User.ReadWrite.All)
-        $ErrorActionPreference = 'Continue'
         $identity = @{ UserId = $Missing }
 
         $written = @($identity | & $Cmdlet -ErrorVariable failed 2>$null)
@@ -66,9 +60,9 @@ Describe 'Graph errors as ErrorRecords' {
 
     It 'answers -Me with an application token as a bad request' {
         Connect-TestEmulator (New-TestToken User.ReadWrite.All)
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-Captured { Invoke-MgBetaLicenseUser2 -Me }
-        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+        $sent = @(Get-RequestSince $mark)
 
         $sent | Should -HaveCount 1
         $sent[0].path | Should -BeExactly '/beta/me/reprocessLicenseAssignment2'
@@ -86,9 +80,9 @@ Describe 'Graph errors as ErrorRecords' {
     It 'reprocesses the signed-in user for -Me with a delegated token' {
         $me = $TestUsers[2].id
         Connect-TestEmulator (New-DelegatedTestToken $me User.ReadWrite.All)
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $users = @(Invoke-MgBetaLicenseUser2 -Me -ErrorVariable failed)
-        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+        $sent = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $sent | Should -HaveCount 1
@@ -108,40 +102,24 @@ Describe 'Graph errors as ErrorRecords' {
 
         $result = Invoke-Captured { Invoke-MgLicenseUser -UserId $id; 'went on' }
 
-        $result.Output | Should -HaveCount 1
-        $result.Output[0] | Should -BeExactly 'went on'
-        $result.Errors | Should -HaveCount 1
-        $result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
-        $result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
-        $result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $result.Errors[0].TargetObject | Should -BeOfType [string]
-        $result.Errors[0].TargetObject | Should -BeExactly $id
-        Assert-GraphErrorDetails $result.Errors[0] 403 Forbidden Authorization_RequestDenied
+        Assert-ForbiddenAndWentOn $result $id
     }
 
     It 'answers a delegated sign-in without an admin role as forbidden, and changes nothing' {
         # Lee holds no directory role in tests/data/tenant.json: the scope alone does not let a user reprocess.
-        $lee = ($TestUsers | Where-Object { $_.userPrincipalName -ceq 'LeeG@contoso.com' }).id
+        $lee = Get-TestUserId 'LeeG@contoso.com'
         $target = $TestUsers[0].id
         Connect-TestEmulator (New-DelegatedTestToken $lee User.ReadWrite.All)
         function Get-ReprocessCount { [long] (Invoke-EmulatorAdmin GET "users/$target").reprocessCount }
         $countBefore = Get-ReprocessCount
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-Captured { Invoke-MgLicenseUser -UserId $target; 'went on' }
-        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+        $sent = @(Get-RequestSince $mark)
 
         $sent | Should -HaveCount 1
         $sent[0].status | Should -Be 403
-        $result.Output | Should -HaveCount 1
-        $result.Output[0] | Should -BeExactly 'went on'
-        $result.Errors | Should -HaveCount 1
-        $result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
-        $result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
-        $result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $result.Errors[0].TargetObject | Should -BeOfType [string]
-        $result.Errors[0].TargetObject | Should -BeExactly $target
-        Assert-GraphErrorDetails $result.Errors[0] 403 Forbidden Authorization_RequestDenied
+        Assert-ForbiddenAndWentOn $result $target
         Get-ReprocessCount | Should -Be $countBefore
     }
 

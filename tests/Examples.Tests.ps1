@@ -22,35 +22,26 @@ BeforeAll {
         $moved
     }
 
-    # Strings sorted by ordinal and joined, to compare two sets exactly.
-    function Join-Sorted([string[]] $Item) {
-        $sorted = [string[]] @($Item)
-        [Array]::Sort($sorted, [StringComparer]::Ordinal)
-        $sorted -join ','
-    }
-
     # Runs a runbook as an admin does: a pwsh of its own, in the repository's root, connected with -Token,
     # then the command line as typed. Gives the lines its console showed and who was reprocessed how often;
     # throws if the runbook wrote an error or failed.
     function Invoke-Runbook([string] $Token, [string] $CommandLine) {
         $script = @'
-$ErrorActionPreference = 'Stop'
-Set-Location $env:MGLICENSE_TEST_ROOT
-Import-Module $env:MGLICENSE_TEST_MODULE
-$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL
-Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment Emulator -NoWelcome
-$ErrorActionPreference = 'Continue'
 $runbookErrors = [System.Collections.Generic.List[object]]::new()
 & { COMMAND_LINE } 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $runbookErrors.Add($_) } else { $_ } }
 if ($runbookErrors.Count) { $runbookErrors | ForEach-Object { "runbook error: $_" }; exit 3 }
 '@.Replace('COMMAND_LINE', $CommandLine)
 
         $before = Get-ReprocessCount
-        $lines = @(Invoke-ChildPwsh -Command $script -Environment @{
-                MGLICENSE_TEST_ROOT = $RepoRoot; MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_TOKEN = $Token
-            })
+        $lines = @(Invoke-ChildPwsh $script -Token $Token -WorkingDirectory $RepoRoot)
         if ($LASTEXITCODE -ne 0) { throw "$CommandLine failed (exit code $LASTEXITCODE):`n$($lines -join "`n")" }
         [pscustomobject]@{ Lines = $lines; Reprocessed = Get-Reprocessed $before (Get-ReprocessCount) }
+    }
+
+    # The runbook reprocessed exactly these users, each once.
+    function Assert-ReprocessedOnce($Run, [string[]] $UserId) {
+        Join-Sorted $Run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $UserId)
+        foreach ($count in $Run.Reprocessed.Values) { $count | Should -Be 1 }
     }
 }
 
@@ -66,8 +57,7 @@ Describe 'The example runbooks' {
 
         $run = Invoke-Runbook $Token './examples/Repair-GroupLicenseErrors.ps1 -SettleSeconds 0'
 
-        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $members)
-        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        Assert-ReprocessedOnce $run $members
         $summary = $run.Lines -join "`n"
         $summary | Should -MatchExactly ([regex]::Escape("$($members.Count) reprocessed, 0 failed"))
         # Nothing in the test tenant fixes these users' causes, so the check after reprocessing finds them still in error.
@@ -81,8 +71,7 @@ Describe 'The example runbooks' {
 
         $run = Invoke-Runbook $Token "./examples/Invoke-ReprocessByUpn.ps1 -UserPrincipalName 'AdeleV@contoso.com', 'patrick.o''brien@contoso.com', 'nobody@contoso.com'"
 
-        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $expected)
-        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        Assert-ReprocessedOnce $run $expected
         $run.Lines -join "`n" | Should -MatchExactly ([regex]::Escape('2 reprocessed, 1 not found, 0 failed'))
     }
 
@@ -92,8 +81,7 @@ Describe 'The example runbooks' {
 
         $run = Invoke-Runbook $Token './examples/Invoke-ReprocessLicensedUsers.ps1'
 
-        Join-Sorted $run.Reprocessed.Keys | Should -BeExactly (Join-Sorted $licensed)
-        foreach ($count in $run.Reprocessed.Values) { $count | Should -Be 1 }
+        Assert-ReprocessedOnce $run $licensed
         $output = $run.Lines -join "`n"
         $output | Should -MatchExactly ([regex]::Escape("$($licensed.Count) licensed users"))
         $output | Should -MatchExactly ([regex]::Escape("$($licensed.Count) reprocessed, 0 failed"))
@@ -106,15 +94,14 @@ Describe 'The example runbooks' {
         $before = Get-ReprocessCount
 
         # The one-liner as typed; its errors and warnings are taken from the streams it writes them to.
-        $all = @(& {
-                Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All } | Invoke-MgLicenseUser -Wait -TimeoutSec 1
-            } 2>&1 3>&1)
+        $run = Invoke-Captured {
+            Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All } | Invoke-MgLicenseUser -Wait -TimeoutSec 1
+        }
         $reprocessed = Get-Reprocessed $before (Get-ReprocessCount)
-        $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $warnings = @($all | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object { $_.Message })
-        $output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.WarningRecord] })
+        $warnings = $run.Warnings
+        $output = $run.Output
 
-        $errors | Should -BeNullOrEmpty
+        $run.AllErrors | Should -BeNullOrEmpty
         # One reprocess per member per group (a user in two such groups is reprocessed twice), one user written for each.
         $output.Count | Should -Be $members.Count
         $perMember = $members | Group-Object id -CaseSensitive | ForEach-Object { "$($_.Name)=$($_.Count)" }

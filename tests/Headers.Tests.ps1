@@ -11,22 +11,6 @@ BeforeDiscovery {
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # As in a script a user runs: a non-terminating error lets the script go on (tests/Invoke-Tests.ps1
-    # runs Pester with 'Stop', which would turn every error into a throw). Errors a test expects are
-    # collected with -ErrorVariable and kept off the console with 2>$null.
-    $ErrorActionPreference = 'Continue'
-
-    # How many Graph requests the emulator has logged so far, and the ones logged after such a mark:
-    # Get-RequestDuring runs its block in a scope of its own, where -OutVariable, -ErrorVariable and
-    # -ResponseHeadersVariable would be lost to the test.
-    function Get-RequestMark { @(Get-SentRequest).Count }
-    function Get-RequestSince([int] $Mark) { @(Get-SentRequest) | Select-Object -Skip $Mark }
-
-    # Every error a call saw, terminating or not: the records its -ErrorVariable collected (it holds a
-    # terminating error as an exception, not a record), then the terminating one a catch caught.
-    function Get-AllError($ErrorVariable, $Caught) {
-        @($ErrorVariable | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) + @($Caught | Where-Object { $null -ne $_ })
-    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }

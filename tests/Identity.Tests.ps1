@@ -4,10 +4,6 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # As in a script a user runs: a non-terminating error lets the script go on (tests/Invoke-Tests.ps1
-    # runs Pester with 'Stop', which would turn every error into a throw). Errors a test expects are
-    # collected with -ErrorVariable and kept off the console with 2>$null.
-    $ErrorActionPreference = 'Continue'
 
     if (-not ('MgLicense.Tests.UserReference' -as [type])) {
         Add-Type -TypeDefinition @'
@@ -33,29 +29,6 @@ namespace MgLicense.Tests
 }
 '@
     }
-
-    # How many Graph requests the emulator has logged so far, and the ones logged after such a mark:
-    # Get-RequestDuring runs its block in a scope of its own, where -OutVariable, -ErrorVariable and
-    # -ResponseHeadersVariable would be lost to the test.
-    function Get-RequestMark { @(Get-SentRequest).Count }
-    function Get-RequestSince([int] $Mark) { @(Get-SentRequest) | Select-Object -Skip $Mark }
-
-    # Every error a call saw, terminating or not: the records its -ErrorVariable collected (it holds a
-    # terminating error as an exception, not a record), then the terminating one a catch caught.
-    function Get-AllError($ErrorVariable, $Caught) {
-        @($ErrorVariable | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) + @($Caught | Where-Object { $null -ne $_ })
-    }
-
-    # Paths in ordinal order: pipeline input is sent concurrently, so calls may reach the service in
-    # any order; what matters is that each input was sent exactly once (output order is checked apart).
-    function Get-SortedPath([string[]] $Path) {
-        $sorted = [string[]] @($Path)
-        [Array]::Sort($sorted, [System.StringComparer]::Ordinal)
-        , $sorted
-    }
-
-    # The header names of a logged request, in lower case.
-    function Get-SentHeaderName($Request) { $Request.headers.PSObject.Properties.Name | ForEach-Object { $_.ToLowerInvariant() } }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
@@ -76,17 +49,13 @@ Describe 'Identities' {
     ) {
         $id = $TestUsers[1].id
 
-        # The script's output and its errors, as a script that merges them sees them.
         $mark = Get-RequestMark
-        $caught = $null
-        try { $all = @(& $Script 2>&1) } catch { $caught = $_ }
+        $run = Invoke-Captured $Script
         $sent = @(Get-RequestSince $mark)
 
-        $errors = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) + @($caught | Where-Object { $null -ne $_ })
-        $errors | Should -HaveCount 0 -Because "$Shape`: $($errors -join '; ')"
-        $output = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
-        $output | Should -HaveCount 1
-        $output[0].Id | Should -BeExactly $id
+        $run.AllErrors | Should -HaveCount 0 -Because "$Shape`: $($run.AllErrors -join '; ')"
+        $run.Output | Should -HaveCount 1
+        $run.Output[0].Id | Should -BeExactly $id
         $sent | Should -HaveCount 1
         $sent[0].path | Should -BeExactly ($ReprocessPaths['Invoke-MgLicenseUser'] -f $id)
     }
@@ -104,8 +73,8 @@ Describe 'Identities' {
         $sent = @(Get-RequestSince $mark)
 
         $errors | Should -HaveCount 0
-        $expected = Get-SortedPath ($ids | ForEach-Object { $ReprocessPaths[$Cmdlet] -f $_ })
-        $actual = Get-SortedPath $sent.path
+        $expected = Get-Sorted ($ids | ForEach-Object { $ReprocessPaths[$Cmdlet] -f $_ })
+        $actual = Get-Sorted $sent.path
         $actual | Should -HaveCount 3
         ($actual -join '|') | Should -BeExactly ($expected -join '|')
         if ($Cmdlet -eq 'Invoke-MgBetaReprocessUserCloudLicensingAssignment') {

@@ -1,36 +1,11 @@
 # What a user of Invoke-MgLicenseUser sees, checked against what the emulator was actually sent.
 # (-Confirm answered "No" needs a host that answers prompts by script: that one stays in xunit,
-# tests/MgLicense.Tests/InvokeMgLicenseUserTests.cs.)
+# tests/MgLicense.Tests/ShouldProcessTests.cs.)
 
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # As in a script a user runs: a non-terminating error lets the script go on (tests/Invoke-Tests.ps1
-    # runs Pester with 'Stop', which would turn every error into a throw). Errors a test expects are
-    # collected with -ErrorVariable and kept off the console with 2>$null.
-    $ErrorActionPreference = 'Continue'
-
     $script:WhatIfLine = "What if: Performing the operation `"Invoke-MgLicenseUser_License`" on target `"Call remote 'POST /users/{user-id}/reprocessLicenseAssignment' operation`"."
-
-    # How many Graph requests the emulator has logged so far, and the ones logged after such a mark:
-    # Get-RequestDuring runs its block in a scope of its own, where -OutVariable, -ErrorVariable and
-    # -ResponseHeadersVariable would be lost to the test.
-    function Get-RequestMark { @(Get-SentRequest).Count }
-    function Get-RequestSince([int] $Mark) { @(Get-SentRequest) | Select-Object -Skip $Mark }
-
-    # Every error a call saw, terminating or not: the records its -ErrorVariable collected (it holds a
-    # terminating error as an exception, not a record), then the terminating one a catch caught.
-    function Get-AllError($ErrorVariable, $Caught) {
-        @($ErrorVariable | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) + @($Caught | Where-Object { $null -ne $_ })
-    }
-
-    # Paths in ordinal order: pipeline input is sent concurrently, so calls may reach the service in
-    # any order; what matters is that each input was sent exactly once (output order is checked apart).
-    function Get-SortedPath([string[]] $Path) {
-        $sorted = [string[]] @($Path)
-        [Array]::Sort($sorted, [System.StringComparer]::Ordinal)
-        , $sorted
-    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
@@ -112,8 +87,8 @@ Describe 'Invoke-MgLicenseUser' {
             $errors | Should -HaveCount 0
             $output | Should -HaveCount 3
             ($output.Id -join '|') | Should -BeExactly (($b, $a, $b) -join '|')
-            $expected = Get-SortedPath ($b, $a, $b | ForEach-Object { "/v1.0/users/$_/reprocessLicenseAssignment" })
-            $actual = Get-SortedPath $sent.path
+            $expected = Get-Sorted ($b, $a, $b | ForEach-Object { "/v1.0/users/$_/reprocessLicenseAssignment" })
+            $actual = Get-Sorted $sent.path
             $actual | Should -HaveCount 3
             ($actual -join '|') | Should -BeExactly ($expected -join '|')
         }
@@ -191,8 +166,8 @@ Describe 'Invoke-MgLicenseUser' {
             $calls = @($sent | Where-Object { $_.path.EndsWith('/reprocessLicenseAssignment', [System.StringComparison]::Ordinal) })
             $calls | Should -HaveCount $ids.Count
             foreach ($call in $calls) { $call.batch -is [System.Management.Automation.PSCustomObject] | Should -BeTrue }
-            $expected = Get-SortedPath ($ids | ForEach-Object { "/v1.0/users/$_/reprocessLicenseAssignment" })
-            ((Get-SortedPath $calls.path) -join '|') | Should -BeExactly ($expected -join '|')
+            $expected = Get-Sorted ($ids | ForEach-Object { "/v1.0/users/$_/reprocessLicenseAssignment" })
+            ((Get-Sorted $calls.path) -join '|') | Should -BeExactly ($expected -join '|')
         }
 
         It 'refuses -BatchSize <Size>, outside 1 to 20, before anything is sent' -ForEach @(
@@ -262,17 +237,9 @@ Describe 'Invoke-MgLicenseUser' {
     # -WhatIf speaks only to the host, so these run in a pwsh of their own and read its console.
     Context '-WhatIf, in a console' {
         It 'prints the official line and sends nothing' {
-            $command = @'
-Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop
-$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:TEST_GRAPH_URL -AzureADEndpoint $env:TEST_GRAPH_URL
-Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:TEST_TOKEN -AsPlainText -Force) -Environment Emulator -NoWelcome -ErrorAction Stop
-Invoke-MgLicenseUser -UserId $env:TEST_USER_ID -WhatIf
-'@
-            $environment = @{ TEST_GRAPH_URL = $Emulator.Url; TEST_TOKEN = (New-TestToken User.ReadWrite.All); TEST_USER_ID = $TestUsers[0].id }
-
             # The whole console (output and errors) is the one line; nothing reached Graph while the child ran.
             $mark = Get-RequestMark
-            $console = @(Invoke-ChildPwsh -Command $command -Environment $environment)
+            $console = @(Invoke-ChildPwsh 'Invoke-MgLicenseUser -UserId $id -WhatIf' -Token (New-TestToken User.ReadWrite.All) -Variable @{ id = $TestUsers[0].id })
             $sent = @(Get-RequestSince $mark)
 
             $sent | Should -HaveCount 0
@@ -281,12 +248,7 @@ Invoke-MgLicenseUser -UserId $env:TEST_USER_ID -WhatIf
         }
 
         It 'names the identity parameter set' {
-            $command = @'
-Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop
-@{UserId = 'someone'} | Invoke-MgLicenseUser -WhatIf
-'@
-
-            $console = @(Invoke-ChildPwsh -Command $command)
+            $console = @(Invoke-ChildPwsh "@{UserId = 'someone'} | Invoke-MgLicenseUser -WhatIf" -WithModule)
 
             $console | Should -HaveCount 1
             $console[0] | Should -BeExactly $WhatIfLine.Replace('Invoke-MgLicenseUser_License', 'Invoke-MgLicenseUser_LicenseViaIdentity')

@@ -5,25 +5,6 @@ BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
     $script:Adele = '047dd774-f1c4-40f2-82f0-278de79f9b83'
-
-    # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
-    # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
-    function Invoke-Captured([scriptblock] $Script) {
-        # Names of its own, so that the script sees the test's variables and not these.
-        $ErrorActionPreference = 'Continue'
-        $capturedOutput = [System.Collections.Generic.List[object]]::new()
-        $capturedErrors = [System.Collections.Generic.List[object]]::new()
-        $capturedStop = $null
-        try {
-            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
-        } catch { $capturedStop = $_ }
-        [pscustomobject]@{
-            Output      = $capturedOutput.ToArray()
-            Errors      = $capturedErrors.ToArray()
-            Terminating = $capturedStop
-            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
-        }
-    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }

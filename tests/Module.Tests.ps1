@@ -18,10 +18,8 @@ AfterAll { Stop-TestEmulator $script:Emulator }
 Describe 'The module' {
     It 'exports the cmdlets, and only cmdlets' {
         $commands = @(Get-Command -Module MgLicense)
-        [string[]] $names = $commands.Name
-        [Array]::Sort($names, [StringComparer]::Ordinal)
 
-        $names -join ',' | Should -BeExactly (@(
+        Join-Sorted $commands.Name | Should -BeExactly (@(
                 'Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment',
                 'Get-MgGroup', 'Get-MgGroupMemberWithLicenseError', 'Get-MgRequestContext', 'Get-MgSubscribedSku', 'Get-MgUser',
                 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2', 'Invoke-MgBetaReprocessUserCloudLicensingAssignment',

@@ -83,7 +83,7 @@ Describe 'The C ABI as the module declares it' {
         $declared = @{}
         foreach ($name in [System.Enum]::GetNames($type)) { $declared[$name.ToUpperInvariant()] = [uint32] [System.Enum]::Parse($type, $name) }
 
-        ($declared.Keys | Sort-Object) -join ',' | Should -Be (($HeaderStatuses.Keys | Sort-Object) -join ',')
+        Join-Sorted $declared.Keys | Should -BeExactly (Join-Sorted $HeaderStatuses.Keys)
         foreach ($name in $HeaderStatuses.Keys) { $declared[$name] | Should -Be $HeaderStatuses[$name] -Because "MGL_$name" }
     }
 

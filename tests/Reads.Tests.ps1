@@ -10,42 +10,15 @@ BeforeAll {
 
     # The query string of each logged request, '' for none.
     function Get-SentQuery($Requests) { foreach ($r in @($Requests)) { if ($r.query -is [string]) { $r.query } else { '' } } }
-
-    # The requests logged after the first $Skip, oldest first.
-    function Get-SentRequestSince([int] $Skip) { @(Get-SentRequest) | Select-Object -Skip $Skip }
-
-    # IDictionary.Contains, which dictionaries that implement it explicitly do not show to scripts.
-    function Test-DictionaryKey([System.Collections.IDictionary] $Dictionary, [string] $Key) {
-        [System.Collections.IDictionary].GetMethod('Contains').Invoke($Dictionary, @($Key))
-    }
-
-    # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
-    # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
-    function Invoke-Captured([scriptblock] $Script) {
-        # Names of its own, so that the script sees the test's variables and not these.
-        $ErrorActionPreference = 'Continue'
-        $capturedOutput = [System.Collections.Generic.List[object]]::new()
-        $capturedErrors = [System.Collections.Generic.List[object]]::new()
-        $capturedStop = $null
-        try {
-            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
-        } catch { $capturedStop = $_ }
-        [pscustomobject]@{
-            Output      = $capturedOutput.ToArray()
-            Errors      = $capturedErrors.ToArray()
-            Terminating = $capturedStop
-            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
-        }
-    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'Get-MgUser' {
     It 'reads all pages of users as the official model, in Graph''s order' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $users = @(Get-MgUser -All -PageSize 3 -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $expected = @(Get-GraphList $Token '/v1.0/users')
@@ -61,17 +34,17 @@ Describe 'Get-MgUser' {
     }
 
     It 'reads only the first page without -All, and -Top stops at its count' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $firstPage = @(Get-MgUser -PageSize 2 -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $firstPage | Should -HaveCount 2
         $requests | Should -HaveCount 1
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $top = @(Get-MgUser -Top 5 -PageSize 2 -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $top | Should -HaveCount 5
@@ -80,9 +53,9 @@ Describe 'Get-MgUser' {
 
     It 'reads one user with the license states asked for, as the runbooks read them' {
         $upn = $TestUsers[0].userPrincipalName
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $users = @(Get-MgUser -UserId $upn -Property id, licenseAssignmentStates -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $users | Should -HaveCount 1
@@ -107,9 +80,9 @@ Describe 'Get-MgUser' {
     }
 
     It 'finds users by a word of their name with -Search and -ConsistencyLevel' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $users = @(Get-MgUser -Search '"displayName:adele"' -ConsistencyLevel eventual -All -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $users | Should -HaveCount 1
@@ -129,7 +102,6 @@ Describe 'Get-MgUser' {
         $users | Should -HaveCount $licensed.Count
 
         # Without ConsistencyLevel Graph refuses the advanced query: one error record with Graph's code, nothing written.
-        $ErrorActionPreference = 'Continue'
         $refused = @(Get-MgUser -Filter "assignedLicenses/`$count ne 0" -CountVariable n2 -All -ErrorVariable refusals 2>$null)
 
         $refused | Should -HaveCount 0
@@ -139,7 +111,6 @@ Describe 'Get-MgUser' {
     }
 
     It 'writes a missing user as Graph''s error record, and keeps the response headers' {
-        $ErrorActionPreference = 'Continue'
         $missing = @(Get-MgUser -UserId nobody@contoso.com -ErrorVariable failed 2>$null)
 
         $missing | Should -HaveCount 0
@@ -149,7 +120,6 @@ Describe 'Get-MgUser' {
         $failed[0].TargetObject | Should -BeExactly 'nobody@contoso.com'
         $failed[0].ErrorDetails.Message | Should -BeLikeExactly '*Status: 404*'
 
-        $ErrorActionPreference = 'Stop'
         Get-MgUser -Top 1 -ResponseHeadersVariable h | Out-Null
         $h -is [System.Collections.IDictionary] | Should -BeTrue
         Test-DictionaryKey $h 'request-id' | Should -BeTrue
@@ -157,27 +127,27 @@ Describe 'Get-MgUser' {
     }
 
     It 'refuses bad input by name and sends nothing' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-Captured { Get-MgUser -All -Headers @{ 'X-Test' = "a`r`nInjected: 1" } }
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $result.Output.Count | Should -Be 0
         $result.AllErrors | Should -HaveCount 1
         $result.AllErrors[0].Exception.Message | Should -BeLikeExactly "*'X-Test'*"
         $requests.Count | Should -Be 0
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-Captured { Get-MgGroupMemberWithLicenseError -GroupId '..' -All }
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $result.AllErrors | Should -HaveCount 1
         $result.AllErrors[0].Exception.Message | Should -BeLikeExactly "*GroupId '..'*"
         $requests.Count | Should -Be 0
 
         # A slash is escaped, not a path: the group is asked for (and not found).
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $null = Invoke-Captured { Get-MgGroup -GroupId 'a/b' }
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $requests | Should -HaveCount 1
         $requests[0].path | Should -BeExactly '/v1.0/groups/a%2Fb'
@@ -219,9 +189,9 @@ Describe 'Get-MgGroup and Get-MgGroupMemberWithLicenseError' {
 
         $everyMember = 0
         foreach ($group in $groups) { $everyMember += @(Get-GraphList $Token "/v1.0/groups/$($group.Id)/membersWithLicenseErrors").Count }
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $reprocessed = @(Get-MgGroup -Filter 'hasMembersWithLicenseErrors eq true' -All | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All } | Invoke-MgLicenseUser -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $reprocessed | Should -HaveCount $everyMember
@@ -229,9 +199,9 @@ Describe 'Get-MgGroup and Get-MgGroupMemberWithLicenseError' {
     }
 
     It 'reads one group by id as that group' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $groups = @(Get-MgGroup -GroupId $PowerBiGroup -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $requests | Should -HaveCount 1
@@ -250,9 +220,9 @@ Describe 'Get-MgGroup and Get-MgGroupMemberWithLicenseError' {
     }
 
     It 'puts -Property and -Top on the wire, and they shape what comes back' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $selected = @(Get-MgGroup -GroupId $PowerBiGroup -Property id, displayName -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $requests | Should -HaveCount 1
@@ -261,9 +231,9 @@ Describe 'Get-MgGroup and Get-MgGroupMemberWithLicenseError' {
         "$($selected[0].DisplayName)" | Should -BeExactly 'Power BI Pro'
         $null -eq $selected[0].PSObject.Properties['AssignedLicenses']?.Value | Should -BeTrue
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $top = @(Get-MgGroup -Top 1 -Property displayName -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $requests | Should -HaveCount 1
@@ -274,9 +244,9 @@ Describe 'Get-MgGroup and Get-MgGroupMemberWithLicenseError' {
     }
 
     It 'selects with -Property what each member with license errors carries' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $members = @(Get-MgGroupMemberWithLicenseError -GroupId $PowerBiGroup -Property id,userPrincipalName -All -ErrorVariable failed)
-        $requests = @(Get-SentRequestSince $before)
+        $requests = @(Get-RequestSince $mark)
 
         $failed | Should -BeNullOrEmpty
         $requests | Should -HaveCount 1
@@ -324,9 +294,7 @@ Describe 'The read cmdlets' {
             'Get-MgGroupMemberWithLicenseError:List:GroupId',
             'Get-MgSubscribedSku:List:'
         )
-        [Array]::Sort($sets, [StringComparer]::Ordinal)
-        [Array]::Sort($official, [StringComparer]::Ordinal)
         $sets | Should -HaveCount $official.Count
-        ($sets -join '|') | Should -BeExactly ($official -join '|')
+        Join-Sorted $sets '|' | Should -BeExactly (Join-Sorted $official '|')
     }
 }

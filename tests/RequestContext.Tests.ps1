@@ -19,25 +19,6 @@ BeforeAll {
         $Context.RetriesTimeLimit | Should -BeOfType [timespan]
         $Context.RetriesTimeLimit | Should -Be ([timespan]::FromSeconds($RetriesTimeLimit))
     }
-
-    # Runs a script as a user's script runs, with PowerShell's default $ErrorActionPreference (Continue):
-    # what it wrote, the errors it wrote on the way, and the error that stopped it if one did.
-    function Invoke-Captured([scriptblock] $Script) {
-        # Names of its own, so that the script sees the test's variables and not these.
-        $ErrorActionPreference = 'Continue'
-        $capturedOutput = [System.Collections.Generic.List[object]]::new()
-        $capturedErrors = [System.Collections.Generic.List[object]]::new()
-        $capturedStop = $null
-        try {
-            & $Script 2>&1 | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) } else { $capturedOutput.Add($_) } }
-        } catch { $capturedStop = $_ }
-        [pscustomobject]@{
-            Output      = $capturedOutput.ToArray()
-            Errors      = $capturedErrors.ToArray()
-            Terminating = $capturedStop
-            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
-        }
-    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
@@ -118,9 +99,9 @@ Describe 'MaxRetry' {
         $null = Set-MgRequestContext -MaxRetry $MaxRetry
         $id = $TestUsers[0].id
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-Captured { Invoke-MgLicenseUser -UserId $id }
-        $sent = @(Get-SentRequest | Select-Object -Skip $before)
+        $sent = @(Get-RequestSince $mark)
 
         $result.Output.Count | Should -Be 0
         $result.AllErrors | Should -HaveCount 1

@@ -4,23 +4,6 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-
-    # A pwsh of its own, connected to this file's emulator with -Token, running -Script with $id set to -UserId:
-    # what its console showed (output, What if lines and errors, merged), as text.
-    function Invoke-ConnectedChildPwsh([string] $Script, [string] $Token, [string] $UserId) {
-        $prologue = @'
-$ErrorActionPreference = 'Stop'
-Import-Module $env:MGLICENSE_TEST_MODULE
-$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL
-Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment Emulator -NoWelcome
-$ErrorActionPreference = 'Continue'
-$id = $env:MGLICENSE_TEST_USER
-
-'@
-        Invoke-ChildPwsh -Command ($prologue + $Script) -Environment @{
-            MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_TOKEN = $Token; MGLICENSE_TEST_USER = $UserId
-        }
-    }
 }
 
 AfterAll { Stop-TestEmulator $script:Emulator }
@@ -41,7 +24,9 @@ Describe '-WhatIf' {
     ) {
         # The What if line is written to the console, not to a stream: a pwsh of its own shows it. Anything
         # else it showed (output, an error) would be a line more.
-        $sent = @(Get-RequestDuring { $script:shown = @(Invoke-ConnectedChildPwsh $Command $Token $TestUsers[0].id) })
+        $mark = Get-RequestMark
+        $shown = @(Invoke-ChildPwsh $Command -Token $Token -Variable @{ id = $TestUsers[0].id })
+        $sent = @(Get-RequestSince $mark)
 
         $LASTEXITCODE | Should -Be 0
         $sent.Count | Should -Be 0
@@ -49,7 +34,9 @@ Describe '-WhatIf' {
     }
 
     It '$WhatIfPreference = $true works as -WhatIf' {
-        $sent = @(Get-RequestDuring { $script:shown = @(Invoke-ConnectedChildPwsh '$WhatIfPreference = $true; Invoke-MgLicenseUser -UserId $id' $Token $TestUsers[0].id) })
+        $mark = Get-RequestMark
+        $shown = @(Invoke-ChildPwsh '$WhatIfPreference = $true; Invoke-MgLicenseUser -UserId $id' -Token $Token -Variable @{ id = $TestUsers[0].id })
+        $sent = @(Get-RequestSince $mark)
 
         $LASTEXITCODE | Should -Be 0
         $sent.Count | Should -Be 0

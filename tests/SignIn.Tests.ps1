@@ -65,73 +65,8 @@ BeforeAll {
         }
     }
 
-    # Runs a script as a user types it in a fresh session (errors continue, as by default), every stream kept
-    # apart; -Keep names variables the script sets; -OnRecord sees each record as it is written (to answer a sign-in).
-    function Invoke-Captured([scriptblock] $Script, [string[]] $Keep = @(), [scriptblock] $OnRecord) {
-        $ErrorActionPreference = 'Continue'
-        $records = [System.Collections.Generic.List[object]]::new()
-        $terminating = $null
-        try { . $Script *>&1 | ForEach-Object { $records.Add($_); if ($OnRecord) { & $OnRecord $_ } } } catch { $terminating = $_ }
-        $kept = @{}
-        foreach ($name in $Keep) { $kept[$name] = Get-Variable -Name $name -ValueOnly -Scope 0 -ErrorAction Ignore }
-        $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        [pscustomobject]@{
-            Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
-            Errors      = $errors
-            Terminating = $terminating
-            AllErrors   = @($errors) + @($terminating | Where-Object { $_ })
-            Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
-            Verbose     = @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            Debug       = @($records | Where-Object { $_ -is [System.Management.Automation.DebugRecord] } | ForEach-Object Message)
-            Information = @($records | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | ForEach-Object { "$($_.MessageData)" })
-            Variables   = $kept
-        }
-    }
-
-    # What a console shows for a script: a pwsh of its own with the module, the emulator as $environment, $user and
-    # $tenant; -Environment adds (or, with $null, removes) variables of its environment; -OnLine sees each line as
-    # it is shown (to answer a sign-in).
-    function Show-InConsole {
-        param([string] $Script, [hashtable] $Environment = @{}, [scriptblock] $OnLine)
-        $prelude = 'Import-Module $env:MGLICENSE_TEST_MODULE -ErrorAction Stop; ' +
-            '$null = Add-MgEnvironment -Name Emulator -GraphEndpoint $env:MGLICENSE_TEST_URL -AzureADEndpoint $env:MGLICENSE_TEST_URL; ' +
-            '$environment = ''Emulator''; $user = $env:MGLICENSE_TEST_USER; $tenant = $env:MGLICENSE_TEST_TENANT; '
-        $info = [System.Diagnostics.ProcessStartInfo]::new((Join-Path $PSHOME $(if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' })))
-        foreach ($argument in '-NoProfile', '-NonInteractive', '-Command', ($prelude + $Script)) { $info.ArgumentList.Add($argument) }
-        $info.UseShellExecute = $false
-        $info.RedirectStandardOutput = $true
-        $info.RedirectStandardError = $true
-        $values = @{ MGLICENSE_TEST_MODULE = $ModuleManifest; MGLICENSE_TEST_URL = $Emulator.Url; MGLICENSE_TEST_USER = $TestUsers[0].id; MGLICENSE_TEST_TENANT = $TenantId; NO_COLOR = '1' } + $Environment
-        foreach ($name in $values.Keys) {
-            if ($null -eq $values[$name]) { $null = $info.Environment.Remove($name) } else { $info.Environment[$name] = [string] $values[$name] }
-        }
-
-        $process = [System.Diagnostics.Process]::Start($info)
-        try {
-            $errors = $process.StandardError.ReadToEndAsync()
-            while ($null -ne ($line = $process.StandardOutput.ReadLine())) {
-                if ($OnLine) { & $OnLine $line }
-                $line
-            }
-
-            if (-not $process.WaitForExit(120000)) { throw 'The console pwsh did not end within 120 s.' }
-            $errors.Result -split "`r?`n"
-        } finally {
-            if (-not $process.HasExited) { $process.Kill($true) }
-            $process.Dispose()
-        }
-    }
-
-    # No secret and no JWT in what a run wrote, in its streams and errors, or on its console.
-    function Assert-NoSecret($Run, [string[]] $Console, [string[]] $Secrets) {
-        $texts = @($Run.Output | ForEach-Object { "$_" }) + $Run.Warnings + $Run.Verbose + $Run.Debug + $Run.Information + $Console
-        foreach ($e in $Run.AllErrors) { $texts += "$e", "$($e.Exception)", "$($e.ErrorDetails.Message)" }
-        $leaks = foreach ($text in $texts) {
-            foreach ($secret in @($Secrets) + 'eyJ') { if ($text.Contains($secret, [StringComparison]::Ordinal)) { "'$secret' appears in: $text" } }
-        }
-
-        $leaks | Should -BeNullOrEmpty
-    }
+    # What a console shows: Invoke-ChildPwsh -WithModule, with the variables a script here uses.
+    $script:ChildVariables = @{ environment = 'Emulator'; user = $TestUsers[0].id; tenant = $TenantId }
 
     # The method signed in and worked (one success, one 404), and no stream, error, header or console line holds a credential.
     function Assert-WorkedWithoutLeak($Run, [string[]] $Console, [string] $Method, [string[]] $Secrets = @()) {
@@ -247,9 +182,9 @@ Describe 'App-only sign-in' {
         $run.Output[0].ClientId | Should -BeExactly $app
         $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
         Disconnect-MgGraph | Out-Null
-        $console = @(Show-InConsole ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $Secret })
+        $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $Secret })
         ($console -join "`n") | Should -BeLikeExactly "*$app*" -Because 'the console shows the context'
-        Assert-NoSecret $run $console $Secret
+        Assert-NoSecret $run $console $Secret, 'eyJ'
     }
 
     It 'a wrong secret is an authentication error that says what to check' {
@@ -266,9 +201,9 @@ Describe 'App-only sign-in' {
         $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
         $error1.Exception.Message | Should -BeLikeExactly '*AADSTS7000215*'
         $error1.Exception.Message | Should -BeLikeExactly "*secret's value*"
-        $console = @(Show-InConsole ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $wrong })
+        $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $wrong })
         ($console -join "`n") | Should -BeLikeExactly '*AADSTS7000215*' -Because 'the console shows the error'
-        Assert-NoSecret $run $console $wrong, $Secret
+        Assert-NoSecret $run $console $wrong, $Secret, 'eyJ'
     }
 
     It 'certificates from an object, a PFX and a PEM file all sign in: <How>' -ForEach @(
@@ -297,12 +232,12 @@ Describe 'App-only sign-in' {
             $run.Output[0] | Should -BeExactly 'ClientCertificate'
             $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
             Disconnect-MgGraph | Out-Null
-            $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; $pfx = $env:MGLICENSE_TEST_PFX; $pem = $env:MGLICENSE_TEST_PEM; ' +
+            $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ('$app = $env:MGLICENSE_TEST_APP; $pfx = $env:MGLICENSE_TEST_PFX; $pem = $env:MGLICENSE_TEST_PEM; ' +
                     '$password = ConvertTo-SecureString $env:MGLICENSE_TEST_PASSWORD -AsPlainText -Force; ' +
                     '$certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12FromFile($pfx, $env:MGLICENSE_TEST_PASSWORD); ' + $script) `
                     @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_PFX = $pfx; MGLICENSE_TEST_PEM = $pem; MGLICENSE_TEST_PASSWORD = 'pfx-pass' })
             ($console -join "`n") | Should -BeLikeExactly '*ClientCertificate*' -Because 'the console shows the context'
-            Assert-NoSecret $run $console 'pfx-pass', 'PRIVATE KEY'
+            Assert-NoSecret $run $console 'pfx-pass', 'PRIVATE KEY', 'eyJ'
         } finally {
             Remove-Item -Recurse -Force $dir
             $certificate.Dispose()
@@ -328,9 +263,9 @@ Describe 'App-only sign-in' {
             $run.Output[0] | Should -BeExactly 'EnvironmentVariable'
             $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
             Disconnect-MgGraph | Out-Null
-            $console = @(Show-InConsole $script $variables)
+            $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables $script $variables)
             ($console -join "`n") | Should -BeLikeExactly '*EnvironmentVariable*' -Because 'the console shows the context'
-            Assert-NoSecret $run $console 'env-pfx-pass', 'PRIVATE KEY'
+            Assert-NoSecret $run $console 'env-pfx-pass', 'PRIVATE KEY', 'eyJ'
 
             # The wrong password is refused by name, and nothing is signed in with it.
             Set-SignInVariable @{ AZURE_CLIENT_CERTIFICATE_PASSWORD = 'not-the-password' }
@@ -340,9 +275,9 @@ Describe 'App-only sign-in' {
             $wrong.AllErrors | Should -HaveCount 1
             $wrong.AllErrors[0].Exception.Message | Should -BeLikeExactly "*$([WildcardPattern]::Escape($pfx))*"
             $variables.AZURE_CLIENT_CERTIFICATE_PASSWORD = 'not-the-password'
-            $wrongConsole = @(Show-InConsole $wrongScript $variables)
+            $wrongConsole = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables $wrongScript $variables)
             ($wrongConsole -join "`n") | Should -BeLikeExactly "*$([WildcardPattern]::Escape($pfx))*" -Because 'the console shows the error'
-            Assert-NoSecret $wrong $wrongConsole 'not-the-password', 'env-pfx-pass'
+            Assert-NoSecret $wrong $wrongConsole 'not-the-password', 'env-pfx-pass', 'eyJ'
         } finally {
             Remove-Item -Recurse -Force $dir
             $certificate.Dispose()
@@ -366,11 +301,11 @@ Describe 'App-only sign-in' {
             $app = [guid]::NewGuid().ToString()
             $password = ConvertTo-TestSecureString 'pem-pass'
             $credential = [pscredential]::new(' ', (ConvertTo-TestSecureString 'a-secret'))
-            $before = @(Get-SentRequest).Count
+            $mark = Get-RequestMark
 
             $run = Invoke-Captured ([scriptblock]::Create($Script))
 
-            @(Get-SentRequest | Select-Object -Skip $before) | Should -HaveCount 0
+            @(Get-RequestSince $mark) | Should -HaveCount 0
             $run.AllErrors | Should -HaveCount 1
             $run.AllErrors[0].Exception.Message | Should -BeLikeExactly "*$([WildcardPattern]::Escape($Expected))*"
         } finally {
@@ -400,9 +335,9 @@ Describe 'App-only sign-in' {
 
             $remote.AllErrors | Should -Not -BeNullOrEmpty
             ($proxy.Seen.ToArray() -join '|') | Should -BeExactly 'CONNECT login.example.invalid:443 HTTP/1.1'
-            $console = @(Show-InConsole ($ConsoleCredential + $remoteScript) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $Secret; HTTPS_PROXY = $proxy.Url })
+            $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ($ConsoleCredential + $remoteScript) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $Secret; HTTPS_PROXY = $proxy.Url })
             ($console -join "`n") | Should -BeLikeExactly '*login.example.invalid*' -Because 'the console shows the error'
-            Assert-NoSecret $remote $console $Secret
+            Assert-NoSecret $remote $console $Secret, 'eyJ'
         } finally {
             $proxy.Dispose()
         }
@@ -520,7 +455,7 @@ Describe 'No credential in any stream' {
                 $consoleVariables = @{ MGLICENSE_TEST_APP = $app } + $Cleared
                 foreach ($name in $method.Variables.Keys) { $consoleVariables[$name] = $method.Variables[$name] }
                 if ($method.ConsoleVariables) { foreach ($name in $method.ConsoleVariables.Keys) { $consoleVariables[$name] = $method.ConsoleVariables[$name] } }
-                $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; ' + $method.Console + $script) $consoleVariables -OnLine $(if ($method.Approve) { $approve }))
+                $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ('$app = $env:MGLICENSE_TEST_APP; ' + $method.Console + $script) $consoleVariables -OnLine $(if ($method.Approve) { $approve }))
                 if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 2 -Because 'the console shows a device code too, approved' }
                 ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because "$($method.Name) shows the calls on the console"
                 Assert-WorkedWithoutLeak $run $console $method.Name $method.Secrets
@@ -576,7 +511,7 @@ Describe 'No credential in any stream' {
                 $token = @(Get-LoginRequest | Where-Object endpoint -EQ 'token')[-1]
                 $token.credential | Should -BeExactly 'assertion'
                 $token.x5t | Should -BeExactly (ConvertTo-Base64Url $case.Signer.GetCertHash())
-                $console = @(Show-InConsole ('$app = $env:MGLICENSE_TEST_APP; $which = $env:MGLICENSE_TEST_WHICH; ' + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_WHICH = $which })
+                $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ('$app = $env:MGLICENSE_TEST_APP; $which = $env:MGLICENSE_TEST_WHICH; ' + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_WHICH = $which })
                 ($console -join "`n") | Should -BeLikeExactly '*Request_ResourceNotFound*' -Because 'the console shows the calls'
                 Assert-WorkedWithoutLeak $run $console "$($case.How) $which" $keyMaterial
             }
@@ -604,20 +539,19 @@ Describe 'No credential in any stream' {
         # Long enough that a busy machine still connects before it expires; then wait it out.
         Connect-TestEmulator $token
         Start-Sleep -Milliseconds 8500
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
 
         $run = Invoke-Captured { Invoke-MgLicenseUser -UserId $user -Debug -Verbose }
 
-        @(Get-SentRequest | Select-Object -Skip $before) | Should -HaveCount 0
+        @(Get-RequestSince $mark) | Should -HaveCount 0
         $run.AllErrors | Should -HaveCount 1
         $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*expired*'
         $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*-AccessToken*'
         $run.AllErrors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
         # A console of its own, with a token of its own that expires the same way.
         $consoleToken = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All'); expiresIn = 8 }).access_token
-        $console = @(Show-InConsole ('Connect-MgGraph -AccessToken (ConvertTo-SecureString $env:MGLICENSE_TEST_TOKEN -AsPlainText -Force) -Environment $environment -NoWelcome; ' +
-                'Start-Sleep -Milliseconds 8500; Invoke-MgLicenseUser -UserId $user -Debug -Verbose') @{ MGLICENSE_TEST_TOKEN = $consoleToken })
+        $console = @(Invoke-ChildPwsh 'Start-Sleep -Milliseconds 8500; Invoke-MgLicenseUser -UserId $user -Debug -Verbose' -Token $consoleToken -Variable $ChildVariables)
         ($console -join "`n") | Should -BeLikeExactly '*expired*' -Because 'the console shows the error'
-        Assert-NoSecret $run $console $token, $consoleToken
+        Assert-NoSecret $run $console $token, $consoleToken, 'eyJ'
     }
 }

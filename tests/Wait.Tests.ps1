@@ -7,34 +7,6 @@ BeforeAll {
     $script:E3 = '05e9a617-0261-4cee-bb44-138d3ef5d965'
     $script:PowerBiPro = 'f8a1db68-be16-40ed-86d5-cb42ce701560'
 
-    function Get-TestUserId([string] $Upn) { ($TestUsers | Where-Object { $_.userPrincipalName -ceq $Upn }).id }
-
-    # Runs a script as a user's script runs, with PowerShell's default preferences (Continue): what
-    # it wrote, the errors and warnings it wrote on the way, and the error that stopped it if one did.
-    function Invoke-Captured([scriptblock] $Script) {
-        # Names of its own, so that the script sees the test's variables and not these.
-        $ErrorActionPreference = 'Continue'
-        $WarningPreference = 'Continue'
-        $capturedOutput = [System.Collections.Generic.List[object]]::new()
-        $capturedErrors = [System.Collections.Generic.List[object]]::new()
-        $capturedWarnings = [System.Collections.Generic.List[string]]::new()
-        $capturedStop = $null
-        try {
-            & $Script 2>&1 3>&1 | ForEach-Object {
-                if ($_ -is [System.Management.Automation.ErrorRecord]) { $capturedErrors.Add($_) }
-                elseif ($_ -is [System.Management.Automation.WarningRecord]) { $capturedWarnings.Add($_.Message) }
-                else { $capturedOutput.Add($_) }
-            }
-        } catch { $capturedStop = $_ }
-        [pscustomobject]@{
-            Output      = $capturedOutput.ToArray()
-            Errors      = $capturedErrors.ToArray()
-            Warnings    = $capturedWarnings.ToArray()
-            Terminating = $capturedStop
-            AllErrors   = @($capturedErrors.ToArray()) + @(if ($capturedStop) { $capturedStop })
-        }
-    }
-
     # Connects with the token and runs the script while the emulator processes reprocessed users
     # 300 ms after the call, as Entra does some time after it; processing is immediate again after.
     function Invoke-WithProcessingDelay([scriptblock] $Script, [string] $Token = (New-TestToken User.ReadWrite.All, Directory.Read.All)) {
@@ -94,9 +66,9 @@ Describe 'Invoke-MgLicenseUser -Wait' {
     It 'names a license still in error with its SKU, group and fix' {
         $id = Get-TestUserId 'MeganB@contoso.com'
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-WithProcessingDelay { Invoke-MgLicenseUser -UserId $id -Wait -TimeoutSec 2 }
-        $requests = @(Get-SentRequest | Select-Object -Skip $before)
+        $requests = @(Get-RequestSince $mark)
 
         $result.AllErrors.Count | Should -Be 0
         $result.Output | Should -HaveCount 1
@@ -130,9 +102,9 @@ Describe 'Invoke-MgLicenseUser -Wait' {
     }
 
     It 'reads nothing back without -Wait' {
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-WithProcessingDelay { Invoke-MgLicenseUser -UserId MeganB@contoso.com }
-        $requests = @(Get-SentRequest | Select-Object -Skip $before)
+        $requests = @(Get-RequestSince $mark)
 
         $result.AllErrors.Count | Should -Be 0
         @($requests | Where-Object method -CEQ 'GET').Count | Should -Be 0
@@ -142,9 +114,9 @@ Describe 'Invoke-MgLicenseUser -Wait' {
     It 'names SKUs and groups by id without permission to read them' {
         $id = Get-TestUserId 'MeganB@contoso.com'
 
-        $before = @(Get-SentRequest).Count
+        $mark = Get-RequestMark
         $result = Invoke-WithProcessingDelay -Token (New-TestToken User.ReadWrite.All) { Invoke-MgLicenseUser -UserId $id -Wait -TimeoutSec 1 }
-        $requests = @(Get-SentRequest | Select-Object -Skip $before)
+        $requests = @(Get-RequestSince $mark)
 
         $result.AllErrors.Count | Should -Be 0
         $result.Output | Should -HaveCount 1
@@ -166,9 +138,9 @@ Describe 'The beta reprocess cmdlets with -Wait' {
     ) {
         $id = New-UserWhoseStatesChangeOnReprocessing
         try {
-            $before = @(Get-SentRequest).Count
+            $mark = Get-RequestMark
             $result = Invoke-WithProcessingDelay { & $Cmdlet -UserId $id -Wait -TimeoutSec 20 }
-            $requests = @(Get-SentRequest | Select-Object -Skip $before)
+            $requests = @(Get-RequestSince $mark)
 
             $result.AllErrors.Count | Should -Be 0
             $result.Output | Should -HaveCount 1

@@ -27,7 +27,6 @@ namespace MgLicense.Tests
         public const string EmulatorEnvironment = "Emulator";
 
         private readonly Process emulator;
-        private readonly StringBuilder emulatorOutput = new StringBuilder();
         private readonly HttpClient http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 
         public PowerShellFixture()
@@ -95,13 +94,10 @@ namespace MgLicense.Tests
         /// <summary>The users seeded from tests/data/tenant.json, as the emulator serves them.</summary>
         public IReadOnlyList<JsonElement> Users { get; }
 
-        public JsonElement User(int index) => Users[index];
-
         public string UserId(int index) => Users[index].GetProperty("id").GetString()!;
 
         /// <summary>A runspace with the test host and MgLicense imported by full path, nothing else on PSModulePath.</summary>
-        /// <param name="width">The console's width in characters; without it, PowerShell's default for a host without a console.</param>
-        public Session NewSession(int? width = null) => new Session(ModuleManifest, width);
+        public Session NewSession() => new Session(ModuleManifest);
 
         public string MintToken(params string[] roles)
         {
@@ -110,18 +106,6 @@ namespace MgLicense.Tests
                 new StringContent(body, Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
             string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
             Assert.True(response.IsSuccessStatusCode, $"minting a token failed: {(int)response.StatusCode} {text}");
-            using JsonDocument document = JsonDocument.Parse(text);
-            return document.RootElement.GetProperty("access_token").GetString()!;
-        }
-
-        /// <summary>A delegated token, as a signed-in user gets: <paramref name="userId"/> is the user, scopes go to scp.</summary>
-        public string MintDelegatedToken(string userId, params string[] scopes)
-        {
-            string body = JsonSerializer.Serialize(new { userId, scopes });
-            using HttpResponseMessage response = http.PostAsync(EmulatorUrl + "/_emulator/tokens",
-                new StringContent(body, Encoding.UTF8, "application/json")).GetAwaiter().GetResult();
-            string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-            Assert.True(response.IsSuccessStatusCode, $"minting a delegated token failed: {(int)response.StatusCode} {text}");
             using JsonDocument document = JsonDocument.Parse(text);
             return document.RootElement.GetProperty("access_token").GetString()!;
         }
@@ -142,26 +126,6 @@ namespace MgLicense.Tests
             string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
             Assert.True(response.IsSuccessStatusCode, $"{method} /_emulator/{path} failed: {(int)response.StatusCode} {text}");
             return text;
-        }
-
-        /// <summary>Every object of a collection read straight from the emulator with <paramref name="token"/>, following @odata.nextLink: the reference the cmdlets are checked against.</summary>
-        public List<JsonElement> GraphList(string token, string pathAndQuery)
-        {
-            var all = new List<JsonElement>();
-            string? url = EmulatorUrl + pathAndQuery;
-            while (url is not null)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, url);
-                request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
-                using HttpResponseMessage response = http.Send(request);
-                string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-                Assert.True(response.IsSuccessStatusCode, text);
-                using JsonDocument page = JsonDocument.Parse(text);
-                all.AddRange(page.RootElement.GetProperty("value").EnumerateArray().Select(v => v.Clone()));
-                url = page.RootElement.TryGetProperty("@odata.nextLink", out JsonElement next) ? next.GetString() : null;
-            }
-
-            return all;
         }
 
         /// <summary>Every Graph request the emulator received, oldest first.</summary>
@@ -192,17 +156,6 @@ namespace MgLicense.Tests
             return secure;
         }
 
-        public string EmulatorOutput
-        {
-            get
-            {
-                lock (emulatorOutput)
-                {
-                    return emulatorOutput.ToString();
-                }
-            }
-        }
-
         public void Dispose()
         {
             http.Dispose();
@@ -220,20 +173,10 @@ namespace MgLicense.Tests
             }
         }
 
-        private void Drain(StreamReader reader)
+        private static void Drain(StreamReader reader)
         {
-            // A full pipe would stall the emulator; keep what it says for failure messages.
-            _ = Task.Run(async () =>
-            {
-                string? line;
-                while ((line = await reader.ReadLineAsync().ConfigureAwait(false)) is not null)
-                {
-                    lock (emulatorOutput)
-                    {
-                        emulatorOutput.AppendLine(line);
-                    }
-                }
-            });
+            // A full pipe would stall the emulator.
+            _ = reader.BaseStream.CopyToAsync(Stream.Null);
         }
 
         private static string FindRepoRoot()
@@ -250,38 +193,19 @@ namespace MgLicense.Tests
         }
     }
 
-    /// <summary>What a script produced: its output, its non-terminating errors, and the terminating error that stopped it, if any.</summary>
+    /// <summary>What a script produced: its output, its non-terminating errors, the terminating error that stopped it (if any), and its progress records.</summary>
     public sealed class RunResult
     {
-        public RunResult(IReadOnlyList<PSObject> output, IReadOnlyList<ErrorRecord> errors, RuntimeException? terminating)
-            : this(output, errors, terminating, null)
-        {
-        }
-
-        public RunResult(IReadOnlyList<PSObject> output, IReadOnlyList<ErrorRecord> errors, RuntimeException? terminating, PSDataStreams? streams)
+        public RunResult(IReadOnlyList<PSObject> output, IReadOnlyList<ErrorRecord> errors, RuntimeException? terminating, PSDataStreams streams)
         {
             Output = output;
             Errors = errors;
             Terminating = terminating;
-            Debug = streams?.Debug.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
-            Verbose = streams?.Verbose.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
-            Warnings = streams?.Warning.Select(r => r.Message).ToArray() ?? System.Array.Empty<string>();
-            Information = streams?.Information.Select(r => r.MessageData?.ToString() ?? string.Empty).ToArray() ?? System.Array.Empty<string>();
-            Progress = streams?.Progress.ToArray() ?? System.Array.Empty<ProgressRecord>();
+            Progress = streams.Progress.ToArray();
         }
 
         /// <summary>Write-Progress records, in the order written.</summary>
         public IReadOnlyList<ProgressRecord> Progress { get; }
-
-        /// <summary>Messages of the debug stream (-Debug, $DebugPreference).</summary>
-        public IReadOnlyList<string> Debug { get; }
-
-        /// <summary>Messages of the verbose stream (-Verbose, $VerbosePreference).</summary>
-        public IReadOnlyList<string> Verbose { get; }
-
-        public IReadOnlyList<string> Warnings { get; }
-
-        public IReadOnlyList<string> Information { get; }
 
         public IReadOnlyList<PSObject> Output { get; }
 
@@ -292,18 +216,6 @@ namespace MgLicense.Tests
         /// <summary>Every error a script saw, terminating or not.</summary>
         public IReadOnlyList<ErrorRecord> AllErrors =>
             Terminating is null ? Errors : Errors.Append(Terminating.ErrorRecord).ToArray();
-
-        /// <summary>Every text the run showed anyone: output, errors (with ErrorDetails, exception and target), every stream, and <paramref name="session"/>'s console.</summary>
-        public IEnumerable<string> AllText(Session session) =>
-            Output.Select(o => o.ToString())
-                .Concat(AllErrors.Select(e => e.ToString() + "\n" + e.ErrorDetails?.Message + "\n" + e.Exception + "\n" + e.TargetObject))
-                .Concat(Debug)
-                .Concat(Verbose)
-                .Concat(Warnings)
-                .Concat(Information)
-                .Concat(session.Console.Lines)
-                .Concat(session.Console.Verbose)
-                .Concat(session.Console.Warnings);
 
         public void ThrowIfFailed()
         {
@@ -318,9 +230,9 @@ namespace MgLicense.Tests
     {
         private readonly Runspace runspace;
 
-        internal Session(string manifest, int? width)
+        internal Session(string manifest)
         {
-            Host = new TestHost(width);
+            Host = new TestHost();
             InitialSessionState state = InitialSessionState.CreateDefault2();
             runspace = RunspaceFactory.CreateRunspace(Host, state);
             runspace.Open();
@@ -378,8 +290,6 @@ namespace MgLicense.Tests
                     ["token"] = PowerShellFixture.Secure(token),
                     ["environment"] = PowerShellFixture.EmulatorEnvironment,
                 });
-
-        public object? Variable(string name) => runspace.SessionStateProxy.GetVariable(name);
 
         public void Dispose() => runspace.Dispose();
     }

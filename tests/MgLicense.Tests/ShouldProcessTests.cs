@@ -1,4 +1,6 @@
-// -Confirm as a person at the console meets it, its prompts answered by script through the test host; the emulator's request log proves what was sent. -WhatIf is in tests/ShouldProcess.Tests.ps1.
+// -Confirm as a person at the console meets it, its prompts answered by script through the test host (the one thing
+// a Pester script cannot play); the emulator's request log proves what was sent. -WhatIf is in tests/ShouldProcess.Tests.ps1.
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json;
@@ -23,6 +25,25 @@ namespace MgLicense.Tests
         }
 
         [Fact]
+        public void ConfirmAskedAndDeclinedSendsNothing()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            session.Console.ChoiceAnswers.Enqueue(No);
+
+            RunResult result = null!;
+            IReadOnlyList<JsonElement> sent = fixture.RequestsDuring(() =>
+                result = session.Run("Invoke-MgLicenseUser -UserId $id -Confirm",
+                    new Dictionary<string, object?> { ["id"] = fixture.UserId(0) }));
+
+            result.ThrowIfFailed();
+            Assert.Empty(sent);
+            Assert.Empty(result.Output);
+            string prompt = Assert.Single(session.Console.Prompts);
+            Assert.Contains("Invoke-MgLicenseUser_License", prompt);
+        }
+
+        [Fact]
         public void ConfirmYesNoThenYesToAllHoldsForTheRestOfThePipeline()
         {
             using Session session = fixture.NewSession();
@@ -42,7 +63,8 @@ namespace MgLicense.Tests
             Assert.All(session.Console.Prompts, p => Assert.Contains("Invoke-MgLicenseUser_LicenseViaIdentity", p));
             Assert.Empty(session.Console.ChoiceAnswers);
             string[] expected = { ids[0], ids[2], ids[3], ids[4] };
-            Assert.Equal(Sent.SortedPaths(expected.Select(id => Sent.PathFor("Invoke-MgLicenseUser", id))), Sent.SortedPaths(Sent.Paths(sent)));
+            // Pipeline input is sent concurrently, so the calls may come in any order: each must come once.
+            Assert.Equal(expected.Select(id => $"/v1.0/users/{id}/reprocessLicenseAssignment").Order(StringComparer.Ordinal), Paths(sent).Order(StringComparer.Ordinal));
             Assert.Equal(expected, result.Output.Select(o => (string)o.Properties["Id"].Value));
         }
 
@@ -61,7 +83,7 @@ namespace MgLicense.Tests
 
             result.ThrowIfFailed();
             Assert.Equal(2, session.Console.Prompts.Count);
-            Assert.Equal(new[] { Sent.PathFor("Invoke-MgBetaLicenseUser2", ids[0]) }, Sent.Paths(sent));
+            Assert.Equal(new[] { $"/beta/users/{ids[0]}/reprocessLicenseAssignment2" }, Paths(sent));
             Assert.Equal(ids[0], Assert.Single(result.Output).Properties["Id"].Value);
         }
 
@@ -100,5 +122,7 @@ namespace MgLicense.Tests
             Assert.Single(sent);
             Assert.Single(session.Console.Prompts);
         }
+
+        private static string[] Paths(IEnumerable<JsonElement> requests) => requests.Select(r => r.GetProperty("path").GetString()!).ToArray();
     }
 }
