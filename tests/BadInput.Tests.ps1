@@ -6,11 +6,6 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # As in a script a user runs: a non-terminating error lets the script go on (tests/Invoke-Tests.ps1
-    # runs Pester with 'Stop', which would turn every error into a throw). Errors a test expects are
-    # merged into its output with 2>&1, or collected by Invoke-Captured.
-    $ErrorActionPreference = 'Continue'
-
     if (-not ('MgLicense.Tests.UserWithBrokenExtra' -as [type])) {
         Add-Type -TypeDefinition @'
 namespace MgLicense.Tests
@@ -26,36 +21,6 @@ namespace MgLicense.Tests
     }
 }
 '@
-    }
-
-    # Runs a script as a user's script runs, whatever preferences the test set: errors and warnings
-    # continue. The script is dot-sourced here, so it sees the test's variables. Output, Errors
-    # (non-terminating), Terminating (the error that stopped it, or $null), AllErrors (both) and the
-    # messages of Warnings. Output holds no error record, even one the script merged with 2>&1.
-    function Invoke-Captured {
-        param([Parameter(Mandatory, Position = 0)] [scriptblock] $Script)
-
-        # One variable of its own, under a name no test uses, and no parameter left: nothing here hides
-        # a variable of the caller's from the script.
-        $MgLicenseTestCapture = @{ Script = $Script; Terminating = $null; Records = [System.Collections.Generic.List[object]]::new() }
-        Remove-Variable -Name Script
-        $ErrorActionPreference = 'Continue'
-        $WarningPreference = 'Continue'
-        try {
-            . $MgLicenseTestCapture.Script *>&1 | ForEach-Object { $MgLicenseTestCapture.Records.Add($_) }
-        } catch {
-            $MgLicenseTestCapture.Terminating = $_
-        }
-
-        $records = $MgLicenseTestCapture.Records
-        $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        [pscustomobject]@{
-            Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
-            Errors      = $errors
-            Terminating = $MgLicenseTestCapture.Terminating
-            AllErrors   = @($errors) + @($MgLicenseTestCapture.Terminating | Where-Object { $null -ne $_ })
-            Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
-        }
     }
 
     # Runs a line as a user types it at the prompt: in the global scope of a runspace of its own, with
@@ -88,19 +53,6 @@ namespace MgLicense.Tests
             $shell.Runspace.Dispose()
             $shell.Dispose()
         }
-    }
-
-    # How many Graph requests the emulator has logged so far, and the ones logged after such a mark: the
-    # call between the two runs in the test's own scope.
-    function Get-RequestMark { @(Get-SentRequest).Count }
-    function Get-RequestSince([int] $Mark) { @(Get-SentRequest) | Select-Object -Skip $Mark }
-
-    # Strings in ordinal order, joined, to compare two sets exactly: pipeline input is sent concurrently,
-    # so calls may reach the service in any order (output order is checked apart).
-    function Join-Sorted([string[]] $Item, [string] $Separator = ',') {
-        $sorted = [string[]] @($Item)
-        [Array]::Sort($sorted, [StringComparer]::Ordinal)
-        $sorted -join $Separator
     }
 
     $script:InvokeClass = Get-CmdletClass 'Invoke-MgLicenseUser'

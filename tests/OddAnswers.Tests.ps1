@@ -5,41 +5,6 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    # As in a script a user runs: a non-terminating error lets the script go on (tests/Invoke-Tests.ps1
-    # runs Pester with 'Stop', which would turn every error into a throw). Errors a test expects are
-    # merged into its output with 2>&1, or collected by Invoke-Captured.
-    $ErrorActionPreference = 'Continue'
-
-    # Runs a script as a user's script runs, whatever preferences the test set: errors and warnings
-    # continue. The script is dot-sourced here, so it sees the test's variables. Output, Errors
-    # (non-terminating), Terminating (the error that stopped it, or $null), AllErrors (both) and the
-    # messages of Warnings. Output holds no error record, even one the script merged with 2>&1.
-    function Invoke-Captured {
-        param([Parameter(Mandatory, Position = 0)] [scriptblock] $Script)
-
-        # One variable of its own, under a name no test uses, and no parameter left: nothing here hides
-        # a variable of the caller's from the script.
-        $MgLicenseTestCapture = @{ Script = $Script; Terminating = $null; Records = [System.Collections.Generic.List[object]]::new() }
-        Remove-Variable -Name Script
-        $ErrorActionPreference = 'Continue'
-        $WarningPreference = 'Continue'
-        try {
-            . $MgLicenseTestCapture.Script *>&1 | ForEach-Object { $MgLicenseTestCapture.Records.Add($_) }
-        } catch {
-            $MgLicenseTestCapture.Terminating = $_
-        }
-
-        $records = $MgLicenseTestCapture.Records
-        $errors = @($records | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        [pscustomobject]@{
-            Output      = @($records | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] -and $_ -isnot [System.Management.Automation.InformationalRecord] -and $_ -isnot [System.Management.Automation.InformationRecord] })
-            Errors      = $errors
-            Terminating = $MgLicenseTestCapture.Terminating
-            AllErrors   = @($errors) + @($MgLicenseTestCapture.Terminating | Where-Object { $null -ne $_ })
-            Warnings    = @($records | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
-        }
-    }
-
     # Connects to a stub that answers every request with 200 and the JSON -Body (ASCII), runs -Test with
     # the stub as its argument, then disconnects and stops the stub.
     function Use-AnsweringStub([string] $Body, [scriptblock] $Test) {
