@@ -210,6 +210,9 @@ function Invoke-Build {
     }
 
     $Host.UI.WriteLine('  emulator: ' + [System.IO.Path]::GetRelativePath($Root, (Get-EmulatorPath)))
+
+    # Windows x64 hook (docs/windows.md): cross-builds mglicense_ffi.dll into out/MgLicense/runtimes/win-x64/native.
+    if ([System.OperatingSystem]::IsLinux()) { Invoke-Native -FilePath 'bash' -ArgumentList @((Join-Segments $Root 'build' 'windows' 'cross.sh'), 'build') }
 }
 
 # The header check in crates/mglicense-ffi/tests/header.rs reads MGLICENSE_CARGO_CONFIG itself.
@@ -256,6 +259,9 @@ function Invoke-Test {
     } else {
         $suites.Add(@('C ABI test program (tests/c)', { Invoke-AbiTest }))
     }
+
+    # Windows x64 hook (docs/windows.md): the C ABI, Rust and PowerShell tests of the Windows build under Wine.
+    if ([System.OperatingSystem]::IsLinux()) { $suites.Add(@('Windows x64 under Wine (build/windows/cross.sh)', { Invoke-Native -FilePath 'bash' -ArgumentList @((Join-Segments $Root 'build' 'windows' 'cross.sh'), 'test') })) }
 
     $suites.Add(@('Help compiler tests (dotnet test)', {
         Invoke-Native -FilePath 'dotnet' -ArgumentList @('test', (Join-Segments $Root 'tools' 'HelpCompiler.Tests' 'HelpCompiler.Tests.csproj'), '-c', $Configuration)

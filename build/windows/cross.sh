@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# Builds MgLicense for Windows x64 on Debian 12 and tests it under Wine (docs/windows.md).
+#
+#   build/windows/cross.sh toolchain   installs what the cross build and Wine need (as root)
+#   build/windows/cross.sh build       mglicense_ffi.dll and graph-emulator.exe for x86_64-pc-windows-gnu,
+#                                      exports checked against the header, DLL copied into
+#                                      out/MgLicense/runtimes/win-x64/native/ when out/MgLicense exists
+#   build/windows/cross.sh test        build, then every Windows lane below, with a summary line
+#   build/windows/cross.sh test-c      the C ABI test program (tests/c/abi_test.c) under Wine
+#   build/windows/cross.sh test-rust   cargo test of mglicense and mglicense-ffi, Wine as the runner
+#   build/windows/cross.sh test-pwsh   the win-x64 pwsh (tools/WinPwsh) under Wine: the smoke script,
+#                                      then Pester over tests/*.Tests.ps1 when there are any
+#   build/windows/cross.sh pwsh ARGS   runs the win-x64 pwsh under Wine with ARGS
+#
+# Environment:
+#   MGLICENSE_WINDOWS=0             the build and test hooks do nothing (say so, and exit 0)
+#   MGLICENSE_WINDOWS_TARGET_DIR    cargo's target dir for the cross build (default target/windows)
+#   MGLICENSE_WINEPREFIX            the Wine prefix the tests use (default target/windows/wine)
+#
+# Only Debian's packages are used: rustc-web/cargo-web 1.96 with rust-web-src build std for the
+# target (-Zbuild-std), crates come from /usr/share/cargo/registry, two crates Debian stripped of
+# their Windows parts are bridged by build/windows/patches (README.md there). rustup's toolchain,
+# which builds the Linux library, is not touched: this script calls /usr/bin/cargo and
+# /usr/bin/rustc by full path.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/build/windows"
+OUT="$ROOT/out"
+WORK="$OUT/windows"
+TRIPLE=x86_64-pc-windows-gnu
+TARGET_DIR="${MGLICENSE_WINDOWS_TARGET_DIR:-$ROOT/target/windows}"
+RELEASE="$TARGET_DIR/$TRIPLE/release"
+export WINEPREFIX="${MGLICENSE_WINEPREFIX:-$ROOT/target/windows/wine}"
+HEADER="$ROOT/crates/mglicense-ffi/include/mglicense.h"
+SEED="$ROOT/tests/data/tenant.json"
+
+WEB_CARGO=/usr/bin/cargo
+WEB_RUSTC=/usr/bin/rustc
+WINE=/usr/lib/wine/wine64
+STD_VENDOR=/usr/lib/rustlib/src/rust/library/vendor
+DEBIAN_REGISTRY=/usr/share/cargo/registry
+
+TOOLCHAIN_PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 librust-winreg-dev librust-winapi-dev)
+
+# Wine and everything it runs: quiet, no backtraces (capturing one crashes inside Wine), no
+# telemetry or update checks, no proxy, nothing but loopback.
+export WINEDEBUG=-all RUST_BACKTRACE=0
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 POWERSHELL_TELEMETRY_OPTOUT=1 POWERSHELL_UPDATECHECK=Off
+export NO_PROXY='127.0.0.1,localhost,::1' no_proxy='127.0.0.1,localhost,::1'
+unset HTTP_PROXY HTTPS_PROXY ALL_PROXY http_proxy https_proxy all_proxy
+# The engine's managed-identity endpoints, pointed at a closed loopback port should anything
+# ever try them (Azure Automation and App Service, Azure Arc, IMDS).
+export IDENTITY_ENDPOINT=http://127.0.0.1:9/ IDENTITY_HEADER=none MSI_ENDPOINT=http://127.0.0.1:9/ \
+    IMDS_ENDPOINT=http://127.0.0.1:9/ AZURE_POD_IDENTITY_AUTHORITY_HOST=http://127.0.0.1:9/
+
+say() { printf 'cross.sh: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# apt-get, waiting for another build's apt or dpkg to let go of its locks.
+apt_get() {
+    local try
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+        if DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 "$@"; then
+            return 0
+        fi
+        say "apt-get $1 failed (try $try of 10; another apt may hold the lock); waiting 20 s"
+        sleep 20
+    done
+    return 1
+}
+
+ensure_toolchain() {
+    local missing=() package
+    for package in "${TOOLCHAIN_PACKAGES[@]}"; do
+        installed "$package" || missing+=("$package")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        [ "$(id -u)" -eq 0 ] || die "as root, run: apt-get update && apt-get install -y ${missing[*]}"
+        mkdir -p "$OUT"
+        say "installing ${missing[*]} (log: out/apt-windows.log)"
+        if ! { apt_get update -q && apt_get install -y -q "${missing[@]}"; } >"$OUT/apt-windows.log" 2>&1; then
+            tail -n 30 "$OUT/apt-windows.log" >&2
+            die "apt-get failed; see out/apt-windows.log"
+        fi
+    fi
+
+    "$WEB_RUSTC" --version | grep -q '^rustc 1\.\(9[0-9]\|[1-9][0-9][0-9]\)\.' ||
+        die "$WEB_RUSTC is not rustc-web 1.90 or later: $("$WEB_RUSTC" --version)"
+    [ -d "$STD_VENDOR" ] || die "$STD_VENDOR is missing (package rust-web-src)"
+    [ -x "$WINE" ] || die "$WINE is missing (package wine64)"
+}
+
+# The crate source the cross build reads: Debian's registry plus the standard library's own
+# vendored dependencies (-Zbuild-std resolves std's Cargo.lock against the same source), as one
+# directory of links; the standard library's copy wins where both have a version.
+prepare_registry() {
+    local registry="$WORK/registry" crate
+    rm -rf "$registry"
+    mkdir -p "$registry"
+    for crate in "$DEBIAN_REGISTRY"/*/ "$STD_VENDOR"/*/; do
+        crate="${crate%/}"
+        ln -sfn "$crate" "$registry/$(basename "$crate")"
+    done
+}
+
+# Copies of the two crates whose Windows dependencies Debian removed, with them put back.
+prepare_patches() {
+    local patched="$WORK/patched"
+    rm -rf "$patched"
+    mkdir -p "$patched"
+
+    cp -r "$DEBIAN_REGISTRY/mio-0.8.4" "$patched/mio-0.8.4"
+    rm -f "$patched/mio-0.8.4/.cargo-checksum.json"
+    cat >>"$patched/mio-0.8.4/Cargo.toml" <<EOF
+
+# Put back for the Windows cross build (build/windows/patches/README.md).
+[target."cfg(windows)".dependencies.windows-sys]
+path = "$HERE/patches/windows-sys"
+EOF
+
+    cp -r "$DEBIAN_REGISTRY/reqwest-0.11.13" "$patched/reqwest-0.11.13"
+    rm -f "$patched/reqwest-0.11.13/.cargo-checksum.json"
+    cat >>"$patched/reqwest-0.11.13/Cargo.toml" <<'EOF'
+
+# Put back for the Windows cross build (build/windows/patches/README.md): the system proxy
+# from the registry. Debian has winreg 0.6; the calls reqwest makes are the same in 0.10.
+[target."cfg(windows)".dependencies.winreg]
+version = "0.6"
+EOF
+
+    cat >"$WORK/cargo-windows.toml" <<EOF
+# Written by build/windows/cross.sh for the Windows cross build only.
+[source.crates-io]
+replace-with = "debian-and-std"
+[source.debian-and-std]
+directory = "$WORK/registry"
+[net]
+offline = true
+[patch.crates-io]
+mio = { path = "$patched/mio-0.8.4" }
+reqwest = { path = "$patched/reqwest-0.11.13" }
+[target.$TRIPLE]
+linker = "x86_64-w64-mingw32-gcc"
+runner = ["$HERE/wine-run.sh"]
+[unstable]
+build-std = ["std", "panic_unwind"]
+EOF
+}
+
+# Made again only when what they are made from changed: the patched crates are path
+# dependencies, fingerprinted by file times, and remaking them would rebuild half the tree.
+prepare() {
+    ensure_toolchain
+    mkdir -p "$WORK" "$TARGET_DIR"
+    local stamp
+    stamp="$( { cat "$0"; ls "$DEBIAN_REGISTRY" "$STD_VENDOR"; } | sha256sum | cut -d' ' -f1)"
+    if [ "$(cat "$WORK/prepared.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$WORK/cargo-windows.toml" ]; then
+        prepare_registry
+        prepare_patches
+        printf '%s\n' "$stamp" >"$WORK/prepared.stamp"
+    fi
+}
+
+# cargo-web with the cross configuration; the lock file is kept apart from the Linux build's.
+web_cargo() {
+    RUSTC="$WEB_RUSTC" RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 WINAPI_NO_BUNDLED_LIBRARIES=1 \
+        CARGO_TARGET_DIR="$TARGET_DIR" \
+        "$WEB_CARGO" "$1" --config "$WORK/cargo-windows.toml" \
+        -Zlockfile-path --config "resolver.lockfile-path='$TARGET_DIR/Cargo.lock'" \
+        --target "$TRIPLE" "${@:2}"
+}
+
+header_functions() {
+    sed -n 's/^[A-Za-z_][A-Za-z0-9_ *]*[ *]\(mgl_[A-Za-z0-9_]*\)(.*/\1/p' "$HEADER" | sort -u
+}
+
+dll_exports() {
+    x86_64-w64-mingw32-objdump -p "$1" |
+        awk '/^\[Ordinal\/Name Pointer\] Table/ { table = 1; next } table && /^\t\[ *[0-9]+\]/ { print $NF; next } table && !/^\t/ { table = 0 }' |
+        sort -u
+}
+
+check_exports() {
+    local dll="$1" expected actual
+    expected="$(header_functions)"
+    actual="$(dll_exports "$dll")"
+    [ -n "$expected" ] || die "found no functions in $HEADER"
+    if [ "$expected" != "$actual" ]; then
+        say "the exports of $dll differ from the functions of $HEADER (< header, > DLL):"
+        diff <(printf '%s\n' "$expected") <(printf '%s\n' "$actual") >&2 || true
+        exit 1
+    fi
+    say "$(printf '%s\n' "$actual" | wc -l) exports = the header's functions"
+
+    # Only system DLLs, nothing of mingw's runtime that a Windows machine would not have.
+    local imports
+    imports="$(x86_64-w64-mingw32-objdump -p "$dll" | sed -n 's/^\tDLL Name: //p' | tr 'A-Z' 'a-z' | sort -u)"
+    if printf '%s\n' "$imports" | grep -vE '^(kernel32|ntdll|ws2_32|advapi32|bcrypt|bcryptprimitives|crypt32|secur32|userenv|user32|ncrypt|shell32|ole32|oleaut32|api-ms-win-[a-z0-9-]+|msvcrt)\.dll$'; then
+        die "$dll imports the DLLs above, which are not part of Windows"
+    fi
+}
+
+cmd_build() {
+    prepare
+    local started=$SECONDS
+    say "cargo-web build --release --target $TRIPLE (target dir ${TARGET_DIR#$ROOT/})"
+    web_cargo build --release -p mglicense-ffi -p graph-emulator
+    say "built in $((SECONDS - started)) s: $(du -h "$RELEASE/mglicense_ffi.dll" | cut -f1) mglicense_ffi.dll"
+    check_exports "$RELEASE/mglicense_ffi.dll"
+
+    if [ -f "$OUT/MgLicense/MgLicense.psd1" ]; then
+        mkdir -p "$OUT/MgLicense/runtimes/win-x64/native"
+        cp "$RELEASE/mglicense_ffi.dll" "$OUT/MgLicense/runtimes/win-x64/native/mglicense_ffi.dll"
+        say "copied to out/MgLicense/runtimes/win-x64/native/mglicense_ffi.dll"
+    fi
+}
+
+# ---- Wine --------------------------------------------------------------------------------------
+
+# A prefix for the tests: made once, with Wine's .NET Framework and browser installers turned
+# off while it is made (they would download), and bcryptprimitives.dll, which Wine 8 lacks and
+# Rust's std (1.78 and later) needs for ProcessPrng, as a small stub.
+prepare_wine() {
+    ensure_toolchain
+    local stub="$WORK/bcryptprimitives.dll"
+    if [ ! -f "$stub" ] || [ "$HERE/bcryptprimitives/stub.c" -nt "$stub" ]; then
+        mkdir -p "$WORK"
+        x86_64-w64-mingw32-gcc -O2 -shared -o "$stub" "$HERE/bcryptprimitives/stub.c" \
+            "$HERE/bcryptprimitives/bcryptprimitives.def" -ladvapi32
+    fi
+
+    if [ ! -f "$WINEPREFIX/system.reg" ]; then
+        say "making the Wine prefix ${WINEPREFIX#$ROOT/}"
+        mkdir -p "$WINEPREFIX"
+        WINEDLLOVERRIDES='mscoree,mshtml=' "$WINE" wineboot --init >/dev/null 2>&1 || true
+        /usr/lib/wine/wineserver -w || true
+        [ -f "$WINEPREFIX/system.reg" ] || die "wineboot did not make $WINEPREFIX"
+    fi
+    cp "$stub" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
+}
+
+cmd_test_c() {
+    prepare_wine
+    local program="$WORK/abi_test.exe"
+    x86_64-w64-mingw32-gcc -std=c11 -O1 -Wall -Wextra -Werror -I "$ROOT/crates/mglicense-ffi/include" \
+        "$ROOT/tests/c/abi_test.c" -o "$program" -L "$RELEASE" -l:mglicense_ffi.dll.lib -lws2_32 2>/dev/null ||
+    x86_64-w64-mingw32-gcc -std=c11 -O1 -Wall -Wextra -Werror -I "$ROOT/crates/mglicense-ffi/include" \
+        "$ROOT/tests/c/abi_test.c" -o "$program" "$RELEASE/mglicense_ffi.dll" -lws2_32
+    cp "$RELEASE/mglicense_ffi.dll" "$WORK/mglicense_ffi.dll"
+    "$HERE/wine-run.sh" "$program" "$RELEASE/graph-emulator.exe" "$SEED"
+}
+
+cmd_test_rust() {
+    prepare
+    prepare_wine
+    # The tests find the emulator binary and the seed through these; the Windows ones are used.
+    web_cargo test --release -p mglicense -p mglicense-ffi "$@"
+}
+
+case "${1:-}" in
+    toolchain) ensure_toolchain ;;
+    build)
+        if [ "${MGLICENSE_WINDOWS:-1}" = 0 ]; then say "MGLICENSE_WINDOWS=0: no Windows build"; exit 0; fi
+        cmd_build ;;
+    test-c) cmd_test_c ;;
+    test-rust) shift; cmd_test_rust "$@" ;;
+    *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+esac
