@@ -244,15 +244,23 @@ prepare_wine() {
     cp "$stub" "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll"
 }
 
+# A Linux path as the Windows programs under Wine see it (drive Z: is /).
+winpath() {
+    local path
+    path="$(realpath "$1")"
+    printf 'Z:%s' "${path//\//\\}"
+}
+
 cmd_test_c() {
     prepare_wine
-    local program="$WORK/abi_test.exe"
+    local dir="$WORK/c"
+    mkdir -p "$dir"
     x86_64-w64-mingw32-gcc -std=c11 -O1 -Wall -Wextra -Werror -I "$ROOT/crates/mglicense-ffi/include" \
-        "$ROOT/tests/c/abi_test.c" -o "$program" -L "$RELEASE" -l:mglicense_ffi.dll.lib -lws2_32 2>/dev/null ||
-    x86_64-w64-mingw32-gcc -std=c11 -O1 -Wall -Wextra -Werror -I "$ROOT/crates/mglicense-ffi/include" \
-        "$ROOT/tests/c/abi_test.c" -o "$program" "$RELEASE/mglicense_ffi.dll" -lws2_32
-    cp "$RELEASE/mglicense_ffi.dll" "$WORK/mglicense_ffi.dll"
-    "$HERE/wine-run.sh" "$program" "$RELEASE/graph-emulator.exe" "$SEED"
+        "$ROOT/tests/c/abi_test.c" -o "$dir/abi_test.exe" "$RELEASE/libmglicense_ffi.dll.a" -lws2_32
+    # Windows finds a program's DLLs beside it.
+    cp "$RELEASE/mglicense_ffi.dll" "$dir/mglicense_ffi.dll"
+    say "tests/c/abi_test.c under Wine, against graph-emulator.exe on 127.0.0.1"
+    "$HERE/wine-run.sh" "$dir/abi_test.exe" "$(winpath "$RELEASE/graph-emulator.exe")" "$(winpath "$SEED")"
 }
 
 cmd_test_rust() {

@@ -5,6 +5,7 @@
  *     (win32_start_emulator), stopped with kill()/waitpid() at the end;
  *   - read/write/close on the admin API's socket as Winsock recv/send/closesocket (in the
  *     Windows build those names are used only on that socket);
+ *   - signal(SIGPIPE, ...) as nothing (Windows has no SIGPIPE);
  *   - strndup and nanosleep, which mingw-w64's C runtime lacks. */
 #ifndef ABI_TEST_WIN32_H
 #define ABI_TEST_WIN32_H
@@ -69,6 +70,10 @@ static int win32_start_emulator(const char *binary, const char *tenant, char *ur
 #define kill(pid, sig) ((void)(pid), (void)(sig), TerminateProcess(win32_emulator_process, 0))
 #define waitpid(pid, status, options) \
   ((void)(pid), (void)(status), (void)(options), WaitForSingleObject(win32_emulator_process, 10000))
+
+/* Windows has no SIGPIPE: a closed socket is an error return, never a signal. */
+#define SIGPIPE SIGTERM
+#define signal(sig, handler) ((void)(sig), (void)(handler))
 
 #define read(s, buffer, size) recv((SOCKET)(s), (char *)(buffer), (int)(size), 0)
 #define write(s, buffer, size) send((SOCKET)(s), (const char *)(buffer), (int)(size), 0)
