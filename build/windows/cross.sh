@@ -100,7 +100,6 @@ ensure_toolchain() {
 # directory of links; the standard library's copy wins where both have a version.
 prepare_registry() {
     local registry="$WORK/registry" crate
-    rm -rf "$registry"
     mkdir -p "$registry"
     for crate in "$DEBIAN_REGISTRY"/*/ "$STD_VENDOR"/*/; do
         crate="${crate%/}"
@@ -108,24 +107,26 @@ prepare_registry() {
     done
 }
 
-# Copies of the two crates whose Windows dependencies Debian removed, with them put back.
+# Copies of the two crates whose Windows dependencies Debian removed, with them put back. They are
+# path dependencies, fingerprinted by file times: made in a staging folder and put in place only
+# when they differ from the copies there, so an unchanged bridge never rebuilds the tree.
 prepare_patches() {
-    local patched="$WORK/patched"
-    rm -rf "$patched"
-    mkdir -p "$patched"
+    local patched="$WORK/patched" staging="$WORK/patched.new"
+    rm -rf "$staging"
+    mkdir -p "$staging"
 
-    cp -r "$DEBIAN_REGISTRY/mio-0.8.4" "$patched/mio-0.8.4"
-    rm -f "$patched/mio-0.8.4/.cargo-checksum.json"
-    cat >>"$patched/mio-0.8.4/Cargo.toml" <<EOF
+    cp -r "$DEBIAN_REGISTRY/mio-0.8.4" "$staging/mio-0.8.4"
+    rm -f "$staging/mio-0.8.4/.cargo-checksum.json"
+    cat >>"$staging/mio-0.8.4/Cargo.toml" <<EOF
 
 # Put back for the Windows cross build (build/windows/patches/README.md).
 [target."cfg(windows)".dependencies.windows-sys]
 path = "$HERE/patches/windows-sys"
 EOF
 
-    cp -r "$DEBIAN_REGISTRY/reqwest-0.11.13" "$patched/reqwest-0.11.13"
-    rm -f "$patched/reqwest-0.11.13/.cargo-checksum.json"
-    cat >>"$patched/reqwest-0.11.13/Cargo.toml" <<'EOF'
+    cp -r "$DEBIAN_REGISTRY/reqwest-0.11.13" "$staging/reqwest-0.11.13"
+    rm -f "$staging/reqwest-0.11.13/.cargo-checksum.json"
+    cat >>"$staging/reqwest-0.11.13/Cargo.toml" <<'EOF'
 
 # Put back for the Windows cross build (build/windows/patches/README.md): the system proxy
 # from the registry. Debian has winreg 0.6; the calls reqwest makes are the same in 0.10.
@@ -133,7 +134,14 @@ EOF
 version = "0.6"
 EOF
 
-    cat >"$WORK/cargo-windows.toml" <<EOF
+    if [ -d "$patched" ] && diff -rq "$staging" "$patched" >/dev/null 2>&1; then
+        rm -rf "$staging"
+    else
+        rm -rf "$patched"
+        mv "$staging" "$patched"
+    fi
+
+    cat >"$WORK/cargo-windows.toml.new" <<EOF
 # Written by build/windows/cross.sh for the Windows cross build only.
 [source.crates-io]
 replace-with = "debian-and-std"
@@ -150,20 +158,14 @@ runner = ["$HERE/wine-run.sh"]
 [unstable]
 build-std = ["std", "panic_unwind"]
 EOF
+    mv "$WORK/cargo-windows.toml.new" "$WORK/cargo-windows.toml"
 }
 
-# Made again only when what they are made from changed: the patched crates are path
-# dependencies, fingerprinted by file times, and remaking them would rebuild half the tree.
 prepare() {
     ensure_toolchain
     mkdir -p "$WORK" "$TARGET_DIR"
-    local stamp
-    stamp="$( { cat "$0"; ls "$DEBIAN_REGISTRY" "$STD_VENDOR"; } | sha256sum | cut -d' ' -f1)"
-    if [ "$(cat "$WORK/prepared.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -f "$WORK/cargo-windows.toml" ]; then
-        prepare_registry
-        prepare_patches
-        printf '%s\n' "$stamp" >"$WORK/prepared.stamp"
-    fi
+    prepare_registry
+    prepare_patches
 }
 
 # cargo-web with the cross configuration; the lock file is kept apart from the Linux build's.
@@ -270,6 +272,76 @@ cmd_test_rust() {
     web_cargo test --release -p mglicense -p mglicense-ffi "$@"
 }
 
+# ---- the win-x64 pwsh ----------------------------------------------------------------------------
+
+PWSH_DIR="$WORK/pwsh"
+PESTER_VERSION=5.7.1
+PESTER="${NUGET_PACKAGES:-$HOME/.nuget/packages}/pester/$PESTER_VERSION/tools/Pester.psd1"
+
+# tools/WinPwsh published self-contained for win-x64 (again only when its sources changed); the
+# restore brings Pester too.
+publish_pwsh() {
+    local exe="$PWSH_DIR/pwsh.exe"
+    if [ -f "$exe" ] && [ -f "$PESTER" ] && [ -z "$(find "$ROOT/tools/WinPwsh" \( -name bin -o -name obj \) -prune \
+            -o -type f -newer "$exe" -print -quit)" ]; then
+        return 0
+    fi
+    say "publishing tools/WinPwsh (pwsh 7.6.10, win-x64, self-contained) to ${PWSH_DIR#$ROOT/}"
+    mkdir -p "$WORK"
+    if ! dotnet publish "$ROOT/tools/WinPwsh/WinPwsh.csproj" -c Release -o "$PWSH_DIR" -nologo >"$WORK/pwsh-publish.log" 2>&1; then
+        tail -n 30 "$WORK/pwsh-publish.log" >&2
+        die "could not publish tools/WinPwsh; see out/windows/pwsh-publish.log"
+    fi
+    touch "$exe"
+}
+
+# Runs the win-x64 pwsh under Wine. Its console host needs a console, and Wine gives a process one
+# only when it starts from a terminal, so script(1) lends it a pseudo-terminal; the terminal's
+# control sequences and carriage returns are taken out of what it prints.
+wine_pwsh() {
+    local command status
+    printf -v command '%q ' "$HERE/wine-run.sh" "$PWSH_DIR/pwsh.exe" -NoLogo -NoProfile -NonInteractive "$@"
+    command="stty cols 160 rows 50; NO_COLOR=1 $command"
+    set +e
+    script -qefc "$command" /dev/null </dev/null |
+        sed -u -e 's/\x1b\][^\x07]*\x07//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\r//g' |
+        grep --line-buffered -v '^wine: Read access denied for device'
+    status="${PIPESTATUS[0]}"
+    set -e
+    return "$status"
+}
+
+cmd_test_pwsh() {
+    prepare_wine
+    publish_pwsh
+    local manifest="$OUT/MgLicense/MgLicense.psd1"
+    [ -f "$OUT/MgLicense/runtimes/win-x64/native/mglicense_ffi.dll" ] ||
+        die "out/MgLicense has no win-x64 library: run ./build.sh build (or build.ps1 -Task Build) first"
+
+    export MGLICENSE_TEST_MODULE MGLICENSE_TEST_EMULATOR
+    MGLICENSE_TEST_MODULE="$(winpath "$manifest")"
+    MGLICENSE_TEST_EMULATOR="$(winpath "$RELEASE/graph-emulator.exe")"
+
+    say "the packaged module in the win-x64 pwsh under Wine (build/windows/smoke.ps1)"
+    wine_pwsh -File "$(winpath "$HERE/smoke.ps1")" -ModuleManifest "$MGLICENSE_TEST_MODULE" \
+        -Emulator "$MGLICENSE_TEST_EMULATOR" -Tenant "$(winpath "$SEED")"
+
+    say "Pester $PESTER_VERSION in the win-x64 pwsh under Wine (build/windows/Wine.Tests.ps1)"
+    wine_pwsh -File "$(winpath "$HERE/invoke-pester.ps1")" -PesterModule "$(winpath "$PESTER")" \
+        -Path "$(winpath "$HERE/Wine.Tests.ps1")" -ResultPath "$(winpath "$WORK/wine-pester.xml")"
+
+    # The PowerShell suite itself, once it exists (tests/*.Tests.ps1 with tests/Invoke-Tests.ps1):
+    # the Windows module and the Windows emulator through MGLICENSE_TEST_MODULE/_EMULATOR.
+    if [ -f "$ROOT/tests/Invoke-Tests.ps1" ] && compgen -G "$ROOT/tests/*.Tests.ps1" >/dev/null; then
+        say "the PowerShell tests (tests/*.Tests.ps1) in the win-x64 pwsh under Wine"
+        wine_pwsh -File "$(winpath "$ROOT/tests/Invoke-Tests.ps1")" -PesterModule "$(winpath "$PESTER")" \
+            -ModuleManifest "$MGLICENSE_TEST_MODULE" -Emulator "$MGLICENSE_TEST_EMULATOR" \
+            -ResultPath "$(winpath "$OUT/test-results/pester-windows.xml")"
+    else
+        say "no tests/Invoke-Tests.ps1 with tests/*.Tests.ps1 here: the PowerShell suite is not run under Wine"
+    fi
+}
+
 case "${1:-}" in
     toolchain) ensure_toolchain ;;
     build)
@@ -277,5 +349,7 @@ case "${1:-}" in
         cmd_build ;;
     test-c) cmd_test_c ;;
     test-rust) shift; cmd_test_rust "$@" ;;
+    test-pwsh) cmd_test_pwsh ;;
+    pwsh) shift; prepare_wine; publish_pwsh; wine_pwsh "$@" ;;
     *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
