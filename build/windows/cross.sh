@@ -342,11 +342,42 @@ cmd_test_pwsh() {
     fi
 }
 
+# Every Windows lane, each run even when one before it failed, timed, with one summary line.
+cmd_test() {
+    if [ "${MGLICENSE_WINDOWS:-1}" = 0 ]; then say "MGLICENSE_WINDOWS=0: no Windows lanes"; exit 0; fi
+    cmd_build
+    local lane passed=0 failed=0 started report=""
+    mkdir -p "$WORK/logs"
+    for lane in c rust pwsh; do
+        started=$SECONDS
+        if ( "cmd_test_$lane" ) 2>&1 | tee "$WORK/logs/$lane.log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+            passed=$((passed + 1)); report+="  $lane: passed"
+        else
+            failed=$((failed + 1)); report+="  $lane: FAILED"
+        fi
+        report+=" in $((SECONDS - started)) s ($(lane_counts "$WORK/logs/$lane.log"))"$'\n'
+    done
+    printf '\nWindows x64 under Wine:\n%s' "$report"
+    printf 'windows lanes: %d passed, %d failed\n' "$passed" "$failed"
+    [ "$failed" -eq 0 ]
+}
+
+# The test counts a lane's log shows: cargo's "test result" lines summed, or the last
+# "N passed, N failed" line of the C program, the smoke script and Pester.
+lane_counts() {
+    awk '
+        /^test result: / { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed;?$/) p += $(i-1); if ($(i) ~ /^failed;?$/) f += $(i-1); if ($(i) ~ /^ignored;?$/) g += $(i-1) } cargo = 1 }
+        /[0-9]+ passed, [0-9]+ failed/ { line = line (line ? "; " : "") $0 }
+        END { if (cargo) printf "%d passed, %d failed, %d ignored", p, f, g; else printf "%s", line }
+    ' "$1"
+}
+
 case "${1:-}" in
     toolchain) ensure_toolchain ;;
     build)
         if [ "${MGLICENSE_WINDOWS:-1}" = 0 ]; then say "MGLICENSE_WINDOWS=0: no Windows build"; exit 0; fi
         cmd_build ;;
+    test) cmd_test ;;
     test-c) cmd_test_c ;;
     test-rust) shift; cmd_test_rust "$@" ;;
     test-pwsh) cmd_test_pwsh ;;
