@@ -327,8 +327,13 @@ cmd_test_pwsh() {
         -Emulator "$MGLICENSE_TEST_EMULATOR" -Tenant "$(winpath "$SEED")"
 
     say "Pester $PESTER_VERSION in the win-x64 pwsh under Wine (build/windows/Wine.Tests.ps1)"
+    # Passed only when Pester's own count line came out: a pwsh that crashes in .NET under Wine
+    # may still end with status 0.
     wine_pwsh -File "$(winpath "$HERE/invoke-pester.ps1")" -PesterModule "$(winpath "$PESTER")" \
-        -Path "$(winpath "$HERE/Wine.Tests.ps1")" -ResultPath "$(winpath "$WORK/wine-pester.xml")"
+        -Path "$(winpath "$HERE/Wine.Tests.ps1")" -ResultPath "$(winpath "$WORK/wine-pester.xml")" |
+        tee "$WORK/wine-pester.log"
+    grep -qE '^pester: [0-9]+ passed, 0 failed' "$WORK/wine-pester.log" ||
+        die "Pester under Wine did not finish with its count line (out/windows/wine-pester.log)"
 
     # The PowerShell suite itself, once it exists (tests/*.Tests.ps1 with tests/Invoke-Tests.ps1):
     # the Windows module and the Windows emulator through MGLICENSE_TEST_MODULE/_EMULATOR.
