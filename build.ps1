@@ -80,8 +80,15 @@ function Invoke-Build {
     # The help is authored as markdown in docs/cmdlets and compiled to MAML for Get-Help.
     dotnet run --project (Join-Path $Root 'tools/HelpCompiler') -c $Configuration -- (Join-Path $Root 'docs/cmdlets') (Join-Path $ModuleOut 'en-US/MgLicense.dll-Help.xml')
 
-    Get-ChildItem -Recurse -File $ModuleOut | ForEach-Object { Write-Host "  $([System.IO.Path]::GetRelativePath($OutDir, $_.FullName))" }
     if (-not (Test-Path $Emulator)) { throw "cargo build did not produce $Emulator." }
+
+    # The same engine for Windows x64, cross-built here (docs/windows.md); MGLICENSE_WINDOWS=0 skips it.
+    if ($IsLinux -and $env:MGLICENSE_WINDOWS -ne '0') {
+        Write-Step 'The Windows x64 library (build/windows/cross.sh)'
+        bash (Join-Path $Root 'build/windows/cross.sh') build | Out-Host
+    }
+
+    Get-ChildItem -Recurse -File $ModuleOut | ForEach-Object { Write-Host "  $([System.IO.Path]::GetRelativePath($OutDir, $_.FullName))" }
 }
 
 # ---- test suites: each returns its counts; a failure is reported and the others still run --------
@@ -169,6 +176,22 @@ function Test-Pester {
     $script:LastCount
 }
 
+# One Windows lane under Wine (build/windows/cross.sh test-c, test-rust, test-pwsh), counted from the
+# "N passed, N failed[, N ignored]" lines it prints.
+function Test-Windows([string] $Lane) {
+    $lines = Invoke-Shown { bash (Join-Path $Root 'build/windows/cross.sh') $Lane }
+    $count = Get-Count
+    foreach ($match in ($lines | Select-String '(?:test result: \w+\. |^|\s)(\d+) passed[;,] (\d+) failed(?:[;,] (\d+) ignored)?').Matches) {
+        if ($match.Value -match 'test result' -or $Lane -ne 'test-rust') {
+            $count.Passed += [int] $match.Groups[1].Value
+            $count.Failed += [int] $match.Groups[2].Value
+            if ($match.Groups[3].Success) { $count.Skipped += [int] $match.Groups[3].Value }
+        }
+    }
+
+    $count
+}
+
 function Test-BenchBuild {
     dotnet build (Join-Path $Root 'bench/MgLicense.Bench/MgLicense.Bench.csproj') -c $Configuration -nologo -v quiet | Out-Host
     Get-Count -Passed 1
@@ -187,6 +210,12 @@ function Invoke-Test {
         'PowerShell host tests (xunit, tests/MgLicense.Tests)' = { Test-Dotnet 'tests/MgLicense.Tests/MgLicense.Tests.csproj' 'host' }
         'Emulator against the Graph .NET SDK'              = { Test-Dotnet 'tests/Emulator.Tests/Emulator.Tests.csproj' 'emulator' }
         'Benchmark program builds'                         = { Test-BenchBuild }
+    }
+
+    if ($IsLinux -and $env:MGLICENSE_WINDOWS -ne '0') {
+        $suites['Windows x64: C ABI test program under Wine'] = { Test-Windows test-c }
+        $suites['Windows x64: Rust tests under Wine'] = { Test-Windows test-rust }
+        $suites['Windows x64: PowerShell tests under Wine'] = { Test-Windows test-pwsh }
     }
 
     $rows = foreach ($name in $suites.Keys) {

@@ -8,6 +8,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "mglicense.h"
 
+#ifdef _WIN32
+#include "abi_test_win32.h" /* Winsock and a Windows child process in place of the POSIX headers */
+#else
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -19,6 +22,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#endif
 
 static int passed, failed;
 
@@ -32,6 +36,11 @@ static pid_t emulator_pid;
 static char base_url[256];
 static int port;
 
+#ifdef _WIN32
+static void start_emulator(const char *binary, const char *tenant) {
+  port = win32_start_emulator(binary, tenant, base_url, sizeof base_url);
+}
+#else
 static void start_emulator(const char *binary, const char *tenant) {
   int fds[2];
   if (pipe(fds) != 0) { perror("pipe"); exit(2); }
@@ -56,6 +65,7 @@ static void start_emulator(const char *binary, const char *tenant) {
   }
   port = atoi(colon + 1);
 }
+#endif
 
 /* A minimal HTTP/1.1 exchange with the emulator's admin API (loopback only). */
 static char *http(const char *method, const char *path, const char *body) {
