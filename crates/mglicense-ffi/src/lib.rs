@@ -606,6 +606,7 @@ impl From<mglicense::Error> for Failure {
             K::Timeout => MglStatus::MglTimeout,
             K::Cancelled => MglStatus::MglCancelled,
             K::Runtime => MglStatus::MglRuntimeUnavailable,
+            K::Panic => MglStatus::MglPanic,
         };
         Failure {
             status,

@@ -82,11 +82,18 @@ impl Client {
         members: &[Member<'_>],
         context: &RequestContext,
     ) -> Vec<Answer> {
+        #[cfg(test)]
+        for m in members {
+            crate::panic_tests::panic_if_asked(&m.prepared.target);
+        }
         let endpoint = connection.graph_endpoint();
         let version = members
             .first()
             .map_or("v1.0", |m| split_version(&m.prepared.path).0);
         let url = format!("{endpoint}/{version}/$batch");
+        if let Err(e) = crate::transport::check_url(&url) {
+            return whole(members, e, &url, 0);
+        }
         let inner: Vec<Inner> = members
             .iter()
             .enumerate()

@@ -304,7 +304,17 @@ const RESERVED_HEADERS: &[&str] = &[
 /// Largest header value accepted, well under what servers accept for a whole header block.
 pub const MAX_HEADER_VALUE_LEN: usize = 8192;
 
+/// Most headers a caller may add to one call. Far more than any call needs, and far below what
+/// the HTTP stack can hold in one request (32,768, past which it panics).
+pub const MAX_HEADERS: usize = 100;
+
 pub(crate) fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String, String)>, Error> {
+    if headers.len() > MAX_HEADERS {
+        return Err(Error::invalid_argument(format!(
+            "-Headers has {} headers; at most {MAX_HEADERS} can be given to one call.",
+            headers.len()
+        )));
+    }
     let mut out = Vec::with_capacity(headers.len());
     let mut seen = BTreeMap::new();
     for (name, value) in headers {

@@ -392,11 +392,26 @@ impl Client {
     pub fn start_read(self: &Arc<Self>, spec: &ReadSpec) -> Result<Pager, Error> {
         let prepared = spec.prepare()?;
         let connection = self.connection()?;
+        crate::transport::check_url(&format!(
+            "{}{}",
+            connection.graph_endpoint(),
+            prepared.first.path
+        ))?;
         let rt = runtime()?;
         // One page waits in the channel while the next is fetched: that is all that is held.
         let (tx, rx) = mpsc::channel(1);
         let client = Arc::clone(self);
-        let task = rt.spawn(async move { fetch(client, connection, prepared, tx).await });
+        let task = rt.spawn(async move {
+            let answer = tx.clone();
+            // A panic ends the read with an error, not with a closed channel that reads as done.
+            let fetched = crate::runtime::catch_panic(async move {
+                fetch(client, connection, prepared, tx).await;
+                Ok(())
+            });
+            if let Err(e) = fetched.await {
+                let _ = answer.send(Err(e)).await;
+            }
+        });
         Ok(Pager {
             receiver: Mutex::new(rx),
             cancelled: AtomicBool::new(false),
@@ -446,7 +461,20 @@ async fn fetch(
                         .and_then(Value::as_str)
                         .map(str::to_string);
                     match map.remove("value") {
-                        Some(Value::Array(items)) => page.items = items,
+                        Some(Value::Array(items)) => {
+                            if let Some((at, item)) =
+                                items.iter().enumerate().find(|(_, i)| !i.is_object())
+                            {
+                                return Err(Error::transport(format!(
+                                    "The answer from {} lists {} as object {} of {}; a page holds objects only, so it cannot be handed over.",
+                                    response.url,
+                                    crate::client::json_kind(item),
+                                    at + 1,
+                                    items.len()
+                                )));
+                            }
+                            page.items = items
+                        }
                         _ => {
                             return Err(Error::transport(format!(
                                 "The answer from {} has no list of objects (\"value\").",
