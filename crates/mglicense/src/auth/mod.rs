@@ -567,7 +567,7 @@ async fn managed_identity(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match login::get_token(login, &url, &headers).await? {
+        match login::get_token(login, &url, &headers, &["X-IDENTITY-HEADER"]).await? {
             Answer::Token(t) => return Ok(t),
             Answer::Refused(r)
                 if attempt < attempts && matches!(r.status, 404 | 410 | 429 | 500..=599) =>
