@@ -115,11 +115,11 @@ impl Operation {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestSpec {
     pub operation: Operation,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys")]
     pub identity: Option<Value>,
     #[serde(default)]
     pub me: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub headers: Option<Map<String, Value>>,
     /// Describe the request and response for a debug stream.
     #[serde(default)]
@@ -261,7 +261,7 @@ pub const MAX_USER_ID_LEN: usize = 1024;
 /// Turns a user id into `users/<one segment>` (or the key form `users('<id>')`), or refuses
 /// it with a reason.
 pub fn user_path(user_id: &str) -> Result<String, Error> {
-    if user_id.trim().is_empty() {
+    if user_id.is_empty() {
         return Err(Error::invalid_argument("UserId is empty."));
     }
     if let Some(c) = user_id.chars().find(|c| c.is_control()) {
@@ -269,6 +269,11 @@ pub fn user_path(user_id: &str) -> Result<String, Error> {
             "UserId contains the control character U+{:04X}; a user id or userPrincipalName never does.",
             c as u32
         )));
+    }
+    if user_id.trim().is_empty() {
+        return Err(Error::invalid_argument(
+            "UserId is empty but for spaces; a user id or userPrincipalName never is.",
+        ));
     }
     if user_id.len() > MAX_USER_ID_LEN {
         return Err(Error::invalid_argument(format!(
@@ -292,14 +297,31 @@ pub fn user_path(user_id: &str) -> Result<String, Error> {
     Ok(format!("users/{}", utf8_percent_encode(user_id, SEGMENT)))
 }
 
-/// Headers that the engine owns: replacing them would break authentication or framing.
+/// Headers that the engine owns: replacing them would break authentication or framing. Besides
+/// the connection's own (`Connection` and the hop-by-hop headers of RFC 9110 §7.6.1, which a
+/// client or proxy consumes and never forwards), `Expect` (which holds the body back for an
+/// interim answer) and the proxy's credentials (which, through an https proxy's tunnel, would
+/// reach Graph instead of the proxy).
 const RESERVED_HEADERS: &[&str] = &[
     "authorization",
     "host",
     "content-length",
     "transfer-encoding",
     "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "upgrade",
+    "expect",
 ];
+
+/// Headers the engine sends on every call that a caller's value replaces (as Invoke-MgGraphRequest
+/// lets a caller set its own User-Agent), instead of being sent as a second field.
+pub const REPLACEABLE_HEADERS: &[&str] = &["user-agent", "accept"];
 
 /// Largest header value accepted, well under what servers accept for a whole header block.
 pub const MAX_HEADER_VALUE_LEN: usize = 8192;
@@ -489,7 +511,11 @@ mod tests {
         assert!(path_for("   ")
             .unwrap_err()
             .message
-            .contains("UserId is empty"));
+            .contains("UserId is empty but for spaces"));
+        assert!(path_for("\t")
+            .unwrap_err()
+            .message
+            .contains("control character U+0009"));
         assert!(path_for("..").unwrap_err().message.contains("'..'"));
         assert!(path_for("a\nb").unwrap_err().message.contains("U+000A"));
         assert!(path_for(&"x".repeat(10_000))
@@ -525,6 +551,23 @@ mod tests {
             .message
             .contains("'Authorization'"));
         assert!(h(json!({"host": "evil"})).is_err());
+        for hop in [
+            "Upgrade",
+            "TE",
+            "Keep-Alive",
+            "Expect",
+            "Proxy-Connection",
+            "Trailer",
+            "Proxy-Authorization",
+        ] {
+            let e = h(json!({hop: "x"})).unwrap_err();
+            assert!(
+                e.message.contains(&format!("'{hop}' is set by MgLicense")),
+                "{hop}: {}",
+                e.message
+            );
+        }
+        assert!(h(json!({"User-Agent": "mine", "Accept": "text/plain"})).is_ok());
         assert!(h(json!({"Content-Length": "1"})).is_err());
         assert!(h(json!({"x": "é"}))
             .unwrap_err()

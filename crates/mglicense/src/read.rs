@@ -67,7 +67,7 @@ pub struct ReadSpec {
     #[serde(default)]
     pub beta: bool,
     /// The user, for `user`: a user id, a userPrincipalName or an identity object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys")]
     pub identity: Option<Value>,
     /// The group, for `group` and `groupMembersWithLicenseErrors`.
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct ReadSpec {
     /// The `ConsistencyLevel` header (`eventual` for advanced queries).
     #[serde(default)]
     pub consistency_level: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub headers: Option<Map<String, Value>>,
     #[serde(default)]
     pub debug: bool,
@@ -310,7 +310,7 @@ impl ReadSpec {
 /// A group id as one path segment, or the reason it cannot be one.
 fn group_segment(id: &str) -> Result<String, Error> {
     let invalid = |m: String| Error::invalid_argument(m);
-    if id.trim().is_empty() {
+    if id.is_empty() {
         return Err(invalid("GroupId is empty.".to_string()));
     }
     if let Some(c) = id.chars().find(|c| c.is_control()) {
@@ -318,6 +318,11 @@ fn group_segment(id: &str) -> Result<String, Error> {
             "GroupId contains the control character U+{:04X}; a group id never does.",
             c as u32
         )));
+    }
+    if id.trim().is_empty() {
+        return Err(invalid(
+            "GroupId is empty but for spaces; a group id never is.".to_string(),
+        ));
     }
     if id.len() > MAX_ID_LEN {
         return Err(invalid(format!(
