@@ -674,14 +674,12 @@ impl Client {
         let login = connection.transport.login(context);
         let token = lane.bearer(connection, &login).await?;
         let mut request = self.graph_request(connection, method.clone(), &url, &token, context);
-        for (name, value) in prepared.call_headers(attempt) {
-            request = request.header(name, value);
-        }
         // An action without a body still states its length, as Graph expects of a POST.
         if method == reqwest::Method::POST {
             request = request.body(Vec::new());
         }
-        let request = request.build().map_err(|e| transport_error(&url, e))?;
+        let mut request = request.build().map_err(|e| transport_error(&url, e))?;
+        add_call_headers(request.headers_mut(), prepared.call_headers(attempt))?;
 
         let mut log = Vec::new();
         if prepared.trace.verbose {
@@ -727,6 +725,27 @@ impl Client {
             }
         }
     }
+}
+
+/// Adds a call's headers to a request: the caller's `User-Agent` or `Accept` replaces the
+/// engine's (one field each on the wire), every other header is added.
+fn add_call_headers(
+    to: &mut reqwest::header::HeaderMap,
+    headers: Vec<(String, String)>,
+) -> Result<(), Error> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    for (name, value) in headers {
+        let invalid =
+            || Error::invalid_argument(format!("The header '{name}' cannot be sent as given."));
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let value = HeaderValue::from_str(&value).map_err(|_| invalid())?;
+        if crate::operation::REPLACEABLE_HEADERS.contains(&header.as_str()) {
+            to.insert(header, value);
+        } else {
+            to.append(header, value);
+        }
+    }
+    Ok(())
 }
 
 /// What an answer means for a call: its Response, or its Error, as the caller sees them. `log`

@@ -121,3 +121,43 @@ fn a_client_whose_last_reference_goes_on_an_engine_thread_is_dropped_without_a_p
     }
     drop(emulator);
 }
+
+#[test]
+fn a_callers_user_agent_and_accept_replace_the_engines_and_hop_by_hop_headers_are_refused() {
+    let f = fixture();
+    f.emulator.state().log().clear();
+    let spec: RequestSpec = serde_json::from_value(json!({
+        "operation": "reprocessLicenseAssignment",
+        "identity": "AdeleV@contoso.com",
+        "headers": {"User-Agent": "Runbook/2.0", "accept": "application/json;odata.metadata=none"},
+    }))
+    .unwrap();
+    f.client.execute(&spec).unwrap();
+    let entry = f.emulator.state().log().entries().next().unwrap().clone();
+    // One field each (the log joins repeated fields with ", ").
+    assert_eq!(entry.headers["user-agent"], "Runbook/2.0");
+    assert_eq!(
+        entry.headers["accept"],
+        "application/json;odata.metadata=none"
+    );
+
+    for name in [
+        "Upgrade",
+        "TE",
+        "Keep-Alive",
+        "Expect",
+        "Proxy-Connection",
+        "Trailer",
+    ] {
+        let spec: RequestSpec = serde_json::from_value(json!({
+            "operation": "reprocessLicenseAssignment",
+            "identity": "AdeleV@contoso.com",
+            "headers": {name: "x"},
+        }))
+        .unwrap();
+        let e = f.client.execute(&spec).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidArgument, "{name}: {}", e.message);
+        assert!(e.message.contains(&format!("'{name}'")), "{}", e.message);
+    }
+    assert_eq!(logged_paths(&f).len(), 1, "a refused call was sent");
+}
