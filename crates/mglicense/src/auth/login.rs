@@ -395,7 +395,49 @@ pub fn urlencode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::urlencode;
+    use super::*;
+
+    #[test]
+    fn every_secret_field_of_a_form_is_redacted_from_a_refusal_and_an_error() {
+        let assertion = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln+/=";
+        let secrets = [assertion, "a\"b\\c"];
+        for secret in secrets {
+            let echoed = format!(
+                "raw {secret} form {} json {}",
+                urlencode(secret),
+                serde_json::to_string(secret).unwrap()
+            );
+            let refusal = Answer::Refused(LoginRefusal {
+                status: 400,
+                error: secret.to_string(),
+                description: echoed.clone(),
+                codes: vec![],
+            });
+            let Ok(Answer::Refused(r)) = redact_answer(Ok(refusal), &[secret]) else {
+                panic!("a refusal stays a refusal")
+            };
+            assert_eq!(r.error, "<redacted>");
+            assert_eq!(
+                r.description,
+                "raw <redacted> form <redacted> json \"<redacted>\""
+            );
+            let Err(e) = redact_answer(Err(Error::authentication_failed(echoed)), &[secret]) else {
+                panic!("an error stays an error")
+            };
+            assert!(!e.message.contains(secret), "{}", e.message);
+        }
+        // The form's secret fields, by name.
+        for field in [
+            "client_secret",
+            "client_assertion",
+            "refresh_token",
+            "device_code",
+            "code",
+            "code_verifier",
+        ] {
+            assert!(SECRET_FIELDS.contains(&field), "{field}");
+        }
+    }
 
     #[test]
     fn urlencode_keeps_unreserved_characters_and_escapes_the_rest() {
