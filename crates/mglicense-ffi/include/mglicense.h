@@ -72,8 +72,8 @@ uint32_t mgl_abi_version(void);
 // Releases a string returned in `out_json`. NULL is accepted.
 void mgl_string_free(char *s);
 
-// Creates a client (environments, connection, HTTP pool). `config_json` may be NULL with
-// length 0.
+// Creates a client (environments, connection, HTTP pool). `config_json` may be empty (length
+// 0, with any pointer, NULL included) or `{}`.
 MglStatus mgl_client_new(const uint8_t *config_json,
                          size_t config_len,
                          MglHandle *out_client,
