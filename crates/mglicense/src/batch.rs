@@ -212,11 +212,12 @@ impl Client {
     }
 }
 
+/// One inner answer: its status, headers and body.
+type InnerAnswer = (reqwest::StatusCode, BTreeMap<String, Vec<String>>, Vec<u8>);
+
 /// The inner answers of a batch answer by id: status, headers (names in lower case) and body
 /// as bytes, as a single call's answer would have them. `None` when it is not a batch answer.
-fn responses(
-    body: &[u8],
-) -> Option<HashMap<String, (reqwest::StatusCode, BTreeMap<String, Vec<String>>, Vec<u8>)>> {
+fn responses(body: &[u8]) -> Option<HashMap<String, InnerAnswer>> {
     let parsed: Value = serde_json::from_slice(body).ok()?;
     let mut out = HashMap::new();
     for item in parsed.get("responses")?.as_array()? {

@@ -106,7 +106,7 @@ struct Queued {
 
 impl Queued {
     fn due(&self, now: Instant) -> bool {
-        self.not_before.map_or(true, |t| t <= now)
+        self.not_before.is_none_or(|t| t <= now)
     }
 }
 
@@ -529,7 +529,7 @@ async fn send(
         for (q, outcome) in members.into_iter().zip(settled) {
             match outcome {
                 None if state.broken.is_some() => {
-                    let e = state.broken.clone().unwrap_or_else(|| Error::cancelled());
+                    let e = state.broken.clone().unwrap_or_else(Error::cancelled);
                     record(&mut state, q.index, Err(e));
                 }
                 None => {

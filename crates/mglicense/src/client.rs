@@ -623,7 +623,7 @@ impl Client {
             // Everyone waits out a throttle, not just this call: the budget is shared. Graph
             // names the throttle scope when its budget is spent; that also lowers the pace.
             let headers = failure.graph.as_ref().map(|g| &g.headers);
-            let budget = headers.map_or(false, |h| {
+            let budget = headers.is_some_and(|h| {
                 h.contains_key("x-ms-throttle-scope") || h.contains_key("x-ms-throttle-information")
             });
             self.pacer.on_throttled(now, wait, budget);

@@ -103,7 +103,7 @@ impl Driver {
                 }
                 let expired = deadline
                     .as_mut()
-                    .map_or(false, |d| d.as_mut().poll(cx).is_ready());
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
                 if expired {
                     Poll::Ready(Step::Pending)
                 } else {

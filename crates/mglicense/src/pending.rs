@@ -165,7 +165,7 @@ impl Pending {
         match &self.run {
             Run::Spawned { task, .. } => task.is_finished(),
             // Held by a waiter: still running.
-            Run::Local { work, .. } => work.try_lock().map_or(false, |w| w.is_none()),
+            Run::Local { work, .. } => work.try_lock().is_ok_and(|w| w.is_none()),
         }
     }
 }

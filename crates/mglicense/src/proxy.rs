@@ -97,8 +97,7 @@ impl ProxyRule {
             )
         };
         let proxy = reqwest::Url::parse(&with_scheme).map_err(|_| refused())?;
-        if !matches!(proxy.scheme(), "http" | "https")
-            || proxy.host_str().map_or(true, str::is_empty)
+        if !matches!(proxy.scheme(), "http" | "https") || proxy.host_str().is_none_or(str::is_empty)
         {
             return Err(refused());
         }
@@ -148,7 +147,7 @@ fn never_proxied(url: &reqwest::Url) -> bool {
                 || (ip.segments()[0] & 0xffc0) == 0xfe80
                 || ip
                     .to_ipv4_mapped()
-                    .map_or(false, |v4| v4.is_loopback() || v4.is_link_local())
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_link_local())
         }
         None => true,
     }

@@ -182,7 +182,7 @@ fn graph_redirects() -> reqwest::redirect::Policy {
         let downgrade = attempt
             .previous()
             .last()
-            .map_or(false, |prev| prev.scheme() == "https")
+            .is_some_and(|prev| prev.scheme() == "https")
             && attempt.url().scheme() != "https";
         if downgrade {
             attempt.error("refused a redirect from https to another scheme")

@@ -205,7 +205,7 @@ fn states(user: &Value) -> impl Iterator<Item = &Value> {
 fn processed_since(user: &Value, since: i64) -> bool {
     states(user).all(
         |s| match s.get("lastUpdatedDateTime").and_then(Value::as_str) {
-            Some(when) => parse_utc(when).map_or(true, |t| t >= since),
+            Some(when) => parse_utc(when).is_none_or(|t| t >= since),
             None => true,
         },
     )
@@ -341,9 +341,10 @@ async fn sku_name(
 fn settled(outcome: &Result<Response, Error>) -> bool {
     match outcome {
         Ok(_) => true,
-        Err(e) => e.graph.as_ref().map_or(false, |g| {
-            (400..500).contains(&g.status) && g.status != 408 && g.status != 429
-        }),
+        Err(e) => e
+            .graph
+            .as_ref()
+            .is_some_and(|g| (400..500).contains(&g.status) && g.status != 408 && g.status != 429),
     }
 }
 
