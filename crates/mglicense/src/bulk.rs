@@ -106,7 +106,7 @@ struct Queued {
 
 impl Queued {
     fn due(&self, now: Instant) -> bool {
-        self.not_before.is_none_or(|t| t <= now)
+        self.not_before.map_or(true, |t| t <= now)
     }
 }
 

@@ -170,7 +170,7 @@ pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
             )))
         }
     }
-    if url.host_str().is_none_or(str::is_empty) {
+    if url.host_str().map_or(true, str::is_empty) {
         return Err(Error::invalid_argument(format!(
             "{what} '{value}' has no host."
         )));

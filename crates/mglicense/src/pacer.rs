@@ -209,9 +209,9 @@ impl Pacer {
     pub fn on_success(&self, now: Instant, limit_percentage: Option<f64>) {
         let mut s = self.lock();
         let sending = s.send_rate(now);
-        let calm_since_decrease = s
-            .last_decrease
-            .is_none_or(|d| now.saturating_duration_since(d) >= Duration::from_secs(1));
+        let calm_since_decrease = s.last_decrease.map_or(true, |d| {
+            now.saturating_duration_since(d) >= Duration::from_secs(1)
+        });
         match limit_percentage {
             Some(p) if p >= 0.95 => {
                 if calm_since_decrease {
@@ -256,7 +256,7 @@ impl Pacer {
         let settle = retry_after.max(Duration::from_secs(1));
         let due = s
             .last_decrease
-            .is_none_or(|d| now.saturating_duration_since(d) >= settle);
+            .map_or(true, |d| now.saturating_duration_since(d) >= settle);
         if budget && due {
             let current = match s.rate {
                 Some(r) => r,

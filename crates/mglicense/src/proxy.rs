@@ -97,7 +97,8 @@ impl ProxyRule {
             )
         };
         let proxy = reqwest::Url::parse(&with_scheme).map_err(|_| refused())?;
-        if !matches!(proxy.scheme(), "http" | "https") || proxy.host_str().is_none_or(str::is_empty)
+        if !matches!(proxy.scheme(), "http" | "https")
+            || proxy.host_str().map_or(true, str::is_empty)
         {
             return Err(refused());
         }

@@ -205,7 +205,7 @@ fn states(user: &Value) -> impl Iterator<Item = &Value> {
 fn processed_since(user: &Value, since: i64) -> bool {
     states(user).all(
         |s| match s.get("lastUpdatedDateTime").and_then(Value::as_str) {
-            Some(when) => parse_utc(when).is_none_or(|t| t >= since),
+            Some(when) => parse_utc(when).map_or(true, |t| t >= since),
             None => true,
         },
     )
