@@ -56,17 +56,17 @@ Describe 'Odd but valid JSON answers' {
 }
 
 Describe 'Answers that are not the object expected' {
-    It 'writes scalar items of a read page as errors, and the objects around them' {
+    It 'ends a read whose page holds an item that is not an object with one error naming the item' {
         Use-AnsweringStub '{"value":[{"id":"a"},1,"x",null,{"id":"b"}]}' {
             $caught = $null
             try { $all = @(Get-MgUser 2>&1) } catch { $caught = $_ }
 
             $caught | Should -BeNullOrEmpty
-            $written = @($all | ForEach-Object { if ($_ -is [System.Management.Automation.ErrorRecord]) { $_.FullyQualifiedErrorId } else { $_.Id } })
-            $written | Should -HaveCount 4
-            $written[0] | Should -BeExactly 'a'
-            $written[-1] | Should -BeExactly 'b'
-            @($written | Where-Object { $_ -is [string] -and $_.StartsWith('UnexpectedItem,', [StringComparison]::Ordinal) }) | Should -HaveCount 2
+            # The engine refuses the page as a whole: no object of a broken page is handed over.
+            $all | Should -HaveCount 1
+            $all[0] | Should -BeOfType [System.Management.Automation.ErrorRecord]
+            $all[0].FullyQualifiedErrorId | Should -BeExactly 'TransportError,MgLicense.Commands.GetMgUser'
+            $all[0].Exception.Message | Should -BeLikeExactly '*lists a number as object 2 of 5*'
         }
     }
 

@@ -12,6 +12,8 @@
 #include "abi_test_win32.h" /* Winsock and a Windows child process in place of the POSIX headers */
 #else
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -106,6 +108,51 @@ static char *json_string(const char *json, const char *key) {
   return strndup(p + 1, (size_t)(end - p - 1));
 }
 
+/* A loopback server that answers only when the test makes it: a listening socket, never blocking.
+   A request sent to it stays unanswered however fast the machine, until held_answer() writes. */
+static int held_listener = -1, held_conn = -1;
+static char held_head[4096];
+static size_t held_head_len;
+
+static int held_server(void) {
+  held_listener = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {0};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(held_listener, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(held_listener, 4) != 0 ||
+      getsockname(held_listener, (struct sockaddr *)&addr, &len) != 0) {
+    perror("held server");
+    exit(2);
+  }
+  fcntl(held_listener, F_SETFL, O_NONBLOCK);
+  return ntohs(addr.sin_port);
+}
+
+/* Takes what has arrived, without waiting: 1 once a whole request head has been read. */
+static int held_request_arrived(void) {
+  if (held_conn < 0) {
+    held_conn = accept(held_listener, NULL, NULL);
+    if (held_conn < 0) return 0;
+    fcntl(held_conn, F_SETFL, O_NONBLOCK);
+  }
+  while (held_head_len + 1 < sizeof held_head) {
+    ssize_t r = read(held_conn, held_head + held_head_len, sizeof held_head - held_head_len - 1);
+    if (r <= 0) break;
+    held_head_len += (size_t)r;
+  }
+  held_head[held_head_len] = '\0';
+  return strstr(held_head, "\r\n\r\n") != NULL;
+}
+
+static void held_answer(const char *body) {
+  char answer[1024];
+  int len = snprintf(answer, sizeof answer,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                     "Connection: close\r\n\r\n%s", strlen(body), body);
+  if (write(held_conn, answer, (size_t)len) != len) { perror("held answer"); exit(2); }
+}
+
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) { perror(path); exit(2); }
@@ -161,6 +208,11 @@ int main(int argc, char **argv) {
   st = mgl_client_new(NULL, 0, &client, &out);
   CHECK(st == MGL_OK && client != 0, "client_new with no configuration");
   mgl_string_free(out);
+  {
+    MglHandle empty = 0;
+    st = mgl_client_new((const uint8_t *)"", 0, &empty, NULL);
+    CHECK(st == MGL_OK && empty != 0 && mgl_client_free(empty) == MGL_OK, "client_new with an empty configuration");
+  }
 
   snprintf(json, sizeof json,
            "{\"name\":\"Emulator\",\"graphEndpoint\":\"%s\",\"azureADEndpoint\":\"%s\"}", base_url, base_url);
@@ -241,21 +293,50 @@ int main(int argc, char **argv) {
   char local_json[512];
   snprintf(local_json, sizeof local_json,
            "{\"operation\":\"reprocessLicenseAssignment\",\"identity\":{\"UserId\":\"%s\"},\"onWaitingThread\":true}", user_id);
-  st = mgl_request_start(client, (const uint8_t *)local_json, strlen(local_json), &request, NULL);
-  CHECK(st == MGL_OK, "request_start on the waiting thread");
-  out = NULL;
-  st = mgl_request_wait(request, 0, &out);
-  int local_turns = 1;
-  while (st == MGL_PENDING) {
-    mgl_string_free(out);
+  {
+    /* Against a server that answers only when told to, so nothing depends on how fast anything is: the
+       first wait cannot find an answer, and only the waits after the answer was written can take it. */
+    int held_port = held_server();
+    MglHandle held_client = 0;
+    st = mgl_client_new(NULL, 0, &held_client, NULL);
+    char held_json[512];
+    snprintf(held_json, sizeof held_json,
+             "{\"name\":\"Held\",\"graphEndpoint\":\"http://127.0.0.1:%d\",\"azureADEndpoint\":\"http://127.0.0.1:%d\"}",
+             held_port, held_port);
+    st |= call_json(mgl_client_add_environment, held_client, held_json, NULL);
+    char held_connect[4096];
+    snprintf(held_connect, sizeof held_connect, "{\"accessToken\":\"%s\",\"environment\":\"Held\"}", token);
+    st |= call_json(mgl_client_connect, held_client, held_connect, NULL);
+    CHECK(st == MGL_OK, "a client connected to a server that answers when told to");
+    st = mgl_request_start(held_client, (const uint8_t *)local_json, strlen(local_json), &request, NULL);
+    CHECK(st == MGL_OK, "request_start on the waiting thread");
     out = NULL;
-    st = mgl_request_wait(request, 5, &out);
-    local_turns++;
+    st = mgl_request_wait(request, 0, &out);
+    CHECK(st == MGL_PENDING && contains(out, "elapsedSeconds"),
+          "a request on the waiting thread is pending while unanswered, with its progress");
+    /* Short waits carry it on: they send it, and once it is answered, they take the answer. The loop is
+       bounded by a count of waits, not by time. */
+    int answered = 0, waits = 0;
+    while (st == MGL_PENDING && waits < 100000) {
+      mgl_string_free(out);
+      out = NULL;
+      if (!answered && held_request_arrived()) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"id\":\"%s\"}", user_id);
+        held_answer(body);
+        answered = 1;
+      }
+      st = mgl_request_wait(request, 5, &out);
+      waits++;
+    }
+    CHECK(answered && contains(held_head, "POST /v1.0/users/") && st == MGL_OK && contains(out, user_id),
+          "a request on the waiting thread is carried on by short waits until answered");
+    mgl_string_free(out);
+    CHECK(mgl_request_free(request) == MGL_OK, "release a request answered on the waiting thread");
+    CHECK(mgl_client_free(held_client) == MGL_OK, "release the client of the held server");
+    close(held_conn);
+    close(held_listener);
   }
-  CHECK(st == MGL_OK && contains(out, user_id) && local_turns > 1,
-        "a request on the waiting thread is carried on by short waits until answered");
-  mgl_string_free(out);
-  CHECK(mgl_request_free(request) == MGL_OK, "release a request answered on the waiting thread");
   st = mgl_request_start(client, (const uint8_t *)local_json, strlen(local_json), &request, NULL);
   out = NULL;
   st = mgl_request_wait(request, 0, &out);

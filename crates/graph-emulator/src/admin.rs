@@ -74,17 +74,20 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
             Ok(value) => upsert_users(state, value),
             Err(response) => response,
         },
-        (&Method::GET, ["users", key]) => match {
-            let tenant = state.tenant();
-            tenant.find(key).map(|u| user_admin_view(&tenant, u))
-        } {
-            Some(view) => admin_json(StatusCode::OK, &view),
-            None => admin_error(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                format!("No user '{key}' in the emulated tenant."),
-            ),
-        },
+        (&Method::GET, ["users", key]) => {
+            let view = {
+                let tenant = state.tenant();
+                tenant.find(key).map(|u| user_admin_view(&tenant, u))
+            };
+            match view {
+                Some(view) => admin_json(StatusCode::OK, &view),
+                None => admin_error(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!("No user '{key}' in the emulated tenant."),
+                ),
+            }
+        }
         (&Method::DELETE, ["users", key]) => match state.tenant().remove(key) {
             Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
             None => admin_error(

@@ -18,6 +18,11 @@ use crate::server::State;
 /// Graph's limit on requests per batch.
 pub const MAX_REQUESTS: usize = 20;
 
+/// Most headers one request of a batch may carry: what the server accepts on a request of its
+/// own (hyper's limit, past which it answers 431). A request with more is answered 400; building
+/// it would panic past the header map's capacity (32,768).
+pub const MAX_ITEM_HEADERS: usize = 100;
+
 /// Inner answers carry only the headers a client acts on.
 const ITEM_HEADERS: &[&str] = &[
     "content-type",
@@ -106,6 +111,18 @@ async fn execute(
     version: graph::Version,
     item: &Item,
 ) -> Value {
+    if item.headers.len() > MAX_ITEM_HEADERS {
+        return json!({
+            "id": item.id,
+            "status": 400,
+            "headers": { "content-type": respond::ODATA_JSON },
+            "body": error_value(ids, "BadRequest", &format!(
+                "Batch request '{}' has {} headers; a request may carry at most {MAX_ITEM_HEADERS}.",
+                item.id,
+                item.headers.len()
+            )),
+        });
+    }
     let relative = item.url.trim_start_matches('/');
     let mut request = Request::builder()
         .method(item.method.clone())

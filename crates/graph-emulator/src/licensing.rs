@@ -11,6 +11,7 @@
 //! 4. an Exchange plan needs the user's proxy addresses to be unique in the tenant (`UniquenessViolation`);
 //! 5. a seat must be free, counting everybody else's (`CountViolation`; one seat per user per SKU);
 //! 6. every plan's required plans must end up enabled (`DependencyViolation`).
+//!
 //! Seats come last because they are the only transient cause: a license that can never be assigned
 //! reports why, rather than a shortage that buying seats would not fix (an inference, not documented).
 //! A license of a SKU whose `capabilityStatus` is `Suspended`, `LockedOut` or `Deleted` that passes

@@ -263,7 +263,7 @@ fn route(
         }
         let mut params = form(&query);
         if method == Method::POST {
-            params.extend(form(&String::from_utf8_lossy(&body)));
+            params.extend(form(&String::from_utf8_lossy(body)));
         }
         return managed_identity(state, &login, &params);
     }
@@ -298,12 +298,12 @@ fn route(
     }
     match (leaf, &method) {
         ("token", &Method::POST) => {
-            let params = form(&String::from_utf8_lossy(&body));
+            let params = form(&String::from_utf8_lossy(body));
             let url = format!("{}{}", state.base_url(), path);
             token(state, &login, &params, &url, common)
         }
         ("devicecode", &Method::POST) => {
-            device_code_start(state, &login, &form(&String::from_utf8_lossy(&body)))
+            device_code_start(state, &login, &form(&String::from_utf8_lossy(body)))
         }
         ("authorize", &Method::GET) => authorize(&login, &form(&query)),
         _ => oauth_error(405, "invalid_request", 0, "Method not allowed."),
@@ -562,6 +562,8 @@ fn issue(
     raw(200, "application/json; charset=utf-8", &body.to_string())
 }
 
+// The error is the answer to send, built where the check fails; this is no hot path.
+#[allow(clippy::result_large_err)]
 fn find_app(l: &Login, client_id: &str, tenant: &str) -> Result<App, Response<Body>> {
     l.apps.get(&client_id.to_ascii_lowercase()).cloned().ok_or_else(|| {
         oauth_error(400, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."))
@@ -1061,12 +1063,12 @@ fn percent_decode(s: &str) -> String {
 fn form(text: &str) -> HashMap<String, String> {
     text.split('&')
         .filter(|p| !p.is_empty())
-        .filter_map(|p| {
+        .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            Some((
+            (
                 percent_decode(&k.replace('+', " ")),
                 percent_decode(&v.replace('+', " ")),
-            ))
+            )
         })
         .collect()
 }

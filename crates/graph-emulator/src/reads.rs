@@ -315,11 +315,10 @@ fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a crate::tenant::Gro
 
 /// A user's properties as a read returns them: v1.0's default set, or beta's stored ones, or `$select`.
 /// `licenseAssignmentStates` comes back only when selected (graph-facts §3).
-fn user_object(
-    version: Version,
-    user: &User,
-    query: &Query,
-) -> Result<(Map<String, Value>, Option<Vec<String>>), GraphError> {
+/// A user as a read returns it, with the `$select`ed names when there were some.
+type Selected = (Map<String, Value>, Option<Vec<String>>);
+
+fn user_object(version: Version, user: &User, query: &Query) -> Result<Selected, GraphError> {
     let properties = user.properties();
     if let Some(names) = &query.select {
         check_select(names, USER_PROPERTIES).or_else(|e| {

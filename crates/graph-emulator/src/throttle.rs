@@ -507,16 +507,18 @@ mod tests {
             assert_eq!(n, size / 2, "{users} users, half the window later");
         }
 
-        let cases: [(
+        /// Apps, tenants, writes?, users, budget, window, scope, information.
+        type Case<'a> = (
             Vec<String>,
             Vec<String>,
             bool,
             usize,
             usize,
             Duration,
-            &str,
-            &str,
-        ); 4] = [
+            &'a str,
+            &'a str,
+        );
+        let cases: [Case; 4] = [
             // One app in one tenant, writes per 150 s.
             (
                 one_app.clone(),

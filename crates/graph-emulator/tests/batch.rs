@@ -206,3 +206,31 @@ async fn malformed_batches_are_400() {
     assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
     assert!(h.requests().await.iter().all(|e| e.get("batch").is_none()));
 }
+
+#[tokio::test]
+async fn an_item_with_more_headers_than_a_request_may_carry_is_400_and_the_others_are_served() {
+    let h = start().await;
+    let token = h.app_token(&["User.ReadWrite.All"]).await;
+    let headers: serde_json::Map<String, Value> = (0..40_000)
+        .map(|i| (format!("x-h{i}"), Value::from("v")))
+        .collect();
+    let reply = batch(
+        &h,
+        &token,
+        "v1.0",
+        json!({ "requests": [
+            { "id": "1", "method": "POST", "url": format!("/users/{ADELE_ID}/reprocessLicenseAssignment"), "headers": headers },
+            { "id": "2", "method": "POST", "url": format!("/users/{ADELE_ID}/reprocessLicenseAssignment") },
+        ]}),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let answers = by_id(&reply);
+    assert_eq!(answers["1"]["status"], 400);
+    assert_eq!(answers["1"]["body"]["error"]["code"], "BadRequest");
+    assert!(answers["1"]["body"]["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("40000 headers"));
+    assert_eq!(answers["2"]["status"], 200);
+}

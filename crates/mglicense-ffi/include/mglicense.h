@@ -72,9 +72,8 @@ uint32_t mgl_abi_version(void);
 // Releases a string returned in `out_json`. NULL is accepted.
 void mgl_string_free(char *s);
 
-// Creates a client (environments, connection, HTTP pool). `config_json` may be NULL with
-// length 0. `out_json` receives `{"identityKeys": ["UserId", "Id"]}`: the keys of an identity
-// object the engine reads, so a front end hands over only those.
+// Creates a client (environments, connection, HTTP pool). `config_json` may be empty (length
+// 0, with any pointer, NULL included) or `{}`.
 MglStatus mgl_client_new(const uint8_t *config_json,
                          size_t config_len,
                          MglHandle *out_client,

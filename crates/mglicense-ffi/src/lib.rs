@@ -89,9 +89,10 @@ pub unsafe extern "C" fn mgl_string_free(s: *mut c_char) {
     });
 }
 
-/// Creates a client (environments, connection, HTTP pool). `config_json` may be NULL with
-/// length 0. `out_json` receives `{"identityKeys": ["UserId", "Id"]}`: the keys of an identity
-/// object the engine reads, so a front end hands over only those.
+/// Creates a client (environments, connection, HTTP pool). `config_json` may be empty (length
+/// 0, with any pointer, NULL included) or `{}`. `out_json` receives
+/// `{"identityKeys": ["UserId", "Id"]}`: the keys of an identity object the engine reads, so a
+/// front end hands over only those.
 #[no_mangle]
 pub unsafe extern "C" fn mgl_client_new(
     config_json: *const u8,
@@ -101,7 +102,8 @@ pub unsafe extern "C" fn mgl_client_new(
 ) -> MglStatus {
     call(out_json, || {
         let out_client = boundary::out_ptr(out_client, "out_client")?;
-        let config: ClientConfig = if config_json.is_null() && config_len == 0 {
+        // An empty configuration (NULL or not, length 0) is the default one.
+        let config: ClientConfig = if config_len == 0 {
             ClientConfig::default()
         } else {
             input_json(config_json, config_len, "config_json")?
@@ -400,7 +402,7 @@ pub unsafe extern "C" fn mgl_bulk_start(
     call(out_json, || {
         let out_bulk = boundary::out_ptr(out_bulk, "out_bulk")?;
         let client = handles::client(client)?;
-        let options: BulkOptions = if json.is_null() && len == 0 {
+        let options: BulkOptions = if len == 0 {
             BulkOptions::default()
         } else {
             input_json(json, len, "json")?
@@ -609,6 +611,7 @@ impl From<mglicense::Error> for Failure {
             K::Timeout => MglStatus::MglTimeout,
             K::Cancelled => MglStatus::MglCancelled,
             K::Runtime => MglStatus::MglRuntimeUnavailable,
+            K::Panic => MglStatus::MglPanic,
         };
         Failure {
             status,

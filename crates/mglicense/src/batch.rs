@@ -82,11 +82,18 @@ impl Client {
         members: &[Member<'_>],
         context: &RequestContext,
     ) -> Vec<Answer> {
+        #[cfg(test)]
+        for m in members {
+            crate::panic_tests::panic_if_asked(&m.prepared.target);
+        }
         let endpoint = connection.graph_endpoint();
         let version = members
             .first()
             .map_or("v1.0", |m| split_version(&m.prepared.path).0);
         let url = format!("{endpoint}/{version}/$batch");
+        if let Err(e) = crate::transport::check_url(&url) {
+            return whole(members, e, &url, 0);
+        }
         let inner: Vec<Inner> = members
             .iter()
             .enumerate()
@@ -205,11 +212,12 @@ impl Client {
     }
 }
 
+/// One inner answer: its status, headers and body.
+type InnerAnswer = (reqwest::StatusCode, BTreeMap<String, Vec<String>>, Vec<u8>);
+
 /// The inner answers of a batch answer by id: status, headers (names in lower case) and body
 /// as bytes, as a single call's answer would have them. `None` when it is not a batch answer.
-fn responses(
-    body: &[u8],
-) -> Option<HashMap<String, (reqwest::StatusCode, BTreeMap<String, Vec<String>>, Vec<u8>)>> {
+fn responses(body: &[u8]) -> Option<HashMap<String, InnerAnswer>> {
     let parsed: Value = serde_json::from_slice(body).ok()?;
     let mut out = HashMap::new();
     for item in parsed.get("responses")?.as_array()? {

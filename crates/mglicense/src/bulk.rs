@@ -24,7 +24,7 @@ use crate::batch::{self, Member, MAX_BATCH_SIZE};
 use crate::client::{Attempts, Call, Client, Response, Verdict};
 use crate::error::Error;
 use crate::operation::RequestSpec;
-use crate::runtime::runtime;
+use crate::runtime::{catch_panic, runtime};
 
 /// Most calls in flight by default; chosen from bench/'s measurements (docs/benchmarks.md).
 pub const DEFAULT_THROTTLE_LIMIT: usize = 10;
@@ -123,6 +123,9 @@ struct State {
     next_batch: u64,
     input_finished: bool,
     cancelled: bool,
+    /// Batched runs: the dispatcher panicked (a bug), so queued calls end with this error
+    /// instead of waiting for a batch that never comes.
+    broken: Option<Error>,
     progress: Progress,
 }
 
@@ -180,12 +183,17 @@ impl Bulk {
             work: Notify::new(),
         });
         let dispatcher = (batch_size > 1).then(|| {
-            rt.spawn(dispatch(
-                Arc::clone(&client),
-                Arc::clone(&slots),
-                Arc::clone(&shared),
-                batch_size,
-            ))
+            let (client, slots, shared) =
+                (Arc::clone(&client), Arc::clone(&slots), Arc::clone(&shared));
+            rt.spawn(async move {
+                let dispatched = catch_panic(async {
+                    dispatch(Arc::clone(&client), slots, Arc::clone(&shared), batch_size).await;
+                    Ok(())
+                });
+                if let Err(e) = dispatched.await {
+                    broken(&shared, e);
+                }
+            })
         });
         Ok(Bulk {
             client,
@@ -215,6 +223,14 @@ impl Bulk {
         let index = state.next_index;
         state.next_index += 1;
         state.progress.submitted += 1;
+        if let Some(e) = &state.broken {
+            // Nothing sends queued calls any more: the call ends with what stopped the run.
+            let e = e.clone();
+            record(&mut state, index, Err(e));
+            drop(state);
+            self.shared.changed.notify_all();
+            return Ok(index);
+        }
         if self.batch_size > 1 {
             state.queue.push_back(Queued {
                 index,
@@ -238,7 +254,7 @@ impl Bulk {
                     return;
                 };
                 shared.lock().progress.in_flight += 1;
-                let outcome = client.run(&call).await;
+                let outcome = catch_panic(client.run(&call)).await;
                 shared.lock().progress.in_flight -= 1;
                 outcome
             };
@@ -344,9 +360,10 @@ async fn followed(client: &Client, shared: &Shared, call: &Call, outcome: Outcom
     match outcome {
         Ok(response) if Client::waits(call) => {
             shared.lock().progress.waiting += 1;
-            let response = client.wait_if_asked(call, response).await;
+            let followed = catch_panic(async { Ok(client.wait_if_asked(call, response).await) });
+            let outcome = followed.await;
             shared.lock().progress.waiting -= 1;
-            Ok(response)
+            outcome
         }
         other => other,
     }
@@ -474,7 +491,17 @@ async fn send(
                 attempt: q.attempts.attempt,
             })
             .collect();
-        client.send_batch(&connection, &wire, &context).await
+        match catch_panic(async { Ok(client.send_batch(&connection, &wire, &context).await) }).await
+        {
+            Ok(answers) => answers,
+            Err(e) => wire
+                .iter()
+                .map(|_| batch::Answer {
+                    outcome: Err(e.clone()),
+                    whole_batch: false,
+                })
+                .collect(),
+        }
     };
     drop(permit);
     let mut settled = Vec::with_capacity(members.len());
@@ -501,6 +528,10 @@ async fn send(
     if !state.cancelled {
         for (q, outcome) in members.into_iter().zip(settled) {
             match outcome {
+                None if state.broken.is_some() => {
+                    let e = state.broken.clone().unwrap_or_else(Error::cancelled);
+                    record(&mut state, q.index, Err(e));
+                }
                 None => {
                     let at = state.queue.partition_point(|other| other.index < q.index);
                     state.queue.insert(at, q);
@@ -522,6 +553,21 @@ async fn send(
     }
     drop(state);
     shared.work.notify_one();
+    shared.changed.notify_all();
+}
+
+/// Batched runs: the dispatcher is gone after a panic. Every queued call, and every call that
+/// would be queued again or later, ends with `e`, so the run still hands over one result per
+/// input.
+fn broken(shared: &Shared, e: Error) {
+    let mut guard = shared.lock();
+    let state = &mut *guard;
+    let queued: Vec<u64> = state.queue.drain(..).map(|q| q.index).collect();
+    for index in queued {
+        record(state, index, Err(e.clone()));
+    }
+    state.broken = Some(e);
+    drop(guard);
     shared.changed.notify_all();
 }
 

@@ -502,6 +502,8 @@ impl Client {
         connection: &Connection,
         prepared: &PreparedRequest,
     ) -> Result<Response, Error> {
+        #[cfg(test)]
+        crate::panic_tests::panic_if_asked(&prepared.target);
         let context = self.request_context();
         let mut attempts = Attempts::default();
         loop {
@@ -621,7 +623,7 @@ impl Client {
             // Everyone waits out a throttle, not just this call: the budget is shared. Graph
             // names the throttle scope when its budget is spent; that also lowers the pace.
             let headers = failure.graph.as_ref().map(|g| &g.headers);
-            let budget = headers.map_or(false, |h| {
+            let budget = headers.is_some_and(|h| {
                 h.contains_key("x-ms-throttle-scope") || h.contains_key("x-ms-throttle-information")
             });
             self.pacer.on_throttled(now, wait, budget);
@@ -666,19 +668,18 @@ impl Client {
             connection.environment.graph_endpoint.trim_end_matches('/'),
             prepared.path
         );
+        transport::check_url(&url)?;
         let verb = prepared.method;
         let method = reqwest::Method::from_bytes(verb.as_bytes()).expect("static method name");
         let login = connection.transport.login(context);
         let token = lane.bearer(connection, &login).await?;
         let mut request = self.graph_request(connection, method.clone(), &url, &token, context);
-        for (name, value) in prepared.call_headers(attempt) {
-            request = request.header(name, value);
-        }
         // An action without a body still states its length, as Graph expects of a POST.
         if method == reqwest::Method::POST {
             request = request.body(Vec::new());
         }
-        let request = request.build().map_err(|e| transport_error(&url, e))?;
+        let mut request = request.build().map_err(|e| transport_error(&url, e))?;
+        add_call_headers(request.headers_mut(), prepared.call_headers(attempt))?;
 
         let mut log = Vec::new();
         if prepared.trace.verbose {
@@ -724,6 +725,27 @@ impl Client {
             }
         }
     }
+}
+
+/// Adds a call's headers to a request: the caller's `User-Agent` or `Accept` replaces the
+/// engine's (one field each on the wire), every other header is added.
+fn add_call_headers(
+    to: &mut reqwest::header::HeaderMap,
+    headers: Vec<(String, String)>,
+) -> Result<(), Error> {
+    use reqwest::header::{HeaderName, HeaderValue};
+    for (name, value) in headers {
+        let invalid =
+            || Error::invalid_argument(format!("The header '{name}' cannot be sent as given."));
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let value = HeaderValue::from_str(&value).map_err(|_| invalid())?;
+        if crate::operation::REPLACEABLE_HEADERS.contains(&header.as_str()) {
+            to.insert(header, value);
+        } else {
+            to.append(header, value);
+        }
+    }
+    Ok(())
 }
 
 /// What an answer means for a call: its Response, or its Error, as the caller sees them. `log`
@@ -821,6 +843,12 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) 
     let status = response.status();
     let headers = header_map(response.headers());
     match transport::read_capped(response, MAX_BODY_BYTES).await {
+        Ok(body) if body.truncated => Exchange::Failed(Error::transport(format!(
+            "The answer from {url} ({} {}) is larger than {} MiB; no Graph answer is that large, so it was not read further.",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            MAX_BODY_BYTES >> 20
+        ))),
         Ok(body) => Exchange::Answered {
             status,
             headers,
@@ -908,11 +936,14 @@ impl Lane<'_> {
 async fn on_engine<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, Error>> + Send + 'static,
 ) -> Result<T, Error> {
-    runtime()?.spawn(work).await.map_err(|e| {
-        Error::runtime(format!(
-            "the engine's token request ended without an answer: {e}"
-        ))
-    })?
+    runtime()?
+        .spawn(crate::runtime::catch_panic(work))
+        .await
+        .map_err(|e| {
+            Error::runtime(format!(
+                "the engine's token request ended without an answer: {e}"
+            ))
+        })?
 }
 
 /// What came back from one exchange on the wire.
@@ -931,10 +962,15 @@ const MIN_REDACTED_TOKEN: usize = 8;
 impl Exchange {
     /// Replaces the token sent with the request wherever a server echoed it back, in header
     /// values and in the body, before the answer reaches a response-header variable, an error
-    /// record, -Debug output or the caller.
+    /// record, -Debug output or the caller; and in the text of a failure (a redirect's target,
+    /// say, that the HTTP library's error named).
     fn redacting(self, token: &Secret) -> Exchange {
         let secret = token.expose().as_bytes();
         match self {
+            Exchange::Failed(mut e) if secret.len() >= MIN_REDACTED_TOKEN => {
+                e.message = e.message.replace(token.expose(), trace::REDACTED);
+                Exchange::Failed(e)
+            }
             Exchange::Answered {
                 status,
                 mut headers,
@@ -1010,11 +1046,11 @@ pub(crate) fn header_map(headers: &reqwest::header::HeaderMap) -> BTreeMap<Strin
     map
 }
 
-/// A body kept as it came: checked to be JSON (as [`parse_success_body`] checks it), `null` and
-/// whitespace read as no body.
+/// A body kept as it came: checked to be JSON and an object (as [`parse_success_body`] checks
+/// it), without building a tree.
 fn pass_body_through(body: &[u8], url: &str) -> Result<Option<RawBody>, Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
+        return Err(not_an_object(url, "empty"));
     }
     let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(body).map_err(|e| {
         Error::transport(format!(
@@ -1022,19 +1058,29 @@ fn pass_body_through(body: &[u8], url: &str) -> Result<Option<RawBody>, Error> {
             body.len()
         ))
     })?;
-    Ok((raw.get() != "null").then_some(RawBody(raw)))
+    // The text is valid JSON with no whitespace around it: its first byte says what it is.
+    match raw.get().as_bytes().first() {
+        Some(b'{') => Ok(Some(RawBody(raw))),
+        _ => {
+            let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+            Err(not_an_object(url, json_kind(&value)))
+        }
+    }
 }
 
+/// A call's successful answer as the object it returns; `None` only for a call that returns
+/// nothing ([`ResponseShape::Empty`]). Anything else (no body, `null`, an array, a number) is an
+/// error: the front end would otherwise have neither a result nor an error to show.
 pub(crate) fn parse_success_body(
     shape: ResponseShape,
     body: &[u8],
     url: &str,
 ) -> Result<Option<Value>, Error> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
-    }
     if shape == ResponseShape::Empty {
         return Ok(None);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(not_an_object(url, "empty"));
     }
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         Error::transport(format!(
@@ -1042,14 +1088,34 @@ pub(crate) fn parse_success_body(
             body.len()
         ))
     })?;
-    Ok(match shape {
-        ResponseShape::ValueEnvelope => match value {
-            Value::Object(mut map) if map.contains_key("value") => map.remove("value"),
-            other => Some(other),
-        },
-        _ => Some(value),
+    let value = match (shape, value) {
+        (ResponseShape::ValueEnvelope, Value::Object(mut map)) if map.contains_key("value") => {
+            map.remove("value").unwrap_or(Value::Null)
+        }
+        (_, value) => value,
+    };
+    match value {
+        Value::Object(_) => Ok(Some(value)),
+        other => Err(not_an_object(url, json_kind(&other))),
     }
-    .filter(|v| !v.is_null()))
+}
+
+fn not_an_object(url: &str, what: &str) -> Error {
+    Error::transport(format!(
+        "The answer from {url} is {what}, not the object this call returns, so there is no result to hand over."
+    ))
+}
+
+/// What a JSON value is, as a message says it.
+pub(crate) fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// Reads Graph's error body (graph-facts §2), falling back on the status when the body is
@@ -1100,19 +1166,34 @@ pub(crate) fn graph_error(
     }
 }
 
+/// An error of the HTTP library as the caller sees it, naming `url`, the URL the engine built.
+/// The URL reqwest's text would name is left out: after a redirect it is wherever the server
+/// pointed, which may carry anything, the token included.
 pub(crate) fn transport_error(url: &str, e: reqwest::Error) -> Error {
-    // reqwest's messages name the URL, never headers; the token cannot leak through them.
     if e.is_timeout() {
         Error::timeout(format!("The request to {url} timed out."))
     } else {
-        let mut message = format!("The request to {url} failed: {e}");
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        Error::transport(message)
+        Error::transport(format!(
+            "The request to {url} failed: {}",
+            error_chain(&e.without_url())
+        ))
     }
+}
+
+/// An error and its causes in one line, each said once: reqwest's and hyper's texts already
+/// end with their cause's, which the cause's own text would repeat.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    message
 }
 
 /// Formats a time as `YYYY-MM-DDTHH:MM:SSZ` without a date library.
@@ -1236,11 +1317,45 @@ mod tests {
             parse_success_body(ResponseShape::Empty, b"", "u").unwrap(),
             None
         );
+        assert!(parse_success_body(ResponseShape::Object, b"{trunc", "u").is_err());
+    }
+
+    #[test]
+    fn an_answer_that_is_not_an_object_is_an_error_not_an_empty_result() {
+        for (shape, body, what) in [
+            (ResponseShape::Object, &b"  "[..], "is empty"),
+            (ResponseShape::Object, b"null", "is null"),
+            (ResponseShape::Object, b"[{\"id\":\"u\"}]", "is an array"),
+            (ResponseShape::Object, b"42", "is a number"),
+            (
+                ResponseShape::ValueEnvelope,
+                b"{\"value\":\"x\"}",
+                "is a string",
+            ),
+            (ResponseShape::ValueEnvelope, b"", "is empty"),
+        ] {
+            let e = parse_success_body(shape, body, "http://g/u").unwrap_err();
+            assert_eq!(e.kind, ErrorKind::Transport);
+            assert!(
+                e.message.contains(what) && e.message.contains("no result to hand over"),
+                "{}",
+                e.message
+            );
+        }
+        for (body, what) in [
+            (&b" \r\n"[..], "is empty"),
+            (b"null", "is null"),
+            (b"[1]", "is an array"),
+            (b"\"x\"", "is a string"),
+        ] {
+            let e = pass_body_through(body, "http://g/u").unwrap_err();
+            assert!(e.message.contains(what), "{}", e.message);
+        }
+        // A call that returns nothing may answer nothing.
         assert_eq!(
-            parse_success_body(ResponseShape::Object, b"  ", "u").unwrap(),
+            parse_success_body(ResponseShape::Empty, b"", "u").unwrap(),
             None
         );
-        assert!(parse_success_body(ResponseShape::Object, b"{trunc", "u").is_err());
     }
 
     #[test]
@@ -1252,8 +1367,6 @@ mod tests {
             raw.get(),
             r#"{"id":"u1","assignedLicenses":[{"skuId":"s"}]}"#
         );
-        assert_eq!(pass_body_through(b"null", "u").unwrap(), None);
-        assert_eq!(pass_body_through(b" \r\n", "u").unwrap(), None);
         assert!(pass_body_through(b"{trunc", "u").is_err());
         assert!(pass_body_through(br#"{"id":"u1"} trailing"#, "u").is_err());
 

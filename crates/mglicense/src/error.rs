@@ -19,6 +19,8 @@ pub enum ErrorKind {
     Timeout,
     Cancelled,
     Runtime,
+    /// A bug: the engine panicked while doing the work; the process is unharmed.
+    Panic,
 }
 
 /// Everything Graph said about a failed call (graph-facts §2).
@@ -97,6 +99,20 @@ impl Error {
     }
     pub fn runtime(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Runtime, message)
+    }
+
+    /// What a panic inside the engine's work becomes: the work ends with this error instead of
+    /// without an answer. `payload` is what the panic carried.
+    pub fn panic(payload: &(dyn std::any::Any + Send)) -> Self {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Self::new(
+            ErrorKind::Panic,
+            format!("MgLicense hit an internal error (a bug; please report it): {what}"),
+        )
     }
 
     /// An error built from Graph's answer; the message reads `[code] : message` as the

@@ -8,40 +8,6 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 
-/// The identity keys of the official `IUsersActionsIdentity` (seed 000, NOTES).
-pub const IDENTITY_KEYS: [&str; 30] = [
-    "AuthenticationMethodId",
-    "CalendarId",
-    "ChatId",
-    "ChatMessageId",
-    "ChatMessageId1",
-    "ContentTypeId",
-    "DeviceLogCollectionResponseId",
-    "DocumentSetVersionId",
-    "DriveId",
-    "DriveItemId",
-    "DriveItemVersionId",
-    "EventId",
-    "EventId1",
-    "ListItemId",
-    "ListItemVersionId",
-    "MailFolderId",
-    "MailFolderId1",
-    "ManagedDeviceId",
-    "MessageId",
-    "NotebookId",
-    "OnenotePageId",
-    "OnenoteSectionId",
-    "OnlineMeetingId",
-    "PermissionId",
-    "PhoneAuthenticationMethodId",
-    "SubscriptionId",
-    "TeamsAppInstallationId",
-    "TodoTaskId",
-    "TodoTaskListId",
-    "UserId",
-];
-
 /// The keys of an identity object that name the user, in the order they are tried: the only
 /// ones the engine reads, so a front end need hand over no other (the C ABI gives this list in
 /// `mgl_client_new`'s result).
@@ -98,8 +64,7 @@ fn lookup(map: &Map<String, Value>, key: &str) -> Result<Option<String>, Error> 
         let value = match v {
             Value::Null => continue,
             Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
+            // A number is not an id: 18446744073709551616 would be sent as 1.8446744073709552e19.
             other => {
                 return Err(Error::invalid_argument(format!(
                     "InputObject.{k} must be a string, not {}.",
@@ -130,6 +95,91 @@ fn json_kind(v: &Value) -> &'static str {
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// Deserializes an optional JSON value whose top-level object may not give one key twice:
+/// serde's maps keep the last of two equal keys, so `{"UserId":"x","UserId":"y"}` would address
+/// `y` while the input also names `x`. Such a document is refused as ambiguous.
+pub(crate) fn unique_keys<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Value>, D::Error> {
+    d.deserialize_any(UniqueKeys)
+        .map(|v| Some(v).filter(|v| !v.is_null()))
+}
+
+/// As [`unique_keys`], for a value that must be an object (or null).
+pub(crate) fn unique_keys_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Map<String, Value>>, D::Error> {
+    use serde::de::Error as _;
+    match unique_keys(d)? {
+        None => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(other) => Err(D::Error::custom(format!(
+            "expected an object, found {}",
+            json_kind(&other)
+        ))),
+    }
+}
+
+struct UniqueKeys;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Value>()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error as _;
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(A::Error::custom(format!(
+                    "the key '{}' is given twice, so which value is meant is ambiguous",
+                    key.escape_debug()
+                )));
+            }
+            let value = map.next_value::<Value>()?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
     }
 }
 
@@ -221,8 +271,27 @@ mod tests {
     }
 
     #[test]
-    fn the_identity_keys_are_the_thirty_of_the_seed() {
-        assert_eq!(IDENTITY_KEYS.len(), 30);
-        assert!(IDENTITY_KEYS.contains(&"UserId"));
+    fn numbers_and_booleans_are_not_user_ids() {
+        for (identity, kind) in [
+            (json!({"UserId": 18446744073709551616.0}), "a number"),
+            (json!({"UserId": 12345}), "a number"),
+            (json!({"userid": -0.0}), "a number"),
+            (json!({"UserId": true}), "a boolean"),
+            (json!({"Id": 7}), "a number"),
+            (json!({"UserId": ["a"]}), "an array"),
+        ] {
+            let e = resolve_user_id(&identity).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+            assert!(
+                e.message.contains("must be a string, not") && e.message.contains(kind),
+                "{identity}: {}",
+                e.message
+            );
+        }
+        // The key is named as given.
+        assert!(resolve_user_id(&json!({"userid": 1}))
+            .unwrap_err()
+            .message
+            .contains("InputObject.userid"));
     }
 }

@@ -16,6 +16,8 @@ pub mod identity;
 mod local;
 pub mod operation;
 pub mod pacer;
+#[cfg(test)]
+mod panic_tests;
 pub mod pending;
 pub mod proxy;
 pub mod read;

@@ -31,8 +31,13 @@ const MAX_IDLE: usize = 8;
 pub(crate) type Work<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A single-threaded runtime with a Graph client of its own, for one connection.
+///
+/// It may be dropped anywhere its client is: also on one of the engine runtime's threads (the
+/// last reference to a client can be held by a task there, a sign-in or a request), where a
+/// runtime must not be shut down by waiting for it. See its `Drop`.
 pub(crate) struct Driver {
-    runtime: Runtime,
+    /// `None` only while being dropped.
+    runtime: Option<Runtime>,
     graph: reqwest::Client,
     connection: Weak<Connection>,
 }
@@ -43,6 +48,8 @@ pub(crate) enum Step<T> {
     /// The time given ran out first; the work goes on at the next turn.
     Pending,
     Cancelled,
+    /// The work panicked (a bug); it is over, with this error as its answer.
+    Panicked(Error),
 }
 
 impl Driver {
@@ -57,7 +64,7 @@ impl Driver {
             })?;
         let graph = connection.transport.another_graph_client()?;
         Ok(Driver {
-            runtime,
+            runtime: Some(runtime),
             graph,
             connection: Arc::downgrade(connection),
         })
@@ -76,7 +83,7 @@ impl Driver {
         timeout: Option<Duration>,
         cancel: &Cancel,
     ) -> Step<T> {
-        self.runtime.block_on(async {
+        self.runtime().block_on(async {
             let mut deadline = timeout.map(|t| Box::pin(tokio::time::sleep(t)));
             std::future::poll_fn(|cx| {
                 // Registered before the flag is read, so a cancel in between still wakes this turn.
@@ -84,12 +91,19 @@ impl Driver {
                 if cancel.is_raised() {
                     return Poll::Ready(Step::Cancelled);
                 }
-                if let Poll::Ready(outcome) = work.as_mut().poll(cx) {
-                    return Poll::Ready(Step::Done(outcome));
+                let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    work.as_mut().poll(cx)
+                }));
+                match polled {
+                    Ok(Poll::Ready(outcome)) => return Poll::Ready(Step::Done(outcome)),
+                    Ok(Poll::Pending) => {}
+                    Err(payload) => {
+                        return Poll::Ready(Step::Panicked(Error::panic(payload.as_ref())))
+                    }
                 }
                 let expired = deadline
                     .as_mut()
-                    .map_or(false, |d| d.as_mut().poll(cx).is_ready());
+                    .is_some_and(|d| d.as_mut().poll(cx).is_ready());
                 if expired {
                     Poll::Ready(Step::Pending)
                 } else {
@@ -102,8 +116,31 @@ impl Driver {
 
     /// Drops unfinished work inside the driver's runtime, whose timers and sockets it holds.
     pub(crate) fn discard<T>(&self, work: Work<T>) {
-        let _inside = self.runtime.enter();
+        let _inside = self.runtime().enter();
         drop(work);
+    }
+
+    fn runtime(&self) -> &Runtime {
+        self.runtime
+            .as_ref()
+            .expect("a driver's runtime is only taken when it is dropped")
+    }
+}
+
+impl Drop for Driver {
+    /// On a thread of some runtime (the engine's, when a task there held the client's last
+    /// reference), shutting a runtime down by waiting for it panics ("Cannot drop a runtime in a
+    /// context where blocking is not allowed"): there it is shut down without waiting. Its
+    /// tasks are dropped either way; only a DNS lookup still running on one of its blocking
+    /// threads is left to finish on its own. Elsewhere it is dropped as usual.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                runtime.shutdown_background();
+            } else {
+                drop(runtime);
+            }
+        }
     }
 }
 

@@ -115,11 +115,11 @@ impl Operation {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RequestSpec {
     pub operation: Operation,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys")]
     pub identity: Option<Value>,
     #[serde(default)]
     pub me: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub headers: Option<Map<String, Value>>,
     /// Describe the request and response for a debug stream.
     #[serde(default)]
@@ -260,6 +260,9 @@ pub const MAX_USER_ID_LEN: usize = 1024;
 /// Turns a user id into `users/<one segment>` (or the key form `users('<id>')`), or refuses
 /// it with a reason.
 pub fn user_path(user_id: &str) -> Result<String, Error> {
+    if user_id.is_empty() {
+        return Err(Error::invalid_argument("UserId is empty."));
+    }
     if let Some(c) = user_id.chars().find(|c| c.is_control()) {
         return Err(Error::invalid_argument(format!(
             "UserId contains the control character U+{:04X}; a user id or userPrincipalName never does.",
@@ -267,7 +270,9 @@ pub fn user_path(user_id: &str) -> Result<String, Error> {
         )));
     }
     if user_id.trim().is_empty() {
-        return Err(Error::invalid_argument("UserId is empty."));
+        return Err(Error::invalid_argument(
+            "UserId is empty but for spaces; a user id or userPrincipalName never is.",
+        ));
     }
     if user_id.len() > MAX_USER_ID_LEN {
         return Err(Error::invalid_argument(format!(
@@ -291,19 +296,46 @@ pub fn user_path(user_id: &str) -> Result<String, Error> {
     Ok(format!("users/{}", utf8_percent_encode(user_id, SEGMENT)))
 }
 
-/// Headers that the engine owns: replacing them would break authentication or framing.
+/// Headers that the engine owns: replacing them would break authentication or framing. Besides
+/// the connection's own (`Connection` and the hop-by-hop headers of RFC 9110 §7.6.1, which a
+/// client or proxy consumes and never forwards), `Expect` (which holds the body back for an
+/// interim answer) and the proxy's credentials (which, through an https proxy's tunnel, would
+/// reach Graph instead of the proxy).
 const RESERVED_HEADERS: &[&str] = &[
     "authorization",
     "host",
     "content-length",
     "transfer-encoding",
     "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "upgrade",
+    "expect",
 ];
+
+/// Headers the engine sends on every call that a caller's value replaces (as Invoke-MgGraphRequest
+/// lets a caller set its own User-Agent), instead of being sent as a second field.
+pub const REPLACEABLE_HEADERS: &[&str] = &["user-agent", "accept"];
 
 /// Largest header value accepted, well under what servers accept for a whole header block.
 pub const MAX_HEADER_VALUE_LEN: usize = 8192;
 
+/// Most headers a caller may add to one call. Far more than any call needs, and far below what
+/// the HTTP stack can hold in one request (32,768, past which it panics).
+pub const MAX_HEADERS: usize = 100;
+
 pub(crate) fn check_headers(headers: &Map<String, Value>) -> Result<Vec<(String, String)>, Error> {
+    if headers.len() > MAX_HEADERS {
+        return Err(Error::invalid_argument(format!(
+            "-Headers has {} headers; at most {MAX_HEADERS} can be given to one call.",
+            headers.len()
+        )));
+    }
     let mut out = Vec::with_capacity(headers.len());
     let mut seen = BTreeMap::new();
     for (name, value) in headers {
@@ -478,11 +510,13 @@ mod tests {
         assert!(path_for("   ")
             .unwrap_err()
             .message
-            .contains("UserId is empty"));
+            .contains("UserId is empty but for spaces"));
+        assert!(path_for("\t")
+            .unwrap_err()
+            .message
+            .contains("control character U+0009"));
         assert!(path_for("..").unwrap_err().message.contains("'..'"));
         assert!(path_for("a\nb").unwrap_err().message.contains("U+000A"));
-        // A tab is named as the control character it is, not called empty.
-        assert!(path_for("\t").unwrap_err().message.contains("U+0009"));
         assert!(path_for(&"x".repeat(10_000))
             .unwrap_err()
             .message
@@ -516,6 +550,23 @@ mod tests {
             .message
             .contains("'Authorization'"));
         assert!(h(json!({"host": "evil"})).is_err());
+        for hop in [
+            "Upgrade",
+            "TE",
+            "Keep-Alive",
+            "Expect",
+            "Proxy-Connection",
+            "Trailer",
+            "Proxy-Authorization",
+        ] {
+            let e = h(json!({hop: "x"})).unwrap_err();
+            assert!(
+                e.message.contains(&format!("'{hop}' is set by MgLicense")),
+                "{hop}: {}",
+                e.message
+            );
+        }
+        assert!(h(json!({"User-Agent": "mine", "Accept": "text/plain"})).is_ok());
         assert!(h(json!({"Content-Length": "1"})).is_err());
         assert!(h(json!({"x": "é"}))
             .unwrap_err()

@@ -276,7 +276,7 @@ impl Pacer {
     /// Whether a throttle answer arrived after `sent`: a call sent before the client knew of a
     /// throttle could not have waited for it, so its own 429 is that throttle's, not its fault.
     pub fn throttled_since(&self, sent: Instant) -> bool {
-        self.lock().last_throttled.map_or(false, |t| t > sent)
+        self.lock().last_throttled.is_some_and(|t| t > sent)
     }
 
     pub fn view(&self, now: Instant) -> PacerView {

@@ -62,7 +62,7 @@ impl Pending {
         let (tx, rx) = mpsc::sync_channel(1);
         let task = rt.spawn(async move {
             // The receiver may be gone (the front end released the request); nothing to do then.
-            let _ = tx.send(work.await);
+            let _ = tx.send(crate::runtime::catch_panic(work).await);
         });
         Pending {
             run: Run::Spawned {
@@ -144,6 +144,7 @@ impl Pending {
                     Step::Pending => return None,
                     Step::Done(outcome) => outcome,
                     Step::Cancelled => Err(Error::cancelled()),
+                    Step::Panicked(e) => Err(e),
                 };
                 retire(&mut guard, home);
                 Some(outcome)
@@ -164,7 +165,7 @@ impl Pending {
         match &self.run {
             Run::Spawned { task, .. } => task.is_finished(),
             // Held by a waiter: still running.
-            Run::Local { work, .. } => work.try_lock().map_or(false, |w| w.is_none()),
+            Run::Local { work, .. } => work.try_lock().is_ok_and(|w| w.is_none()),
         }
     }
 }

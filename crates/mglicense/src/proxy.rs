@@ -148,7 +148,7 @@ fn never_proxied(url: &reqwest::Url) -> bool {
                 || (ip.segments()[0] & 0xffc0) == 0xfe80
                 || ip
                     .to_ipv4_mapped()
-                    .map_or(false, |v4| v4.is_loopback() || v4.is_link_local())
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_link_local())
         }
         None => true,
     }

@@ -67,7 +67,7 @@ pub struct ReadSpec {
     #[serde(default)]
     pub beta: bool,
     /// The user, for `user`: a user id, a userPrincipalName or an identity object.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys")]
     pub identity: Option<Value>,
     /// The group, for `group` and `groupMembersWithLicenseErrors`.
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct ReadSpec {
     /// The `ConsistencyLevel` header (`eventual` for advanced queries).
     #[serde(default)]
     pub consistency_level: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub headers: Option<Map<String, Value>>,
     #[serde(default)]
     pub debug: bool,
@@ -310,7 +310,7 @@ impl ReadSpec {
 /// A group id as one path segment, or the reason it cannot be one.
 fn group_segment(id: &str) -> Result<String, Error> {
     let invalid = |m: String| Error::invalid_argument(m);
-    if id.trim().is_empty() {
+    if id.is_empty() {
         return Err(invalid("GroupId is empty.".to_string()));
     }
     if let Some(c) = id.chars().find(|c| c.is_control()) {
@@ -318,6 +318,11 @@ fn group_segment(id: &str) -> Result<String, Error> {
             "GroupId contains the control character U+{:04X}; a group id never does.",
             c as u32
         )));
+    }
+    if id.trim().is_empty() {
+        return Err(invalid(
+            "GroupId is empty but for spaces; a group id never is.".to_string(),
+        ));
     }
     if id.len() > MAX_ID_LEN {
         return Err(invalid(format!(
@@ -392,11 +397,26 @@ impl Client {
     pub fn start_read(self: &Arc<Self>, spec: &ReadSpec) -> Result<Pager, Error> {
         let prepared = spec.prepare()?;
         let connection = self.connection()?;
+        crate::transport::check_url(&format!(
+            "{}{}",
+            connection.graph_endpoint(),
+            prepared.first.path
+        ))?;
         let rt = runtime()?;
         // One page waits in the channel while the next is fetched: that is all that is held.
         let (tx, rx) = mpsc::channel(1);
         let client = Arc::clone(self);
-        let task = rt.spawn(async move { fetch(client, connection, prepared, tx).await });
+        let task = rt.spawn(async move {
+            let answer = tx.clone();
+            // A panic ends the read with an error, not with a closed channel that reads as done.
+            let fetched = crate::runtime::catch_panic(async move {
+                fetch(client, connection, prepared, tx).await;
+                Ok(())
+            });
+            if let Err(e) = fetched.await {
+                let _ = answer.send(Err(e)).await;
+            }
+        });
         Ok(Pager {
             receiver: Mutex::new(rx),
             cancelled: AtomicBool::new(false),
@@ -446,7 +466,20 @@ async fn fetch(
                         .and_then(Value::as_str)
                         .map(str::to_string);
                     match map.remove("value") {
-                        Some(Value::Array(items)) => page.items = items,
+                        Some(Value::Array(items)) => {
+                            if let Some((at, item)) =
+                                items.iter().enumerate().find(|(_, i)| !i.is_object())
+                            {
+                                return Err(Error::transport(format!(
+                                    "The answer from {} lists {} as object {} of {}; a page holds objects only, so it cannot be handed over.",
+                                    response.url,
+                                    crate::client::json_kind(item),
+                                    at + 1,
+                                    items.len()
+                                )));
+                            }
+                            page.items = items
+                        }
                         _ => {
                             return Err(Error::transport(format!(
                                 "The answer from {} has no list of objects (\"value\").",

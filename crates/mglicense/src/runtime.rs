@@ -22,3 +22,19 @@ pub fn runtime() -> Result<&'static Runtime, Error> {
             .map_err(|e| Error::runtime(format!("could not start the engine's runtime: {e}")))
     })
 }
+
+/// Runs `work` to its end, and a panic inside it into [`Error::panic`]: every piece of work the
+/// engine spawns ends in an answer, never in silence (a closed channel would read as "done" or
+/// "cancelled", and a bulk item would never be handed over).
+pub(crate) async fn catch_panic<T>(
+    work: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let mut work = std::pin::pin!(work);
+    std::future::poll_fn(|cx| {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => std::task::Poll::Ready(Err(Error::panic(payload.as_ref()))),
+        }
+    })
+    .await
+}

@@ -30,6 +30,23 @@ use crate::retry::RequestContext;
 /// rather than held in memory.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// Longest URL the HTTP stack can send (`http::Uri`'s limit, 64 KiB less two bytes). Past it,
+/// reqwest would panic rather than fail, so every URL is checked against it first: the URL of
+/// each Graph call and a next-page link. (reqwest itself does not follow a redirect to a URL
+/// it could not send.)
+pub const MAX_URL_LEN: usize = 65_534;
+
+/// Refuses a URL the HTTP stack cannot send, naming the query options that make URLs long.
+pub(crate) fn check_url(url: &str) -> Result<(), Error> {
+    if url.len() > MAX_URL_LEN {
+        return Err(Error::invalid_argument(format!(
+            "The request URL would be {} bytes long; at most {MAX_URL_LEN} can be sent. Shorten the query (-Filter, -Search, -Property or -Sort), for example by splitting a long 'id in (...)' filter into several reads.",
+            url.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Longest a token request may take, answer included; the request context's ClientTimeout
 /// when that is shorter.
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -165,7 +182,7 @@ fn graph_redirects() -> reqwest::redirect::Policy {
         let downgrade = attempt
             .previous()
             .last()
-            .map_or(false, |prev| prev.scheme() == "https")
+            .is_some_and(|prev| prev.scheme() == "https")
             && attempt.url().scheme() != "https";
         if downgrade {
             attempt.error("refused a redirect from https to another scheme")

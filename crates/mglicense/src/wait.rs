@@ -341,9 +341,10 @@ async fn sku_name(
 fn settled(outcome: &Result<Response, Error>) -> bool {
     match outcome {
         Ok(_) => true,
-        Err(e) => e.graph.as_ref().map_or(false, |g| {
-            (400..500).contains(&g.status) && g.status != 408 && g.status != 429
-        }),
+        Err(e) => e
+            .graph
+            .as_ref()
+            .is_some_and(|g| (400..500).contains(&g.status) && g.status != 408 && g.status != 429),
     }
 }
 

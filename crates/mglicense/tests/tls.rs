@@ -158,7 +158,7 @@ fn serve_plain(host: &str) -> (String, Arc<Mutex<Vec<u8>>>) {
                 .unwrap();
             let mut buf = [0u8; 4096];
             let n = stream.read(&mut buf).unwrap_or(0);
-            log.lock().unwrap().extend_from_slice(&buf[..n].to_vec());
+            log.lock().unwrap().extend_from_slice(&buf[..n]);
             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\n{\"id\":\"u1\"}");
         }
     });

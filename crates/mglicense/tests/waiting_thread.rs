@@ -20,8 +20,11 @@ fn faults(f: &Fixture, profile: Value) {
     *f.emulator.state().faults() = Faults::new(profile, Some(7));
 }
 
+/// A request as the emulator saw it: method, path and headers.
+type Seen = (String, String, Vec<(String, String)>);
+
 /// What the emulator saw of each request, less what differs from call to call.
-fn wire(f: &Fixture) -> Vec<(String, String, Vec<(String, String)>)> {
+fn wire(f: &Fixture) -> Vec<Seen> {
     f.emulator
         .state()
         .log()

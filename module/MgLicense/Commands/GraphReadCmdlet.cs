@@ -151,21 +151,8 @@ namespace MgLicense.Commands
                         return;
                     }
 
-                    if (item.ValueKind == JsonValueKind.Object)
-                    {
-                        WriteObject(ToOutput(item));
-                    }
-                    else if (item.ValueKind != JsonValueKind.Null)
-                    {
-                        // Not an object of the resource read: said, not dropped, and the rest of the page goes on. (A null is no
-                        // object: the engine hands over a one-object read answered without content as one.)
-                        string raw = item.GetRawText();
-                        WriteError(new ErrorRecord(
-                            new InvalidDataException(
-                                $"Microsoft Graph's page holds a JSON {item.ValueKind.ToString().ToLowerInvariant()} where an object was expected "
-                                + $"({(raw.Length > 100 ? raw.Substring(0, 100) + "…" : raw)}); it is not written."),
-                            "UnexpectedItem", ErrorCategory.InvalidResult, Target));
-                    }
+                    // The engine hands over objects only: a page with anything else is its error (docs/abi.md, "Reads").
+                    WriteObject(ToOutput(item));
                 }
             }
         }

@@ -107,27 +107,16 @@ namespace MgLicense.Commands
         /// </summary>
         protected virtual void WriteResult(JsonElement body, object target)
         {
-            WriteUser(body, target);
+            WriteUser(body);
         }
 
-        /// <summary>The user in <paramref name="body"/>; nothing for no content; the error of an answer that holds no user.</summary>
-        private void WriteUser(JsonElement body, object target)
+        /// <summary>The user in <paramref name="body"/>, or nothing for the call documented to answer no content: the engine
+        /// refuses any other answer without the object a call returns (docs/abi.md).</summary>
+        private void WriteUser(JsonElement body)
         {
-            switch (body.ValueKind)
+            if (body.ValueKind == JsonValueKind.Object)
             {
-                case JsonValueKind.Object:
-                    WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
-                    break;
-                case JsonValueKind.Undefined:
-                case JsonValueKind.Null:
-                    break;
-                default:
-                    WriteError(new ErrorRecord(
-                        new InvalidDataException(
-                            $"Microsoft Graph answered the call with a JSON {body.ValueKind.ToString().ToLowerInvariant()} instead of the user; "
-                            + "the call was made, but there is no user to write."),
-                        "UnexpectedAnswer", ErrorCategory.InvalidResult, target));
-                    break;
+                WriteObject(User.Reader.ToPSObject(body, UserTypeNames));
             }
         }
 
@@ -388,7 +377,7 @@ namespace MgLicense.Commands
                 }
 
                 // With -Wait every cmdlet writes the user as processed, the cloud licensing one included.
-                WriteUser(body, target);
+                WriteUser(body);
                 return;
             }
 

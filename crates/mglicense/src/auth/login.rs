@@ -37,8 +37,20 @@ const LOGIN_HINT: &str = "Check -Environment (its AzureADEndpoint) and the netwo
 const IDENTITY_HINT: &str = "-Identity needs a managed identity: run on an Azure VM, App Service, Functions or Automation with one assigned, \
      or set IDENTITY_ENDPOINT and IDENTITY_HEADER (or MGLICENSE_IMDS_ENDPOINT) to its endpoint.";
 
+/// Form fields whose values are secrets: never shown, whatever an endpoint echoes back.
+const SECRET_FIELDS: &[&str] = &[
+    "client_secret",
+    "client_assertion",
+    "refresh_token",
+    "device_code",
+    "code",
+    "code_verifier",
+    "password",
+];
+
 /// POSTs a form to an OAuth endpoint. `expect_token` reads a token response; otherwise any
-/// JSON object is handed back (device-code start).
+/// JSON object is handed back (device-code start). The secrets of the form are redacted from
+/// whatever error or refusal the answer becomes.
 pub async fn post_form(
     login: &Login<'_>,
     url: &str,
@@ -57,14 +69,22 @@ pub async fn post_form(
         .header("Content-Type", "application/x-www-form-urlencoded")
         .header("Accept", "application/json")
         .body(body.as_bytes().to_vec());
-    exchange(request, url, login.timeout, LOGIN_HINT, expect_token).await
+    let secrets: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| SECRET_FIELDS.contains(k))
+        .map(|(_, v)| *v)
+        .collect();
+    let answer = exchange(request, url, login.timeout, LOGIN_HINT, expect_token).await;
+    redact_answer(answer, &secrets)
 }
 
-/// GETs a managed identity endpoint.
+/// GETs a managed identity endpoint. The values of `headers` named in `secret_headers` are
+/// redacted from whatever error or refusal the answer becomes.
 pub async fn get_token(
     login: &Login<'_>,
     url: &str,
     headers: &[(&str, &str)],
+    secret_headers: &[&str],
 ) -> Result<Answer, Error> {
     let mut request = login.identity.get(url).header("Accept", "application/json");
     for (name, value) in headers {
@@ -74,14 +94,54 @@ pub async fn get_token(
         v.set_sensitive(true);
         request = request.header(*name, v);
     }
-    exchange(
+    let secrets: Vec<&str> = headers
+        .iter()
+        .filter(|(name, _)| secret_headers.iter().any(|s| s.eq_ignore_ascii_case(name)))
+        .map(|(_, v)| *v)
+        .collect();
+    let answer = exchange(
         request,
         &strip_query(url),
         login.timeout,
         IDENTITY_HINT,
         true,
     )
-    .await
+    .await;
+    redact_answer(answer, &secrets)
+}
+
+/// Removes `secrets`, sent with a token request, from every text the answer becomes that an
+/// endpoint could have filled: an error's message, a refusal's error and description. A secret
+/// is looked for as sent (a header), form-encoded (a form body echoed) and JSON-escaped.
+fn redact_answer(answer: Result<Answer, Error>, secrets: &[&str]) -> Result<Answer, Error> {
+    let forms: Vec<String> = secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| {
+            let json = serde_json::to_string(s).unwrap_or_default();
+            let json = json.trim_matches('"').to_string();
+            [s.to_string(), urlencode(s), json]
+        })
+        .collect();
+    let redact = |text: &mut String| {
+        for secret in &forms {
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), crate::trace::REDACTED);
+            }
+        }
+    };
+    match answer {
+        Err(mut e) => {
+            redact(&mut e.message);
+            Err(e)
+        }
+        Ok(Answer::Refused(mut r)) => {
+            redact(&mut r.error);
+            redact(&mut r.description);
+            Ok(Answer::Refused(r))
+        }
+        other => other,
+    }
 }
 
 /// Sends a token request and reads its answer, all within `timeout` and up to
@@ -97,7 +157,7 @@ async fn exchange(
         let response = request
             .send()
             .await
-            .map_err(|e| unreachable_endpoint(shown, &e, hint))?;
+            .map_err(|e| unreachable_endpoint(shown, e, hint))?;
         read_answer(response, shown, hint, expect_token).await
     };
     tokio::time::timeout(timeout, work)
@@ -138,7 +198,10 @@ async fn read_answer(
         .unwrap_or("")
         .to_string();
     let body = read_capped(response, MAX_BODY_BYTES).await.map_err(|e| {
-        Error::authentication_failed(format!("The answer from {url} could not be read: {e}."))
+        Error::authentication_failed(format!(
+            "The answer from {url} could not be read: {}.",
+            crate::client::error_chain(&e.without_url())
+        ))
     })?;
     let bytes = zeroize::Zeroizing::new(body.bytes);
     if body.truncated {
@@ -188,23 +251,89 @@ async fn read_answer(
             "The answer from {url} has no access_token."
         )));
     };
-    // Managed identity endpoints send numbers as strings (graph-facts §6).
-    let number = |k: &str| {
-        json.get(k).and_then(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-        })
+    let access_token = Secret::new(access_token);
+    if !is_bearer_token(access_token.expose()) {
+        return Err(Error::authentication_failed(format!(
+            "The answer from {url} has an access_token of {} characters that is not a bearer token (only letters, digits and -._~+/ followed by '=' are); it was not used. {hint}",
+            access_token.expose().chars().count()
+        )));
+    }
+    let now = SystemTime::now();
+    let refuse_lifetime = |what: String| {
+        Error::authentication_failed(format!(
+            "The answer from {url} gives {what}; a token lives between 1 second and {} days, so it was not used. {hint}",
+            MAX_TOKEN_LIFETIME.as_secs() / 86_400
+        ))
+    };
+    // Managed identity endpoints send numbers as strings (graph-facts §6). Present but not a
+    // whole number is as wrong as out of bounds.
+    let number = |k: &str| -> Option<Result<u64, String>> {
+        let v = json.get(k).filter(|v| !v.is_null())?;
+        let parsed = v
+            .as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+        Some(parsed.ok_or_else(|| format!("{k} {}", shown_value(v))))
     };
     let expires_on = match (number("expires_in"), number("expires_on")) {
-        (Some(secs), _) => SystemTime::now() + Duration::from_secs(secs),
-        (None, Some(at)) => SystemTime::UNIX_EPOCH + Duration::from_secs(at),
-        (None, None) => SystemTime::now() + Duration::from_secs(3600),
+        (Some(Err(what)), _) | (None, Some(Err(what))) => return Err(refuse_lifetime(what)),
+        (Some(Ok(secs)), _) => {
+            if secs == 0 || secs > MAX_TOKEN_LIFETIME.as_secs() {
+                return Err(refuse_lifetime(format!("expires_in {secs}")));
+            }
+            now + Duration::from_secs(secs)
+        }
+        (None, Some(Ok(at))) => {
+            let at = SystemTime::UNIX_EPOCH + Duration::from_secs(at);
+            let left = at.duration_since(now).unwrap_or_default();
+            if left.is_zero() || left > MAX_TOKEN_LIFETIME {
+                return Err(refuse_lifetime(format!(
+                    "expires_on {}",
+                    crate::client::rfc3339(at)
+                )));
+            }
+            at
+        }
+        (None, None) => now + Duration::from_secs(3600),
     };
+    // A JWT says itself when it expires: one already expired is no token.
+    if let Some(exp) =
+        crate::credential::read_claims(access_token.expose()).and_then(|c| c.expires_on)
+    {
+        if exp <= now {
+            return Err(Error::authentication_failed(format!(
+                "The answer from {url} has an access token that expired at {}; it was not used. Check the clock of this machine and of the endpoint. {hint}",
+                crate::client::rfc3339(exp)
+            )));
+        }
+    }
     Ok(Answer::Token(IssuedToken {
-        access_token: Secret::new(access_token),
+        access_token,
         refresh_token: text("refresh_token").map(Secret::new),
         expires_on,
     }))
+}
+
+/// Longest lifetime a token answer may give: Entra ID's tokens live about an hour, managed
+/// identities' and continuous access evaluation's at most about a day.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 86_400);
+
+/// RFC 6750's b64token: what an access token sent as `Authorization: Bearer` may be made of.
+/// JWTs and the opaque tokens of personal Microsoft accounts both are.
+fn is_bearer_token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+/// A JSON value from an answer as a message may show it: short, and never a whole string.
+fn shown_value(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("'{}'", s.chars().take(24).collect::<String>()),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string().chars().take(24).collect(),
+    }
 }
 
 /// An AADSTS refusal as an error that names the endpoint's reason and what to check.
@@ -238,13 +367,9 @@ pub fn refusal_error(r: &LoginRefusal, url: &str, client_id: &str, tenant: &str)
     ))
 }
 
-fn unreachable_endpoint(url: &str, e: &reqwest::Error, hint: &str) -> Error {
-    let mut message = format!("{e}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        message.push_str(&format!(": {s}"));
-        source = s.source();
-    }
+fn unreachable_endpoint(url: &str, e: reqwest::Error, hint: &str) -> Error {
+    // The endpoint is named once, without its query; reqwest's text would name it again.
+    let message = crate::client::error_chain(&e.without_url());
     Error::authentication_failed(format!(
         "No answer from the login endpoint {url} ({message}). {hint}"
     ))
@@ -270,7 +395,49 @@ pub fn urlencode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::urlencode;
+    use super::*;
+
+    #[test]
+    fn every_secret_field_of_a_form_is_redacted_from_a_refusal_and_an_error() {
+        let assertion = "eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJ4In0.c2ln+/=";
+        let secrets = [assertion, "a\"b\\c"];
+        for secret in secrets {
+            let echoed = format!(
+                "raw {secret} form {} json {}",
+                urlencode(secret),
+                serde_json::to_string(secret).unwrap()
+            );
+            let refusal = Answer::Refused(LoginRefusal {
+                status: 400,
+                error: secret.to_string(),
+                description: echoed.clone(),
+                codes: vec![],
+            });
+            let Ok(Answer::Refused(r)) = redact_answer(Ok(refusal), &[secret]) else {
+                panic!("a refusal stays a refusal")
+            };
+            assert_eq!(r.error, "<redacted>");
+            assert_eq!(
+                r.description,
+                "raw <redacted> form <redacted> json \"<redacted>\""
+            );
+            let Err(e) = redact_answer(Err(Error::authentication_failed(echoed)), &[secret]) else {
+                panic!("an error stays an error")
+            };
+            assert!(!e.message.contains(secret), "{}", e.message);
+        }
+        // The form's secret fields, by name.
+        for field in [
+            "client_secret",
+            "client_assertion",
+            "refresh_token",
+            "device_code",
+            "code",
+            "code_verifier",
+        ] {
+            assert!(SECRET_FIELDS.contains(&field), "{field}");
+        }
+    }
 
     #[test]
     fn urlencode_keeps_unreserved_characters_and_escapes_the_rest() {

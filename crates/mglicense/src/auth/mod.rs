@@ -107,7 +107,8 @@ pub(crate) enum Source {
 
 pub(crate) enum AppProof {
     Secret(Secret),
-    Certificate(ClientCertificate),
+    /// Boxed: a key pair is several times the size of a secret.
+    Certificate(Box<ClientCertificate>),
 }
 
 pub(crate) enum IdentityEndpoint {
@@ -250,9 +251,9 @@ impl Authenticator {
             let proof = if let Some(secret) = env("AZURE_CLIENT_SECRET") {
                 AppProof::Secret(Secret::new(secret))
             } else if let Some(opened) = request.certificate.take() {
-                AppProof::Certificate(certificate_from(opened)?)
+                AppProof::Certificate(Box::new(certificate_from(opened)?))
             } else if let Some(path) = env("AZURE_CLIENT_CERTIFICATE_PATH") {
-                AppProof::Certificate(ClientCertificate::from_pem_file(path.trim())?)
+                AppProof::Certificate(Box::new(ClientCertificate::from_pem_file(path.trim())?))
             } else {
                 return Err(Error::invalid_argument(
                     "-EnvironmentVariable needs AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH to be set, besides AZURE_TENANT_ID and AZURE_CLIENT_ID.",
@@ -284,7 +285,7 @@ impl Authenticator {
                 (None, Some(cert)) => (
                     client,
                     tenant,
-                    AppProof::Certificate(certificate_from(cert)?),
+                    AppProof::Certificate(Box::new(certificate_from(cert)?)),
                     "ClientCertificate",
                 ),
                 (None, None) => unreachable!("checked above"),
@@ -410,7 +411,7 @@ impl Authenticator {
             let mut cache = self.cache.lock().await;
             if cache
                 .as_ref()
-                .map_or(false, |c| c.token.expose() == rejected.expose())
+                .is_some_and(|c| c.token.expose() == rejected.expose())
             {
                 *cache = None;
             }
@@ -567,7 +568,7 @@ async fn managed_identity(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match login::get_token(login, &url, &headers).await? {
+        match login::get_token(login, &url, &headers, &["X-IDENTITY-HEADER"]).await? {
             Answer::Token(t) => return Ok(t),
             Answer::Refused(r)
                 if attempt < attempts && matches!(r.status, 404 | 410 | 429 | 500..=599) =>

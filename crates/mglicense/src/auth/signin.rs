@@ -64,7 +64,7 @@ impl SignIn {
         let events = Events(tx.clone());
         let future = work(events);
         let task = rt.spawn(async move {
-            let _ = tx.send(Message::Done(future.await));
+            let _ = tx.send(Message::Done(crate::runtime::catch_panic(future).await));
         });
         SignIn {
             receiver: Mutex::new(Some(rx)),

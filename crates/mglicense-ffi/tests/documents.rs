@@ -1,0 +1,152 @@
+//! The C ABI's JSON documents as docs/abi.md describes them: an empty configuration is the
+//! default one, a document that gives an identity key twice is ambiguous and refused, a
+//! user id must be a string, and the limits the HTTP stack would panic on are refused with
+//! MGL_INVALID_ARGUMENT before anything is sent.
+
+use std::ffi::{c_char, CStr};
+use std::ptr;
+
+use mglicense_ffi::*;
+
+fn take(out: *mut c_char) -> serde_json::Value {
+    assert!(!out.is_null(), "an error document");
+    let text = unsafe { CStr::from_ptr(out) }.to_str().unwrap().to_string();
+    unsafe { mgl_string_free(out) };
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A client connected with an access token to a port where nothing listens: every call
+/// below is refused before it would be sent.
+fn client() -> MglHandle {
+    let mut client = 0;
+    assert_eq!(
+        unsafe { mgl_client_new(ptr::null(), 0, &mut client, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
+    let env = r#"{"name":"Nowhere","graphEndpoint":"http://127.0.0.1:9","azureADEndpoint":"http://127.0.0.1:9"}"#;
+    let connect = r#"{"accessToken":"documents-test-token","environment":"Nowhere"}"#;
+    unsafe {
+        assert_eq!(
+            mgl_client_add_environment(client, env.as_ptr(), env.len(), ptr::null_mut()),
+            MglStatus::MglOk
+        );
+        assert_eq!(
+            mgl_client_connect(client, connect.as_ptr(), connect.len(), ptr::null_mut()),
+            MglStatus::MglOk
+        );
+    }
+    client
+}
+
+fn start(client: MglHandle, json: &str) -> (MglStatus, serde_json::Value) {
+    let (mut request, mut out) = (0, ptr::null_mut());
+    let status =
+        unsafe { mgl_request_start(client, json.as_ptr(), json.len(), &mut request, &mut out) };
+    let doc = take(out);
+    if request != 0 {
+        mgl_request_free(request);
+    }
+    (status, doc)
+}
+
+#[test]
+fn an_empty_configuration_is_the_default_one() {
+    for config in ["", "{}"] {
+        let (mut client, mut out) = (0, ptr::null_mut());
+        // A pointer that is not NULL, with length 0.
+        let status =
+            unsafe { mgl_client_new(config.as_ptr(), config.len(), &mut client, &mut out) };
+        assert_eq!(status, MglStatus::MglOk, "{config:?}: {}", take(out));
+        assert_ne!(client, 0);
+        assert_eq!(mgl_client_free(client), MglStatus::MglOk);
+    }
+}
+
+#[test]
+fn an_identity_key_given_twice_is_ambiguous_and_refused() {
+    let client = client();
+    for json in [
+        r#"{"operation":"reprocessLicenseAssignment","identity":{"UserId":"x","UserId":"y"}}"#,
+        r#"{"operation":"reprocessLicenseAssignment","identity":{"UserId":"x","UserId":"x"}}"#,
+        r#"{"operation":"reprocessLicenseAssignment","identity":{"Id":"x","Id":"y"}}"#,
+        r#"{"operation":"reprocessLicenseAssignment","identity":"u","headers":{"x-a":"1","x-a":"2"}}"#,
+    ] {
+        let (status, doc) = start(client, json);
+        assert_eq!(status, MglStatus::MglInvalidJson, "{json}: {doc}");
+        assert!(
+            doc["message"].as_str().unwrap().contains("is given twice"),
+            "{json}: {doc}"
+        );
+    }
+    let read = r#"{"resource":"user","identity":{"UserId":"x","UserId":"y"}}"#;
+    let (mut handle, mut out) = (0, ptr::null_mut());
+    let status =
+        unsafe { mgl_read_start(client, read.as_ptr(), read.len(), &mut handle, &mut out) };
+    assert_eq!(status, MglStatus::MglInvalidJson);
+    assert!(take(out)["message"]
+        .as_str()
+        .unwrap()
+        .contains("'UserId' is given twice"));
+    // Different spellings of one key with one value are still one identity.
+    let same =
+        r#"{"operation":"reprocessLicenseAssignment","identity":{"UserId":"x","userid":"x"}}"#;
+    let (status, doc) = start(client, same);
+    assert_eq!(status, MglStatus::MglOk, "{doc}");
+    mgl_client_free(client);
+}
+
+#[test]
+fn a_user_id_that_is_not_a_string_is_refused_by_name() {
+    let client = client();
+    for (identity, kind) in [
+        ("18446744073709551616", "a number"),
+        ("-0.0", "a number"),
+        ("true", "a boolean"),
+    ] {
+        let json = format!(
+            r#"{{"operation":"reprocessLicenseAssignment","identity":{{"UserId":{identity}}}}}"#
+        );
+        let (status, doc) = start(client, &json);
+        assert_eq!(status, MglStatus::MglInvalidArgument, "{json}: {doc}");
+        let message = doc["message"].as_str().unwrap();
+        assert!(
+            message.contains("InputObject.UserId must be a string") && message.contains(kind),
+            "{json}: {doc}"
+        );
+    }
+    mgl_client_free(client);
+}
+
+#[test]
+fn limits_the_http_stack_would_panic_on_are_invalid_arguments() {
+    let client = client();
+    let headers: serde_json::Map<String, serde_json::Value> = (0..40_000)
+        .map(|i| (format!("x-h{i}"), serde_json::Value::from("v")))
+        .collect();
+    let request = serde_json::json!({"operation": "reprocessLicenseAssignment", "identity": "u", "headers": headers}).to_string();
+    let (status, doc) = start(client, &request);
+    assert_eq!(status, MglStatus::MglInvalidArgument, "{doc}");
+
+    // A bulk item is refused at submission, not left pending.
+    let (mut bulk, mut index) = (0, 0);
+    unsafe {
+        assert_eq!(
+            mgl_bulk_start(client, ptr::null(), 0, &mut bulk, ptr::null_mut()),
+            MglStatus::MglOk
+        );
+        let mut out = ptr::null_mut();
+        let status = mgl_bulk_submit(bulk, request.as_ptr(), request.len(), &mut index, &mut out);
+        assert_eq!(status, MglStatus::MglInvalidArgument, "{}", take(out));
+    }
+    mgl_bulk_free(bulk);
+
+    // A read over 64 KB of URL is refused at its start, not "done" without a page.
+    let read = serde_json::json!({"resource": "users", "filter": "x".repeat(70_000)}).to_string();
+    let (mut handle, mut out) = (0, ptr::null_mut());
+    let status =
+        unsafe { mgl_read_start(client, read.as_ptr(), read.len(), &mut handle, &mut out) };
+    let doc = take(out);
+    assert_eq!(status, MglStatus::MglInvalidArgument, "{doc}");
+    assert!(doc["message"].as_str().unwrap().contains("65534"), "{doc}");
+    mgl_client_free(client);
+}
