@@ -9,7 +9,7 @@ use crate::auth::{self, Claims, Grant};
 use crate::clock;
 use crate::faults::{FaultProfile, Faults};
 use crate::respond::{admin_error, admin_json};
-use crate::server::State;
+use crate::state::State;
 use crate::tenant::{ChangeError, Group, ProcessingConfig, Sku, Tenant, Upsert, User};
 use crate::throttle::ThrottleConfig;
 

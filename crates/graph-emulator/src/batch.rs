@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use crate::graph::{self, decode_segments, parse_version};
 use crate::log::BatchRef;
 use crate::respond::{self, GraphError, RequestIds};
-use crate::server::State;
+use crate::state::State;
 
 /// Graph's limit on requests per batch.
 pub const MAX_REQUESTS: usize = 20;

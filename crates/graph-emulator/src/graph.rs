@@ -18,7 +18,7 @@ use crate::faults::Fault;
 use crate::log::{BatchRef, Pending};
 use crate::query::Query;
 use crate::respond::{self, GraphError, RequestIds};
-use crate::server::State;
+use crate::state::State;
 use crate::tenant::{ReprocessAction, User};
 use crate::throttle::{self, Admission, Caller};
 use crate::{batch, clock, reads};

@@ -17,8 +17,10 @@ pub mod query;
 pub mod reads;
 pub mod respond;
 pub mod server;
+pub mod state;
 pub mod tenant;
 pub mod throttle;
 
-pub use server::{BackgroundEmulator, Config, Emulator, State};
+pub use server::{BackgroundEmulator, Config, Emulator};
+pub use state::State;
 pub use tenant::{Group, LicenseIntent, ProcessingConfig, ReprocessAction, Sku, Tenant, User};

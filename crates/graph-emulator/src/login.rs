@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use crate::auth::{normalize_permission, Claims, Grant, GRAPH_AUDIENCE};
 use crate::clock::unix_seconds;
 use crate::respond::{admin_error, admin_json};
-use crate::server::State;
+use crate::state::State;
 
 /// The default delegated app (Microsoft Graph Command Line Tools) exists in every tenant.
 pub const COMMAND_LINE_TOOLS: &str = crate::auth::DEFAULT_DELEGATED_APP_ID;
@@ -99,7 +99,7 @@ struct Login {
 
 mod registry {
     use super::*;
-    /// Login state per emulator, keyed by its base URL, so the server's State needs no new field.
+    /// Login state per emulator, keyed by its base URL, so [`State`] needs no new field.
     pub struct Registry;
     static REGISTRY: Mutex<Option<HashMap<String, Arc<Mutex<Login>>>>> = Mutex::new(None);
     impl Registry {
