@@ -10,9 +10,9 @@ use hyper::http::request::Parts;
 use hyper::{Body, Method, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use crate::graph::{self, decode_segments, parse_version};
 use crate::log::BatchRef;
 use crate::respond::{self, GraphError, RequestIds};
+use crate::route::Version;
 use crate::state::State;
 
 /// Graph's limit on requests per batch.
@@ -29,6 +29,10 @@ const ITEM_HEADERS: &[&str] = &[
     "x-ms-throttle-limit-percentage",
 ];
 
+/// Serves one request from inside the batch. The Graph front door above hands its own handler down, so
+/// the batch endpoint never calls back up into it.
+pub type Dispatch<'a> = dyn Fn(&Parts, &[u8], BatchRef) -> Response<Body> + Sync + 'a;
+
 struct Item {
     id: String,
     method: Method,
@@ -38,8 +42,16 @@ struct Item {
     depends_on: Vec<String>,
 }
 
-pub async fn handle(state: &State, parts: &Parts, body: &[u8], ids: &RequestIds) -> Response<Body> {
-    match run(state, parts, body, ids).await {
+/// Answers `POST /{version}/$batch` once the front door has checked its version and token.
+pub async fn handle(
+    state: &State,
+    parts: &Parts,
+    body: &[u8],
+    ids: &RequestIds,
+    version: Version,
+    dispatch: &Dispatch<'_>,
+) -> Response<Body> {
+    match run(state, parts, body, ids, version, dispatch).await {
         Ok(response) => response,
         Err(error) => respond::graph_error(ids, &error),
     }
@@ -50,10 +62,9 @@ async fn run(
     parts: &Parts,
     body: &[u8],
     ids: &RequestIds,
+    version: Version,
+    dispatch: &Dispatch<'_>,
 ) -> Result<Response<Body>, GraphError> {
-    let segments = decode_segments(parts.uri.path());
-    let version = parse_version(&segments[0])?;
-    graph::authenticate(state, &parts.headers)?;
     if parts.method != Method::POST {
         return Err(GraphError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -82,7 +93,7 @@ async fn run(
                 "body": error_value(ids, "FailedDependency", "The request was not performed because one or more of its dependencies failed."),
             })
         } else {
-            execute(state, parts, ids, version, item).await
+            execute(dispatch, parts, ids, version, item).await
         };
         statuses.insert(
             item.id.clone(),
@@ -100,10 +111,10 @@ async fn run(
 }
 
 async fn execute(
-    state: &State,
+    dispatch: &Dispatch<'_>,
     outer: &Parts,
     ids: &RequestIds,
-    version: graph::Version,
+    version: Version,
     item: &Item,
 ) -> Value {
     let relative = item.url.trim_start_matches('/');
@@ -141,8 +152,7 @@ async fn execute(
             })
         }
     };
-    let response = graph::handle_item(
-        state,
+    let response = dispatch(
         &parts,
         &body,
         BatchRef {

@@ -16,6 +16,7 @@ pub mod login;
 pub mod query;
 pub mod reads;
 pub mod respond;
+pub mod route;
 pub mod server;
 pub mod state;
 pub mod tenant;

@@ -4,9 +4,9 @@
 use hyper::header::HeaderMap;
 use serde_json::{json, Map, Value};
 
-use crate::graph::Version;
 use crate::query::{self, Query};
 use crate::respond::GraphError;
+use crate::route::Version;
 use crate::tenant::{Tenant, User};
 
 /// What v1.0 returns for a user without `$select`.
