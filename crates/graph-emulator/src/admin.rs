@@ -6,11 +6,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Claims, Grant};
+use crate::catalog::{Group, Sku};
 use crate::clock;
 use crate::faults::{FaultProfile, Faults};
 use crate::respond::{admin_error, admin_json};
 use crate::state::State;
-use crate::tenant::{ChangeError, Group, ProcessingConfig, Sku, Tenant, Upsert, User};
+use crate::tenant::{ChangeError, ProcessingConfig, Tenant, Upsert, User};
 use crate::throttle::ThrottleConfig;
 
 /// Seed uploads are small; this only stops a runaway client from filling memory.

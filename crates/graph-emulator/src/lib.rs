@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod auth;
 pub mod batch;
+pub mod catalog;
 pub mod clock;
 pub mod faults;
 pub mod generate;
@@ -22,6 +23,7 @@ pub mod state;
 pub mod tenant;
 pub mod throttle;
 
+pub use catalog::{Group, LicenseIntent, Sku};
 pub use server::{BackgroundEmulator, Config, Emulator};
 pub use state::State;
-pub use tenant::{Group, LicenseIntent, ProcessingConfig, ReprocessAction, Sku, Tenant, User};
+pub use tenant::{ProcessingConfig, ReprocessAction, Tenant, User};

@@ -4,6 +4,7 @@
 use hyper::header::HeaderMap;
 use serde_json::{json, Map, Value};
 
+use crate::catalog::Group;
 use crate::query::{self, Query};
 use crate::respond::GraphError;
 use crate::route::Version;
@@ -305,7 +306,7 @@ fn refuse_search(query: &Query, resource: &str) -> Result<(), GraphError> {
     }
 }
 
-fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a crate::tenant::Group, GraphError> {
+fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a Group, GraphError> {
     tenant
         .groups()
         .iter()
