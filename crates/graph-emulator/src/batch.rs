@@ -1,5 +1,6 @@
-//! JSON batching (graph-facts §5): up to 20 requests in one `POST /$batch`, each served, throttled and
-//! failed on its own, answered in any order, with 424 for the dependents of a failed request.
+//! JSON batching (<https://learn.microsoft.com/en-us/graph/json-batching>): up to 20 requests in one
+//! `POST /$batch`, each served, throttled and failed on its own, answered in any order, with 424 for
+//! the dependents of a failed request.
 //!
 //! Clients get batching wrong in ways only a faithful batch endpoint shows: assuming answers come in
 //! request order, or that a 200 batch means every item succeeded (the SDKs do not retry inner 429s).

@@ -359,8 +359,9 @@ fn reprocess(
         return Err(GraphError::forbidden());
     }
     // A delegated reprocessLicenseAssignment(2) acts as the signed-in user, who needs an admin role
-    // as well as the scope (graph-facts §1); /me is no exception. cloudLicensing's delegated
-    // permission, CloudLicensing.AssignLicenses, is documented without a role, so it needs none.
+    // as well as the scope (the Permissions section of the action's page); /me is no exception.
+    // cloudLicensing's delegated permission, CloudLicensing.AssignLicenses, is documented without a
+    // role, so it needs none.
     if claims.is_delegated()
         && action != ReprocessAction::CloudLicensingAssignments
         && !claims.has_directory_role(REPROCESS_ROLES)

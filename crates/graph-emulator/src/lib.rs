@@ -2,6 +2,9 @@
 //!
 //! Start it in-process with [`Emulator::start`] (inside a tokio runtime) or [`BackgroundEmulator::start`]
 //! (anywhere), or run the `graph-emulator` binary and read the base URL from its first line of stdout.
+//!
+//! The modules are layered: each uses only those below it, as the Layout section of this crate's
+//! README lists them, from `server` (routing) down to `clock`.
 
 pub mod admin;
 pub mod auth;

@@ -314,13 +314,13 @@ fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a Group, GraphError>
         .ok_or_else(|| GraphError::user_not_found(id))
 }
 
+/// A user's properties as a read returns them, and the names `$select` asked for (spelled as Graph spells them).
+type Selected = (Map<String, Value>, Option<Vec<String>>);
+
 /// A user's properties as a read returns them: v1.0's default set, or beta's stored ones, or `$select`.
-/// `licenseAssignmentStates` comes back only when selected (graph-facts §3).
-fn user_object(
-    version: Version,
-    user: &User,
-    query: &Query,
-) -> Result<(Map<String, Value>, Option<Vec<String>>), GraphError> {
+/// `licenseAssignmentStates` comes back only when selected, as the user resource's page says
+/// (<https://learn.microsoft.com/en-us/graph/api/resources/user>).
+fn user_object(version: Version, user: &User, query: &Query) -> Result<Selected, GraphError> {
     let properties = user.properties();
     if let Some(names) = &query.select {
         check_select(names, USER_PROPERTIES).or_else(|e| {

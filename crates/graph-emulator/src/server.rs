@@ -52,7 +52,7 @@ impl Config {
     }
 }
 
-/// Only loopback may be a target (toolchain.md, graph-facts §6), so the emulator never listens anywhere else.
+/// The emulator serves this machine's tests and demos only, so it never listens anywhere but loopback.
 pub fn check_loopback(host: IpAddr) -> io::Result<()> {
     if host.is_loopback() {
         Ok(())
