@@ -95,22 +95,7 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
         };
     }
     if first.eq_ignore_ascii_case("groups") {
-        return match rest {
-            [] => Ok(Route::Groups),
-            [key] if key.starts_with('$') => Ok(Route::NotImplemented),
-            [key] => Ok(Route::Group(key.clone())),
-            [key, navigation] if navigation.eq_ignore_ascii_case("membersWithLicenseErrors") => {
-                Ok(Route::MembersWithLicenseErrors(key.clone()))
-            }
-            [_, navigation, ..]
-                if ["members", "transitiveMembers", "memberOf", "owners"]
-                    .iter()
-                    .any(|n| navigation.eq_ignore_ascii_case(n)) =>
-            {
-                Ok(Route::NotImplemented)
-            }
-            [_, unknown, ..] => Err(GraphError::unknown_segment(unknown)),
-        };
+        return group_route(rest);
     }
     let (subject, rest) = if first.eq_ignore_ascii_case("me") {
         (Subject::Me, rest)
@@ -132,7 +117,31 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
     } else {
         return Err(GraphError::unknown_segment(first));
     };
+    user_route(version, subject, rest)
+}
 
+/// What follows `/groups`.
+fn group_route(rest: &[String]) -> Result<Route, GraphError> {
+    match rest {
+        [] => Ok(Route::Groups),
+        [key] if key.starts_with('$') => Ok(Route::NotImplemented),
+        [key] => Ok(Route::Group(key.clone())),
+        [key, navigation] if navigation.eq_ignore_ascii_case("membersWithLicenseErrors") => {
+            Ok(Route::MembersWithLicenseErrors(key.clone()))
+        }
+        [_, navigation, ..]
+            if ["members", "transitiveMembers", "memberOf", "owners"]
+                .iter()
+                .any(|n| navigation.eq_ignore_ascii_case(n)) =>
+        {
+            Ok(Route::NotImplemented)
+        }
+        [_, unknown, ..] => Err(GraphError::unknown_segment(unknown)),
+    }
+}
+
+/// What follows `/users/{key}` or `/me`: the user itself, or one of its license actions.
+fn user_route(version: Version, subject: Subject, rest: &[String]) -> Result<Route, GraphError> {
     let action = match rest {
         [] => return Ok(Route::User(subject)),
         [name] if is_action(name, "reprocessLicenseAssignment") => {
