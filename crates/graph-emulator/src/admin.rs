@@ -6,11 +6,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{self, Claims, Grant};
+use crate::catalog::{Group, Sku};
 use crate::clock;
 use crate::faults::{FaultProfile, Faults};
 use crate::respond::{admin_error, admin_json};
-use crate::server::State;
-use crate::tenant::{ChangeError, Group, ProcessingConfig, Sku, Tenant, Upsert, User};
+use crate::state::State;
+use crate::tenant::{ChangeError, ProcessingConfig, Tenant, Upsert, User};
 use crate::throttle::ThrottleConfig;
 
 /// Seed uploads are small; this only stops a runaway client from filling memory.
@@ -31,396 +32,466 @@ struct TokenRequest {
     audience: Option<String>,
 }
 
+/// An admin endpoint, named by the path after `/_emulator/` (segments percent-decoded).
+#[derive(Debug, Clone, Copy)]
+enum Endpoint<'a> {
+    Health,
+    Tokens,
+    Requests,
+    Users,
+    User(&'a str),
+    ProcessUser(&'a str),
+    ProcessLicensing,
+    Tenant,
+    Skus,
+    Sku(&'a str),
+    Groups,
+    Group(&'a str),
+    Members(&'a str),
+    Member(&'a str, &'a str),
+    Throttling,
+    Processing,
+    Faults,
+}
+
+impl<'a> Endpoint<'a> {
+    fn parse(segments: &[&'a str]) -> Option<Endpoint<'a>> {
+        Some(match *segments {
+            ["health"] => Endpoint::Health,
+            ["tokens"] => Endpoint::Tokens,
+            ["requests"] => Endpoint::Requests,
+            ["users"] => Endpoint::Users,
+            ["users", key] => Endpoint::User(key),
+            ["users", key, "process"] => Endpoint::ProcessUser(key),
+            ["licensing", "process"] => Endpoint::ProcessLicensing,
+            ["tenant"] => Endpoint::Tenant,
+            ["skus"] => Endpoint::Skus,
+            ["skus", key] => Endpoint::Sku(key),
+            ["groups"] => Endpoint::Groups,
+            ["groups", key] => Endpoint::Group(key),
+            ["groups", key, "members"] => Endpoint::Members(key),
+            ["groups", key, "members", user] => Endpoint::Member(key, user),
+            ["throttling"] => Endpoint::Throttling,
+            ["processing"] => Endpoint::Processing,
+            ["faults"] => Endpoint::Faults,
+            _ => return None,
+        })
+    }
+}
+
 pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     let (parts, body) = request.into_parts();
-    let rest = parts
-        .uri
-        .path()
-        .trim_start_matches("/_emulator")
-        .trim_matches('/');
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
-        .collect();
+    let segments = decode_segments(parts.uri.path());
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let method = parts.method.clone();
-
-    match (&method, segments.as_slice()) {
-        (&Method::GET, ["health"]) => health(state),
-        (&Method::POST, ["tokens"]) => match read_json(body).await {
-            Ok(value) => issue_token(state, value),
-            Err(response) => response,
-        },
-        (&Method::GET, ["requests"]) => {
-            let log = state.log();
-            let entries: Vec<_> = log.entries().collect();
-            admin_json(
-                StatusCode::OK,
-                &serde_json::to_value(entries).expect("log serializes"),
-            )
-        }
-        (&Method::DELETE, ["requests"]) => {
-            let mut log = state.log();
-            let cleared = log.len();
-            log.clear();
-            admin_json(StatusCode::OK, &json!({ "cleared": cleared }))
-        }
-        (&Method::GET, ["users"]) => {
-            let users: Vec<Value> = state.tenant().users().map(User::admin_view).collect();
-            admin_json(StatusCode::OK, &json!({ "value": users }))
-        }
-        (&Method::POST, ["users"]) => match read_json(body).await {
-            Ok(value) => upsert_users(state, value),
-            Err(response) => response,
-        },
-        (&Method::GET, ["users", key]) => {
-            let view = {
-                let tenant = state.tenant();
-                tenant.find(key).map(|u| user_admin_view(&tenant, u))
-            };
-            match view {
-                Some(view) => admin_json(StatusCode::OK, &view),
-                None => admin_error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    format!("No user '{key}' in the emulated tenant."),
-                ),
-            }
-        }
-        (&Method::DELETE, ["users", key]) => match state.tenant().remove(key) {
-            Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
-            None => admin_error(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                format!("No user '{key}' in the emulated tenant."),
-            ),
-        },
-        (&Method::PATCH, ["users", key]) => match read_json(body).await {
-            Ok(Value::Object(changes)) => {
-                let mut tenant = state.tenant();
-                match tenant.patch_user(key, changes) {
-                    Ok(user) => admin_json(StatusCode::OK, &user.admin_view()),
-                    Err(e) => change_error(&e),
-                }
-            }
-            Ok(_) => admin_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidUser",
-                "Expected a JSON object of properties to change.",
-            ),
-            Err(response) => response,
-        },
-        (&Method::POST, ["users", key, "process"]) => {
-            let mut tenant = state.tenant();
-            if tenant.find(key).is_none() {
-                return not_found("user", key);
-            }
-            tenant.process(key);
-            admin_json(
-                StatusCode::OK,
-                &tenant
-                    .find(key)
-                    .map(User::admin_view)
-                    .unwrap_or(Value::Null),
-            )
-        }
-        (&Method::POST, ["licensing", "process"]) => match read_json(body).await {
-            Ok(value) => process_users(state, value),
-            Err(response) => response,
-        },
-        (&Method::GET, ["tenant"]) => admin_json(StatusCode::OK, &state.tenant().to_seed()),
-        (&Method::GET, ["skus"]) => {
-            let tenant = state.tenant();
-            let skus: Vec<Value> = tenant
-                .skus()
-                .iter()
-                .map(|s| sku_admin_view(&tenant, s))
-                .collect();
-            admin_json(StatusCode::OK, &json!({ "value": skus }))
-        }
-        (&Method::POST, ["skus"]) => match read_json(body).await {
-            Ok(value) => match serde_json::from_value::<Sku>(value) {
-                Ok(sku) => {
-                    let id = sku.sku_id.clone();
-                    let mut tenant = state.tenant();
-                    match tenant.upsert_sku(sku) {
-                        Ok(outcome) => admin_json(
-                            created_or_ok(outcome),
-                            &sku_admin_view(&tenant, tenant.sku(&id).expect("stored")),
-                        ),
-                        Err(e) => change_error(&e),
-                    }
-                }
-                Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidSku", e.to_string()),
-            },
-            Err(response) => response,
-        },
-        (&Method::GET, ["skus", key]) => {
-            let tenant = state.tenant();
-            match tenant.sku(key) {
-                Some(sku) => admin_json(StatusCode::OK, &sku_admin_view(&tenant, sku)),
-                None => not_found("SKU", key),
-            }
-        }
-        (&Method::PATCH, ["skus", key]) => match read_json(body).await {
-            Ok(changes) => {
-                let mut tenant = state.tenant();
-                match tenant.patch_sku(key, changes) {
-                    Ok(sku) => {
-                        let id = sku.sku_id.clone();
-                        admin_json(
-                            StatusCode::OK,
-                            &sku_admin_view(&tenant, tenant.sku(&id).expect("stored")),
-                        )
-                    }
-                    Err(e) => change_error(&e),
-                }
-            }
-            Err(response) => response,
-        },
-        (&Method::DELETE, ["skus", key]) => match state.tenant().remove_sku(key) {
-            Some(sku) => admin_json(
-                StatusCode::OK,
-                &serde_json::to_value(sku).expect("serializes"),
-            ),
-            None => not_found("SKU", key),
-        },
-        (&Method::GET, ["groups"]) => {
-            let tenant = state.tenant();
-            let groups: Vec<Value> = tenant
-                .groups()
-                .iter()
-                .map(|g| group_admin_view(&tenant, g))
-                .collect();
-            admin_json(StatusCode::OK, &json!({ "value": groups }))
-        }
-        (&Method::POST, ["groups"]) => match read_json(body).await {
-            Ok(mut value) => {
-                if let Value::Object(object) = &mut value {
-                    object.entry("id").or_insert_with(|| Value::from(""));
-                }
-                match serde_json::from_value::<Group>(value) {
-                    Ok(group) => {
-                        let mut tenant = state.tenant();
-                        let name = group.display_name.clone();
-                        let id = group.id.clone();
-                        match tenant.upsert_group(group) {
-                            Ok(outcome) => {
-                                let group = if id.is_empty() {
-                                    tenant.group(&name)
-                                } else {
-                                    tenant.group(&id)
-                                };
-                                admin_json(
-                                    created_or_ok(outcome),
-                                    &group_admin_view(&tenant, group.expect("stored")),
-                                )
-                            }
-                            Err(e) => change_error(&e),
-                        }
-                    }
-                    Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidGroup", e.to_string()),
-                }
-            }
-            Err(response) => response,
-        },
-        (&Method::GET, ["groups", key]) => {
-            let tenant = state.tenant();
-            match tenant.group(key) {
-                Some(group) => admin_json(StatusCode::OK, &group_admin_view(&tenant, group)),
-                None => not_found("group", key),
-            }
-        }
-        (&Method::PATCH, ["groups", key]) => match read_json(body).await {
-            Ok(changes) => {
-                let mut tenant = state.tenant();
-                match tenant.patch_group(key, changes) {
-                    Ok(group) => {
-                        let id = group.id.clone();
-                        admin_json(
-                            StatusCode::OK,
-                            &group_admin_view(&tenant, tenant.group(&id).expect("stored")),
-                        )
-                    }
-                    Err(e) => change_error(&e),
-                }
-            }
-            Err(response) => response,
-        },
-        (&Method::DELETE, ["groups", key]) => match state.tenant().remove_group(key) {
-            Some(group) => admin_json(
-                StatusCode::OK,
-                &serde_json::to_value(group).expect("serializes"),
-            ),
-            None => not_found("group", key),
-        },
-        (&Method::POST, ["groups", key, "members"]) => match read_json(body).await {
-            Ok(value) => {
-                let members: Vec<String> = match &value {
-                    Value::String(one) => vec![one.clone()],
-                    Value::Array(list) => list
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect(),
-                    Value::Object(object) => match (object.get("id"), object.get("members")) {
-                        (Some(Value::String(one)), _) => vec![one.clone()],
-                        (_, Some(Value::Array(list))) => list
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect(),
-                        _ => Vec::new(),
-                    },
-                    _ => Vec::new(),
-                };
-                if members.is_empty() {
-                    return admin_error(
-                        StatusCode::BAD_REQUEST,
-                        "InvalidMembers",
-                        "Expected {\"id\": \"<user>\"} or {\"members\": [\"<user>\", ...]}.",
-                    );
-                }
-                let mut tenant = state.tenant();
-                match tenant.add_members(key, &members) {
-                    Ok(group) => {
-                        let id = group.id.clone();
-                        admin_json(
-                            StatusCode::OK,
-                            &group_admin_view(&tenant, tenant.group(&id).expect("stored")),
-                        )
-                    }
-                    Err(e) => change_error(&e),
-                }
-            }
-            Err(response) => response,
-        },
-        (&Method::DELETE, ["groups", key, "members", user]) => {
-            let mut tenant = state.tenant();
-            match tenant.remove_member(key, user) {
-                Ok(group) => {
-                    let id = group.id.clone();
-                    admin_json(
-                        StatusCode::OK,
-                        &group_admin_view(&tenant, tenant.group(&id).expect("stored")),
-                    )
-                }
-                Err(e) => change_error(&e),
-            }
-        }
-        (&Method::GET, ["throttling"]) => admin_json(
-            StatusCode::OK,
-            &serde_json::to_value(state.throttle().config()).expect("serializes"),
-        ),
-        (&Method::PUT | &Method::PATCH, ["throttling"]) => match read_json(body).await {
-            Ok(value) => {
-                // PUT replaces the settings, PATCH merges into them; either way the buckets start full.
-                let current = serde_json::to_value(state.throttle().config()).expect("serializes");
-                match serde_json::from_value::<ThrottleConfig>(settings_body(
-                    &method, current, value,
-                )) {
-                    Ok(config) if config.scale > 0.0 && config.scale.is_finite() => {
-                        let mut throttle = state.throttle();
-                        throttle.configure(config);
-                        admin_json(
-                            StatusCode::OK,
-                            &serde_json::to_value(throttle.config()).expect("serializes"),
-                        )
-                    }
-                    Ok(_) => admin_error(
-                        StatusCode::BAD_REQUEST,
-                        "InvalidThrottling",
-                        "scale must be a positive number.",
-                    ),
-                    Err(e) => {
-                        admin_error(StatusCode::BAD_REQUEST, "InvalidThrottling", e.to_string())
-                    }
-                }
-            }
-            Err(response) => response,
-        },
-        (&Method::GET, ["processing"]) => processing_view(&state.tenant()),
-        (&Method::PUT | &Method::PATCH, ["processing"]) => match read_json(body).await {
-            Ok(value) => {
-                let mut tenant = state.tenant();
-                let current = serde_json::to_value(tenant.processing()).expect("serializes");
-                match serde_json::from_value::<ProcessingConfig>(settings_body(
-                    &method, current, value,
-                )) {
-                    Ok(config) => match tenant.set_processing(config) {
-                        Ok(()) => processing_view(&tenant),
-                        Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidProcessing", e),
-                    },
-                    Err(e) => {
-                        admin_error(StatusCode::BAD_REQUEST, "InvalidProcessing", e.to_string())
-                    }
-                }
-            }
-            Err(response) => response,
-        },
-        (&Method::GET, ["faults"]) => admin_json(
-            StatusCode::OK,
-            &serde_json::to_value(state.faults().profile()).expect("serializes"),
-        ),
-        (&Method::PUT, ["faults"]) => match read_json(body).await {
-            Ok(value) => match serde_json::from_value::<FaultProfile>(value) {
-                Ok(profile) => match Faults::validate(&profile) {
-                    Ok(()) => {
-                        let mut faults = state.faults();
-                        *faults = Faults::new(profile, state.seed());
-                        admin_json(
-                            StatusCode::OK,
-                            &serde_json::to_value(faults.profile()).expect("serializes"),
-                        )
-                    }
-                    Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidFaults", e),
-                },
-                Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidFaults", e.to_string()),
-            },
-            Err(response) => response,
-        },
-        (&Method::DELETE, ["faults"]) => {
-            let mut faults = state.faults();
-            *faults = Faults::new(FaultProfile::default(), state.seed());
-            admin_json(
-                StatusCode::OK,
-                &serde_json::to_value(faults.profile()).expect("serializes"),
-            )
-        }
-        (
-            _,
-            ["throttling"]
-            | ["processing"]
-            | ["faults"]
-            | ["health"]
-            | ["tokens"]
-            | ["requests"]
-            | ["users"]
-            | ["users", _]
-            | ["users", _, "process"]
-            | ["licensing", "process"]
-            | ["tenant"]
-            | ["skus"]
-            | ["skus", _]
-            | ["groups"]
-            | ["groups", _]
-            | ["groups", _, "members"]
-            | ["groups", _, "members", _],
-        ) => admin_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            format!("{method} is not supported on {}.", parts.uri.path()),
-        ),
-        _ => admin_error(
+    let Some(endpoint) = Endpoint::parse(&segments) else {
+        return admin_error(
             StatusCode::NOT_FOUND,
             "NotFound",
             format!(
                 "No emulator endpoint at {}; see crates/graph-emulator/README.md.",
                 parts.uri.path()
             ),
+        );
+    };
+    match serve(state, &parts.method, endpoint, body).await {
+        Some(response) => response,
+        None => admin_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            format!("{} is not supported on {}.", parts.method, parts.uri.path()),
         ),
     }
+}
+
+/// The path after `/_emulator/`, split on '/' and percent-decoded; empty segments are skipped.
+fn decode_segments(path: &str) -> Vec<String> {
+    path.trim_start_matches("/_emulator")
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect()
+}
+
+/// Answers a method the endpoint supports; `None` for one it does not.
+async fn serve(
+    state: &State,
+    method: &Method,
+    endpoint: Endpoint<'_>,
+    body: Body,
+) -> Option<Response<Body>> {
+    use Endpoint as E;
+    Some(match (endpoint, method) {
+        (E::Health, &Method::GET) => health(state),
+        (E::Tokens, &Method::POST) => with_json(body, |value| issue_token(state, value)).await,
+        (E::Requests, &Method::GET) => requests(state),
+        (E::Requests, &Method::DELETE) => clear_requests(state),
+        (E::Users, &Method::GET) => users(state),
+        (E::Users, &Method::POST) => with_json(body, |value| upsert_users(state, value)).await,
+        (E::User(key), &Method::GET) => user(state, key),
+        (E::User(key), &Method::DELETE) => remove_user(state, key),
+        (E::User(key), &Method::PATCH) => {
+            with_json(body, |value| patch_user(state, key, value)).await
+        }
+        (E::ProcessUser(key), &Method::POST) => process_user(state, key),
+        (E::ProcessLicensing, &Method::POST) => {
+            with_json(body, |value| process_users(state, value)).await
+        }
+        (E::Tenant, &Method::GET) => admin_json(StatusCode::OK, &state.tenant().to_seed()),
+        (E::Skus, &Method::GET) => skus(state),
+        (E::Skus, &Method::POST) => with_json(body, |value| create_sku(state, value)).await,
+        (E::Sku(key), &Method::GET) => sku(state, key),
+        (E::Sku(key), &Method::PATCH) => {
+            with_json(body, |value| patch_sku(state, key, value)).await
+        }
+        (E::Sku(key), &Method::DELETE) => remove_sku(state, key),
+        (E::Groups, &Method::GET) => groups(state),
+        (E::Groups, &Method::POST) => with_json(body, |value| create_group(state, value)).await,
+        (E::Group(key), &Method::GET) => group(state, key),
+        (E::Group(key), &Method::PATCH) => {
+            with_json(body, |value| patch_group(state, key, value)).await
+        }
+        (E::Group(key), &Method::DELETE) => remove_group(state, key),
+        (E::Members(key), &Method::POST) => {
+            with_json(body, |value| add_members(state, key, value)).await
+        }
+        (E::Member(key, user), &Method::DELETE) => remove_member(state, key, user),
+        (E::Throttling, &Method::GET) => throttling(state),
+        (E::Throttling, &Method::PUT | &Method::PATCH) => {
+            with_json(body, |value| set_throttling(state, method, value)).await
+        }
+        (E::Processing, &Method::GET) => processing_view(&state.tenant()),
+        (E::Processing, &Method::PUT | &Method::PATCH) => {
+            with_json(body, |value| set_processing(state, method, value)).await
+        }
+        (E::Faults, &Method::GET) => faults(state),
+        (E::Faults, &Method::PUT) => with_json(body, |value| set_faults(state, value)).await,
+        (E::Faults, &Method::DELETE) => clear_faults(state),
+        _ => return None,
+    })
+}
+
+/// Reads the JSON body and hands it on; a body that cannot be read is answered at once.
+async fn with_json(body: Body, then: impl FnOnce(Value) -> Response<Body>) -> Response<Body> {
+    match read_json(body).await {
+        Ok(value) => then(value),
+        Err(response) => response,
+    }
+}
+
+// ----- the request log -----
+
+fn requests(state: &State) -> Response<Body> {
+    let log = state.log();
+    let entries: Vec<_> = log.entries().collect();
+    admin_json(
+        StatusCode::OK,
+        &serde_json::to_value(entries).expect("log serializes"),
+    )
+}
+
+fn clear_requests(state: &State) -> Response<Body> {
+    let mut log = state.log();
+    let cleared = log.len();
+    log.clear();
+    admin_json(StatusCode::OK, &json!({ "cleared": cleared }))
+}
+
+// ----- users -----
+
+fn users(state: &State) -> Response<Body> {
+    let users: Vec<Value> = state.tenant().users().map(User::admin_view).collect();
+    admin_json(StatusCode::OK, &json!({ "value": users }))
+}
+
+fn user(state: &State, key: &str) -> Response<Body> {
+    let view = {
+        let tenant = state.tenant();
+        tenant.find(key).map(|u| user_admin_view(&tenant, u))
+    };
+    match view {
+        Some(view) => admin_json(StatusCode::OK, &view),
+        None => not_found("user", key),
+    }
+}
+
+fn remove_user(state: &State, key: &str) -> Response<Body> {
+    match state.tenant().remove(key) {
+        Some(user) => admin_json(StatusCode::OK, &user.admin_view()),
+        None => not_found("user", key),
+    }
+}
+
+fn patch_user(state: &State, key: &str, body: Value) -> Response<Body> {
+    let Value::Object(changes) = body else {
+        return admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidUser",
+            "Expected a JSON object of properties to change.",
+        );
+    };
+    let mut tenant = state.tenant();
+    match tenant.patch_user(key, changes) {
+        Ok(user) => admin_json(StatusCode::OK, &user.admin_view()),
+        Err(e) => change_error(&e),
+    }
+}
+
+fn process_user(state: &State, key: &str) -> Response<Body> {
+    let mut tenant = state.tenant();
+    if tenant.find(key).is_none() {
+        return not_found("user", key);
+    }
+    tenant.process(key);
+    admin_json(
+        StatusCode::OK,
+        &tenant
+            .find(key)
+            .map(User::admin_view)
+            .unwrap_or(Value::Null),
+    )
+}
+
+// ----- SKUs -----
+
+fn skus(state: &State) -> Response<Body> {
+    let tenant = state.tenant();
+    let skus: Vec<Value> = tenant
+        .skus()
+        .iter()
+        .map(|s| sku_admin_view(&tenant, s))
+        .collect();
+    admin_json(StatusCode::OK, &json!({ "value": skus }))
+}
+
+fn sku(state: &State, key: &str) -> Response<Body> {
+    let tenant = state.tenant();
+    match tenant.sku(key) {
+        Some(sku) => admin_json(StatusCode::OK, &sku_admin_view(&tenant, sku)),
+        None => not_found("SKU", key),
+    }
+}
+
+fn create_sku(state: &State, body: Value) -> Response<Body> {
+    let sku: Sku = match serde_json::from_value(body) {
+        Ok(sku) => sku,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidSku", e.to_string()),
+    };
+    let id = sku.sku_id.clone();
+    let mut tenant = state.tenant();
+    let change = tenant
+        .upsert_sku(sku)
+        .map(|outcome| (created_or_ok(outcome), id));
+    changed(&tenant, change, Tenant::sku, sku_admin_view)
+}
+
+fn patch_sku(state: &State, key: &str, changes: Value) -> Response<Body> {
+    let mut tenant = state.tenant();
+    let change = tenant
+        .patch_sku(key, changes)
+        .map(|sku| (StatusCode::OK, sku.sku_id.clone()));
+    changed(&tenant, change, Tenant::sku, sku_admin_view)
+}
+
+fn remove_sku(state: &State, key: &str) -> Response<Body> {
+    match state.tenant().remove_sku(key) {
+        Some(sku) => admin_json(
+            StatusCode::OK,
+            &serde_json::to_value(sku).expect("serializes"),
+        ),
+        None => not_found("SKU", key),
+    }
+}
+
+// ----- groups -----
+
+fn groups(state: &State) -> Response<Body> {
+    let tenant = state.tenant();
+    let groups: Vec<Value> = tenant
+        .groups()
+        .iter()
+        .map(|g| group_admin_view(&tenant, g))
+        .collect();
+    admin_json(StatusCode::OK, &json!({ "value": groups }))
+}
+
+fn group(state: &State, key: &str) -> Response<Body> {
+    let tenant = state.tenant();
+    match tenant.group(key) {
+        Some(group) => admin_json(StatusCode::OK, &group_admin_view(&tenant, group)),
+        None => not_found("group", key),
+    }
+}
+
+/// A group without an id gets a new one, so it is found again by its name.
+fn create_group(state: &State, mut body: Value) -> Response<Body> {
+    if let Value::Object(object) = &mut body {
+        object.entry("id").or_insert_with(|| Value::from(""));
+    }
+    let group: Group = match serde_json::from_value(body) {
+        Ok(group) => group,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidGroup", e.to_string()),
+    };
+    let mut tenant = state.tenant();
+    let key = if group.id.is_empty() {
+        group.display_name.clone()
+    } else {
+        group.id.clone()
+    };
+    let change = tenant
+        .upsert_group(group)
+        .map(|outcome| (created_or_ok(outcome), key));
+    changed(&tenant, change, Tenant::group, group_admin_view)
+}
+
+fn patch_group(state: &State, key: &str, changes: Value) -> Response<Body> {
+    let mut tenant = state.tenant();
+    let change = tenant
+        .patch_group(key, changes)
+        .map(|group| (StatusCode::OK, group.id.clone()));
+    changed(&tenant, change, Tenant::group, group_admin_view)
+}
+
+fn remove_group(state: &State, key: &str) -> Response<Body> {
+    match state.tenant().remove_group(key) {
+        Some(group) => admin_json(
+            StatusCode::OK,
+            &serde_json::to_value(group).expect("serializes"),
+        ),
+        None => not_found("group", key),
+    }
+}
+
+/// Accepts `"<user>"`, `["<user>", ...]`, `{"id": "<user>"}` or `{"members": ["<user>", ...]}`.
+fn add_members(state: &State, key: &str, body: Value) -> Response<Body> {
+    let members = member_list(&body);
+    if members.is_empty() {
+        return admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidMembers",
+            "Expected {\"id\": \"<user>\"} or {\"members\": [\"<user>\", ...]}.",
+        );
+    }
+    let mut tenant = state.tenant();
+    let change = tenant
+        .add_members(key, &members)
+        .map(|group| (StatusCode::OK, group.id.clone()));
+    changed(&tenant, change, Tenant::group, group_admin_view)
+}
+
+fn member_list(body: &Value) -> Vec<String> {
+    let strings = |list: &[Value]| -> Vec<String> {
+        list.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    };
+    match body {
+        Value::String(one) => vec![one.clone()],
+        Value::Array(list) => strings(list),
+        Value::Object(object) => match (object.get("id"), object.get("members")) {
+            (Some(Value::String(one)), _) => vec![one.clone()],
+            (_, Some(Value::Array(list))) => strings(list),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+fn remove_member(state: &State, key: &str, user: &str) -> Response<Body> {
+    let mut tenant = state.tenant();
+    let change = tenant
+        .remove_member(key, user)
+        .map(|group| (StatusCode::OK, group.id.clone()));
+    changed(&tenant, change, Tenant::group, group_admin_view)
+}
+
+/// Answers a change to one SKU or group: the item's admin view as it now stands (found again by `key`,
+/// since the change held the tenant), or why the change was refused.
+fn changed<T>(
+    tenant: &Tenant,
+    change: Result<(StatusCode, String), ChangeError>,
+    find: for<'t> fn(&'t Tenant, &str) -> Option<&'t T>,
+    view: fn(&Tenant, &T) -> Value,
+) -> Response<Body> {
+    match change {
+        Ok((status, key)) => admin_json(status, &view(tenant, find(tenant, &key).expect("stored"))),
+        Err(e) => change_error(&e),
+    }
+}
+
+// ----- settings: throttling, processing, faults -----
+
+fn throttling(state: &State) -> Response<Body> {
+    admin_json(
+        StatusCode::OK,
+        &serde_json::to_value(state.throttle().config()).expect("serializes"),
+    )
+}
+
+/// PUT replaces the settings, PATCH merges into them; either way the buckets start full.
+fn set_throttling(state: &State, method: &Method, body: Value) -> Response<Body> {
+    let current = serde_json::to_value(state.throttle().config()).expect("serializes");
+    match serde_json::from_value::<ThrottleConfig>(settings_body(method, current, body)) {
+        Ok(config) if config.scale > 0.0 && config.scale.is_finite() => {
+            let mut throttle = state.throttle();
+            throttle.configure(config);
+            admin_json(
+                StatusCode::OK,
+                &serde_json::to_value(throttle.config()).expect("serializes"),
+            )
+        }
+        Ok(_) => admin_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidThrottling",
+            "scale must be a positive number.",
+        ),
+        Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidThrottling", e.to_string()),
+    }
+}
+
+fn set_processing(state: &State, method: &Method, body: Value) -> Response<Body> {
+    let mut tenant = state.tenant();
+    let current = serde_json::to_value(tenant.processing()).expect("serializes");
+    match serde_json::from_value::<ProcessingConfig>(settings_body(method, current, body)) {
+        Ok(config) => match tenant.set_processing(config) {
+            Ok(()) => processing_view(&tenant),
+            Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidProcessing", e),
+        },
+        Err(e) => admin_error(StatusCode::BAD_REQUEST, "InvalidProcessing", e.to_string()),
+    }
+}
+
+fn faults(state: &State) -> Response<Body> {
+    admin_json(
+        StatusCode::OK,
+        &serde_json::to_value(state.faults().profile()).expect("serializes"),
+    )
+}
+
+fn set_faults(state: &State, body: Value) -> Response<Body> {
+    let profile = match serde_json::from_value::<FaultProfile>(body) {
+        Ok(profile) => profile,
+        Err(e) => return admin_error(StatusCode::BAD_REQUEST, "InvalidFaults", e.to_string()),
+    };
+    if let Err(e) = Faults::validate(&profile) {
+        return admin_error(StatusCode::BAD_REQUEST, "InvalidFaults", e);
+    }
+    let mut faults = state.faults();
+    *faults = Faults::new(profile, state.seed());
+    admin_json(
+        StatusCode::OK,
+        &serde_json::to_value(faults.profile()).expect("serializes"),
+    )
+}
+
+fn clear_faults(state: &State) -> Response<Body> {
+    let mut faults = state.faults();
+    *faults = Faults::new(FaultProfile::default(), state.seed());
+    admin_json(
+        StatusCode::OK,
+        &serde_json::to_value(faults.profile()).expect("serializes"),
+    )
 }
 
 /// PATCH merges the body into the current settings, nested objects too (`{"limits": {"appWrites": 5}}`

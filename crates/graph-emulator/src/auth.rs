@@ -27,7 +27,8 @@ pub const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 pub const LICENSE_ADMINISTRATOR: &str = "4d6ac14f-3453-41d0-bef9-a3e0c569773a";
 pub const DIRECTORY_WRITERS: &str = "9360feb5-f418-4baa-8175-e2a00bac4301";
 
-/// The roles that let a signed-in user reprocess license assignments (graph-facts §1), Global Administrator above them all.
+/// The roles that let a signed-in user reprocess license assignments, Global Administrator above them all
+/// (<https://learn.microsoft.com/en-us/graph/api/user-reprocesslicenseassignment>, Permissions).
 pub const REPROCESS_ROLES: &[&str] = &[
     GLOBAL_ADMINISTRATOR,
     USER_ADMINISTRATOR,

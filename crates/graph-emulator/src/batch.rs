@@ -1,5 +1,6 @@
-//! JSON batching (graph-facts §5): up to 20 requests in one `POST /$batch`, each served, throttled and
-//! failed on its own, answered in any order, with 424 for the dependents of a failed request.
+//! JSON batching (<https://learn.microsoft.com/en-us/graph/json-batching>): up to 20 requests in one
+//! `POST /$batch`, each served, throttled and failed on its own, answered in any order, with 424 for
+//! the dependents of a failed request.
 //!
 //! Clients get batching wrong in ways only a faithful batch endpoint shows: assuming answers come in
 //! request order, or that a 200 batch means every item succeeded (the SDKs do not retry inner 429s).
@@ -10,10 +11,10 @@ use hyper::http::request::Parts;
 use hyper::{Body, Method, Request, Response, StatusCode};
 use serde_json::{json, Map, Value};
 
-use crate::graph::{self, decode_segments, parse_version};
 use crate::log::BatchRef;
 use crate::respond::{self, GraphError, RequestIds};
-use crate::server::State;
+use crate::route::Version;
+use crate::state::State;
 
 /// Graph's limit on requests per batch.
 pub const MAX_REQUESTS: usize = 20;
@@ -34,6 +35,10 @@ const ITEM_HEADERS: &[&str] = &[
     "x-ms-throttle-limit-percentage",
 ];
 
+/// Serves one request from inside the batch. The Graph front door above hands its own handler down, so
+/// the batch endpoint never calls back up into it.
+pub type Dispatch<'a> = dyn Fn(&Parts, &[u8], BatchRef) -> Response<Body> + Sync + 'a;
+
 struct Item {
     id: String,
     method: Method,
@@ -43,8 +48,16 @@ struct Item {
     depends_on: Vec<String>,
 }
 
-pub async fn handle(state: &State, parts: &Parts, body: &[u8], ids: &RequestIds) -> Response<Body> {
-    match run(state, parts, body, ids).await {
+/// Answers `POST /{version}/$batch` once the front door has checked its version and token.
+pub async fn handle(
+    state: &State,
+    parts: &Parts,
+    body: &[u8],
+    ids: &RequestIds,
+    version: Version,
+    dispatch: &Dispatch<'_>,
+) -> Response<Body> {
+    match run(state, parts, body, ids, version, dispatch).await {
         Ok(response) => response,
         Err(error) => respond::graph_error(ids, &error),
     }
@@ -55,10 +68,9 @@ async fn run(
     parts: &Parts,
     body: &[u8],
     ids: &RequestIds,
+    version: Version,
+    dispatch: &Dispatch<'_>,
 ) -> Result<Response<Body>, GraphError> {
-    let segments = decode_segments(parts.uri.path());
-    let version = parse_version(&segments[0])?;
-    graph::authenticate(state, &parts.headers)?;
     if parts.method != Method::POST {
         return Err(GraphError::new(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -87,7 +99,7 @@ async fn run(
                 "body": error_value(ids, "FailedDependency", "The request was not performed because one or more of its dependencies failed."),
             })
         } else {
-            execute(state, parts, ids, version, item).await
+            execute(dispatch, parts, ids, version, item).await
         };
         statuses.insert(
             item.id.clone(),
@@ -105,10 +117,10 @@ async fn run(
 }
 
 async fn execute(
-    state: &State,
+    dispatch: &Dispatch<'_>,
     outer: &Parts,
     ids: &RequestIds,
-    version: graph::Version,
+    version: Version,
     item: &Item,
 ) -> Value {
     if item.headers.len() > MAX_ITEM_HEADERS {
@@ -158,8 +170,7 @@ async fn execute(
             })
         }
     };
-    let response = graph::handle_item(
-        state,
+    let response = dispatch(
         &parts,
         &body,
         BatchRef {

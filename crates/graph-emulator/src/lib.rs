@@ -2,10 +2,14 @@
 //!
 //! Start it in-process with [`Emulator::start`] (inside a tokio runtime) or [`BackgroundEmulator::start`]
 //! (anywhere), or run the `graph-emulator` binary and read the base URL from its first line of stdout.
+//!
+//! The modules are layered: each uses only those below it, as the Layout section of this crate's
+//! README lists them, from `server` (routing) down to `clock`.
 
 pub mod admin;
 pub mod auth;
 pub mod batch;
+pub mod catalog;
 pub mod clock;
 pub mod faults;
 pub mod generate;
@@ -16,9 +20,13 @@ pub mod login;
 pub mod query;
 pub mod reads;
 pub mod respond;
+pub mod route;
 pub mod server;
+pub mod state;
 pub mod tenant;
 pub mod throttle;
 
-pub use server::{BackgroundEmulator, Config, Emulator, State};
-pub use tenant::{Group, LicenseIntent, ProcessingConfig, ReprocessAction, Sku, Tenant, User};
+pub use catalog::{Group, LicenseIntent, Sku};
+pub use server::{BackgroundEmulator, Config, Emulator};
+pub use state::State;
+pub use tenant::{ProcessingConfig, ReprocessAction, Tenant, User};

@@ -14,17 +14,17 @@
 //! `POST /_emulator/login/browser`, `POST /_emulator/devicecodes/{user_code}/approve|decline`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use hyper::{Body, Method, Request, Response, StatusCode};
+use hyper::{Body, HeaderMap, Method, Request, Response, StatusCode};
 use registry::Registry;
 use serde_json::{json, Value};
 
 use crate::auth::{normalize_permission, Claims, Grant, GRAPH_AUDIENCE};
 use crate::clock::unix_seconds;
 use crate::respond::{admin_error, admin_json};
-use crate::server::State;
+use crate::state::State;
 
 /// The default delegated app (Microsoft Graph Command Line Tools) exists in every tenant.
 pub const COMMAND_LINE_TOOLS: &str = crate::auth::DEFAULT_DELEGATED_APP_ID;
@@ -99,7 +99,7 @@ struct Login {
 
 mod registry {
     use super::*;
-    /// Login state per emulator, keyed by its base URL, so the server's State needs no new field.
+    /// Login state per emulator, keyed by its base URL, so [`State`] needs no new field.
     pub struct Registry;
     static REGISTRY: Mutex<Option<HashMap<String, Arc<Mutex<Login>>>>> = Mutex::new(None);
     impl Registry {
@@ -139,10 +139,12 @@ impl Login {
 
 /// Records a credential issued without the login lock held.
 fn remember(state: &State, kind: &'static str, value: &str) {
-    Registry::of(state)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remember(kind, value);
+    lock(&Registry::of(state)).remember(kind, value);
+}
+
+/// A panic in one request must not leave the login side locked for all others.
+fn lock(login: &Mutex<Login>) -> MutexGuard<'_, Login> {
+    login.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn now() -> i64 {
@@ -167,7 +169,7 @@ pub async fn handle(state: &State, request: Request<Body>) -> Response<Body> {
     let response = route(state, &login, &method, &path, &query, &headers, &body);
     if let Some(mut entry) = entry {
         entry["status"] = json!(response.status().as_u16());
-        let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+        let mut l = lock(&login);
         if l.requests.len() >= 10_000 {
             l.requests.remove(0);
         }
@@ -217,58 +219,77 @@ fn log_entry(method: &Method, path: &str, query: &str, body: &[u8]) -> Value {
 
 fn route(
     state: &State,
-    login: &Arc<Mutex<Login>>,
+    login: &Mutex<Login>,
     method: &Method,
     path: &str,
     query: &str,
-    headers: &hyper::HeaderMap,
+    headers: &HeaderMap,
     body: &[u8],
 ) -> Response<Body> {
-    let (method, path, query, body) = (method.clone(), path.to_string(), query.to_string(), body);
-    let login = Arc::clone(login);
-    let header = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-
     if let Some(admin) = path.strip_prefix("/_emulator/") {
-        return admin_call(state, &login, &method, admin, body);
+        return admin_call(state, login, method, admin, body);
     }
     if path == "/metadata/identity/oauth2/token" {
-        if header("metadata").as_deref() != Some("true") {
-            return oauth_error(
-                400,
-                "invalid_request",
-                0,
-                "Required metadata header not specified",
-            );
-        }
-        return managed_identity(state, &login, &form(&query));
+        return imds(state, login, query, headers);
     }
     if path == "/msi/token" {
-        let expected = login
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .identity_header
-            .clone();
-        if header("x-identity-header").as_deref() != Some(expected.as_str()) {
-            return oauth_error(
-                401,
-                "invalid_request",
-                0,
-                "The X-IDENTITY-HEADER is missing or wrong.",
-            );
-        }
-        let mut params = form(&query);
-        if method == Method::POST {
-            params.extend(form(&String::from_utf8_lossy(body)));
-        }
-        return managed_identity(state, &login, &params);
+        return identity_endpoint(state, login, method, query, headers, body);
     }
+    authority(state, login, method, path, query, body)
+}
 
-    // /{tenant}/oauth2/v2.0/{leaf}
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The Azure VM metadata endpoint (IMDS): the caller proves it is on the machine with `Metadata: true`.
+fn imds(state: &State, login: &Mutex<Login>, query: &str, headers: &HeaderMap) -> Response<Body> {
+    if header(headers, "metadata") != Some("true") {
+        return oauth_error(
+            400,
+            "invalid_request",
+            0,
+            "Required metadata header not specified",
+        );
+    }
+    managed_identity(state, login, &form(query))
+}
+
+/// App Service's and Automation's identity endpoint: the caller proves itself with the secret
+/// `X-IDENTITY-HEADER` (`GET /_emulator/login` shows it), and may send its parameters in a form body.
+fn identity_endpoint(
+    state: &State,
+    login: &Mutex<Login>,
+    method: &Method,
+    query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response<Body> {
+    let expected = lock(login).identity_header.clone();
+    if header(headers, "x-identity-header") != Some(expected.as_str()) {
+        return oauth_error(
+            401,
+            "invalid_request",
+            0,
+            "The X-IDENTITY-HEADER is missing or wrong.",
+        );
+    }
+    let mut params = form(query);
+    if method == Method::POST {
+        params.extend(form(&String::from_utf8_lossy(body)));
+    }
+    managed_identity(state, login, &params)
+}
+
+/// `/{tenant}/oauth2/v2.0/{token|devicecode|authorize}`, for this tenant or `common`/`organizations`.
+fn authority(
+    state: &State,
+    login: &Mutex<Login>,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &[u8],
+) -> Response<Body> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let (tenant, leaf) = match segments.as_slice() {
         [tenant, "oauth2", "v2.0", leaf] => (percent_decode(tenant), *leaf),
@@ -280,39 +301,42 @@ fn route(
     if !common && !tenant.eq_ignore_ascii_case(&home) {
         return oauth_error(400, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
     }
-    let fault = login
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .fault
-        .clone();
-    match fault.as_deref() {
-        Some("html") => {
-            return raw(
-                200,
-                "text/html",
-                "<html><body><h1>Sign in</h1><p>Captive portal</p></body></html>",
-            )
-        }
-        Some("garbage") => return raw(200, "application/json", "{\"access_tok"),
-        _ => {}
+    if let Some(response) = injected_fault(login) {
+        return response;
     }
-    match (leaf, &method) {
+    match (leaf, method) {
         ("token", &Method::POST) => {
             let params = form(&String::from_utf8_lossy(body));
             let url = format!("{}{}", state.base_url(), path);
-            token(state, &login, &params, &url, common)
+            token(state, login, &params, &url, common)
         }
         ("devicecode", &Method::POST) => {
-            device_code_start(state, &login, &form(&String::from_utf8_lossy(body)))
+            device_code_start(state, login, &form(&String::from_utf8_lossy(body)))
         }
-        ("authorize", &Method::GET) => authorize(&login, &form(&query)),
+        ("authorize", &Method::GET) => authorize(login, &form(query)),
         _ => oauth_error(405, "invalid_request", 0, "Method not allowed."),
     }
 }
 
+/// What `POST /_emulator/login/fault` made the authority answer instead: a captive portal's page, or
+/// JSON cut off mid-way.
+fn injected_fault(login: &Mutex<Login>) -> Option<Response<Body>> {
+    let fault = lock(login).fault.clone();
+    match fault.as_deref() {
+        Some("html") => Some(raw(
+            200,
+            "text/html",
+            "<html><body><h1>Sign in</h1><p>Captive portal</p></body></html>",
+        )),
+        Some("garbage") => Some(raw(200, "application/json", "{\"access_tok")),
+        _ => None,
+    }
+}
+
+/// The login side's part of the admin API, under `/_emulator/`. An empty body reads as `{}`.
 fn admin_call(
     state: &State,
-    login: &Arc<Mutex<Login>>,
+    login: &Mutex<Login>,
     method: &Method,
     path: &str,
     body: &[u8],
@@ -331,30 +355,9 @@ fn admin_call(
             }
         }
     };
-    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
-    let strings = |k: &str| -> Vec<String> {
-        input
-            .get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let mut l = lock(login);
     match (method, path) {
-        (&Method::GET, "login") => admin_json(
-            StatusCode::OK,
-            &json!({
-                "identityHeader": l.identity_header,
-                "tokenEndpoint": format!("{}/{}/oauth2/v2.0/token", state.base_url(), state.tenant().tenant_id()),
-                "imdsEndpoint": format!("{}/metadata/identity/oauth2/token", state.base_url()),
-                "identityEndpoint": format!("{}/msi/token", state.base_url()),
-                "apps": l.apps.values().map(|a| json!({"appId": a.app_id, "displayName": a.display_name})).collect::<Vec<_>>(),
-            }),
-        ),
+        (&Method::GET, "login") => login_view(state, &l),
         (&Method::GET, "login/issued") => admin_json(
             StatusCode::OK,
             &json!(l
@@ -369,138 +372,11 @@ fn admin_call(
             l.requests.clear();
             admin_json(StatusCode::OK, &json!({"cleared": cleared}))
         }
-        (&Method::POST, "login/fault") => {
-            l.fault = input
-                .get("tokenEndpoint")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if let Some(i) = input.get("deviceCodeInterval").and_then(Value::as_i64) {
-                l.device_interval = i;
-            }
-            if let Some(i) = input.get("deviceCodeExpiresIn").and_then(Value::as_i64) {
-                l.device_expires_in = i;
-            }
-            if let Some(n) = input.get("deviceCodeSlowDown").and_then(Value::as_i64) {
-                l.slow_downs = n.max(0);
-            }
-            admin_json(StatusCode::OK, &json!({"tokenEndpoint": l.fault}))
-        }
-        (&Method::POST, "login/browser") => {
-            let user = input
-                .get("userId")
-                .and_then(Value::as_str)
-                .and_then(|u| state.tenant().find(u).map(|u| u.id().to_string()));
-            let Some(user) = user else {
-                return admin_error(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "userId must name a user of the tenant.",
-                );
-            };
-            l.browser_user = Some(user.clone());
-            admin_json(StatusCode::OK, &json!({"userId": user}))
-        }
-        (&Method::POST, "apps") => {
-            let Some(app_id) = input
-                .get("appId")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-            else {
-                return admin_error(StatusCode::BAD_REQUEST, "BadRequest", "appId is required.");
-            };
-            let mut secrets = Vec::new();
-            for s in input
-                .get("secrets")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let value = s
-                    .get("value")
-                    .and_then(Value::as_str)
-                    .or_else(|| s.as_str())
-                    .unwrap_or("")
-                    .to_string();
-                let expires_in = s
-                    .get("expiresIn")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(365 * 86_400);
-                secrets.push((value, now() + expires_in));
-            }
-            let mut certificates = Vec::new();
-            for c in strings("certificates") {
-                match base64::decode(c.trim()) {
-                    Ok(der) if rsa_public_key(&der).is_some() => certificates.push(der),
-                    _ => {
-                        return admin_error(
-                            StatusCode::BAD_REQUEST,
-                            "BadRequest",
-                            "certificates must be base64 DER X.509 certificates with RSA keys.",
-                        )
-                    }
-                }
-            }
-            let app = App {
-                display_name: input
-                    .get("displayName")
-                    .and_then(Value::as_str)
-                    .unwrap_or("MgLicense test app")
-                    .to_string(),
-                app_id: app_id.clone(),
-                secrets,
-                certificates,
-                roles: strings("roles"),
-                scopes: strings("scopes"),
-                managed_identity: input
-                    .get("managedIdentity")
-                    .and_then(Value::as_str)
-                    .map(str::to_string),
-                token_lifetime: input
-                    .get("tokenLifetime")
-                    .and_then(Value::as_i64)
-                    .unwrap_or(3600),
-            };
-            l.apps.insert(app_id.to_ascii_lowercase(), app);
-            admin_json(StatusCode::CREATED, &json!({"appId": app_id}))
-        }
+        (&Method::POST, "login/fault") => set_fault(&mut l, &input),
+        (&Method::POST, "login/browser") => set_browser_user(state, &mut l, &input),
+        (&Method::POST, "apps") => register_app(&mut l, &input),
         (&Method::POST, p) if p.starts_with("devicecodes/") => {
-            let rest = &p["devicecodes/".len()..];
-            let Some((user_code, action)) = rest.rsplit_once('/') else {
-                return admin_error(StatusCode::NOT_FOUND, "NotFound", "No such call.");
-            };
-            let user = input
-                .get("userId")
-                .and_then(Value::as_str)
-                .and_then(|u| state.tenant().find(u).map(|u| u.id().to_string()));
-            let Some(entry) = l
-                .device_codes
-                .values_mut()
-                .find(|d| d.user_code.eq_ignore_ascii_case(user_code))
-            else {
-                return admin_error(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    format!("No device code {user_code} is waiting."),
-                );
-            };
-            match action {
-                "approve" => match user {
-                    Some(u) => entry.decision = Some(Ok(u)),
-                    None => {
-                        return admin_error(
-                            StatusCode::BAD_REQUEST,
-                            "BadRequest",
-                            "userId must name a user of the tenant.",
-                        )
-                    }
-                },
-                "decline" => entry.decision = Some(Err(())),
-                _ => return admin_error(StatusCode::NOT_FOUND, "NotFound", "approve or decline"),
-            }
-            admin_json(
-                StatusCode::OK,
-                &json!({"userCode": user_code, "action": action}),
-            )
+            decide_device_code(state, &mut l, &p["devicecodes/".len()..], &input)
         }
         _ => admin_error(
             StatusCode::NOT_FOUND,
@@ -508,6 +384,187 @@ fn admin_call(
             format!("No admin call {method} /_emulator/{path}."),
         ),
     }
+}
+
+/// `GET /_emulator/login`: where the endpoints are, the identity header, and the registered apps.
+fn login_view(state: &State, l: &Login) -> Response<Body> {
+    admin_json(
+        StatusCode::OK,
+        &json!({
+            "identityHeader": l.identity_header,
+            "tokenEndpoint": format!("{}/{}/oauth2/v2.0/token", state.base_url(), state.tenant().tenant_id()),
+            "imdsEndpoint": format!("{}/metadata/identity/oauth2/token", state.base_url()),
+            "identityEndpoint": format!("{}/msi/token", state.base_url()),
+            "apps": l.apps.values().map(|a| json!({"appId": a.app_id, "displayName": a.display_name})).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// `POST /_emulator/login/fault`: how the token endpoint fails, and how device-code polling behaves.
+fn set_fault(l: &mut Login, input: &Value) -> Response<Body> {
+    l.fault = input
+        .get("tokenEndpoint")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let Some(i) = input.get("deviceCodeInterval").and_then(Value::as_i64) {
+        l.device_interval = i;
+    }
+    if let Some(i) = input.get("deviceCodeExpiresIn").and_then(Value::as_i64) {
+        l.device_expires_in = i;
+    }
+    if let Some(n) = input.get("deviceCodeSlowDown").and_then(Value::as_i64) {
+        l.slow_downs = n.max(0);
+    }
+    admin_json(StatusCode::OK, &json!({"tokenEndpoint": l.fault}))
+}
+
+/// The user who completes the next browser sign-in (the authorization code flow).
+fn set_browser_user(state: &State, l: &mut Login, input: &Value) -> Response<Body> {
+    let Some(user) = user_of(state, input) else {
+        return admin_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "userId must name a user of the tenant.",
+        );
+    };
+    l.browser_user = Some(user.clone());
+    admin_json(StatusCode::OK, &json!({"userId": user}))
+}
+
+/// The id of the tenant's user that the body's `userId` names, by id or UPN.
+fn user_of(state: &State, input: &Value) -> Option<String> {
+    input
+        .get("userId")
+        .and_then(Value::as_str)
+        .and_then(|u| state.tenant().find(u).map(|u| u.id().to_string()))
+}
+
+/// `POST /_emulator/apps`: an app registration with its secrets, certificates and permissions.
+fn register_app(l: &mut Login, input: &Value) -> Response<Body> {
+    let Some(app_id) = input
+        .get("appId")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return admin_error(StatusCode::BAD_REQUEST, "BadRequest", "appId is required.");
+    };
+    let secrets = secrets(input);
+    let Some(certificates) = certificates(input) else {
+        return admin_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "certificates must be base64 DER X.509 certificates with RSA keys.",
+        );
+    };
+    let app = App {
+        display_name: input
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or("MgLicense test app")
+            .to_string(),
+        app_id: app_id.clone(),
+        secrets,
+        certificates,
+        roles: strings(input, "roles"),
+        scopes: strings(input, "scopes"),
+        managed_identity: input
+            .get("managedIdentity")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        token_lifetime: input
+            .get("tokenLifetime")
+            .and_then(Value::as_i64)
+            .unwrap_or(3600),
+    };
+    l.apps.insert(app_id.to_ascii_lowercase(), app);
+    admin_json(StatusCode::CREATED, &json!({"appId": app_id}))
+}
+
+/// `"secrets": ["value", {"value": ..., "expiresIn": seconds}]`; a secret lasts a year unless told otherwise.
+fn secrets(input: &Value) -> Vec<(String, i64)> {
+    let mut secrets = Vec::new();
+    for s in input
+        .get("secrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let value = s
+            .get("value")
+            .and_then(Value::as_str)
+            .or_else(|| s.as_str())
+            .unwrap_or("")
+            .to_string();
+        let expires_in = s
+            .get("expiresIn")
+            .and_then(Value::as_i64)
+            .unwrap_or(365 * 86_400);
+        secrets.push((value, now() + expires_in));
+    }
+    secrets
+}
+
+/// `"certificates"`: base64 DER certificates; `None` if one is not a certificate with an RSA key.
+fn certificates(input: &Value) -> Option<Vec<Vec<u8>>> {
+    let mut certificates = Vec::new();
+    for c in strings(input, "certificates") {
+        match base64::decode(c.trim()) {
+            Ok(der) if rsa_public_key(&der).is_some() => certificates.push(der),
+            _ => return None,
+        }
+    }
+    Some(certificates)
+}
+
+/// The strings of the body's array `key`; anything else reads as none.
+fn strings(input: &Value, key: &str) -> Vec<String> {
+    input
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `POST /_emulator/devicecodes/{user_code}/approve|decline`: the user's answer on the sign-in page.
+fn decide_device_code(state: &State, l: &mut Login, rest: &str, input: &Value) -> Response<Body> {
+    let Some((user_code, action)) = rest.rsplit_once('/') else {
+        return admin_error(StatusCode::NOT_FOUND, "NotFound", "No such call.");
+    };
+    let user = user_of(state, input);
+    let Some(entry) = l
+        .device_codes
+        .values_mut()
+        .find(|d| d.user_code.eq_ignore_ascii_case(user_code))
+    else {
+        return admin_error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("No device code {user_code} is waiting."),
+        );
+    };
+    match action {
+        "approve" => match user {
+            Some(u) => entry.decision = Some(Ok(u)),
+            None => {
+                return admin_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "userId must name a user of the tenant.",
+                )
+            }
+        },
+        "decline" => entry.decision = Some(Err(())),
+        _ => return admin_error(StatusCode::NOT_FOUND, "NotFound", "approve or decline"),
+    }
+    admin_json(
+        StatusCode::OK,
+        &json!({"userCode": user_code, "action": action}),
+    )
 }
 
 /// Resource of a scope (`http://host/User.Read` → `http://host`), and the token audience it earns.
@@ -562,189 +619,33 @@ fn issue(
     raw(200, "application/json; charset=utf-8", &body.to_string())
 }
 
-// The error is the answer to send, built where the check fails; this is no hot path.
-#[allow(clippy::result_large_err)]
-fn find_app(l: &Login, client_id: &str, tenant: &str) -> Result<App, Response<Body>> {
+/// The app registered as `client_id`; the error is the authority's answer when there is none.
+fn find_app(l: &Login, client_id: &str, tenant: &str) -> Result<App, Box<Response<Body>>> {
     l.apps.get(&client_id.to_ascii_lowercase()).cloned().ok_or_else(|| {
-        oauth_error(400, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant."))
+        Box::new(oauth_error(400, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.")))
     })
 }
 
+fn param(p: &HashMap<String, String>, key: &str) -> String {
+    p.get(key).cloned().unwrap_or_default()
+}
+
+/// The token endpoint: one function per grant type, each taking the login lock it was called with
+/// and letting it go before the token is minted.
 fn token(
     state: &State,
-    login: &Arc<Mutex<Login>>,
+    login: &Mutex<Login>,
     p: &HashMap<String, String>,
     url: &str,
     common: bool,
 ) -> Response<Body> {
-    let get = |k: &str| p.get(k).cloned().unwrap_or_default();
-    let client_id = get("client_id");
     let tenant = state.tenant().tenant_id().to_string();
-    let scopes: Vec<String> = get("scope")
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
-    match get("grant_type").as_str() {
-        "client_credentials" => {
-            if common {
-                return oauth_error(400, "invalid_request", 90009, "Application is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier; use a tenant-specific endpoint.");
-            }
-            let app = match find_app(&l, &client_id, &tenant) {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
-            if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
-                return oauth_error(400, "invalid_scope", 1002012, &format!("The provided value for scope {} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", get("scope")));
-            }
-            if let Some(secret) = p.get("client_secret") {
-                let found = app.secrets.iter().find(|(v, _)| v == secret);
-                match found {
-                    None => return oauth_error(401, "invalid_client", 7000215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")),
-                    Some((_, exp)) if *exp <= now() => return oauth_error(401, "invalid_client", 7000222, &format!("The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.")),
-                    Some(_) => {}
-                }
-            } else if let Some(assertion) = p.get("client_assertion") {
-                if get("client_assertion_type")
-                    != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-                {
-                    return oauth_error(
-                        400,
-                        "invalid_request",
-                        50027,
-                        "Invalid client_assertion_type.",
-                    );
-                }
-                if let Err((code, message)) = check_assertion(assertion, &app, url) {
-                    return oauth_error(401, "invalid_client", code, &message);
-                }
-            } else {
-                return oauth_error(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
-            }
-            drop(l);
-            issue(state, &app, None, &scopes, None)
-        }
-        "urn:ietf:params:oauth:grant-type:device_code" => {
-            let code = get("device_code");
-            let t = now();
-            if l.slow_downs > 0 && l.device_codes.contains_key(&code) {
-                l.slow_downs -= 1;
-                if let Some(entry) = l.device_codes.get_mut(&code) {
-                    entry.last_poll = t;
-                }
-                return oauth_error(
-                    400,
-                    "slow_down",
-                    70000,
-                    "The client is polling too quickly.",
-                );
-            }
-            let Some(entry) = l.device_codes.get_mut(&code) else {
-                return oauth_error(
-                    400,
-                    "invalid_grant",
-                    70000,
-                    "The provided value for the input parameter 'device_code' is not valid.",
-                );
-            };
-            if t >= entry.expires_at {
-                l.device_codes.remove(&code);
-                return oauth_error(400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.");
-            }
-            let too_soon = t - entry.last_poll < entry.interval && entry.decision.is_none();
-            entry.last_poll = t;
-            match entry.decision.take() {
-                None if too_soon => oauth_error(
-                    400,
-                    "slow_down",
-                    70000,
-                    "The client is polling too quickly.",
-                ),
-                None => oauth_error(
-                    400,
-                    "authorization_pending",
-                    70016,
-                    "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
-                ),
-                Some(Err(())) => {
-                    l.device_codes.remove(&code);
-                    oauth_error(
-                        400,
-                        "authorization_declined",
-                        70019,
-                        "The end user denied the authorization request.",
-                    )
-                }
-                Some(Ok(user)) => {
-                    let entry = l.device_codes.remove(&code).expect("present");
-                    let app = match find_app(&l, &entry.client_id, &tenant) {
-                        Ok(a) => a,
-                        Err(r) => return r,
-                    };
-                    let refresh = new_refresh(&mut l, &entry.client_id, &user, &entry.scopes);
-                    drop(l);
-                    issue(state, &app, Some(&user), &entry.scopes, Some(refresh))
-                }
-            }
-        }
-        "authorization_code" => {
-            let Some(code) = l.auth_codes.remove(&get("code")) else {
-                return oauth_error(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity or was already redeemed.");
-            };
-            let challenge = b64(ring::digest::digest(
-                &ring::digest::SHA256,
-                get("code_verifier").as_bytes(),
-            )
-            .as_ref());
-            if challenge != code.challenge {
-                return oauth_error(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
-            }
-            if code.redirect_uri != get("redirect_uri")
-                || !code.delegation.client_id.eq_ignore_ascii_case(&client_id)
-            {
-                return oauth_error(
-                    400,
-                    "invalid_grant",
-                    50148,
-                    "The redirect_uri or client_id does not match the authorization request.",
-                );
-            }
-            let app = match find_app(&l, &client_id, &tenant) {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
-            let refresh = new_refresh(
-                &mut l,
-                &client_id,
-                &code.delegation.user_id,
-                &code.delegation.scopes,
-            );
-            drop(l);
-            issue(
-                state,
-                &app,
-                Some(&code.delegation.user_id),
-                &code.delegation.scopes,
-                Some(refresh),
-            )
-        }
-        "refresh_token" => {
-            let Some(d) = l.refresh_tokens.remove(&get("refresh_token")) else {
-                return oauth_error(
-                    400,
-                    "invalid_grant",
-                    70000,
-                    "The provided value for the input parameter 'refresh_token' is not valid.",
-                );
-            };
-            let app = match find_app(&l, &d.client_id, &tenant) {
-                Ok(a) => a,
-                Err(r) => return r,
-            };
-            let refresh = new_refresh(&mut l, &d.client_id, &d.user_id, &d.scopes);
-            drop(l);
-            issue(state, &app, Some(&d.user_id), &d.scopes, Some(refresh))
-        }
+    let l = lock(login);
+    match param(p, "grant_type").as_str() {
+        "client_credentials" => client_credentials(state, l, p, &tenant, url, common),
+        "urn:ietf:params:oauth:grant-type:device_code" => device_code(state, l, p, &tenant),
+        "authorization_code" => authorization_code(state, l, p, &tenant),
+        "refresh_token" => refresh_token(state, l, p, &tenant),
         other => oauth_error(
             400,
             "unsupported_grant_type",
@@ -752,6 +653,225 @@ fn token(
             &format!("The app requested an unsupported grant type '{other}'."),
         ),
     }
+}
+
+/// An app signing in as itself, with a secret or a certificate assertion, for `<resource>/.default`.
+fn client_credentials(
+    state: &State,
+    l: MutexGuard<'_, Login>,
+    p: &HashMap<String, String>,
+    tenant: &str,
+    url: &str,
+    common: bool,
+) -> Response<Body> {
+    if common {
+        return oauth_error(400, "invalid_request", 90009, "Application is requesting a token for itself. This scenario is supported only if resource is specified using the GUID based App Identifier; use a tenant-specific endpoint.");
+    }
+    let client_id = param(p, "client_id");
+    let app = match find_app(&l, &client_id, tenant) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    drop(l);
+    let scopes = scopes(p);
+    if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
+        return oauth_error(400, "invalid_scope", 1002012, &format!("The provided value for scope {} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).", param(p, "scope")));
+    }
+    if let Err(response) = check_client_credential(p, &app, &client_id, url) {
+        return *response;
+    }
+    issue(state, &app, None, &scopes, None)
+}
+
+/// The client proves it is the app: a current secret, or an assertion signed by a registered certificate.
+fn check_client_credential(
+    p: &HashMap<String, String>,
+    app: &App,
+    client_id: &str,
+    url: &str,
+) -> Result<(), Box<Response<Body>>> {
+    let refuse = |status, error, code, message: &str| {
+        Err(Box::new(oauth_error(status, error, code, message)))
+    };
+    if let Some(secret) = p.get("client_secret") {
+        return match app.secrets.iter().find(|(v, _)| v == secret) {
+            None => refuse(401, "invalid_client", 7000215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.")),
+            Some((_, exp)) if *exp <= now() => refuse(401, "invalid_client", 7000222, &format!("The provided client secret keys for app '{client_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.")),
+            Some(_) => Ok(()),
+        };
+    }
+    let Some(assertion) = p.get("client_assertion") else {
+        return refuse(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    };
+    if param(p, "client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    {
+        return refuse(
+            400,
+            "invalid_request",
+            50027,
+            "Invalid client_assertion_type.",
+        );
+    }
+    check_assertion(assertion, app, url)
+        .or_else(|(code, message)| refuse(401, "invalid_client", code, &message))
+}
+
+/// A device polling for the user's answer: pending, too fast, declined, expired, or the tokens.
+fn device_code(
+    state: &State,
+    mut l: MutexGuard<'_, Login>,
+    p: &HashMap<String, String>,
+    tenant: &str,
+) -> Response<Body> {
+    let code = param(p, "device_code");
+    let t = now();
+    if l.slow_downs > 0 && l.device_codes.contains_key(&code) {
+        l.slow_downs -= 1;
+        if let Some(entry) = l.device_codes.get_mut(&code) {
+            entry.last_poll = t;
+        }
+        return oauth_error(
+            400,
+            "slow_down",
+            70000,
+            "The client is polling too quickly.",
+        );
+    }
+    let Some(entry) = l.device_codes.get_mut(&code) else {
+        return oauth_error(
+            400,
+            "invalid_grant",
+            70000,
+            "The provided value for the input parameter 'device_code' is not valid.",
+        );
+    };
+    if t >= entry.expires_at {
+        l.device_codes.remove(&code);
+        return oauth_error(400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is not valid. This device code has expired.");
+    }
+    let too_soon = t - entry.last_poll < entry.interval && entry.decision.is_none();
+    entry.last_poll = t;
+    match entry.decision.take() {
+        None if too_soon => oauth_error(
+            400,
+            "slow_down",
+            70000,
+            "The client is polling too quickly.",
+        ),
+        None => oauth_error(
+            400,
+            "authorization_pending",
+            70016,
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        ),
+        Some(Err(())) => {
+            l.device_codes.remove(&code);
+            oauth_error(
+                400,
+                "authorization_declined",
+                70019,
+                "The end user denied the authorization request.",
+            )
+        }
+        Some(Ok(user)) => {
+            let entry = l.device_codes.remove(&code).expect("present");
+            let delegation = Delegation {
+                client_id: entry.client_id,
+                user_id: user,
+                scopes: entry.scopes,
+            };
+            issue_delegated(state, l, &delegation, tenant)
+        }
+    }
+}
+
+/// A code from the browser sign-in (`authorize`), redeemed with the PKCE verifier it was asked with.
+fn authorization_code(
+    state: &State,
+    mut l: MutexGuard<'_, Login>,
+    p: &HashMap<String, String>,
+    tenant: &str,
+) -> Response<Body> {
+    let Some(code) = l.auth_codes.remove(&param(p, "code")) else {
+        return oauth_error(400, "invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity or was already redeemed.");
+    };
+    let challenge = b64(ring::digest::digest(
+        &ring::digest::SHA256,
+        param(p, "code_verifier").as_bytes(),
+    )
+    .as_ref());
+    if challenge != code.challenge {
+        return oauth_error(400, "invalid_grant", 501481, "The Code_Verifier does not match the code_challenge supplied in the authorization request.");
+    }
+    let client_id = param(p, "client_id");
+    if code.redirect_uri != param(p, "redirect_uri")
+        || !code.delegation.client_id.eq_ignore_ascii_case(&client_id)
+    {
+        return oauth_error(
+            400,
+            "invalid_grant",
+            50148,
+            "The redirect_uri or client_id does not match the authorization request.",
+        );
+    }
+    // The app as the client names it now, which matches the code's without case.
+    let delegation = Delegation {
+        client_id,
+        ..code.delegation
+    };
+    issue_delegated(state, l, &delegation, tenant)
+}
+
+/// A refresh token, used once: it is replaced by the new one issued with the tokens.
+fn refresh_token(
+    state: &State,
+    mut l: MutexGuard<'_, Login>,
+    p: &HashMap<String, String>,
+    tenant: &str,
+) -> Response<Body> {
+    let Some(delegation) = l.refresh_tokens.remove(&param(p, "refresh_token")) else {
+        return oauth_error(
+            400,
+            "invalid_grant",
+            70000,
+            "The provided value for the input parameter 'refresh_token' is not valid.",
+        );
+    };
+    issue_delegated(state, l, &delegation, tenant)
+}
+
+/// The end of every delegated grant: the user's access token for the app, and a new refresh token.
+fn issue_delegated(
+    state: &State,
+    mut l: MutexGuard<'_, Login>,
+    delegation: &Delegation,
+    tenant: &str,
+) -> Response<Body> {
+    let app = match find_app(&l, &delegation.client_id, tenant) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let refresh = new_refresh(
+        &mut l,
+        &delegation.client_id,
+        &delegation.user_id,
+        &delegation.scopes,
+    );
+    drop(l);
+    issue(
+        state,
+        &app,
+        Some(&delegation.user_id),
+        &delegation.scopes,
+        Some(refresh),
+    )
+}
+
+fn scopes(p: &HashMap<String, String>) -> Vec<String> {
+    param(p, "scope")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
 
 fn new_refresh(l: &mut Login, client_id: &str, user: &str, scopes: &[String]) -> String {
@@ -770,14 +890,14 @@ fn new_refresh(l: &mut Login, client_id: &str, user: &str, scopes: &[String]) ->
 
 fn device_code_start(
     state: &State,
-    login: &Arc<Mutex<Login>>,
+    login: &Mutex<Login>,
     p: &HashMap<String, String>,
 ) -> Response<Body> {
-    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+    let mut l = lock(login);
     let client_id = p.get("client_id").cloned().unwrap_or_default();
     let tenant = state.tenant().tenant_id().to_string();
     if let Err(r) = find_app(&l, &client_id, &tenant) {
-        return r;
+        return *r;
     }
     let device_code = b64(&rand::random::<[u8; 32]>());
     let user_code: String = (0..9)
@@ -809,8 +929,8 @@ fn device_code_start(
     raw(200, "application/json; charset=utf-8", &body.to_string())
 }
 
-fn authorize(login: &Arc<Mutex<Login>>, p: &HashMap<String, String>) -> Response<Body> {
-    let mut l = login.lock().unwrap_or_else(|e| e.into_inner());
+fn authorize(login: &Mutex<Login>, p: &HashMap<String, String>) -> Response<Body> {
+    let mut l = lock(login);
     let get = |k: &str| p.get(k).cloned().unwrap_or_default();
     let redirect = get("redirect_uri");
     if !(redirect.starts_with("http://localhost:") || redirect.starts_with("http://127.0.0.1:")) {
@@ -860,10 +980,10 @@ fn authorize(login: &Arc<Mutex<Login>>, p: &HashMap<String, String>) -> Response
 
 fn managed_identity(
     state: &State,
-    login: &Arc<Mutex<Login>>,
+    login: &Mutex<Login>,
     p: &HashMap<String, String>,
 ) -> Response<Body> {
-    let l = login.lock().unwrap_or_else(|e| e.into_inner());
+    let l = lock(login);
     let resource = p.get("resource").cloned().unwrap_or_default();
     if resource.is_empty() {
         return oauth_error(

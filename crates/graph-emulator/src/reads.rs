@@ -4,9 +4,10 @@
 use hyper::header::HeaderMap;
 use serde_json::{json, Map, Value};
 
-use crate::graph::Version;
+use crate::catalog::Group;
 use crate::query::{self, Query};
 use crate::respond::GraphError;
+use crate::route::Version;
 use crate::tenant::{Tenant, User};
 
 /// What v1.0 returns for a user without `$select`.
@@ -305,7 +306,7 @@ fn refuse_search(query: &Query, resource: &str) -> Result<(), GraphError> {
     }
 }
 
-fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a crate::tenant::Group, GraphError> {
+fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a Group, GraphError> {
     tenant
         .groups()
         .iter()
@@ -313,11 +314,12 @@ fn find_group<'a>(tenant: &'a Tenant, id: &str) -> Result<&'a crate::tenant::Gro
         .ok_or_else(|| GraphError::user_not_found(id))
 }
 
-/// A user's properties as a read returns them: v1.0's default set, or beta's stored ones, or `$select`.
-/// `licenseAssignmentStates` comes back only when selected (graph-facts §3).
-/// A user as a read returns it, with the `$select`ed names when there were some.
+/// A user's properties as a read returns them, and the names `$select` asked for (spelled as Graph spells them).
 type Selected = (Map<String, Value>, Option<Vec<String>>);
 
+/// A user's properties as a read returns them: v1.0's default set, or beta's stored ones, or `$select`.
+/// `licenseAssignmentStates` comes back only when selected, as the user resource's page says
+/// (<https://learn.microsoft.com/en-us/graph/api/resources/user>).
 fn user_object(version: Version, user: &User, query: &Query) -> Result<Selected, GraphError> {
     let properties = user.properties();
     if let Some(names) = &query.select {

@@ -3,19 +3,17 @@
 use std::convert::Infallible;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::Arc;
 
 use hyper::service::{make_service_fn, service_fn};
 use hyper::{Body, Request, Response, Server};
 use tokio::sync::oneshot;
 
-use crate::auth::TokenIssuer;
 use crate::faults::{FaultProfile, Faults};
-use crate::log::RequestLog;
+use crate::state::State;
 use crate::tenant::Tenant;
-use crate::throttle::{Throttle, ThrottleConfig};
-use crate::{admin, graph};
+use crate::throttle::ThrottleConfig;
+use crate::{admin, graph, login};
 
 /// Where to listen, what tenant to serve, and how hostile to be.
 #[derive(Debug, Clone)]
@@ -54,92 +52,7 @@ impl Config {
     }
 }
 
-/// Everything a request handler may touch. Locks are held only for short, await-free sections.
-pub struct State {
-    base_url: String,
-    tenant: Mutex<Tenant>,
-    tokens: TokenIssuer,
-    log: Mutex<RequestLog>,
-    throttle: Mutex<Throttle>,
-    faults: Mutex<Faults>,
-    seed: Option<u64>,
-}
-
-impl State {
-    pub fn new(base_url: String, tenant: Tenant) -> Self {
-        State::with(
-            base_url,
-            tenant,
-            ThrottleConfig::default(),
-            FaultProfile::default(),
-            None,
-        )
-    }
-
-    pub fn with(
-        base_url: String,
-        tenant: Tenant,
-        throttle: ThrottleConfig,
-        faults: FaultProfile,
-        seed: Option<u64>,
-    ) -> Self {
-        State {
-            base_url,
-            tenant: Mutex::new(tenant),
-            tokens: TokenIssuer::default(),
-            log: Mutex::default(),
-            throttle: Mutex::new(Throttle::new(throttle)),
-            faults: Mutex::new(Faults::new(faults, seed)),
-            seed,
-        }
-    }
-
-    pub fn throttle(&self) -> MutexGuard<'_, Throttle> {
-        self.throttle
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn faults(&self) -> MutexGuard<'_, Faults> {
-        self.faults
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// The `--seed` the emulator started with, reused when faults are replaced at runtime.
-    pub fn seed(&self) -> Option<u64> {
-        self.seed
-    }
-
-    /// `http://127.0.0.1:<port>`, also used in `@odata.context` where Graph names itself.
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// Users whose processing delay has passed are processed here, before anyone reads or changes the
-    /// tenant, so delayed reprocessing needs no background task and every view sees it once due.
-    pub fn tenant(&self) -> MutexGuard<'_, Tenant> {
-        // A panic in one handler must not take the whole emulator down with a poisoned lock.
-        let mut tenant = self
-            .tenant
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        tenant.process_due(Instant::now());
-        tenant
-    }
-
-    pub fn tokens(&self) -> &TokenIssuer {
-        &self.tokens
-    }
-
-    pub fn log(&self) -> MutexGuard<'_, RequestLog> {
-        self.log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-/// Only loopback may be a target (toolchain.md, graph-facts §6), so the emulator never listens anywhere else.
+/// The emulator serves this machine's tests and demos only, so it never listens anywhere but loopback.
 pub fn check_loopback(host: IpAddr) -> io::Result<()> {
     if host.is_loopback() {
         Ok(())
@@ -176,7 +89,7 @@ impl Emulator {
         let listener = TcpListener::bind(SocketAddr::new(config.host, config.port))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        crate::faults::Faults::validate(&config.faults)
+        Faults::validate(&config.faults)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("faults: {e}")))?;
         let state = Arc::new(State::with(
             base_url_for(addr),
@@ -312,8 +225,8 @@ impl Drop for BackgroundEmulator {
 
 async fn dispatch(state: &State, request: Request<Body>) -> Result<Response<Body>, graph::Dropped> {
     let path = request.uri().path();
-    if crate::login::owns(path) {
-        return Ok(crate::login::handle(state, request).await);
+    if login::owns(path) {
+        return Ok(login::handle(state, request).await);
     }
     if path == "/_emulator" || path.starts_with("/_emulator/") {
         Ok(admin::handle(state, request).await)

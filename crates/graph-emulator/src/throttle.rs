@@ -1,5 +1,6 @@
-//! Graph's throttling for the identity and access service (graph-facts §4), so clients' retry and pacing
-//! code meets real 429s: token buckets per app+tenant, per app and per tenant, Retry-After, the
+//! Graph's throttling for the identity and access service, as its limits page documents it
+//! (<https://learn.microsoft.com/en-us/graph/throttling-limits#identity-and-access-service-limits>),
+//! so clients' retry and pacing code meets real 429s: token buckets per app+tenant, per app and per tenant, Retry-After, the
 //! x-ms-throttle-* headers, and a penalty for retrying before Retry-After has passed.
 //!
 //! Off unless asked for (a flag, a seed setting or the admin API), so other tests never meet it.
@@ -68,7 +69,7 @@ pub fn app_tenant_resource_units(tenant_users: usize) -> f64 {
     }
 }
 
-/// The cost of one request in resource units (graph-facts §4: base 1; `$select` -1, `$expand` +1,
+/// The cost of one request in resource units (the limits page: base 1; `$select` -1, `$expand` +1,
 /// `$top` under 20 -1; never below 1).
 pub fn resource_units(is_read: bool, query: Option<&str>) -> u32 {
     let query = query.unwrap_or_default().to_ascii_lowercase();
@@ -152,7 +153,7 @@ enum Kind {
 }
 
 impl Kind {
-    /// The bucket's size: the configured override, else Graph's documented value (graph-facts §4).
+    /// The bucket's size: the configured override, else Graph's documented value (see the module comment).
     fn capacity(self, limits: &Limits, tenant_users: usize) -> f64 {
         match self {
             Kind::AppTenantUnits => limits
@@ -473,11 +474,24 @@ mod tests {
             .collect()
     }
 
+    /// Callers' apps and tenants, whether they write, the tenant's users; then the bucket's size, half
+    /// its window, and the scope and information of its 429.
+    type BucketCase = (
+        Vec<String>,
+        Vec<String>,
+        bool,
+        usize,
+        usize,
+        Duration,
+        &'static str,
+        &'static str,
+    );
+
     fn names(prefix: &str, n: usize) -> Vec<String> {
         (0..n).map(|i| format!("{prefix}{i}")).collect()
     }
 
-    /// graph-facts §4 and the README's table: each bucket's documented size, its window (half of it
+    /// The README's table, from Graph's limits page (see the module comment): each bucket's documented size, its window (half of it
     /// refills half the bucket) and the scope and information a 429 from it carries.
     #[test]
     fn default_buckets_have_the_documented_sizes_and_windows() {
@@ -507,18 +521,7 @@ mod tests {
             assert_eq!(n, size / 2, "{users} users, half the window later");
         }
 
-        /// Apps, tenants, writes?, users, budget, window, scope, information.
-        type Case<'a> = (
-            Vec<String>,
-            Vec<String>,
-            bool,
-            usize,
-            usize,
-            Duration,
-            &'a str,
-            &'a str,
-        );
-        let cases: [Case; 4] = [
+        let cases: [BucketCase; 4] = [
             // One app in one tenant, writes per 150 s.
             (
                 one_app.clone(),

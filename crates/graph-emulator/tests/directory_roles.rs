@@ -1,4 +1,5 @@
-//! Delegated reprocess calls need a directory role as well as the scope (graph-facts §1); app-only ones do not.
+//! Delegated reprocess calls need a directory role as well as the scope (the README's "Directory role,
+//! delegated only"); app-only ones do not.
 
 mod common;
 

@@ -222,7 +222,7 @@ impl Harness {
     }
 }
 
-/// Every Graph response, success or error, carries these (graph-facts §2).
+/// Every Graph response, success or error, carries these (the README's "Headers on every Graph response").
 pub fn assert_standard_headers(reply: &Reply, client_request_id: Option<&str>) {
     let request_id = reply.header("request-id").expect("request-id");
     assert!(uuid_like(request_id), "request-id {request_id}");
@@ -250,7 +250,7 @@ pub fn assert_standard_headers(reply: &Reply, client_request_id: Option<&str>) {
     }
 }
 
-/// The error body of graph-facts §2, with ids that match the headers.
+/// Graph's error body (<https://learn.microsoft.com/en-us/graph/errors>), with ids that match the headers.
 pub fn assert_graph_error(reply: &Reply, status: StatusCode, code: &str, message: &str) {
     assert_eq!(
         reply.status,
