@@ -97,11 +97,28 @@ function Get-Count([int] $Passed = 0, [int] $Failed = 0, [int] $Skipped = 0) {
     [pscustomobject]@{ Passed = $Passed; Failed = $Failed; Skipped = $Skipped }
 }
 
-# Runs a native command, its output shown as it comes and kept for the counts.
+# Runs a native command, its output shown as it comes and kept for the counts; a failure is the
+# suite's (Get-Count -Lines), so its counts are not lost with it.
 function Invoke-Shown([scriptblock] $Command) {
+    $PSNativeCommandUseErrorActionPreference = $false
     $lines = [System.Collections.Generic.List[string]]::new()
     & $Command 2>&1 | ForEach-Object { $line = "$_"; $lines.Add($line); Write-Host $line }
+    $script:ShownExitCode = $LASTEXITCODE
     $lines
+}
+
+# The counts of a command run by Invoke-Shown, from the lines matching $Pattern (passed, failed and
+# optionally skipped as groups 1-3); a non-zero exit with no failure counted is one failure.
+function Get-ShownCount([string[]] $Lines, [string] $Pattern) {
+    $count = Get-Count
+    foreach ($match in ($Lines | Select-String $Pattern).Matches) {
+        $count.Passed += [int] $match.Groups[1].Value
+        $count.Failed += [int] $match.Groups[2].Value
+        if ($match.Groups[3].Success) { $count.Skipped += [int] $match.Groups[3].Value }
+    }
+
+    if ($script:ShownExitCode -ne 0 -and $count.Failed -eq 0) { $count.Failed = 1 }
+    $count
 }
 
 function Test-RustStyle {
@@ -112,14 +129,7 @@ function Test-RustStyle {
 
 function Test-Cargo {
     $lines = Invoke-Shown { Invoke-Cargo test --release --workspace }
-    $count = Get-Count
-    foreach ($match in ($lines | Select-String 'test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored').Matches) {
-        $count.Passed += [int] $match.Groups[1].Value
-        $count.Failed += [int] $match.Groups[2].Value
-        $count.Skipped += [int] $match.Groups[3].Value
-    }
-
-    $count
+    Get-ShownCount $lines 'test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored'
 }
 
 # Misuse of the ABI must not corrupt memory or leak: on Linux the program runs under valgrind and fails
@@ -138,8 +148,7 @@ function Test-Abi {
         Invoke-Shown { & $program $Emulator $seed }
     }
 
-    $match = ($lines | Select-String '^(\d+) passed, (\d+) failed$' | Select-Object -Last 1).Matches[0]
-    Get-Count -Passed $match.Groups[1].Value -Failed $match.Groups[2].Value
+    Get-ShownCount ($lines | Select-String '^\d+ passed, \d+ failed$' | Select-Object -Last 1 | ForEach-Object Line) '^(\d+) passed, (\d+) failed$'
 }
 
 # dotnet test with its results as TRX in out/test-results, counted from there.
@@ -180,16 +189,8 @@ function Test-Pester {
 # "N passed, N failed[, N ignored]" lines it prints.
 function Test-Windows([string] $Lane) {
     $lines = Invoke-Shown { bash (Join-Path $Root 'build/windows/cross.sh') $Lane }
-    $count = Get-Count
-    foreach ($match in ($lines | Select-String '(?:test result: \w+\. |^|\s)(\d+) passed[;,] (\d+) failed(?:[;,] (\d+) ignored)?').Matches) {
-        if ($match.Value -match 'test result' -or $Lane -ne 'test-rust') {
-            $count.Passed += [int] $match.Groups[1].Value
-            $count.Failed += [int] $match.Groups[2].Value
-            if ($match.Groups[3].Success) { $count.Skipped += [int] $match.Groups[3].Value }
-        }
-    }
-
-    $count
+    $pattern = if ($Lane -eq 'test-rust') { 'test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored' } else { '(?:^|\s)(\d+) passed, (\d+) failed(?:, (\d+) skipped)?' }
+    Get-ShownCount $lines $pattern
 }
 
 function Test-BenchBuild {
