@@ -5,7 +5,6 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using System.Threading;
 using MgLicense.Models;
 using MgLicense.Native;

@@ -6,7 +6,6 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Reflection;
 using System.Text;
-using System.Text.Json;
 using MgLicense.Models;
 using MgLicense.Native;
 
@@ -314,7 +313,7 @@ namespace MgLicense.Commands
         }
 
         /// <summary>The identity as the engine takes it: -UserId as {"UserId": …}, a bare string as itself, an object's keys as read.</summary>
-        internal static void WriteIdentity(Utf8JsonWriter json, IdentityInput input)
+        internal static void WriteIdentity(JsonWriter json, IdentityInput input)
         {
             if (input.Keys is null)
             {
@@ -372,7 +371,7 @@ namespace MgLicense.Commands
         }
 
         /// <summary>-Headers, and whether the engine should describe the call for -Debug and -Verbose.</summary>
-        internal void WriteHeadersAndTrace(Utf8JsonWriter json, List<KeyValuePair<string, string>>? headers)
+        internal void WriteHeadersAndTrace(JsonWriter json, List<KeyValuePair<string, string>>? headers)
         {
             if (headers is not null && headers.Count > 0)
             {

@@ -3,7 +3,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
-using System.Text.Json;
 using MgLicense.Native;
 
 namespace MgLicense.Models

@@ -5,7 +5,6 @@ using System.Runtime.InteropServices;
 using System.Security;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Threading;
 
 namespace MgLicense.Native
@@ -195,7 +194,7 @@ namespace MgLicense.Native
 
             try
             {
-                return Marshal.PtrToStringUTF8(value);
+                return Encoding.UTF8.GetString(CopyBytes(value));
             }
             finally
             {
@@ -208,7 +207,7 @@ namespace MgLicense.Native
         /// two transcodings of every result); JSON null when the engine gave none. A document that cannot be read is an
         /// <see cref="EngineException"/> for the call it answers.
         /// </summary>
-        internal static unsafe JsonElement TakeJson(IntPtr value)
+        internal static JsonElement TakeJson(IntPtr value)
         {
             if (value == IntPtr.Zero)
             {
@@ -217,8 +216,8 @@ namespace MgLicense.Native
 
             try
             {
-                ReadOnlySpan<byte> bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)value);
-                return bytes.IsEmpty ? Json.Null : Json.Parse(bytes);
+                byte[] bytes = CopyBytes(value);
+                return bytes.Length == 0 ? Json.Null : Json.Parse(bytes);
             }
             catch (JsonException e)
             {
@@ -228,6 +227,21 @@ namespace MgLicense.Native
             {
                 NativeMethods.mgl_string_free(value);
             }
+        }
+
+        /// <summary>The bytes of a NUL-terminated string the library returned, without the NUL.</summary>
+        private static byte[] CopyBytes(IntPtr value)
+        {
+            byte* start = (byte*)value;
+            int length = 0;
+            while (start[length] != 0)
+            {
+                length++;
+            }
+
+            byte[] bytes = new byte[length];
+            Marshal.Copy(value, bytes, 0, length);
+            return bytes;
         }
 
         private static int EscapedLength(ReadOnlySpan<char> value)
