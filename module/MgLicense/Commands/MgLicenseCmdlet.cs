@@ -116,7 +116,7 @@ namespace MgLicense.Commands
         /// </summary>
         internal void CheckOutputVariable(string parameter, string? name, object? sample, string what)
         {
-            if (string.IsNullOrEmpty(name) || OutputVariableProblem(name, sample, what) is not string problem)
+            if (string.IsNullOrEmpty(name) || OutputVariableProblem(name!, sample, what) is not string problem)
             {
                 return;
             }
@@ -140,7 +140,7 @@ namespace MgLicense.Commands
                     return $"'{scope}:' is not a variable scope (global, local, script, private)";
                 }
 
-                if (rest.Length == 0 || rest.Contains(':'))
+                if (rest.Length == 0 || rest.IndexOf(':') >= 0)
                 {
                     return "it names no variable";
                 }
@@ -455,8 +455,8 @@ namespace MgLicense.Commands
             char c => c.ToString(),
             Guid g => g.ToString(),
             sbyte or byte or short or ushort or int or uint => System.Convert.ToInt64(value, CultureInfo.InvariantCulture),
-            double d when double.IsFinite(d) => d,
-            float f when float.IsFinite(f) => (double)f,
+            double d when !double.IsNaN(d) && !double.IsInfinity(d) => d,
+            float f when !float.IsNaN(f) && !float.IsInfinity(f) => (double)f,
             _ => null,
         };
 

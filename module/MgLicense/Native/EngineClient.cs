@@ -78,7 +78,8 @@ namespace MgLicense.Native
             {
                 throw new EngineUnavailableException(
                     $"MgLicense could not load its native engine '{NativeLibraryResolver.LibraryPath ?? NativeMethods.LibraryName}' "
-                    + $"for {NativeLibraryResolver.RuntimeIdentifier ?? RuntimeInformation.RuntimeIdentifier}: {e.Message}",
+                    + $"for {NativeLibraryResolver.RuntimeIdentifier ?? RuntimeInformation.OSDescription + " " + RuntimeInformation.ProcessArchitecture}: "
+                    + (NativeLibraryResolver.PreloadError is string why ? why + " " : string.Empty) + e.Message,
                     e);
             }
 
@@ -242,47 +243,6 @@ namespace MgLicense.Native
             byte[] bytes = new byte[length];
             Marshal.Copy(value, bytes, 0, length);
             return bytes;
-        }
-
-        private static int EscapedLength(ReadOnlySpan<char> value)
-        {
-            int length = 0;
-            foreach (char c in value)
-            {
-                length += c == '"' || c == '\\' ? 2 : c < 0x20 ? 6 : 1;
-            }
-
-            return length;
-        }
-
-        /// <summary>JSON string escaping into a caller-owned buffer, so a secret never lands in a buffer we cannot wipe.</summary>
-        private static int Escape(ReadOnlySpan<char> value, Span<char> destination)
-        {
-            const string Hex = "0123456789abcdef";
-            int at = 0;
-            foreach (char c in value)
-            {
-                if (c == '"' || c == '\\')
-                {
-                    destination[at++] = '\\';
-                    destination[at++] = c;
-                }
-                else if (c < 0x20)
-                {
-                    destination[at++] = '\\';
-                    destination[at++] = 'u';
-                    destination[at++] = '0';
-                    destination[at++] = '0';
-                    destination[at++] = Hex[c >> 4];
-                    destination[at++] = Hex[c & 0xf];
-                }
-                else
-                {
-                    destination[at++] = c;
-                }
-            }
-
-            return at;
         }
     }
 
