@@ -74,7 +74,7 @@ function Invoke-Build {
     if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
     $native = New-Item -ItemType Directory -Force (Join-Path $ModuleOut "runtimes/$(Get-RuntimeIdentifier)/native")
     Copy-Item (Join-Path $ModuleSource 'MgLicense.psd1'), (Join-Path $ModuleSource 'MgLicense.format.ps1xml') $ModuleOut
-    Copy-Item (Join-Path $ModuleSource "bin/$Configuration/net8.0/MgLicense.dll") $ModuleOut
+    Copy-Item (Join-Path $ModuleSource "bin/$Configuration/netstandard2.0/MgLicense.dll") $ModuleOut
     Copy-Item (Join-Path $CargoRelease $NativeLibrary) $native
 
     # The help is authored as markdown in docs/cmdlets and compiled to MAML for Get-Help.
@@ -193,6 +193,13 @@ function Test-Windows([string] $Lane) {
     Get-ShownCount $lines $pattern
 }
 
+# Windows PowerShell 5.1's runtime as far as Linux shows it: net472 compile, the shipped dll under Mono (docs/windows-powershell.md).
+function Test-Desktop {
+    $lines = Invoke-Shown { & (Join-Path $PSHOME "pwsh$Exe") -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Desktop/Test-Desktop.ps1') -Configuration $Configuration }
+    $match = ($lines | Select-String '^Desktop: (\d+) passed, (\d+) failed$' | Select-Object -Last 1).Matches
+    if ($match) { Get-Count -Passed $match[0].Groups[1].Value -Failed $match[0].Groups[2].Value } else { Get-Count -Failed 1 }
+}
+
 function Test-BenchBuild {
     dotnet build (Join-Path $Root 'bench/MgLicense.Bench/MgLicense.Bench.csproj') -c $Configuration -nologo -v quiet | Out-Host
     Get-Count -Passed 1
@@ -211,6 +218,7 @@ function Invoke-Test {
         'PowerShell host tests (xunit, tests/MgLicense.Tests)' = { Test-Dotnet 'tests/MgLicense.Tests/MgLicense.Tests.csproj' 'host' }
         'Emulator against the Graph .NET SDK'              = { Test-Dotnet 'tests/Emulator.Tests/Emulator.Tests.csproj' 'emulator' }
         'Benchmark program builds'                         = { Test-BenchBuild }
+        'Windows PowerShell 5.1 runtime (net472 compile, Mono)' = { Test-Desktop }
     }
 
     if ($IsLinux -and $env:MGLICENSE_WINDOWS -ne '0') {

@@ -8,8 +8,10 @@ BeforeDiscovery {
     $assembly = (Get-Module MgLicense).ImplementingAssembly
     $script:Declarations = foreach ($type in $assembly.GetTypes()) {
         foreach ($method in $type.GetMethods([System.Reflection.BindingFlags] 'Static, Public, NonPublic')) {
-            if ($method.Attributes -band [System.Reflection.MethodAttributes]::PinvokeImpl) {
-                @{ Method = $method; Name = $method.GetCustomAttributes([System.Runtime.InteropServices.DllImportAttribute], $false)[0].EntryPoint }
+            # The engine's entry points only: the module also calls the system's loader (LoadLibraryExW on .NET Framework).
+            $import = if ($method.Attributes -band [System.Reflection.MethodAttributes]::PinvokeImpl) { $method.GetCustomAttributes([System.Runtime.InteropServices.DllImportAttribute], $false)[0] }
+            if ($import -and $import.Value -eq 'mglicense_ffi') {
+                @{ Method = $method; Name = $import.EntryPoint }
             }
         }
     }
@@ -31,6 +33,7 @@ BeforeAll {
         'MglHandle *'     = 'System.UInt64&'
         'uint64_t *'      = 'System.UInt64&'
         'const uint8_t *' = 'System.Byte*'
+        'const struct MglBytes *' = 'MgLicense.Native.MglBytes*'
         'size_t'          = 'System.UIntPtr'
         'char **'         = 'System.IntPtr&'
         'char *'          = 'System.IntPtr'

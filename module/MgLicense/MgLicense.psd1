@@ -2,13 +2,15 @@
 @{
     RootModule           = 'MgLicense.dll'
     ModuleVersion        = '0.1.0'
-    CompatiblePSEditions = @('Core')
+    CompatiblePSEditions = @('Desktop', 'Core')
     GUID                 = 'edf2211d-7537-417f-abe8-b6df353b8baf'
     Author               = 'MgLicense contributors'
     CompanyName          = 'MgLicense'
     Copyright            = '(c) MgLicense contributors. MIT License.'
     Description          = 'Reprocess Microsoft Graph group-based license assignments. A drop-in for Invoke-MgLicenseUser that imports in milliseconds and carries no managed dependencies.'
-    PowerShellVersion    = '7.4'
+    PowerShellVersion    = '5.1'
+    # One netstandard2.0 assembly for both editions; .NET Framework 4.7.2 is the first to carry netstandard2.0 itself.
+    DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('MgLicense.format.ps1xml')
     CmdletsToExport      = @(
         'Invoke-MgLicenseUser'
@@ -33,7 +35,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }

@@ -546,9 +546,14 @@ int main(int argc, char **argv) {
   CHECK(st == MGL_AUTHENTICATION_FAILED && contains(out, "AADSTS700016") && !contains(out, secret),
         "client_connect with an unknown app: authentication failed, naming the AADSTS code, not the secret");
   mgl_string_free(out);
+  /* mgl_signin_start takes the secret as its own buffer, named by the document. */
   MglHandle signin = 0;
-  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), &signin, &out);
-  CHECK(st == MGL_OK && signin != 0, "signin_start");
+  MglBytes secrets[1] = {{(const uint8_t *)secret, strlen(secret)}};
+  snprintf(json, sizeof json,
+           "{\"environment\":\"Emulator\",\"clientId\":\"00000000-0000-4000-8000-00000000abcd\","
+           "\"tenantId\":\"%s\",\"clientSecret\":{\"secret\":0}}", tenant_id);
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), secrets, 1, &signin, &out);
+  CHECK(st == MGL_OK && signin != 0, "signin_start with the secret in its own buffer");
   mgl_string_free(out);
   do {
     st = mgl_signin_wait(signin, 100, &out);
@@ -561,6 +566,12 @@ int main(int argc, char **argv) {
   CHECK(st == MGL_INVALID_ARGUMENT && contains(out, "already taken"), "a sign-in's outcome is handed over once");
   mgl_string_free(out);
   CHECK(mgl_signin_free(signin) == MGL_OK, "signin_free");
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), secrets, 0, &signin, &out);
+  CHECK(st == MGL_INVALID_JSON && contains(out, "names no buffer"), "a secret the call did not hand over is refused");
+  mgl_string_free(out);
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), NULL, 1, &signin, &out);
+  CHECK(st == MGL_NULL_ARGUMENT && contains(out, "secrets"), "secrets NULL with a count is refused");
+  mgl_string_free(out);
   CHECK(mgl_signin_free(signin) == MGL_INVALID_HANDLE, "a second signin_free is an error, not a crash");
   st = mgl_client_context(client, &out);
   CHECK(st == MGL_OK && contains(out, "\"environment\":\"Emulator\""), "a failed sign-in leaves the connection that was");
@@ -568,7 +579,7 @@ int main(int argc, char **argv) {
 
   /* A device-code sign-in waits for a person: its message comes as an event, then it is cancelled. */
   snprintf(json, sizeof json, "{\"environment\":\"Emulator\",\"flow\":\"deviceCode\",\"tenantId\":\"%s\"}", tenant_id);
-  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), &signin, NULL);
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), NULL, 0, &signin, NULL);
   CHECK(st == MGL_OK, "signin_start for a device code");
   int shown = 0;
   for (int i = 0; i < 300 && !shown; i++) {
@@ -582,7 +593,7 @@ int main(int argc, char **argv) {
   CHECK(st == MGL_CANCELLED, "a cancelled sign-in ends cancelled");
   mgl_string_free(out);
   CHECK(mgl_signin_free(signin) == MGL_OK, "release a cancelled sign-in");
-  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), &signin, NULL);
+  st = mgl_signin_start(client, (const uint8_t *)json, strlen(json), NULL, 0, &signin, NULL);
   CHECK(st == MGL_OK && mgl_signin_free(signin) == MGL_OK, "release a sign-in in flight");
   CHECK(mgl_signin_cancel(client) == MGL_INVALID_HANDLE, "a client handle is not a sign-in handle");
 

@@ -10,7 +10,7 @@
 
 // The version of this ABI. It changes whenever a function's signature or a document's
 // meaning changes incompatibly.
-#define MGL_ABI_VERSION 1
+#define MGL_ABI_VERSION 2
 
 // Status of every call. The numbers are stable and never reused.
 enum MglStatus
@@ -62,6 +62,13 @@ typedef uint32_t MglStatus;
 // given out again, so misuse is reported instead of touching freed memory.
 typedef uint64_t MglHandle;
 
+// One byte buffer the caller owns: `len` bytes at `ptr` (`ptr` may be NULL when `len` is 0).
+// Secrets travel this way, beside the document that names them (docs/abi.md, "Secrets").
+typedef struct MglBytes {
+  const uint8_t *ptr;
+  size_t len;
+} MglBytes;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -111,10 +118,14 @@ MglStatus mgl_client_remove_environment(MglHandle client,
                                         char **out_json);
 
 // Starts Connect-MgGraph with any credential, including the delegated flows that wait for a
-// person (docs/abi.md "Sign-in"). Poll it with `mgl_signin_wait`.
+// person (docs/abi.md "Sign-in"). Poll it with `mgl_signin_wait`. The document names each
+// secret as `{"secret": i}`, the i-th of the `secret_count` buffers at `secrets` (NULL when
+// 0), which are copied before the call returns (docs/abi.md "Secrets").
 MglStatus mgl_signin_start(MglHandle client,
                            const uint8_t *json,
                            size_t len,
+                           const struct MglBytes *secrets,
+                           size_t secret_count,
                            MglHandle *out_signin,
                            char **out_json);
 

@@ -6,7 +6,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::MglStatus;
+use mglicense::auth::secret::SecretBytes;
+
+use crate::{MglBytes, MglStatus};
 
 /// What a successful call hands back.
 pub enum Answer {
@@ -132,4 +134,45 @@ pub fn input_json<T: DeserializeOwned>(
             &format!("{name} is not the expected JSON: {e}."),
         )
     })
+}
+
+/// Copies the secret buffers of a call into memory wiped on drop.
+///
+/// # Safety
+/// `secrets` is NULL with `count` 0, or points to `count` readable `MglBytes`, each with `len`
+/// readable bytes at `ptr`.
+pub unsafe fn secret_buffers(
+    secrets: *const MglBytes,
+    count: usize,
+) -> Result<Vec<SecretBytes>, Failure> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if secrets.is_null() {
+        return Err(Failure::new(
+            MglStatus::MglNullArgument,
+            "nullArgument",
+            "secrets is NULL.",
+        ));
+    }
+    // SAFETY: the caller promises `count` readable MglBytes at a non-NULL `secrets`.
+    let given = unsafe { std::slice::from_raw_parts(secrets, count) };
+    let mut buffers = Vec::with_capacity(count);
+    for (i, bytes) in given.iter().enumerate() {
+        if bytes.len == 0 {
+            buffers.push(SecretBytes(Vec::new()));
+        } else if bytes.ptr.is_null() {
+            return Err(Failure::new(
+                MglStatus::MglNullArgument,
+                "nullArgument",
+                &format!("secrets[{i}].ptr is NULL."),
+            ));
+        } else {
+            // SAFETY: the caller promises `len` readable bytes at a non-NULL `ptr`.
+            buffers.push(SecretBytes(
+                unsafe { std::slice::from_raw_parts(bytes.ptr, bytes.len) }.to_vec(),
+            ));
+        }
+    }
+    Ok(buffers)
 }

@@ -25,11 +25,19 @@ use handles::Object;
 
 /// The version of this ABI. It changes whenever a function's signature or a document's
 /// meaning changes incompatibly.
-pub const MGL_ABI_VERSION: u32 = 1;
+pub const MGL_ABI_VERSION: u32 = 2;
 
 /// Handles are numbers, never pointers: 0 is "no handle", and a released handle is never
 /// given out again, so misuse is reported instead of touching freed memory.
 pub type MglHandle = u64;
+
+/// One byte buffer the caller owns: `len` bytes at `ptr` (`ptr` may be NULL when `len` is 0).
+/// Secrets travel this way, beside the document that names them (docs/abi.md, "Secrets").
+#[repr(C)]
+pub struct MglBytes {
+    pub ptr: *const u8,
+    pub len: usize,
+}
 
 /// Status of every call. The numbers are stable and never reused.
 #[repr(u32)]
@@ -212,19 +220,26 @@ struct EnvironmentName {
 }
 
 /// Starts Connect-MgGraph with any credential, including the delegated flows that wait for a
-/// person (docs/abi.md "Sign-in"). Poll it with `mgl_signin_wait`.
+/// person (docs/abi.md "Sign-in"). Poll it with `mgl_signin_wait`. The document names each
+/// secret as `{"secret": i}`, the i-th of the `secret_count` buffers at `secrets` (NULL when
+/// 0), which are copied before the call returns (docs/abi.md "Secrets").
 #[no_mangle]
 pub unsafe extern "C" fn mgl_signin_start(
     client: MglHandle,
     json: *const u8,
     len: usize,
+    secrets: *const MglBytes,
+    secret_count: usize,
     out_signin: *mut MglHandle,
     out_json: *mut *mut c_char,
 ) -> MglStatus {
     call(out_json, || {
         let out_signin = boundary::out_ptr(out_signin, "out_signin")?;
         let client = handles::client(client)?;
-        let request: SignInRequest = input_json(json, len, "json")?;
+        // SAFETY: the caller promises `secret_count` readable MglBytes at `secrets`.
+        let buffers = unsafe { boundary::secret_buffers(secrets, secret_count) }?;
+        let request: SignInRequest =
+            mglicense::auth::secret::with_buffers(buffers, || input_json(json, len, "json"))?;
         let sign_in = client.sign_in(request)?;
         // SAFETY: checked non-NULL above.
         unsafe { *out_signin = handles::insert(Object::SignIn(Arc::new(sign_in))) };

@@ -83,7 +83,7 @@ proptest! {
         }
         // The calls that also hand back a handle (or an index).
         let starts: [unsafe extern "C" fn(MglHandle, *const u8, usize, *mut MglHandle, *mut *mut c_char) -> MglStatus; 3] =
-            [mgl_signin_start, mgl_read_start, mgl_request_start];
+            [signin_start, mgl_read_start, mgl_request_start];
         let frees: [extern "C" fn(MglHandle) -> MglStatus; 3] = [mgl_signin_free, mgl_read_free, mgl_request_free];
         for (start, free) in starts.into_iter().zip(frees) {
             let (mut out, mut handle) = (ptr::null_mut(), 0);
@@ -400,6 +400,17 @@ fn connected_client(stub: &Stub) -> MglHandle {
 }
 
 const CONNECT: &str = r#"{"accessToken":"abuse-test-token","environment":"Stub"}"#;
+
+/// `mgl_signin_start` without secret buffers, in the shape the other start calls share.
+unsafe extern "C" fn signin_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_signin: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    unsafe { mgl_signin_start(client, json, len, ptr::null(), 0, out_signin, out_json) }
+}
 const REQUEST: &str = r#"{"operation":"reprocessLicenseAssignment","identity":"u1"}"#;
 const READ: &str = r#"{"resource":"users"}"#;
 const ENVIRONMENT: &str = r#"{"name":"Other","graphEndpoint":"http://127.0.0.1:9","azureADEndpoint":"http://127.0.0.1:9"}"#;
@@ -438,6 +449,8 @@ fn handles(stub: &Stub) -> Handles {
                 client,
                 CONNECT.as_ptr(),
                 CONNECT.len(),
+                ptr::null(),
+                0,
                 &mut signin,
                 ptr::null_mut(),
             )
@@ -664,7 +677,7 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
             null,
             Box::new(|| {
                 call_json(|o| unsafe {
-                    mgl_signin_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o)
+                    signin_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o)
                 })
             }),
         ),
@@ -674,7 +687,17 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
             null,
             Box::new(|| {
                 call_json(|o| unsafe {
-                    mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null_mut(), o)
+                    signin_start(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_signin_start",
+            "secrets",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, ptr::null(), 1, hp, o)
                 })
             }),
         ),
@@ -684,7 +707,7 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
             ok,
             Box::new(|| {
                 let s = unsafe {
-                    mgl_signin_start(h.client, j(CONNECT).0, j(CONNECT).1, hp, ptr::null_mut())
+                    signin_start(h.client, j(CONNECT).0, j(CONNECT).1, hp, ptr::null_mut())
                 };
                 assert_eq!(mgl_signin_free(unsafe { *hp }), ok);
                 (s, None)
@@ -1063,7 +1086,7 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
             "mgl_signin_start",
             Kind::Client,
             Box::new(move |h| {
-                call_json(|o| unsafe { mgl_signin_start(h, j(CONNECT).0, j(CONNECT).1, sp, o) })
+                call_json(|o| unsafe { signin_start(h, j(CONNECT).0, j(CONNECT).1, sp, o) })
             }),
         ),
         (

@@ -150,3 +150,82 @@ fn limits_the_http_stack_would_panic_on_are_invalid_arguments() {
     assert!(doc["message"].as_str().unwrap().contains("65534"), "{doc}");
     mgl_client_free(client);
 }
+
+#[test]
+fn secrets_travel_as_their_own_buffers_named_by_the_document() {
+    let client = client();
+    let token = b"documents-buffer-token";
+    let secrets = [MglBytes {
+        ptr: token.as_ptr(),
+        len: token.len(),
+    }];
+    let sign_in = |json: &str, secrets: &[MglBytes]| {
+        let (mut signin, mut out) = (0, ptr::null_mut());
+        let status = unsafe {
+            mgl_signin_start(
+                client,
+                json.as_ptr(),
+                json.len(),
+                secrets.as_ptr(),
+                secrets.len(),
+                &mut signin,
+                &mut out,
+            )
+        };
+        let started = take(out);
+        if status != MglStatus::MglOk {
+            return (status, started);
+        }
+        let mut out = ptr::null_mut();
+        let status = unsafe { mgl_signin_wait(signin, u32::MAX, &mut out) };
+        mgl_signin_free(signin);
+        (status, take(out))
+    };
+
+    let (status, done) = sign_in(
+        r#"{"accessToken":{"secret":0},"environment":"Nowhere"}"#,
+        &secrets,
+    );
+    assert_eq!(status, MglStatus::MglOk, "{done}");
+    assert_eq!(done["context"]["authType"], "UserProvidedAccessToken");
+
+    let (status, detail) = sign_in(
+        r#"{"accessToken":{"secret":1},"environment":"Nowhere"}"#,
+        &secrets,
+    );
+    assert_eq!(status, MglStatus::MglInvalidJson, "{detail}");
+    assert!(
+        detail["message"]
+            .as_str()
+            .unwrap()
+            .contains("secret 1 names no buffer"),
+        "{detail}"
+    );
+
+    let bad = [0xffu8];
+    let (status, detail) = sign_in(
+        r#"{"accessToken":{"secret":0},"environment":"Nowhere"}"#,
+        &[MglBytes {
+            ptr: bad.as_ptr(),
+            len: 1,
+        }],
+    );
+    assert_eq!(status, MglStatus::MglInvalidJson, "{detail}");
+
+    let (status, detail) = sign_in(
+        r#"{"accessToken":{"secret":0},"environment":"Nowhere"}"#,
+        &[MglBytes {
+            ptr: ptr::null(),
+            len: 4,
+        }],
+    );
+    assert_eq!(status, MglStatus::MglNullArgument, "{detail}");
+    assert!(
+        detail["message"]
+            .as_str()
+            .unwrap()
+            .contains("secrets[0].ptr"),
+        "{detail}"
+    );
+    mgl_client_free(client);
+}

@@ -5,7 +5,6 @@ using System.IO;
 using System.Management.Automation;
 using System.Security;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using System.Threading;
 using MgLicense.Models;
 using MgLicense.Native;
@@ -106,7 +105,7 @@ namespace MgLicense.Commands
             head["proxy"] = ProxySettings();
 
             var secrets = new List<SecretField>();
-            char[]? keyChars = null;
+            byte[]? key = null;
             List<char[]>? envChars = null;
             JsonElement context;
             try
@@ -114,7 +113,7 @@ namespace MgLicense.Commands
                 switch (ParameterSetName)
                 {
                     case AccessTokenSet:
-                        secrets.Add(new SecretField("accessToken", AccessToken, null));
+                        head["accessToken"] = SecretField.Reference(secrets, new SecretField(AccessToken, null));
                         break;
                     case SecretSet:
                         if (string.IsNullOrWhiteSpace(ClientSecretCredential.UserName))
@@ -126,12 +125,12 @@ namespace MgLicense.Commands
 
                         head["clientId"] = ClientSecretCredential.UserName;
                         head["tenantId"] = TenantId;
-                        secrets.Add(new SecretField("clientSecret", ClientSecretCredential.Password, null));
+                        head["clientSecret"] = SecretField.Reference(secrets, new SecretField(ClientSecretCredential.Password, null));
                         break;
                     case CertificateSet:
                         head["clientId"] = ClientId;
                         head["tenantId"] = TenantId;
-                        keyChars = CertificateDocument(head);
+                        key = CertificateDocument(head);
                         break;
                     case IdentitySet:
                         head["identity"] = true;
@@ -143,7 +142,7 @@ namespace MgLicense.Commands
                         break;
                     case EnvironmentVariableSet:
                         head["environmentVariable"] = true;
-                        keyChars = EnvironmentCertificate(head);
+                        key = EnvironmentCertificate(head);
                         break;
                     default:
                         head["flow"] = UseDeviceCode.IsPresent ? "deviceCode" : "interactive";
@@ -165,21 +164,18 @@ namespace MgLicense.Commands
                         break;
                 }
 
-                if (keyChars is not null)
+                if (key is not null)
                 {
-                    secrets.Add(new SecretField("privateKey", null, keyChars));
+                    // The key's DER goes as its own buffer (docs/abi.md, "Secrets"), beside the certificate it belongs to.
+                    ((Dictionary<string, object?>)head["certificate"]!)["privateKey"] = SecretField.Reference(secrets, new SecretField(null, null, key));
                 }
 
-                if (ParameterSetName is IdentitySet || (ParameterSetName == EnvironmentVariableSet && keyChars is null))
+                if (ParameterSetName is IdentitySet || (ParameterSetName == EnvironmentVariableSet && key is null))
                 {
                     envChars = EnvironmentVariables(head, secrets);
                 }
 
-                string json = Json.ToText(head);
-                // With a key, "certificate" is the last member and still open for "privateKey"; with environment
-                // variables, "environmentVariables" is last and open for the secret ones.
-                string closing = keyChars is null && envChars is null ? "}" : "}}";
-                context = Engine.SignIn(json.Substring(0, json.Length - closing.Length), secrets.ToArray(), OnEvent, stopping.Token, closing);
+                context = Engine.SignIn(Json.ToUtf8(head), secrets, OnEvent, stopping.Token);
             }
             catch (EngineException e)
             {
@@ -188,14 +184,14 @@ namespace MgLicense.Commands
             }
             finally
             {
-                if (keyChars is not null)
+                if (key is not null)
                 {
-                    Array.Clear(keyChars);
+                    Array.Clear(key, 0, key.Length);
                 }
 
                 foreach (char[] c in envChars ?? new List<char[]>())
                 {
-                    Array.Clear(c);
+                    Array.Clear(c, 0, c.Length);
                 }
             }
 
@@ -219,12 +215,12 @@ namespace MgLicense.Commands
         /// certificate with the plain variables. Null when the engine reads the variables itself (a secret, or an
         /// unencrypted PEM file).
         /// </summary>
-        private char[]? EnvironmentCertificate(Dictionary<string, object?> head)
+        private byte[]? EnvironmentCertificate(Dictionary<string, object?> head)
         {
             string? path = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PATH");
             string? password = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PASSWORD");
             if (!string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("AZURE_CLIENT_SECRET")) || string.IsNullOrWhiteSpace(path)
-                || (string.IsNullOrEmpty(password) && LooksLikeUnencryptedPem(path.Trim())))
+                || LooksLikeUnencryptedPem(path.Trim()))
             {
                 return null;
             }
@@ -256,14 +252,14 @@ namespace MgLicense.Commands
             return secure;
         }
 
-        /// <summary>Opens a certificate file with the platform's support and fills head["certificate"]; the key as base64 characters.</summary>
-        private char[]? LoadCertificate(Dictionary<string, object?> head, string path, SecureString? password, string origin)
+        /// <summary>Opens a certificate file with the platform's support and fills head["certificate"]; the key as DER.</summary>
+        private byte[]? LoadCertificate(Dictionary<string, object?> head, string path, SecureString? password, string origin)
         {
             try
             {
                 using X509Certificate2 certificate = CertificateStore.Load(path, password);
                 head["certificate"] = new Dictionary<string, object?> { ["certificate"] = Convert.ToBase64String(certificate.RawData) };
-                return CertificateStore.PrivateKeyBase64(certificate);
+                return CertificateStore.PrivateKeyDer(certificate);
             }
             catch (CertificateNotUsableException e)
             {
@@ -272,8 +268,8 @@ namespace MgLicense.Commands
             }
         }
 
-        /// <summary>Fills head["certificate"] and returns the base64 PKCS#8 key as characters (null for a PEM path the engine reads).</summary>
-        private char[]? CertificateDocument(Dictionary<string, object?> head)
+        /// <summary>Fills head["certificate"] and returns the private key as PKCS#1 DER (null for a PEM file the engine reads).</summary>
+        private byte[]? CertificateDocument(Dictionary<string, object?> head)
         {
             if (CertificatePassword is not null && CertificatePath is null)
             {
@@ -297,7 +293,7 @@ namespace MgLicense.Commands
                 if (CertificatePath is not null)
                 {
                     string path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
-                    if (CertificatePassword is null && LooksLikeUnencryptedPem(path))
+                    if (LooksLikeUnencryptedPem(path))
                     {
                         head["certificate"] = new Dictionary<string, object?> { ["path"] = path };
                         return null;
@@ -313,7 +309,7 @@ namespace MgLicense.Commands
                 }
 
                 head["certificate"] = new Dictionary<string, object?> { ["certificate"] = Convert.ToBase64String(certificate.RawData) };
-                return CertificateStore.PrivateKeyBase64(certificate);
+                return CertificateStore.PrivateKeyDer(certificate);
             }
             catch (CertificateNotUsableException e)
             {
@@ -332,13 +328,13 @@ namespace MgLicense.Commands
         /// <summary>
         /// Hands the engine the sign-in variables as PowerShell sees them ($env: is not the native environment on
         /// Linux and macOS), so an override such as MGLICENSE_IMDS_ENDPOINT always reaches it. Secret ones are
-        /// appended as secret fields; the object is left last so they land inside it.
+        /// handed over as secret buffers, named in the object by reference (docs/abi.md, "Secrets").
         /// </summary>
         private static List<char[]> EnvironmentVariables(Dictionary<string, object?> head, List<SecretField> secrets)
         {
             string[] plain = { "MGLICENSE_IMDS_ENDPOINT", "IDENTITY_ENDPOINT", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_CERTIFICATE_PATH" };
             string[] secret = { "IDENTITY_HEADER", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD" };
-            var values = new Dictionary<string, string>();
+            var values = new Dictionary<string, object?>();
             foreach (string name in plain)
             {
                 string? value = System.Environment.GetEnvironmentVariable(name);
@@ -357,7 +353,7 @@ namespace MgLicense.Commands
                 {
                     char[] chars = value.ToCharArray();
                     buffers.Add(chars);
-                    secrets.Add(new SecretField(name, null, chars));
+                    values[name] = SecretField.Reference(secrets, new SecretField(null, chars));
                 }
             }
 
@@ -394,8 +390,8 @@ namespace MgLicense.Commands
             try
             {
                 string text = File.ReadAllText(path);
-                return text.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal)
-                    && !text.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal);
+                return text.IndexOf("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) >= 0
+                    && text.IndexOf("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal) < 0;
             }
             catch (IOException)
             {

@@ -1,7 +1,6 @@
 // Get-MgEnvironment and Add-MgEnvironment: clouds live in the engine; these only list and register them.
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
 using MgLicense.Models;
 using MgLicense.Native;
 

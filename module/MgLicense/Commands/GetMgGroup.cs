@@ -1,7 +1,7 @@
 // Get-MgGroup: one group by id, or a list (hasMembersWithLicenseErrors eq true is the filter license runbooks use), paged by the engine.
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
+using MgLicense.Native;
 using MgLicense.Models;
 
 namespace MgLicense.Commands
@@ -23,7 +23,7 @@ namespace MgLicense.Commands
 
         protected override object? Target => ParameterSetName == GetSet ? GroupId : "groups";
 
-        protected override void WriteReadFields(Utf8JsonWriter json)
+        protected override void WriteReadFields(JsonWriter json)
         {
             if (ParameterSetName == ListSet)
             {

@@ -1,7 +1,7 @@
 // Get-MgGroupMemberWithLicenseError: the members of a group whose group-based licenses failed, paged by the engine.
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
+using MgLicense.Native;
 using MgLicense.Models;
 
 namespace MgLicense.Commands
@@ -24,7 +24,7 @@ namespace MgLicense.Commands
         /// <summary>As the official cmdlet: a directoryObject whose other properties are in AdditionalProperties; ours also carries them as properties.</summary>
         protected override PSObject ToOutput(JsonElement item) => GraphObject.ToDirectoryObject(item, TypeNames);
 
-        protected override void WriteReadFields(Utf8JsonWriter json)
+        protected override void WriteReadFields(JsonWriter json)
         {
             json.WriteString("resource", "groupMembersWithLicenseErrors");
             json.WriteString("groupId", GroupId);

@@ -1,7 +1,7 @@
 // Get-MgSubscribedSku: the tenant's subscriptions with their seats (prepaid, consumed) and service plans.
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
+using MgLicense.Native;
 using MgLicense.Models;
 
 namespace MgLicense.Commands
@@ -17,7 +17,7 @@ namespace MgLicense.Commands
 
         protected override object? Target => "subscribedSkus";
 
-        protected override void WriteReadFields(Utf8JsonWriter json)
+        protected override void WriteReadFields(JsonWriter json)
         {
             json.WriteString("resource", "subscribedSkus");
             WriteListFields(json);

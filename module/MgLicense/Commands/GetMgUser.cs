@@ -1,7 +1,7 @@
 // Get-MgUser: one user by id or userPrincipalName, or a list with the official cmdlet's query parameters, paged by the engine.
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
+using MgLicense.Native;
 using MgLicense.Models;
 
 namespace MgLicense.Commands
@@ -46,7 +46,7 @@ namespace MgLicense.Commands
         protected override ErrorRecord? PrepareInput() =>
             ParameterSetName == ListSet ? null : ReadIdentity(UserId, InputObject, "read", Target, out identity);
 
-        protected override void WriteReadFields(Utf8JsonWriter json)
+        protected override void WriteReadFields(JsonWriter json)
         {
             if (ParameterSetName == ListSet)
             {

@@ -4,7 +4,6 @@ using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using System.Text.Json;
 using System.Threading;
 using MgLicense.Models;
 using MgLicense.Native;
@@ -38,7 +37,7 @@ namespace MgLicense.Commands
         protected virtual string? CountVariableName => null;
 
         /// <summary>Writes the read's own fields (resource, ids, query options) into the read document (docs/abi.md, "Read").</summary>
-        protected abstract void WriteReadFields(Utf8JsonWriter json);
+        protected abstract void WriteReadFields(JsonWriter json);
 
         /// <summary>The identity object bound to -InputObject, if any, so a piped dictionary is not also sent as headers.</summary>
         protected virtual IUsersActionsIdentity? BoundIdentity => null;
@@ -159,20 +158,17 @@ namespace MgLicense.Commands
 
         private byte[] ReadJson(List<KeyValuePair<string, string>>? headers)
         {
-            using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
-            {
-                json.WriteStartObject();
-                WriteReadFields(json);
-                WriteHeadersAndTrace(json, headers);
-                json.WriteEndObject();
-            }
+            var json = new JsonWriter();
+            json.WriteStartObject();
+            WriteReadFields(json);
+            WriteHeadersAndTrace(json, headers);
+            json.WriteEndObject();
 
-            return buffer.ToArray();
+            return json.ToArray();
         }
 
         /// <summary>Writes `name: [..]` for the non-empty strings of an array parameter.</summary>
-        protected static void WriteStrings(Utf8JsonWriter json, string name, string[]? values)
+        protected static void WriteStrings(JsonWriter json, string name, string[]? values)
         {
             if (values is null || values.Length == 0)
             {
@@ -259,7 +255,7 @@ namespace MgLicense.Commands
         protected override string? CountVariableName => CountVariable;
 
         /// <summary>Writes the list options that were given.</summary>
-        protected void WriteListFields(Utf8JsonWriter json)
+        protected void WriteListFields(JsonWriter json)
         {
             WriteStrings(json, "select", Property);
             if (ParameterSetName != ListSet)

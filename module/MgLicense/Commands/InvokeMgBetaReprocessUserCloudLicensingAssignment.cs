@@ -1,7 +1,7 @@
 // Invoke-MgBetaReprocessUserCloudLicensingAssignment: beta cloudLicensing reprocessAssignments (seed 002), which answers with no content.
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
+using MgLicense.Native;
 using MgLicense.Models;
 
 namespace MgLicense.Commands

@@ -6,7 +6,6 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Reflection;
 using System.Text;
-using System.Text.Json;
 using MgLicense.Models;
 using MgLicense.Native;
 
@@ -117,7 +116,7 @@ namespace MgLicense.Commands
         /// </summary>
         internal void CheckOutputVariable(string parameter, string? name, object? sample, string what)
         {
-            if (string.IsNullOrEmpty(name) || OutputVariableProblem(name, sample, what) is not string problem)
+            if (string.IsNullOrEmpty(name) || OutputVariableProblem(name!, sample, what) is not string problem)
             {
                 return;
             }
@@ -141,7 +140,7 @@ namespace MgLicense.Commands
                     return $"'{scope}:' is not a variable scope (global, local, script, private)";
                 }
 
-                if (rest.Length == 0 || rest.Contains(':'))
+                if (rest.Length == 0 || rest.IndexOf(':') >= 0)
                 {
                     return "it names no variable";
                 }
@@ -314,7 +313,7 @@ namespace MgLicense.Commands
         }
 
         /// <summary>The identity as the engine takes it: -UserId as {"UserId": …}, a bare string as itself, an object's keys as read.</summary>
-        internal static void WriteIdentity(Utf8JsonWriter json, IdentityInput input)
+        internal static void WriteIdentity(JsonWriter json, IdentityInput input)
         {
             if (input.Keys is null)
             {
@@ -372,7 +371,7 @@ namespace MgLicense.Commands
         }
 
         /// <summary>-Headers, and whether the engine should describe the call for -Debug and -Verbose.</summary>
-        internal void WriteHeadersAndTrace(Utf8JsonWriter json, List<KeyValuePair<string, string>>? headers)
+        internal void WriteHeadersAndTrace(JsonWriter json, List<KeyValuePair<string, string>>? headers)
         {
             if (headers is not null && headers.Count > 0)
             {
@@ -456,8 +455,8 @@ namespace MgLicense.Commands
             char c => c.ToString(),
             Guid g => g.ToString(),
             sbyte or byte or short or ushort or int or uint => System.Convert.ToInt64(value, CultureInfo.InvariantCulture),
-            double d when double.IsFinite(d) => d,
-            float f when float.IsFinite(f) => (double)f,
+            double d when !double.IsNaN(d) && !double.IsInfinity(d) => d,
+            float f when !float.IsNaN(f) && !float.IsInfinity(f) => (double)f,
             _ => null,
         };
 

@@ -6,7 +6,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Management.Automation;
-using System.Text.Json;
 using System.Threading;
 using MgLicense.Models;
 using MgLicense.Native;
@@ -430,37 +429,34 @@ namespace MgLicense.Commands
 
         private byte[] RequestJson(IdentityInput identity, List<KeyValuePair<string, string>>? headers, bool onWaitingThread = false)
         {
-            using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
+            var json = new JsonWriter();
+            json.WriteStartObject();
+            json.WriteString("operation", Operation);
+            if (CallsMe)
             {
-                json.WriteStartObject();
-                json.WriteString("operation", Operation);
-                if (CallsMe)
-                {
-                    json.WriteBoolean("me", true);
-                }
-                else
-                {
-                    WriteIdentity(json, identity);
-                }
+                json.WriteBoolean("me", true);
+            }
+            else
+            {
+                WriteIdentity(json, identity);
+            }
 
-                WriteHeadersAndTrace(json, headers);
-                if (onWaitingThread)
-                {
-                    json.WriteBoolean("onWaitingThread", true);
-                }
+            WriteHeadersAndTrace(json, headers);
+            if (onWaitingThread)
+            {
+                json.WriteBoolean("onWaitingThread", true);
+            }
 
-                if (Wait.IsPresent)
-                {
-                    json.WriteStartObject("wait");
-                    json.WriteNumber("timeoutSeconds", TimeoutSec);
-                    json.WriteEndObject();
-                }
-
+            if (Wait.IsPresent)
+            {
+                json.WriteStartObject("wait");
+                json.WriteNumber("timeoutSeconds", TimeoutSec);
                 json.WriteEndObject();
             }
 
-            return buffer.ToArray();
+            json.WriteEndObject();
+
+            return json.ToArray();
         }
     }
 }

@@ -2,7 +2,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
 using MgLicense.Native;
 
 namespace MgLicense.Commands

@@ -68,56 +68,40 @@ namespace MgLicense.Commands
                 : $"No valid certificate with a private key and subject '{name}' was found in the CurrentUser or LocalMachine My store.");
         }
 
-        /// <summary>A PFX, or a PEM file with an encrypted key, opened with the platform's own support.</summary>
+        /// <summary>
+        /// A PFX file, opened with the platform's own support. A PEM file with an unencrypted key never comes here (the engine
+        /// reads it by path); one with an encrypted key is refused: neither .NET Framework nor the engine decrypts PKCS#8.
+        /// </summary>
         internal static X509Certificate2 Load(string path, SecureString? password)
         {
-            IntPtr unicode = IntPtr.Zero;
             try
             {
-                string text = System.IO.File.Exists(path) ? string.Empty : throw new CertificateNotUsableException($"The certificate file '{path}' does not exist.");
+                if (!System.IO.File.Exists(path))
+                {
+                    throw new CertificateNotUsableException($"The certificate file '{path}' does not exist.");
+                }
+
                 byte[] bytes = System.IO.File.ReadAllBytes(path);
-                bool pem = bytes.Length > 10 && System.Text.Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 4096)).Contains("-----BEGIN", StringComparison.Ordinal);
-                ReadOnlySpan<char> secret = default;
-                if (password is not null)
+                string head = System.Text.Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 4096));
+                if (bytes.Length > 10 && head.IndexOf("-----BEGIN", StringComparison.Ordinal) >= 0)
                 {
-                    unsafe
-                    {
-                        unicode = Marshal.SecureStringToGlobalAllocUnicode(password);
-                        secret = new ReadOnlySpan<char>((void*)unicode, password.Length);
-                    }
+                    throw new CertificateNotUsableException(
+                        $"The certificate file '{path}' holds an encrypted private key, which MgLicense cannot decrypt: store the certificate and its key as a PFX file (-CertificatePath with -CertificatePassword, or AZURE_CLIENT_CERTIFICATE_PATH with AZURE_CLIENT_CERTIFICATE_PASSWORD), or the key unencrypted.");
                 }
 
-                if (pem)
-                {
-                    string pemText = System.Text.Encoding.ASCII.GetString(bytes);
-                    if (password is null && pemText.Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal))
-                    {
-                        throw new CertificateNotUsableException(
-                            $"The certificate file '{path}' holds an encrypted private key: give its password (-CertificatePassword, or AZURE_CLIENT_CERTIFICATE_PASSWORD with -EnvironmentVariable).");
-                    }
-
-                    return password is null ? X509Certificate2.CreateFromPem(pemText) : X509Certificate2.CreateFromEncryptedPem(pemText, pemText, secret);
-                }
-
-#pragma warning disable SYSLIB0057 // The loader API is .NET 9+; the module targets net8.0.
-                return new X509Certificate2(bytes, secret, X509KeyStorageFlags.Exportable);
-#pragma warning restore SYSLIB0057
+                return new X509Certificate2(bytes, password, X509KeyStorageFlags.Exportable);
             }
             catch (CryptographicException e)
             {
                 throw new CertificateNotUsableException($"The certificate file '{path}' could not be opened: {e.Message} Check -CertificatePassword.", e);
             }
-            finally
-            {
-                if (unicode != IntPtr.Zero)
-                {
-                    Marshal.ZeroFreeGlobalAllocUnicode(unicode);
-                }
-            }
         }
 
-        /// <summary>The RSA private key as base64 PKCS#8, in a char buffer the caller clears.</summary>
-        internal static char[] PrivateKeyBase64(X509Certificate2 certificate)
+        /// <summary>
+        /// The RSA private key as PKCS#1 DER (RSAPrivateKey, RFC 8017 A.1.2), in an array the caller clears. It is built from
+        /// RSA.ExportParameters, which .NET Framework and every .NET have alike; the engine signs with it.
+        /// </summary>
+        internal static byte[] PrivateKeyDer(X509Certificate2 certificate)
         {
             DateTime now = DateTime.Now;
             if (now < certificate.NotBefore || now > certificate.NotAfter)
@@ -131,10 +115,10 @@ namespace MgLicense.Commands
                 throw new CertificateNotUsableException($"The certificate '{certificate.Subject}' ({certificate.Thumbprint}) has no RSA private key.");
             }
 
-            byte[] der;
+            RSAParameters key;
             try
             {
-                der = rsa.ExportPkcs8PrivateKey();
+                key = rsa.ExportParameters(true);
             }
             catch (CryptographicException e)
             {
@@ -143,14 +127,124 @@ namespace MgLicense.Commands
 
             try
             {
-                char[] chars = new char[(der.Length + 2) / 3 * 4];
-                Convert.ToBase64CharArray(der, 0, der.Length, chars, 0);
-                return chars;
+                return RsaKeyDer.Pkcs1(key);
             }
             finally
             {
-                CryptographicOperations.ZeroMemory(der);
+                RsaKeyDer.Clear(key);
             }
+        }
+    }
+
+    /// <summary>The few lines of DER that write an RSA private key: a SEQUENCE of nine unsigned INTEGERs.</summary>
+    internal static class RsaKeyDer
+    {
+        /// <summary>RSAPrivateKey ::= SEQUENCE { version 0, n, e, d, p, q, d mod (p-1), d mod (q-1), q^-1 mod p }.</summary>
+        internal static byte[] Pkcs1(RSAParameters key)
+        {
+            byte[][] fields = { new byte[] { 0 }, key.Modulus!, key.Exponent!, key.D!, key.P!, key.Q!, key.DP!, key.DQ!, key.InverseQ! };
+            foreach (byte[] field in fields)
+            {
+                if (field is null)
+                {
+                    throw new CertificateNotUsableException("The certificate's private key was exported without all of its RSA parameters.");
+                }
+            }
+
+            int content = 0;
+            foreach (byte[] field in fields)
+            {
+                content += IntegerLength(field);
+            }
+
+            // The one array the key is written to, exactly sized, so nothing is left in a buffer that grew.
+            byte[] der = new byte[1 + LengthLength(content) + content];
+            int at = 0;
+            der[at++] = 0x30;
+            at = WriteLength(der, at, content);
+            foreach (byte[] field in fields)
+            {
+                at = WriteInteger(der, at, field);
+            }
+
+            return der;
+        }
+
+        internal static void Clear(RSAParameters key)
+        {
+            foreach (byte[]? field in new[] { key.D, key.P, key.Q, key.DP, key.DQ, key.InverseQ })
+            {
+                if (field is not null)
+                {
+                    Array.Clear(field, 0, field.Length);
+                }
+            }
+        }
+
+        private static int Skip(byte[] value)
+        {
+            int skip = 0;
+            while (skip < value.Length - 1 && value[skip] == 0)
+            {
+                skip++;
+            }
+
+            return skip;
+        }
+
+        private static int ContentLength(byte[] value)
+        {
+            int skip = Skip(value);
+            int length = value.Length - skip;
+            return length == 0 ? 1 : length + ((value[skip] & 0x80) != 0 ? 1 : 0);
+        }
+
+        private static int IntegerLength(byte[] value)
+        {
+            int content = ContentLength(value);
+            return 1 + LengthLength(content) + content;
+        }
+
+        private static int LengthLength(int length) => length < 0x80 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : 4;
+
+        private static int WriteLength(byte[] der, int at, int length)
+        {
+            int extra = LengthLength(length) - 1;
+            if (extra == 0)
+            {
+                der[at++] = (byte)length;
+                return at;
+            }
+
+            der[at++] = (byte)(0x80 | extra);
+            for (int shift = 8 * (extra - 1); shift >= 0; shift -= 8)
+            {
+                der[at++] = (byte)(length >> shift);
+            }
+
+            return at;
+        }
+
+        /// <summary>An unsigned big-endian number as a DER INTEGER: no leading zero bytes but one where the top bit is set.</summary>
+        private static int WriteInteger(byte[] der, int at, byte[] value)
+        {
+            int content = ContentLength(value);
+            der[at++] = 0x02;
+            at = WriteLength(der, at, content);
+            int skip = Skip(value);
+            if (value.Length == 0)
+            {
+                der[at++] = 0;
+                return at;
+            }
+
+            if ((value[skip] & 0x80) != 0)
+            {
+                der[at++] = 0;
+            }
+
+            Buffer.BlockCopy(value, skip, der, at, value.Length - skip);
+            return at + value.Length - skip;
         }
     }
 
@@ -164,10 +258,10 @@ namespace MgLicense.Commands
             {
                 string? program = System.Environment.GetEnvironmentVariable("MGLICENSE_BROWSER");
                 ProcessStartInfo start = !string.IsNullOrEmpty(program)
-                    ? new ProcessStartInfo(program) { UseShellExecute = false, ArgumentList = { url } }
+                    ? new ProcessStartInfo(program, QuoteArgument(url)) { UseShellExecute = false }
                     : RuntimeInformation.IsOSPlatform(OSPlatform.Windows)
                         ? new ProcessStartInfo(url) { UseShellExecute = true }
-                        : new ProcessStartInfo(RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "open" : "xdg-open") { UseShellExecute = false, ArgumentList = { url } };
+                        : new ProcessStartInfo(RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "open" : "xdg-open", QuoteArgument(url)) { UseShellExecute = false };
                 using Process? process = Process.Start(start);
                 if (process is null)
                 {
@@ -182,6 +276,29 @@ namespace MgLicense.Commands
                 why = e.Message;
                 return false;
             }
+        }
+
+        /// <summary>
+        /// One argument as ProcessStartInfo.Arguments carries it (the rules of CommandLineToArgvW, which .NET applies on every
+        /// platform): quoted, with quotes and the backslashes before them escaped. ArgumentList is not in .NET Framework.
+        /// </summary>
+        internal static string QuoteArgument(string argument)
+        {
+            var quoted = new System.Text.StringBuilder(argument.Length + 2).Append('"');
+            int backslashes = 0;
+            foreach (char c in argument)
+            {
+                if (c == '\\')
+                {
+                    backslashes++;
+                    continue;
+                }
+
+                quoted.Append('\\', c == '"' ? backslashes * 2 + 1 : backslashes).Append(c);
+                backslashes = 0;
+            }
+
+            return quoted.Append('\\', backslashes * 2).Append('"').ToString();
         }
     }
 

@@ -3,7 +3,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
-using System.Text.Json;
 using MgLicense.Native;
 
 namespace MgLicense.Models
@@ -82,13 +81,18 @@ namespace MgLicense.Models
             return true;
         }
 
-        internal T Read(JsonElement element)
+        internal unsafe T Read(JsonElement element)
         {
             var model = new T();
             // Which declared properties were stored: a second key that differs only in case goes to AdditionalProperties,
             // as it did when every property was a note property.
-            Span<ulong> seen = stackalloc ulong[(fields.Count + 63) / 64];
-            seen.Clear();
+            int words = (fields.Count + 63) / 64;
+            ulong* seen = stackalloc ulong[words];
+            for (int w = 0; w < words; w++)
+            {
+                seen[w] = 0;
+            }
+
             foreach (JsonProperty property in element.EnumerateObject())
             {
                 string name = Json.Name(property);
@@ -154,7 +158,7 @@ namespace MgLicense.Models
                 foreach (KeyValuePair<string, object?> pair in additional)
                 {
                     string name = GraphObject.PascalCase(pair.Key);
-                    if (!pair.Key.Contains('@') && !Declares(pair.Key) && name != GraphObject.AdditionalPropertiesName)
+                    if (pair.Key.IndexOf('@') < 0 && !Declares(pair.Key) && name != GraphObject.AdditionalPropertiesName)
                     {
                         result.Properties.Add(new PSNoteProperty(name, pair.Value));
                     }

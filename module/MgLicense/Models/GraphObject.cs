@@ -2,7 +2,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using System.Text.Json;
 using MgLicense.Native;
 
 namespace MgLicense.Models
@@ -121,7 +120,7 @@ namespace MgLicense.Models
                 object? value = ToValue(property.Value, graphModel);
                 string key = Json.Name(property);
                 string name = PascalCase(key);
-                bool annotation = graphModel && (key.Contains('@') || name == AdditionalPropertiesName);
+                bool annotation = graphModel && (key.IndexOf('@') >= 0 || name == AdditionalPropertiesName);
                 if (annotation || !names.Add(name))
                 {
                     // Annotations, and a second key that differs only in case, go where the official models keep them.

@@ -1,6 +1,5 @@
 // A bulk run seen from the pipeline thread: submit inputs, take results in input order, read progress, cancel from any thread.
 using System;
-using System.Text.Json;
 
 namespace MgLicense.Native
 {

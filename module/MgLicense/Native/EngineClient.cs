@@ -5,7 +5,6 @@ using System.Runtime.InteropServices;
 using System.Security;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using System.Threading;
 
 namespace MgLicense.Native
@@ -79,7 +78,8 @@ namespace MgLicense.Native
             {
                 throw new EngineUnavailableException(
                     $"MgLicense could not load its native engine '{NativeLibraryResolver.LibraryPath ?? NativeMethods.LibraryName}' "
-                    + $"for {NativeLibraryResolver.RuntimeIdentifier ?? RuntimeInformation.RuntimeIdentifier}: {e.Message}",
+                    + $"for {NativeLibraryResolver.RuntimeIdentifier ?? RuntimeInformation.OSDescription + " " + RuntimeInformation.ProcessArchitecture}: "
+                    + (NativeLibraryResolver.PreloadError is string why ? why + " " : string.Empty) + e.Message,
                     e);
             }
 
@@ -195,7 +195,7 @@ namespace MgLicense.Native
 
             try
             {
-                return Marshal.PtrToStringUTF8(value);
+                return Encoding.UTF8.GetString(CopyBytes(value));
             }
             finally
             {
@@ -208,7 +208,7 @@ namespace MgLicense.Native
         /// two transcodings of every result); JSON null when the engine gave none. A document that cannot be read is an
         /// <see cref="EngineException"/> for the call it answers.
         /// </summary>
-        internal static unsafe JsonElement TakeJson(IntPtr value)
+        internal static JsonElement TakeJson(IntPtr value)
         {
             if (value == IntPtr.Zero)
             {
@@ -217,8 +217,8 @@ namespace MgLicense.Native
 
             try
             {
-                ReadOnlySpan<byte> bytes = MemoryMarshal.CreateReadOnlySpanFromNullTerminated((byte*)value);
-                return bytes.IsEmpty ? Json.Null : Json.Parse(bytes);
+                byte[] bytes = CopyBytes(value);
+                return bytes.Length == 0 ? Json.Null : Json.Parse(bytes);
             }
             catch (JsonException e)
             {
@@ -230,45 +230,19 @@ namespace MgLicense.Native
             }
         }
 
-        private static int EscapedLength(ReadOnlySpan<char> value)
+        /// <summary>The bytes of a NUL-terminated string the library returned, without the NUL.</summary>
+        private static byte[] CopyBytes(IntPtr value)
         {
+            byte* start = (byte*)value;
             int length = 0;
-            foreach (char c in value)
+            while (start[length] != 0)
             {
-                length += c == '"' || c == '\\' ? 2 : c < 0x20 ? 6 : 1;
+                length++;
             }
 
-            return length;
-        }
-
-        /// <summary>JSON string escaping into a caller-owned buffer, so a secret never lands in a buffer we cannot wipe.</summary>
-        private static int Escape(ReadOnlySpan<char> value, Span<char> destination)
-        {
-            const string Hex = "0123456789abcdef";
-            int at = 0;
-            foreach (char c in value)
-            {
-                if (c == '"' || c == '\\')
-                {
-                    destination[at++] = '\\';
-                    destination[at++] = c;
-                }
-                else if (c < 0x20)
-                {
-                    destination[at++] = '\\';
-                    destination[at++] = 'u';
-                    destination[at++] = '0';
-                    destination[at++] = '0';
-                    destination[at++] = Hex[c >> 4];
-                    destination[at++] = Hex[c & 0xf];
-                }
-                else
-                {
-                    destination[at++] = c;
-                }
-            }
-
-            return at;
+            byte[] bytes = new byte[length];
+            Marshal.Copy(value, bytes, 0, length);
+            return bytes;
         }
     }
 

@@ -1,7 +1,6 @@
 // A non-OK status from the engine, carrying the per-call error detail so cmdlets can build the record a user expects.
 using System;
 using System.Collections.Generic;
-using System.Text.Json;
 
 namespace MgLicense.Native
 {

@@ -1,7 +1,6 @@
 // A read seen from the pipeline thread: take its pages one by one while the engine fetches the next, cancel from any thread.
 using System;
 using System.Text;
-using System.Text.Json;
 
 namespace MgLicense.Native
 {

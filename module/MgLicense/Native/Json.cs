@@ -1,118 +1,852 @@
-// Small readers over the engine's JSON documents, so cmdlets never hand-walk JsonElement, and the writer of the documents sent to it.
+// The module's one JSON reader and writer: UTF-8 bytes from the engine into a small immutable tree, and every document sent to it.
+//
+// The module depends on no managed package (docs in module/README.md): in Windows PowerShell 5.1 every module shares one
+// AppDomain, and System.Text.Json with its closure (System.Memory, System.Buffers, …) is exactly what clashes with other
+// modules there. The engine already owns JSON's hard parts (Graph's answers are checked and re-written by serde_json), so
+// the module needs only this: a strict reader into JsonElement, JsonProperty and JsonValueKind, which keep the names and the
+// subset of System.Text.Json's API the code uses, and JsonWriter, with Utf8JsonWriter's method names.
 using System;
-using System.Buffers;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 
 namespace MgLicense.Native
 {
+    /// <summary>The kind of a JSON value, numbered as System.Text.Json numbers it.</summary>
+    public enum JsonValueKind
+    {
+        Undefined = 0,
+        Object = 1,
+        Array = 2,
+        String = 3,
+        Number = 4,
+        True = 5,
+        False = 6,
+        Null = 7,
+    }
+
+    /// <summary>Text that is not JSON, or JSON nested deeper than <see cref="Json.MaxDepth"/>.</summary>
+    public sealed class JsonException : Exception
+    {
+        public JsonException(string message)
+            : base(message)
+        {
+        }
+    }
+
+    /// <summary>One value of a parsed document; immutable, so it outlives nothing and can be kept anywhere.</summary>
+    public readonly struct JsonElement
+    {
+        private readonly JsonNode? node;
+
+        internal JsonElement(JsonNode node) => this.node = node;
+
+        public JsonValueKind ValueKind => node?.Kind ?? JsonValueKind.Undefined;
+
+        private JsonNode Node(JsonValueKind kind)
+        {
+            if (node is null || node.Kind != kind)
+            {
+                throw new InvalidOperationException($"The JSON value is {ValueKind}, not {kind}.");
+            }
+
+            return node;
+        }
+
+        /// <summary>A member of an object; the last one when the name is repeated, as System.Text.Json matches.</summary>
+        public bool TryGetProperty(string name, out JsonElement value)
+        {
+            List<JsonProperty> members = Node(JsonValueKind.Object).Members!;
+            for (int i = members.Count - 1; i >= 0; i--)
+            {
+                if (string.Equals(members[i].Name, name, StringComparison.Ordinal))
+                {
+                    value = members[i].Value;
+                    return true;
+                }
+            }
+
+            value = default;
+            return false;
+        }
+
+        public JsonElement GetProperty(string name) =>
+            TryGetProperty(name, out JsonElement value) ? value : throw new KeyNotFoundException($"The JSON object has no member '{name}'.");
+
+        /// <summary>A string's text; a lone surrogate escaped in the JSON (<c>"\ud800"</c>) is kept as the UTF-16 unit it names.</summary>
+        public string? GetString() => node?.Kind == JsonValueKind.Null ? null : Node(JsonValueKind.String).Text;
+
+        public bool GetBoolean() => node?.Kind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new InvalidOperationException($"The JSON value is {ValueKind}, not a boolean."),
+        };
+
+        public bool TryGetInt64(out long value) =>
+            long.TryParse(Node(JsonValueKind.Number).Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+        public bool TryGetInt32(out int value) =>
+            int.TryParse(Node(JsonValueKind.Number).Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value);
+
+        /// <summary>The number as a double; one too large for it is infinity (on every runtime: .NET Framework's parser would throw).</summary>
+        public double GetDouble()
+        {
+            string text = Node(JsonValueKind.Number).Text!;
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) ? value
+                : text.StartsWith("-", StringComparison.Ordinal) ? double.NegativeInfinity : double.PositiveInfinity;
+        }
+
+        /// <summary>An ISO 8601 date and time (<c>2026-01-02T03:04:05.1234567Z</c>, an offset, or none: local time).</summary>
+        public bool TryGetDateTimeOffset(out DateTimeOffset value)
+        {
+            value = default;
+            string text = Node(JsonValueKind.String).Text!;
+            return Json.IsIsoDateTime(text)
+                && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out value);
+        }
+
+        public int GetArrayLength() => Node(JsonValueKind.Array).Items!.Count;
+
+        public IEnumerable<JsonElement> EnumerateArray() => Node(JsonValueKind.Array).Items!;
+
+        public IEnumerable<JsonProperty> EnumerateObject() => Node(JsonValueKind.Object).Members!;
+
+        /// <summary>The value as compact JSON (the engine writes compact JSON, so this is the text it sent).</summary>
+        public string GetRawText()
+        {
+            if (node is null)
+            {
+                throw new InvalidOperationException("The JSON value is undefined.");
+            }
+
+            var writer = new JsonWriter();
+            writer.WriteElement(this);
+            return writer.ToString();
+        }
+
+        /// <summary>A number's literal, as written.</summary>
+        internal string GetNumberText() => Node(JsonValueKind.Number).Text!;
+
+        /// <summary>The tree is immutable: a clone is the element itself.</summary>
+        public JsonElement Clone() => this;
+
+        /// <summary>A string's text, or the JSON of any other value (as System.Text.Json does).</summary>
+        public override string ToString() => node switch
+        {
+            null => string.Empty,
+            { Kind: JsonValueKind.String } => node.Text!,
+            _ => GetRawText(),
+        };
+    }
+
+    /// <summary>One member of an object.</summary>
+    public readonly struct JsonProperty
+    {
+        internal JsonProperty(string name, JsonElement value)
+        {
+            Name = name;
+            Value = value;
+        }
+
+        public string Name { get; }
+
+        public JsonElement Value { get; }
+
+        public override string ToString() => Json.ToText(Name) + ":" + Value.GetRawText();
+    }
+
+    /// <summary>A parsed value: the text of a string or the literal of a number, the items of an array, the members of an object.</summary>
+    internal sealed class JsonNode
+    {
+        internal static readonly JsonNode NullNode = new JsonNode(JsonValueKind.Null);
+        internal static readonly JsonNode TrueNode = new JsonNode(JsonValueKind.True);
+        internal static readonly JsonNode FalseNode = new JsonNode(JsonValueKind.False);
+
+        internal JsonNode(JsonValueKind kind, string? text = null, List<JsonElement>? items = null, List<JsonProperty>? members = null)
+        {
+            Kind = kind;
+            Text = text;
+            Items = items;
+            Members = members;
+        }
+
+        internal JsonValueKind Kind { get; }
+
+        internal string? Text { get; }
+
+        internal List<JsonElement>? Items { get; }
+
+        internal List<JsonProperty>? Members { get; }
+    }
+
+    /// <summary>A strict RFC 8259 reader over UTF-8 bytes: no comments, no trailing commas, invalid UTF-8 refused.</summary>
+    internal struct JsonReader
+    {
+        private static readonly UTF8Encoding Strict = new UTF8Encoding(false, true);
+
+        private readonly byte[] bytes;
+        private readonly int end;
+        private int at;
+
+        private JsonReader(byte[] bytes, int start, int length)
+        {
+            this.bytes = bytes;
+            at = start;
+            end = start + length;
+        }
+
+        internal static JsonElement Read(byte[] bytes, int start, int length)
+        {
+            var reader = new JsonReader(bytes, start, length);
+            // A byte order mark is skipped, as System.Text.Json does.
+            if (length >= 3 && bytes[start] == 0xEF && bytes[start + 1] == 0xBB && bytes[start + 2] == 0xBF)
+            {
+                reader.at += 3;
+            }
+
+            JsonElement value = reader.Value(0);
+            reader.SkipSpace();
+            if (reader.at != reader.end)
+            {
+                throw reader.Fail("text after the JSON value");
+            }
+
+            return value;
+        }
+
+        private JsonException Fail(string what) => new JsonException($"Invalid JSON at byte {at}: {what}.");
+
+        private void SkipSpace()
+        {
+            while (at < end && (bytes[at] == ' ' || bytes[at] == '\t' || bytes[at] == '\n' || bytes[at] == '\r'))
+            {
+                at++;
+            }
+        }
+
+        private JsonElement Value(int depth)
+        {
+            SkipSpace();
+            if (at >= end)
+            {
+                throw Fail("the text ends where a value should be");
+            }
+
+            switch (bytes[at])
+            {
+                case (byte)'{':
+                    return Object(depth + 1);
+                case (byte)'[':
+                    return Array(depth + 1);
+                case (byte)'"':
+                    return new JsonElement(new JsonNode(JsonValueKind.String, String()));
+                case (byte)'t':
+                    Literal("true");
+                    return new JsonElement(JsonNode.TrueNode);
+                case (byte)'f':
+                    Literal("false");
+                    return new JsonElement(JsonNode.FalseNode);
+                case (byte)'n':
+                    Literal("null");
+                    return new JsonElement(JsonNode.NullNode);
+                default:
+                    return new JsonElement(new JsonNode(JsonValueKind.Number, Number()));
+            }
+        }
+
+        private void Literal(string word)
+        {
+            if (end - at < word.Length)
+            {
+                throw Fail("an unknown literal");
+            }
+
+            for (int i = 0; i < word.Length; i++)
+            {
+                if (bytes[at + i] != word[i])
+                {
+                    throw Fail("an unknown literal");
+                }
+            }
+
+            at += word.Length;
+        }
+
+        private void Deeper(int depth)
+        {
+            if (depth > Json.MaxDepth)
+            {
+                throw Fail($"nesting deeper than {Json.MaxDepth} levels");
+            }
+        }
+
+        private JsonElement Object(int depth)
+        {
+            Deeper(depth);
+            at++;
+            var members = new List<JsonProperty>();
+            SkipSpace();
+            if (at < end && bytes[at] == '}')
+            {
+                at++;
+                return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
+            }
+
+            while (true)
+            {
+                SkipSpace();
+                if (at >= end || bytes[at] != '"')
+                {
+                    throw Fail("a member name should be here");
+                }
+
+                string name = String();
+                SkipSpace();
+                if (at >= end || bytes[at] != ':')
+                {
+                    throw Fail("':' should follow a member name");
+                }
+
+                at++;
+                members.Add(new JsonProperty(name, Value(depth)));
+                SkipSpace();
+                if (at < end && bytes[at] == ',')
+                {
+                    at++;
+                    continue;
+                }
+
+                if (at < end && bytes[at] == '}')
+                {
+                    at++;
+                    return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
+                }
+
+                throw Fail("',' or '}' should follow a member");
+            }
+        }
+
+        private JsonElement Array(int depth)
+        {
+            Deeper(depth);
+            at++;
+            var items = new List<JsonElement>();
+            SkipSpace();
+            if (at < end && bytes[at] == ']')
+            {
+                at++;
+                return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
+            }
+
+            while (true)
+            {
+                items.Add(Value(depth));
+                SkipSpace();
+                if (at < end && bytes[at] == ',')
+                {
+                    at++;
+                    continue;
+                }
+
+                if (at < end && bytes[at] == ']')
+                {
+                    at++;
+                    return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
+                }
+
+                throw Fail("',' or ']' should follow an item");
+            }
+        }
+
+        /// <summary>A string literal at <c>at</c> (on its opening quote), decoded; \uXXXX escapes become the UTF-16 units they name.</summary>
+        private string String()
+        {
+            int start = ++at;
+            StringBuilder? text = null;
+            int run = start;
+            while (true)
+            {
+                if (at >= end)
+                {
+                    throw Fail("a string is not closed");
+                }
+
+                byte b = bytes[at];
+                if (b == '"')
+                {
+                    string tail = Decode(run, at - run);
+                    at++;
+                    return text is null ? tail : text.Append(tail).ToString();
+                }
+
+                if (b < 0x20)
+                {
+                    throw Fail("a control character in a string");
+                }
+
+                if (b != '\\')
+                {
+                    at++;
+                    continue;
+                }
+
+                text ??= new StringBuilder(at - start + 16);
+                text.Append(Decode(run, at - run));
+                if (++at >= end)
+                {
+                    throw Fail("a string is not closed");
+                }
+
+                switch (bytes[at++])
+                {
+                    case (byte)'"': text.Append('"'); break;
+                    case (byte)'\\': text.Append('\\'); break;
+                    case (byte)'/': text.Append('/'); break;
+                    case (byte)'b': text.Append('\b'); break;
+                    case (byte)'f': text.Append('\f'); break;
+                    case (byte)'n': text.Append('\n'); break;
+                    case (byte)'r': text.Append('\r'); break;
+                    case (byte)'t': text.Append('\t'); break;
+                    case (byte)'u':
+                        int unit = 0;
+                        for (int i = 0; i < 4; i++, at++)
+                        {
+                            int digit = at >= end ? -1 : HexValue(bytes[at]);
+                            if (digit < 0)
+                            {
+                                throw Fail("\\u needs four hexadecimal digits");
+                            }
+
+                            unit = (unit << 4) | digit;
+                        }
+
+                        text.Append((char)unit);
+                        break;
+                    default:
+                        at--;
+                        throw Fail("an unknown escape in a string");
+                }
+
+                run = at;
+            }
+        }
+
+        private static int HexValue(byte b) =>
+            b >= '0' && b <= '9' ? b - '0' : b >= 'a' && b <= 'f' ? b - 'a' + 10 : b >= 'A' && b <= 'F' ? b - 'A' + 10 : -1;
+
+        private string Decode(int start, int length)
+        {
+            if (length == 0)
+            {
+                return string.Empty;
+            }
+
+            try
+            {
+                return Strict.GetString(bytes, start, length);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw Fail("a string is not UTF-8");
+            }
+        }
+
+        /// <summary>A number literal, checked against JSON's grammar and kept as written.</summary>
+        private string Number()
+        {
+            int start = at;
+            if (at < end && bytes[at] == '-')
+            {
+                at++;
+            }
+
+            if (at < end && bytes[at] == '0')
+            {
+                at++;
+            }
+            else if (!Digits())
+            {
+                throw Fail(at < end && bytes[at] >= 0x20 && bytes[at] < 0x7f ? $"unexpected '{(char)bytes[at]}'" : "unexpected byte");
+            }
+
+            if (at < end && bytes[at] == '.')
+            {
+                at++;
+                if (!Digits())
+                {
+                    throw Fail("a digit should follow '.'");
+                }
+            }
+
+            if (at < end && (bytes[at] == 'e' || bytes[at] == 'E'))
+            {
+                at++;
+                if (at < end && (bytes[at] == '+' || bytes[at] == '-'))
+                {
+                    at++;
+                }
+
+                if (!Digits())
+                {
+                    throw Fail("a digit should follow the exponent");
+                }
+            }
+
+            return Encoding.ASCII.GetString(bytes, start, at - start);
+        }
+
+        private bool Digits()
+        {
+            int start = at;
+            while (at < end && bytes[at] >= '0' && bytes[at] <= '9')
+            {
+                at++;
+            }
+
+            return at > start;
+        }
+    }
+
+    /// <summary>
+    /// Writes one compact JSON document, with Utf8JsonWriter's method names. Strings are written as UTF-8, escaping only what
+    /// JSON requires (quote, backslash, control characters) and a lone UTF-16 surrogate (as <c>\ud800</c>, which has no UTF-8
+    /// form; the engine refuses it where it matters). No secret is ever written here: secrets cross the C ABI as their own
+    /// buffers (docs/abi.md, "Secrets").
+    /// </summary>
+    public sealed class JsonWriter
+    {
+        private readonly StringBuilder text = new StringBuilder(256);
+
+        // One entry per open object or array: whether the next value needs a comma before it.
+        private readonly Stack<bool> commas = new Stack<bool>();
+        private bool afterName;
+
+        public void WriteStartObject() => Open('{');
+
+        public void WriteStartObject(string name)
+        {
+            WritePropertyName(name);
+            Open('{');
+        }
+
+        public void WriteEndObject() => Close('}');
+
+        public void WriteStartArray() => Open('[');
+
+        public void WriteStartArray(string name)
+        {
+            WritePropertyName(name);
+            Open('[');
+        }
+
+        public void WriteEndArray() => Close(']');
+
+        public void WritePropertyName(string name)
+        {
+            Separate();
+            Quote(name);
+            text.Append(':');
+            afterName = true;
+        }
+
+        public void WriteString(string name, string? value)
+        {
+            WritePropertyName(name);
+            WriteStringValue(value);
+        }
+
+        public void WriteStringValue(string? value)
+        {
+            Separate();
+            if (value is null)
+            {
+                text.Append("null");
+            }
+            else
+            {
+                Quote(value);
+            }
+        }
+
+        public void WriteBoolean(string name, bool value)
+        {
+            WritePropertyName(name);
+            WriteBooleanValue(value);
+        }
+
+        public void WriteBooleanValue(bool value)
+        {
+            Separate();
+            text.Append(value ? "true" : "false");
+        }
+
+        public void WriteNullValue()
+        {
+            Separate();
+            text.Append("null");
+        }
+
+        public void WriteNumber(string name, long value)
+        {
+            WritePropertyName(name);
+            WriteNumberValue(value);
+        }
+
+        public void WriteNumber(string name, double value)
+        {
+            WritePropertyName(name);
+            WriteNumberValue(value);
+        }
+
+        public void WriteNumberValue(long value)
+        {
+            Separate();
+            text.Append(value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        public void WriteNumberValue(ulong value)
+        {
+            Separate();
+            text.Append(value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        public void WriteNumberValue(decimal value)
+        {
+            Separate();
+            text.Append(value.ToString(CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>A finite double, round-trippable; NaN and infinities have no JSON form and are refused.</summary>
+        public void WriteNumberValue(double value)
+        {
+            if (double.IsNaN(value) || double.IsInfinity(value))
+            {
+                throw new ArgumentException($"{value.ToString(CultureInfo.InvariantCulture)} is not a JSON number.", nameof(value));
+            }
+
+            Separate();
+            text.Append(value.ToString("R", CultureInfo.InvariantCulture));
+        }
+
+        /// <summary>Writes a parsed value back as compact JSON.</summary>
+        public void WriteElement(JsonElement element)
+        {
+            switch (element.ValueKind)
+            {
+                case JsonValueKind.Object:
+                    WriteStartObject();
+                    foreach (JsonProperty property in element.EnumerateObject())
+                    {
+                        WritePropertyName(property.Name);
+                        WriteElement(property.Value);
+                    }
+
+                    WriteEndObject();
+                    break;
+                case JsonValueKind.Array:
+                    WriteStartArray();
+                    foreach (JsonElement item in element.EnumerateArray())
+                    {
+                        WriteElement(item);
+                    }
+
+                    WriteEndArray();
+                    break;
+                case JsonValueKind.String:
+                    WriteStringValue(element.GetString());
+                    break;
+                case JsonValueKind.Number:
+                    Separate();
+                    text.Append(element.GetNumberText());
+                    break;
+                case JsonValueKind.True:
+                    WriteBooleanValue(true);
+                    break;
+                case JsonValueKind.False:
+                    WriteBooleanValue(false);
+                    break;
+                default:
+                    WriteNullValue();
+                    break;
+            }
+        }
+
+        /// <summary>The document as UTF-8, the engine's encoding (always well-formed: lone surrogates were escaped).</summary>
+        public byte[] ToArray() => Encoding.UTF8.GetBytes(text.ToString());
+
+        public override string ToString() => text.ToString();
+
+        private void Open(char bracket)
+        {
+            Separate();
+            text.Append(bracket);
+            commas.Push(false);
+        }
+
+        private void Close(char bracket)
+        {
+            commas.Pop();
+            text.Append(bracket);
+            afterName = false;
+        }
+
+        private void Separate()
+        {
+            if (afterName)
+            {
+                afterName = false;
+                return;
+            }
+
+            if (commas.Count > 0)
+            {
+                if (commas.Peek())
+                {
+                    text.Append(',');
+                }
+                else
+                {
+                    commas.Pop();
+                    commas.Push(true);
+                }
+            }
+        }
+
+        private void Quote(string value)
+        {
+            const string Hex = "0123456789abcdef";
+            text.Append('"');
+            for (int i = 0; i < value.Length; i++)
+            {
+                char c = value[i];
+                switch (c)
+                {
+                    case '"': text.Append("\\\""); continue;
+                    case '\\': text.Append("\\\\"); continue;
+                    case '\n': text.Append("\\n"); continue;
+                    case '\r': text.Append("\\r"); continue;
+                    case '\t': text.Append("\\t"); continue;
+                    case '\b': text.Append("\\b"); continue;
+                    case '\f': text.Append("\\f"); continue;
+                }
+
+                bool paired = char.IsHighSurrogate(c) ? i + 1 < value.Length && char.IsLowSurrogate(value[i + 1])
+                    : char.IsLowSurrogate(c) ? i > 0 && char.IsHighSurrogate(value[i - 1])
+                    : true;
+                if (c < 0x20 || !paired)
+                {
+                    text.Append("\\u").Append(Hex[c >> 12]).Append(Hex[(c >> 8) & 0xf]).Append(Hex[(c >> 4) & 0xf]).Append(Hex[c & 0xf]);
+                }
+                else
+                {
+                    text.Append(c);
+                }
+            }
+
+            text.Append('"');
+        }
+    }
+
+    /// <summary>Small readers over the engine's JSON documents, so cmdlets never hand-walk JsonElement, and the writing of plain values.</summary>
     internal static class Json
     {
         /// <summary>
         /// Deepest nesting read. The engine accepts Graph answers nested up to 128 levels (serde_json's limit) and wraps them in its
-        /// own document (a result's body, a page's items) a level or two deeper; System.Text.Json's default of 64 would refuse
-        /// answers the engine took, after the call was made.
+        /// own document (a result's body, a page's items) a level or two deeper; the reader must not refuse answers the engine took,
+        /// after the call was made.
         /// </summary>
         internal const int MaxDepth = 256;
 
-        private static readonly JsonDocumentOptions DocumentOptions = new JsonDocumentOptions { MaxDepth = MaxDepth };
-
-        private static readonly JsonReaderOptions ReaderOptions = new JsonReaderOptions { MaxDepth = MaxDepth };
-
-        /// <summary>Parses and detaches the root, so no JsonDocument has to be kept alive by the caller.</summary>
+        /// <summary>Parses JSON text.</summary>
         internal static JsonElement Parse(string json)
         {
-            using JsonDocument document = JsonDocument.Parse(json, DocumentOptions);
-            return document.RootElement.Clone();
+            byte[] bytes = Encoding.UTF8.GetBytes(json);
+            return JsonReader.Read(bytes, 0, bytes.Length);
         }
 
-        /// <summary>Parses UTF-8 JSON (the engine's own encoding) and detaches the root.</summary>
-        internal static JsonElement Parse(System.ReadOnlySpan<byte> utf8Json)
-        {
-            var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-            return JsonElement.ParseValue(ref reader);
-        }
+        /// <summary>Parses UTF-8 JSON (the engine's own encoding).</summary>
+        internal static JsonElement Parse(byte[] utf8Json) => JsonReader.Read(utf8Json, 0, utf8Json.Length);
 
-        /// <summary>
-        /// A JSON string's text. JSON may escape an unpaired UTF-16 surrogate ("\ud800"), which GetString refuses to decode;
-        /// such a string is decoded here as it was written, the lone surrogate kept, as a .NET string can hold it.
-        /// </summary>
-        internal static string? String(JsonElement element)
-        {
-            if (element.ValueKind != JsonValueKind.String)
-            {
-                return null;
-            }
+        /// <summary>Parses <paramref name="length"/> bytes of UTF-8 JSON from <paramref name="start"/>.</summary>
+        internal static JsonElement Parse(byte[] utf8Json, int start, int length) => JsonReader.Read(utf8Json, start, length);
 
-            try
-            {
-                return element.GetString();
-            }
-            catch (InvalidOperationException)
-            {
-                return Unescape(element.GetRawText());
-            }
-        }
+        /// <summary>A JSON string's text (lone surrogates kept as written), or null for any other value.</summary>
+        internal static string? String(JsonElement element) => element.ValueKind == JsonValueKind.String ? element.GetString() : null;
 
         /// <summary>A property's name, decoded as <see cref="String"/> decodes values.</summary>
-        internal static string Name(JsonProperty property)
+        internal static string Name(JsonProperty property) => property.Name;
+
+        /// <summary>Whether a text is an ISO 8601 date and time as Graph writes them: yyyy-MM-ddTHH:mm[:ss[.f…]][Z|±HH:mm].</summary>
+        internal static bool IsIsoDateTime(string text)
         {
-            try
+            int i = 0;
+            bool Digits(int count)
             {
-                return property.Name;
-            }
-            catch (InvalidOperationException)
-            {
-                // The raw text of a property starts with its name as written: "name": value.
-                string raw = property.ToString();
-                int end = 1;
-                while (end < raw.Length && raw[end] != '"')
+                for (int n = 0; n < count; n++, i++)
                 {
-                    end += raw[end] == '\\' ? 2 : 1;
+                    if (i >= text.Length || text[i] < '0' || text[i] > '9')
+                    {
+                        return false;
+                    }
                 }
 
-                return Unescape(raw.Substring(0, Math.Min(end + 1, raw.Length)));
+                return true;
             }
-        }
 
-        /// <summary>Decodes a JSON string literal, quotes included, keeping \uXXXX escapes as the UTF-16 code units they name.</summary>
-        private static string Unescape(string literal)
-        {
-            var text = new StringBuilder(literal.Length);
-            for (int i = 1; i < literal.Length - 1; i++)
+            bool Char(char c) => i < text.Length && text[i++] == c;
+
+            if (!(Digits(4) && Char('-') && Digits(2) && Char('-') && Digits(2) && Char('T') && Digits(2) && Char(':') && Digits(2)))
             {
-                char c = literal[i];
-                if (c != '\\' || i + 1 >= literal.Length - 1)
+                return false;
+            }
+
+            if (i < text.Length && text[i] == ':')
+            {
+                i++;
+                if (!Digits(2))
                 {
-                    text.Append(c);
-                    continue;
+                    return false;
                 }
 
-                char escape = literal[++i];
-                switch (escape)
+                if (i < text.Length && text[i] == '.')
                 {
-                    case 'b': text.Append('\b'); break;
-                    case 'f': text.Append('\f'); break;
-                    case 'n': text.Append('\n'); break;
-                    case 'r': text.Append('\r'); break;
-                    case 't': text.Append('\t'); break;
-                    case 'u' when i + 4 < literal.Length
-                        && ushort.TryParse(literal.AsSpan(i + 1, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ushort unit):
-                        text.Append((char)unit);
-                        i += 4;
-                        break;
-                    default: text.Append(escape); break;
+                    i++;
+                    int start = i;
+                    while (i < text.Length && text[i] >= '0' && text[i] <= '9')
+                    {
+                        i++;
+                    }
+
+                    if (i == start || i - start > 7)
+                    {
+                        return false;
+                    }
                 }
             }
 
-            return text.ToString();
+            if (i == text.Length)
+            {
+                return true;
+            }
+
+            if (text[i] == 'Z')
+            {
+                return i + 1 == text.Length;
+            }
+
+            if (text[i] != '+' && text[i] != '-')
+            {
+                return false;
+            }
+
+            i++;
+            return Digits(2) && Char(':') && Digits(2) && i == text.Length;
         }
 
         /// <summary>A JSON scalar: text, boolean, or a number of one of the types .NET reads them into.</summary>
-        internal static void WriteScalar(Utf8JsonWriter writer, object value)
+        internal static void WriteScalar(JsonWriter writer, object value)
         {
             switch (value)
             {
@@ -141,24 +875,24 @@ namespace MgLicense.Native
 
         /// <summary>
         /// Writes a document for the engine from plain values: null, strings, booleans, whole numbers, dictionaries with string
-        /// keys, and lists of these. The module writes its documents this way rather than with JsonSerializer, whose first use
-        /// loads its reflection machinery: megabytes of memory in a process that only imported the module and signed in.
+        /// keys, and lists of these.
         /// </summary>
         internal static byte[] ToUtf8(object? value)
         {
-            var buffer = new ArrayBufferWriter<byte>(256);
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                Write(writer, value);
-            }
-
-            return buffer.WrittenSpan.ToArray();
+            var writer = new JsonWriter();
+            Write(writer, value);
+            return writer.ToArray();
         }
 
         /// <summary>As <see cref="ToUtf8"/>, as text.</summary>
-        internal static string ToText(object? value) => Encoding.UTF8.GetString(ToUtf8(value));
+        internal static string ToText(object? value)
+        {
+            var writer = new JsonWriter();
+            Write(writer, value);
+            return writer.ToString();
+        }
 
-        private static void Write(Utf8JsonWriter writer, object? value)
+        private static void Write(JsonWriter writer, object? value)
         {
             switch (value)
             {
@@ -199,7 +933,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>JSON null, for an engine answer that carried no document.</summary>
-        internal static readonly JsonElement Null = Parse("null");
+        internal static readonly JsonElement Null = new JsonElement(JsonNode.NullNode);
 
         internal static string? Text(JsonElement? element, string name) =>
             element is { ValueKind: JsonValueKind.Object } e && e.TryGetProperty(name, out JsonElement v)

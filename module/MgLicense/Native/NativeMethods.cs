@@ -32,7 +32,7 @@ namespace MgLicense.Native
         internal const string LibraryName = "mglicense_ffi";
 
         /// <summary>MGL_ABI_VERSION of the header this module was built against.</summary>
-        internal const uint ExpectedAbiVersion = 1;
+        internal const uint ExpectedAbiVersion = 2;
 
         [DllImport(LibraryName, EntryPoint = "mgl_abi_version", ExactSpelling = true)]
         internal static extern uint mgl_abi_version();

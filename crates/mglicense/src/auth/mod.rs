@@ -77,9 +77,10 @@ pub struct CertificateInput {
     /// The DER certificate, base64.
     #[serde(default)]
     pub certificate: Option<String>,
-    /// The PKCS#8 DER private key, base64.
+    /// The private key, PKCS#8 or PKCS#1 DER: inline as base64, or the bytes of a secret buffer
+    /// (`{"secret": i}`, docs/abi.md "Secrets").
     #[serde(default)]
-    pub private_key: Option<Secret>,
+    pub private_key: Option<secret::KeyBytes>,
 }
 
 /// How the connection gets its tokens.
@@ -524,11 +525,7 @@ fn certificate_from(input: CertificateInput) -> Result<ClientCertificate, Error>
         (None, Some(cert), Some(key)) => {
             let cert = base64::decode(cert.trim())
                 .map_err(|_| Error::invalid_argument("certificate.certificate is not base64."))?;
-            let key =
-                secret::SecretBytes(base64::decode(key.expose().trim()).map_err(|_| {
-                    Error::invalid_argument("certificate.privateKey is not base64.")
-                })?);
-            ClientCertificate::from_der(&cert, &key.0)
+            ClientCertificate::from_der(&cert, &key.0 .0)
         }
         _ => Err(Error::invalid_argument(
             "certificate needs either path, or certificate and privateKey.",
