@@ -200,7 +200,7 @@ async fn read_answer(
     let body = read_capped(response, MAX_BODY_BYTES).await.map_err(|e| {
         Error::authentication_failed(format!(
             "The answer from {url} could not be read: {}.",
-            crate::client::error_chain(&e.without_url())
+            crate::transport::error_chain(&e.without_url())
         ))
     })?;
     let bytes = zeroize::Zeroizing::new(body.bytes);
@@ -288,7 +288,7 @@ async fn read_answer(
             if left.is_zero() || left > MAX_TOKEN_LIFETIME {
                 return Err(refuse_lifetime(format!(
                     "expires_on {}",
-                    crate::client::rfc3339(at)
+                    crate::time::rfc3339(at)
                 )));
             }
             at
@@ -302,7 +302,7 @@ async fn read_answer(
         if exp <= now {
             return Err(Error::authentication_failed(format!(
                 "The answer from {url} has an access token that expired at {}; it was not used. Check the clock of this machine and of the endpoint. {hint}",
-                crate::client::rfc3339(exp)
+                crate::time::rfc3339(exp)
             )));
         }
     }
@@ -369,7 +369,7 @@ pub fn refusal_error(r: &LoginRefusal, url: &str, client_id: &str, tenant: &str)
 
 fn unreachable_endpoint(url: &str, e: reqwest::Error, hint: &str) -> Error {
     // The endpoint is named once, without its query; reqwest's text would name it again.
-    let message = crate::client::error_chain(&e.without_url());
+    let message = crate::transport::error_chain(&e.without_url());
     Error::authentication_failed(format!(
         "No answer from the login endpoint {url} ({message}). {hint}"
     ))
