@@ -1,9 +1,10 @@
 //! The client: one per front-end session, with its environments, its current connection, and
 //! where each call runs. Sending a call is `send`'s.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::auth::signin::{self, SignIn};
@@ -12,7 +13,7 @@ use crate::connection::{context_of, Connection};
 use crate::environment::{Environment, Environments, NewEnvironment};
 use crate::error::Error;
 use crate::local::Drivers;
-use crate::operation::RequestSpec;
+use crate::operation::{Operation, OperationShown, RequestSpec};
 use crate::pacer::{Pacer, PacerView};
 use crate::pending::Pending;
 use crate::proxy::ProxySettings;
@@ -43,6 +44,31 @@ pub struct ClientConfig {
     /// `--resolve` (tests use it so that no name is ever looked up). The port is the URL's.
     #[serde(skip)]
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+}
+
+/// What a front end learns with a new client, once (docs/abi.md, `mgl_client_new`): the keys
+/// of an identity object the engine reads, so it hands over only those, and each operation's
+/// method and documented path, which the official cmdlets' -WhatIf line names.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientInfo {
+    pub identity_keys: &'static [&'static str],
+    pub operations: BTreeMap<Operation, OperationShown>,
+}
+
+impl ClientInfo {
+    pub fn new() -> ClientInfo {
+        ClientInfo {
+            identity_keys: &crate::identity::USER_KEYS,
+            operations: Operation::table(),
+        }
+    }
+}
+
+impl Default for ClientInfo {
+    fn default() -> ClientInfo {
+        ClientInfo::new()
+    }
 }
 
 /// Connect with a user-supplied access token (Connect-MgGraph -AccessToken).

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -31,7 +31,7 @@ impl ApiVersion {
 }
 
 /// One Graph call of the seeds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Operation {
     /// v1.0 `POST /users/{id}/reprocessLicenseAssignment` (seeds 000, 004).
@@ -55,7 +55,45 @@ pub enum ResponseShape {
     ValueEnvelope,
 }
 
+/// An operation as a front end names it before sending it: the official cmdlets' -WhatIf line
+/// says `Call remote 'POST /users/{user-id}/reprocessLicenseAssignment' operation`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationShown {
+    pub method: &'static str,
+    /// The path as Graph documents it, for a user.
+    pub path: String,
+    /// The path for the signed-in user, when the operation has a /me form.
+    pub me_path: Option<String>,
+}
+
 impl Operation {
+    /// Every operation, in the order of the seeds.
+    pub const ALL: [Operation; 4] = [
+        Operation::ReprocessLicenseAssignment,
+        Operation::BetaReprocessLicenseAssignment,
+        Operation::BetaReprocessCloudLicensingAssignments,
+        Operation::BetaReprocessLicenseAssignment2,
+    ];
+
+    /// Every operation's method and documented paths, by the name a request gives
+    /// (docs/abi.md, `mgl_client_new`).
+    pub fn table() -> BTreeMap<Operation, OperationShown> {
+        Operation::ALL
+            .into_iter()
+            .map(|op| (op, op.shown()))
+            .collect()
+    }
+
+    /// What a front end shows of this operation before sending it.
+    pub fn shown(self) -> OperationShown {
+        OperationShown {
+            method: self.method(),
+            path: self.path_template(false),
+            me_path: self.supports_me().then(|| self.path_template(true)),
+        }
+    }
+
     pub fn api(self) -> ApiVersion {
         match self {
             Operation::ReprocessLicenseAssignment => ApiVersion::V1,

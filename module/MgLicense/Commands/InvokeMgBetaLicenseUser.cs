@@ -23,8 +23,6 @@ namespace MgLicense.Commands
 
         protected override string CommandName => "Invoke-MgBetaLicenseUser";
 
-        protected override string PathTemplate => "/users/{user-id}/reprocessLicenseAssignment";
-
         protected override string? UserIdValue => ParameterSetName == InvokeMgLicenseUser.LicenseSet ? UserId : null;
 
         protected override IUsersActionsIdentity? IdentityValue =>

@@ -29,9 +29,6 @@ namespace MgLicense.Commands
 
         protected override string CommandName => "Invoke-MgBetaLicenseUser2";
 
-        protected override string PathTemplate =>
-            ParameterSetName == MeSet ? "/me/reprocessLicenseAssignment2" : "/users/{user-id}/reprocessLicenseAssignment2";
-
         protected override string? UserIdValue => ParameterSetName == InvokeMgLicenseUser.LicenseSet ? UserId : null;
 
         protected override IUsersActionsIdentity? IdentityValue =>

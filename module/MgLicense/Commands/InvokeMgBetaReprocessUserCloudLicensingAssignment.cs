@@ -36,8 +36,6 @@ namespace MgLicense.Commands
 
         protected override string CommandName => "Invoke-MgBetaReprocessUserCloudLicensingAssignment";
 
-        protected override string PathTemplate => "/users/{user-id}/cloudLicensing/assignments/reprocessAssignments";
-
         protected override string? UserIdValue => ParameterSetName == ReprocessSet ? UserId : null;
 
         protected override IUsersActionsIdentity? IdentityValue => ParameterSetName == ReprocessViaIdentitySet ? InputObject : null;
