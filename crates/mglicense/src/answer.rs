@@ -148,7 +148,7 @@ pub(crate) fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-/// Reads Graph's error body (graph-facts §2), falling back on the status when the body is
+/// Reads Graph's error body (<https://learn.microsoft.com/en-us/graph/errors>), falling back on the status when the body is
 /// not Graph's.
 pub(crate) fn graph_error(
     status: reqwest::StatusCode,

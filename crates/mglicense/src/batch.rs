@@ -1,4 +1,5 @@
-//! JSON batching (graph-facts §5): several reprocess calls in one `POST /{version}/$batch`.
+//! JSON batching (<https://learn.microsoft.com/en-us/graph/json-batching>): several reprocess
+//! calls in one `POST /{version}/$batch`.
 //!
 //! Each call keeps its own method, headers, `client-request-id` and `Retry-Attempt` inside the
 //! batch, and its answer (matched by id: Graph answers in any order) becomes exactly the

@@ -23,7 +23,7 @@ pub enum ErrorKind {
     Panic,
 }
 
-/// Everything Graph said about a failed call (graph-facts §2).
+/// Everything Graph said about a failed call (<https://learn.microsoft.com/en-us/graph/errors>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphError {

@@ -1,4 +1,4 @@
-//! The Graph calls of the seeds: which URL, which method, which headers, how to read the answer.
+//! The Graph calls MgLicense makes: which URL, which method, which headers, how to read the answer.
 //!
 //! The path is built here, one percent-encoded segment at a time, so that no user id can add a
 //! segment, a query or a fragment to the URL.
@@ -30,17 +30,20 @@ impl ApiVersion {
     }
 }
 
-/// One Graph call of the seeds.
+/// One Graph call of the reprocess cmdlets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Operation {
-    /// v1.0 `POST /users/{id}/reprocessLicenseAssignment` (seeds 000, 004).
+    /// v1.0 `POST /users/{id}/reprocessLicenseAssignment`
+    /// (<https://learn.microsoft.com/en-us/graph/api/user-reprocesslicenseassignment>; Invoke-MgLicenseUser).
     ReprocessLicenseAssignment,
-    /// beta `POST /users/{id}/reprocessLicenseAssignment` (seed 001).
+    /// beta `POST /users/{id}/reprocessLicenseAssignment` (Invoke-MgBetaLicenseUser).
     BetaReprocessLicenseAssignment,
-    /// beta `POST /users/{id}/cloudLicensing/assignments/reprocessAssignments` (seed 002).
+    /// beta `POST /users/{id}/cloudLicensing/assignments/reprocessAssignments`, which answers no
+    /// content (Invoke-MgBetaReprocessUserCloudLicensingAssignment).
     BetaReprocessCloudLicensingAssignments,
-    /// beta `POST /users/{id}|me/reprocessLicenseAssignment2` (seed 003, draft).
+    /// beta `POST /users/{id}|me/reprocessLicenseAssignment2`, a draft action that answers in a
+    /// `{"value": …}` envelope (Invoke-MgBetaLicenseUser2).
     BetaReprocessLicenseAssignment2,
 }
 
@@ -68,7 +71,7 @@ pub struct OperationShown {
 }
 
 impl Operation {
-    /// Every operation, in the order of the seeds.
+    /// Every operation, v1.0 first.
     pub const ALL: [Operation; 4] = [
         Operation::ReprocessLicenseAssignment,
         Operation::BetaReprocessLicenseAssignment,

@@ -6,8 +6,8 @@
 //! objects reach the pipeline before the last page is asked for, and memory does not grow with
 //! the size of the result.
 //!
-//! Reads are not paced with the writes: they draw on another budget (resource units, graph-facts
-//! §4), so paging or polling never holds up reprocessing. A 429 on a read is waited out by that
+//! Reads are not paced with the writes: they draw on another budget (resource units, see
+//! <https://learn.microsoft.com/en-us/graph/throttling-limits>), so paging or polling never holds up reprocessing. A 429 on a read is waited out by that
 //! read alone.
 
 use std::collections::BTreeMap;

@@ -194,7 +194,8 @@ fn merge(answered: Option<Value>, read: Value) -> Value {
     }
 }
 
-/// What fixes each error (graph-facts §3).
+/// What fixes each error, as
+/// <https://learn.microsoft.com/en-us/entra/identity/users/licensing-groups-resolve-problems> says.
 pub fn remedy(error: &str) -> &'static str {
     match error {
         "CountViolation" => "no seats are left in the subscription: free seats or buy more, then reprocess",

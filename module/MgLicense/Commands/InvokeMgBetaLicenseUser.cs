@@ -1,4 +1,4 @@
-// Invoke-MgBetaLicenseUser: Invoke-MgLicenseUser against Graph's beta version (seed 001), as the official beta module names it.
+// Invoke-MgBetaLicenseUser: Invoke-MgLicenseUser against Graph's beta version, as the official beta module (Microsoft.Graph.Beta.Users.Actions) names it.
 using System.Collections.Generic;
 using System.Management.Automation;
 using MgLicense.Models;

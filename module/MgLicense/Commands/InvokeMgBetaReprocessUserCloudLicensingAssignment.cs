@@ -1,4 +1,4 @@
-// Invoke-MgBetaReprocessUserCloudLicensingAssignment: beta cloudLicensing reprocessAssignments (seed 002), which answers with no content.
+// Invoke-MgBetaReprocessUserCloudLicensingAssignment: beta POST /users/{id}/cloudLicensing/assignments/reprocessAssignments, which answers with no content.
 using System.Collections.Generic;
 using System.Management.Automation;
 using System.Text.Json;

@@ -45,7 +45,8 @@ namespace MgLicense.Commands
 
         /// <summary>Optional headers that will be added to the request.</summary>
         /// <remarks>
-        /// ValueFromPipeline as in the official cmdlet (seed 000: "Accept pipeline input: True (ByValue)"), so a piped
+        /// ValueFromPipeline as in the official cmdlet (its help: "Accept pipeline input: True (ByValue)";
+        /// https://learn.microsoft.com/en-us/powershell/module/microsoft.graph.users.actions/invoke-mglicenseuser), so a piped
         /// dictionary of headers still works with -UserId. A piped identity hashtable is then bound to both -InputObject
         /// and -Headers; <see cref="EffectiveHeaders"/> drops it from -Headers so its keys never go out as headers.
         /// </remarks>

@@ -265,8 +265,9 @@ async fn read_answer(
             MAX_TOKEN_LIFETIME.as_secs() / 86_400
         ))
     };
-    // Managed identity endpoints send numbers as strings (graph-facts §6). Present but not a
-    // whole number is as wrong as out of bounds.
+    // Managed identity endpoints send numbers as strings (`"expires_in": "3599"`, as in
+    // https://learn.microsoft.com/en-us/entra/identity/managed-identities-azure-resources/how-to-use-vm-token).
+    // Present but not a whole number is as wrong as out of bounds.
     let number = |k: &str| -> Option<Result<u64, String>> {
         let v = json.get(k).filter(|v| !v.is_null())?;
         let parsed = v
