@@ -143,7 +143,7 @@ namespace MgLicense.Bench
             L();
             L($"- answers every Graph call after {o.LatencyMs} ms plus up to {o.JitterMs} ms drawn uniformly (about " +
               $"{o.LatencyMs + o.JitterMs / 2} ms on average); a `$batch` pays it once, its items do not pay it again;");
-            L($"- enforces Graph's write budget for one app in one tenant (graph-facts §4: 3,000 writes per 150 s, about " +
+            L($"- enforces Graph's write budget for one app in one tenant (3,000 writes per 150 s, about " +
               $"20/s). With `--throttle-scale {F(o.ThrottleScale, "0.####")}` the bucket and its window both shrink: " +
               $"**{F(run.BudgetCapacity, "0.##")} writes per {F(run.BudgetWindowSeconds, "0.###")} s, still {F(run.BudgetRate, "0.#")} writes/s**. " +
               "The sustained rate is Graph's; only the initial burst is smaller, so a run of a few thousand users");

@@ -207,6 +207,9 @@ int main(int argc, char **argv) {
   MglHandle client = 0;
   st = mgl_client_new(NULL, 0, &client, &out);
   CHECK(st == MGL_OK && client != 0, "client_new with no configuration");
+  CHECK(contains(out, "\"identityKeys\":[\"UserId\",\"Id\"]")
+            && contains(out, "\"path\":\"/users/{user-id}/reprocessLicenseAssignment\""),
+        "client_new names the identity keys and each operation's path");
   mgl_string_free(out);
   {
     MglHandle empty = 0;

@@ -81,8 +81,9 @@ void mgl_string_free(char *s);
 
 // Creates a client (environments, connection, HTTP pool). `config_json` may be empty (length
 // 0, with any pointer, NULL included) or `{}`. `out_json` receives
-// `{"identityKeys": ["UserId", "Id"]}`: the keys of an identity object the engine reads, so a
-// front end hands over only those.
+// `{"identityKeys": ["UserId", "Id"], "operations": {...}}`: the keys of an identity object the
+// engine reads, so a front end hands over only those, and each operation's method and
+// documented paths (docs/abi.md), which a front end shows before sending it.
 MglStatus mgl_client_new(const uint8_t *config_json,
                          size_t config_len,
                          MglHandle *out_client,

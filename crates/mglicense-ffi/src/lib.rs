@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use mglicense::auth::SignInRequest;
 use mglicense::bulk::{Bulk, BulkOptions, Next, Refused};
+use mglicense::client::ClientInfo;
 use mglicense::environment::NewEnvironment;
 use mglicense::read::NextPage;
 use mglicense::retry::RequestContextUpdate;
@@ -99,8 +100,9 @@ pub unsafe extern "C" fn mgl_string_free(s: *mut c_char) {
 
 /// Creates a client (environments, connection, HTTP pool). `config_json` may be empty (length
 /// 0, with any pointer, NULL included) or `{}`. `out_json` receives
-/// `{"identityKeys": ["UserId", "Id"]}`: the keys of an identity object the engine reads, so a
-/// front end hands over only those.
+/// `{"identityKeys": ["UserId", "Id"], "operations": {...}}`: the keys of an identity object the
+/// engine reads, so a front end hands over only those, and each operation's method and
+/// documented paths (docs/abi.md), which a front end shows before sending it.
 #[no_mangle]
 pub unsafe extern "C" fn mgl_client_new(
     config_json: *const u8,
@@ -119,9 +121,7 @@ pub unsafe extern "C" fn mgl_client_new(
         let client = Client::new(config)?;
         // SAFETY: checked non-NULL above; the caller provides a writable MglHandle.
         unsafe { *out_client = handles::insert(Object::Client(client)) };
-        Ok(Answer::Json(
-            serde_json::json!({ "identityKeys": mglicense::identity::USER_KEYS }).to_string(),
-        ))
+        Answer::json(&ClientInfo::new())
     })
 }
 

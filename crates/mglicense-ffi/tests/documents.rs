@@ -1,7 +1,8 @@
-//! The C ABI's JSON documents as docs/abi.md describes them: an empty configuration is the
-//! default one, a document that gives an identity key twice is ambiguous and refused, a
-//! user id must be a string, and the limits the HTTP stack would panic on are refused with
-//! MGL_INVALID_ARGUMENT before anything is sent.
+//! The C ABI's JSON documents as docs/abi.md describes them: a new client names the identity
+//! keys and each operation's paths, an empty configuration is the default one, a document that
+//! gives an identity key twice is ambiguous and refused, a user id must be a string, and the
+//! limits the HTTP stack would panic on are refused with MGL_INVALID_ARGUMENT before anything
+//! is sent.
 
 use std::ffi::{c_char, CStr};
 use std::ptr;
@@ -47,6 +48,42 @@ fn start(client: MglHandle, json: &str) -> (MglStatus, serde_json::Value) {
         mgl_request_free(request);
     }
     (status, doc)
+}
+
+#[test]
+fn a_new_client_names_the_identity_keys_and_each_operation() {
+    let (mut client, mut out) = (0, ptr::null_mut());
+    let status = unsafe { mgl_client_new(ptr::null(), 0, &mut client, &mut out) };
+    assert_eq!(status, MglStatus::MglOk);
+    assert_eq!(
+        take(out),
+        serde_json::json!({
+            "identityKeys": ["UserId", "Id"],
+            "operations": {
+                "reprocessLicenseAssignment": {
+                    "method": "POST",
+                    "path": "/users/{user-id}/reprocessLicenseAssignment",
+                    "mePath": null
+                },
+                "betaReprocessLicenseAssignment": {
+                    "method": "POST",
+                    "path": "/users/{user-id}/reprocessLicenseAssignment",
+                    "mePath": null
+                },
+                "betaReprocessCloudLicensingAssignments": {
+                    "method": "POST",
+                    "path": "/users/{user-id}/cloudLicensing/assignments/reprocessAssignments",
+                    "mePath": null
+                },
+                "betaReprocessLicenseAssignment2": {
+                    "method": "POST",
+                    "path": "/users/{user-id}/reprocessLicenseAssignment2",
+                    "mePath": "/me/reprocessLicenseAssignment2"
+                }
+            }
+        })
+    );
+    assert_eq!(mgl_client_free(client), MglStatus::MglOk);
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! JSON batching (graph-facts §5): several reprocess calls in one `POST /{version}/$batch`.
+//! JSON batching (<https://learn.microsoft.com/en-us/graph/json-batching>): several reprocess
+//! calls in one `POST /{version}/$batch`.
 //!
 //! Each call keeps its own method, headers, `client-request-id` and `Retry-Attempt` inside the
 //! batch, and its answer (matched by id: Graph answers in any order) becomes exactly the
 //! Response or Error the call would have had on its own. Retrying is not done here: the bulk
-//! runner judges each call's outcome with the single-call rules (`Client::judge`) and puts
+//! runner judges each call's outcome with the single-call rules (`Sender::judge`) and puts
 //! what is to be tried again back in its queue.
 
 use std::collections::{BTreeMap, HashMap};
@@ -11,12 +12,16 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
+use crate::answer::{graph_error, read_answer};
 use crate::auth;
-use crate::client::{self, Client, Connection, Exchange, Response};
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::operation::PreparedRequest;
+use crate::response::Response;
 use crate::retry::RequestContext;
+use crate::send::{exchange_renewing, Exchange, Lane, Sender};
 use crate::trace::{self, LogLine};
+use crate::transport::transport_error;
 
 /// Graph's limit on requests in one batch.
 pub const MAX_BATCH_SIZE: usize = 20;
@@ -72,7 +77,7 @@ impl Inner {
     }
 }
 
-impl Client {
+impl Sender {
     /// Sends `members` (calls of one API version, on `connection`) in one `$batch` and says
     /// what became of each, in member order. A token that expired in flight is renewed once,
     /// and what it failed sent again, as for a single call.
@@ -84,7 +89,7 @@ impl Client {
     ) -> Vec<Answer> {
         #[cfg(test)]
         for m in members {
-            crate::panic_tests::panic_if_asked(&m.prepared.target);
+            crate::runtime::panic_if_asked(&m.prepared.target);
         }
         let endpoint = connection.graph_endpoint();
         let version = members
@@ -118,8 +123,8 @@ impl Client {
                 .build();
             let outcome = match request {
                 Ok(request) => {
-                    client::exchange_renewing(
-                        client::Lane::Engine,
+                    exchange_renewing(
+                        Lane::Engine,
                         connection,
                         &login,
                         Arc::clone(&token),
@@ -128,7 +133,7 @@ impl Client {
                     )
                     .await
                 }
-                Err(e) => Err(client::transport_error(&url, e)),
+                Err(e) => Err(transport_error(&url, e)),
             };
             let elapsed = started.elapsed().as_millis();
             let (status, headers, body) = match outcome {
@@ -149,7 +154,7 @@ impl Client {
                 }
             };
             if !status.is_success() {
-                let e = Error::graph(client::graph_error(status, headers, &body));
+                let e = Error::graph(graph_error(status, headers, &body));
                 return fill(answers, whole_of(members, &todo, e, &url, elapsed));
             }
             let Some(mut responses) = responses(&body) else {
@@ -185,7 +190,7 @@ impl Client {
                     }
                 }
                 let log = request_log(member.prepared, inner, todo.len());
-                let outcome = client::read_answer(
+                let outcome = read_answer(
                     member.prepared,
                     inner.url.clone(),
                     elapsed,

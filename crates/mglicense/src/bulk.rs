@@ -21,10 +21,12 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::batch::{self, Member, MAX_BATCH_SIZE};
-use crate::client::{Attempts, Call, Client, Response, Verdict};
+use crate::client::Client;
 use crate::error::Error;
 use crate::operation::RequestSpec;
+use crate::response::Response;
 use crate::runtime::{catch_panic, runtime};
+use crate::send::{Attempts, Call, Verdict};
 
 /// Most calls in flight by default; chosen from bench/'s measurements (docs/benchmarks.md).
 pub const DEFAULT_THROTTLE_LIMIT: usize = 10;
@@ -491,7 +493,13 @@ async fn send(
                 attempt: q.attempts.attempt,
             })
             .collect();
-        match catch_panic(async { Ok(client.send_batch(&connection, &wire, &context).await) }).await
+        match catch_panic(async {
+            Ok(client
+                .sender()
+                .send_batch(&connection, &wire, &context)
+                .await)
+        })
+        .await
         {
             Ok(answers) => answers,
             Err(e) => wire
@@ -506,7 +514,7 @@ async fn send(
     drop(permit);
     let mut settled = Vec::with_capacity(members.len());
     for (q, answer) in members.iter_mut().zip(answers) {
-        let verdict = client.judge(
+        let verdict = client.sender().judge(
             q.call.prepared(),
             &context,
             &mut q.attempts,

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::auth::Secret;
+use crate::auth::secret::Secret;
 use crate::error::Error;
 
 /// A token the user handed over, held in a [`Secret`] so it is wiped when the connection ends.

@@ -39,7 +39,8 @@ pub struct NewEnvironment {
     pub azure_ad_endpoint: String,
 }
 
-/// The clouds of graph-facts §6.
+/// The national clouds the official module knows (Get-MgEnvironment), with the endpoints
+/// <https://learn.microsoft.com/en-us/graph/deployments> lists.
 const BUILT_IN: &[(&str, &str, &str)] = &[
     (
         "Global",

@@ -23,7 +23,7 @@ pub enum ErrorKind {
     Panic,
 }
 
-/// Everything Graph said about a failed call (graph-facts §2).
+/// Everything Graph said about a failed call (<https://learn.microsoft.com/en-us/graph/errors>).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GraphError {
@@ -40,6 +40,87 @@ pub struct GraphError {
     pub inner_error: Option<Value>,
 }
 
+impl GraphError {
+    /// The error's details as the official cmdlets lay them out: Graph's message, a blank line,
+    /// the status with its name, the code and the date, then (after a blank line) each answer
+    /// header as `name` padded to 30 characters, `: ` and its values joined by `,`.
+    pub fn details(&self) -> String {
+        let mut text = format!(
+            "{}\n\nStatus: {} ({})\nErrorCode: {}\nDate: {}\n",
+            self.graph_message,
+            self.status,
+            status_name(self.status).map_or_else(|| self.status.to_string(), str::to_string),
+            self.code,
+            self.date.as_deref().unwrap_or(""),
+        );
+        if !self.headers.is_empty() {
+            let lines: Vec<String> = self
+                .headers
+                .iter()
+                .map(|(name, values)| format!("{name:<30}: {}", values.join(",")))
+                .collect();
+            text.push_str("\nHeaders:\n");
+            text.push_str(&lines.join("\n"));
+        }
+        text.trim_end_matches('\n').to_string()
+    }
+}
+
+/// A status's name as .NET's `HttpStatusCode` spells it, which the official cmdlets show
+/// (`Status: 404 (NotFound)`); `None` for a status it has no name for (shown as the number).
+pub fn status_name(status: u16) -> Option<&'static str> {
+    Some(match status {
+        300 => "MultipleChoices",
+        301 => "MovedPermanently",
+        302 => "Found",
+        303 => "SeeOther",
+        304 => "NotModified",
+        305 => "UseProxy",
+        306 => "Unused",
+        307 => "RedirectKeepVerb",
+        308 => "PermanentRedirect",
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        402 => "PaymentRequired",
+        403 => "Forbidden",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        406 => "NotAcceptable",
+        407 => "ProxyAuthenticationRequired",
+        408 => "RequestTimeout",
+        409 => "Conflict",
+        410 => "Gone",
+        411 => "LengthRequired",
+        412 => "PreconditionFailed",
+        413 => "RequestEntityTooLarge",
+        414 => "RequestUriTooLong",
+        415 => "UnsupportedMediaType",
+        416 => "RequestedRangeNotSatisfiable",
+        417 => "ExpectationFailed",
+        421 => "MisdirectedRequest",
+        422 => "UnprocessableEntity",
+        423 => "Locked",
+        424 => "FailedDependency",
+        426 => "UpgradeRequired",
+        428 => "PreconditionRequired",
+        429 => "TooManyRequests",
+        431 => "RequestHeaderFieldsTooLarge",
+        451 => "UnavailableForLegalReasons",
+        500 => "InternalServerError",
+        501 => "NotImplemented",
+        502 => "BadGateway",
+        503 => "ServiceUnavailable",
+        504 => "GatewayTimeout",
+        505 => "HttpVersionNotSupported",
+        506 => "VariantAlsoNegotiates",
+        507 => "InsufficientStorage",
+        508 => "LoopDetected",
+        510 => "NotExtended",
+        511 => "NetworkAuthenticationRequired",
+        _ => return None,
+    })
+}
+
 /// A failure, with the message a user should read.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -52,6 +133,10 @@ pub struct Error {
     /// of the same run need not share (`userId`): a front end reports it for that input alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<&'static str>,
+    /// For a Graph error, the text the official cmdlets show as the error's details (see
+    /// [`GraphError::details`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
     /// What -Debug and -Verbose show of the call, when asked for.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<crate::trace::LogLine>,
@@ -64,6 +149,7 @@ impl Error {
             message: message.into(),
             graph: None,
             input: None,
+            details: None,
             log: Vec::new(),
         }
     }
@@ -122,6 +208,7 @@ impl Error {
         Error {
             kind: ErrorKind::Graph,
             message,
+            details: Some(detail.details()),
             graph: Some(Box::new(detail)),
             input: None,
             log: Vec::new(),
@@ -144,3 +231,42 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_error_details_are_laid_out_as_the_official_cmdlets_show_them() {
+        let graph = GraphError {
+            status: 404,
+            code: "Request_ResourceNotFound".into(),
+            graph_message: "Resource 'x' does not exist.".into(),
+            date: Some("2026-11-24T01:02:03".into()),
+            headers: BTreeMap::from([
+                (
+                    "content-type".to_string(),
+                    vec!["application/json".to_string()],
+                ),
+                ("x-two".to_string(), vec!["a".to_string(), "b".to_string()]),
+            ]),
+            ..GraphError::default()
+        };
+        assert_eq!(
+            Error::graph(graph.clone()).details.unwrap(),
+            "Resource 'x' does not exist.\n\nStatus: 404 (NotFound)\nErrorCode: Request_ResourceNotFound\n\
+             Date: 2026-11-24T01:02:03\n\nHeaders:\n\
+             content-type                  : application/json\n\
+             x-two                         : a,b"
+        );
+        let bare = GraphError {
+            status: 499,
+            date: None,
+            headers: BTreeMap::new(),
+            ..graph
+        };
+        assert!(bare
+            .details()
+            .ends_with("Status: 499 (499)\nErrorCode: Request_ResourceNotFound\nDate: "));
+    }
+}

@@ -4,6 +4,7 @@
 //! front end hands over whatever keys and values it found; this module alone decides which
 //! one names the user, so every front end resolves identities the same way.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -31,8 +32,61 @@ pub fn resolve_user_path(identity: &Value) -> Result<(String, String), Error> {
             e.about_input(USER_ID_INPUT)
         }
     })?;
-    let path = crate::operation::user_path(&user_id).map_err(|e| e.about_input(USER_ID_INPUT))?;
+    let path = user_path(&user_id).map_err(|e| e.about_input(USER_ID_INPUT))?;
     Ok((path, user_id))
+}
+
+/// Characters left as they are in a path segment: RFC 3986 unreserved, plus `@` and `$`
+/// which UPNs carry and Graph reads literally. Everything else is percent-encoded.
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'@')
+    .remove(b'$');
+
+/// Longest user id accepted: far above any object id (36) or userPrincipalName (113), low
+/// enough that no input can make a URL no server accepts.
+pub const MAX_USER_ID_LEN: usize = 1024;
+
+/// Turns a user id into `users/<one segment>` (or the key form `users('<id>')`), or refuses
+/// it with a reason.
+pub fn user_path(user_id: &str) -> Result<String, Error> {
+    if user_id.is_empty() {
+        return Err(Error::invalid_argument("UserId is empty."));
+    }
+    if let Some(c) = user_id.chars().find(|c| c.is_control()) {
+        return Err(Error::invalid_argument(format!(
+            "UserId contains the control character U+{:04X}; a user id or userPrincipalName never does.",
+            c as u32
+        )));
+    }
+    if user_id.trim().is_empty() {
+        return Err(Error::invalid_argument(
+            "UserId is empty but for spaces; a user id or userPrincipalName never is.",
+        ));
+    }
+    if user_id.len() > MAX_USER_ID_LEN {
+        return Err(Error::invalid_argument(format!(
+            "UserId is {} bytes long; a user id or userPrincipalName is at most {MAX_USER_ID_LEN}.",
+            user_id.len()
+        )));
+    }
+    if user_id == "." || user_id == ".." {
+        return Err(Error::invalid_argument(format!(
+            "UserId '{user_id}' is not a user id."
+        )));
+    }
+    if user_id.starts_with('$') {
+        // Graph reads a segment starting with `$` as a system segment: use the key form.
+        let literal = user_id.replace('\'', "''");
+        return Ok(format!(
+            "users('{}')",
+            utf8_percent_encode(&literal, SEGMENT)
+        ));
+    }
+    Ok(format!("users/{}", utf8_percent_encode(user_id, SEGMENT)))
 }
 
 /// Picks the user id out of an identity: `UserId` (any case); failing that `Id`, as objects

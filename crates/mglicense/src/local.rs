@@ -10,7 +10,7 @@
 //! Connections belong to the runtime that opened them, so each such runtime (a [`Driver`]) has
 //! a Graph client and connection pool of its own, and is lent to one request at a time by its
 //! client's [`Drivers`], which keep idle ones (and their open connections) for the next call.
-//! Tokens are never fetched on a driver (see `client::Lane`). A request on a driver progresses
+//! Tokens are never fetched on a driver (see `send::Lane`). A request on a driver progresses
 //! only while someone waits for it; a cancellation from another thread wakes the waiter.
 
 use std::future::Future;
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use tokio::runtime::Runtime;
 
-use crate::client::Connection;
+use crate::connection::Connection;
 use crate::error::Error;
 
 /// Idle drivers kept per client: one per thread that may call at the same time is plenty.

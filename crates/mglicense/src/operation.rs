@@ -1,17 +1,18 @@
-//! The Graph calls of the seeds: which URL, which method, which headers, how to read the answer.
+//! The Graph calls MgLicense makes: which URL, which method, which headers, how to read the answer.
 //!
 //! The path is built here, one percent-encoded segment at a time, so that no user id can add a
 //! segment, a query or a fragment to the URL.
 
 use std::collections::BTreeMap;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::identity;
 use crate::trace::TraceLevel;
+
+pub use crate::identity::{user_path, MAX_USER_ID_LEN};
 
 /// Graph API versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,17 +30,20 @@ impl ApiVersion {
     }
 }
 
-/// One Graph call of the seeds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+/// One Graph call of the reprocess cmdlets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Operation {
-    /// v1.0 `POST /users/{id}/reprocessLicenseAssignment` (seeds 000, 004).
+    /// v1.0 `POST /users/{id}/reprocessLicenseAssignment`
+    /// (<https://learn.microsoft.com/en-us/graph/api/user-reprocesslicenseassignment>; Invoke-MgLicenseUser).
     ReprocessLicenseAssignment,
-    /// beta `POST /users/{id}/reprocessLicenseAssignment` (seed 001).
+    /// beta `POST /users/{id}/reprocessLicenseAssignment` (Invoke-MgBetaLicenseUser).
     BetaReprocessLicenseAssignment,
-    /// beta `POST /users/{id}/cloudLicensing/assignments/reprocessAssignments` (seed 002).
+    /// beta `POST /users/{id}/cloudLicensing/assignments/reprocessAssignments`, which answers no
+    /// content (Invoke-MgBetaReprocessUserCloudLicensingAssignment).
     BetaReprocessCloudLicensingAssignments,
-    /// beta `POST /users/{id}|me/reprocessLicenseAssignment2` (seed 003, draft).
+    /// beta `POST /users/{id}|me/reprocessLicenseAssignment2`, a draft action that answers in a
+    /// `{"value": …}` envelope (Invoke-MgBetaLicenseUser2).
     BetaReprocessLicenseAssignment2,
 }
 
@@ -54,7 +58,45 @@ pub enum ResponseShape {
     ValueEnvelope,
 }
 
+/// An operation as a front end names it before sending it: the official cmdlets' -WhatIf line
+/// says `Call remote 'POST /users/{user-id}/reprocessLicenseAssignment' operation`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationShown {
+    pub method: &'static str,
+    /// The path as Graph documents it, for a user.
+    pub path: String,
+    /// The path for the signed-in user, when the operation has a /me form.
+    pub me_path: Option<String>,
+}
+
 impl Operation {
+    /// Every operation, v1.0 first.
+    pub const ALL: [Operation; 4] = [
+        Operation::ReprocessLicenseAssignment,
+        Operation::BetaReprocessLicenseAssignment,
+        Operation::BetaReprocessCloudLicensingAssignments,
+        Operation::BetaReprocessLicenseAssignment2,
+    ];
+
+    /// Every operation's method and documented paths, by the name a request gives
+    /// (docs/abi.md, `mgl_client_new`).
+    pub fn table() -> BTreeMap<Operation, OperationShown> {
+        Operation::ALL
+            .into_iter()
+            .map(|op| (op, op.shown()))
+            .collect()
+    }
+
+    /// What a front end shows of this operation before sending it.
+    pub fn shown(self) -> OperationShown {
+        OperationShown {
+            method: self.method(),
+            path: self.path_template(false),
+            me_path: self.supports_me().then(|| self.path_template(true)),
+        }
+    }
+
     pub fn api(self) -> ApiVersion {
         match self {
             Operation::ReprocessLicenseAssignment => ApiVersion::V1,
@@ -129,11 +171,41 @@ pub struct RequestSpec {
     pub verbose: bool,
     /// After the call, wait for the service to process the user (-Wait).
     #[serde(default)]
-    pub wait: Option<crate::wait::WaitSpec>,
+    pub wait: Option<WaitSpec>,
     /// Send the request from the thread that waits for it, instead of the engine's threads
     /// (see `crate::local`): it then runs only while someone waits. Not with `wait`.
     #[serde(default)]
     pub on_waiting_thread: bool,
+}
+
+/// Default -TimeoutSec.
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
+
+/// Longest -TimeoutSec accepted: a day.
+pub const MAX_TIMEOUT_SECONDS: u64 = 86_400;
+
+/// What a request asks of its -Wait (docs/abi.md, "Request"); the wait itself is `crate::wait`'s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WaitSpec {
+    #[serde(default = "default_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_timeout() -> u64 {
+    DEFAULT_TIMEOUT_SECONDS
+}
+
+impl WaitSpec {
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if self.timeout_seconds > MAX_TIMEOUT_SECONDS {
+            return Err(Error::invalid_argument(format!(
+                "TimeoutSec is {}; it must be at most {MAX_TIMEOUT_SECONDS} (a day).",
+                self.timeout_seconds
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A request checked and turned into what goes on the wire, minus the credential.
@@ -241,59 +313,6 @@ impl RequestSpec {
             pass_body_through: self.wait.is_none() && op.shape() == ResponseShape::Object,
         })
     }
-}
-
-/// Characters left as they are in a path segment: RFC 3986 unreserved, plus `@` and `$`
-/// which UPNs carry and Graph reads literally. Everything else is percent-encoded.
-pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'@')
-    .remove(b'$');
-
-/// Longest user id accepted: far above any object id (36) or userPrincipalName (113), low
-/// enough that no input can make a URL no server accepts.
-pub const MAX_USER_ID_LEN: usize = 1024;
-
-/// Turns a user id into `users/<one segment>` (or the key form `users('<id>')`), or refuses
-/// it with a reason.
-pub fn user_path(user_id: &str) -> Result<String, Error> {
-    if user_id.is_empty() {
-        return Err(Error::invalid_argument("UserId is empty."));
-    }
-    if let Some(c) = user_id.chars().find(|c| c.is_control()) {
-        return Err(Error::invalid_argument(format!(
-            "UserId contains the control character U+{:04X}; a user id or userPrincipalName never does.",
-            c as u32
-        )));
-    }
-    if user_id.trim().is_empty() {
-        return Err(Error::invalid_argument(
-            "UserId is empty but for spaces; a user id or userPrincipalName never is.",
-        ));
-    }
-    if user_id.len() > MAX_USER_ID_LEN {
-        return Err(Error::invalid_argument(format!(
-            "UserId is {} bytes long; a user id or userPrincipalName is at most {MAX_USER_ID_LEN}.",
-            user_id.len()
-        )));
-    }
-    if user_id == "." || user_id == ".." {
-        return Err(Error::invalid_argument(format!(
-            "UserId '{user_id}' is not a user id."
-        )));
-    }
-    if user_id.starts_with('$') {
-        // Graph reads a segment starting with `$` as a system segment: use the key form.
-        let literal = user_id.replace('\'', "''");
-        return Ok(format!(
-            "users('{}')",
-            utf8_percent_encode(&literal, SEGMENT)
-        ));
-    }
-    Ok(format!("users/{}", utf8_percent_encode(user_id, SEGMENT)))
 }
 
 /// Headers that the engine owns: replacing them would break authentication or framing. Besides

@@ -1,6 +1,6 @@
 //! Pacing: sending at the rate the tenant's throttle budget allows, not faster.
 //!
-//! Graph throttles one app in one tenant with token buckets (graph-facts §4): past the budget
+//! Graph throttles one app in one tenant with token buckets (<https://learn.microsoft.com/en-us/graph/throttling-limits>): past the budget
 //! every request is a 429 and early retries are penalised. A client that only reacts to 429s
 //! swings between bursts and storms. The pacer instead
 //! - stops every sender until a Retry-After has passed (nobody retries early),

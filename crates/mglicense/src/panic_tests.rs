@@ -15,16 +15,8 @@ use crate::client::{Client, ClientConfig, ConnectRequest};
 use crate::environment::NewEnvironment;
 use crate::error::ErrorKind;
 use crate::read::{NextPage, ReadSpec};
+use crate::runtime::PANIC_USER;
 use crate::RequestSpec;
-
-/// The user whose calls panic where they would be sent.
-const PANIC_USER: &str = "panic-in-test";
-
-pub(crate) fn panic_if_asked(target: &str) {
-    if target == PANIC_USER {
-        panic!("a test asked for a panic");
-    }
-}
 
 /// A client connected to a port where nothing listens: nothing here reaches the network.
 fn client() -> Arc<Client> {

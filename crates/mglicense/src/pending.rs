@@ -13,18 +13,19 @@ use serde::Serialize;
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::client::{Client, Response};
 use crate::error::Error;
-use crate::local::{Cancel, Driver, Step, Work};
+use crate::local::{Cancel, Driver, Drivers, Step, Work};
+use crate::pacer::Pacer;
+use crate::response::Response;
 
 type Outcome = Result<Response, Error>;
 
 pub struct Pending {
     run: Run,
     started: Instant,
-    /// The client the request runs on, and its retry count when the request began: what a
-    /// waiter shows while one call lasts long (a throttle's wait, retries, -Wait).
-    watched: Option<(Arc<Client>, u64)>,
+    /// The pacer of the client the request runs on, and its retry count when the request
+    /// began: what a waiter shows while one call lasts long (a throttle's wait, retries, -Wait).
+    watched: Option<(Arc<Pacer>, u64)>,
 }
 
 /// Where the request runs.
@@ -38,7 +39,7 @@ enum Run {
     Local {
         work: Mutex<Option<(Driver, Work<Outcome>)>>,
         cancel: Cancel,
-        home: Arc<Client>,
+        home: Arc<Drivers>,
     },
 }
 
@@ -75,8 +76,8 @@ impl Pending {
     }
 
     /// A request that runs on `driver`, on the thread that waits for it, and goes back to
-    /// `home`'s idle drivers when it is done.
-    pub(crate) fn local(home: Arc<Client>, driver: Driver, work: Work<Outcome>) -> Pending {
+    /// `home`, its client's idle drivers, when it is done.
+    pub(crate) fn local(home: Arc<Drivers>, driver: Driver, work: Work<Outcome>) -> Pending {
         let run = Run::Local {
             work: Mutex::new(Some((driver, work))),
             cancel: Cancel::default(),
@@ -89,18 +90,18 @@ impl Pending {
         }
     }
 
-    /// Lets `progress` report the client's retries and throttle waits.
-    pub(crate) fn watching(mut self, client: Arc<Client>) -> Pending {
-        let retries = client.pacing().retries;
-        self.watched = Some((client, retries));
+    /// Lets `progress` report the retries and throttle waits of the client whose pacer this is.
+    pub(crate) fn watching(mut self, pacer: Arc<Pacer>) -> Pending {
+        let retries = pacer.view(Instant::now()).retries;
+        self.watched = Some((pacer, retries));
         self
     }
 
     /// How long the request has run, and what the client's pacer says about it.
     pub fn progress(&self) -> RequestProgress {
         let (retries, throttle_wait_seconds) = match &self.watched {
-            Some((client, before)) => {
-                let pacing = client.pacing();
+            Some((pacer, before)) => {
+                let pacing = pacer.view(Instant::now());
                 (
                     pacing.retries_since(*before),
                     pacing.throttle_wait_seconds(),
@@ -171,10 +172,10 @@ impl Pending {
 }
 
 /// Lets go of a local request's work, if it has any left, and gives its driver back to `home`.
-fn retire(slot: &mut Option<(Driver, Work<Outcome>)>, home: &Client) {
+fn retire(slot: &mut Option<(Driver, Work<Outcome>)>, home: &Drivers) {
     if let Some((driver, running)) = slot.take() {
         driver.discard(running);
-        home.drivers().give_back(driver);
+        home.give_back(driver);
     }
 }
 

@@ -15,7 +15,8 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
-use crate::auth::{EnvLookup, Secret};
+use crate::auth::secret::Secret;
+use crate::env_vars::EnvLookup;
 use crate::error::Error;
 
 /// The proxy settings a connection uses (docs/abi.md, "proxy").

@@ -6,8 +6,8 @@
 //! objects reach the pipeline before the last page is asked for, and memory does not grow with
 //! the size of the result.
 //!
-//! Reads are not paced with the writes: they draw on another budget (resource units, graph-facts
-//! §4), so paging or polling never holds up reprocessing. A 429 on a read is waited out by that
+//! Reads are not paced with the writes: they draw on another budget (resource units, see
+//! <https://learn.microsoft.com/en-us/graph/throttling-limits>), so paging or polling never holds up reprocessing. A 429 on a read is waited out by that
 //! read alone.
 
 use std::collections::BTreeMap;
@@ -21,7 +21,8 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::client::{Client, Connection};
+use crate::client::Client;
+use crate::connection::Connection;
 use crate::error::Error;
 use crate::identity;
 use crate::operation::{self, ApiVersion, PreparedRequest, ResponseShape};
@@ -32,7 +33,7 @@ use crate::trace::{LogLine, TraceLevel};
 pub const MAX_PAGE_SIZE: u64 = 999;
 
 /// Longest group id accepted, as for user ids.
-const MAX_ID_LEN: usize = operation::MAX_USER_ID_LEN;
+const MAX_ID_LEN: usize = identity::MAX_USER_ID_LEN;
 
 /// What is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -333,7 +334,7 @@ fn group_segment(id: &str) -> Result<String, Error> {
     if id == "." || id == ".." {
         return Err(invalid(format!("GroupId '{id}' is not a group id.")));
     }
-    Ok(utf8_percent_encode(id, operation::SEGMENT).to_string())
+    Ok(utf8_percent_encode(id, identity::SEGMENT).to_string())
 }
 
 /// The path below the connection's Graph endpoint that a next-page link names. A link to any
@@ -473,7 +474,7 @@ async fn fetch(
                                 return Err(Error::transport(format!(
                                     "The answer from {} lists {} as object {} of {}; a page holds objects only, so it cannot be handed over.",
                                     response.url,
-                                    crate::client::json_kind(item),
+                                    crate::answer::json_kind(item),
                                     at + 1,
                                     items.len()
                                 )));

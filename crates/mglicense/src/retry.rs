@@ -1,6 +1,9 @@
 //! When and how long to wait before trying a call again.
 //!
-//! The defaults are the official SDK's (graph-facts §7): 429, 503 and 504 are retried, up to
+//! The defaults are the official SDK's (its retry handler, and Set-MgRequestContext's MaxRetry,
+//! RetryDelay and RetriesTimeLimit:
+//! <https://learn.microsoft.com/en-us/powershell/module/microsoft.graph.authentication/set-mgrequestcontext>):
+//! 429, 503 and 504 are retried, up to
 //! three times, waiting what Retry-After says or else `delay * 2^attempt`, each wait capped at
 //! 180 s. Admins change them with Set-MgRequestContext.
 

@@ -38,3 +38,15 @@ pub(crate) async fn catch_panic<T>(
     })
     .await
 }
+
+/// Tests only: the user whose calls panic where they would be sent (see `panic_tests`).
+#[cfg(test)]
+pub(crate) const PANIC_USER: &str = "panic-in-test";
+
+/// Tests only: panics for a call to [`PANIC_USER`], where the call would be sent.
+#[cfg(test)]
+pub(crate) fn panic_if_asked(target: &str) {
+    if target == PANIC_USER {
+        panic!("a test asked for a panic");
+    }
+}

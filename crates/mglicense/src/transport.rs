@@ -223,3 +223,33 @@ pub(crate) async fn read_capped(
         truncated: false,
     })
 }
+
+/// An error of the HTTP library as the caller sees it, naming `url`, the URL the engine built.
+/// The URL reqwest's text would name is left out: after a redirect it is wherever the server
+/// pointed, which may carry anything, the token included.
+pub(crate) fn transport_error(url: &str, e: reqwest::Error) -> Error {
+    if e.is_timeout() {
+        Error::timeout(format!("The request to {url} timed out."))
+    } else {
+        Error::transport(format!(
+            "The request to {url} failed: {}",
+            error_chain(&e.without_url())
+        ))
+    }
+}
+
+/// An error and its causes in one line, each said once: reqwest's and hyper's texts already
+/// end with their cause's, which the cause's own text would repeat.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = s.source();
+    }
+    message
+}

@@ -13,18 +13,16 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::client::{Client, Connection, Response};
+use crate::connection::Connection;
 use crate::error::Error;
+use crate::identity::SEGMENT;
 use crate::operation::{PreparedRequest, ResponseShape};
+use crate::send::Sender;
 
-/// Default -TimeoutSec.
-pub const DEFAULT_TIMEOUT_SECONDS: u64 = 120;
-
-/// Longest -TimeoutSec accepted: a day.
-pub const MAX_TIMEOUT_SECONDS: u64 = 86_400;
+pub use crate::operation::{WaitSpec, DEFAULT_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS};
+pub use crate::response::{Response, WaitOutcome};
 
 /// Pauses between polls: quick at first (the service often processes a user within seconds),
 /// then every five seconds.
@@ -33,49 +31,6 @@ const POLL_SCHEDULE_MS: [u64; 5] = [500, 1_000, 2_000, 3_000, 5_000];
 /// The properties read back.
 const SELECT: &str =
     "id,displayName,userPrincipalName,usageLocation,assignedLicenses,licenseAssignmentStates";
-
-/// What a request asks of its wait (docs/abi.md, "Request").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WaitSpec {
-    #[serde(default = "default_timeout")]
-    pub timeout_seconds: u64,
-}
-
-fn default_timeout() -> u64 {
-    DEFAULT_TIMEOUT_SECONDS
-}
-
-impl WaitSpec {
-    pub(crate) fn check(&self) -> Result<(), Error> {
-        if self.timeout_seconds > MAX_TIMEOUT_SECONDS {
-            return Err(Error::invalid_argument(format!(
-                "TimeoutSec is {}; it must be at most {MAX_TIMEOUT_SECONDS} (a day).",
-                self.timeout_seconds
-            )));
-        }
-        Ok(())
-    }
-}
-
-/// How a wait ended, handed back with the result.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WaitOutcome {
-    /// Every license state was updated after the call.
-    pub complete: bool,
-    pub waited_seconds: f64,
-    pub polls: u32,
-    /// One line per license still in error, and one if the wait timed out or could not read.
-    pub warnings: Vec<String>,
-}
-
-/// SKU part numbers and group names, looked up once per connection when a warning needs them.
-#[derive(Default)]
-pub(crate) struct Names {
-    skus: Mutex<Option<HashMap<String, String>>>,
-    groups: Mutex<HashMap<String, Option<String>>>,
-}
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -101,7 +56,7 @@ fn get(path: String, what: String, call: &PreparedRequest) -> PreparedRequest {
 /// Waits for the service to process the user of a successful reprocess call; the response's
 /// body becomes the user with its final states, and `wait` says how it went.
 pub(crate) async fn wait(
-    client: &Client,
+    sender: &Sender,
     connection: &Connection,
     call: &PreparedRequest,
     spec: WaitSpec,
@@ -140,7 +95,7 @@ pub(crate) async fn wait(
         // The last poll comes at the deadline itself.
         tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
         polls += 1;
-        match client.send(connection, &poll).await {
+        match sender.send(connection, &poll).await {
             Ok(mut read) => {
                 response.log.append(&mut read.log);
                 let user = read.body.unwrap_or(Value::Null);
@@ -178,7 +133,7 @@ pub(crate) async fn wait(
             .unwrap_or(&call.target)
             .to_string();
         for state in states(&user) {
-            if let Some(line) = error_warning(client, connection, call, &who, state).await {
+            if let Some(line) = error_warning(sender, connection, call, &who, state).await {
                 warnings.push(line);
             }
         }
@@ -239,7 +194,8 @@ fn merge(answered: Option<Value>, read: Value) -> Value {
     }
 }
 
-/// What fixes each error (graph-facts §3).
+/// What fixes each error, as
+/// <https://learn.microsoft.com/en-us/entra/identity/users/licensing-groups-resolve-problems> says.
 pub fn remedy(error: &str) -> &'static str {
     match error {
         "CountViolation" => "no seats are left in the subscription: free seats or buy more, then reprocess",
@@ -260,7 +216,7 @@ pub fn remedy(error: &str) -> &'static str {
 }
 
 async fn error_warning(
-    client: &Client,
+    sender: &Sender,
     connection: &Connection,
     call: &PreparedRequest,
     who: &str,
@@ -272,12 +228,12 @@ async fn error_warning(
         return None;
     }
     let sku_id = text("skuId");
-    let sku = match sku_name(client, connection, call, sku_id).await {
+    let sku = match sku_name(sender, connection, call, sku_id).await {
         Some(name) => format!("{name} ({sku_id})"),
         None => sku_id.to_string(),
     };
     let source = match state.get("assignedByGroup").and_then(Value::as_str) {
-        Some(group) => match group_name(client, connection, call, group).await {
+        Some(group) => match group_name(sender, connection, call, group).await {
             Some(name) => format!("from group '{name}' ({group})"),
             None => format!("from group {group}"),
         },
@@ -291,7 +247,7 @@ async fn error_warning(
 }
 
 async fn sku_name(
-    client: &Client,
+    sender: &Sender,
     connection: &Connection,
     call: &PreparedRequest,
     sku_id: &str,
@@ -308,7 +264,7 @@ async fn sku_name(
         call,
     );
     // A token without the permission to read SKUs still gets its warnings, with ids only.
-    let outcome = client.send(connection, &read).await;
+    let outcome = sender.send(connection, &read).await;
     let mut names = HashMap::new();
     if let Ok(r) = &outcome {
         for sku in r
@@ -349,7 +305,7 @@ fn settled(outcome: &Result<Response, Error>) -> bool {
 }
 
 async fn group_name(
-    client: &Client,
+    sender: &Sender,
     connection: &Connection,
     call: &PreparedRequest,
     group_id: &str,
@@ -357,13 +313,13 @@ async fn group_name(
     if let Some(name) = lock(&connection.names.groups).get(group_id) {
         return name.clone();
     }
-    let segment = percent_encoding::utf8_percent_encode(group_id, crate::operation::SEGMENT);
+    let segment = percent_encoding::utf8_percent_encode(group_id, SEGMENT);
     let read = get(
         format!("/v1.0/groups/{segment}?$select=displayName"),
         format!("group '{group_id}'"),
         call,
     );
-    let outcome = client.send(connection, &read).await;
+    let outcome = sender.send(connection, &read).await;
     let keep = settled(&outcome);
     let name = outcome.ok().and_then(|r| r.body).and_then(|b| {
         b.get("displayName")

@@ -1,11 +1,7 @@
 // Turns the engine's error detail into the ErrorRecord a user of the official module would see, in one place for every cmdlet.
 using System;
-using System.Collections.Generic;
-using System.Globalization;
 using System.Management.Automation;
-using System.Net;
 using System.Security.Authentication;
-using System.Text;
 using MgLicense.Native;
 
 namespace MgLicense.Commands
@@ -28,7 +24,8 @@ namespace MgLicense.Commands
                 case "graph":
                     return new ErrorRecord(new Exception(e.Message), e.Code ?? "GraphError", ErrorCategory.InvalidOperation, target)
                     {
-                        ErrorDetails = new ErrorDetails(GraphDetails(e)),
+                        // The engine lays the details out as the official cmdlets show them (docs/abi.md, "Error detail").
+                        ErrorDetails = new ErrorDetails(e.Details ?? e.Message),
                     };
                 case "notConnected":
                     terminating = true;
@@ -53,41 +50,6 @@ namespace MgLicense.Commands
                     terminating = true;
                     return new ErrorRecord(e, "Engine" + PascalCase(e.Kind), ErrorCategory.NotSpecified, target);
             }
-        }
-
-        /// <summary>
-        /// ErrorDetails text in the official SDK's layout: Graph's message, status, code, date, then the response
-        /// headers as "{name,-30}: {values joined by ','}".
-        /// </summary>
-        internal static string GraphDetails(EngineException e)
-        {
-            var text = new StringBuilder();
-            text.Append(e.GraphMessage ?? e.Message).Append("\n\n");
-            if (e.HttpStatus is int status)
-            {
-                text.Append("Status: ").Append(status.ToString(CultureInfo.InvariantCulture))
-                    .Append(" (").Append(((HttpStatusCode)status).ToString()).Append(")\n");
-            }
-
-            text.Append("ErrorCode: ").Append(e.Code).Append('\n');
-            text.Append("Date: ").Append(e.Date).Append('\n');
-
-            IReadOnlyList<KeyValuePair<string, string[]>> headers = e.Headers;
-            if (headers.Count > 0)
-            {
-                text.Append("\nHeaders:\n");
-                for (int i = 0; i < headers.Count; i++)
-                {
-                    if (i > 0)
-                    {
-                        text.Append('\n');
-                    }
-
-                    text.AppendFormat(CultureInfo.InvariantCulture, "{0,-30}: {1}", headers[i].Key, string.Join(",", headers[i].Value));
-                }
-            }
-
-            return text.ToString().TrimEnd('\n');
         }
 
         private static string PascalCase(string name) =>

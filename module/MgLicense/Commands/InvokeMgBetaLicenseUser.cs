@@ -1,4 +1,4 @@
-// Invoke-MgBetaLicenseUser: Invoke-MgLicenseUser against Graph's beta version (seed 001), as the official beta module names it.
+// Invoke-MgBetaLicenseUser: Invoke-MgLicenseUser against Graph's beta version, as the official beta module (Microsoft.Graph.Beta.Users.Actions) names it.
 using System.Collections.Generic;
 using System.Management.Automation;
 using MgLicense.Models;
@@ -22,8 +22,6 @@ namespace MgLicense.Commands
         protected override string Operation => "betaReprocessLicenseAssignment";
 
         protected override string CommandName => "Invoke-MgBetaLicenseUser";
-
-        protected override string PathTemplate => "/users/{user-id}/reprocessLicenseAssignment";
 
         protected override string? UserIdValue => ParameterSetName == InvokeMgLicenseUser.LicenseSet ? UserId : null;
 

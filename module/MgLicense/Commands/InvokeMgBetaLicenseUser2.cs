@@ -1,4 +1,4 @@
-// Invoke-MgBetaLicenseUser2: the draft beta reprocessLicenseAssignment2 (seed 003), for a user or, with -Me, the signed-in user; the engine unwraps the {"value": …} envelope.
+// Invoke-MgBetaLicenseUser2: the draft beta action reprocessLicenseAssignment2, for a user or, with -Me, the signed-in user; the engine unwraps the {"value": …} envelope.
 using System.Collections.Generic;
 using System.Management.Automation;
 using MgLicense.Models;
@@ -28,9 +28,6 @@ namespace MgLicense.Commands
         protected override string Operation => "betaReprocessLicenseAssignment2";
 
         protected override string CommandName => "Invoke-MgBetaLicenseUser2";
-
-        protected override string PathTemplate =>
-            ParameterSetName == MeSet ? "/me/reprocessLicenseAssignment2" : "/users/{user-id}/reprocessLicenseAssignment2";
 
         protected override string? UserIdValue => ParameterSetName == InvokeMgLicenseUser.LicenseSet ? UserId : null;
 

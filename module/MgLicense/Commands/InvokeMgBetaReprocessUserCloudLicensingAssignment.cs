@@ -1,4 +1,4 @@
-// Invoke-MgBetaReprocessUserCloudLicensingAssignment: beta cloudLicensing reprocessAssignments (seed 002), which answers with no content.
+// Invoke-MgBetaReprocessUserCloudLicensingAssignment: beta POST /users/{id}/cloudLicensing/assignments/reprocessAssignments, which answers with no content.
 using System.Collections.Generic;
 using System.Management.Automation;
 using MgLicense.Native;
@@ -35,8 +35,6 @@ namespace MgLicense.Commands
         protected override string Operation => "betaReprocessCloudLicensingAssignments";
 
         protected override string CommandName => "Invoke-MgBetaReprocessUserCloudLicensingAssignment";
-
-        protected override string PathTemplate => "/users/{user-id}/cloudLicensing/assignments/reprocessAssignments";
 
         protected override string? UserIdValue => ParameterSetName == ReprocessSet ? UserId : null;
 

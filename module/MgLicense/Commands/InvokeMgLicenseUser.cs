@@ -33,8 +33,6 @@ namespace MgLicense.Commands
 
         protected override string CommandName => "Invoke-MgLicenseUser";
 
-        protected override string PathTemplate => "/users/{user-id}/reprocessLicenseAssignment";
-
         protected override string? UserIdValue => ParameterSetName == LicenseSet ? UserId : null;
 
         protected override IUsersActionsIdentity? IdentityValue => ParameterSetName == LicenseViaIdentitySet ? InputObject : null;

@@ -44,7 +44,8 @@ namespace MgLicense.Commands
 
         /// <summary>Optional headers that will be added to the request.</summary>
         /// <remarks>
-        /// ValueFromPipeline as in the official cmdlet (seed 000: "Accept pipeline input: True (ByValue)"), so a piped
+        /// ValueFromPipeline as in the official cmdlet (its help: "Accept pipeline input: True (ByValue)";
+        /// https://learn.microsoft.com/en-us/powershell/module/microsoft.graph.users.actions/invoke-mglicenseuser), so a piped
         /// dictionary of headers still works with -UserId. A piped identity hashtable is then bound to both -InputObject
         /// and -Headers; <see cref="EffectiveHeaders"/> drops it from -Headers so its keys never go out as headers.
         /// </remarks>
@@ -87,9 +88,6 @@ namespace MgLicense.Commands
 
         /// <summary>The cmdlet's name as the -WhatIf line starts it: "Invoke-MgLicenseUser" in "Invoke-MgLicenseUser_License".</summary>
         protected abstract string CommandName { get; }
-
-        /// <summary>The path template the official -WhatIf line names, e.g. /users/{user-id}/reprocessLicenseAssignment.</summary>
-        protected abstract string PathTemplate { get; }
 
         /// <summary>The -UserId value when the user set is in use, else null.</summary>
         protected abstract string? UserIdValue { get; }
@@ -152,7 +150,7 @@ namespace MgLicense.Commands
                 ThrowTerminatingError(badHeaders);
             }
 
-            if (!ShouldProcess($"Call remote 'POST {PathTemplate}' operation", CommandName + "_" + ParameterSetName))
+            if (!ShouldProcess(WhatIfAction(), CommandName + "_" + ParameterSetName))
             {
                 return;
             }
@@ -164,6 +162,17 @@ namespace MgLicense.Commands
             }
 
             Submit(RequestJson(input, headers), target);
+        }
+
+        /// <summary>The official -WhatIf action, naming the call's method and documented path from the engine's operations (mgl_client_new).</summary>
+        private string WhatIfAction()
+        {
+            if (!Engine.Operations.TryGetValue(Operation, out EngineOperation? call))
+            {
+                throw new InvalidOperationException($"The native engine names no operation '{Operation}'; reinstall the module.");
+            }
+
+            return $"Call remote '{call.Method} {(CallsMe ? call.MePath : call.Path)}' operation";
         }
 
         /// <summary>Writes the results of every input before this one, so an error of this one takes its place in input order.</summary>

@@ -26,14 +26,29 @@ namespace MgLicense.Native
         // Never released: it lives as long as the process, and tearing the engine down at unload is what hangs exits.
         private readonly ulong handle;
 
-        private EngineClient(ulong handle, IReadOnlyList<string> identityKeys)
+        private EngineClient(ulong handle, JsonElement info)
         {
             this.handle = handle;
-            IdentityKeys = identityKeys;
+            IdentityKeys = Json.Strings(info, "identityKeys");
+            var operations = new Dictionary<string, EngineOperation>(StringComparer.Ordinal);
+            if (info.ValueKind == JsonValueKind.Object && info.TryGetProperty("operations", out JsonElement table)
+                && table.ValueKind == JsonValueKind.Object)
+            {
+                foreach (JsonProperty operation in table.EnumerateObject())
+                {
+                    operations[operation.Name] = new EngineOperation(
+                        Json.Text(operation.Value, "method") ?? "", Json.Text(operation.Value, "path") ?? "", Json.Text(operation.Value, "mePath"));
+                }
+            }
+
+            Operations = operations;
         }
 
         /// <summary>The keys of an identity object the engine reads (docs/abi.md, mgl_client_new): the only ones handed over.</summary>
         internal IReadOnlyList<string> IdentityKeys { get; }
+
+        /// <summary>Each operation's method and documented paths, by the name a request gives (docs/abi.md, mgl_client_new).</summary>
+        internal IReadOnlyDictionary<string, EngineOperation> Operations { get; }
 
         /// <summary>The process's client, created on first use with the user agent of whoever asked first.</summary>
         internal static EngineClient GetShared(string userAgent)
@@ -58,7 +73,7 @@ namespace MgLicense.Native
                         throw EngineException.From(status, text);
                     }
 
-                    shared = new EngineClient(client, Json.Strings(text is null ? Json.Null : Json.Parse(text), "identityKeys"));
+                    shared = new EngineClient(client, text is null ? Json.Null : Json.Parse(text));
                 }
 
                 return shared;
@@ -253,5 +268,24 @@ namespace MgLicense.Native
             : base(message, inner)
         {
         }
+    }
+
+    /// <summary>An operation as the engine names it for a front end (mgl_client_new's <c>operations</c>): what the -WhatIf line shows.</summary>
+    internal sealed class EngineOperation
+    {
+        internal EngineOperation(string method, string path, string? mePath)
+        {
+            Method = method;
+            Path = path;
+            MePath = mePath;
+        }
+
+        internal string Method { get; }
+
+        /// <summary>The path for a user as Graph documents it, e.g. /users/{user-id}/reprocessLicenseAssignment.</summary>
+        internal string Path { get; }
+
+        /// <summary>The path for the signed-in user, for an operation with a /me form; else null.</summary>
+        internal string? MePath { get; }
     }
 }

@@ -35,6 +35,9 @@ namespace MgLicense.Native
 
         public string? RequestId => Text("requestId");
 
+        /// <summary>The error's details as the official cmdlets show them, composed by the engine (graph kind only).</summary>
+        public string? Details => Text("details");
+
         /// <summary>Response headers in the order Graph sent them (graph kind only).</summary>
         public IReadOnlyList<KeyValuePair<string, string[]>> Headers => Json.ReadHeaders(Detail, "headers");
 
@@ -53,7 +56,8 @@ namespace MgLicense.Native
                 }
             }
 
-            string kind = Json.Text(detail, "kind") ?? KindOf(status);
+            // Every error detail names its kind (docs/abi.md); only a library that broke the contract gives none.
+            string kind = Json.Text(detail, "kind") ?? "unknown";
             string message = Json.Text(detail, "message")
                 ?? $"The MgLicense engine returned {status} ({(uint)status}) without an error detail.";
             return new EngineException(message, status, kind, detail);
@@ -73,25 +77,6 @@ namespace MgLicense.Native
         /// detail": "userId"), else null.
         /// </summary>
         public string? Input => Text("input");
-
-        /// <summary>The kind the docs pair with a status, for a detail that did not say.</summary>
-        private static string KindOf(MglStatus status) => status switch
-        {
-            MglStatus.NullArgument => "nullArgument",
-            MglStatus.InvalidUtf8 => "invalidUtf8",
-            MglStatus.InvalidJson => "invalidJson",
-            MglStatus.InvalidArgument => "invalidArgument",
-            MglStatus.InvalidHandle => "invalidHandle",
-            MglStatus.NotConnected => "notConnected",
-            MglStatus.AuthenticationFailed => "authenticationFailed",
-            MglStatus.GraphError => "graph",
-            MglStatus.TransportError => "transport",
-            MglStatus.Timeout => "timeout",
-            MglStatus.Cancelled => "cancelled",
-            MglStatus.RuntimeUnavailable => "runtime",
-            MglStatus.Panic => "panic",
-            _ => "unknown",
-        };
 
         private string? Text(string name) => Json.Text(Detail, name);
 

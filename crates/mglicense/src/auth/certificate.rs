@@ -1,5 +1,6 @@
 //! Client certificates: the private key and certificate an app signs its client assertion with,
-//! and the assertion itself (an RS256 JWT, graph-facts §6).
+//! and the assertion itself (an RS256 JWT, as
+//! <https://learn.microsoft.com/en-us/entra/identity-platform/certificate-credentials> describes).
 //!
 //! Keys arrive as PEM (read from -CertificatePath or AZURE_CLIENT_CERTIFICATE_PATH) or as DER
 //! handed over by a front end that took them from a certificate store or a PFX file. ring signs,

@@ -200,7 +200,7 @@ async fn read_answer(
     let body = read_capped(response, MAX_BODY_BYTES).await.map_err(|e| {
         Error::authentication_failed(format!(
             "The answer from {url} could not be read: {}.",
-            crate::client::error_chain(&e.without_url())
+            crate::transport::error_chain(&e.without_url())
         ))
     })?;
     let bytes = zeroize::Zeroizing::new(body.bytes);
@@ -265,8 +265,9 @@ async fn read_answer(
             MAX_TOKEN_LIFETIME.as_secs() / 86_400
         ))
     };
-    // Managed identity endpoints send numbers as strings (graph-facts §6). Present but not a
-    // whole number is as wrong as out of bounds.
+    // Managed identity endpoints send numbers as strings (`"expires_in": "3599"`, as in
+    // https://learn.microsoft.com/en-us/entra/identity/managed-identities-azure-resources/how-to-use-vm-token).
+    // Present but not a whole number is as wrong as out of bounds.
     let number = |k: &str| -> Option<Result<u64, String>> {
         let v = json.get(k).filter(|v| !v.is_null())?;
         let parsed = v
@@ -288,7 +289,7 @@ async fn read_answer(
             if left.is_zero() || left > MAX_TOKEN_LIFETIME {
                 return Err(refuse_lifetime(format!(
                     "expires_on {}",
-                    crate::client::rfc3339(at)
+                    crate::time::rfc3339(at)
                 )));
             }
             at
@@ -302,7 +303,7 @@ async fn read_answer(
         if exp <= now {
             return Err(Error::authentication_failed(format!(
                 "The answer from {url} has an access token that expired at {}; it was not used. Check the clock of this machine and of the endpoint. {hint}",
-                crate::client::rfc3339(exp)
+                crate::time::rfc3339(exp)
             )));
         }
     }
@@ -369,7 +370,7 @@ pub fn refusal_error(r: &LoginRefusal, url: &str, client_id: &str, tenant: &str)
 
 fn unreachable_endpoint(url: &str, e: reqwest::Error, hint: &str) -> Error {
     // The endpoint is named once, without its query; reqwest's text would name it again.
-    let message = crate::client::error_chain(&e.without_url());
+    let message = crate::transport::error_chain(&e.without_url());
     Error::authentication_failed(format!(
         "No answer from the login endpoint {url} ({message}). {hint}"
     ))

@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use crate::credential::{read_claims, AccessTokenCredential, TokenClaims};
+pub use crate::env_vars::{process_env, EnvLookup};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::transport::Login;
@@ -151,13 +152,6 @@ impl std::fmt::Debug for Authenticator {
             .field("tokenCredentialType", &self.token_credential_type)
             .finish_non_exhaustive()
     }
-}
-
-/// Environment variables, looked up through a function so tests never touch the process's.
-pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
-
-pub fn process_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 impl Authenticator {
