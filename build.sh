@@ -20,7 +20,7 @@ DEBIAN_PACKAGES=(
     librust-once-cell-dev librust-hyper-dev librust-percent-encoding-dev librust-uuid-dev
     librust-httpdate-dev librust-libc-dev librust-thiserror-dev librust-base64-dev
     librust-url-dev librust-rand-dev librust-hmac-dev librust-sha2-dev librust-proptest-dev
-    librust-ring-dev librust-zeroize-dev
+    librust-ring-dev librust-zeroize-dev librust-aes-dev
     cbindgen libssl-dev pkg-config
 )
 

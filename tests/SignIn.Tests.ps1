@@ -206,10 +206,11 @@ Describe 'App-only sign-in' {
         Assert-NoSecret $run $console $wrong, $Secret, 'eyJ'
     }
 
-    It 'certificates from an object, a PFX and a PEM file all sign in: <How>' -ForEach @(
+    It 'certificates from an object, a PFX and a PEM file (its key plain or encrypted) all sign in: <How>' -ForEach @(
         @{ How = '-Certificate $certificate' }
         @{ How = '-CertificatePath $pfx -CertificatePassword $password' }
         @{ How = '-CertificatePath $pem' }
+        @{ How = '-CertificatePath $encryptedPem -CertificatePassword $password' }
     ) {
         $certificate = New-TestCertificate
         $app = [guid]::NewGuid().ToString()
@@ -219,9 +220,13 @@ Describe 'App-only sign-in' {
         try {
             $pfx = Join-Path $dir 'app.pfx'
             $pem = Join-Path $dir 'app.pem'
+            $encryptedPem = Join-Path $dir 'encrypted.pem'
             [IO.File]::WriteAllBytes($pfx, $certificate.Export('Pfx', 'pfx-pass'))
             $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($certificate)
             [IO.File]::WriteAllText($pem, $certificate.ExportCertificatePem() + "`n" + $key.ExportPkcs8PrivateKeyPem() + "`n")
+            # PBES2 with PBKDF2 HMAC-SHA256 and AES-256-CBC, as .NET writes it; the engine decrypts it.
+            $pbe = [System.Security.Cryptography.PbeParameters]::new([System.Security.Cryptography.PbeEncryptionAlgorithm]::Aes256Cbc, [System.Security.Cryptography.HashAlgorithmName]::SHA256, 100000)
+            [IO.File]::WriteAllText($encryptedPem, $certificate.ExportCertificatePem() + "`n" + $key.ExportEncryptedPkcs8PrivateKeyPem([string] 'pfx-pass', $pbe) + "`n")
             $key.Dispose()
             $password = ConvertTo-TestSecureString 'pfx-pass'
             $script = "Connect-MgGraph -ClientId `$app -TenantId `$tenant $How -Environment `$environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId `$user"
@@ -232,10 +237,10 @@ Describe 'App-only sign-in' {
             $run.Output[0] | Should -BeExactly 'ClientCertificate'
             $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
             Disconnect-MgGraph | Out-Null
-            $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ('$app = $env:MGLICENSE_TEST_APP; $pfx = $env:MGLICENSE_TEST_PFX; $pem = $env:MGLICENSE_TEST_PEM; ' +
+            $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ('$app = $env:MGLICENSE_TEST_APP; $pfx = $env:MGLICENSE_TEST_PFX; $pem = $env:MGLICENSE_TEST_PEM; $encryptedPem = $env:MGLICENSE_TEST_ENCRYPTED_PEM; ' +
                     '$password = ConvertTo-SecureString $env:MGLICENSE_TEST_PASSWORD -AsPlainText -Force; ' +
                     '$certificate = [System.Security.Cryptography.X509Certificates.X509CertificateLoader]::LoadPkcs12FromFile($pfx, $env:MGLICENSE_TEST_PASSWORD); ' + $script) `
-                    @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_PFX = $pfx; MGLICENSE_TEST_PEM = $pem; MGLICENSE_TEST_PASSWORD = 'pfx-pass' })
+                    @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_PFX = $pfx; MGLICENSE_TEST_PEM = $pem; MGLICENSE_TEST_ENCRYPTED_PEM = $encryptedPem; MGLICENSE_TEST_PASSWORD = 'pfx-pass' })
             ($console -join "`n") | Should -BeLikeExactly '*ClientCertificate*' -Because 'the console shows the context'
             Assert-NoSecret $run $console 'pfx-pass', 'PRIVATE KEY', 'eyJ'
         } finally {
@@ -279,6 +284,49 @@ Describe 'App-only sign-in' {
             ($wrongConsole -join "`n") | Should -BeLikeExactly "*$([WildcardPattern]::Escape($pfx))*" -Because 'the console shows the error'
             Assert-NoSecret $wrong $wrongConsole 'not-the-password', 'env-pfx-pass', 'eyJ'
         } finally {
+            Remove-Item -Recurse -Force $dir
+            $certificate.Dispose()
+        }
+    }
+
+    It 'environment variables naming a PEM whose key is encrypted sign in with its password; a wrong one is named' {
+        $certificate = New-TestCertificate
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; certificates = @([Convert]::ToBase64String($certificate.RawData)); roles = @('User.ReadWrite.All') }
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "mgl-envpem-$([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory $dir
+        try {
+            $pem = Join-Path $dir 'app.pem'
+            $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($certificate)
+            # PBES2 with PBKDF2 HMAC-SHA1 and AES-128-CBC, as older tools write it.
+            $pbe = [System.Security.Cryptography.PbeParameters]::new([System.Security.Cryptography.PbeEncryptionAlgorithm]::Aes128Cbc, [System.Security.Cryptography.HashAlgorithmName]::SHA1, 2048)
+            [IO.File]::WriteAllText($pem, $certificate.ExportCertificatePem() + "`n" + $key.ExportEncryptedPkcs8PrivateKeyPem([string] 'env-pem-pass', $pbe) + "`n")
+            $key.Dispose()
+            $variables = @{ AZURE_TENANT_ID = $TenantId; AZURE_CLIENT_ID = $app; AZURE_CLIENT_CERTIFICATE_PATH = $pem; AZURE_CLIENT_CERTIFICATE_PASSWORD = 'env-pem-pass'; AZURE_CLIENT_SECRET = $null }
+            Set-SignInVariable $variables
+            $script = 'Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId $user'
+
+            $run = Invoke-Captured ([scriptblock]::Create($script))
+
+            $run.AllErrors | Should -HaveCount 0
+            $run.Output[0] | Should -BeExactly 'EnvironmentVariable'
+            $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+            Disconnect-MgGraph | Out-Null
+            $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables $script $variables)
+            ($console -join "`n") | Should -BeLikeExactly '*EnvironmentVariable*' -Because 'the console shows the context'
+            Assert-NoSecret $run $console 'env-pem-pass', 'PRIVATE KEY', 'eyJ'
+
+            # The wrong password is refused by name, and nothing is sent.
+            Set-SignInVariable @{ AZURE_CLIENT_CERTIFICATE_PASSWORD = 'not-the-password' }
+            $mark = Get-RequestMark
+            $wrong = Invoke-Captured { Connect-MgGraph -EnvironmentVariable -Environment $environment -NoWelcome }
+
+            @(Get-RequestSince $mark) | Should -HaveCount 0
+            $wrong.AllErrors | Should -HaveCount 1
+            $wrong.AllErrors[0].Exception.Message | Should -BeLikeExactly "*$([WildcardPattern]::Escape($pem))*the password does not open the key*"
+            Assert-NoSecret $wrong @() 'not-the-password', 'env-pem-pass', 'eyJ'
+        } finally {
+            Restore-SignInVariable
             Remove-Item -Recurse -Force $dir
             $certificate.Dispose()
         }

@@ -266,3 +266,127 @@ fn secrets_travel_as_their_own_buffers_named_by_the_document() {
     );
     mgl_client_free(client);
 }
+
+/// A certificate whose PKCS#8 key `openssl pkcs8 -topk8 -v2 aes-256-cbc` encrypted with
+/// `password`, in one PEM file: its path.
+fn encrypted_pem(password: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "mgl-ffi-pem-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (key, cert, encrypted) = (
+        dir.join("key.pem"),
+        dir.join("cert.pem"),
+        dir.join("encrypted.pem"),
+    );
+    let openssl = |args: &[&std::ffi::OsStr]| {
+        assert!(std::process::Command::new("openssl")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap()
+            .success())
+    };
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    let pass = format!("pass:{password}");
+    openssl(&[
+        os("req"),
+        os("-x509"),
+        os("-newkey"),
+        os("rsa:2048"),
+        os("-nodes"),
+        os("-days"),
+        os("2"),
+        os("-subj"),
+        os("/CN=MgLicense ffi test"),
+        os("-keyout"),
+        key.as_os_str(),
+        os("-out"),
+        cert.as_os_str(),
+    ]);
+    openssl(&[
+        os("pkcs8"),
+        os("-topk8"),
+        os("-v2"),
+        os("aes-256-cbc"),
+        os("-passout"),
+        std::ffi::OsStr::new(&pass),
+        os("-in"),
+        key.as_os_str(),
+        os("-out"),
+        encrypted.as_os_str(),
+    ]);
+    let combined = dir.join("combined.pem");
+    std::fs::write(
+        &combined,
+        std::fs::read_to_string(&cert).unwrap() + &std::fs::read_to_string(&encrypted).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(&key).unwrap();
+    combined
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine"
+)]
+fn an_encrypted_pem_key_opens_with_the_password_given_as_a_secret_buffer() {
+    let client = client();
+    let path = encrypted_pem("ffi-pem-pass");
+    let document = serde_json::json!({
+        "clientId": "app", "tenantId": "tenant", "environment": "Nowhere",
+        "certificate": {"path": path, "password": {"secret": 0}},
+    })
+    .to_string();
+    let sign_in = |password: &[u8]| {
+        let secrets = [MglBytes {
+            ptr: password.as_ptr(),
+            len: password.len(),
+        }];
+        let (mut signin, mut out) = (0, ptr::null_mut());
+        let status = unsafe {
+            mgl_signin_start(
+                client,
+                document.as_ptr(),
+                document.len(),
+                secrets.as_ptr(),
+                secrets.len(),
+                &mut signin,
+                &mut out,
+            )
+        };
+        let started = take(out);
+        if status != MglStatus::MglOk {
+            return (status, started);
+        }
+        let mut out = ptr::null_mut();
+        let status = unsafe { mgl_signin_wait(signin, u32::MAX, &mut out) };
+        mgl_signin_free(signin);
+        (status, take(out))
+    };
+
+    // The wrong password is named before anything is sent.
+    let (status, detail) = sign_in(b"not-the-password");
+    assert_eq!(status, MglStatus::MglInvalidArgument, "{detail}");
+    let message = detail["message"].as_str().unwrap();
+    assert!(
+        message.contains("the password does not open the key"),
+        "{detail}"
+    );
+    assert!(!message.contains("not-the-password"), "{detail}");
+
+    // The right one opens the key: the sign-in goes on to the token endpoint, where nothing
+    // listens.
+    let (status, detail) = sign_in(b"ffi-pem-pass");
+    assert_ne!(status, MglStatus::MglInvalidArgument, "{detail}");
+    assert_ne!(status, MglStatus::MglOk, "{detail}");
+    assert!(
+        !detail["message"].as_str().unwrap().contains("private key"),
+        "{detail}"
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    mgl_client_free(client);
+}

@@ -384,6 +384,102 @@ fn environment_variables_give_tenant_client_and_secret_or_certificate() {
     assert!(e.message.contains("AZURE_CLIENT_ID"));
 }
 
+/// The certificate of `make_cert`'s PEM file with its key encrypted by
+/// `openssl pkcs8 -topk8 -v2 aes-256-cbc` under `password`: the new file's path.
+fn encrypt_key(path: &str, password: &str) -> String {
+    let pem = std::fs::read_to_string(path).unwrap();
+    let at = pem.find("-----BEGIN PRIVATE KEY-----").unwrap();
+    let dir = std::path::Path::new(path).parent().unwrap();
+    let (plain, encrypted) = (dir.join("plain-key.pem"), dir.join("encrypted-key.pem"));
+    std::fs::write(&plain, &pem[at..]).unwrap();
+    assert!(std::process::Command::new("openssl")
+        .args([
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes-256-cbc",
+            "-v2prf",
+            "hmacWithSHA256"
+        ])
+        .arg("-passout")
+        .arg(format!("pass:{password}"))
+        .arg("-in")
+        .arg(&plain)
+        .arg("-out")
+        .arg(&encrypted)
+        .status()
+        .unwrap()
+        .success());
+    let combined = dir.join("encrypted.pem");
+    std::fs::write(
+        &combined,
+        pem[..at].to_string() + &std::fs::read_to_string(&encrypted).unwrap(),
+    )
+    .unwrap();
+    std::fs::remove_file(&plain).unwrap();
+    combined.to_string_lossy().into_owned()
+}
+
+#[test]
+#[cfg_attr(
+    windows,
+    ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine"
+)]
+fn an_encrypted_pkcs8_pem_signs_in_with_its_password_given_or_from_the_environment() {
+    let f = fixture();
+    let (path, der) = make_cert();
+    let encrypted = encrypt_key(&path, "pem-pass");
+    register(&f, json!({"secrets": [], "certificates": [der]}));
+    let given = |password: Value| {
+        sign_in(
+            &f,
+            json!({"clientId": APP, "tenantId": f.tenant,
+                   "certificate": {"path": encrypted, "password": password}}),
+            &HashMap::new(),
+        )
+    };
+    let context = given(json!("pem-pass")).unwrap();
+    assert_eq!(context["tokenCredentialType"], "ClientCertificate");
+    assert_eq!(reprocess(&f).unwrap().status, 200);
+
+    let e = given(json!("not-pem-pass")).unwrap_err();
+    assert_eq!(e.kind, mglicense::ErrorKind::InvalidArgument);
+    assert!(
+        e.message.contains("the password does not open the key") && e.message.contains(&encrypted),
+        "{}",
+        e.message
+    );
+    assert!(!e.message.contains("pem-pass"), "{}", e.message);
+    let e = sign_in(
+        &f,
+        json!({"clientId": APP, "tenantId": f.tenant, "certificate": {"path": encrypted}}),
+        &HashMap::new(),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("encrypted private key"), "{}", e.message);
+
+    let mut env = HashMap::from([
+        ("AZURE_TENANT_ID", f.tenant.clone()),
+        ("AZURE_CLIENT_ID", APP.to_string()),
+        ("AZURE_CLIENT_CERTIFICATE_PATH", encrypted.clone()),
+        ("AZURE_CLIENT_CERTIFICATE_PASSWORD", "pem-pass".to_string()),
+    ]);
+    let c = sign_in(&f, json!({"environmentVariable": true}), &env).unwrap();
+    assert_eq!(c["tokenCredentialType"], "EnvironmentVariable");
+    assert_eq!(reprocess(&f).unwrap().status, 200);
+    env.remove("AZURE_CLIENT_CERTIFICATE_PASSWORD");
+    let e = sign_in(&f, json!({"environmentVariable": true}), &env).unwrap_err();
+    assert!(
+        e.message.contains("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+        "{}",
+        e.message
+    );
+    // An unencrypted PEM ignores a password given with it.
+    env.insert("AZURE_CLIENT_CERTIFICATE_PATH", path);
+    env.insert("AZURE_CLIENT_CERTIFICATE_PASSWORD", "unused".to_string());
+    sign_in(&f, json!({"environmentVariable": true}), &env).unwrap();
+}
+
 #[test]
 fn tokens_are_renewed_across_expiry_in_a_long_run() {
     let f = fixture();

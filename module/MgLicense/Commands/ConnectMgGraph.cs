@@ -130,7 +130,7 @@ namespace MgLicense.Commands
                     case CertificateSet:
                         head["clientId"] = ClientId;
                         head["tenantId"] = TenantId;
-                        key = CertificateDocument(head);
+                        key = CertificateDocument(head, secrets);
                         break;
                     case IdentitySet:
                         head["identity"] = true;
@@ -210,17 +210,17 @@ namespace MgLicense.Commands
         }
 
         /// <summary>
-        /// -EnvironmentVariable with AZURE_CLIENT_CERTIFICATE_PATH naming a PFX or an encrypted PEM (or with
-        /// AZURE_CLIENT_CERTIFICATE_PASSWORD): the module opens it, as for -CertificatePath, and hands the engine the
-        /// certificate with the plain variables. Null when the engine reads the variables itself (a secret, or an
-        /// unencrypted PEM file).
+        /// -EnvironmentVariable with AZURE_CLIENT_CERTIFICATE_PATH naming a PFX file: the module opens it with
+        /// AZURE_CLIENT_CERTIFICATE_PASSWORD, as for -CertificatePath, and hands the engine the certificate with the plain
+        /// variables. Null when the engine reads the variables itself: a secret, or a PEM file (whose encrypted key the
+        /// engine opens with AZURE_CLIENT_CERTIFICATE_PASSWORD, handed over as a secret buffer).
         /// </summary>
         private byte[]? EnvironmentCertificate(Dictionary<string, object?> head)
         {
             string? path = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PATH");
             string? password = System.Environment.GetEnvironmentVariable("AZURE_CLIENT_CERTIFICATE_PASSWORD");
             if (!string.IsNullOrEmpty(System.Environment.GetEnvironmentVariable("AZURE_CLIENT_SECRET")) || string.IsNullOrWhiteSpace(path)
-                || LooksLikeUnencryptedPem(path.Trim()))
+                || LooksLikePem(path.Trim()))
             {
                 return null;
             }
@@ -268,8 +268,11 @@ namespace MgLicense.Commands
             }
         }
 
-        /// <summary>Fills head["certificate"] and returns the private key as PKCS#1 DER (null for a PEM file the engine reads).</summary>
-        private byte[]? CertificateDocument(Dictionary<string, object?> head)
+        /// <summary>
+        /// Fills head["certificate"] and returns the private key as PKCS#1 DER; null for a PEM file, which the engine reads
+        /// by path and whose encrypted key it opens with -CertificatePassword, handed over as a secret buffer.
+        /// </summary>
+        private byte[]? CertificateDocument(Dictionary<string, object?> head, List<SecretField> secrets)
         {
             if (CertificatePassword is not null && CertificatePath is null)
             {
@@ -293,9 +296,15 @@ namespace MgLicense.Commands
                 if (CertificatePath is not null)
                 {
                     string path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
-                    if (LooksLikeUnencryptedPem(path))
+                    if (LooksLikePem(path))
                     {
-                        head["certificate"] = new Dictionary<string, object?> { ["path"] = path };
+                        var pem = new Dictionary<string, object?> { ["path"] = path };
+                        if (CertificatePassword is not null)
+                        {
+                            pem["password"] = SecretField.Reference(secrets, new SecretField(CertificatePassword, null));
+                        }
+
+                        head["certificate"] = pem;
                         return null;
                     }
 
@@ -385,13 +394,16 @@ namespace MgLicense.Commands
             return proxy;
         }
 
-        private static bool LooksLikeUnencryptedPem(string path)
+        /// <summary>
+        /// A PEM file goes to the engine by path, whatever its key: the engine reads it, opens an encrypted PKCS#8 key with
+        /// the password, and names what it cannot open. Anything else (a PFX file) is opened here.
+        /// </summary>
+        private static bool LooksLikePem(string path)
         {
             try
             {
                 string text = File.ReadAllText(path);
-                return text.IndexOf("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal) >= 0
-                    && text.IndexOf("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal) < 0;
+                return text.IndexOf("-----BEGIN ", StringComparison.Ordinal) >= 0;
             }
             catch (IOException)
             {

@@ -69,8 +69,8 @@ namespace MgLicense.Commands
         }
 
         /// <summary>
-        /// A PFX file, opened with the platform's own support. A PEM file with an unencrypted key never comes here (the engine
-        /// reads it by path); one with an encrypted key is refused: neither .NET Framework nor the engine decrypts PKCS#8.
+        /// A PFX file, opened with the platform's own support. A PEM file never comes here: the engine reads it by path and
+        /// opens an encrypted key with the password.
         /// </summary>
         internal static X509Certificate2 Load(string path, SecureString? password)
         {
@@ -82,13 +82,6 @@ namespace MgLicense.Commands
                 }
 
                 byte[] bytes = System.IO.File.ReadAllBytes(path);
-                string head = System.Text.Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 4096));
-                if (bytes.Length > 10 && head.IndexOf("-----BEGIN", StringComparison.Ordinal) >= 0)
-                {
-                    throw new CertificateNotUsableException(
-                        $"The certificate file '{path}' holds an encrypted private key, which MgLicense cannot decrypt: store the certificate and its key as a PFX file (-CertificatePath with -CertificatePassword, or AZURE_CLIENT_CERTIFICATE_PATH with AZURE_CLIENT_CERTIFICATE_PASSWORD), or the key unencrypted.");
-                }
-
                 return new X509Certificate2(bytes, password, X509KeyStorageFlags.Exportable);
             }
             catch (CryptographicException e)

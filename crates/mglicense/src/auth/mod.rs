@@ -8,6 +8,7 @@
 
 pub mod certificate;
 pub mod login;
+pub mod pkcs8;
 pub mod secret;
 pub mod signin;
 
@@ -72,9 +73,13 @@ pub struct SignInRequest {
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CertificateInput {
-    /// A PEM file with the certificate and its unencrypted key.
+    /// A PEM file with the certificate and its key, unencrypted or encrypted PKCS#8.
     #[serde(default)]
     pub path: Option<String>,
+    /// The password of the PEM file's encrypted key: inline, or a secret buffer of UTF-8
+    /// (`{"secret": i}`). Only with `path`.
+    #[serde(default)]
+    pub password: Option<Secret>,
     /// The DER certificate, base64.
     #[serde(default)]
     pub certificate: Option<String>,
@@ -167,7 +172,7 @@ impl Authenticator {
         let token_url =
             |tenant: &str| format!("{authority}/{}/oauth2/v2.0/token", login::urlencode(tenant));
         // With -EnvironmentVariable a certificate may come along: the front end opened the file the
-        // variables name (a PFX or an encrypted PEM, which the engine cannot open itself).
+        // variables name (a PFX, which the engine cannot open itself).
         let app_proof = request.client_secret.is_some()
             || (request.certificate.is_some() && !request.environment_variable);
         let chosen = [
@@ -248,7 +253,11 @@ impl Authenticator {
             } else if let Some(opened) = request.certificate.take() {
                 AppProof::Certificate(Box::new(certificate_from(opened)?))
             } else if let Some(path) = env("AZURE_CLIENT_CERTIFICATE_PATH") {
-                AppProof::Certificate(Box::new(ClientCertificate::from_pem_file(path.trim())?))
+                let password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Secret::new);
+                AppProof::Certificate(Box::new(ClientCertificate::from_pem_file(
+                    path.trim(),
+                    password.as_ref(),
+                )?))
             } else {
                 return Err(Error::invalid_argument(
                     "-EnvironmentVariable needs AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH to be set, besides AZURE_TENANT_ID and AZURE_CLIENT_ID.",
@@ -515,7 +524,10 @@ impl Authenticator {
 
 fn certificate_from(input: CertificateInput) -> Result<ClientCertificate, Error> {
     match (input.path, input.certificate, input.private_key) {
-        (Some(path), None, None) => ClientCertificate::from_pem_file(&path),
+        (Some(path), None, None) => ClientCertificate::from_pem_file(&path, input.password.as_ref()),
+        (None, Some(_), Some(_)) if input.password.is_some() => Err(Error::invalid_argument(
+            "certificate.password opens the PEM file at certificate.path; a privateKey is given already opened.",
+        )),
         (None, Some(cert), Some(key)) => {
             let cert = base64::decode(cert.trim())
                 .map_err(|_| Error::invalid_argument("certificate.certificate is not base64."))?;
