@@ -313,12 +313,8 @@ fn a_waiting_request_reports_the_throttle_it_waits_out() {
     *f.emulator.state().faults() = graph_emulator::faults::Faults::new(profile, Some(1));
 
     let pending = f.client.start(&reprocess(&user)).unwrap();
-    let before = pending.progress();
-    assert_eq!(
-        (before.retries, before.throttle_wait_seconds),
-        (0, None),
-        "{before:?}"
-    );
+    // No check of the progress right after the start: on a fast machine the 429 may already have
+    // been read by then, so what it shows depends on timing, not on the engine.
     let mut waits = Vec::new();
     let outcome = loop {
         match pending.wait(Some(std::time::Duration::from_millis(100))) {
