@@ -38,7 +38,7 @@ Describe 'The module' {
 
 Describe 'Syntax' {
     It 'Invoke-MgLicenseUser has the official help''s syntax, with MgLicense''s additions' {
-        # The two SYNTAX blocks of the official help (seed 000), each joined onto one line. Two differences are the
+        # The two SYNTAX blocks of the official help page of Invoke-MgLicenseUser (learn.microsoft.com, Microsoft.Graph.Users.Actions), each joined onto one line. Two differences are the
         # PowerShell 7 console's, not MgLicense's: -ProgressAction is a common parameter from 7.4 on, so Get-Command
         # folds it into [<CommonParameters>], and type names that have accelerators print in lower case (<string>).
         $seed = @(
