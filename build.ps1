@@ -177,11 +177,11 @@ function Test-Pester {
 }
 
 # One Windows lane under Wine (build/windows/cross.sh test-c, test-rust, test-pwsh), counted from the
-# "N passed, N failed[, N ignored]" lines it prints.
+# "N passed, N failed[, N ignored|skipped]" lines it prints.
 function Test-Windows([string] $Lane) {
     $lines = Invoke-Shown { bash (Join-Path $Root 'build/windows/cross.sh') $Lane }
     $count = Get-Count
-    foreach ($match in ($lines | Select-String '(?:test result: \w+\. |^|\s)(\d+) passed[;,] (\d+) failed(?:[;,] (\d+) ignored)?').Matches) {
+    foreach ($match in ($lines | Select-String '(?:test result: \w+\. |^|\s)(\d+) passed[;,] (\d+) failed(?:[;,] (\d+) (?:ignored|skipped))?').Matches) {
         if ($match.Value -match 'test result' -or $Lane -ne 'test-rust') {
             $count.Passed += [int] $match.Groups[1].Value
             $count.Failed += [int] $match.Groups[2].Value
