@@ -157,7 +157,7 @@ reqwest = { path = "$patched/reqwest-0.11.13" }
 linker = "x86_64-w64-mingw32-gcc"
 runner = ["$HERE/wine-run.sh"]
 [unstable]
-build-std = ["std", "panic_unwind"]
+build-std = ["std", "panic_unwind", "test"]
 EOF
     mv "$WORK/cargo-windows.toml.new" "$WORK/cargo-windows.toml"
 }
