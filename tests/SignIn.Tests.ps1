@@ -252,6 +252,39 @@ Describe 'App-only sign-in' {
         }
     }
 
+    # An unencrypted PEM goes to the engine as a path and is signed with there, so this one runs under Wine too; the
+    # certificate is a fixture (tests/data/signin/README.md) because Wine cannot make one.
+    It '-CertificatePath resolves like any PowerShell path (relative, a drive of its own, either separator, spaces and non-ASCII), CRLF files sign in, a missing file is named in full' {
+        $text = [IO.File]::ReadAllText((Join-Path $RepoRoot 'tests/data/signin/test-only-app.pem')).Replace("`r`n", "`n")
+        $der = [regex]::Match($text, '-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----', 'Singleline').Groups[1].Value -replace '\s', ''
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; certificates = @($der); roles = @('User.ReadWrite.All') }
+        $dir = Join-Path ([IO.Path]::GetTempPath()) "mgl cert $([char] 0xFC) $([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory (Join-Path $dir 'sub')
+        [IO.File]::WriteAllText((Join-Path $dir 'sub/lf.pem'), $text)
+        [IO.File]::WriteAllText((Join-Path $dir 'sub/crlf.pem'), $text.Replace("`n", "`r`n"))
+        $null = New-PSDrive -Name MglCert -PSProvider FileSystem -Root $dir -Scope Global
+        $sep = [IO.Path]::DirectorySeparatorChar
+        Push-Location $dir
+        try {
+            foreach ($path in @('sub/lf.pem', "sub${sep}crlf.pem", ".${sep}sub${sep}lf.pem", 'MglCert:/sub/crlf.pem', (Join-Path $dir 'sub/lf.pem'))) {
+                $run = Invoke-Captured { Connect-MgGraph -ClientId $app -TenantId $tenant -CertificatePath $path -Environment $environment -NoWelcome; (Get-MgContext).TokenCredentialType; Invoke-MgLicenseUser -UserId $user }
+
+                $run.AllErrors | Should -HaveCount 0 -Because "$path`: $($run.AllErrors)"
+                $run.Output[0] | Should -BeExactly 'ClientCertificate' -Because $path
+                $run.Output[1].Id | Should -BeExactly $TestUsers[0].id -Because $path
+                Disconnect-MgGraph | Out-Null
+            }
+
+            $missing = Invoke-Captured { Connect-MgGraph -ClientId $app -TenantId $tenant -CertificatePath "sub${sep}missing.pem" -Environment $environment -NoWelcome }
+            "$($missing.AllErrors)" | Should -BeLikeExactly "*'$(Join-Path $dir "sub${sep}missing.pem")'*"
+        } finally {
+            Pop-Location
+            Remove-PSDrive -Name MglCert -Scope Global
+            Remove-Item -Recurse -Force -LiteralPath $dir
+        }
+    }
+
     # Skipped under Wine: Wine 8's CNG has no usable RSA key (BeforeDiscovery above).
     It 'environment variables naming a PFX with its password sign in; a wrong password is named' -Skip:$IsWine {
         $certificate = New-TestCertificate
