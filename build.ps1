@@ -10,7 +10,9 @@
                (under valgrind on Linux), the help compiler's tests, the Pester suite (tests/*.Tests.ps1)
                in a pwsh of its own, the xunit tests that need a custom host, the emulator against the
                Graph .NET SDK, and the benchmark's build. Every suite runs; the last line sums them.
-      Package  Build, then zip out/MgLicense into out/MgLicense-<version>-<rid>.zip.
+      Package  Build, then out/MgLicense.<version>.nupkg (PowerShell Gallery) and out/MgLicense-<version>.zip, both
+               runtimes in one module; signed on Windows with -CertificatePath/-CertificatePassword or
+               -CertificateThumbprint (build/Package.ps1).
       Clean    Remove out/ and target/.
 
     ./build.sh runs this script in the pinned pwsh (.config/dotnet-tools.json) after installing what
@@ -25,7 +27,12 @@ param(
     [ValidateSet('Build', 'Test', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Package: Authenticode-sign the module with a PFX (and its password) or a certificate in the store (Windows only).
+    [string] $CertificatePath,
+    [securestring] $CertificatePassword,
+    [string] $CertificateThumbprint
 )
 
 $ErrorActionPreference = 'Stop'
@@ -243,14 +250,14 @@ function Invoke-Test {
     if ($failedSuites) { throw $script:Summary }
 }
 
+# One module for every platform (both engines), signed where it can be, as a Gallery .nupkg and a .zip: build/Package.ps1.
 function Invoke-Package {
     Invoke-Build
-    $version = (Import-PowerShellDataFile (Join-Path $ModuleSource 'MgLicense.psd1')).ModuleVersion
-    $zip = Join-Path $OutDir "MgLicense-$version-$(Get-RuntimeIdentifier).zip"
-    Write-Step "Packaging $zip"
-    # With its folder, so that the archive unpacks to MgLicense/ ready for $env:PSModulePath.
-    Compress-Archive -Path $ModuleOut -DestinationPath $zip -Force
-    Write-Host "  $([System.IO.Path]::GetRelativePath($Root, $zip)) ($((Get-Item $zip).Length) bytes)"
+    Write-Step 'Packaging out/MgLicense (build/Package.ps1)'
+    $signing = @{ CertificatePath = $CertificatePath; CertificatePassword = $CertificatePassword; CertificateThumbprint = $CertificateThumbprint }
+    $crossTarget = if ($env:MGLICENSE_WINDOWS_TARGET_DIR) { $env:MGLICENSE_WINDOWS_TARGET_DIR } else { Join-Path $TargetDir 'windows' }
+    $windowsEmulator = if ($IsWindows) { $Emulator } else { Join-Path $crossTarget 'x86_64-pc-windows-gnu/release/graph-emulator.exe' }
+    & (Join-Path $Root 'build/Package.ps1') -ModuleDir $ModuleOut -OutDir $OutDir -WindowsEmulator $windowsEmulator @signing
 }
 
 function Invoke-Clean {

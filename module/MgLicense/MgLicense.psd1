@@ -33,7 +33,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Core', 'Linux', 'Windows')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }
