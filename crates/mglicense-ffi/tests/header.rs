@@ -5,7 +5,10 @@ use std::path::Path;
 use std::process::Command;
 
 #[test]
-#[cfg_attr(windows, ignore = "runs cargo and cbindgen, Linux programs that a Windows test process cannot start; the Linux run checks the same header")]
+#[cfg_attr(
+    windows,
+    ignore = "runs cargo and cbindgen, Linux programs that a Windows test process cannot start; the Linux run checks the same header"
+)]
 fn committed_header_matches_a_fresh_generation() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fresh = std::env::temp_dir().join(format!("mglicense-header-{}.h", std::process::id()));

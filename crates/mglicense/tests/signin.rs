@@ -247,7 +247,10 @@ fn make_cert() -> (String, String) {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine")]
+#[cfg_attr(
+    windows,
+    ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine"
+)]
 fn a_certificate_signs_the_assertion_the_login_side_verifies() {
     let f = fixture();
     let (path, der) = make_cert();
@@ -356,7 +359,10 @@ fn managed_identity_over_imds_and_app_service() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine")]
+#[cfg_attr(
+    windows,
+    ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine"
+)]
 fn environment_variables_give_tenant_client_and_secret_or_certificate() {
     let f = fixture();
     let (path, der) = make_cert();

@@ -212,7 +212,10 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel")]
+#[cfg_attr(
+    windows,
+    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
+)]
 fn a_trusted_loopback_https_endpoint_works() {
     // The control: with the trusted fixture the same server answers, so the failures below are
     // the certificate's and nothing else's.
@@ -244,7 +247,10 @@ fn a_trusted_loopback_https_endpoint_works() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel")]
+#[cfg_attr(
+    windows,
+    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
+)]
 fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
     let (url, seen) = serve_tls(
         "127.0.0.1",
@@ -288,7 +294,10 @@ fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel")]
+#[cfg_attr(
+    windows,
+    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
+)]
 fn an_invalid_certificate_on_the_login_authority_keeps_the_client_secret() {
     let (url, seen) = serve_tls(
         "127.0.0.1",
@@ -339,7 +348,10 @@ fn an_invalid_certificate_on_the_login_authority_keeps_the_client_secret() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel")]
+#[cfg_attr(
+    windows,
+    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
+)]
 fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
     let (plain, plain_seen) = serve_plain("127.0.0.1");
     for target in [plain.clone(), plain.replace("127.0.0.1", "localhost")] {
@@ -380,7 +392,10 @@ fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
 }
 
 #[test]
-#[cfg_attr(windows, ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel")]
+#[cfg_attr(
+    windows,
+    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
+)]
 fn a_redirect_to_another_https_host_drops_the_authorization_header() {
     let (other, other_seen) = serve_tls(
         "127.0.0.2",

@@ -199,7 +199,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    #[cfg_attr(windows, ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine")]
+    #[cfg_attr(
+        windows,
+        ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine"
+    )]
     fn signs_an_assertion_with_x5t_and_the_claims_entra_wants() {
         let c = ClientCertificate::from_pem(&test_pem(), "test").unwrap();
         let jwt = c
@@ -225,7 +228,10 @@ pub(crate) mod tests {
     }
 
     #[test]
-    #[cfg_attr(windows, ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine")]
+    #[cfg_attr(
+        windows,
+        ignore = "spawns the openssl program to make a throw-away certificate; there is none on a Windows test machine"
+    )]
     fn pem_without_a_key_or_with_an_encrypted_one_is_refused_with_the_reason() {
         let pem = test_pem();
         let cert_only: String = pem
