@@ -10,7 +10,9 @@
                (under valgrind on Linux), the help compiler's tests, the Pester suite (tests/*.Tests.ps1)
                in a pwsh of its own, the xunit tests that need a custom host, the emulator against the
                Graph .NET SDK, and the benchmark's build. Every suite runs; the last line sums them.
-      Package  Build, then zip out/MgLicense into out/MgLicense-<version>-<rid>.zip.
+      Package  Build, then out/MgLicense.<version>.nupkg (PowerShell Gallery) and out/MgLicense-<version>.zip, both
+               runtimes in one module; signed on Windows with -CertificatePath/-CertificatePassword or
+               -CertificateThumbprint (build/Package.ps1).
       Clean    Remove out/ and target/.
 
     ./build.sh runs this script in the pinned pwsh (.config/dotnet-tools.json) after installing what
@@ -25,7 +27,12 @@ param(
     [ValidateSet('Build', 'Test', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Package: Authenticode-sign the module with a PFX (and its password) or a certificate in the store (Windows only).
+    [string] $CertificatePath,
+    [securestring] $CertificatePassword,
+    [string] $CertificateThumbprint
 )
 
 $ErrorActionPreference = 'Stop'
@@ -186,7 +193,7 @@ function Test-Pester {
 }
 
 # One Windows lane under Wine (build/windows/cross.sh test-c, test-rust, test-pwsh), counted from the
-# "N passed, N failed[, N ignored]" lines it prints.
+# "N passed, N failed[, N ignored|skipped]" lines it prints.
 function Test-Windows([string] $Lane) {
     $lines = Invoke-Shown { bash (Join-Path $Root 'build/windows/cross.sh') $Lane }
     $pattern = if ($Lane -eq 'test-rust') { 'test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored' } else { '(?:^|\s)(\d+) passed, (\d+) failed(?:, (\d+) skipped)?' }
@@ -196,8 +203,7 @@ function Test-Windows([string] $Lane) {
 # Windows PowerShell 5.1's runtime as far as Linux shows it: net472 compile, the shipped dll under Mono (docs/windows-powershell.md).
 function Test-Desktop {
     $lines = Invoke-Shown { & (Join-Path $PSHOME "pwsh$Exe") -NoProfile -NonInteractive -File (Join-Path $Root 'tests/Desktop/Test-Desktop.ps1') -Configuration $Configuration }
-    $match = ($lines | Select-String '^Desktop: (\d+) passed, (\d+) failed$' | Select-Object -Last 1).Matches
-    if ($match) { Get-Count -Passed $match[0].Groups[1].Value -Failed $match[0].Groups[2].Value } else { Get-Count -Failed 1 }
+    Get-ShownCount $lines '^Desktop: (\d+) passed, (\d+) failed$'
 }
 
 function Test-BenchBuild {
@@ -252,14 +258,14 @@ function Invoke-Test {
     if ($failedSuites) { throw $script:Summary }
 }
 
+# One module for every platform (both engines), signed where it can be, as a Gallery .nupkg and a .zip: build/Package.ps1.
 function Invoke-Package {
     Invoke-Build
-    $version = (Import-PowerShellDataFile (Join-Path $ModuleSource 'MgLicense.psd1')).ModuleVersion
-    $zip = Join-Path $OutDir "MgLicense-$version-$(Get-RuntimeIdentifier).zip"
-    Write-Step "Packaging $zip"
-    # With its folder, so that the archive unpacks to MgLicense/ ready for $env:PSModulePath.
-    Compress-Archive -Path $ModuleOut -DestinationPath $zip -Force
-    Write-Host "  $([System.IO.Path]::GetRelativePath($Root, $zip)) ($((Get-Item $zip).Length) bytes)"
+    Write-Step 'Packaging out/MgLicense (build/Package.ps1)'
+    $signing = @{ CertificatePath = $CertificatePath; CertificatePassword = $CertificatePassword; CertificateThumbprint = $CertificateThumbprint }
+    $crossTarget = if ($env:MGLICENSE_WINDOWS_TARGET_DIR) { $env:MGLICENSE_WINDOWS_TARGET_DIR } else { Join-Path $TargetDir 'windows' }
+    $windowsEmulator = if ($IsWindows) { $Emulator } else { Join-Path $crossTarget 'x86_64-pc-windows-gnu/release/graph-emulator.exe' }
+    & (Join-Path $Root 'build/Package.ps1') -ModuleDir $ModuleOut -OutDir $OutDir -WindowsEmulator $windowsEmulator @signing
 }
 
 function Invoke-Clean {

@@ -28,14 +28,19 @@ param(
 if (-not $PesterModule) {
     $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
     $PesterModule = Join-Path $packages 'pester/5.7.1/tools/Pester.psd1'
+    # Elsewhere (a Windows machine running the packaged suite): an installed Pester 5.
+    $installed = Get-Module Pester -ListAvailable | Where-Object { $_.Version.Major -eq 5 } | Sort-Object Version -Descending | Select-Object -First 1
+    if (-not (Test-Path $PesterModule) -and $installed) { $PesterModule = $installed.Path }
 }
 
 if (-not (Test-Path $PesterModule)) {
-    throw "Pester is not at ${PesterModule}: restore it first (dotnet restore tests/pester/Pester.csproj)."
+    throw "Pester is not at ${PesterModule}: restore it first (dotnet restore tests/pester/Pester.csproj), or install Pester 5 (Install-PSResource Pester -Version '[5.7.1,6.0)')."
 }
 
-if ($ModuleManifest) { $env:MGLICENSE_TEST_MODULE = [System.IO.Path]::GetFullPath($ModuleManifest) }
-if ($Emulator) { $env:MGLICENSE_TEST_EMULATOR = [System.IO.Path]::GetFullPath($Emulator) }
+# Relative to PowerShell's location, which is not the process's current directory after a Set-Location.
+function Get-FullPath([string] $Path) { $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Path) }
+if ($ModuleManifest) { $env:MGLICENSE_TEST_MODULE = Get-FullPath $ModuleManifest }
+if ($Emulator) { $env:MGLICENSE_TEST_EMULATOR = Get-FullPath $Emulator }
 $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
 
 Import-Module $PesterModule -ErrorAction Stop
@@ -45,7 +50,7 @@ $configuration.Run.PassThru = $true
 $configuration.Output.Verbosity = $Output
 $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputFormat = 'NUnitXml'
-$configuration.TestResult.OutputPath = [System.IO.Path]::GetFullPath($ResultPath)
+$configuration.TestResult.OutputPath = Get-FullPath $ResultPath
 if ($FullName) { $configuration.Filter.FullName = $FullName }
 $null = New-Item -ItemType Directory -Force -Path (Split-Path $configuration.TestResult.OutputPath.Value) -ErrorAction Stop
 

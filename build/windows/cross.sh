@@ -8,8 +8,9 @@
 #   build/windows/cross.sh test        build, then every Windows lane below, with a summary line
 #   build/windows/cross.sh test-c      the C ABI test program (tests/c/abi_test.c) under Wine
 #   build/windows/cross.sh test-rust   cargo test of mglicense and mglicense-ffi, Wine as the runner
-#   build/windows/cross.sh test-pwsh   the win-x64 pwsh (tools/WinPwsh) under Wine: the smoke script,
-#                                      then Pester over tests/*.Tests.ps1 when there are any
+#   build/windows/cross.sh test-pwsh [ARGS]  the win-x64 pwsh (tools/WinPwsh) under Wine: the smoke script,
+#                                      then the Pester suite (tests/Invoke-Tests.ps1 ARGS, e.g.
+#                                      -Path tests/Headers.Tests.ps1 -Output Detailed)
 #   build/windows/cross.sh pwsh ARGS   runs the win-x64 pwsh under Wine with ARGS
 #
 # Environment:
@@ -156,7 +157,7 @@ reqwest = { path = "$patched/reqwest-0.11.13" }
 linker = "x86_64-w64-mingw32-gcc"
 runner = ["$HERE/wine-run.sh"]
 [unstable]
-build-std = ["std", "panic_unwind"]
+build-std = ["std", "panic_unwind", "test"]
 EOF
     mv "$WORK/cargo-windows.toml.new" "$WORK/cargo-windows.toml"
 }
@@ -324,27 +325,20 @@ cmd_test_pwsh() {
 
     say "the packaged module in the win-x64 pwsh under Wine (build/windows/smoke.ps1)"
     wine_pwsh -File "$(winpath "$HERE/smoke.ps1")" -ModuleManifest "$MGLICENSE_TEST_MODULE" \
-        -Emulator "$MGLICENSE_TEST_EMULATOR" -Tenant "$(winpath "$SEED")"
+        -Emulator "$MGLICENSE_TEST_EMULATOR" -Tenant "$(winpath "$SEED")" | tee "$WORK/smoke.log" || true
+    grep -qE '^smoke: [0-9]+ passed, 0 failed' "$WORK/smoke.log" ||
+        die "the smoke script under Wine did not pass with its count line (out/windows/smoke.log)"
 
-    say "Pester $PESTER_VERSION in the win-x64 pwsh under Wine (build/windows/Wine.Tests.ps1)"
-    # Passed only when Pester's own count line came out: a pwsh that crashes in .NET under Wine
-    # may still end with status 0.
-    wine_pwsh -File "$(winpath "$HERE/invoke-pester.ps1")" -PesterModule "$(winpath "$PESTER")" \
-        -Path "$(winpath "$HERE/Wine.Tests.ps1")" -ResultPath "$(winpath "$WORK/wine-pester.xml")" |
-        tee "$WORK/wine-pester.log"
-    grep -qE '^pester: [0-9]+ passed, 0 failed' "$WORK/wine-pester.log" ||
-        die "Pester under Wine did not finish with its count line (out/windows/wine-pester.log)"
-
-    # The PowerShell suite itself, once it exists (tests/*.Tests.ps1 with tests/Invoke-Tests.ps1):
-    # the Windows module and the Windows emulator through MGLICENSE_TEST_MODULE/_EMULATOR.
-    if [ -f "$ROOT/tests/Invoke-Tests.ps1" ] && compgen -G "$ROOT/tests/*.Tests.ps1" >/dev/null; then
-        say "the PowerShell tests (tests/*.Tests.ps1) in the win-x64 pwsh under Wine"
-        wine_pwsh -File "$(winpath "$ROOT/tests/Invoke-Tests.ps1")" -PesterModule "$(winpath "$PESTER")" \
-            -ModuleManifest "$MGLICENSE_TEST_MODULE" -Emulator "$MGLICENSE_TEST_EMULATOR" \
-            -ResultPath "$(winpath "$OUT/test-results/pester-windows.xml")"
-    else
-        say "no tests/Invoke-Tests.ps1 with tests/*.Tests.ps1 here: the PowerShell suite is not run under Wine"
-    fi
+    # The PowerShell suite (tests/*.Tests.ps1 through tests/Invoke-Tests.ps1), with the Windows module and the
+    # Windows emulator through MGLICENSE_TEST_MODULE/_EMULATOR. It passes only on Pester's own count line with
+    # 0 failed: a pwsh that crashes in .NET under Wine may still end with status 0.
+    say "the PowerShell tests (tests/*.Tests.ps1, Pester $PESTER_VERSION) in the win-x64 pwsh under Wine"
+    local log="$WORK/pester-windows.log"
+    wine_pwsh -File "$(winpath "$ROOT/tests/Invoke-Tests.ps1")" -PesterModule "$(winpath "$PESTER")" \
+        -ModuleManifest "$MGLICENSE_TEST_MODULE" -Emulator "$MGLICENSE_TEST_EMULATOR" \
+        -ResultPath "$(winpath "$OUT/test-results/pester-windows.xml")" "$@" | tee "$log" || true
+    grep -qE '^Pester: [0-9]+ passed, 0 failed, [0-9]+ skipped, [0-9]+ not run, 0 files failed' "$log" ||
+        die "the Pester suite under Wine did not pass with its count line (out/windows/pester-windows.log)"
 }
 
 # Every Windows lane, each run even when one before it failed, timed, with one summary line.
@@ -385,7 +379,7 @@ case "${1:-}" in
     test) cmd_test ;;
     test-c) cmd_test_c ;;
     test-rust) shift; cmd_test_rust "$@" ;;
-    test-pwsh) cmd_test_pwsh ;;
+    test-pwsh) shift; cmd_test_pwsh "$@" ;;
     pwsh) shift; prepare_wine; publish_pwsh; wine_pwsh "$@" ;;
     *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

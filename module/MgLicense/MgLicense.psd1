@@ -35,7 +35,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            Tags       = @('MicrosoftGraph', 'Graph', 'License', 'GroupBasedLicensing', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux')
             LicenseUri = 'https://opensource.org/licenses/MIT'
         }
     }
