@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+static void set_nonblocking(int fd) { fcntl(fd, F_SETFL, O_NONBLOCK); }
 #endif
 
 static int passed, failed;
@@ -125,7 +127,7 @@ static int held_server(void) {
     perror("held server");
     exit(2);
   }
-  fcntl(held_listener, F_SETFL, O_NONBLOCK);
+  set_nonblocking(held_listener);
   return ntohs(addr.sin_port);
 }
 
@@ -134,7 +136,7 @@ static int held_request_arrived(void) {
   if (held_conn < 0) {
     held_conn = accept(held_listener, NULL, NULL);
     if (held_conn < 0) return 0;
-    fcntl(held_conn, F_SETFL, O_NONBLOCK);
+    set_nonblocking(held_conn);
   }
   while (held_head_len + 1 < sizeof held_head) {
     ssize_t r = read(held_conn, held_head + held_head_len, sizeof held_head - held_head_len - 1);

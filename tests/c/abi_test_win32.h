@@ -3,8 +3,9 @@
  * itself it builds the same way). It provides what abi_test.c takes from POSIX:
  *   - the emulator as a child process whose first stdout line is read through a pipe
  *     (win32_start_emulator), stopped with kill()/waitpid() at the end;
- *   - read/write/close on the admin API's socket as Winsock recv/send/closesocket (in the
- *     Windows build those names are used only on that socket);
+ *   - read/write/close on sockets (the admin API's, the held server's) as Winsock
+ *     recv/send/closesocket (in the Windows build those names are used only on sockets), and
+ *     set_nonblocking as ioctlsocket(FIONBIO);
  *   - signal(SIGPIPE, ...) as nothing (Windows has no SIGPIPE);
  *   - strndup and nanosleep, which mingw-w64's C runtime lacks. */
 #ifndef ABI_TEST_WIN32_H
@@ -78,6 +79,12 @@ static int win32_start_emulator(const char *binary, const char *tenant, char *ur
 #define read(s, buffer, size) recv((SOCKET)(s), (char *)(buffer), (int)(size), 0)
 #define write(s, buffer, size) send((SOCKET)(s), (const char *)(buffer), (int)(size), 0)
 #define close(s) closesocket((SOCKET)(s))
+
+/* A socket that never blocks: accept and recv return at once when nothing has come. */
+static void set_nonblocking(int s) {
+  u_long on = 1;
+  ioctlsocket((SOCKET)s, FIONBIO, &on);
+}
 
 static char *strndup(const char *s, size_t n) {
   size_t length = strnlen(s, n);
