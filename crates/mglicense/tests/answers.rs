@@ -3,7 +3,10 @@
 //! token answers no one should use, successful answers that hold no result, and URLs the HTTP
 //! stack cannot send. Each test runs a small scripted HTTP server on a loopback port.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::respond;
+use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::thread;
@@ -52,25 +55,11 @@ fn serve(answer: impl Fn(&mut TcpStream, &str, &[u8]) + Send + Sync + 'static) -
     url
 }
 
-fn respond(stream: &mut TcpStream, status: &str, headers: &[String], body: &[u8]) {
-    let mut head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for h in headers {
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
-}
-
 fn json_answer(stream: &mut TcpStream, status: &str, body: &Value) {
     respond(
         stream,
         status,
-        &["Content-Type: application/json".into()],
+        &["Content-Type: application/json"],
         body.to_string().as_bytes(),
     );
 }
@@ -137,7 +126,7 @@ fn a_redirect_whose_target_carries_the_token_gets_it_into_no_error() {
     let dead = closed_port();
     let url = serve(move |s, head, _| {
         let location = format!("Location: http://127.0.0.1:{dead}/?t={}", bearer(head));
-        respond(s, "307 Temporary Redirect", &[location], b"");
+        respond(s, "307 Temporary Redirect", &[location.as_str()], b"");
     });
     // A loop: "too many redirects", at a target carrying the token.
     let looping = serve(move |s, head, _| {
@@ -149,7 +138,7 @@ fn a_redirect_whose_target_carries_the_token_gets_it_into_no_error() {
         } else {
             format!("Location: /again?t={token}")
         };
-        respond(s, "302 Found", &[location], b"");
+        respond(s, "302 Found", &[location.as_str()], b"");
     });
     for url in [url, looping] {
         for on_waiting_thread in [false, true] {
@@ -225,7 +214,7 @@ fn a_successful_answer_without_the_object_is_an_error() {
             respond(
                 s,
                 "200 OK",
-                &["Content-Type: application/json".into()],
+                &["Content-Type: application/json"],
                 body.as_bytes(),
             )
         });

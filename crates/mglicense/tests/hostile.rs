@@ -4,6 +4,9 @@
 //! The emulator answers like Graph; these cases need a server that misbehaves on purpose, so
 //! each test runs a small scripted HTTP server on a loopback port.
 
+mod common;
+
+use common::respond;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -97,20 +100,6 @@ fn reprocess() -> RequestSpec {
 /// The same call, sent from the waiting thread with the connection's settings (docs/abi.md).
 fn reprocess_on_waiting_thread() -> RequestSpec {
     serde_json::from_value(json!({"operation": "reprocessLicenseAssignment", "identity": "u1", "onWaitingThread": true})).unwrap()
-}
-
-fn respond(stream: &mut TcpStream, status: &str, headers: &[&str], body: &[u8]) {
-    let mut head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for h in headers {
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
 }
 
 #[test]

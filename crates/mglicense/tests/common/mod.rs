@@ -86,3 +86,19 @@ pub fn logged_paths(f: &Fixture) -> Vec<String> {
         .map(|e| e.path.clone())
         .collect()
 }
+
+/// Writes one HTTP/1.1 answer and closes the exchange, as a hostile or odd loopback server does.
+pub fn respond(stream: &mut std::net::TcpStream, status: &str, headers: &[&str], body: &[u8]) {
+    use std::io::Write;
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for h in headers {
+        head.push_str(h);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
+}
