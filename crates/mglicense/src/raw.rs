@@ -295,13 +295,14 @@ impl RawCall {
 
     /// The answer's body, once the call has answered (empty before, and when it went to a file).
     pub fn body(&self) -> &[u8] {
-        self.taken.get_or_init(|| {
-            self.body
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .unwrap_or_default()
-        })
+        if let Some(body) = self.taken.get() {
+            return body;
+        }
+        let answered = self.body.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match answered {
+            Some(body) => self.taken.get_or_init(|| body),
+            None => &[],
+        }
     }
 }
 
