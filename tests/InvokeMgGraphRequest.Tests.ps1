@@ -310,3 +310,16 @@ Describe 'Invoke-MgGraphRequest: secrets and connection' {
         }
     }
 }
+
+Describe 'Invoke-MgGraphRequest: help' {
+    It 'Get-Help -Full gives the compiled page: synopsis, every parameter, examples' {
+        $help = Get-Help Invoke-MgGraphRequest -Full
+        $help.Synopsis | Should -BeLike 'Sends any Microsoft Graph request*'
+        $names = @($help.parameters.parameter.name)
+        foreach ($name in 'Method', 'Uri', 'Body', 'Headers', 'OutputFilePath', 'InputFilePath', 'OutputType', 'SkipHttpErrorCheck', 'StatusCodeVariable') {
+            $names | Should -Contain $name
+        }
+        ($help.parameters.parameter | Where-Object name -EQ 'Body').pipelineInput | Should -BeLike 'True*'
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+}
