@@ -555,9 +555,11 @@ int main(int argc, char **argv) {
   CHECK(st == MGL_OK && contains(out, "\"status\":200") && contains(out, "\"length\":"), "raw_wait gives the answer's document");
   mgl_string_free(out);
   MglBytes answer = {NULL, 0};
-  st = mgl_raw_body(raw, &answer);
+  st = mgl_raw_body(raw, &answer, NULL);
   CHECK(st == MGL_OK && answer.len > 0 && answer.ptr && answer.ptr[0] == '{', "raw_body gives the answer's bytes");
-  CHECK(mgl_raw_body(raw, NULL) == MGL_NULL_ARGUMENT, "raw_body without a place to write is refused");
+  st = mgl_raw_body(raw, NULL, &out);
+  CHECK(st == MGL_NULL_ARGUMENT && contains(out, "out_body"), "raw_body without a place to write is refused by name");
+  mgl_string_free(out);
   CHECK(mgl_raw_free(raw) == MGL_OK, "raw_free");
   CHECK(mgl_raw_free(raw) == MGL_INVALID_HANDLE, "a second raw_free is an error, not a crash");
   const char *raw_missing = "{\"method\":\"patch\",\"uri\":\"/v1.0/users/no-such-user\",\"contentType\":\"application/json\"}";

@@ -249,8 +249,8 @@ MglStatus mgl_raw_wait(MglHandle raw, uint32_t timeout_ms, char **out_json);
 
 // The answer's body, after `mgl_raw_wait` returned `MGL_OK`: `out_body` receives a pointer
 // and length, valid until `mgl_raw_free` (length 0 before the answer, and when the body went
-// to the output file).
-MglStatus mgl_raw_body(MglHandle raw, struct MglBytes *out_body);
+// to the output file). `out_json` receives nothing on success, the error detail otherwise.
+MglStatus mgl_raw_body(MglHandle raw, struct MglBytes *out_body, char **out_json);
 
 // Cancels a running raw call; an output file being written is removed.
 MglStatus mgl_raw_cancel(MglHandle raw);

@@ -666,10 +666,14 @@ pub unsafe extern "C" fn mgl_raw_wait(
 
 /// The answer's body, after `mgl_raw_wait` returned `MGL_OK`: `out_body` receives a pointer
 /// and length, valid until `mgl_raw_free` (length 0 before the answer, and when the body went
-/// to the output file).
+/// to the output file). `out_json` receives nothing on success, the error detail otherwise.
 #[no_mangle]
-pub unsafe extern "C" fn mgl_raw_body(raw: MglHandle, out_body: *mut MglBytes) -> MglStatus {
-    call(std::ptr::null_mut(), || {
+pub unsafe extern "C" fn mgl_raw_body(
+    raw: MglHandle,
+    out_body: *mut MglBytes,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
         let out_body = boundary::out_ptr(out_body, "out_body")?;
         let raw = handles::raw(raw)?;
         let body = raw.body();

@@ -49,7 +49,13 @@ namespace MgLicense.Native
 
                 JsonElement answer = Complete(status, outJson);
                 MglBytes bytes;
-                NativeMethods.mgl_raw_body(raw, &bytes);
+                status = NativeMethods.mgl_raw_body(raw, &bytes, out outJson);
+                string? failed = TakeString(outJson);
+                if (status != MglStatus.Ok)
+                {
+                    throw EngineException.From(status, failed);
+                }
+
                 answerBody = new byte[checked((int)bytes.len)];
                 if (answerBody.Length > 0)
                 {

@@ -13,7 +13,7 @@ namespace MgLicense.Native
         internal static extern MglStatus mgl_raw_wait(ulong raw, uint timeout_ms, out IntPtr out_json);
 
         [DllImport(LibraryName, EntryPoint = "mgl_raw_body", ExactSpelling = true)]
-        internal static extern MglStatus mgl_raw_body(ulong raw, MglBytes* out_body);
+        internal static extern MglStatus mgl_raw_body(ulong raw, MglBytes* out_body, out IntPtr out_json);
 
         [DllImport(LibraryName, EntryPoint = "mgl_raw_cancel", ExactSpelling = true)]
         internal static extern MglStatus mgl_raw_cancel(ulong raw);
