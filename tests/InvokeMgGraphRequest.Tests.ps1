@@ -323,3 +323,19 @@ Describe 'Invoke-MgGraphRequest: help' {
         @($help.examples.example).Count | Should -BeGreaterOrEqual 2
     }
 }
+
+Describe 'Invoke-MgGraphRequest: -InferOutputFileName' {
+    It 'saves nothing, and says so, when the answer names no file' {
+        Push-Location $Work
+        try {
+            $before = @(Get-ChildItem $Work).Count
+            $run = Invoke-Captured { Invoke-MgGraphRequest -Uri 'v1.0/groups' -InferOutputFileName -Verbose }
+            @(Get-ChildItem $Work).Count | Should -Be $before
+        } finally {
+            Pop-Location
+        }
+
+        $run.Output | Should -HaveCount 0
+        $run.Verbose | Should -Contain 'The answer names no file (Content-Disposition), so it was not saved.'
+    }
+}
