@@ -339,3 +339,33 @@ Describe 'Invoke-MgGraphRequest: -InferOutputFileName' {
         $run.Verbose | Should -Contain 'The answer names no file (Content-Disposition), so it was not saved.'
     }
 }
+
+Describe 'Invoke-MgGraphRequest: a token echoed by the server' {
+    AfterEach {
+        $environment = (Get-MgContext).Environment
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        if ($environment) { Remove-MgEnvironment -Name $environment -ErrorAction Ignore }
+        $echo.Dispose()
+        Connect-TestEmulator $Token
+    }
+
+    It 'reaches no output, file, variable, error or stream (<Status>)' -ForEach @(@{ Status = '200 OK' }, @{ Status = '400 Bad Request' }) {
+        $secret = 'echo-invoke-token-' + [guid]::NewGuid().ToString('N')
+        $echo = New-StubGraph -EchoAuthorization $Status
+        $null = Connect-StubGraph $echo $secret
+        $file = Join-Path $Work 'echo.txt'
+
+        $run = Invoke-Captured {
+            Invoke-MgGraphRequest -Uri 'v1.0/me' -OutputType HttpResponseMessage -SkipHttpErrorCheck | ForEach-Object { $_.Content.ReadAsStringAsync().Result; "$($_.Headers)" }
+            Invoke-MgGraphRequest -Uri 'v1.0/me' -OutputFilePath $file -SkipHttpErrorCheck
+            # Refused (400), this one stops the script with its error record.
+            Invoke-MgGraphRequest -Uri 'v1.0/me' -OutputType Json -RHV rh -Debug -Verbose
+            foreach ($k in $rh.Keys) { "${k}: $($rh[$k] -join ',')" }
+        }
+
+        $echo.Requests | Should -Be 3
+        ($run.Output + $run.Debug + @(Get-Content -Raw $file)) -join "`n" | Should -BeLike '*<redacted>*'
+        @($run.AllErrors).Count | Should -Be ([int] ($Status -ne '200 OK'))
+        Assert-NoSecret $run -Console @(Get-Content -Raw $file) -Secret $secret
+    }
+}
