@@ -255,12 +255,38 @@ namespace MgLicense.Commands
 
             JsonElement answer;
             byte[] answerBody;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            TimeSpan shown = TimeSpan.Zero;
+            bool progress = false;
+            void ShowProgress(JsonElement p)
+            {
+                // A call that lasts a second or more (a throttle's wait, retries, a large download), at most twice a second.
+                if (watch.Elapsed < TimeSpan.FromSeconds(1) || watch.Elapsed - shown < TimeSpan.FromMilliseconds(500))
+                {
+                    return;
+                }
+
+                shown = watch.Elapsed;
+                double Number(string name) =>
+                    p.ValueKind == JsonValueKind.Object && p.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+                var record = new ProgressRecord(ProgressActivityId, "Invoke-MgGraphRequest",
+                    $"Waiting for Microsoft Graph ({Method} {Uri.OriginalString}): {Number("elapsedSeconds"):0} s, {Number("retries"):0} retries");
+                if (Number("throttleWaitSeconds") > 0)
+                {
+                    record.CurrentOperation = $"Throttled by Microsoft Graph: waiting {Number("throttleWaitSeconds"):0.0} s as it asked";
+                }
+
+                WriteProgress(record);
+                progress = true;
+            }
+
             try
             {
-                answer = Engine.SendRaw(document.ToArray(), bytes, stopping.Token, out answerBody);
+                answer = Engine.SendRaw(document.ToArray(), bytes, stopping.Token, out answerBody, ShowProgress);
             }
             catch (EngineException e)
             {
+                EndProgress(progress);
                 WriteLog(e.Detail);
                 if (e.Kind == "invalidArgument")
                 {
@@ -271,8 +297,19 @@ namespace MgLicense.Commands
                 return;
             }
 
+            EndProgress(progress);
             WriteLog(answer);
             Respond(answer, answerBody);
+        }
+
+        private const int ProgressActivityId = 0x4D47;
+
+        private void EndProgress(bool shown)
+        {
+            if (shown)
+            {
+                WriteProgress(new ProgressRecord(ProgressActivityId, "Invoke-MgGraphRequest", "Done") { RecordType = ProgressRecordType.Completed });
+            }
         }
 
         private void Respond(JsonElement answer, byte[] body)

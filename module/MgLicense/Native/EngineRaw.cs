@@ -11,8 +11,10 @@ namespace MgLicense.Native
         /// <summary>
         /// Runs one raw call (docs/abi.md, "Raw calls"): <paramref name="body"/> is sent as given (null: no body). Returns the
         /// answer's document, a refused answer included, and its body; the error that left no answer is thrown.
+        /// <paramref name="whilePending"/> gets the engine's progress document at each poll that finds the call still running.
         /// </summary>
-        internal JsonElement SendRaw(byte[] document, byte[]? body, CancellationToken cancellation, out byte[] answerBody)
+        internal JsonElement SendRaw(byte[] document, byte[]? body, CancellationToken cancellation, out byte[] answerBody,
+            Action<JsonElement>? whilePending = null)
         {
             MglStatus status;
             ulong raw;
@@ -44,7 +46,14 @@ namespace MgLicense.Native
                         break;
                     }
 
-                    TakeString(outJson);
+                    if (whilePending is null || cancellation.IsCancellationRequested)
+                    {
+                        TakeString(outJson);
+                    }
+                    else
+                    {
+                        whilePending(TakeJson(outJson));
+                    }
                 }
 
                 JsonElement answer = Complete(status, outJson);
