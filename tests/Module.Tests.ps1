@@ -17,15 +17,17 @@ AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'The module' {
     It 'exports the cmdlets, and only cmdlets' {
-        $commands = @(Get-Command -Module MgLicense)
+        $commands = @(Get-Command -Module MgLicense -CommandType Cmdlet)
 
         Join-Sorted $commands.Name | Should -BeExactly (@(
                 'Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment',
                 'Get-MgGroup', 'Get-MgGroupMemberWithLicenseError', 'Get-MgRequestContext', 'Get-MgSubscribedSku', 'Get-MgUser',
                 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2', 'Invoke-MgBetaReprocessUserCloudLicensingAssignment',
-                'Invoke-MgLicenseUser', 'Remove-MgEnvironment', 'Set-MgRequestContext'
+                'Invoke-MgGraphRequest', 'Invoke-MgLicenseUser', 'Remove-MgEnvironment', 'Set-MgRequestContext'
             ) -join ',')
-        foreach ($command in $commands) { $command.CommandType | Should -Be ([System.Management.Automation.CommandTypes]::Cmdlet) }
+        # Besides the cmdlets, only the official module's alias of Invoke-MgGraphRequest.
+        $others = @(Get-Command -Module MgLicense | Where-Object CommandType -NE ([System.Management.Automation.CommandTypes]::Cmdlet))
+        ($others | ForEach-Object { '{0}:{1}' -f $_.CommandType, $_.Name }) -join ',' | Should -BeExactly 'Alias:Invoke-GraphRequest'
     }
 
     It 'can be imported twice' {

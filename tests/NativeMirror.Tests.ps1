@@ -34,6 +34,7 @@ BeforeAll {
         'uint64_t *'      = 'System.UInt64&'
         'const uint8_t *' = 'System.Byte*'
         'const struct MglBytes *' = 'MgLicense.Native.MglBytes*'
+        'struct MglBytes *' = 'MgLicense.Native.MglBytes*'
         'size_t'          = 'System.UIntPtr'
         'char **'         = 'System.IntPtr&'
         'char *'          = 'System.IntPtr'

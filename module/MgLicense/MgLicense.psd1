@@ -29,9 +29,10 @@
         'Remove-MgEnvironment'
         'Get-MgRequestContext'
         'Set-MgRequestContext'
+        'Invoke-MgGraphRequest'
     )
     FunctionsToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Invoke-GraphRequest')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

@@ -19,7 +19,8 @@ $before = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.Get
 Import-Module (Join-Path $Module 'MgLicense.psd1')
 $loaded = Get-Module MgLicense
 Check ($null -ne $loaded) 'the module imports'
-Check (@(Get-Command -Module MgLicense).Count -eq 16) 'its 16 cmdlets are exported'
+Check (@(Get-Command -Module MgLicense -CommandType Cmdlet).Count -eq 17) 'its 17 cmdlets are exported'
+Check ((Get-Alias Invoke-GraphRequest).ResolvedCommandName -eq 'Invoke-MgGraphRequest') 'with the alias Invoke-GraphRequest'
 $managed = @(Get-ChildItem -Recurse -Filter *.dll $Module | Where-Object { $_.FullName -notmatch '\\runtimes\\' })
 Check ($managed.Count -eq 1 -and $managed[0].Name -eq 'MgLicense.dll') 'the package holds no managed DLL besides its own'
 $new = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.GetName().Name } | Where-Object { $before -notcontains $_ })
@@ -33,6 +34,11 @@ Connect-MgGraph -AccessToken $token -NoWelcome
 Check ((Get-MgContext).AuthType -eq 'UserProvidedAccessToken') 'Connect-MgGraph -AccessToken: the token travels as its own buffer'
 $whatIf = @(Invoke-MgLicenseUser -UserId 'someone@contoso.com' -WhatIf -ErrorVariable whatIfErrors)
 Check ($whatIf.Count -eq 0 -and $whatIfErrors.Count -eq 0) '-WhatIf sends nothing and writes nothing but its message'
+$elsewhere = $null
+try { Invoke-MgGraphRequest -Uri 'https://elsewhere.example.invalid/v1.0/me' } catch { $elsewhere = $_ }
+Check ($null -ne $elsewhere -and $elsewhere.Exception.Message -like '*not on the connected environment*') 'Invoke-MgGraphRequest refuses another host before sending'
+$response = New-Object System.Net.Http.HttpResponseMessage
+Check ($null -ne $response) 'System.Net.Http loads for -OutputType HttpResponseMessage'
 $null = Disconnect-MgGraph
 $searchPath = [Environment]::GetEnvironmentVariable('PATH')
 Check ($searchPath -eq [Environment]::GetEnvironmentVariable('PATH', 'Process')) 'PATH is as it was'

@@ -32,6 +32,18 @@ namespace MgLicense.Tests
             StopsPromptlyAndWritesNothing($"{cmdlet} -UserId $id{passThru}", new Dictionary<string, object?> { ["id"] = fixture.UserId(0) });
         }
 
+        /// <summary>Invoke-MgGraphRequest's raw calls stop the same way, a read as a write, a download to a file included.</summary>
+        [Theory]
+        [InlineData("Invoke-MgGraphRequest -Uri \"v1.0/users/$id\"")]
+        [InlineData("Invoke-MgGraphRequest -Method POST -Uri 'v1.0/$batch' -Body @{ requests = @() }")]
+        [InlineData("Invoke-MgGraphRequest -Uri \"v1.0/users/$id\" -OutputFilePath $file")]
+        public void StopEndsARawCallThatIsNeverAnsweredPromptlyAndWritesNothing(string command)
+        {
+            string file = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"mglicense-stop-{Guid.NewGuid():N}.json");
+            StopsPromptlyAndWritesNothing(command, new Dictionary<string, object?> { ["id"] = fixture.UserId(0), ["file"] = file });
+            Assert.False(System.IO.File.Exists(file), "a stopped download leaves no file");
+        }
+
         /// <summary>Piped input runs as a bulk run with several requests in flight: a stop must end all of them, queued ones included.</summary>
         [Theory]
         [InlineData("Invoke-MgLicenseUser")]

@@ -73,6 +73,31 @@ namespace MgLicense.Tests
             Assert.Equal(ProgressRecordType.Completed, result.Progress[^1].RecordType);
         }
 
+        [Fact]
+        public void ARawCallWaitingOutAThrottleSaysSoAndEndsItsBar()
+        {
+            using Session session = fixture.NewSession();
+            session.Connect(fixture.MintToken("User.ReadWrite.All")).ThrowIfFailed();
+            fixture.SetFaults("""{"rules":[{"method":"POST","path":"/v1.0/$batch","failureRate":1,"statuses":[429],"count":1,"retryAfterSeconds":2}]}""");
+            RunResult result;
+            try
+            {
+                result = session.Run("Invoke-MgGraphRequest -Method POST -Uri 'v1.0/$batch' -Body @{ requests = @(@{ id = '1'; method = 'GET'; url = '/users?$top=1' }) }");
+            }
+            finally
+            {
+                fixture.SetFaults("""{"rules":[]}""");
+            }
+
+            result.ThrowIfFailed();
+            Assert.Single(result.Output);
+            ProgressRecord waiting = result.Progress.First(p => p.CurrentOperation?.Contains("Throttled by Microsoft Graph: waiting") == true
+                && p.RecordType == ProgressRecordType.Processing);
+            Assert.Equal("Invoke-MgGraphRequest", waiting.Activity);
+            Assert.Contains("Waiting for Microsoft Graph (POST v1.0/$batch)", waiting.StatusDescription);
+            Assert.Equal(ProgressRecordType.Completed, result.Progress[^1].RecordType);
+        }
+
         [Theory]
         [InlineData("$ProgressPreference = 'SilentlyContinue'; Invoke-MgLicenseUser -UserId $id")]
         [InlineData("Invoke-MgLicenseUser -UserId $id -ProgressAction SilentlyContinue")]

@@ -230,6 +230,35 @@ MglStatus mgl_read_cancel(MglHandle read);
 // `MGL_INVALID_HANDLE`.
 MglStatus mgl_read_free(MglHandle read);
 
+// Starts a raw Graph call (Invoke-MgGraphRequest) described by a raw call document
+// (docs/abi.md, "Raw calls"), with `body_len` bytes at `body` as its body (`body` NULL: no
+// body), copied before the call returns. The call runs in the background until waited on,
+// cancelled or released.
+MglStatus mgl_raw_start(MglHandle client,
+                        const uint8_t *json,
+                        size_t len,
+                        const uint8_t *body,
+                        size_t body_len,
+                        MglHandle *out_raw,
+                        char **out_json);
+
+// Waits up to `timeout_ms` (`UINT32_MAX`: without limit), as `mgl_request_wait`: `MGL_PENDING`
+// with a progress document while the call runs; then once `MGL_OK` with the answer's
+// document (a refused answer included) or the status and error detail that left no answer.
+MglStatus mgl_raw_wait(MglHandle raw, uint32_t timeout_ms, char **out_json);
+
+// The answer's body, after `mgl_raw_wait` returned `MGL_OK`: `out_body` receives a pointer
+// and length, valid until `mgl_raw_free` (length 0 before the answer, and when the body went
+// to the output file). `out_json` receives nothing on success, the error detail otherwise.
+MglStatus mgl_raw_body(MglHandle raw, struct MglBytes *out_body, char **out_json);
+
+// Cancels a running raw call; an output file being written is removed.
+MglStatus mgl_raw_cancel(MglHandle raw);
+
+// Releases a raw call and its body, cancelling it if it still runs. 0 is accepted; a second
+// release gives `MGL_INVALID_HANDLE`.
+MglStatus mgl_raw_free(MglHandle raw);
+
 #ifdef __cplusplus
 } // extern "C"
 #endif // __cplusplus

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use mglicense::auth::signin::SignIn;
 use mglicense::bulk::Bulk;
-use mglicense::{Client, Pager, Pending};
+use mglicense::{Client, Pager, Pending, RawCall};
 use once_cell::sync::Lazy;
 
 use crate::boundary::Failure;
@@ -21,6 +21,7 @@ pub enum Object {
     Bulk(Arc<Bulk>),
     SignIn(Arc<SignIn>),
     Read(Arc<Pager>),
+    Raw(Arc<RawCall>),
 }
 
 static TABLE: Lazy<Mutex<HashMap<MglHandle, Object>>> = Lazy::new(|| Mutex::new(HashMap::new()));
@@ -115,6 +116,21 @@ pub fn read(handle: MglHandle) -> Result<Arc<Pager>, Failure> {
 pub fn remove_read(handle: MglHandle) -> Result<Option<Arc<Pager>>, Failure> {
     remove(handle, "read", |o| matches!(o, Object::Read(_))).map(|o| match o {
         Some(Object::Read(r)) => Some(r),
+        _ => None,
+    })
+}
+
+pub fn raw(handle: MglHandle) -> Result<Arc<RawCall>, Failure> {
+    match table().get(&handle) {
+        Some(Object::Raw(r)) => Ok(Arc::clone(r)),
+        _ => Err(invalid(handle, "raw call")),
+    }
+}
+
+/// Removes a raw call handle; 0 is accepted and does nothing.
+pub fn remove_raw(handle: MglHandle) -> Result<Option<Arc<RawCall>>, Failure> {
+    remove(handle, "raw call", |o| matches!(o, Object::Raw(_))).map(|o| match o {
+        Some(Object::Raw(r)) => Some(r),
         _ => None,
     })
 }

@@ -19,7 +19,7 @@ use mglicense::client::ClientInfo;
 use mglicense::environment::NewEnvironment;
 use mglicense::read::NextPage;
 use mglicense::retry::RequestContextUpdate;
-use mglicense::{Client, ClientConfig, ReadSpec, RequestSpec};
+use mglicense::{Client, ClientConfig, RawSpec, ReadSpec, RequestSpec};
 
 use boundary::{call, input_json, Answer, Failure};
 use handles::Object;
@@ -608,6 +608,103 @@ pub extern "C" fn mgl_read_free(read: MglHandle) -> MglStatus {
     call(std::ptr::null_mut(), || {
         if let Some(pager) = handles::remove_read(read)? {
             pager.cancel();
+        }
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Starts a raw Graph call (Invoke-MgGraphRequest) described by a raw call document
+/// (docs/abi.md, "Raw calls"), with `body_len` bytes at `body` as its body (`body` NULL: no
+/// body), copied before the call returns. The call runs in the background until waited on,
+/// cancelled or released.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_raw_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    body: *const u8,
+    body_len: usize,
+    out_raw: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_raw = boundary::out_ptr(out_raw, "out_raw")?;
+        let client = handles::client(client)?;
+        let spec: RawSpec = input_json(json, len, "json")?;
+        let body = if body.is_null() {
+            None
+        } else {
+            // SAFETY: the caller promises `body_len` readable bytes at a non-NULL `body`.
+            Some(unsafe { std::slice::from_raw_parts(body, body_len) }.to_vec())
+        };
+        let raw = client.start_raw(&spec, body)?;
+        // SAFETY: checked non-NULL above.
+        unsafe { *out_raw = handles::insert(Object::Raw(Arc::new(raw))) };
+        Ok(Answer::Json("{}".into()))
+    })
+}
+
+/// Waits up to `timeout_ms` (`UINT32_MAX`: without limit), as `mgl_request_wait`: `MGL_PENDING`
+/// with a progress document while the call runs; then once `MGL_OK` with the answer's
+/// document (a refused answer included) or the status and error detail that left no answer.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_raw_wait(
+    raw: MglHandle,
+    timeout_ms: u32,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let raw = handles::raw(raw)?;
+        let timeout =
+            (timeout_ms != u32::MAX).then(|| Duration::from_millis(u64::from(timeout_ms)));
+        match raw.wait(timeout) {
+            None => Answer::pending_json(&raw.progress()),
+            Some(outcome) => Answer::json(&outcome?),
+        }
+    })
+}
+
+/// The answer's body, after `mgl_raw_wait` returned `MGL_OK`: `out_body` receives a pointer
+/// and length, valid until `mgl_raw_free` (length 0 before the answer, and when the body went
+/// to the output file). `out_json` receives nothing on success, the error detail otherwise.
+#[no_mangle]
+pub unsafe extern "C" fn mgl_raw_body(
+    raw: MglHandle,
+    out_body: *mut MglBytes,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    call(out_json, || {
+        let out_body = boundary::out_ptr(out_body, "out_body")?;
+        let raw = handles::raw(raw)?;
+        let body = raw.body();
+        // SAFETY: checked non-NULL above. The bytes belong to the call, which the handle table
+        // holds until mgl_raw_free.
+        unsafe {
+            *out_body = MglBytes {
+                ptr: body.as_ptr(),
+                len: body.len(),
+            }
+        };
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Cancels a running raw call; an output file being written is removed.
+#[no_mangle]
+pub extern "C" fn mgl_raw_cancel(raw: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        handles::raw(raw)?.cancel();
+        Ok(Answer::Nothing)
+    })
+}
+
+/// Releases a raw call and its body, cancelling it if it still runs. 0 is accepted; a second
+/// release gives `MGL_INVALID_HANDLE`.
+#[no_mangle]
+pub extern "C" fn mgl_raw_free(raw: MglHandle) -> MglStatus {
+    call(std::ptr::null_mut(), || {
+        if let Some(raw) = handles::remove_raw(raw)? {
+            raw.cancel();
         }
         Ok(Answer::Nothing)
     })

@@ -413,6 +413,18 @@ unsafe extern "C" fn signin_start(
 }
 const REQUEST: &str = r#"{"operation":"reprocessLicenseAssignment","identity":"u1"}"#;
 const READ: &str = r#"{"resource":"users"}"#;
+const RAW: &str = r#"{"uri":"v1.0/users"}"#;
+
+/// `mgl_raw_start` without a body, in the shape the other start calls share.
+unsafe extern "C" fn raw_start(
+    client: MglHandle,
+    json: *const u8,
+    len: usize,
+    out_raw: *mut MglHandle,
+    out_json: *mut *mut c_char,
+) -> MglStatus {
+    unsafe { mgl_raw_start(client, json, len, ptr::null(), 0, out_raw, out_json) }
+}
 const ENVIRONMENT: &str = r#"{"name":"Other","graphEndpoint":"http://127.0.0.1:9","azureADEndpoint":"http://127.0.0.1:9"}"#;
 
 /// One live handle of each kind, on a client connected to `stub`.
@@ -422,11 +434,12 @@ struct Handles {
     bulk: MglHandle,
     signin: MglHandle,
     read: MglHandle,
+    raw: MglHandle,
 }
 
 fn handles(stub: &Stub) -> Handles {
     let client = connected_client(stub);
-    let (mut request, mut bulk, mut signin, mut read) = (0, 0, 0, 0);
+    let (mut request, mut bulk, mut signin, mut read, mut raw) = (0, 0, 0, 0, 0);
     assert_eq!(
         unsafe {
             mgl_request_start(
@@ -469,12 +482,17 @@ fn handles(stub: &Stub) -> Handles {
         },
         MglStatus::MglOk
     );
+    assert_eq!(
+        unsafe { raw_start(client, RAW.as_ptr(), RAW.len(), &mut raw, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
     Handles {
         client,
         request,
         bulk,
         signin,
         read,
+        raw,
     }
 }
 
@@ -484,6 +502,7 @@ impl Handles {
         assert_eq!(mgl_bulk_free(self.bulk), MglStatus::MglOk);
         assert_eq!(mgl_signin_free(self.signin), MglStatus::MglOk);
         assert_eq!(mgl_read_free(self.read), MglStatus::MglOk);
+        assert_eq!(mgl_raw_free(self.raw), MglStatus::MglOk);
         assert_eq!(mgl_client_free(self.client), MglStatus::MglOk);
     }
 }
@@ -955,6 +974,71 @@ fn null_for_every_pointer_argument_is_refused_by_name() {
             }),
         ),
         (
+            "mgl_raw_start",
+            "json",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe { raw_start(h.client, ptr::null(), BYTES_NOT_THERE, hp, o) })
+            }),
+        ),
+        (
+            "mgl_raw_start",
+            "out_raw",
+            null,
+            Box::new(|| {
+                call_json(|o| unsafe {
+                    raw_start(h.client, j(RAW).0, j(RAW).1, ptr::null_mut(), o)
+                })
+            }),
+        ),
+        (
+            "mgl_raw_start",
+            "body",
+            ok,
+            Box::new(|| {
+                let s = unsafe { raw_start(h.client, j(RAW).0, j(RAW).1, hp, ptr::null_mut()) };
+                assert_eq!(mgl_raw_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
+        (
+            "mgl_raw_start",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let s = unsafe { raw_start(h.client, j(RAW).0, j(RAW).1, hp, ptr::null_mut()) };
+                assert_eq!(mgl_raw_free(unsafe { *hp }), ok);
+                (s, None)
+            }),
+        ),
+        (
+            "mgl_raw_wait",
+            "out_json",
+            ok,
+            Box::new(|| (unsafe { mgl_raw_wait(h.raw, 5000, ptr::null_mut()) }, None)),
+        ),
+        (
+            "mgl_raw_body",
+            "out_json",
+            ok,
+            Box::new(|| {
+                let mut body = MglBytes {
+                    ptr: ptr::null(),
+                    len: 0,
+                };
+                (
+                    unsafe { mgl_raw_body(h.raw, &mut body, ptr::null_mut()) },
+                    None,
+                )
+            }),
+        ),
+        (
+            "mgl_raw_body",
+            "out_body",
+            null,
+            Box::new(|| call_json(|o| unsafe { mgl_raw_body(h.raw, ptr::null_mut(), o) })),
+        ),
+        (
             "mgl_string_free",
             "s",
             ok,
@@ -1015,6 +1099,7 @@ enum Kind {
     Bulk,
     SignIn,
     Read,
+    Raw,
 }
 
 impl Handles {
@@ -1025,6 +1110,7 @@ impl Handles {
             Kind::Bulk => self.bulk,
             Kind::SignIn => self.signin,
             Kind::Read => self.read,
+            Kind::Raw => self.raw,
         }
     }
 }
@@ -1177,6 +1263,29 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
         ),
         ("mgl_read_cancel", Kind::Read, plain(mgl_read_cancel)),
         ("mgl_read_free", Kind::Read, plain(mgl_read_free)),
+        (
+            "mgl_raw_start",
+            Kind::Client,
+            Box::new(move |h| call_json(|o| unsafe { raw_start(h, j(RAW).0, j(RAW).1, sp, o) })),
+        ),
+        (
+            "mgl_raw_wait",
+            Kind::Raw,
+            Box::new(|h| call_json(|o| unsafe { mgl_raw_wait(h, 0, o) })),
+        ),
+        (
+            "mgl_raw_body",
+            Kind::Raw,
+            Box::new(|h| {
+                let mut body = MglBytes {
+                    ptr: ptr::null(),
+                    len: 0,
+                };
+                call_json(|o| unsafe { mgl_raw_body(h, &mut body, o) })
+            }),
+        ),
+        ("mgl_raw_cancel", Kind::Raw, plain(mgl_raw_cancel)),
+        ("mgl_raw_free", Kind::Raw, plain(mgl_raw_free)),
     ];
 
     let missing: Vec<String> = header_functions()
@@ -1193,6 +1302,7 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
         Kind::Bulk,
         Kind::SignIn,
         Kind::Read,
+        Kind::Raw,
     ];
     // What the live handles send, sent before counting.
     assert_eq!(
@@ -1205,6 +1315,10 @@ fn every_handle_taking_function_refuses_other_kinds_and_released_handles() {
     );
     assert_eq!(
         unsafe { mgl_signin_wait(live.signin, u32::MAX, ptr::null_mut()) },
+        MglStatus::MglOk
+    );
+    assert_eq!(
+        unsafe { mgl_raw_wait(live.raw, u32::MAX, ptr::null_mut()) },
         MglStatus::MglOk
     );
     let before = stub.settled();

@@ -23,6 +23,7 @@ pub mod pacer;
 mod panic_tests;
 pub mod pending;
 pub mod proxy;
+pub mod raw;
 pub mod read;
 pub mod response;
 pub mod retry;
@@ -39,6 +40,7 @@ pub use environment::{Environment, EnvironmentKind, Environments};
 pub use error::{Error, ErrorKind, GraphError};
 pub use operation::{Operation, RequestSpec};
 pub use pending::Pending;
+pub use raw::{RawCall, RawSpec};
 pub use read::{Pager, ReadSpec};
 pub use response::Response;
 

@@ -349,7 +349,7 @@ impl Sender {
 
 /// Adds a call's headers to a request: the caller's `User-Agent` or `Accept` replaces the
 /// engine's (one field each on the wire), every other header is added.
-fn add_call_headers(
+pub(crate) fn add_call_headers(
     to: &mut reqwest::header::HeaderMap,
     headers: Vec<(String, String)>,
 ) -> Result<(), Error> {

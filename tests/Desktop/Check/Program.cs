@@ -251,6 +251,14 @@ internal static class Program
             JsonElement result = engine.Send(request.ToArray(), CancellationToken.None);
             Check(result.ValueKind == JsonValueKind.Object && result.GetRawText().Contains(user), "a request against the emulator answers with the user");
 
+            // A raw call (Invoke-MgGraphRequest): a body buffer handed over beside the document, the answer's bytes taken back.
+            byte[] batch = Encoding.UTF8.GetBytes("{\"requests\":[{\"id\":\"1\",\"method\":\"GET\",\"url\":\"/users/" + user + "\"}]}");
+            JsonElement raw = engine.SendRaw(
+                Json.ToUtf8(new Dictionary<string, object?> { ["method"] = "POST", ["uri"] = "v1.0/$batch", ["contentType"] = "application/json" }),
+                batch, CancellationToken.None, out byte[] rawBody);
+            Check(raw.TryGetProperty("status", out JsonElement rawStatus) && rawStatus.TryGetInt32(out int code) && code == 200
+                && Encoding.UTF8.GetString(rawBody).Contains(user), "a raw call sends its body buffer and hands back the answer's bytes");
+
             // The key the module encodes is the key the engine signs with: a certificate sign-in gets past the key to the
             // token endpoint (which knows no such app), while bytes that are no key are refused as such.
             using RSA rsa = new RSACryptoServiceProvider(2048);
