@@ -1,7 +1,7 @@
 //! The reads a runbook makes around reprocessing: users (one, or a filtered, paged list), subscribed SKUs,
 //! groups with license errors and their failing members — each shaped as Graph answers it, v1.0 and beta.
 
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use hyper::header::HeaderMap;
 use serde_json::{json, Map, Value};
@@ -30,30 +30,42 @@ pub const V1_DEFAULT_USER_PROPERTIES: &[&str] = &[
 /// Every property Graph v1.0 defines on user and on group: what a `$select` may name, whether or not an object has a
 /// value for it. Generated from the Graph .NET SDK's models; `graph_properties.json` says how, and
 /// tests/Emulator.Tests checks it against them.
-static GRAPH_PROPERTIES: LazyLock<Value> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("graph_properties.json"))
-        .expect("graph_properties.json is JSON")
-});
-static USER_PROPERTIES: LazyLock<Vec<&'static str>> = LazyLock::new(|| listed("user"));
-static GROUP_PROPERTIES: LazyLock<Vec<&'static str>> = LazyLock::new(|| listed("group"));
+struct GraphProperties {
+    user: Vec<&'static str>,
+    group: Vec<&'static str>,
+}
 
-fn listed(kind: &str) -> Vec<&'static str> {
-    GRAPH_PROPERTIES[kind]
-        .as_array()
-        .expect("graph_properties.json lists user and group")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect()
+fn graph_properties() -> &'static GraphProperties {
+    static LIST: OnceLock<Value> = OnceLock::new();
+    static PROPERTIES: OnceLock<GraphProperties> = OnceLock::new();
+    PROPERTIES.get_or_init(|| {
+        let list = LIST.get_or_init(|| {
+            serde_json::from_str(include_str!("graph_properties.json"))
+                .expect("graph_properties.json is JSON")
+        });
+        let listed = |kind: &str| -> Vec<&'static str> {
+            list[kind]
+                .as_array()
+                .expect("graph_properties.json lists user and group")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect()
+        };
+        GraphProperties {
+            user: listed("user"),
+            group: listed("group"),
+        }
+    })
 }
 
 /// Properties of microsoft.graph.user.
 pub fn user_properties() -> &'static [&'static str] {
-    &USER_PROPERTIES
+    &graph_properties().user
 }
 
 /// Properties of microsoft.graph.group.
 pub fn group_properties() -> &'static [&'static str] {
-    &GROUP_PROPERTIES
+    &graph_properties().group
 }
 
 /// What `$search` looks in on users and groups; a clause on anything else is refused.

@@ -1133,7 +1133,7 @@ impl Tenant {
                 .license_states()
                 .iter()
                 .find(|s| {
-                    s.get("assignedByGroup").is_none_or(Value::is_null)
+                    s.get("assignedByGroup").map_or(true, Value::is_null)
                         && s.get("skuId")
                             .and_then(Value::as_str)
                             .is_some_and(|id| id.eq_ignore_ascii_case(&license.sku_id))

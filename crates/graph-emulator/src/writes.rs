@@ -262,7 +262,7 @@ pub fn add_member(tenant: &mut Tenant, group: &str, body: &[u8]) -> Result<(), G
         ));
     }
     tenant
-        .add_members(&group_id, &[user_id.clone()])
+        .add_members(&group_id, std::slice::from_ref(&user_id))
         .map_err(|e| request_bad(e.message().to_owned()))?;
     tenant.membership_changed(&user_id);
     Ok(())
