@@ -412,9 +412,16 @@ impl RequestSpec {
         if let Some(wait) = &self.wait {
             wait.check()?;
         }
+        // A value of this input alone: a front end reports it for the input and goes on with the next.
         let body = match op {
-            Operation::UpdateUser => Some(self.user_properties()?),
-            Operation::AssignLicense => Some(self.assign_license_body()?),
+            Operation::UpdateUser => Some(
+                self.user_properties()
+                    .map_err(|e| e.about_input("properties"))?,
+            ),
+            Operation::AssignLicense => Some(
+                self.assign_license_body()
+                    .map_err(|e| e.about_input("licenses"))?,
+            ),
             _ => None,
         };
         let what = match op {
@@ -505,9 +512,10 @@ impl RequestSpec {
             )));
         }
         let group_id = self.group_id.as_deref().unwrap_or("");
-        let group = id_segment("GroupId", group_id)?;
+        let group = id_segment("GroupId", group_id).map_err(|e| e.about_input("groupId"))?;
         let member_id = self.directory_object_id.as_deref().unwrap_or("");
-        let member = id_segment("DirectoryObjectId", member_id)?;
+        let member = id_segment("DirectoryObjectId", member_id)
+            .map_err(|e| e.about_input("directoryObjectId"))?;
         let (path, body, what) = match op {
             Operation::AddGroupMember => (
                 format!("/{}/groups/{group}/members/$ref", op.api().segment()),
