@@ -55,6 +55,16 @@ Describe 'Update-MgUser' {
         $held.officeLocation | Should -BeExactly '4/1'
     }
 
+    It '-Debug shows the request with its JSON body and without the token; -Verbose names the call' {
+        $debug = @(Update-MgUser -UserId zoe.angstrom@contoso.com -JobTitle Auditor -Debug -Verbose -ErrorVariable failed 5>&1 4>&1 | ForEach-Object { "$_" })
+        $text = $debug -join "`n"
+        $failed | Should -BeNullOrEmpty
+        $text | Should -MatchExactly 'HTTP Method:\s+PATCH'
+        $text | Should -MatchExactly ([regex]::Escape('"jobTitle": "Auditor"'))
+        $text | Should -MatchExactly ([regex]::Escape('PATCH ') + '.*/v1.0/users/zoe.angstrom@contoso.com \(the properties of user')
+        $text.Contains($Token) | Should -BeFalse
+    }
+
     It '-WhatIf names the call the official way and changes nothing' {
         $mark = Get-RequestMark
         $null = Update-MgUser -UserId zoe.angstrom@contoso.com -UsageLocation FR -WhatIf
