@@ -406,8 +406,8 @@ fn page(items: Vec<Value>, query: &Query, context: &str, self_link: &str) -> Val
 }
 
 /// `GET /groups/{id}/members`: the group's users as directory objects (each with its `@odata.type`), v1.0's default
-/// properties or `$select`, with `$filter`, `$top`, `$count` and paging; `$count` and `$search` on members are
-/// advanced queries, as on `/users`.
+/// properties or `$select`, with `$filter`, `$top`, `$count` and paging; `$count` is an advanced query, as on
+/// `/users`, and `$search` is refused, as on membersWithLicenseErrors.
 pub fn group_members(
     base: &str,
     version: Version,
