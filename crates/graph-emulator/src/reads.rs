@@ -359,6 +359,21 @@ fn user_object(version: Version, user: &User, query: &Query) -> Result<Selected,
     Ok((object, None))
 }
 
+/// A directory extension property, `extension_<app id without dashes>_<name>`: the tenant's apps define them, so
+/// Graph takes any such name in `$select` (an object without it answers null).
+fn is_extension_property(name: &str) -> bool {
+    let Some(rest) = name
+        .get(..10)
+        .filter(|p| p.eq_ignore_ascii_case("extension_"))
+    else {
+        return false;
+    };
+    let rest = &name[rest.len()..];
+    rest.len() > 33
+        && rest.as_bytes()[..32].iter().all(u8::is_ascii_hexdigit)
+        && rest.as_bytes()[32] == b'_'
+}
+
 /// Graph's refusal of a `$select` that names a property the type does not define.
 fn check_select(names: &[String], type_name: &str) -> Result<(), GraphError> {
     let known = if type_name == "group" {
@@ -368,7 +383,7 @@ fn check_select(names: &[String], type_name: &str) -> Result<(), GraphError> {
     };
     match names
         .iter()
-        .find(|n| !known.iter().any(|k| k.eq_ignore_ascii_case(n)))
+        .find(|n| !known.iter().any(|k| k.eq_ignore_ascii_case(n)) && !is_extension_property(n))
     {
         Some(unknown) => Err(GraphError::bad_request(format!(
             "Parsing OData Select and Expand failed: Could not find a property named '{unknown}' on type 'microsoft.graph.{type_name}'."
