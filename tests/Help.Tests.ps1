@@ -96,7 +96,7 @@ Describe 'Get-Help' {
         @{ Cmdlet = 'Set-MgUserLicense'; Sets = 4 }
         @{ Cmdlet = 'New-MgGroupMember'; Sets = 1 }
         @{ Cmdlet = 'Remove-MgGroupMemberByRef'; Sets = 1 }
-        @{ Cmdlet = 'Get-MgUserLicenseDetail'; Sets = 1 }
+        @{ Cmdlet = 'Get-MgUserLicenseDetail'; Sets = 2 }
         @{ Cmdlet = 'Get-MgGroupMember'; Sets = 1 }
     ) {
         # As the console shows it, at the formatter's width for a host without a console of its own.

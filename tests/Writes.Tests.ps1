@@ -122,6 +122,10 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         $details[0].SkuPartNumber | Should -BeExactly 'SPE_E3'
         $details[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphLicenseDetails'
         @($details[0].ServicePlans | Where-Object ProvisioningStatus -eq Success) | Should -HaveCount 4
+        $one = Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId $details[0].Id
+        $one.SkuId | Should -BeExactly $E3
+        Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId 'no/such' -ErrorVariable missing -ErrorAction SilentlyContinue
+        $missing[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.GetMgUserLicenseDetail'
 
         # A user's AssignedLicenses go back in as they came; -RemoveLicenses takes the license away.
         $null = Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses $user.AssignedLicenses

@@ -509,14 +509,14 @@ fn read_route(
                 eventual,
             )?
         }
-        Route::LicenseDetails(subject) => {
+        Route::LicenseDetails(subject, id) => {
             let key = resolve_subject(subject, claims)?;
             require(claims, LICENSE_READ)?;
             let tenant = state.tenant();
             let user = tenant
                 .find_active(&key)
                 .ok_or_else(|| GraphError::user_not_found(&key))?;
-            reads::license_details(base, version, &tenant, user, &query)?
+            reads::license_details(base, version, &tenant, user, id.as_deref(), &query)?
         }
         Route::GroupMembers(id) => {
             require(claims, GROUP_READ)?;

@@ -451,12 +451,14 @@ pub fn group_members(
 }
 
 /// `GET /users/{id}/licenseDetails`: one licenseDetails per SKU the user holds (its `assignedLicenses`), each plan
-/// `Success` unless the assignment disabled it (`Disabled`), or the SKU's status when it is not usable.
+/// `Success` unless the assignment disabled it (`Disabled`), or the SKU's status when it is not usable. With `id`,
+/// `GET /users/{id}/licenseDetails/{id}`: that one, or Graph's 404.
 pub fn license_details(
     base: &str,
     version: Version,
     tenant: &Tenant,
     user: &User,
+    id: Option<&str>,
     query: &Query,
 ) -> Result<Value, GraphError> {
     if query.filter.is_some() || query.search.is_some() || query.order_by.is_some() {
@@ -529,6 +531,15 @@ pub fn license_details(
         version.as_str(),
         user.id()
     );
+    if let Some(id) = id {
+        let Some(Value::Object(object)) = objects
+            .into_iter()
+            .find(|o| o.get("id").and_then(Value::as_str) == Some(id))
+        else {
+            return Err(GraphError::user_not_found(id));
+        };
+        return Ok(with_context(&format!("{context}/$entity"), object));
+    }
     let self_link = format!(
         "{base}/{}/users/{}/licenseDetails",
         version.as_str(),

@@ -43,8 +43,8 @@ pub enum Route {
     Groups,
     Group(String),
     MembersWithLicenseErrors(String),
-    /// `GET /users/{id}/licenseDetails`, `GET /me/licenseDetails`.
-    LicenseDetails(Subject),
+    /// `GET /users/{id}/licenseDetails`, `GET /me/licenseDetails`; with an id, one of them.
+    LicenseDetails(Subject, Option<String>),
     /// `POST /users/{id}/assignLicense`.
     AssignLicense(Subject),
     /// `GET /groups/{id}/members`.
@@ -181,7 +181,10 @@ fn user_route(version: Version, subject: Subject, rest: &[String]) -> Result<Rou
         }
         [name] if is_action(name, "assignLicense") => return Ok(Route::AssignLicense(subject)),
         [navigation] if navigation.eq_ignore_ascii_case("licenseDetails") => {
-            return Ok(Route::LicenseDetails(subject))
+            return Ok(Route::LicenseDetails(subject, None))
+        }
+        [navigation, id] if navigation.eq_ignore_ascii_case("licenseDetails") && !id.is_empty() => {
+            return Ok(Route::LicenseDetails(subject, Some(id.clone())))
         }
         [name] if version == Version::Beta && is_action(name, "reprocessLicenseAssignment2") => {
             ReprocessAction::LicenseAssignment2
@@ -351,11 +354,14 @@ mod tests {
         assert_eq!(route("/v1.0/$batch"), Ok(Route::Batch));
         assert_eq!(
             route("/v1.0/users/x/licenseDetails"),
-            Ok(Route::LicenseDetails(Subject::User("x".into())))
+            Ok(Route::LicenseDetails(Subject::User("x".into()), None))
         );
         assert_eq!(
-            route("/v1.0/users/x/licenseDetails/d1"),
-            Ok(Route::NotImplemented)
+            route("/v1.0/users/x/licenseDetails/d%2F1"),
+            Ok(Route::LicenseDetails(
+                Subject::User("x".into()),
+                Some("d/1".into())
+            ))
         );
         assert_eq!(
             route("/v1.0/users/a%2Fb/microsoft.graph.assignLicense"),

@@ -180,6 +180,26 @@ async fn assign_license_answers_the_user_with_the_license_processed() {
     assert_eq!(detail["skuPartNumber"], "SPE_E3");
     assert_eq!(detail["servicePlans"].as_array().unwrap().len(), 4);
     assert_eq!(detail["servicePlans"][0]["provisioningStatus"], "Success");
+    let id = detail["id"].as_str().unwrap();
+    let one = h
+        .get(
+            &format!("/v1.0/users/{ZOE_UPN}/licenseDetails/{id}"),
+            &token,
+        )
+        .await
+        .json();
+    assert_eq!(one["skuId"], E3);
+    assert!(one["@odata.context"]
+        .as_str()
+        .unwrap()
+        .ends_with("/licenseDetails/$entity"));
+    let missing = h
+        .get(
+            &format!("/v1.0/users/{ZOE_UPN}/licenseDetails/nope"),
+            &token,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
     // The same SKU again takes the new disabled plans; removing it takes it away.
     let reply = write(

@@ -50,13 +50,18 @@ pub enum Resource {
     SubscribedSkus,
     /// `GET /users/{id}/licenseDetails`.
     UserLicenseDetails,
+    /// `GET /users/{id}/licenseDetails/{id}`.
+    UserLicenseDetail,
     /// `GET /groups/{id}/members`.
     GroupMembers,
 }
 
 impl Resource {
     fn is_single(self) -> bool {
-        matches!(self, Resource::User | Resource::Group)
+        matches!(
+            self,
+            Resource::User | Resource::Group | Resource::UserLicenseDetail
+        )
     }
 }
 
@@ -74,6 +79,9 @@ pub struct ReadSpec {
     /// The group, for `group` and `groupMembersWithLicenseErrors`.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// The licenseDetails, for `userLicenseDetail`.
+    #[serde(default)]
+    pub license_details_id: Option<String>,
     /// `$filter`.
     #[serde(default)]
     pub filter: Option<String>,
@@ -179,7 +187,16 @@ impl ReadSpec {
                 "A group id was given for a read that is not about a group.".to_string(),
             ));
         }
-        if !matches!(r, Resource::User | Resource::UserLicenseDetails) && self.identity.is_some() {
+        if r != Resource::UserLicenseDetail && self.license_details_id.is_some() {
+            return Err(invalid(
+                "A licenseDetails id was given for a read that is not about one.".to_string(),
+            ));
+        }
+        if !matches!(
+            r,
+            Resource::User | Resource::UserLicenseDetails | Resource::UserLicenseDetail
+        ) && self.identity.is_some()
+        {
             return Err(invalid(
                 "A user identity was given for a read that is not about one user.".to_string(),
             ));
@@ -192,11 +209,17 @@ impl ReadSpec {
                 let what = format!("user '{user_id}'");
                 (path, user_id, what)
             }
-            Resource::UserLicenseDetails => {
+            Resource::UserLicenseDetails | Resource::UserLicenseDetail => {
                 let identity = self.identity.as_ref().unwrap_or(&Value::Null);
-                let (path, user_id) = identity::resolve_user_path(identity)?;
+                let (mut path, user_id) = identity::resolve_user_path(identity)?;
+                path.push_str("/licenseDetails");
+                if r == Resource::UserLicenseDetail {
+                    let id = self.license_details_id.as_deref().unwrap_or("");
+                    path.push('/');
+                    path.push_str(&operation::id_segment("LicenseDetailsId", id)?);
+                }
                 let what = format!("the licenses of user '{user_id}'");
-                (format!("{path}/licenseDetails"), user_id, what)
+                (path, user_id, what)
             }
             Resource::GroupMembers => {
                 let id = self.group_id.as_deref().unwrap_or("");
@@ -602,6 +625,15 @@ mod tests {
             path(json!({"resource": "groupMembers", "groupId": "g#1", "top": 5, "count": true})),
             "/v1.0/groups/g%231/members?$top=5&$count=true"
         );
+        assert_eq!(
+            path(
+                json!({"resource": "userLicenseDetail", "identity": "u", "licenseDetailsId": "d?1"})
+            ),
+            "/v1.0/users/u/licenseDetails/d%3F1"
+        );
+        assert!(prepare(json!({"resource": "userLicenseDetail", "identity": "u", "licenseDetailsId": "d", "all": true}))
+            .is_err());
+        assert!(prepare(json!({"resource": "users", "licenseDetailsId": "d"})).is_err());
         assert!(prepare(json!({"resource": "groupMembers"}))
             .unwrap_err()
             .message

@@ -19,7 +19,14 @@ namespace MgLicense.Commands
             "MgLicense.LicenseDetails",
         };
 
+        private const string GetSet = "Get";
+
+        /// <summary>The unique identifier of licenseDetails.</summary>
+        [Parameter(ParameterSetName = GetSet, Mandatory = true)]
+        public string? LicenseDetailsId { get; set; }
+
         /// <summary>The unique identifier of user.</summary>
+        [Parameter(ParameterSetName = GetSet, Mandatory = true)]
         [Parameter(ParameterSetName = ListSet, Mandatory = true)]
         public string? UserId { get; set; }
 
@@ -33,7 +40,16 @@ namespace MgLicense.Commands
 
         protected override void WriteReadFields(JsonWriter json)
         {
-            json.WriteString("resource", "userLicenseDetails");
+            if (ParameterSetName == GetSet)
+            {
+                json.WriteString("resource", "userLicenseDetail");
+                json.WriteString("licenseDetailsId", LicenseDetailsId);
+            }
+            else
+            {
+                json.WriteString("resource", "userLicenseDetails");
+            }
+
             WriteIdentity(json, identity);
             WriteListFields(json);
         }
