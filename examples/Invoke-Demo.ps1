@@ -13,20 +13,23 @@
       2. find the users in license error: the members in error of every group with
          hasMembersWithLicenseErrors, and the users whose direct licenses are in error;
       3. show their license states;
-      4. fix the causes, as the remedy table below says;
-      5. reprocess them from the pipeline with Invoke-MgLicenseUser;
-      6. find them again, since reprocessing can show an error the first one hid, and go round
-         again (three rounds at most);
-      7. show their license states after;
-      8. show that a soft-deleted leaver cannot be reprocessed: Graph answers 404.
+      4. run the remediation runbook (Repair-LicenseErrors.ps1) on the same connection: it fixes
+         every cause Microsoft Graph can fix with Graph calls (Update-MgUser -UsageLocation,
+         Remove-MgGroupMemberByRef, Set-MgUserLicense), reprocesses the users with
+         Invoke-MgLicenseUser -Wait, goes round again since reprocessing can show an error the
+         first one hid, and lists what is left with what fixes it;
+      5. make the two changes that are not Graph's to make: buy seats (the Microsoft 365 admin
+         center) and remove a proxy address two users share (Exchange Online), then run the
+         runbook again (three times at most);
+      6. show their license states after;
+      7. show that a soft-deleted leaver cannot be reprocessed: Graph answers 404.
 
     It throws if anyone is left in license error, so it doubles as a check of the module and the
     emulator (./build.sh demo runs it).
 
-    Step 4 is the one an admin does elsewhere: MgLicense reprocesses and reads, but it does not
-    change users, groups or subscriptions, which a tenant's admin does in the Microsoft Entra
-    admin center (or with Graph writes). The demo makes those changes through the emulator's
-    admin API instead, in the section marked "The emulator's part".
+    Every change to users and groups is a Graph call made by MgLicense's cmdlets, as in a real
+    tenant. Only step 5 goes through the emulator's admin API, in the section marked "The
+    emulator's part", because a purchase and a mailbox address are not Graph writes.
 
 .EXAMPLE
     ./build.sh demo
@@ -82,37 +85,6 @@ function Invoke-AtPrompt {
     if ($ErrorExpected -and -not $promptFailed) { throw "The demo command was expected to fail, and did not: $Command" }
 }
 
-# ---- The remedy table: which change cures which license error ------------------------------------
-#
-# The demo's only copy of it (examples/tenant/README.md points here). The product's own advice for
-# the same causes, in words, is the engine's: the -Wait warning about a license still in error
-# (crates/mglicense/src/wait.rs, remedy()).
-#
-# For one license in error of a user (as the emulator's admin view shows them): the cause, what
-# to do about it, and the change, one of
-#   UsageLocation   give the user a usage location
-#   RemoveLicense   take the license away: out of the group that assigns it, or the direct license
-#   EnablePlans     enable every plan of the direct license
-#   PrimaryAddress  keep only the user's primary SMTP address
-#   Seats           buy seats: one for everyone whose license stays assigned and waits for a seat
-function Get-Remedy($User, $State, [string] $Sku, [string] $Group) {
-    $remove = if ($Group) { "take them out of '$Group'" } else { "remove their direct $Sku" }
-    switch ($State.error) {
-        'ProhibitedInUsageLocationViolation' {
-            if (-not $User.usageLocation) { 'No usage location', 'give them one', 'UsageLocation' }
-            else { "$Sku is not sold in their usage location", $remove, 'RemoveLicense' }
-        }
-        'MutuallyExclusiveViolation' { "$Sku conflicts with a plan they already have", $remove, 'RemoveLicense' }
-        'DependencyViolation' {
-            if ($Group) { throw "$($User.userPrincipalName): $Sku from '$Group' lacks a plan another one needs; the demo only fixes direct licenses." }
-            "A direct $Sku with a plan disabled that another plan needs", 'enable every plan', 'EnablePlans'
-        }
-        'UniquenessViolation' { 'A proxy address another user also has', 'keep only their primary address', 'PrimaryAddress' }
-        'CountViolation' { "Not enough $Sku seats for everyone waiting for one", 'buy them', 'Seats' }
-        default { throw "$($User.userPrincipalName): no remedy in the demo for $($State.error) on $Sku." }
-    }
-}
-
 # ---- The emulator's part: the tenant, and the changes an admin makes in the Entra admin center ----
 #
 # The admin API (/_emulator/...) is documented in crates/graph-emulator/README.md.
@@ -150,64 +122,30 @@ function Invoke-EmulatorAdmin([string] $Method, [string] $Path, $Body) {
     Invoke-RestMethod @call
 }
 
-# The admin call that makes a change of the remedy table for one license of a user, as its text:
-# method, path under /_emulator/, and the JSON body if any.
-function Get-AdminCall([string] $Change, $View, $State) {
-    $key = [uri]::EscapeDataString($View.user.userPrincipalName).Replace('%40', '@')   # the admin API takes a UPN too, and it reads better
-    $licenses = @($View.directLicenses)
-    $call = @(switch ($Change) {
-        'UsageLocation' { "PATCH users/$key", @{ usageLocation = 'US' } }
-        'RemoveLicense' {
-            if ($State.assignedByGroup) { "DELETE groups/$($State.assignedByGroup)/members/$key" }
-            else { "PATCH users/$key", @{ directLicenses = @($licenses | Where-Object skuId -ne $State.skuId) } }
-        }
-        'EnablePlans' {
-            $enabled = foreach ($license in $licenses) { if ($license.skuId -eq $State.skuId) { [ordered]@{ skuId = $license.skuId; disabledPlans = @() } } else { $license } }
-            "PATCH users/$key", @{ directLicenses = @($enabled) }
-        }
-        'PrimaryAddress' { "PATCH users/$key", @{ proxyAddresses = @($View.user.proxyAddresses | Where-Object { $_ -clike 'SMTP:*' }) } }
-    })
-
-    if ($call) { "$($call[0]) $(if ($call.Count -gt 1) { $call[1] | ConvertTo-Json -Depth 10 -Compress })".TrimEnd() }
-}
-
-# Cures every license in error of these users as the remedy table says: prints each call under the
-# cause it cures (causes in the order first met, each call once), and makes it.
-function Repair-LicenseError([string[]] $UserId) {
-    $skus = @((Invoke-EmulatorAdmin GET skus).value)
-    $groups = @((Invoke-EmulatorAdmin GET groups).value)
-    $fixes = [ordered]@{}    # "cause: cure" -> its calls
-    $waitingForSeat = @{}    # skuId -> licenses that stay assigned, so will need a seat once their cause is gone
-    foreach ($id in $UserId) {
-        $view = Invoke-EmulatorAdmin GET "users/$id"
-        foreach ($state in @($view.user.licenseAssignmentStates | Where-Object state -ne 'Active')) {
-            $sku = ($skus | Where-Object skuId -eq $state.skuId).skuPartNumber
-            $group = ($groups | Where-Object id -eq $state.assignedByGroup).displayName
-            $cause, $cure, $change = Get-Remedy $view.user $state $sku $group
-            $call = Get-AdminCall $change $view $state
-            if ($call) {
-                if (-not $fixes.Contains("$cause`: $cure")) { $fixes["$cause`: $cure"] = [System.Collections.Generic.List[string]]::new() }
-                if (-not $fixes["$cause`: $cure"].Contains($call)) { $fixes["$cause`: $cure"].Add($call) }
-            }
-            if ($change -ne 'RemoveLicense' -and $state.state -eq 'Error') { $waitingForSeat[$state.skuId] += 1 }
-        }
+# The two fixes of what the runbook leaves that are not Graph writes, made through the admin API and
+# printed as the call made: the seats short for every license left that waits for one (state Error:
+# those with no seat, and those whose shared address is fixed here), as in the Microsoft 365 admin
+# center; and the shared proxy address taken off each user who has one
+# (UniquenessViolation), as Set-Mailbox -EmailAddresses does in Exchange Online.
+function Repair-OutsideGraph($Left) {
+    $waiting = @($Left | Where-Object { $_.State -eq 'Error' -and $_.Error -in 'CountViolation', 'UniquenessViolation' })
+    foreach ($sku in @($waiting | Group-Object License)) {
+        $subscription = Get-MgSubscribedSku -All | Where-Object SkuPartNumber -eq $sku.Name
+        $short = $subscription.ConsumedUnits + $sku.Count - $subscription.PrepaidUnits.Enabled
+        if ($short -le 0) { continue }
+        $body = @{ prepaidUnits = @{ enabled = $subscription.PrepaidUnits.Enabled + $short } } | ConvertTo-Json -Compress
+        Write-Host "  Microsoft 365 admin center: buy $short more $($sku.Name) seats"
+        Write-Host "    PATCH /_emulator/skus/$($sku.Name) $body"
+        $null = Invoke-EmulatorAdmin PATCH "skus/$($sku.Name)" $body
     }
 
-    foreach ($sku in $skus) {
-        $needed = $sku.consumedUnits + $waitingForSeat[$sku.skuId]
-        if ($needed -gt $sku.prepaidUnits.enabled) {
-            $cause, $cure, $null = Get-Remedy $null @{ error = 'CountViolation' } $sku.skuPartNumber
-            $fixes["$cause`: $cure"] = "PATCH skus/$($sku.skuPartNumber) $(@{ prepaidUnits = @{ enabled = $needed } } | ConvertTo-Json -Compress)"
-        }
-    }
-
-    foreach ($fix in $fixes.GetEnumerator()) {
-        Write-Host "  $($fix.Key)"
-        foreach ($call in $fix.Value) {
-            $method, $path, $body = $call -split ' ', 3
-            Write-Host "    $method /_emulator/$path $body".TrimEnd()
-            $null = Invoke-EmulatorAdmin $method $path $body
-        }
+    foreach ($upn in @($Left | Where-Object Error -eq 'UniquenessViolation' | ForEach-Object UserPrincipalName | Sort-Object -Unique)) {
+        $key = [uri]::EscapeDataString($upn).Replace('%40', '@')
+        $primary = @((Invoke-EmulatorAdmin GET "users/$key").user.proxyAddresses | Where-Object { $_ -clike 'SMTP:*' })
+        $body = @{ proxyAddresses = $primary } | ConvertTo-Json -Compress
+        Write-Host "  Exchange Online: Set-Mailbox $upn -EmailAddresses $($primary -join ',')"
+        Write-Host "    PATCH /_emulator/users/$key $body"
+        $null = Invoke-EmulatorAdmin PATCH "users/$key" $body
     }
 }
 
@@ -222,9 +160,9 @@ $script:GraphEmulator = Start-Emulator (Convert-Path $Emulator) $TenantFile
 try {
     $url = $GraphEmulator.Url
     # What Connect-MgGraph -Scopes would get from Entra ID in a tenant: a token, here minted by the emulator.
-    $token = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All', 'Directory.Read.All') }).access_token |
+    $token = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All') }).access_token |
         ConvertTo-SecureString -AsPlainText -Force
-    Write-Host "  emulator at $url; `$token holds a token it minted with User.ReadWrite.All and Directory.Read.All"
+    Write-Host "  emulator at $url; `$token holds a token it minted with User.ReadWrite.All, GroupMember.ReadWrite.All and Directory.Read.All"
 
     Write-Step 'Connecting MgLicense to the emulator'
     $manifest = [System.IO.Path]::GetRelativePath($PWD, (Convert-Path $ModuleManifest)).Replace('\', '/')
@@ -243,37 +181,34 @@ try {
         }
     }
 
-    # Reprocessing checks each license again from the start, so it can show an error that the first
-    # one hid (a seat that now lets a conflicting plan through, say): find, fix and reprocess until
-    # nobody is left in error.
-    for ($round = 1; $true; $round++) {
-        Write-Step $(if ($round -eq 1) { 'Finding the users with license errors' } else { 'Finding them again (reprocessing can show an error that the first one hid)' })
-        . Invoke-AtPrompt { $groups = Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All; $groups.DisplayName }
-        . Invoke-AtPrompt { $members = $groups | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All -Property id, userPrincipalName } }
-        # Direct licenses belong to no group: only the users themselves show their errors.
-        . Invoke-AtPrompt {
-            $direct = Get-MgUser -All -Property id, userPrincipalName, licenseAssignmentStates |
-                Where-Object { $_.LicenseAssignmentStates | Where-Object { -not $_.AssignedByGroup -and $_.State -ne 'Active' } }
-        }
-        . Invoke-AtPrompt { $inError = [ordered]@{}; foreach ($user in @($members) + @($direct)) { $inError[$user.Id] = $user.UserPrincipalName }; $inError.Count }
-        if ($inError.Count -eq 0) { break }
-        if ($round -gt 3) { throw "Users still in license error after $($round - 1) rounds of fixes: $($inError.Values -join ', ')" }
+    Write-Step 'Finding the users with license errors'
+    . Invoke-AtPrompt { $groups = Get-MgGroup -Filter "hasMembersWithLicenseErrors eq true" -All; $groups.DisplayName }
+    . Invoke-AtPrompt { $members = $groups | ForEach-Object { Get-MgGroupMemberWithLicenseError -GroupId $_.Id -All -Property id, userPrincipalName } }
+    # Direct licenses belong to no group: only the users themselves show their errors.
+    . Invoke-AtPrompt {
+        $direct = Get-MgUser -All -Property id, userPrincipalName, licenseAssignmentStates |
+            Where-Object { $_.LicenseAssignmentStates | Where-Object { -not $_.AssignedByGroup -and $_.State -ne 'Active' } }
+    }
+    . Invoke-AtPrompt { $inError = [ordered]@{}; foreach ($user in @($members) + @($direct)) { $inError[$user.Id] = $user.UserPrincipalName }; $inError.Count }
+    if ($inError.Count -eq 0) { throw 'The sample tenant has nobody in license error.' }
+    . Invoke-AtPrompt {
+        $everyone = @($inError.Keys)
+        $before = $everyone | Get-LicenseState
+        $before | Sort-Object Error, UserPrincipalName | Format-Table UserPrincipalName, License, State -GroupBy Error
+    }
 
-        if ($round -eq 1) {
-                . Invoke-AtPrompt {
-                $everyone = @($inError.Keys)
-                $before = $everyone | Get-LicenseState
-                $before | Sort-Object Error, UserPrincipalName | Format-Table UserPrincipalName, License, State -GroupBy Error
-            }
-        } else {
-            . Invoke-AtPrompt { $inError.Keys | Get-LicenseState | Where-Object State -ne Active | Format-Table UserPrincipalName, License, Error }
-        }
+    # The runbook fixes what Graph can and reprocesses; what is left needs a purchase or Exchange, then
+    # the runbook again.
+    $runbook = [System.IO.Path]::GetRelativePath($PWD, (Join-Path $PSScriptRoot 'Repair-LicenseErrors.ps1')).Replace('\', '/')
+    if (-not [System.IO.Path]::IsPathRooted($runbook) -and -not $runbook.StartsWith('.')) { $runbook = "./$runbook" }
+    for ($run = 1; $true; $run++) {
+        Write-Step $(if ($run -eq 1) { 'Repairing with Graph calls: the remediation runbook, on this connection' } else { 'The runbook again' })
+        . Invoke-AtPrompt "`$left = $runbook -UsageLocation US -TimeoutSec 5; `$left | Format-Table UserPrincipalName, License, Error -GroupBy Fix"
+        if (@($left).Count -eq 0) { break }
+        if ($run -ge 3) { throw "Licenses still in error after $run runs of the runbook: $(@($left | ForEach-Object { "$($_.UserPrincipalName) $($_.License) $($_.Error)" }) -join '; ')" }
 
-        Write-Step "Fixing the causes (the emulator's admin API here; in a tenant, the Entra admin center)"
-        Repair-LicenseError @($inError.Keys)
-
-        Write-Step 'Reprocessing them from the pipeline'
-        . Invoke-AtPrompt { $reprocessed = $inError.Keys | Invoke-MgLicenseUser; "$(@($reprocessed).Count) users reprocessed" }
+        Write-Step "What Graph cannot change (the emulator's admin API here; in a tenant, the Microsoft 365 admin center and Exchange Online)"
+        Repair-OutsideGraph $left
     }
 
     Write-Step 'Their license states after'

@@ -28,6 +28,23 @@ BeforeAll {
 AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'Get-Help' {
+    It 'the help of <Cmdlet> documents every parameter it has, in every parameter set' -ForEach @(
+        @{ Cmdlet = 'Update-MgUser' }
+        @{ Cmdlet = 'Set-MgUserLicense' }
+        @{ Cmdlet = 'New-MgGroupMember' }
+        @{ Cmdlet = 'Remove-MgGroupMemberByRef' }
+        @{ Cmdlet = 'Get-MgUserLicenseDetail' }
+        @{ Cmdlet = 'Get-MgGroupMember' }
+    ) {
+        $maml = Get-MamlCommand $Cmdlet
+        $documented = @($maml.SelectNodes('command:parameters/command:parameter/maml:name', $Ns) | ForEach-Object { $_.InnerText })
+        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $declared = @((Get-Command $Cmdlet).Parameters.Keys | Where-Object { $_ -notin $common -or $_ -in 'WhatIf', 'Confirm' })
+        Join-Sorted $documented | Should -BeExactly (Join-Sorted ($declared + 'ProgressAction'))
+        $syntax = @($maml.SelectNodes('command:syntax/command:syntaxItem', $Ns)).Count
+        $syntax | Should -Be @((Get-Command $Cmdlet).ParameterSets).Count
+    }
+
     It 'Get-Help <Cmdlet> -Full gives the compiled help' -ForEach @(
         @{ Cmdlet = 'Invoke-MgLicenseUser'; Sets = 2 }
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser'; Sets = 2 }
@@ -75,6 +92,12 @@ Describe 'Get-Help' {
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser'; Sets = 2 }
         @{ Cmdlet = 'Invoke-MgBetaReprocessUserCloudLicensingAssignment'; Sets = 2 }
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser2'; Sets = 3 }
+        @{ Cmdlet = 'Update-MgUser'; Sets = 4 }
+        @{ Cmdlet = 'Set-MgUserLicense'; Sets = 4 }
+        @{ Cmdlet = 'New-MgGroupMember'; Sets = 1 }
+        @{ Cmdlet = 'Remove-MgGroupMemberByRef'; Sets = 1 }
+        @{ Cmdlet = 'Get-MgUserLicenseDetail'; Sets = 2 }
+        @{ Cmdlet = 'Get-MgGroupMember'; Sets = 1 }
     ) {
         # As the console shows it, at the formatter's width for a host without a console of its own.
         [string[]] $lines = (Get-Help $Cmdlet -Full | Out-String -Width 120) -split '\r?\n'

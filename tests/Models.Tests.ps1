@@ -46,14 +46,14 @@ Describe 'The user model' {
             id                = $id
             userPrincipalName = "model.$($id.Substring(0, 8))@contoso.com"
             displayName       = 'Model Test'
-            employeeBadge     = 'B-7'
+            extension_b7d8e648520f41d3b9c0fdeb91768a0a_employeeBadge     = 'B-7'
         }
         try {
             Connect-TestEmulator (New-TestToken User.ReadWrite.All)
 
             $result = Invoke-Captured {
-                $u = Get-MgUser -UserId $id -Property id, employeeBadge
-                $u.AdditionalProperties['employeeBadge']; $u.EmployeeBadge; $u.Id
+                $u = Get-MgUser -UserId $id -Property id, extension_b7d8e648520f41d3b9c0fdeb91768a0a_employeeBadge
+                $u.AdditionalProperties['extension_b7d8e648520f41d3b9c0fdeb91768a0a_employeeBadge']; $u.Extension_b7d8e648520f41d3b9c0fdeb91768a0a_employeeBadge; $u.Id
             }
 
             $result.AllErrors.Count | Should -Be 0

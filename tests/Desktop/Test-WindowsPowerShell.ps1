@@ -19,7 +19,7 @@ $before = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { $_.Get
 Import-Module (Join-Path $Module 'MgLicense.psd1')
 $loaded = Get-Module MgLicense
 Check ($null -ne $loaded) 'the module imports'
-Check (@(Get-Command -Module MgLicense -CommandType Cmdlet).Count -eq 17) 'its 17 cmdlets are exported'
+Check (@(Get-Command -Module MgLicense -CommandType Cmdlet).Count -eq 23) 'its 23 cmdlets are exported'
 Check ((Get-Alias Invoke-GraphRequest).ResolvedCommandName -eq 'Invoke-MgGraphRequest') 'with the alias Invoke-GraphRequest'
 $managed = @(Get-ChildItem -Recurse -Filter *.dll $Module | Where-Object { $_.FullName -notmatch '\\runtimes\\' })
 Check ($managed.Count -eq 1 -and $managed[0].Name -eq 'MgLicense.dll') 'the package holds no managed DLL besides its own'

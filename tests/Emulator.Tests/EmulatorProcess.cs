@@ -137,7 +137,7 @@ namespace Emulator.Tests
             http.Dispose();
         }
 
-        private static string FindRepoRoot()
+        internal static string FindRepoRoot()
         {
             string? directory = AppContext.BaseDirectory;
             while (directory is not null)

@@ -21,7 +21,7 @@ use crate::route::{decode_segments, parse_route, parse_version, Route, Subject, 
 use crate::state::State;
 use crate::tenant::{ReprocessAction, User};
 use crate::throttle::{self, Admission, Caller};
-use crate::{batch, clock, reads};
+use crate::{batch, clock, reads, writes};
 
 /// Least and higher privileged permissions for the reprocess actions (same for app `roles` and delegated `scp`).
 const REPROCESS_PERMISSIONS: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
@@ -84,6 +84,33 @@ const GROUP_READ: &[&str] = &[
     "Group.Read.All",
     "Group.ReadWrite.All",
     "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+/// Changing a user's properties (the update user page's list).
+const USER_WRITE: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+
+/// assignLicense, least privileged first.
+const LICENSE_WRITE: &[&str] = &[
+    "LicenseAssignment.ReadWrite.All",
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+
+/// Reading a user's licenseDetails.
+const LICENSE_READ: &[&str] = &[
+    "LicenseAssignment.Read.All",
+    "LicenseAssignment.ReadWrite.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+
+/// Adding and removing group members.
+const GROUP_MEMBER_WRITE: &[&str] = &[
+    "GroupMember.ReadWrite.All",
+    "Group.ReadWrite.All",
     "Directory.ReadWrite.All",
 ];
 
@@ -230,7 +257,7 @@ fn serve(
 fn answer(
     state: &State,
     parts: &Parts,
-    _body: &[u8],
+    body: &[u8],
     ids: &RequestIds,
     pending: Pending,
 ) -> Result<Response<Body>, GraphError> {
@@ -249,6 +276,20 @@ fn answer(
             ))
         }
         Route::NotImplemented => return Err(not_implemented(parts)),
+        Route::User(subject) if parts.method == Method::PATCH => write_route(
+            state,
+            parts,
+            body,
+            ids,
+            &claims,
+            version,
+            Route::User(subject),
+        )?,
+        write @ (Route::AssignLicense(_)
+        | Route::GroupMemberRefs(_)
+        | Route::GroupMemberRef { .. }) => {
+            write_route(state, parts, body, ids, &claims, version, write)?
+        }
         read => read_route(state, parts, ids, &claims, version, read)?,
     };
     if let Admission::Allowed {
@@ -468,11 +509,93 @@ fn read_route(
                 eventual,
             )?
         }
-        Route::Reprocess { .. } | Route::Batch | Route::NotImplemented => {
+        Route::LicenseDetails(subject, id) => {
+            let key = resolve_subject(subject, claims)?;
+            require(claims, LICENSE_READ)?;
+            let tenant = state.tenant();
+            let user = tenant
+                .find_active(&key)
+                .ok_or_else(|| GraphError::user_not_found(&key))?;
+            reads::license_details(base, version, &tenant, user, id.as_deref(), &query)?
+        }
+        Route::GroupMembers(id) => {
+            require(claims, GROUP_READ)?;
+            reads::group_members(base, version, &state.tenant(), &id, &query, eventual)?
+        }
+        Route::Reprocess { .. }
+        | Route::Batch
+        | Route::NotImplemented
+        | Route::AssignLicense(_)
+        | Route::GroupMemberRefs(_)
+        | Route::GroupMemberRef { .. } => {
             unreachable!("not a read")
         }
     };
     Ok(respond::graph_json(ids, StatusCode::OK, &body))
+}
+
+/// The writes a license repair makes (`writes.rs`): PATCH a user, assignLicense, add or remove a group member.
+fn write_route(
+    state: &State,
+    parts: &Parts,
+    body: &[u8],
+    ids: &RequestIds,
+    claims: &Claims,
+    version: Version,
+    route: Route,
+) -> Result<Response<Body>, GraphError> {
+    let (expected, allow) = match route {
+        Route::User(_) => (Method::PATCH, "GET, PATCH"),
+        Route::GroupMemberRef { .. } => (Method::DELETE, "DELETE"),
+        _ => (Method::POST, "POST"),
+    };
+    if parts.method != expected {
+        return Err(method_not_allowed(allow));
+    }
+    if expected != Method::DELETE {
+        require_json_content_type(&parts.headers)?;
+    }
+    match route {
+        Route::User(subject) => {
+            let key = resolve_subject(subject, claims)?;
+            require(claims, USER_WRITE)?;
+            writes::update_user(&mut state.tenant(), &key, body)?;
+            Ok(respond::graph_empty(ids, StatusCode::NO_CONTENT))
+        }
+        Route::AssignLicense(subject) => {
+            let key = resolve_subject(subject, claims)?;
+            require(claims, LICENSE_WRITE)?;
+            let user = writes::assign_license(&mut state.tenant(), &key, body)?;
+            let mut answer = Map::new();
+            answer.insert(
+                "@odata.context".into(),
+                Value::from(format!(
+                    "{}/{}/$metadata#users/$entity",
+                    state.base_url(),
+                    version.as_str()
+                )),
+            );
+            if let Value::Object(user) = user {
+                answer.extend(user);
+            }
+            Ok(respond::graph_json(
+                ids,
+                StatusCode::OK,
+                &Value::Object(answer),
+            ))
+        }
+        Route::GroupMemberRefs(group) => {
+            require(claims, GROUP_MEMBER_WRITE)?;
+            writes::add_member(&mut state.tenant(), &group, body)?;
+            Ok(respond::graph_empty(ids, StatusCode::NO_CONTENT))
+        }
+        Route::GroupMemberRef { group, member } => {
+            require(claims, GROUP_MEMBER_WRITE)?;
+            writes::remove_member(&mut state.tenant(), &group, &member)?;
+            Ok(respond::graph_empty(ids, StatusCode::NO_CONTENT))
+        }
+        _ => unreachable!("not a write"),
+    }
 }
 
 fn require(claims: &Claims, permissions: &[&str]) -> Result<(), GraphError> {

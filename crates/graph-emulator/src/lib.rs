@@ -25,6 +25,7 @@ pub mod server;
 pub mod state;
 pub mod tenant;
 pub mod throttle;
+pub mod writes;
 
 pub use catalog::{Group, LicenseIntent, Sku};
 pub use server::{BackgroundEmulator, Config, Emulator};

@@ -1,6 +1,8 @@
 //! The reads a runbook makes around reprocessing: users (one, or a filtered, paged list), subscribed SKUs,
 //! groups with license errors and their failing members — each shaped as Graph answers it, v1.0 and beta.
 
+use std::sync::OnceLock;
+
 use hyper::header::HeaderMap;
 use serde_json::{json, Map, Value};
 
@@ -25,53 +27,46 @@ pub const V1_DEFAULT_USER_PROPERTIES: &[&str] = &[
     "id",
 ];
 
-/// Properties of microsoft.graph.user a `$select` may name even when a user has no value for them.
-pub const USER_PROPERTIES: &[&str] = &[
-    "id",
-    "accountEnabled",
-    "ageGroup",
-    "assignedLicenses",
-    "assignedPlans",
-    "businessPhones",
-    "city",
-    "companyName",
-    "country",
-    "createdDateTime",
-    "creationType",
-    "deletedDateTime",
-    "department",
-    "displayName",
-    "employeeId",
-    "externalUserState",
-    "externalUserStateChangeDateTime",
-    "givenName",
-    "jobTitle",
-    "licenseAssignmentStates",
-    "mail",
-    "mailNickname",
-    "mobilePhone",
-    "officeLocation",
-    "onPremisesSyncEnabled",
-    "otherMails",
-    "preferredLanguage",
-    "provisionedPlans",
-    "proxyAddresses",
-    "surname",
-    "usageLocation",
-    "userPrincipalName",
-    "userType",
-];
+/// Every property Graph v1.0 defines on user and on group: what a `$select` may name, whether or not an object has a
+/// value for it. Generated from the Graph .NET SDK's models; `graph_properties.json` says how, and
+/// tests/Emulator.Tests checks it against them.
+struct GraphProperties {
+    user: Vec<&'static str>,
+    group: Vec<&'static str>,
+}
 
-const GROUP_PROPERTIES: &[&str] = &[
-    "id",
-    "displayName",
-    "description",
-    "mailEnabled",
-    "securityEnabled",
-    "groupTypes",
-    "assignedLicenses",
-    "hasMembersWithLicenseErrors",
-];
+fn graph_properties() -> &'static GraphProperties {
+    static LIST: OnceLock<Value> = OnceLock::new();
+    static PROPERTIES: OnceLock<GraphProperties> = OnceLock::new();
+    PROPERTIES.get_or_init(|| {
+        let list = LIST.get_or_init(|| {
+            serde_json::from_str(include_str!("graph_properties.json"))
+                .expect("graph_properties.json is JSON")
+        });
+        let listed = |kind: &str| -> Vec<&'static str> {
+            list[kind]
+                .as_array()
+                .expect("graph_properties.json lists user and group")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect()
+        };
+        GraphProperties {
+            user: listed("user"),
+            group: listed("group"),
+        }
+    })
+}
+
+/// Properties of microsoft.graph.user.
+pub fn user_properties() -> &'static [&'static str] {
+    &graph_properties().user
+}
+
+/// Properties of microsoft.graph.group.
+pub fn group_properties() -> &'static [&'static str] {
+    &graph_properties().group
+}
 
 /// What `$search` looks in on users and groups; a clause on anything else is refused.
 const USER_SEARCH_PROPERTIES: &[&str] = &[
@@ -122,7 +117,7 @@ pub fn users(
         search.check(USER_SEARCH_PROPERTIES, "user")?;
     }
     if let Some(names) = &query.select {
-        check_select(names, USER_PROPERTIES)?;
+        check_select(names, "user")?;
     }
     let mut matched: Vec<&User> = tenant
         .active_users()
@@ -205,7 +200,7 @@ pub fn groups(
         search.check(GROUP_SEARCH_PROPERTIES, "group")?;
     }
     if let Some(names) = &query.select {
-        check_select(names, GROUP_PROPERTIES)?;
+        check_select(names, "group")?;
     }
     let objects: Vec<Value> = tenant
         .groups()
@@ -216,7 +211,7 @@ pub fn groups(
         })
         .filter(|object| query.matches(object))
         .map(|object| match &query.select {
-            Some(names) => Value::Object(query::select(&object, names, GROUP_PROPERTIES)),
+            Some(names) => Value::Object(query::select(&object, names, group_properties())),
             None => Value::Object(object),
         })
         .collect();
@@ -245,8 +240,8 @@ pub fn group(
     };
     let object = match &query.select {
         Some(names) => {
-            check_select(names, GROUP_PROPERTIES)?;
-            query::select(&object, names, GROUP_PROPERTIES)
+            check_select(names, "group")?;
+            query::select(&object, names, group_properties())
         }
         None => object,
     };
@@ -323,18 +318,8 @@ type Selected = (Map<String, Value>, Option<Vec<String>>);
 fn user_object(version: Version, user: &User, query: &Query) -> Result<Selected, GraphError> {
     let properties = user.properties();
     if let Some(names) = &query.select {
-        check_select(names, USER_PROPERTIES).or_else(|e| {
-            // A property the seed gave the user is selectable even if the emulator's list lacks it.
-            if names.iter().all(|n| {
-                USER_PROPERTIES.iter().any(|k| k.eq_ignore_ascii_case(n))
-                    || properties.keys().any(|k| k.eq_ignore_ascii_case(n))
-            }) {
-                Ok(())
-            } else {
-                Err(e)
-            }
-        })?;
-        let selected = query::select(properties, names, USER_PROPERTIES);
+        check_select(names, "user")?;
+        let selected = query::select(properties, names, user_properties());
         // The context names the properties in the order they were asked for, spelled as Graph spells them.
         let names = names
             .iter()
@@ -374,14 +359,34 @@ fn user_object(version: Version, user: &User, query: &Query) -> Result<Selected,
     Ok((object, None))
 }
 
-fn check_select(names: &[String], known: &[&str]) -> Result<(), GraphError> {
+/// A directory extension property, `extension_<app id without dashes>_<name>`: the tenant's apps define them, so
+/// Graph takes any such name in `$select` (an object without it answers null).
+fn is_extension_property(name: &str) -> bool {
+    let Some(rest) = name
+        .get(..10)
+        .filter(|p| p.eq_ignore_ascii_case("extension_"))
+    else {
+        return false;
+    };
+    let rest = &name[rest.len()..];
+    rest.len() > 33
+        && rest.as_bytes()[..32].iter().all(u8::is_ascii_hexdigit)
+        && rest.as_bytes()[32] == b'_'
+}
+
+/// Graph's refusal of a `$select` that names a property the type does not define.
+fn check_select(names: &[String], type_name: &str) -> Result<(), GraphError> {
+    let known = if type_name == "group" {
+        group_properties()
+    } else {
+        user_properties()
+    };
     match names
         .iter()
-        .find(|n| !known.iter().any(|k| k.eq_ignore_ascii_case(n)))
+        .find(|n| !known.iter().any(|k| k.eq_ignore_ascii_case(n)) && !is_extension_property(n))
     {
         Some(unknown) => Err(GraphError::bad_request(format!(
-            "Parsing OData Select and Expand failed: Could not find a property named '{unknown}' on type 'microsoft.graph.{}'.",
-            if known == GROUP_PROPERTIES { "group" } else { "user" }
+            "Parsing OData Select and Expand failed: Could not find a property named '{unknown}' on type 'microsoft.graph.{type_name}'."
         ))),
         None => Ok(()),
     }
@@ -413,4 +418,132 @@ fn page(items: Vec<Value>, query: &Query, context: &str, self_link: &str) -> Val
     }
     out.insert("value".into(), Value::Array(items[start..end].to_vec()));
     Value::Object(out)
+}
+
+/// `GET /groups/{id}/members`: the group's users as directory objects (each with its `@odata.type`), v1.0's default
+/// properties or `$select`, with `$filter`, `$top`, `$count` and paging; `$count` is an advanced query, as on
+/// `/users`, and `$search` is refused, as on membersWithLicenseErrors.
+pub fn group_members(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    id: &str,
+    query: &Query,
+    eventual: bool,
+) -> Result<Value, GraphError> {
+    refuse_search(query, "members")?;
+    query.check_advanced(eventual)?;
+    let group = find_group(tenant, id)?;
+    let mut objects = Vec::new();
+    for user in group.members.iter().filter_map(|m| tenant.find_active(m)) {
+        if !query.matches(user.properties()) {
+            continue;
+        }
+        let (object, _) = user_object(version, user, query)?;
+        let mut typed = Map::new();
+        typed.insert("@odata.type".into(), Value::from("#microsoft.graph.user"));
+        typed.extend(object);
+        objects.push(Value::Object(typed));
+    }
+    let context = format!("{base}/{}/$metadata#directoryObjects", version.as_str());
+    let self_link = format!("{base}/{}/groups/{}/members", version.as_str(), group.id);
+    Ok(page(objects, query, &context, &self_link))
+}
+
+/// `GET /users/{id}/licenseDetails`: one licenseDetails per SKU the user holds (its `assignedLicenses`), each plan
+/// `Success` unless the assignment disabled it (`Disabled`), or the SKU's status when it is not usable. With `id`,
+/// `GET /users/{id}/licenseDetails/{id}`: that one, or Graph's 404.
+pub fn license_details(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    user: &User,
+    id: Option<&str>,
+    query: &Query,
+) -> Result<Value, GraphError> {
+    if query.filter.is_some() || query.search.is_some() || query.order_by.is_some() {
+        return Err(GraphError::new(
+            hyper::StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            "The Graph emulator supports $select, $top and $count on licenseDetails.",
+        ));
+    }
+    let assigned = user
+        .properties()
+        .get("assignedLicenses")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut objects = Vec::new();
+    for license in &assigned {
+        let Some(sku) = license.get("skuId").and_then(Value::as_str).and_then(|id| {
+            tenant
+                .skus()
+                .iter()
+                .find(|s| s.sku_id.eq_ignore_ascii_case(id))
+        }) else {
+            continue;
+        };
+        let disabled: Vec<&str> = license
+            .get("disabledPlans")
+            .and_then(Value::as_array)
+            .map(|d| d.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let plans: Vec<Value> = sku
+            .service_plans
+            .iter()
+            .map(|plan| {
+                let status = if disabled.iter().any(|d| plan.is(d)) {
+                    "Disabled"
+                } else if sku.is_usable() {
+                    "Success"
+                } else {
+                    "PendingActivation"
+                };
+                json!({
+                    "appliesTo": plan.applies_to,
+                    "provisioningStatus": status,
+                    "servicePlanId": plan.service_plan_id,
+                    "servicePlanName": plan.service_plan_name,
+                })
+            })
+            .collect();
+        // Graph's ids are opaque strings made of the user and the SKU; so are these.
+        let id = format!("{}{}", user.id(), sku.sku_id).replace('-', "");
+        let object = json!({
+            "id": id,
+            "servicePlans": plans,
+            "skuId": sku.sku_id,
+            "skuPartNumber": sku.sku_part_number,
+        });
+        let object = match (&query.select, object) {
+            (Some(names), Value::Object(o)) => Value::Object(query::select(
+                &o,
+                names,
+                &["id", "servicePlans", "skuId", "skuPartNumber"],
+            )),
+            (_, object) => object,
+        };
+        objects.push(object);
+    }
+    let context = format!(
+        "{base}/{}/$metadata#users('{}')/licenseDetails",
+        version.as_str(),
+        user.id()
+    );
+    if let Some(id) = id {
+        let Some(Value::Object(object)) = objects
+            .into_iter()
+            .find(|o| o.get("id").and_then(Value::as_str) == Some(id))
+        else {
+            return Err(GraphError::user_not_found(id));
+        };
+        return Ok(with_context(&format!("{context}/$entity"), object));
+    }
+    let self_link = format!(
+        "{base}/{}/users/{}/licenseDetails",
+        version.as_str(),
+        user.id()
+    );
+    Ok(page(objects, query, &context, &self_link))
 }

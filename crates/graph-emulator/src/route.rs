@@ -43,6 +43,19 @@ pub enum Route {
     Groups,
     Group(String),
     MembersWithLicenseErrors(String),
+    /// `GET /users/{id}/licenseDetails`, `GET /me/licenseDetails`; with an id, one of them.
+    LicenseDetails(Subject, Option<String>),
+    /// `POST /users/{id}/assignLicense`.
+    AssignLicense(Subject),
+    /// `GET /groups/{id}/members`.
+    GroupMembers(String),
+    /// `POST /groups/{id}/members/$ref`: add a member.
+    GroupMemberRefs(String),
+    /// `DELETE /groups/{id}/members/{member-id}/$ref`: remove a member.
+    GroupMemberRef {
+        group: String,
+        member: String,
+    },
     /// `POST /$batch`.
     Batch,
     /// Real Graph resources (cloudLicensing navigation, `$count` segments...) the emulator does not serve.
@@ -129,6 +142,25 @@ fn group_route(rest: &[String]) -> Result<Route, GraphError> {
         [key, navigation] if navigation.eq_ignore_ascii_case("membersWithLicenseErrors") => {
             Ok(Route::MembersWithLicenseErrors(key.clone()))
         }
+        [key, members] if members.eq_ignore_ascii_case("members") => {
+            Ok(Route::GroupMembers(key.clone()))
+        }
+        [key, members, reference]
+            if members.eq_ignore_ascii_case("members")
+                && reference.eq_ignore_ascii_case("$ref") =>
+        {
+            Ok(Route::GroupMemberRefs(key.clone()))
+        }
+        [key, members, member, reference]
+            if members.eq_ignore_ascii_case("members")
+                && reference.eq_ignore_ascii_case("$ref")
+                && !member.is_empty() =>
+        {
+            Ok(Route::GroupMemberRef {
+                group: key.clone(),
+                member: member.clone(),
+            })
+        }
         [_, navigation, ..]
             if ["members", "transitiveMembers", "memberOf", "owners"]
                 .iter()
@@ -146,6 +178,13 @@ fn user_route(version: Version, subject: Subject, rest: &[String]) -> Result<Rou
         [] => return Ok(Route::User(subject)),
         [name] if is_action(name, "reprocessLicenseAssignment") => {
             ReprocessAction::LicenseAssignment
+        }
+        [name] if is_action(name, "assignLicense") => return Ok(Route::AssignLicense(subject)),
+        [navigation] if navigation.eq_ignore_ascii_case("licenseDetails") => {
+            return Ok(Route::LicenseDetails(subject, None))
+        }
+        [navigation, id] if navigation.eq_ignore_ascii_case("licenseDetails") && !id.is_empty() => {
+            return Ok(Route::LicenseDetails(subject, Some(id.clone())))
         }
         [name] if version == Version::Beta && is_action(name, "reprocessLicenseAssignment2") => {
             ReprocessAction::LicenseAssignment2
@@ -315,6 +354,36 @@ mod tests {
         assert_eq!(route("/v1.0/$batch"), Ok(Route::Batch));
         assert_eq!(
             route("/v1.0/users/x/licenseDetails"),
+            Ok(Route::LicenseDetails(Subject::User("x".into()), None))
+        );
+        assert_eq!(
+            route("/v1.0/users/x/licenseDetails/d%2F1"),
+            Ok(Route::LicenseDetails(
+                Subject::User("x".into()),
+                Some("d/1".into())
+            ))
+        );
+        assert_eq!(
+            route("/v1.0/users/a%2Fb/microsoft.graph.assignLicense"),
+            Ok(Route::AssignLicense(Subject::User("a/b".into())))
+        );
+        assert_eq!(
+            route("/v1.0/groups/g/members"),
+            Ok(Route::GroupMembers("g".into()))
+        );
+        assert_eq!(
+            route("/v1.0/groups/g/members/$ref"),
+            Ok(Route::GroupMemberRefs("g".into()))
+        );
+        assert_eq!(
+            route("/v1.0/groups/g/members/u%2F1/$ref"),
+            Ok(Route::GroupMemberRef {
+                group: "g".into(),
+                member: "u/1".into()
+            })
+        );
+        assert_eq!(
+            route("/v1.0/groups/g/members/u1"),
             Ok(Route::NotImplemented)
         );
         assert_eq!(

@@ -343,6 +343,23 @@ impl ChangeError {
     }
 }
 
+/// Why assignLicense refused, in the terms Graph's answer needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssignError {
+    UserNotFound,
+    /// No subscribed SKU has this skuId.
+    UnknownSku(String),
+    /// removeLicenses named a SKU the user holds only through a group.
+    Inherited(String),
+    /// removeLicenses named a SKU the user does not hold directly.
+    NotAssigned(String),
+    /// The licensing rules refused a license added (`error` as licenseAssignmentStates names it).
+    Refused {
+        error: String,
+        sku_id: String,
+    },
+}
+
 /// Users are looked up case-insensitively by id or UPN, the way Graph resolves `/users/{id}`.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -1033,6 +1050,107 @@ impl Tenant {
             .filter(|g| g.has_member(user_id))
             .map(|g| g.id.clone())
             .collect()
+    }
+
+    /// A change of a user's group memberships, as Entra takes it: the user's licenses are processed again (after the
+    /// processing delay, if one is set), so a license from a group the user left goes away and one from a group the
+    /// user joined is tried.
+    pub fn membership_changed(&mut self, user_id: &str) {
+        self.index = None;
+        let Some(key) = self.key_of(user_id) else {
+            return;
+        };
+        let delay = self.processing.delay();
+        if delay.is_zero() {
+            self.process_keys(std::slice::from_ref(&key));
+        } else {
+            self.queue
+                .push(&key, Instant::now() + delay, SystemTime::now() + delay);
+        }
+    }
+
+    /// Graph's assignLicense: the user's direct licenses with `remove` taken away and `add` given (a SKU already
+    /// assigned directly takes the new disabled plans), processed at once as Entra does a direct assignment. A
+    /// license added that the licensing rules refuse leaves the user as it was, and the refusal says why.
+    pub fn assign_license(
+        &mut self,
+        id_or_upn: &str,
+        add: Vec<LicenseIntent>,
+        remove: Vec<String>,
+    ) -> Result<&User, AssignError> {
+        let key = self
+            .key_of(id_or_upn)
+            .filter(|k| !self.users[k].is_deleted())
+            .ok_or(AssignError::UserNotFound)?;
+        for sku_id in add.iter().map(|l| &l.sku_id).chain(&remove) {
+            if !self
+                .skus
+                .iter()
+                .any(|s| s.sku_id.eq_ignore_ascii_case(sku_id))
+            {
+                return Err(AssignError::UnknownSku(sku_id.clone()));
+            }
+        }
+        let before = self.users[&key].clone();
+        let mut direct = before.direct_licenses.clone();
+        for sku_id in &remove {
+            let held = direct.len();
+            direct.retain(|l| !l.sku_id.eq_ignore_ascii_case(sku_id));
+            if direct.len() == held {
+                let inherited = self
+                    .groups
+                    .iter()
+                    .filter(|g| g.has_member(before.id()))
+                    .any(|g| {
+                        g.assigned_licenses
+                            .iter()
+                            .any(|l| l.sku_id.eq_ignore_ascii_case(sku_id))
+                    });
+                return Err(if inherited {
+                    AssignError::Inherited(sku_id.clone())
+                } else {
+                    AssignError::NotAssigned(sku_id.clone())
+                });
+            }
+        }
+        for license in &add {
+            match direct
+                .iter_mut()
+                .find(|l| l.sku_id.eq_ignore_ascii_case(&license.sku_id))
+            {
+                Some(held) => held.disabled_plans = license.disabled_plans.clone(),
+                None => direct.push(license.clone()),
+            }
+        }
+        self.index = None;
+        self.users
+            .get_mut(&key)
+            .expect("looked up above")
+            .direct_licenses = direct;
+        self.process_keys(std::slice::from_ref(&key));
+        let refused = add.iter().find_map(|license| {
+            self.users[&key]
+                .license_states()
+                .iter()
+                .find(|s| {
+                    s.get("assignedByGroup").map_or(true, Value::is_null)
+                        && s.get("skuId")
+                            .and_then(Value::as_str)
+                            .is_some_and(|id| id.eq_ignore_ascii_case(&license.sku_id))
+                })
+                .and_then(|s| s.get("error").and_then(Value::as_str))
+                .filter(|e| *e != "None")
+                .map(|e| AssignError::Refused {
+                    error: e.to_owned(),
+                    sku_id: license.sku_id.clone(),
+                })
+        });
+        if let Some(refused) = refused {
+            self.index = None;
+            self.users.insert(key, before);
+            return Err(refused);
+        }
+        Ok(&self.users[&key])
     }
 
     fn group_mut(&mut self, id_or_name: &str) -> Result<&mut Group, ChangeError> {

@@ -79,6 +79,22 @@ fn a_new_client_names_the_identity_keys_and_each_operation() {
                     "method": "POST",
                     "path": "/users/{user-id}/reprocessLicenseAssignment2",
                     "mePath": "/me/reprocessLicenseAssignment2"
+                },
+                "updateUser": {"method": "PATCH", "path": "/users/{user-id}", "mePath": null},
+                "assignLicense": {
+                    "method": "POST",
+                    "path": "/users/{user-id}/assignLicense",
+                    "mePath": null
+                },
+                "addGroupMember": {
+                    "method": "POST",
+                    "path": "/groups/{group-id}/members/$ref",
+                    "mePath": null
+                },
+                "removeGroupMember": {
+                    "method": "DELETE",
+                    "path": "/groups/{group-id}/members/{directoryObject-id}/$ref",
+                    "mePath": null
                 }
             }
         })

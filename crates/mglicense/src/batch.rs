@@ -55,6 +55,8 @@ struct Inner {
     id: String,
     url: String,
     headers: Vec<(String, String)>,
+    /// The call's JSON body, if it has one.
+    body: Option<Value>,
 }
 
 impl Inner {
@@ -64,6 +66,10 @@ impl Inner {
             id: (index + 1).to_string(),
             url: format!("{endpoint}{}", prepared.path),
             headers: prepared.call_headers(member.attempt),
+            body: prepared
+                .body
+                .as_ref()
+                .and_then(|b| serde_json::from_slice(&b.bytes(endpoint, &prepared.path)).ok()),
         }
     }
 
@@ -73,7 +79,11 @@ impl Inner {
             .iter()
             .map(|(n, v)| (n.clone(), Value::from(v.as_str())))
             .collect();
-        json!({ "id": self.id, "method": prepared.method, "url": split_version(&prepared.path).1, "headers": headers })
+        let mut inner = json!({ "id": self.id, "method": prepared.method, "url": split_version(&prepared.path).1, "headers": headers });
+        if let Some(body) = &self.body {
+            inner["body"] = body.clone();
+        }
+        inner
     }
 }
 

@@ -45,6 +45,18 @@ pub enum Operation {
     /// beta `POST /users/{id}|me/reprocessLicenseAssignment2`, a draft action that answers in a
     /// `{"value": …}` envelope (Invoke-MgBetaLicenseUser2).
     BetaReprocessLicenseAssignment2,
+    /// v1.0 `PATCH /users/{id}` with the request's `properties`, answered 204 (Update-MgUser;
+    /// <https://learn.microsoft.com/en-us/graph/api/user-update>).
+    UpdateUser,
+    /// v1.0 `POST /users/{id}/assignLicense` with `addLicenses` and `removeLicenses`, answered with
+    /// the user (Set-MgUserLicense; <https://learn.microsoft.com/en-us/graph/api/user-assignlicense>).
+    AssignLicense,
+    /// v1.0 `POST /groups/{id}/members/$ref` naming the directory object, answered 204
+    /// (New-MgGroupMember; <https://learn.microsoft.com/en-us/graph/api/group-post-members>).
+    AddGroupMember,
+    /// v1.0 `DELETE /groups/{id}/members/{id}/$ref`, answered 204 (Remove-MgGroupMemberByRef;
+    /// <https://learn.microsoft.com/en-us/graph/api/group-delete-members>).
+    RemoveGroupMember,
 }
 
 /// How an operation's successful answer is read.
@@ -71,12 +83,16 @@ pub struct OperationShown {
 }
 
 impl Operation {
-    /// Every operation, v1.0 first.
-    pub const ALL: [Operation; 4] = [
+    /// Every operation: the reprocess calls, v1.0 first, then the writes that fix licenses.
+    pub const ALL: [Operation; 8] = [
         Operation::ReprocessLicenseAssignment,
         Operation::BetaReprocessLicenseAssignment,
         Operation::BetaReprocessCloudLicensingAssignments,
         Operation::BetaReprocessLicenseAssignment2,
+        Operation::UpdateUser,
+        Operation::AssignLicense,
+        Operation::AddGroupMember,
+        Operation::RemoveGroupMember,
     ];
 
     /// Every operation's method and documented paths, by the name a request gives
@@ -99,9 +115,30 @@ impl Operation {
 
     pub fn api(self) -> ApiVersion {
         match self {
-            Operation::ReprocessLicenseAssignment => ApiVersion::V1,
-            _ => ApiVersion::Beta,
+            Operation::BetaReprocessLicenseAssignment
+            | Operation::BetaReprocessCloudLicensingAssignments
+            | Operation::BetaReprocessLicenseAssignment2 => ApiVersion::Beta,
+            _ => ApiVersion::V1,
         }
+    }
+
+    /// Whether the call is about a group (`/groups/{id}/…`) rather than a user.
+    pub fn on_group(self) -> bool {
+        matches!(
+            self,
+            Operation::AddGroupMember | Operation::RemoveGroupMember
+        )
+    }
+
+    /// A reprocess call: the calls -Wait follows and bulk runs and JSON batches send.
+    pub fn reprocesses(self) -> bool {
+        matches!(
+            self,
+            Operation::ReprocessLicenseAssignment
+                | Operation::BetaReprocessLicenseAssignment
+                | Operation::BetaReprocessCloudLicensingAssignments
+                | Operation::BetaReprocessLicenseAssignment2
+        )
     }
 
     fn action(self) -> &'static [&'static str] {
@@ -113,25 +150,40 @@ impl Operation {
                 &["cloudLicensing", "assignments", "reprocessAssignments"]
             }
             Operation::BetaReprocessLicenseAssignment2 => &["reprocessLicenseAssignment2"],
+            Operation::UpdateUser => &[],
+            Operation::AssignLicense => &["assignLicense"],
+            Operation::AddGroupMember => &["members", "$ref"],
+            Operation::RemoveGroupMember => &["members", "{directoryObject-id}", "$ref"],
         }
     }
 
     pub fn method(self) -> &'static str {
-        "POST"
+        match self {
+            Operation::UpdateUser => "PATCH",
+            Operation::RemoveGroupMember => "DELETE",
+            _ => "POST",
+        }
     }
 
     pub fn shape(self) -> ResponseShape {
         match self {
-            Operation::BetaReprocessCloudLicensingAssignments => ResponseShape::Empty,
+            Operation::BetaReprocessCloudLicensingAssignments
+            | Operation::UpdateUser
+            | Operation::AddGroupMember
+            | Operation::RemoveGroupMember => ResponseShape::Empty,
             Operation::BetaReprocessLicenseAssignment2 => ResponseShape::ValueEnvelope,
             _ => ResponseShape::Object,
         }
     }
 
-    /// The draft reprocessLicenseAssignment2 page requires `Content-Type: application/json`.
+    /// The draft reprocessLicenseAssignment2 page requires `Content-Type: application/json`, and
+    /// so does every call with a JSON body.
     pub fn content_type(self) -> Option<&'static str> {
         match self {
-            Operation::BetaReprocessLicenseAssignment2 => Some("application/json"),
+            Operation::BetaReprocessLicenseAssignment2
+            | Operation::UpdateUser
+            | Operation::AssignLicense
+            | Operation::AddGroupMember => Some("application/json"),
             _ => None,
         }
     }
@@ -144,11 +196,18 @@ impl Operation {
     /// which the official cmdlets show in their -WhatIf line.
     pub fn path_template(self, me: bool) -> String {
         let subject = if me {
-            "/me".to_string()
+            "/me"
+        } else if self.on_group() {
+            "/groups/{group-id}"
         } else {
-            "/users/{user-id}".to_string()
+            "/users/{user-id}"
         };
-        format!("{subject}/{}", self.action().join("/"))
+        let mut path = subject.to_string();
+        for segment in self.action() {
+            path.push('/');
+            path.push_str(segment);
+        }
+        path
     }
 }
 
@@ -176,6 +235,63 @@ pub struct RequestSpec {
     /// (see `crate::local`): it then runs only while someone waits. Not with `wait`.
     #[serde(default)]
     pub on_waiting_thread: bool,
+    /// The group, for `addGroupMember` and `removeGroupMember`.
+    #[serde(default)]
+    pub group_id: Option<String>,
+    /// The member (a user's object id), for `addGroupMember` and `removeGroupMember`.
+    #[serde(default)]
+    pub directory_object_id: Option<String>,
+    /// The user's properties to change, by Graph's names, for `updateUser`.
+    #[serde(default, deserialize_with = "identity::unique_keys_map")]
+    pub properties: Option<Map<String, Value>>,
+    /// Licenses to give, for `assignLicense`.
+    #[serde(default)]
+    pub add_licenses: Option<Vec<LicenseSpec>>,
+    /// SKU ids of the licenses to take away, for `assignLicense`.
+    #[serde(default)]
+    pub remove_licenses: Option<Vec<String>>,
+}
+
+/// One license of assignLicense's `addLicenses` (Graph's assignedLicense).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LicenseSpec {
+    pub sku_id: String,
+    #[serde(default)]
+    pub disabled_plans: Vec<String>,
+}
+
+/// What a call sends in its body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RequestBody {
+    /// JSON, as it goes on the wire.
+    Json(Vec<u8>),
+    /// `{"@odata.id": "<endpoint>/<version>/directoryObjects/<id>"}`: a reference to a directory
+    /// object (the id already one percent-encoded segment), made absolute with the connection's
+    /// Graph endpoint when the call is sent.
+    DirectoryObject(String),
+}
+
+impl RequestBody {
+    /// The body's bytes for a call of `path` (which starts with its version) to `endpoint`.
+    pub fn bytes(&self, endpoint: &str, path: &str) -> Vec<u8> {
+        match self {
+            RequestBody::Json(bytes) => bytes.clone(),
+            RequestBody::DirectoryObject(segment) => {
+                let version = path
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or("v1.0");
+                let reference = format!(
+                    "{}/{version}/directoryObjects/{segment}",
+                    endpoint.trim_end_matches('/')
+                );
+                serde_json::to_vec(&serde_json::json!({ "@odata.id": reference }))
+                    .unwrap_or_default()
+            }
+        }
+    }
 }
 
 /// Default -TimeoutSec.
@@ -234,6 +350,8 @@ pub struct PreparedRequest {
     /// The answer's body goes to the caller as it came, checked to be JSON but not parsed into
     /// a tree, because nothing in the engine looks inside it (a reprocess call without -Wait).
     pub pass_body_through: bool,
+    /// What the call sends, if anything (the writes that fix licenses).
+    pub body: Option<RequestBody>,
 }
 
 impl PreparedRequest {
@@ -266,6 +384,10 @@ impl RequestSpec {
     /// Checks everything about the request that can be checked before anything is sent.
     pub fn prepare(&self) -> Result<PreparedRequest, Error> {
         let op = self.operation;
+        self.check_fields()?;
+        if op.on_group() {
+            return self.prepare_on_group();
+        }
         let (subject, target) = if self.me {
             if !op.supports_me() {
                 return Err(Error::invalid_argument(format!(
@@ -282,37 +404,235 @@ impl RequestSpec {
             let identity = self.identity.as_ref().unwrap_or(&Value::Null);
             identity::resolve_user_path(identity)?
         };
-        let path = format!(
-            "/{}/{}/{}",
-            op.api().segment(),
-            subject,
-            op.action().join("/")
-        );
+        let mut path = format!("/{}/{}", op.api().segment(), subject);
+        for segment in op.action() {
+            path.push('/');
+            path.push_str(segment);
+        }
         if let Some(wait) = &self.wait {
             wait.check()?;
         }
-        let headers = match &self.headers {
-            Some(h) => check_headers(h)?,
-            None => Vec::new(),
+        // A value of this input alone: a front end reports it for the input and goes on with the next.
+        let body = match op {
+            Operation::UpdateUser => Some(
+                self.user_properties()
+                    .map_err(|e| e.about_input("properties"))?,
+            ),
+            Operation::AssignLicense => Some(
+                self.assign_license_body()
+                    .map_err(|e| e.about_input("licenses"))?,
+            ),
+            _ => None,
         };
-        let trace = TraceLevel {
-            debug: self.debug,
-            verbose: self.verbose,
+        let what = match op {
+            Operation::UpdateUser => format!("the properties of user '{target}'"),
+            Operation::AssignLicense => format!("the licenses of user '{target}'"),
+            _ => format!("user '{target}'"),
         };
+        self.call(path, target, what, Some(subject), body)
+    }
+
+    /// The call as it goes out: this request's operation, headers and trace, and what it is about.
+    fn call(
+        &self,
+        path: String,
+        target: String,
+        what: String,
+        subject: Option<String>,
+        body: Option<RequestBody>,
+    ) -> Result<PreparedRequest, Error> {
+        let op = self.operation;
         Ok(PreparedRequest {
             method: op.method(),
             path,
             shape: op.shape(),
             content_type: op.content_type(),
             paced: true,
-            what: format!("user '{target}'"),
-            subject: Some(subject),
+            what,
+            subject,
             target,
-            headers,
-            trace,
+            headers: self.checked_headers()?,
+            trace: self.trace(),
             pass_body_through: self.wait.is_none() && op.shape() == ResponseShape::Object,
+            body,
         })
     }
+
+    fn checked_headers(&self) -> Result<Vec<(String, String)>, Error> {
+        match &self.headers {
+            Some(h) => check_headers(h),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn trace(&self) -> TraceLevel {
+        TraceLevel {
+            debug: self.debug,
+            verbose: self.verbose,
+        }
+    }
+
+    /// Fields that belong to other operations are refused by name, so nothing given is ignored.
+    fn check_fields(&self) -> Result<(), Error> {
+        let op = self.operation;
+        let given = [
+            (self.group_id.is_some() && !op.on_group(), "groupId"),
+            (
+                self.directory_object_id.is_some() && !op.on_group(),
+                "directoryObjectId",
+            ),
+            (
+                self.properties.is_some() && op != Operation::UpdateUser,
+                "properties",
+            ),
+            (
+                self.add_licenses.is_some() && op != Operation::AssignLicense,
+                "addLicenses",
+            ),
+            (
+                self.remove_licenses.is_some() && op != Operation::AssignLicense,
+                "removeLicenses",
+            ),
+            (self.wait.is_some() && !op.reprocesses(), "wait"),
+        ];
+        if let Some((_, name)) = given.iter().find(|(wrong, _)| *wrong) {
+            return Err(Error::invalid_argument(format!(
+                "'{name}' does not apply to the operation {op:?}."
+            )));
+        }
+        Ok(())
+    }
+
+    /// `addGroupMember` and `removeGroupMember`: the group and the member, each one segment.
+    fn prepare_on_group(&self) -> Result<PreparedRequest, Error> {
+        let op = self.operation;
+        if self.me || self.identity.is_some() {
+            return Err(Error::invalid_argument(format!(
+                "The operation {op:?} is about a group: give groupId and directoryObjectId, not a user."
+            )));
+        }
+        let group_id = self.group_id.as_deref().unwrap_or("");
+        let group = id_segment("GroupId", group_id).map_err(|e| e.about_input("groupId"))?;
+        let member_id = self.directory_object_id.as_deref().unwrap_or("");
+        let member = id_segment("DirectoryObjectId", member_id)
+            .map_err(|e| e.about_input("directoryObjectId"))?;
+        let (path, body, what) = match op {
+            Operation::AddGroupMember => (
+                format!("/{}/groups/{group}/members/$ref", op.api().segment()),
+                Some(RequestBody::DirectoryObject(member)),
+                format!("adding '{member_id}' to group '{group_id}'"),
+            ),
+            _ => (
+                format!(
+                    "/{}/groups/{group}/members/{member}/$ref",
+                    op.api().segment()
+                ),
+                None,
+                format!("removing '{member_id}' from group '{group_id}'"),
+            ),
+        };
+        self.call(path, group_id.to_string(), what, None, body)
+    }
+
+    /// updateUser's body: the properties as given, each name a plain identifier.
+    fn user_properties(&self) -> Result<RequestBody, Error> {
+        let properties = self
+            .properties
+            .as_ref()
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                Error::invalid_argument(
+                    "No property to change was given: name at least one, or give -BodyParameter.",
+                )
+            })?;
+        if let Some(name) = properties.keys().find(|name| {
+            name.is_empty()
+                || name.len() > 256
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_.@#".contains(&b))
+        }) {
+            return Err(Error::invalid_argument(format!(
+                "'{}' is not a property name Graph can have.",
+                name.chars()
+                    .flat_map(char::escape_debug)
+                    .collect::<String>()
+            )));
+        }
+        let bytes = serde_json::to_vec(properties)
+            .map_err(|e| Error::invalid_argument(format!("The properties cannot be sent: {e}")))?;
+        Ok(RequestBody::Json(bytes))
+    }
+
+    /// assignLicense's body: both lists, always (Graph requires both), every id a GUID.
+    fn assign_license_body(&self) -> Result<RequestBody, Error> {
+        let mut add = Vec::new();
+        for (i, license) in self.add_licenses.iter().flatten().enumerate() {
+            let sku_id = guid(&format!("AddLicenses[{i}].SkuId"), &license.sku_id)?;
+            let mut disabled = Vec::new();
+            for (j, plan) in license.disabled_plans.iter().enumerate() {
+                disabled.push(guid(&format!("AddLicenses[{i}].DisabledPlans[{j}]"), plan)?);
+            }
+            add.push(serde_json::json!({ "disabledPlans": disabled, "skuId": sku_id }));
+        }
+        let mut remove = Vec::new();
+        for (i, sku) in self.remove_licenses.iter().flatten().enumerate() {
+            remove.push(guid(&format!("RemoveLicenses[{i}]"), sku)?);
+        }
+        if add.is_empty() && remove.is_empty() {
+            return Err(Error::invalid_argument(
+                "Neither -AddLicenses nor -RemoveLicenses names a license: there is nothing to change.",
+            ));
+        }
+        let body = serde_json::json!({ "addLicenses": add, "removeLicenses": remove });
+        Ok(RequestBody::Json(
+            serde_json::to_vec(&body).unwrap_or_default(),
+        ))
+    }
+}
+
+/// A GUID as Graph's Edm.Guid takes it (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`), lower case, or
+/// the error naming the input that is not one.
+fn guid(name: &str, value: &str) -> Result<String, Error> {
+    let trimmed = value.trim();
+    match uuid::Uuid::parse_str(trimmed) {
+        Ok(id) if trimmed.len() == 36 => Ok(id.hyphenated().to_string()),
+        _ => Err(Error::invalid_argument(format!(
+            "{name} '{}' is not a GUID; Graph names SKUs and service plans by GUIDs (SkuId, ServicePlanId).",
+            value.chars().flat_map(char::escape_debug).collect::<String>()
+        ))),
+    }
+}
+
+/// An object id (a group's, a member's) as one percent-encoded path segment, or the reason it
+/// cannot be one, naming the parameter.
+pub(crate) fn id_segment(name: &str, id: &str) -> Result<String, Error> {
+    let invalid = |m: String| Error::invalid_argument(m);
+    if id.is_empty() {
+        return Err(invalid(format!("{name} is empty.")));
+    }
+    if let Some(c) = id.chars().find(|c| c.is_control()) {
+        return Err(invalid(format!(
+            "{name} contains the control character U+{:04X}; an object id never does.",
+            c as u32
+        )));
+    }
+    if id.trim().is_empty() {
+        return Err(invalid(format!(
+            "{name} is empty but for spaces; an object id never is."
+        )));
+    }
+    if id.len() > identity::MAX_USER_ID_LEN {
+        return Err(invalid(format!(
+            "{name} is {} bytes long; an object id is at most {}.",
+            id.len(),
+            identity::MAX_USER_ID_LEN
+        )));
+    }
+    if id == "." || id == ".." {
+        return Err(invalid(format!("{name} '{id}' is not an object id.")));
+    }
+    Ok(percent_encoding::utf8_percent_encode(id, identity::SEGMENT).to_string())
 }
 
 /// Headers that the engine owns: replacing them would break authentication or framing. Besides
@@ -604,14 +924,133 @@ mod tests {
 
     #[test]
     fn templates_match_the_official_whatif_text() {
+        for (op, me, template) in [
+            (
+                Operation::ReprocessLicenseAssignment,
+                false,
+                "/users/{user-id}/reprocessLicenseAssignment",
+            ),
+            (
+                Operation::BetaReprocessLicenseAssignment2,
+                true,
+                "/me/reprocessLicenseAssignment2",
+            ),
+            (Operation::UpdateUser, false, "/users/{user-id}"),
+            (
+                Operation::RemoveGroupMember,
+                false,
+                "/groups/{group-id}/members/{directoryObject-id}/$ref",
+            ),
+        ] {
+            assert_eq!(op.path_template(me), template);
+        }
+    }
+
+    fn prepared(v: Value) -> PreparedRequest {
+        spec(v).prepare().unwrap()
+    }
+
+    fn body_of(p: &PreparedRequest) -> Value {
+        let bytes = p
+            .body
+            .as_ref()
+            .unwrap()
+            .bytes("https://graph.microsoft.com", &p.path);
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn the_writes_have_their_method_path_and_body() {
+        let p = spec(json!({"operation": "updateUser", "identity": "a/b@x.com", "properties": {"usageLocation": "US", "accountEnabled": true}}))
+            .prepare()
+            .unwrap();
         assert_eq!(
-            Operation::ReprocessLicenseAssignment.path_template(false),
-            "/users/{user-id}/reprocessLicenseAssignment"
+            (p.method, p.path.as_str()),
+            ("PATCH", "/v1.0/users/a%2Fb@x.com")
         );
         assert_eq!(
-            Operation::BetaReprocessLicenseAssignment2.path_template(true),
-            "/me/reprocessLicenseAssignment2"
+            body_of(&p),
+            json!({"usageLocation": "US", "accountEnabled": true})
         );
+        assert_eq!(p.shape, ResponseShape::Empty);
+        assert_eq!(p.content_type, Some("application/json"));
+
+        let p = spec(json!({"operation": "assignLicense", "identity": {"UserId": "u1"},
+            "addLicenses": [{"skuId": "05E9A617-0261-4CEE-BB44-138D3EF5D965", "disabledPlans": ["5dbe027f-2339-4123-9542-606e4d348a72"]}]}))
+            .prepare()
+            .unwrap();
+        assert_eq!(
+            (p.method, p.path.as_str()),
+            ("POST", "/v1.0/users/u1/assignLicense")
+        );
+        assert_eq!(
+            body_of(&p),
+            json!({"addLicenses": [{"skuId": "05e9a617-0261-4cee-bb44-138d3ef5d965", "disabledPlans": ["5dbe027f-2339-4123-9542-606e4d348a72"]}], "removeLicenses": []})
+        );
+        assert_eq!(p.shape, ResponseShape::Object);
+
+        let p = prepared(
+            json!({"operation": "addGroupMember", "groupId": "g/1", "directoryObjectId": "u?1"}),
+        );
+        let expected = (
+            "POST",
+            "/v1.0/groups/g%2F1/members/$ref",
+            json!({"@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/u%3F1"}),
+        );
+        assert_eq!((p.method, p.path.as_str(), body_of(&p)), expected);
+        let p = prepared(
+            json!({"operation": "removeGroupMember", "groupId": "g1", "directoryObjectId": "../x"}),
+        );
+        assert_eq!(
+            (p.method, p.path.as_str()),
+            ("DELETE", "/v1.0/groups/g1/members/..%2Fx/$ref")
+        );
+        assert!(p.body.is_none());
+    }
+
+    #[test]
+    fn bad_writes_are_refused_by_name_before_sending() {
+        let message = |v: Value| spec(v).prepare().unwrap_err().message;
+        assert!(message(
+            json!({"operation": "assignLicense", "identity": "u", "addLicenses": [{"skuId": "E3"}]})
+        )
+        .contains("AddLicenses[0].SkuId 'E3' is not a GUID"));
+        assert!(message(json!({"operation": "assignLicense", "identity": "u", "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965", "x\ny"]}))
+            .contains("RemoveLicenses[1] 'x\\ny'"));
+        assert!(message(json!({"operation": "assignLicense", "identity": "u", "addLicenses": [], "removeLicenses": []}))
+            .contains("nothing to change"));
+        assert!(
+            message(json!({"operation": "updateUser", "identity": "u"})).contains("No property")
+        );
+        assert!(message(
+            json!({"operation": "updateUser", "identity": "u", "properties": {"a/b": 1}})
+        )
+        .contains("'a/b' is not a property name"));
+        assert!(
+            message(json!({"operation": "addGroupMember", "groupId": "g"}))
+                .contains("DirectoryObjectId is empty")
+        );
+        assert!(message(
+            json!({"operation": "addGroupMember", "groupId": "..", "directoryObjectId": "u"})
+        )
+        .contains("GroupId '..'"));
+        assert!(message(
+            json!({"operation": "removeGroupMember", "groupId": "g", "directoryObjectId": "a\tb"})
+        )
+        .contains("U+0009"));
+        assert!(message(json!({"operation": "addGroupMember", "groupId": "g", "directoryObjectId": "u", "identity": "u"})).contains("about a group"));
+        assert!(message(
+            json!({"operation": "reprocessLicenseAssignment", "identity": "u", "groupId": "g"})
+        )
+        .contains("'groupId' does not apply"));
+        assert!(message(
+            json!({"operation": "updateUser", "identity": "u", "properties": {"a": 1}, "wait": {}})
+        )
+        .contains("'wait' does not apply"));
+        assert!(serde_json::from_value::<RequestSpec>(
+            json!({"operation": "assignLicense", "addLicenses": [{"skuId": "x", "other": 1}]})
+        )
+        .is_err());
     }
 
     proptest::proptest! {

@@ -165,6 +165,8 @@ impl RawSpec {
                 },
                 subject: None,
                 pass_body_through: false,
+                // The raw call's body is its own (below), sent as the caller gave it.
+                body: None,
             },
             body: body.map(Bytes::from),
             output_file,

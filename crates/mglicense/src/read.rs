@@ -32,9 +32,6 @@ use crate::trace::{LogLine, TraceLevel};
 /// Graph's largest page of directory objects, and the official cmdlets' MaxPageSize.
 pub const MAX_PAGE_SIZE: u64 = 999;
 
-/// Longest group id accepted, as for user ids.
-const MAX_ID_LEN: usize = identity::MAX_USER_ID_LEN;
-
 /// What is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,11 +48,20 @@ pub enum Resource {
     GroupMembersWithLicenseErrors,
     /// `GET /subscribedSkus`.
     SubscribedSkus,
+    /// `GET /users/{id}/licenseDetails`.
+    UserLicenseDetails,
+    /// `GET /users/{id}/licenseDetails/{id}`.
+    UserLicenseDetail,
+    /// `GET /groups/{id}/members`.
+    GroupMembers,
 }
 
 impl Resource {
     fn is_single(self) -> bool {
-        matches!(self, Resource::User | Resource::Group)
+        matches!(
+            self,
+            Resource::User | Resource::Group | Resource::UserLicenseDetail
+        )
     }
 }
 
@@ -73,6 +79,9 @@ pub struct ReadSpec {
     /// The group, for `group` and `groupMembersWithLicenseErrors`.
     #[serde(default)]
     pub group_id: Option<String>,
+    /// The licenseDetails, for `userLicenseDetail`.
+    #[serde(default)]
+    pub license_details_id: Option<String>,
     /// `$filter`.
     #[serde(default)]
     pub filter: Option<String>,
@@ -169,13 +178,25 @@ impl ReadSpec {
                 )));
             }
         }
-        let needs_group = matches!(r, Resource::Group | Resource::GroupMembersWithLicenseErrors);
+        let needs_group = matches!(
+            r,
+            Resource::Group | Resource::GroupMembersWithLicenseErrors | Resource::GroupMembers
+        );
         if !needs_group && self.group_id.is_some() {
             return Err(invalid(
                 "A group id was given for a read that is not about a group.".to_string(),
             ));
         }
-        if r != Resource::User && self.identity.is_some() {
+        if r != Resource::UserLicenseDetail && self.license_details_id.is_some() {
+            return Err(invalid(
+                "A licenseDetails id was given for a read that is not about one.".to_string(),
+            ));
+        }
+        if !matches!(
+            r,
+            Resource::User | Resource::UserLicenseDetails | Resource::UserLicenseDetail
+        ) && self.identity.is_some()
+        {
             return Err(invalid(
                 "A user identity was given for a read that is not about one user.".to_string(),
             ));
@@ -187,6 +208,26 @@ impl ReadSpec {
                 let (path, user_id) = identity::resolve_user_path(identity)?;
                 let what = format!("user '{user_id}'");
                 (path, user_id, what)
+            }
+            Resource::UserLicenseDetails | Resource::UserLicenseDetail => {
+                let identity = self.identity.as_ref().unwrap_or(&Value::Null);
+                let (mut path, user_id) = identity::resolve_user_path(identity)?;
+                path.push_str("/licenseDetails");
+                if r == Resource::UserLicenseDetail {
+                    let id = self.license_details_id.as_deref().unwrap_or("");
+                    path.push('/');
+                    path.push_str(&operation::id_segment("LicenseDetailsId", id)?);
+                }
+                let what = format!("the licenses of user '{user_id}'");
+                (path, user_id, what)
+            }
+            Resource::GroupMembers => {
+                let id = self.group_id.as_deref().unwrap_or("");
+                (
+                    format!("groups/{}/members", group_segment(id)?),
+                    id.to_string(),
+                    format!("the members of group '{id}'"),
+                )
             }
             Resource::Users => (
                 "users".to_string(),
@@ -298,6 +339,7 @@ impl ReadSpec {
             },
             subject: None,
             pass_body_through: false,
+            body: None,
         };
         let plan = Plan {
             single: r.is_single(),
@@ -310,31 +352,7 @@ impl ReadSpec {
 
 /// A group id as one path segment, or the reason it cannot be one.
 fn group_segment(id: &str) -> Result<String, Error> {
-    let invalid = |m: String| Error::invalid_argument(m);
-    if id.is_empty() {
-        return Err(invalid("GroupId is empty.".to_string()));
-    }
-    if let Some(c) = id.chars().find(|c| c.is_control()) {
-        return Err(invalid(format!(
-            "GroupId contains the control character U+{:04X}; a group id never does.",
-            c as u32
-        )));
-    }
-    if id.trim().is_empty() {
-        return Err(invalid(
-            "GroupId is empty but for spaces; a group id never is.".to_string(),
-        ));
-    }
-    if id.len() > MAX_ID_LEN {
-        return Err(invalid(format!(
-            "GroupId is {} bytes long; a group id is at most {MAX_ID_LEN}.",
-            id.len()
-        )));
-    }
-    if id == "." || id == ".." {
-        return Err(invalid(format!("GroupId '{id}' is not a group id.")));
-    }
-    Ok(utf8_percent_encode(id, identity::SEGMENT).to_string())
+    operation::id_segment("GroupId", id)
 }
 
 /// The path below the connection's Graph endpoint that a next-page link names. A link to any
@@ -598,6 +616,30 @@ mod tests {
         assert_eq!(
             path(json!({"resource": "subscribedSkus"})),
             "/v1.0/subscribedSkus"
+        );
+        assert_eq!(
+            path(json!({"resource": "userLicenseDetails", "identity": "a/b@x.com"})),
+            "/v1.0/users/a%2Fb@x.com/licenseDetails"
+        );
+        assert_eq!(
+            path(json!({"resource": "groupMembers", "groupId": "g#1", "top": 5, "count": true})),
+            "/v1.0/groups/g%231/members?$top=5&$count=true"
+        );
+        assert_eq!(
+            path(
+                json!({"resource": "userLicenseDetail", "identity": "u", "licenseDetailsId": "d?1"})
+            ),
+            "/v1.0/users/u/licenseDetails/d%3F1"
+        );
+        assert!(prepare(json!({"resource": "userLicenseDetail", "identity": "u", "licenseDetailsId": "d", "all": true}))
+            .is_err());
+        assert!(prepare(json!({"resource": "users", "licenseDetailsId": "d"})).is_err());
+        assert!(prepare(json!({"resource": "groupMembers"}))
+            .unwrap_err()
+            .message
+            .contains("GroupId is empty"));
+        assert!(
+            prepare(json!({"resource": "groupMembers", "groupId": "g", "identity": "u"})).is_err()
         );
     }
 

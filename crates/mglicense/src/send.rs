@@ -294,8 +294,14 @@ impl Sender {
         let login = connection.transport.login(context);
         let token = lane.bearer(connection, &login).await?;
         let mut request = self.graph_request(connection, method.clone(), &url, &token, context);
-        // An action without a body still states its length, as Graph expects of a POST.
-        if method == reqwest::Method::POST {
+        let body = prepared
+            .body
+            .as_ref()
+            .map(|b| b.bytes(&connection.environment.graph_endpoint, &prepared.path));
+        if let Some(body) = &body {
+            request = request.body(body.clone());
+        } else if method == reqwest::Method::POST {
+            // An action without a body still states its length, as Graph expects of a POST.
             request = request.body(Vec::new());
         }
         let mut request = request.build().map_err(|e| transport_error(&url, e))?;
@@ -320,7 +326,10 @@ impl Sender {
                 })
                 .collect();
             log.push(LogLine::debug(trace::format_request(
-                verb, &url, &headers, b"",
+                verb,
+                &url,
+                &headers,
+                body.as_deref().unwrap_or_default(),
             )));
         }
         let started = std::time::Instant::now();

@@ -50,6 +50,7 @@ fn get(path: String, what: String, call: &PreparedRequest) -> PreparedRequest {
         trace: call.trace,
         subject: None,
         pass_body_through: false,
+        body: None,
     }
 }
 

@@ -1,0 +1,294 @@
+// What the cmdlets that fix license errors share (Update-MgUser, Set-MgUserLicense, New-MgGroupMember, Remove-MgGroupMemberByRef): -Headers and -ResponseHeadersVariable, ShouldProcess with the official -WhatIf line, one request handed to the engine per input, its -Debug/-Verbose lines, output and errors, Ctrl+C.
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Management.Automation;
+using System.Threading;
+using MgLicense.Models;
+using MgLicense.Native;
+
+namespace MgLicense.Commands
+{
+    /// <summary>
+    /// Base of the write cmdlets. Each declares its official parameter sets and writes its own fields of the request (the
+    /// user or group, and the typed values the engine builds the body from); the engine checks them, builds the URL and the
+    /// body, and sends the call with the reprocess cmdlets' retries, throttling and redaction (docs/abi.md, "Request").
+    /// </summary>
+    public abstract class GraphWriteCmdlet : MgLicenseCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource stopping = new CancellationTokenSource();
+
+        /// <summary>Optional Response Headers Variable.</summary>
+        [Parameter]
+        [Alias("RHV")]
+        public string? ResponseHeadersVariable { get; set; }
+
+        /// <summary>Optional headers that will be added to the request.</summary>
+        [Parameter(ValueFromPipeline = true)]
+        public IDictionary? Headers { get; set; }
+
+        /// <summary>The engine's operation name (docs/abi.md, "Request").</summary>
+        protected abstract string Operation { get; }
+
+        /// <summary>The cmdlet's name as the -WhatIf line starts it: "Update-MgUser" in "Update-MgUser_UpdateExpanded".</summary>
+        protected abstract string CommandName { get; }
+
+        /// <summary>What an error record names as its target.</summary>
+        protected abstract object? Target { get; }
+
+        /// <summary>The identity object bound to -InputObject, if any, so a piped dictionary is not also sent as headers.</summary>
+        protected virtual IUsersActionsIdentity? BoundIdentity => null;
+
+        /// <summary>Headers a parameter of the cmdlet stands for (-IfMatch), added to -Headers.</summary>
+        protected virtual IDictionary? ExtraHeaders => null;
+
+        /// <summary>What is wrong with this input alone, read before anything is sent; null when nothing is.</summary>
+        protected virtual ErrorRecord? PrepareInput() => null;
+
+        /// <summary>Writes the request's own fields: the user or the group, and the values the body is built from.</summary>
+        protected abstract void WriteFields(JsonWriter json);
+
+        /// <summary>Writes the call's result: by default nothing (the call answers no content).</summary>
+        protected virtual void WriteResult(JsonElement body)
+        {
+        }
+
+        protected override void BeginProcessing()
+        {
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+        }
+
+        protected override void ProcessRecord()
+        {
+            if ((UnencodableParameter("sent", Target) ?? PrepareInput()) is ErrorRecord refused)
+            {
+                WriteError(refused);
+                return;
+            }
+
+            if (ReadHeaders(EffectiveHeaders(Headers, BoundIdentity), out List<KeyValuePair<string, string>>? headers) is ErrorRecord badHeaders)
+            {
+                ThrowTerminatingError(badHeaders);
+            }
+
+            if (ReadHeaders(ExtraHeaders, out List<KeyValuePair<string, string>>? extra) is ErrorRecord badExtra)
+            {
+                ThrowTerminatingError(badExtra);
+            }
+
+            if (extra is not null)
+            {
+                headers ??= new List<KeyValuePair<string, string>>();
+                headers.AddRange(extra);
+            }
+
+            var json = new JsonWriter();
+            json.WriteStartObject();
+            json.WriteString("operation", Operation);
+            try
+            {
+                WriteFields(json);
+            }
+            catch (ArgumentException e)
+            {
+                // A value the body cannot carry (a script block, a date in a list of SKU ids...), named by the cmdlet.
+                WriteError(new ErrorRecord(e, "InvalidArgument", ErrorCategory.InvalidArgument, Target));
+                return;
+            }
+
+            WriteHeadersAndTrace(json, headers);
+            json.WriteBoolean("onWaitingThread", true);
+            json.WriteEndObject();
+
+            if (!ShouldProcess(WhatIfTarget(), CommandName + "_" + ParameterSetName))
+            {
+                return;
+            }
+
+            JsonElement result;
+            try
+            {
+                result = Engine.Send(json.ToArray(), stopping.Token);
+            }
+            catch (EngineException e)
+            {
+                if (!stopping.IsCancellationRequested)
+                {
+                    WriteLog(e.Detail);
+                    ReportEngineError(e, Target);
+                }
+
+                return;
+            }
+
+            WriteLog(result);
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), Target);
+            WriteResult(result.ValueKind == JsonValueKind.Object && result.TryGetProperty("body", out JsonElement body) ? body : default);
+        }
+
+        /// <summary>The official -WhatIf target, naming the call's method and documented path from the engine's operations (mgl_client_new).</summary>
+        private string WhatIfTarget()
+        {
+            if (!Engine.Operations.TryGetValue(Operation, out EngineOperation? call))
+            {
+                throw new InvalidOperationException($"The native engine names no operation '{Operation}'; reinstall the module.");
+            }
+
+            return $"Call remote '{call.Method} {call.Path}' operation";
+        }
+
+        /// <summary>
+        /// Writes a value given in a hashtable or object (-BodyParameter, -AdditionalProperties, -AddLicenses) as JSON: null, text,
+        /// booleans, numbers, GUIDs and enums as text, dates as ISO 8601, dictionaries, objects' properties and lists, nested at
+        /// most 32 deep. Anything else (a script block, a stream) is refused, naming where it is.
+        /// </summary>
+        internal static void WriteValue(JsonWriter json, object? value, string where, int depth = 0)
+        {
+            if (depth > 32)
+            {
+                throw new ArgumentException($"{where} is nested more than 32 levels deep.");
+            }
+
+            value = value is PSObject ps && ps.BaseObject is not PSCustomObject ? ps.BaseObject : value;
+            switch (value)
+            {
+                case null:
+                    json.WriteNullValue();
+                    break;
+                case string text:
+                    json.WriteStringValue(text);
+                    break;
+                case bool flag:
+                    json.WriteBooleanValue(flag);
+                    break;
+                case SwitchParameter on:
+                    json.WriteBooleanValue(on.IsPresent);
+                    break;
+                case char or Guid or Enum:
+                    json.WriteStringValue(value.ToString());
+                    break;
+                case DateTime date:
+                    json.WriteStringValue(date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+                    break;
+                case DateTimeOffset offset:
+                    json.WriteStringValue(offset.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+                    break;
+                case sbyte or byte or short or ushort or int or uint or long:
+                    json.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                    break;
+                case ulong large:
+                    json.WriteNumberValue(large);
+                    break;
+                case decimal exact:
+                    json.WriteNumberValue(exact);
+                    break;
+                case double or float when !double.IsNaN(Convert.ToDouble(value, CultureInfo.InvariantCulture))
+                    && !double.IsInfinity(Convert.ToDouble(value, CultureInfo.InvariantCulture)):
+                    json.WriteNumberValue(Convert.ToDouble(value, CultureInfo.InvariantCulture));
+                    break;
+                case IDictionary map:
+                    json.WriteStartObject();
+                    foreach (DictionaryEntry entry in map)
+                    {
+                        string name = Key(entry.Key, where);
+                        json.WritePropertyName(name);
+                        WriteValue(json, entry.Value, $"{where}.{name}", depth + 1);
+                    }
+
+                    json.WriteEndObject();
+                    break;
+                case PSObject custom:
+                    json.WriteStartObject();
+                    foreach (PSPropertyInfo property in custom.Properties)
+                    {
+                        json.WritePropertyName(property.Name);
+                        WriteValue(json, property.Value, $"{where}.{property.Name}", depth + 1);
+                    }
+
+                    json.WriteEndObject();
+                    break;
+                case IEnumerable items:
+                    json.WriteStartArray();
+                    int i = 0;
+                    foreach (object? item in items)
+                    {
+                        WriteValue(json, item, $"{where}[{i++}]", depth + 1);
+                    }
+
+                    json.WriteEndArray();
+                    break;
+                default:
+                    throw new ArgumentException($"{where} is a {value.GetType()}, which has no JSON form for Microsoft Graph; give text, a number, a boolean, a hashtable or a list.");
+            }
+        }
+
+        /// <summary>A dictionary key as a JSON property name, or the error naming where it is.</summary>
+        internal static string Key(object key, string where)
+        {
+            object plain = key is PSObject ps ? ps.BaseObject : key;
+            return plain as string ?? throw new ArgumentException($"A key of {where} is a {plain.GetType()}, not a property name.");
+        }
+
+        /// <summary>The value of property <paramref name="name"/> (any case) of a hashtable or object, or null.</summary>
+        internal static object? Member(object? source, string name)
+        {
+            source = source is PSObject ps && ps.BaseObject is not PSCustomObject ? ps.BaseObject : source;
+            switch (source)
+            {
+                case IDictionary map:
+                    foreach (DictionaryEntry entry in map)
+                    {
+                        object key = entry.Key is PSObject pk ? pk.BaseObject : entry.Key;
+                        if (key is string text && string.Equals(text, name, StringComparison.OrdinalIgnoreCase))
+                        {
+                            return entry.Value is PSObject pv ? pv.BaseObject : entry.Value;
+                        }
+                    }
+
+                    return null;
+                case null:
+                    return null;
+                default:
+                    object? value = PSObject.AsPSObject(source).Properties[name]?.Value;
+                    return value is PSObject p ? p.BaseObject : value;
+            }
+        }
+
+        // Runs on another thread: the engine's wait returns at once and nothing more is written.
+        protected override void StopProcessing()
+        {
+            stopping.Cancel();
+        }
+
+        public void Dispose()
+        {
+            stopping.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Base of the writes about one user (Update-MgUser, Set-MgUserLicense): the user comes from -UserId or -InputObject, read
+    /// and checked as the reprocess cmdlets read it, and goes to the engine as the request's identity.
+    /// </summary>
+    public abstract class UserWriteCmdlet : GraphWriteCmdlet
+    {
+        private IdentityInput identity = new IdentityInput(null, null);
+
+        /// <summary>The -UserId value when a UserId set is in use, else null.</summary>
+        protected abstract string? UserIdValue { get; }
+
+        /// <summary>The -InputObject value when an identity set is in use, else null.</summary>
+        protected abstract IUsersActionsIdentity? IdentityValue { get; }
+
+        protected override IUsersActionsIdentity? BoundIdentity => IdentityValue;
+
+        protected override object? Target =>
+            IdentityValue is null ? UserIdValue : (object?)(IdentityValue as UsersActionsIdentity)?.Source ?? IdentityValue;
+
+        protected override ErrorRecord? PrepareInput() => ReadIdentity(UserIdValue, IdentityValue, "changed", Target, out identity);
+
+        /// <summary>Writes the user the call is about.</summary>
+        protected void WriteUserIdentity(JsonWriter json) => WriteIdentity(json, identity);
+    }
+}
