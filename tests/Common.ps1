@@ -34,8 +34,15 @@ $script:ReprocessPaths = [ordered]@{
     'Invoke-MgBetaLicenseUser2'                          = '/beta/users/{0}/reprocessLicenseAssignment2'
 }
 
-# The class name in FullyQualifiedErrorId: Invoke-MgLicenseUser -> MgLicense.Commands.InvokeMgLicenseUser.
-function Get-CmdletClass([string] $Cmdlet) { 'MgLicense.Commands.' + $Cmdlet.Replace('-', '') }
+# The class name in FullyQualifiedErrorId. A non-terminating error names the official cmdlet's variant for the parameter
+# set, as the official modules' errors do: Invoke-MgLicenseUser, License -> Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License
+# (beta cmdlets: Microsoft.Graph.Beta.PowerShell.Cmdlets.…). A terminating one (no -Set) names MgLicense's own class:
+# Invoke-MgLicenseUser -> MgLicense.Commands.InvokeMgLicenseUser.
+function Get-CmdletClass([string] $Cmdlet, [string] $Set) {
+    if (-not $Set) { return 'MgLicense.Commands.' + $Cmdlet.Replace('-', '') }
+    $namespace = if ($Cmdlet -like '*-MgBeta*') { 'Microsoft.Graph.Beta.PowerShell.Cmdlets' } else { 'Microsoft.Graph.PowerShell.Cmdlets' }
+    "$namespace.$($Cmdlet.Replace('-', ''))_$Set"
+}
 
 function Import-MgLicense {
     if (-not (Test-Path $ModuleManifest)) {

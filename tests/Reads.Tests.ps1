@@ -91,6 +91,22 @@ Describe 'Get-MgUser' {
         $requests[0].query | Should -BeExactly '$search=%22displayName%3Aadele%22'
     }
 
+    It 'sets -CountVariable and -ResponseHeadersVariable in the global scope, as the official cmdlets do' {
+        # ListCmdlet.cs (OnBeforeWriteObject) stores the count as "global:<name>" unless the name has a scope; AutoRest's
+        # class.ts does the same for the headers. A helper function's caller reads both.
+        Remove-Variable -Scope Global -Name helperCount, helperHeaders -ErrorAction Ignore
+        function Read-Licensed { Get-MgUser -Top 2 -ConsistencyLevel eventual -CountVariable helperCount -RHV helperHeaders }
+
+        $users = @(Read-Licensed)
+        $count = Get-Variable -Scope Global -Name helperCount -ValueOnly
+        $headers = Get-Variable -Scope Global -Name helperHeaders -ValueOnly
+        Remove-Variable -Scope Global -Name helperCount, helperHeaders
+
+        $users | Should -HaveCount 2
+        $count | Should -Be $TestUsers.Count
+        Test-DictionaryKey $headers 'request-id' | Should -BeTrue
+    }
+
     It 'gives -CountVariable the count of an advanced query, which Graph refuses without -ConsistencyLevel' {
         $users = @(Get-MgUser -Filter "assignedLicenses/`$count ne 0" -ConsistencyLevel eventual -CountVariable n -All -PageSize 2 -ErrorVariable failed)
 
@@ -115,9 +131,9 @@ Describe 'Get-MgUser' {
 
         $missing | Should -HaveCount 0
         $failed | Should -HaveCount 1
-        $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly 'Request_ResourceNotFound*'
-        $failed[0].TargetObject | Should -BeOfType [string]
-        $failed[0].TargetObject | Should -BeExactly 'nobody@contoso.com'
+        # As the official Get-MgUser_Get variant: its FullyQualifiedErrorId, and the operation's parameters as the target.
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUser_Get'
+        $failed[0].TargetObject.UserId | Should -BeExactly 'nobody@contoso.com'
         $failed[0].ErrorDetails.Message | Should -BeLikeExactly '*Status: 404*'
 
         Get-MgUser -Top 1 -ResponseHeadersVariable h | Out-Null

@@ -21,7 +21,7 @@ namespace MgLicense.Commands
 
         protected override IReadOnlyList<string> TypeNames => GraphObject.GroupTypeNames;
 
-        protected override object? Target => ParameterSetName == GetSet ? GroupId : "groups";
+        protected override object? Target => ParameterSetName == GetSet ? OperationParameters(("GroupId", GroupId), ("Headers", Headers)) : ListParameters();
 
         protected override void WriteReadFields(JsonWriter json)
         {

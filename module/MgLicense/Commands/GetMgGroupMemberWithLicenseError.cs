@@ -19,7 +19,7 @@ namespace MgLicense.Commands
 
         protected override IReadOnlyList<string> TypeNames => GraphObject.DirectoryObjectTypeNames;
 
-        protected override object? Target => GroupId;
+        protected override object? Target => ListParameters(("GroupId", GroupId));
 
         /// <summary>As the official cmdlet: a directoryObject whose other properties are in AdditionalProperties; ours also carries them as properties.</summary>
         protected override PSObject ToOutput(JsonElement item) => GraphObject.ToDirectoryObject(item, TypeNames);

@@ -15,7 +15,7 @@ namespace MgLicense.Commands
     {
         protected override IReadOnlyList<string> TypeNames => GraphObject.SubscribedSkuTypeNames;
 
-        protected override object? Target => "subscribedSkus";
+        protected override object? Target => ListParameters();
 
         protected override void WriteReadFields(JsonWriter json)
         {

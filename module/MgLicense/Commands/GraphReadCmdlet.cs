@@ -54,10 +54,10 @@ namespace MgLicense.Commands
         /// <summary>-ResponseHeadersVariable and -CountVariable are checked before anything is sent.</summary>
         protected override void BeginProcessing()
         {
-            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)", global: true);
             if (CountVariableName is string countVariable)
             {
-                CheckOutputVariable("CountVariable", countVariable, 0L, "a count");
+                CheckOutputVariable("CountVariable", countVariable, 0L, "a count", global: true);
             }
         }
 
@@ -123,7 +123,7 @@ namespace MgLicense.Commands
                 // A count from an earlier run must not survive a read that gave none.
                 if (!counted && CountVariableName is string countVariable)
                 {
-                    SetOutputVariable("CountVariable", countVariable, () => null, Target);
+                    SetOutputVariable("CountVariable", countVariable, () => null, Target, global: true);
                 }
             }
         }
@@ -133,11 +133,11 @@ namespace MgLicense.Commands
             WriteLog(page);
             // Set from every page, before its objects are written: a paged read leaves the headers of the last page fetched,
             // a later page that fails leaves those of the page before it, and a first page that fails leaves the variable alone.
-            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(page), Target);
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(page), Target, global: true);
             if (!counted && CountVariableName is string countVariable && !string.IsNullOrEmpty(countVariable)
                 && page.TryGetProperty("count", out JsonElement count) && count.TryGetInt64(out long n))
             {
-                SetOutputVariable("CountVariable", countVariable, () => n, Target);
+                SetOutputVariable("CountVariable", countVariable, () => n, Target, global: true);
                 counted = true;
             }
 
@@ -253,6 +253,28 @@ namespace MgLicense.Commands
         public string? CountVariable { get; set; }
 
         protected override string? CountVariableName => CountVariable;
+
+        /// <summary>
+        /// The list operation's parameters as the official error records name them (TargetObject): the path's ids, then the
+        /// query options as given (null when not), then -Headers.
+        /// </summary>
+        protected PSObject ListParameters(params (string Name, object? Value)[] ids)
+        {
+            var all = new List<(string, object?)>(ids)
+            {
+                ("Top", Bound(nameof(Top)) ? Top : null),
+                ("Search", Search),
+                ("Filter", Filter),
+                ("Count", string.IsNullOrEmpty(CountVariable) ? null : true),
+                ("Orderby", Sort),
+                ("Select", Property),
+                ("ConsistencyLevel", ConsistencyLevel),
+                ("Headers", Headers),
+            };
+            return OperationParameters(all.ToArray());
+        }
+
+        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
         /// <summary>Writes the list options that were given.</summary>
         protected void WriteListFields(JsonWriter json)
