@@ -22,8 +22,8 @@ Describe 'The module' {
         Join-Sorted $commands.Name | Should -BeExactly (@(
                 'Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment',
                 'Get-MgGroup', 'Get-MgGroupMemberWithLicenseError', 'Get-MgRequestContext', 'Get-MgSubscribedSku', 'Get-MgUser',
-                'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2', 'Invoke-MgBetaReprocessUserCloudLicensingAssignment',
-                'Invoke-MgLicenseUser', 'Remove-MgEnvironment', 'Set-MgRequestContext'
+                'Install-MgLicenseCompatibilityModule', 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2',
+                'Invoke-MgBetaReprocessUserCloudLicensingAssignment', 'Invoke-MgLicenseUser', 'Remove-MgEnvironment', 'Set-MgRequestContext'
             ) -join ',')
         foreach ($command in $commands) { $command.CommandType | Should -Be ([System.Management.Automation.CommandTypes]::Cmdlet) }
     }

@@ -29,6 +29,7 @@
         'Remove-MgEnvironment'
         'Get-MgRequestContext'
         'Set-MgRequestContext'
+        'Install-MgLicenseCompatibilityModule'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
