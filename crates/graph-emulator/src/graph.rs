@@ -439,7 +439,7 @@ fn read_route(
             let user = tenant
                 .find_active(&key)
                 .ok_or_else(|| GraphError::user_not_found(&key))?;
-            reads::user(base, version, user, &query)?
+            reads::user(base, version, &tenant, user, &query)?
         }
         Route::Users => {
             require(claims, USER_READ)?;
@@ -448,6 +448,10 @@ fn read_route(
         Route::SubscribedSkus => {
             require(claims, SKU_READ)?;
             reads::subscribed_skus(base, version, &state.tenant(), &query)?
+        }
+        Route::SubscribedSku(id) => {
+            require(claims, SKU_READ)?;
+            reads::subscribed_sku(base, version, &state.tenant(), &id, &query)?
         }
         Route::Groups => {
             require(claims, GROUP_READ)?;
@@ -467,6 +471,10 @@ fn read_route(
                 &query,
                 eventual,
             )?
+        }
+        Route::MemberWithLicenseError(id, member) => {
+            require(claims, GROUP_READ)?;
+            reads::member_with_license_error(base, version, &state.tenant(), &id, &member, &query)?
         }
         Route::Reprocess { .. } | Route::Batch | Route::NotImplemented => {
             unreachable!("not a read")

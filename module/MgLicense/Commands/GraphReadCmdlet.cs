@@ -215,6 +215,11 @@ namespace MgLicense.Commands
         [Alias("Select")]
         public string[]? Property { get; set; }
 
+        /// <summary>Expand related entities.</summary>
+        [Parameter]
+        [Alias("Expand")]
+        public string[]? ExpandProperty { get; set; }
+
         /// <summary>Filter items by property values.</summary>
         [Parameter(ParameterSetName = ListSet)]
         public string? Filter { get; set; }
@@ -254,6 +259,9 @@ namespace MgLicense.Commands
 
         protected override string? CountVariableName => CountVariable;
 
+        /// <summary>-Skip, on the cmdlets whose official form has it (List set), when it was given.</summary>
+        protected virtual int? SkipValue => null;
+
         /// <summary>
         /// The list operation's parameters as the official error records name them (TargetObject): the path's ids, then the
         /// query options as given (null when not), then -Headers.
@@ -263,26 +271,65 @@ namespace MgLicense.Commands
             var all = new List<(string, object?)>(ids)
             {
                 ("Top", Bound(nameof(Top)) ? Top : null),
+                ("Skip", SkipValue),
                 ("Search", Search),
                 ("Filter", Filter),
                 ("Count", string.IsNullOrEmpty(CountVariable) ? null : true),
                 ("Orderby", Sort),
                 ("Select", Property),
+                ("Expand", ExpandProperty),
                 ("ConsistencyLevel", ConsistencyLevel),
                 ("Headers", Headers),
             };
             return OperationParameters(all.ToArray());
         }
 
-        private bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+        protected bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+        /// <summary>
+        /// The value of <paramref name="key"/> in an -InputObject (a bare string is the id itself), or the error for this input
+        /// alone when it has none: the official ViaIdentity variants stop on an identity without the id they need.
+        /// </summary>
+        protected ErrorRecord? ReadIdentityKey(IUsersActionsIdentity? identity, string key, out string? value)
+        {
+            value = null;
+            if (identity is not UsersActionsIdentity found)
+            {
+                return null;
+            }
+
+            if (found.UserId is string bare)
+            {
+                value = bare;
+                return null;
+            }
+
+            IReadOnlyList<KeyValuePair<string, object?>> values = found.Read(new[] { key }, out _, out Exception? reason);
+            object? given = values.Count == 0 ? null : values[0].Value is PSObject wrapped ? wrapped.BaseObject : values[0].Value;
+            if (given is string text)
+            {
+                value = text;
+                return null;
+            }
+
+            return new ErrorRecord(
+                new ArgumentException($"InputObject has no {key} string, so the object to read is unknown; nothing was read for this input.", reason),
+                "InvalidArgument", ErrorCategory.InvalidArgument, Target);
+        }
 
         /// <summary>Writes the list options that were given.</summary>
         protected void WriteListFields(JsonWriter json)
         {
             WriteStrings(json, "select", Property);
+            WriteStrings(json, "expand", ExpandProperty);
             if (ParameterSetName != ListSet)
             {
                 return;
+            }
+
+            if (SkipValue is int skip)
+            {
+                json.WriteNumber("skip", skip);
             }
 
             if (!string.IsNullOrEmpty(Filter))
@@ -321,5 +368,16 @@ namespace MgLicense.Commands
                 json.WriteString("consistencyLevel", ConsistencyLevel);
             }
         }
+    }
+
+    /// <summary>The list cmdlets whose official form has -Skip in its List set (Get-MgUser's has not).</summary>
+    public abstract class GraphSkipListCmdlet : GraphListCmdlet
+    {
+        /// <summary>Skip the first n items.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        [ValidateRange(0, int.MaxValue)]
+        public int Skip { get; set; }
+
+        protected override int? SkipValue => Bound(nameof(Skip)) ? Skip : null;
     }
 }
