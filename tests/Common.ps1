@@ -287,6 +287,7 @@ function Invoke-Captured {
         Records = [System.Collections.Generic.List[object]]::new()
     }
     Remove-Variable -Name Script, Keep, OnRecord
+    foreach ($MgLicenseTestCaptureName in $MgLicenseTestCapture.Keep) { Remove-Variable -Name $MgLicenseTestCaptureName -Scope Global -ErrorAction Ignore }
     $ErrorActionPreference = 'Continue'
     $WarningPreference = 'Continue'
     $VerbosePreference = 'SilentlyContinue'
@@ -304,9 +305,16 @@ function Invoke-Captured {
         $MgLicenseTestCapture.Terminating = $_
     }
 
+    # A variable the script set itself, else a global one: -ResponseHeadersVariable and -CountVariable set global
+    # variables, as the official cmdlets do (one left by an earlier run was removed before this one).
     $MgLicenseTestCapture.Variables = @{}
     foreach ($MgLicenseTestCaptureName in $MgLicenseTestCapture.Keep) {
-        $MgLicenseTestCapture.Variables[$MgLicenseTestCaptureName] = Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope 0 -ErrorAction Ignore
+        $MgLicenseTestCapture.Variables[$MgLicenseTestCaptureName] = if (Test-Path "variable:local:$MgLicenseTestCaptureName") {
+            Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope 0
+        } else {
+            Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope Global -ErrorAction Ignore
+            Remove-Variable -Name $MgLicenseTestCaptureName -Scope Global -ErrorAction Ignore
+        }
     }
 
     $records = $MgLicenseTestCapture.Records
