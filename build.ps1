@@ -80,7 +80,7 @@ function Invoke-Build {
     Write-Step "Laying out $ModuleOut"
     if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
     $native = New-Item -ItemType Directory -Force (Join-Path $ModuleOut "runtimes/$(Get-RuntimeIdentifier)/native")
-    Copy-Item (Join-Path $ModuleSource 'MgLicense.psd1'), (Join-Path $ModuleSource 'MgLicense.format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $ModuleSource 'MgLicense.psd1'), (Join-Path $ModuleSource 'MgLicense.format.ps1xml'), (Join-Path $ModuleSource 'MgLicense.types.ps1xml') $ModuleOut
     Copy-Item (Join-Path $ModuleSource "bin/$Configuration/netstandard2.0/MgLicense.dll") $ModuleOut
     Copy-Item (Join-Path $CargoRelease $NativeLibrary) $native
 

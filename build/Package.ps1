@@ -53,7 +53,7 @@ foreach ($rid in $RequiredRuntime) {
 
 # ---- signing ------------------------------------------------------------------------------------------------
 $toSign = @(
-    (Join-Path $ModuleDir 'MgLicense.psd1'), (Join-Path $ModuleDir 'MgLicense.format.ps1xml'), (Join-Path $ModuleDir 'MgLicense.dll')
+    (Join-Path $ModuleDir 'MgLicense.psd1'), (Join-Path $ModuleDir 'MgLicense.format.ps1xml'), (Join-Path $ModuleDir 'MgLicense.types.ps1xml'), (Join-Path $ModuleDir 'MgLicense.dll')
 ) + @(Get-ChildItem (Join-Path $ModuleDir 'runtimes') -Recurse -File -Filter *.dll | ForEach-Object FullName)
 
 if ($CertificatePath -or $CertificateThumbprint) {

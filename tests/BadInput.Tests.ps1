@@ -56,6 +56,8 @@ namespace MgLicense.Tests
     }
 
     $script:InvokeClass = Get-CmdletClass 'Invoke-MgLicenseUser'
+    # A non-terminating error of piped input names the official variant, as the official cmdlet's errors do.
+    $script:InvokeViaIdentityClass = Get-CmdletClass 'Invoke-MgLicenseUser' 'LicenseViaIdentity'
     $script:InvalidArgument = [System.Management.Automation.ErrorCategory]::InvalidArgument
 }
 
@@ -85,9 +87,8 @@ Describe 'Malformed ids in piped input' {
         $all[1] | Should -BeOfType [System.Management.Automation.ErrorRecord]
         $all[1].Exception.Message | Should -MatchExactly ([regex]::Escape($Named))
         $all[1].CategoryInfo.Category | Should -Be $InvalidArgument
-        $all[1].FullyQualifiedErrorId | Should -BeExactly "InvalidArgument,$InvokeClass"
-        $all[1].TargetObject | Should -BeOfType [string]
-        $all[1].TargetObject | Should -BeExactly $bad
+        $all[1].FullyQualifiedErrorId | Should -BeExactly "InvalidArgument,$InvokeViaIdentityClass"
+        $all[1].TargetObject.UserId | Should -BeExactly $bad -Because 'the target holds the operation''s parameters'
         $all[2].Id | Should -BeExactly $c
     }
 
@@ -103,7 +104,7 @@ Describe 'Malformed ids in piped input' {
         $all[0].Id | Should -BeExactly $a
         $all[1] | Should -BeOfType [System.Management.Automation.ErrorRecord]
         $all[1].Exception.Message | Should -MatchExactly ([regex]::Escape('UserId is empty'))
-        [object]::ReferenceEquals($all[1].TargetObject, $blank) | Should -BeTrue -Because 'the target is the identity piped in'
+        $all[1].TargetObject.UserId | Should -BeExactly $blank.UserId -Because 'the target holds the operation''s parameters'
         $all[2].Id | Should -BeExactly $c
     }
 
@@ -159,7 +160,7 @@ Describe 'Identity and header values with no faithful form' {
         $all[0].Exception.Message | Should -MatchExactly ([regex]::Escape('InputObject.UserId must be a string'))
         $all[0].Exception.Message | Should -MatchExactly ([regex]::Escape($Named))
         $all[0].CategoryInfo.Category | Should -Be $InvalidArgument
-        $all[0].FullyQualifiedErrorId | Should -BeExactly "InvalidArgument,$InvokeClass"
+        $all[0].FullyQualifiedErrorId | Should -BeExactly "InvalidArgument,$InvokeViaIdentityClass"
         $all[0].TargetObject | Should -BeOfType [hashtable]
         $all[1].Id | Should -BeExactly $c
     }

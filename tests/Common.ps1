@@ -34,8 +34,15 @@ $script:ReprocessPaths = [ordered]@{
     'Invoke-MgBetaLicenseUser2'                          = '/beta/users/{0}/reprocessLicenseAssignment2'
 }
 
-# The class name in FullyQualifiedErrorId: Invoke-MgLicenseUser -> MgLicense.Commands.InvokeMgLicenseUser.
-function Get-CmdletClass([string] $Cmdlet) { 'MgLicense.Commands.' + $Cmdlet.Replace('-', '') }
+# The class name in FullyQualifiedErrorId. A non-terminating error names the official cmdlet's variant for the parameter
+# set, as the official modules' errors do: Invoke-MgLicenseUser, License -> Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License
+# (beta cmdlets: Microsoft.Graph.Beta.PowerShell.Cmdlets.…). A terminating one (no -Set) names MgLicense's own class:
+# Invoke-MgLicenseUser -> MgLicense.Commands.InvokeMgLicenseUser.
+function Get-CmdletClass([string] $Cmdlet, [string] $Set) {
+    if (-not $Set) { return 'MgLicense.Commands.' + $Cmdlet.Replace('-', '') }
+    $namespace = if ($Cmdlet -like '*-MgBeta*') { 'Microsoft.Graph.Beta.PowerShell.Cmdlets' } else { 'Microsoft.Graph.PowerShell.Cmdlets' }
+    "$namespace.$($Cmdlet.Replace('-', ''))_$Set"
+}
 
 function Import-MgLicense {
     if (-not (Test-Path $ModuleManifest)) {
@@ -280,6 +287,7 @@ function Invoke-Captured {
         Records = [System.Collections.Generic.List[object]]::new()
     }
     Remove-Variable -Name Script, Keep, OnRecord
+    foreach ($MgLicenseTestCaptureName in $MgLicenseTestCapture.Keep) { Remove-Variable -Name $MgLicenseTestCaptureName -Scope Global -ErrorAction Ignore }
     $ErrorActionPreference = 'Continue'
     $WarningPreference = 'Continue'
     $VerbosePreference = 'SilentlyContinue'
@@ -297,9 +305,16 @@ function Invoke-Captured {
         $MgLicenseTestCapture.Terminating = $_
     }
 
+    # A variable the script set itself, else a global one: -ResponseHeadersVariable and -CountVariable set global
+    # variables, as the official cmdlets do (one left by an earlier run was removed before this one).
     $MgLicenseTestCapture.Variables = @{}
     foreach ($MgLicenseTestCaptureName in $MgLicenseTestCapture.Keep) {
-        $MgLicenseTestCapture.Variables[$MgLicenseTestCaptureName] = Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope 0 -ErrorAction Ignore
+        $MgLicenseTestCapture.Variables[$MgLicenseTestCaptureName] = if (Test-Path "variable:local:$MgLicenseTestCaptureName") {
+            Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope 0
+        } else {
+            Get-Variable -Name $MgLicenseTestCaptureName -ValueOnly -Scope Global -ErrorAction Ignore
+            Remove-Variable -Name $MgLicenseTestCaptureName -Scope Global -ErrorAction Ignore
+        }
     }
 
     $records = $MgLicenseTestCapture.Records

@@ -23,11 +23,10 @@ BeforeAll {
         $Result.Output | Should -HaveCount 1
         $Result.Output[0] | Should -BeExactly 'went on'
         $Result.Errors | Should -HaveCount 1
-        $Result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,MgLicense.Commands.InvokeMgLicenseUser'
+        $Result.Errors[0].FullyQualifiedErrorId | Should -BeExactly 'Authorization_RequestDenied,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License'
         $Result.Errors[0].Exception.Message | Should -BeExactly '[Authorization_RequestDenied] : Insufficient privileges to complete the operation.'
         $Result.Errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $Result.Errors[0].TargetObject | Should -BeOfType [string]
-        $Result.Errors[0].TargetObject | Should -BeExactly $Target
+        $Result.Errors[0].TargetObject.UserId | Should -BeExactly $Target
         Assert-GraphErrorDetails $Result.Errors[0] 403 Forbidden Authorization_RequestDenied
     }
 }
@@ -35,11 +34,11 @@ BeforeAll {
 AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'Graph errors as ErrorRecords' {
-    It '<Cmdlet> writes a 404 as a Graph error record whose target is the identity piped in' -ForEach @(
-        @{ Cmdlet = 'Invoke-MgLicenseUser' }
-        @{ Cmdlet = 'Invoke-MgBetaLicenseUser' }
-        @{ Cmdlet = 'Invoke-MgBetaReprocessUserCloudLicensingAssignment' }
-        @{ Cmdlet = 'Invoke-MgBetaLicenseUser2' }
+    It '<Cmdlet> writes a 404 as the official variant <Set>''s Graph error record, whose target holds the operation''s parameters' -ForEach @(
+        @{ Cmdlet = 'Invoke-MgLicenseUser'; Set = 'LicenseViaIdentity' }
+        @{ Cmdlet = 'Invoke-MgBetaLicenseUser'; Set = 'LicenseViaIdentity' }
+        @{ Cmdlet = 'Invoke-MgBetaReprocessUserCloudLicensingAssignment'; Set = 'ReprocessViaIdentity' }
+        @{ Cmdlet = 'Invoke-MgBetaLicenseUser2'; Set = 'LicenseViaIdentity' }
     ) {
         Connect-TestEmulator (New-TestToken User.ReadWrite.All)
         $identity = @{ UserId = $Missing }
@@ -48,13 +47,15 @@ Describe 'Graph errors as ErrorRecords' {
 
         $written.Count | Should -Be 0
         $failed | Should -HaveCount 1
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly "Request_ResourceNotFound,$(Get-CmdletClass $Cmdlet)"
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly "Request_ResourceNotFound,$(Get-CmdletClass $Cmdlet $Set)"
+        $failed[0].CategoryInfo.Activity | Should -BeExactly "$Cmdlet`_$Set"
+        $failed[0].InvocationInfo.MyCommand.Name | Should -BeExactly "$Cmdlet`_$Set"
         $failed[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
         $failed[0].Exception.Message | Should -BeExactly "[Request_ResourceNotFound] : Resource '$Missing' does not exist or one of its queried reference-property objects are not present."
-        # The target is what the user piped in: the very hashtable.
-        [object]::ReferenceEquals($failed[0].TargetObject, $identity) | Should -BeTrue
-        $failed[0].TargetObject -is [psobject] | Should -BeFalse -Because 'the hashtable itself, not wrapped'
-        $failed[0].TargetObject | Should -BeOfType [hashtable]
+        # As the official generated cmdlets (AutoRest class.ts: new { UserId = …, Headers = … }): the operation's parameters.
+        $failed[0].TargetObject.UserId | Should -BeExactly $Missing
+        $failed[0].TargetObject.PSObject.Properties.Name | Should -Be @('UserId', 'Headers')
+        $failed[0].TargetObject.Headers | Should -BeNullOrEmpty
         Assert-GraphErrorDetails $failed[0] 404 NotFound Request_ResourceNotFound
     }
 
@@ -69,11 +70,10 @@ Describe 'Graph errors as ErrorRecords' {
         $result.Output.Count | Should -Be 0
         $result.AllErrors | Should -HaveCount 1
         $error1 = $result.AllErrors[0]
-        $error1.FullyQualifiedErrorId | Should -BeExactly 'BadRequest,MgLicense.Commands.InvokeMgBetaLicenseUser2'
+        $error1.FullyQualifiedErrorId | Should -BeExactly 'BadRequest,Microsoft.Graph.Beta.PowerShell.Cmdlets.InvokeMgBetaLicenseUser2_Me'
         $error1.Exception.Message | Should -BeExactly '[BadRequest] : /me request is only valid with delegated authentication flow.'
         $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $error1.TargetObject | Should -BeOfType [string]
-        $error1.TargetObject | Should -BeExactly 'me'
+        $error1.TargetObject.PSObject.Properties.Name | Should -Be @('Headers') -Because 'a call on /me has no path parameter'
         Assert-GraphErrorDetails $error1 400 BadRequest BadRequest
     }
 
@@ -132,12 +132,37 @@ Describe 'Graph errors as ErrorRecords' {
         $result.Output.Count | Should -Be 0
         $result.AllErrors | Should -HaveCount 1
         $error1 = $result.AllErrors[0]
-        $error1.FullyQualifiedErrorId | Should -BeExactly 'InvalidAuthenticationToken,MgLicense.Commands.InvokeMgBetaLicenseUser'
+        $error1.FullyQualifiedErrorId | Should -BeExactly 'InvalidAuthenticationToken,Microsoft.Graph.Beta.PowerShell.Cmdlets.InvokeMgBetaLicenseUser_License'
         $error1.Exception.Message | Should -BeLikeExactly '`[InvalidAuthenticationToken`] : *'
         $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
-        $error1.TargetObject | Should -BeOfType [string]
-        $error1.TargetObject | Should -BeExactly $id
+        $error1.TargetObject.UserId | Should -BeExactly $id
         Assert-GraphErrorDetails $error1 401 Unauthorized InvalidAuthenticationToken
+    }
+}
+
+Describe 'Graph errors name the official cmdlet variant' {
+    BeforeAll { Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All) }
+
+    It '<Command> shows its error as "<Variant>: …" with the variant''s FullyQualifiedErrorId' -ForEach @(
+        @{ Command = { Get-MgUser -UserId nobody@contoso.com }; Variant = 'Get-MgUser_Get'; Target = 'UserId'; Value = 'nobody@contoso.com' }
+        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Get-MgUser }; Variant = 'Get-MgUser_GetViaIdentity'; Target = 'UserId'; Value = 'nobody@contoso.com' }
+        @{ Command = { Get-MgGroup -GroupId 'no-such-group' }; Variant = 'Get-MgGroup_Get'; Target = 'GroupId'; Value = 'no-such-group' }
+        @{ Command = { Get-MgGroupMemberWithLicenseError -GroupId 'no-such-group' }; Variant = 'Get-MgGroupMemberWithLicenseError_List'; Target = 'GroupId'; Value = 'no-such-group' }
+        @{ Command = { Get-MgUser -Filter 'nonsense' }; Variant = 'Get-MgUser_List'; Target = 'Filter'; Value = 'nonsense' }
+        @{ Command = { Invoke-MgLicenseUser -UserId nobody@contoso.com }; Variant = 'Invoke-MgLicenseUser_License'; Target = 'UserId'; Value = 'nobody@contoso.com' }
+    ) {
+        $failed = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+
+        $failed | Should -HaveCount 1
+        $class = $Variant.Replace('-', '')
+        $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly "*,Microsoft.Graph.PowerShell.Cmdlets.$class"
+        $failed[0].InvocationInfo.MyCommand.Name | Should -BeExactly $Variant
+        $failed[0].CategoryInfo.Activity | Should -BeExactly $Variant
+        $failed[0].TargetObject.$Target | Should -BeExactly $Value
+        # The line PowerShell shows starts with the variant's name, as the official cmdlet's does.
+        $shown = ($failed[0] | Out-String -Width 200)
+        $shown | Should -BeLikeExactly "*$Variant*"
+        $failed[0].InvocationInfo.PositionMessage | Should -BeLikeExactly "*Errors.Tests.ps1*"
     }
 }
 
@@ -154,7 +179,7 @@ Describe 'Handling Graph errors in scripts' {
         $result.AllErrors.Count | Should -Be 0
         $expected = @(
             'caught'
-            'Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser'
+            'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License'
             "[Request_ResourceNotFound] : Resource '$Missing' does not exist or one of its queried reference-property objects are not present."
             'InvalidOperation'
             'after'
@@ -182,7 +207,7 @@ Describe 'Handling Graph errors in scripts' {
         $result = Invoke-Captured {
             $a, $b, $c | Invoke-MgBetaReprocessUserCloudLicensingAssignment -PassThru -ErrorVariable failed -ErrorAction SilentlyContinue
             $failed.Count
-            $failed | ForEach-Object { $_.TargetObject }
+            $failed | ForEach-Object { $_.TargetObject.UserId }
         }
 
         $result.AllErrors.Count | Should -Be 0

@@ -63,35 +63,37 @@ Describe 'Headers of the reprocess cmdlets' {
         $shown[0] | Should -BeExactly $clientRequestId
     }
 
-    It '<Cmdlet> sets -ResponseHeadersVariable in the caller''s scope, as a case-insensitive dictionary' -ForEach @(
+    It '<Cmdlet> sets -ResponseHeadersVariable in the global scope, as the official cmdlets do, as a case-insensitive dictionary' -ForEach @(
         @{ Cmdlet = 'Invoke-MgLicenseUser' }
         @{ Cmdlet = 'Invoke-MgBetaReprocessUserCloudLicensingAssignment' }
     ) {
-        function Reprocess($user) {
-            $null = & $Cmdlet -UserId $user -ResponseHeadersVariable headers
-            $headers['Request-Id']
-            [string]$headers['request-id'] -eq [string]$headers['REQUEST-ID']
-            $headers -is [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IEnumerable[string]]]
-        }
+        # The official cmdlets set "global:<name>" (AutoRest class.ts, GetResponseHeaders), so a helper function's caller
+        # reads the headers after the function returned.
+        Remove-Variable -Scope Global -Name rhvHeaders -ErrorAction Ignore
+        function Reprocess($user) { $null = & $Cmdlet -UserId $user -ResponseHeadersVariable rhvHeaders }
 
-        $all = @(Reprocess $TestUsers[0].id 2>&1; $null -eq $headers)
+        $errors = @(Reprocess $TestUsers[0].id 2>&1)
+        $headers = Get-Variable -Scope Global -Name rhvHeaders -ValueOnly
+        Remove-Variable -Scope Global -Name rhvHeaders
 
-        @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] }) | Should -HaveCount 0
-        $all | Should -HaveCount 4
-        $all[0] | Should -BeOfType [string]
-        $all[0] | Should -MatchExactly '^[0-9a-f-]{36}$'
-        $all[1] | Should -BeOfType [bool]
-        $all[1] | Should -BeTrue
-        $all[2] | Should -BeOfType [bool]
-        $all[2] | Should -BeTrue
-        # Set in the function's scope (the caller's), so the test's scope never saw it.
-        $all[3] | Should -BeOfType [bool]
-        $all[3] | Should -BeTrue
+        $errors | Should -HaveCount 0
+        $headers['Request-Id'] | Should -MatchExactly '^[0-9a-f-]{36}$'
+        [string]$headers['request-id'] | Should -BeExactly ([string]$headers['REQUEST-ID'])
+        $headers -is [System.Collections.Generic.Dictionary[string, System.Collections.Generic.IEnumerable[string]]] | Should -BeTrue
+    }
+
+    It 'takes a scope given with the name of -ResponseHeadersVariable as given' {
+        function Reprocess($user) { $null = Invoke-MgLicenseUser -UserId $user -ResponseHeadersVariable local:mine; $null -ne $mine }
+
+        Remove-Variable -Scope Global -Name mine -ErrorAction Ignore
+        Reprocess $TestUsers[0].id | Should -BeTrue
+        Test-Path variable:global:mine | Should -BeFalse
     }
 
     It 'leaves -ResponseHeadersVariable alone when the call fails' {
-        $rh = 'before'
-        $output = @(Invoke-MgLicenseUser -UserId '00000000-0000-0000-0000-00000000dead' -RHV rh -ErrorVariable errors 2>$null; $rh)
+        $global:rh = 'before'
+        $output = @(Invoke-MgLicenseUser -UserId '00000000-0000-0000-0000-00000000dead' -RHV rh -ErrorVariable errors 2>$null; $global:rh)
+        Remove-Variable -Scope Global -Name rh
 
         $errors | Should -HaveCount 1
         $errors[0] | Should -BeOfType [System.Management.Automation.ErrorRecord]

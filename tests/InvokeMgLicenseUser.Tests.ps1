@@ -49,10 +49,10 @@ Describe 'Invoke-MgLicenseUser' {
             $output[0] | Should -BeExactly 'still running'
             $errors | Should -HaveCount 1
             $errors[0] | Should -BeOfType [System.Management.Automation.ErrorRecord]
-            $errors[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser'
+            $errors[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License'
             $errors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::InvalidOperation)
             $errors[0].Exception.Message | Should -BeExactly "[Request_ResourceNotFound] : Resource '$id' does not exist or one of its queried reference-property objects are not present."
-            $errors[0].TargetObject | Should -BeExactly $id
+            $errors[0].TargetObject.UserId | Should -BeExactly $id
             $errors[0].ErrorDetails | Should -Not -BeNullOrEmpty
             $details = $errors[0].ErrorDetails.Message
             $details | Should -MatchExactly ('^' + [regex]::Escape("Resource '$id' does not exist"))
@@ -155,11 +155,11 @@ Describe 'Invoke-MgLicenseUser' {
             $batched | Should -HaveCount $single.Count
             ((& $shape $batched) -join '|') | Should -BeExactly ((& $shape $single) -join '|')
             $batchedErrors | Should -HaveCount 2
-            ($batchedErrors.TargetObject -join '|') | Should -BeExactly 'nobody-1@contoso.com|nobody-2@contoso.com'
+            ($batchedErrors.TargetObject.UserId -join '|') | Should -BeExactly 'nobody-1@contoso.com|nobody-2@contoso.com'
             $errorShape = { param($errors) foreach ($e in $errors) { '{0}/{1}/{2}' -f $e.FullyQualifiedErrorId, $e.CategoryInfo.Category, $e.Exception.Message } }
             $singleErrors | Should -HaveCount 2
             ((& $errorShape $batchedErrors) -join '|') | Should -BeExactly ((& $errorShape $singleErrors) -join '|')
-            foreach ($e in $batchedErrors) { $e.FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser' }
+            foreach ($e in $batchedErrors) { $e.FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_LicenseViaIdentity' }
 
             # Every call went inside a $batch, each once.
             $sent.path -ccontains '/v1.0/$batch' | Should -BeTrue
@@ -200,7 +200,7 @@ Describe 'Invoke-MgLicenseUser' {
             @($output) | Should -HaveCount 0
             $all = Get-AllError $errors $caught
             $all | Should -HaveCount 1
-            $all[0].FullyQualifiedErrorId | Should -BeExactly 'InvalidAuthenticationToken,MgLicense.Commands.InvokeMgLicenseUser'
+            $all[0].FullyQualifiedErrorId | Should -BeExactly 'InvalidAuthenticationToken,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License'
             $all[0].Exception.Message | Should -MatchExactly ('^' + [regex]::Escape('[InvalidAuthenticationToken] : '))
             $all[0].ErrorDetails.Message | Should -MatchExactly ([regex]::Escape('Status: 401 (Unauthorized)'))
         }

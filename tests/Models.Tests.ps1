@@ -101,3 +101,68 @@ Describe 'The user model' {
         }
     }
 }
+
+Describe 'Every output type as the official model has it' {
+    BeforeAll {
+        Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+        # The official model's property names, read from the Graph .NET SDK's models by tools/ModelTypes/Write-ModelTypes.ps1.
+        $script:Types = [xml] (Get-Content -Raw (Join-Path (Split-Path $ModuleManifest) 'MgLicense.types.ps1xml'))
+        function Get-ModelMember([string] $TypeName) {
+            @($Types.Types.Type | Where-Object Name -eq $TypeName | ForEach-Object { $_.Members.ScriptProperty.Name })
+        }
+    }
+
+    It '<Read> writes <TypeName> with every property of the official model, null when Graph did not return it, under StrictMode' -ForEach @(
+        @{ Read = 'Get-MgUser'; Run = { Get-MgUser -UserId $Adele }; TypeName = 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser'; Absent = 'Manager', 'MemberOf', 'Drive'; Returned = 'Id' }
+        @{ Read = 'Invoke-MgBetaLicenseUser'; Run = { Invoke-MgBetaLicenseUser -UserId $Adele }; TypeName = 'Microsoft.Graph.Beta.PowerShell.Models.MicrosoftGraphUser'; Absent = 'Manager', 'Sponsors'; Returned = 'Id' }
+        @{ Read = 'Get-MgGroup -Property'; Run = { Get-MgGroup -Top 1 -Property id, displayName }; TypeName = 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphGroup'; Absent = 'Mail', 'Visibility', 'Members', 'HasMembersWithLicenseErrors'; Returned = 'DisplayName' }
+        @{ Read = 'Get-MgSubscribedSku -Property'; Run = { Get-MgSubscribedSku -Property skuId }; TypeName = 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphSubscribedSku'; Absent = 'SkuPartNumber', 'PrepaidUnits', 'AccountName'; Returned = 'SkuId' }
+        @{ Read = 'Get-MgGroupMemberWithLicenseError'; Run = { Get-MgGroupMemberWithLicenseError -GroupId 'c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f' }; TypeName = 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphDirectoryObject'; Absent = 'DeletedDateTime'; Returned = 'Id' }
+    ) {
+        $object = @(& $Run)[0]
+        $members = Get-ModelMember $TypeName
+
+        $object.PSObject.TypeNames[0] | Should -BeExactly $TypeName
+        $members.Count | Should -BeGreaterThan 0
+        # A script under StrictMode reads any property of the official model without an error.
+        $read = & {
+            Set-StrictMode -Version Latest
+            foreach ($name in $members) { [pscustomobject]@{ Name = $name; Value = $object.$name } }
+        }
+        @($read).Count | Should -Be $members.Count
+        foreach ($name in $Absent) {
+            $object.PSObject.Properties[$name] | Should -Not -BeNullOrEmpty -Because "$name is a property of the official model"
+            $null -eq $object.$name | Should -BeTrue -Because "Graph did not return $name"
+        }
+        # What Graph returned is not hidden by the model's empty properties.
+        $object.$Returned | Should -Not -BeNullOrEmpty
+    }
+
+    It 'keeps memory flat: the model''s properties are members of the type, not of each object' {
+        $users = @(Get-MgUser -All)
+
+        foreach ($user in $users) {
+            # Only what the object carries itself (a property no class declares, from AdditionalProperties) is an instance member.
+            @($user.PSObject.Properties.Match('Manager', [System.Management.Automation.PSMemberTypes]::NoteProperty)).Count | Should -Be 0
+        }
+        (Get-TypeData 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphUser').Members.ContainsKey('Manager') | Should -BeTrue
+    }
+
+    It '<Read> has ToJsonString(), which gives Graph''s JSON of the object' -ForEach @(
+        @{ Read = 'Get-MgUser'; Run = { Get-MgUser -UserId $Adele -Property id, displayName, accountEnabled, licenseAssignmentStates }; Check = { param($j, $o) $j.id -eq $o.Id -and $j.displayName -eq $o.DisplayName -and $j.accountEnabled -eq $o.AccountEnabled -and $j.licenseAssignmentStates[0].skuId -eq $o.LicenseAssignmentStates[0].SkuId -and $j.licenseAssignmentStates[0].lastUpdatedDateTime -is [datetime] } }
+        @{ Read = 'Get-MgGroup'; Run = { Get-MgGroup -Top 1 }; Check = { param($j, $o) $j.id -eq $o.Id -and $j.displayName -eq $o.DisplayName -and -not $j.PSObject.Properties['mail'] } }
+        @{ Read = 'Get-MgSubscribedSku'; Run = { Get-MgSubscribedSku | Select-Object -First 1 }; Check = { param($j, $o) $j.skuPartNumber -eq $o.SkuPartNumber -and $j.prepaidUnits.enabled -eq $o.PrepaidUnits.Enabled -and $j.servicePlans.Count -eq $o.ServicePlans.Count } }
+        @{ Read = 'Get-MgGroupMemberWithLicenseError'; Run = { Get-MgGroupMemberWithLicenseError -GroupId 'c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f' | Select-Object -First 1 }; Check = { param($j, $o) $j.id -eq $o.Id -and $j.'@odata.type' -eq '#microsoft.graph.user' } }
+    ) {
+        $object = & $Run
+
+        $text = $object.ToJsonString()
+
+        $text | Should -BeOfType [string]
+        $json = $text | ConvertFrom-Json
+        & $Check $json $object | Should -BeTrue -Because $text
+        # Graph's names, camelCase, each once, and no property the object does not hold.
+        $text | Should -Not -MatchExactly '"[A-Z]\w*":'
+        $text | Should -Not -MatchExactly ':null'
+    }
+}

@@ -22,9 +22,9 @@ Describe 'The module' {
         Join-Sorted $commands.Name | Should -BeExactly (@(
                 'Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment',
                 'Get-MgGroup', 'Get-MgGroupMember', 'Get-MgGroupMemberWithLicenseError', 'Get-MgRequestContext', 'Get-MgSubscribedSku', 'Get-MgUser',
-                'Get-MgUserLicenseDetail', 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2', 'Invoke-MgBetaReprocessUserCloudLicensingAssignment',
-                'Invoke-MgGraphRequest', 'Invoke-MgLicenseUser', 'New-MgGroupMember', 'Remove-MgEnvironment', 'Remove-MgGroupMemberByRef', 'Set-MgRequestContext',
-                'Set-MgUserLicense', 'Update-MgUser'
+                'Get-MgUserLicenseDetail', 'Install-MgLicenseCompatibilityModule', 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2',
+                'Invoke-MgBetaReprocessUserCloudLicensingAssignment', 'Invoke-MgGraphRequest', 'Invoke-MgLicenseUser', 'New-MgGroupMember',
+                'Remove-MgEnvironment', 'Remove-MgGroupMemberByRef', 'Set-MgRequestContext', 'Set-MgUserLicense', 'Update-MgUser'
             ) -join ',')
         # Besides the cmdlets, only the official module's alias of Invoke-MgGraphRequest.
         $others = @(Get-Command -Module MgLicense | Where-Object CommandType -NE ([System.Management.Automation.CommandTypes]::Cmdlet))

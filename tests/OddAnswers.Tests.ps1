@@ -65,7 +65,7 @@ Describe 'Answers that are not the object expected' {
             # The engine refuses the page as a whole: no object of a broken page is handed over.
             $all | Should -HaveCount 1
             $all[0] | Should -BeOfType [System.Management.Automation.ErrorRecord]
-            $all[0].FullyQualifiedErrorId | Should -BeExactly 'TransportError,MgLicense.Commands.GetMgUser'
+            $all[0].FullyQualifiedErrorId | Should -BeExactly 'TransportError,Microsoft.Graph.PowerShell.Cmdlets.GetMgUser_List'
             $all[0].Exception.Message | Should -BeLikeExactly '*lists a number as object 2 of 5*'
         }
     }

@@ -76,7 +76,7 @@ Describe 'A 200 without body' {
         # No user, not even an empty one: a 200 without the object the call returns is a broken answer.
         $output.Count | Should -Be 0
         $errors | Should -HaveCount 1
-        $errors[0].FullyQualifiedErrorId | Should -BeExactly "TransportError,$(Get-CmdletClass $Call)"
+        $errors[0].FullyQualifiedErrorId | Should -BeExactly "TransportError,$(Get-CmdletClass $Call $(if ($Call -eq 'Get-MgUser') { 'Get' } else { 'License' }))"
         $errors[0].Exception.Message | Should -BeLikeExactly '*is empty, not the object this call returns*'
         $warnings | Should -BeNullOrEmpty
         $Empty.Requests - $before | Should -Be 1

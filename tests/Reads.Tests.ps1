@@ -79,6 +79,20 @@ Describe 'Get-MgUser' {
         $users[0].Id | Should -BeExactly $TestUsers[1].id
     }
 
+    It 'quotes -Search as the official cmdlets do (ListCmdlet.cs FormatSearchValue): <Given>' -ForEach @(
+        @{ Given = 'displayName:adele'; Sent = '$search=%22displayName%3Aadele%22' }
+        @{ Given = '"displayName:adele"'; Sent = '$search=%22displayName%3Aadele%22' }
+        @{ Given = '"displayName:adele" OR "mail:nobody"'; Sent = '$search=%22displayName%3Aadele%22%20OR%20%22mail%3Anobody%22' }
+    ) {
+        $mark = Get-RequestMark
+        $users = @(Get-MgUser -Search $Given -ConsistencyLevel eventual -ErrorVariable failed)
+        $requests = @(Get-RequestSince $mark)
+
+        $failed | Should -BeNullOrEmpty
+        $requests[0].query | Should -BeExactly $Sent
+        $users.UserPrincipalName | Should -Be @('AdeleV@contoso.com')
+    }
+
     It 'finds users by a word of their name with -Search and -ConsistencyLevel' {
         $mark = Get-RequestMark
         $users = @(Get-MgUser -Search '"displayName:adele"' -ConsistencyLevel eventual -All -ErrorVariable failed)
@@ -89,6 +103,22 @@ Describe 'Get-MgUser' {
         $users[0].UserPrincipalName | Should -BeExactly 'AdeleV@contoso.com'
         $requests | Should -HaveCount 1
         $requests[0].query | Should -BeExactly '$search=%22displayName%3Aadele%22'
+    }
+
+    It 'sets -CountVariable and -ResponseHeadersVariable in the global scope, as the official cmdlets do' {
+        # ListCmdlet.cs (OnBeforeWriteObject) stores the count as "global:<name>" unless the name has a scope; AutoRest's
+        # class.ts does the same for the headers. A helper function's caller reads both.
+        Remove-Variable -Scope Global -Name helperCount, helperHeaders -ErrorAction Ignore
+        function Read-Licensed { Get-MgUser -Top 2 -ConsistencyLevel eventual -CountVariable helperCount -RHV helperHeaders }
+
+        $users = @(Read-Licensed)
+        $count = Get-Variable -Scope Global -Name helperCount -ValueOnly
+        $headers = Get-Variable -Scope Global -Name helperHeaders -ValueOnly
+        Remove-Variable -Scope Global -Name helperCount, helperHeaders
+
+        $users | Should -HaveCount 2
+        $count | Should -Be $TestUsers.Count
+        Test-DictionaryKey $headers 'request-id' | Should -BeTrue
     }
 
     It 'gives -CountVariable the count of an advanced query, which Graph refuses without -ConsistencyLevel' {
@@ -115,9 +145,9 @@ Describe 'Get-MgUser' {
 
         $missing | Should -HaveCount 0
         $failed | Should -HaveCount 1
-        $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly 'Request_ResourceNotFound*'
-        $failed[0].TargetObject | Should -BeOfType [string]
-        $failed[0].TargetObject | Should -BeExactly 'nobody@contoso.com'
+        # As the official Get-MgUser_Get variant: its FullyQualifiedErrorId, and the operation's parameters as the target.
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUser_Get'
+        $failed[0].TargetObject.UserId | Should -BeExactly 'nobody@contoso.com'
         $failed[0].ErrorDetails.Message | Should -BeLikeExactly '*Status: 404*'
 
         Get-MgUser -Top 1 -ResponseHeadersVariable h | Out-Null
@@ -288,13 +318,117 @@ Describe 'The read cmdlets' {
             }
         }
 
+        # The sets of the official reference pages (Get-MgUser.md, Get-MgGroup.md, Get-MgGroupMemberWithLicenseError.md,
+        # Get-MgSubscribedSku.md), with their mandatory parameters.
         [string[]] $official = @(
             'Get-MgUser:List:', 'Get-MgUser:Get:UserId', 'Get-MgUser:GetViaIdentity:InputObject',
-            'Get-MgGroup:List:', 'Get-MgGroup:Get:GroupId',
-            'Get-MgGroupMemberWithLicenseError:List:GroupId',
-            'Get-MgSubscribedSku:List:'
+            'Get-MgGroup:List:', 'Get-MgGroup:Get:GroupId', 'Get-MgGroup:GetViaIdentity:InputObject',
+            'Get-MgGroupMemberWithLicenseError:List:GroupId', 'Get-MgGroupMemberWithLicenseError:Get:DirectoryObjectId,GroupId',
+            'Get-MgGroupMemberWithLicenseError:GetViaIdentity:InputObject',
+            'Get-MgSubscribedSku:List:', 'Get-MgSubscribedSku:Get:SubscribedSkuId', 'Get-MgSubscribedSku:GetViaIdentity:InputObject'
         )
         $sets | Should -HaveCount $official.Count
         Join-Sorted $sets '|' | Should -BeExactly (Join-Sorted $official '|')
+    }
+
+    It '<Command> has -ExpandProperty (alias -Expand) in every set, and -Skip <Skip>' -ForEach @(
+        @{ Command = 'Get-MgUser'; Skip = 'nowhere' }
+        @{ Command = 'Get-MgGroup'; Skip = 'in List' }
+        @{ Command = 'Get-MgGroupMemberWithLicenseError'; Skip = 'in List' }
+        @{ Command = 'Get-MgSubscribedSku'; Skip = 'in List' }
+    ) {
+        $command = Get-Command $Command
+        $expand = $command.Parameters['ExpandProperty']
+        $expand.Aliases | Should -Be @('Expand')
+        $expand.ParameterType | Should -Be ([string[]])
+        foreach ($set in $command.ParameterSets) { $set.Parameters.Name | Should -Contain 'ExpandProperty' }
+        if ($Skip -eq 'nowhere') {
+            $command.Parameters.ContainsKey('Skip') | Should -BeFalse
+        } else {
+            @($command.Parameters['Skip'].ParameterSets.Keys) | Should -Be @('List')
+            $command.Parameters['Skip'].ParameterType | Should -Be ([int])
+        }
+    }
+
+    It 'send -ExpandProperty as $expand and show what Graph expanded: <Read>' -ForEach @(
+        @{ Read = 'Get-MgUser -UserId <id> -ExpandProperty memberOf'; Run = { Get-MgUser -UserId $TestUsers[0].id -ExpandProperty memberOf }; Query = '$expand=memberOf'; Property = 'MemberOf' }
+        @{ Read = 'Get-MgUser -Top 1 -Expand memberOf'; Run = { Get-MgUser -Top 1 -Expand memberOf }; Query = '$expand=memberOf&$top=1'; Property = 'MemberOf' }
+        @{ Read = 'Get-MgGroup -GroupId <id> -Expand members'; Run = { Get-MgGroup -GroupId $PowerBiGroup -Expand members }; Query = '$expand=members'; Property = 'Members' }
+    ) {
+        $mark = Get-RequestMark
+        $read = @(& $Run)
+        $requests = @(Get-RequestSince $mark)
+
+        $requests | Should -HaveCount 1
+        $requests[0].query | Should -BeExactly $Query
+        $read | Should -HaveCount 1
+        @($read[0].$Property).Count | Should -BeGreaterThan 0
+        @($read[0].$Property)[0].Id | Should -Not -BeNullOrEmpty
+    }
+
+    It 'send -Skip as $skip, which Graph refuses on directory objects: <Command>' -ForEach @(
+        @{ Command = 'Get-MgGroup'; Parameters = @{ Skip = 2 } }
+        @{ Command = 'Get-MgGroupMemberWithLicenseError'; Parameters = @{ Skip = 2; GroupId = 'c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f' } }
+    ) {
+        $mark = Get-RequestMark
+        $read = @(& $Command @Parameters -ErrorVariable failed 2>$null)
+        $requests = @(Get-RequestSince $mark)
+
+        $requests | Should -HaveCount 1
+        $requests[0].query | Should -BeExactly '$skip=2'
+        $read | Should -HaveCount 0
+        # As the official cmdlet shows it (msgraph-sdk-powershell #1771: "Get-MgUser_List: '$skip' is not supported by the service.").
+        $failed | Should -HaveCount 1
+        $failed[0].Exception.Message | Should -BeExactly "[Request_BadRequest] : '`$skip' is not supported by the service."
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly "Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.$($Command.Replace('-', ''))_List"
+        $failed[0].TargetObject.Skip | Should -Be 2
+    }
+
+    It 'read one object by id as the list has it: <Read>' -ForEach @(
+        @{ Read = 'Get-MgSubscribedSku -SubscribedSkuId'; Set = 'Get' }
+        @{ Read = 'Get-MgSubscribedSku -InputObject @{ SubscribedSkuId }'; Set = 'GetViaIdentity' }
+    ) {
+        $listed = @(Get-MgSubscribedSku)[1]
+        $mark = Get-RequestMark
+        $one = @(if ($Set -eq 'Get') { Get-MgSubscribedSku -SubscribedSkuId $listed.Id } else { @{ SubscribedSkuId = $listed.Id } | Get-MgSubscribedSku })
+        $requests = @(Get-RequestSince $mark)
+
+        $requests | Should -HaveCount 1
+        $requests[0].path | Should -BeExactly "/v1.0/subscribedSkus/$($listed.Id)"
+        $one | Should -HaveCount 1
+        $one[0].SkuPartNumber | Should -BeExactly $listed.SkuPartNumber
+        $one[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphSubscribedSku'
+    }
+
+    It 'read one group by -InputObject, and one member with license errors by id or -InputObject' {
+        $member = @(Get-MgGroupMemberWithLicenseError -GroupId $PowerBiGroup)[0]
+
+        $mark = Get-RequestMark
+        $group = @(@{ GroupId = $PowerBiGroup } | Get-MgGroup)
+        $byId = @(Get-MgGroupMemberWithLicenseError -GroupId $PowerBiGroup -DirectoryObjectId $member.Id)
+        $byIdentity = @([pscustomobject]@{ GroupId = $PowerBiGroup; DirectoryObjectId = $member.Id } | Get-MgGroupMemberWithLicenseError)
+        $requests = @(Get-RequestSince $mark)
+
+        ($requests.path -join '|') | Should -BeExactly ((
+                "/v1.0/groups/$PowerBiGroup",
+                "/v1.0/groups/$PowerBiGroup/membersWithLicenseErrors/$($member.Id)",
+                "/v1.0/groups/$PowerBiGroup/membersWithLicenseErrors/$($member.Id)") -join '|')
+        $group[0].Id | Should -BeExactly $PowerBiGroup
+        $byId[0].Id | Should -BeExactly $member.Id
+        $byId[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphDirectoryObject'
+        $byId[0].AdditionalProperties['@odata.type'] | Should -BeExactly '#microsoft.graph.user'
+        $byIdentity[0].Id | Should -BeExactly $member.Id
+    }
+
+    It 'refuse an -InputObject without the id it needs, for that input only' {
+        $mark = Get-RequestMark
+        $read = @(@{ Nothing = 1 }, @{ GroupId = $PowerBiGroup } | Get-MgGroup -ErrorVariable failed 2>$null)
+        $requests = @(Get-RequestSince $mark)
+
+        $requests | Should -HaveCount 1
+        $read | Should -HaveCount 1
+        $failed | Should -HaveCount 1
+        $failed[0].Exception.Message | Should -BeLikeExactly '*InputObject has no GroupId*'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'InvalidArgument,Microsoft.Graph.PowerShell.Cmdlets.GetMgGroup_GetViaIdentity'
     }
 }

@@ -12,6 +12,8 @@
     # One netstandard2.0 assembly for both editions; .NET Framework 4.7.2 is the first to carry netstandard2.0 itself.
     DotNetFrameworkVersion = '4.7.2'
     FormatsToProcess     = @('MgLicense.format.ps1xml')
+    # Every property of the official models (null when Graph did not return it) and ToJsonString(), once per type.
+    TypesToProcess       = @('MgLicense.types.ps1xml')
     CmdletsToExport      = @(
         'Invoke-MgLicenseUser'
         'Invoke-MgBetaLicenseUser'
@@ -36,6 +38,7 @@
         'Get-MgRequestContext'
         'Set-MgRequestContext'
         'Invoke-MgGraphRequest'
+        'Install-MgLicenseCompatibilityModule'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Invoke-GraphRequest')

@@ -111,6 +111,30 @@ namespace Emulator.Tests
         }
 
         [Fact]
+        public async Task OneSkuOneMemberAndExpandedNavigationsParse()
+        {
+            using EmulatorProcess emulator = EmulatorProcess.Start();
+            GraphServiceClient client = emulator.Client(await emulator.TokenAsync("Directory.Read.All"));
+
+            SubscribedSku listed = (await client.SubscribedSkus.GetAsync())!.Value!.First();
+            SubscribedSku? one = await client.SubscribedSkus[listed.Id].GetAsync();
+            Assert.Equal(listed.SkuPartNumber, one!.SkuPartNumber);
+
+            DirectoryObject member = (await client.Groups[PowerBiGroup].MembersWithLicenseErrors.GetAsync())!.Value!.First();
+            DirectoryObject? byId = await client.Groups[PowerBiGroup].MembersWithLicenseErrors[member.Id].GetAsync();
+            Assert.Equal(member.Id, Assert.IsType<User>(byId).Id);
+
+            User? user = await client.Users[AdeleId].GetAsync(r => r.QueryParameters.Expand = new[] { "memberOf" });
+            Assert.All(user!.MemberOf!, g => Assert.IsType<Group>(g));
+            Assert.NotEmpty(user.MemberOf!);
+            Group? group = await client.Groups[PowerBiGroup].GetAsync(r => r.QueryParameters.Expand = new[] { "members" });
+            Assert.All(group!.Members!, m => Assert.IsType<User>(m));
+
+            ODataError refused = await Assert.ThrowsAsync<ODataError>(() => client.Groups.GetAsync(r => r.QueryParameters.Skip = 1));
+            Assert.Equal("Request_BadRequest", refused.Error!.Code);
+        }
+
+        [Fact]
         public async Task BatchesAnswerEachStepIncludingThrottledOnes()
         {
             using EmulatorProcess emulator = EmulatorProcess.Start();

@@ -480,7 +480,7 @@ fn read_route(
             let user = tenant
                 .find_active(&key)
                 .ok_or_else(|| GraphError::user_not_found(&key))?;
-            reads::user(base, version, user, &query)?
+            reads::user(base, version, &tenant, user, &query)?
         }
         Route::Users => {
             require(claims, USER_READ)?;
@@ -489,6 +489,10 @@ fn read_route(
         Route::SubscribedSkus => {
             require(claims, SKU_READ)?;
             reads::subscribed_skus(base, version, &state.tenant(), &query)?
+        }
+        Route::SubscribedSku(id) => {
+            require(claims, SKU_READ)?;
+            reads::subscribed_sku(base, version, &state.tenant(), &id, &query)?
         }
         Route::Groups => {
             require(claims, GROUP_READ)?;
@@ -521,6 +525,10 @@ fn read_route(
         Route::GroupMembers(id) => {
             require(claims, GROUP_READ)?;
             reads::group_members(base, version, &state.tenant(), &id, &query, eventual)?
+        }
+        Route::MemberWithLicenseError(id, member) => {
+            require(claims, GROUP_READ)?;
+            reads::member_with_license_error(base, version, &state.tenant(), &id, &member, &query)?
         }
         Route::Reprocess { .. }
         | Route::Batch

@@ -26,6 +26,8 @@ pub struct Query {
     pub count: bool,
     pub skip_token: Option<usize>,
     pub order_by: Option<(String, bool)>,
+    /// `$expand`: the navigation properties to return with each object.
+    pub expand: Option<Vec<String>>,
     /// Other options, kept to rebuild `@odata.nextLink`.
     pub raw: Vec<(String, String)>,
 }
@@ -43,15 +45,7 @@ impl Query {
             let value = decode(value);
             let lower = name.to_ascii_lowercase();
             match lower.as_str() {
-                "$select" => {
-                    query.select = Some(
-                        value
-                            .split(',')
-                            .map(|s| s.trim().to_owned())
-                            .filter(|s| !s.is_empty())
-                            .collect(),
-                    )
-                }
+                "$select" => query.select = Some(names(&value)),
                 "$filter" => query.filter = Some(Filter::parse(&value)?),
                 "$search" => query.search = Some(Search::parse(&value)?),
                 "$top" => {
@@ -101,7 +95,16 @@ impl Query {
                     };
                     query.order_by = Some((property, descending));
                 }
-                "$expand" | "$skip" | "$format" | "$apply" => {
+                "$expand" => query.expand = Some(names(&value)),
+                // As Graph answers it on directory objects (users, groups, their members).
+                "$skip" => {
+                    return Err(GraphError::new(
+                        hyper::StatusCode::BAD_REQUEST,
+                        "Request_BadRequest",
+                        "'$skip' is not supported by the service.",
+                    ))
+                }
+                "$format" | "$apply" => {
                     return Err(GraphError::new(
                         hyper::StatusCode::BAD_REQUEST,
                         "Request_UnsupportedQuery",
@@ -192,6 +195,15 @@ fn encode(text: &str) -> String {
 }
 
 /// Page tokens look opaque, as Graph's do, so clients pass them on instead of building them.
+/// The comma-separated names of `$select` or `$expand`, trimmed, empty ones left out.
+fn names(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
 fn encode_skip_token(offset: usize) -> String {
     format!(
         "RFNwdAIAAQAAA{}",
@@ -810,6 +822,18 @@ mod tests {
         .unwrap()
         .clone();
         Search::parse(search).unwrap().matches(&object)
+    }
+
+    #[test]
+    fn skip_is_refused_as_graph_refuses_it_and_expand_is_read() {
+        let refused = Query::parse(Some("$top=2&$skip=1")).unwrap_err();
+        assert_eq!(refused.code, "Request_BadRequest");
+        assert_eq!(refused.message, "'$skip' is not supported by the service.");
+        let query = Query::parse(Some("$expand=memberOf,%20manager")).unwrap();
+        assert_eq!(
+            query.expand,
+            Some(vec!["memberOf".to_string(), "manager".to_string()])
+        );
     }
 
     #[test]

@@ -88,11 +88,18 @@ pub fn eventual(headers: &HeaderMap) -> bool {
 }
 
 /// `GET /users/{id}` and `GET /me`.
-pub fn user(base: &str, version: Version, user: &User, query: &Query) -> Result<Value, GraphError> {
+pub fn user(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    user: &User,
+    query: &Query,
+) -> Result<Value, GraphError> {
     if query.filter.is_some() || query.search.is_some() || query.top.is_some() || query.count {
         return Err(single_entity());
     }
-    let (object, select) = user_object(version, user, query)?;
+    let (mut object, select) = user_object(version, user, query)?;
+    expand_user(tenant, user, &mut object, query)?;
     let context = match &select {
         Some(names) => format!(
             "{base}/{}/$metadata#users({})/$entity",
@@ -135,7 +142,9 @@ pub fn users(
     }
     let mut objects = Vec::with_capacity(matched.len());
     for user in matched {
-        objects.push(Value::Object(user_object(version, user, query)?.0));
+        let mut object = user_object(version, user, query)?.0;
+        expand_user(tenant, user, &mut object, query)?;
+        objects.push(Value::Object(object));
     }
     let context = match &query.select {
         Some(names) => format!(
@@ -187,6 +196,45 @@ pub fn subscribed_skus(
     }))
 }
 
+/// `GET /subscribedSkus/{id}`: one SKU by its id (`{tenant id}_{sku id}`), as the list gives it.
+pub fn subscribed_sku(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    id: &str,
+    query: &Query,
+) -> Result<Value, GraphError> {
+    if query.filter.is_some() || query.search.is_some() || query.top.is_some() || query.count {
+        return Err(single_entity());
+    }
+    let found = tenant
+        .skus()
+        .iter()
+        .find_map(|sku| match tenant.sku_view(sku) {
+            Value::Object(object)
+                if object
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .is_some_and(|i| i.eq_ignore_ascii_case(id)) =>
+            {
+                Some(object)
+            }
+            _ => None,
+        });
+    let object = found.ok_or_else(|| GraphError::user_not_found(id))?;
+    let object = match &query.select {
+        Some(names) => query::select(&object, names, &[]),
+        None => object,
+    };
+    Ok(with_context(
+        &format!(
+            "{base}/{}/$metadata#subscribedSkus/$entity",
+            version.as_str()
+        ),
+        object,
+    ))
+}
+
 /// `GET /groups`, typically `$filter=hasMembersWithLicenseErrors eq true`, or `$search` by name.
 pub fn groups(
     base: &str,
@@ -211,10 +259,14 @@ pub fn groups(
         })
         .filter(|object| query.matches(object))
         .map(|object| match &query.select {
-            Some(names) => Value::Object(query::select(&object, names, group_properties())),
-            None => Value::Object(object),
+            Some(names) => query::select(&object, names, group_properties()),
+            None => object,
         })
-        .collect();
+        .map(|mut object| {
+            expand_group(tenant, &mut object, query)?;
+            Ok(Value::Object(object))
+        })
+        .collect::<Result<_, GraphError>>()?;
     let context = format!("{base}/{}/$metadata#groups", version.as_str());
     Ok(page(
         objects,
@@ -238,17 +290,116 @@ pub fn group(
     let Value::Object(object) = tenant.group_view(group) else {
         unreachable!("a group view is an object")
     };
-    let object = match &query.select {
+    let mut object = match &query.select {
         Some(names) => {
             check_select(names, "group")?;
             query::select(&object, names, group_properties())
         }
         None => object,
     };
+    expand_group(tenant, &mut object, query)?;
     Ok(with_context(
         &format!("{base}/{}/$metadata#groups/$entity", version.as_str()),
         object,
     ))
+}
+
+/// `GET /groups/{id}/membersWithLicenseErrors/{directoryObjectId}`: one of those members, or 404.
+pub fn member_with_license_error(
+    base: &str,
+    version: Version,
+    tenant: &Tenant,
+    id: &str,
+    member: &str,
+    query: &Query,
+) -> Result<Value, GraphError> {
+    if query.filter.is_some() || query.search.is_some() || query.top.is_some() || query.count {
+        return Err(single_entity());
+    }
+    let group = find_group(tenant, id)?;
+    let user = tenant
+        .members_with_license_errors(group)
+        .into_iter()
+        .find(|u| u.id().eq_ignore_ascii_case(member))
+        .ok_or_else(|| GraphError::user_not_found(member))?;
+    let (object, _) = user_object(version, user, query)?;
+    let mut typed = Map::new();
+    typed.insert("@odata.type".into(), Value::from("#microsoft.graph.user"));
+    typed.extend(object);
+    Ok(with_context(
+        &format!(
+            "{base}/{}/$metadata#directoryObjects/$entity",
+            version.as_str()
+        ),
+        typed,
+    ))
+}
+
+/// A directory object as an expanded navigation property shows it: its type, id and display name.
+fn reference(kind: &str, id: &str, display_name: Option<&str>) -> Value {
+    json!({ "@odata.type": format!("#microsoft.graph.{kind}"), "id": id, "displayName": display_name })
+}
+
+fn unknown_navigation(name: &str, kind: &str) -> GraphError {
+    GraphError::bad_request(format!(
+        "Parsing OData Select and Expand failed: Could not find a property named '{name}' on type 'microsoft.graph.{kind}'."
+    ))
+}
+
+/// `$expand` on a user: `memberOf` (the groups it is a member of) and `manager` (none in the emulated
+/// tenant, so Graph leaves it out); any other name is refused as Graph refuses an unknown property.
+fn expand_user(
+    tenant: &Tenant,
+    user: &User,
+    object: &mut Map<String, Value>,
+    query: &Query,
+) -> Result<(), GraphError> {
+    for name in query.expand.iter().flatten() {
+        if name.eq_ignore_ascii_case("memberOf") {
+            let groups: Vec<Value> = tenant
+                .groups()
+                .iter()
+                .filter(|g| g.has_member(user.id()))
+                .map(|g| reference("group", &g.id, Some(&g.display_name)))
+                .collect();
+            object.insert("memberOf".into(), Value::Array(groups));
+        } else if !name.eq_ignore_ascii_case("manager") {
+            return Err(unknown_navigation(name, "user"));
+        }
+    }
+    Ok(())
+}
+
+/// `$expand=members` on a group: its members as directory objects; any other name is refused.
+fn expand_group(
+    tenant: &Tenant,
+    object: &mut Map<String, Value>,
+    query: &Query,
+) -> Result<(), GraphError> {
+    for name in query.expand.iter().flatten() {
+        if !name.eq_ignore_ascii_case("members") {
+            return Err(unknown_navigation(name, "group"));
+        }
+        let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
+        let group = tenant
+            .groups()
+            .iter()
+            .find(|g| g.id.eq_ignore_ascii_case(id));
+        let members: Vec<Value> = group
+            .map(|g| {
+                g.members
+                    .iter()
+                    .filter_map(|m| tenant.find_active(m))
+                    .map(|u| {
+                        let name = u.properties().get("displayName").and_then(Value::as_str);
+                        reference("user", u.id(), name)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        object.insert("members".into(), Value::Array(members));
+    }
+    Ok(())
 }
 
 /// `GET /groups/{id}/membersWithLicenseErrors`: directory objects, so each carries its `@odata.type`.

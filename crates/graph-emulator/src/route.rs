@@ -40,6 +40,8 @@ pub enum Route {
     /// `GET /users`.
     Users,
     SubscribedSkus,
+    /// `GET /subscribedSkus/{id}`.
+    SubscribedSku(String),
     Groups,
     Group(String),
     MembersWithLicenseErrors(String),
@@ -56,6 +58,8 @@ pub enum Route {
         group: String,
         member: String,
     },
+    /// `GET /groups/{id}/membersWithLicenseErrors/{directoryObjectId}`.
+    MemberWithLicenseError(String, String),
     /// `POST /$batch`.
     Batch,
     /// Real Graph resources (cloudLicensing navigation, `$count` segments...) the emulator does not serve.
@@ -103,7 +107,8 @@ pub fn parse_route(version: Version, segments: &[String]) -> Result<Route, Graph
     if first.eq_ignore_ascii_case("subscribedSkus") {
         return match rest {
             [] => Ok(Route::SubscribedSkus),
-            [_] => Ok(Route::NotImplemented),
+            [key] if key.starts_with('$') => Ok(Route::NotImplemented),
+            [key] => Ok(Route::SubscribedSku(key.clone())),
             [_, unknown, ..] => Err(GraphError::unknown_segment(unknown)),
         };
     }
@@ -160,6 +165,12 @@ fn group_route(rest: &[String]) -> Result<Route, GraphError> {
                 group: key.clone(),
                 member: member.clone(),
             })
+        }
+        [key, navigation, member]
+            if navigation.eq_ignore_ascii_case("membersWithLicenseErrors")
+                && !member.starts_with('$') =>
+        {
+            Ok(Route::MemberWithLicenseError(key.clone(), member.clone()))
         }
         [_, navigation, ..]
             if ["members", "transitiveMembers", "memberOf", "owners"]
@@ -351,6 +362,14 @@ mod tests {
             Err("Resource not found for the segment 'reprocessLicenseAssignment'.".into())
         );
         assert_eq!(route("/beta/subscribedSkus"), Ok(Route::SubscribedSkus));
+        assert_eq!(
+            route("/v1.0/subscribedSkus/t_s"),
+            Ok(Route::SubscribedSku("t_s".into()))
+        );
+        assert_eq!(
+            route("/v1.0/groups/g/membersWithLicenseErrors/u"),
+            Ok(Route::MemberWithLicenseError("g".into(), "u".into()))
+        );
         assert_eq!(route("/v1.0/$batch"), Ok(Route::Batch));
         assert_eq!(
             route("/v1.0/users/x/licenseDetails"),

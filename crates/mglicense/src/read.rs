@@ -54,13 +54,21 @@ pub enum Resource {
     UserLicenseDetail,
     /// `GET /groups/{id}/members`.
     GroupMembers,
+    /// `GET /subscribedSkus/{id}`: one SKU.
+    SubscribedSku,
+    /// `GET /groups/{id}/membersWithLicenseErrors/{directoryObjectId}`: one member.
+    GroupMemberWithLicenseError,
 }
 
 impl Resource {
     fn is_single(self) -> bool {
         matches!(
             self,
-            Resource::User | Resource::Group | Resource::UserLicenseDetail
+            Resource::User
+                | Resource::Group
+                | Resource::UserLicenseDetail
+                | Resource::SubscribedSku
+                | Resource::GroupMemberWithLicenseError
         )
     }
 }
@@ -76,12 +84,18 @@ pub struct ReadSpec {
     /// The user, for `user`: a user id, a userPrincipalName or an identity object.
     #[serde(default, deserialize_with = "identity::unique_keys")]
     pub identity: Option<Value>,
-    /// The group, for `group` and `groupMembersWithLicenseErrors`.
+    /// The group, for `group`, `groupMembersWithLicenseErrors` and `groupMemberWithLicenseError`.
     #[serde(default)]
     pub group_id: Option<String>,
     /// The licenseDetails, for `userLicenseDetail`.
     #[serde(default)]
     pub license_details_id: Option<String>,
+    /// The member, for `groupMemberWithLicenseError`.
+    #[serde(default)]
+    pub directory_object_id: Option<String>,
+    /// The SKU, for `subscribedSku`.
+    #[serde(default)]
+    pub subscribed_sku_id: Option<String>,
     /// `$filter`.
     #[serde(default)]
     pub filter: Option<String>,
@@ -91,6 +105,12 @@ pub struct ReadSpec {
     /// `$select`: the properties to return.
     #[serde(default)]
     pub select: Vec<String>,
+    /// `$expand`: the related entities to return with each object.
+    #[serde(default)]
+    pub expand: Vec<String>,
+    /// `$skip`: objects to leave out at the start of the list.
+    #[serde(default)]
+    pub skip: Option<u64>,
     /// `$orderby`.
     #[serde(default)]
     pub sort: Vec<String>,
@@ -151,6 +171,7 @@ impl ReadSpec {
             let given: Vec<&str> = [
                 (self.filter.is_some(), "Filter"),
                 (self.search.is_some(), "Search"),
+                (self.skip.is_some(), "Skip"),
                 (!self.sort.is_empty(), "Sort"),
                 (self.top.is_some(), "Top"),
                 (self.page_size.is_some(), "PageSize"),
@@ -180,7 +201,10 @@ impl ReadSpec {
         }
         let needs_group = matches!(
             r,
-            Resource::Group | Resource::GroupMembersWithLicenseErrors | Resource::GroupMembers
+            Resource::Group
+                | Resource::GroupMembersWithLicenseErrors
+                | Resource::GroupMembers
+                | Resource::GroupMemberWithLicenseError
         );
         if !needs_group && self.group_id.is_some() {
             return Err(invalid(
@@ -190,6 +214,17 @@ impl ReadSpec {
         if r != Resource::UserLicenseDetail && self.license_details_id.is_some() {
             return Err(invalid(
                 "A licenseDetails id was given for a read that is not about one.".to_string(),
+            ));
+        }
+        if r != Resource::GroupMemberWithLicenseError && self.directory_object_id.is_some() {
+            return Err(invalid(
+                "A directory object id was given for a read that is not about one member."
+                    .to_string(),
+            ));
+        }
+        if r != Resource::SubscribedSku && self.subscribed_sku_id.is_some() {
+            return Err(invalid(
+                "A subscribed SKU id was given for a read that is not about one SKU.".to_string(),
             ));
         }
         if !matches!(
@@ -261,6 +296,26 @@ impl ReadSpec {
                 "subscribedSkus".to_string(),
                 "the subscribed SKUs".to_string(),
             ),
+            Resource::SubscribedSku => {
+                let id = self.subscribed_sku_id.as_deref().unwrap_or("");
+                let segment = operation::id_segment("SubscribedSkuId", id)?;
+                (
+                    format!("subscribedSkus/{segment}"),
+                    id.to_string(),
+                    format!("subscribed SKU '{id}'"),
+                )
+            }
+            Resource::GroupMemberWithLicenseError => {
+                let group = self.group_id.as_deref().unwrap_or("");
+                let member = self.directory_object_id.as_deref().unwrap_or("");
+                let group_segment = group_segment(group)?;
+                let member_segment = operation::id_segment("DirectoryObjectId", member)?;
+                (
+                    format!("groups/{group_segment}/membersWithLicenseErrors/{member_segment}"),
+                    member.to_string(),
+                    format!("member '{member}' of group '{group}' with license errors"),
+                )
+            }
         };
 
         let mut query: Vec<(&str, String)> = Vec::new();
@@ -273,11 +328,20 @@ impl ReadSpec {
         if !select.is_empty() {
             query.push(("$select", select.join(",")));
         }
+        let expand: Vec<&str> = self
+            .expand
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !expand.is_empty() {
+            query.push(("$expand", expand.join(",")));
+        }
         if let Some(filter) = self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             query.push(("$filter", filter.to_string()));
         }
         if let Some(search) = self.search.as_deref().filter(|s| !s.trim().is_empty()) {
-            query.push(("$search", search.to_string()));
+            query.push(("$search", quoted_search(search)));
         }
         let sort: Vec<&str> = self
             .sort
@@ -290,6 +354,9 @@ impl ReadSpec {
         }
         if let Some(size) = self.page_size.or(self.top.map(|t| t.min(MAX_PAGE_SIZE))) {
             query.push(("$top", size.to_string()));
+        }
+        if let Some(skip) = self.skip {
+            query.push(("$skip", skip.to_string()));
         }
         if self.count {
             query.push(("$count", "true".to_string()));
@@ -347,6 +414,17 @@ impl ReadSpec {
             limit: self.top,
         };
         Ok(PreparedRead { first, plan })
+    }
+}
+
+/// The `$search` value as the official list cmdlets send it (ListCmdlet.cs, `FormatSearchValue`):
+/// wrapped in double quotes unless it starts with one, so `displayName:adele` goes out as the
+/// `"displayName:adele"` Graph's directory search takes.
+fn quoted_search(search: &str) -> String {
+    if search.starts_with('"') {
+        search.to_string()
+    } else {
+        format!("\"{search}\"")
     }
 }
 
@@ -641,6 +719,40 @@ mod tests {
         assert!(
             prepare(json!({"resource": "groupMembers", "groupId": "g", "identity": "u"})).is_err()
         );
+        assert_eq!(
+            path(json!({"resource": "subscribedSku", "subscribedSkuId": "t_s/1"})),
+            "/v1.0/subscribedSkus/t_s%2F1"
+        );
+        assert_eq!(
+            path(
+                json!({"resource": "groupMemberWithLicenseError", "groupId": "g1", "directoryObjectId": "u 1"})
+            ),
+            "/v1.0/groups/g1/membersWithLicenseErrors/u%201"
+        );
+    }
+
+    #[test]
+    fn search_is_quoted_as_the_official_cmdlets_quote_it() {
+        assert_eq!(
+            path(json!({"resource": "users", "search": "displayName:adele"})),
+            "/v1.0/users?$search=%22displayName%3Aadele%22"
+        );
+        assert_eq!(
+            path(json!({"resource": "users", "search": "\"displayName:a\" OR \"mail:b\""})),
+            "/v1.0/users?$search=%22displayName%3Aa%22%20OR%20%22mail%3Ab%22"
+        );
+    }
+
+    #[test]
+    fn expand_and_skip_go_out_as_their_options() {
+        assert_eq!(
+            path(json!({"resource": "user", "identity": "u1", "expand": ["manager", " memberOf"]})),
+            "/v1.0/users/u1?$expand=manager%2CmemberOf"
+        );
+        assert_eq!(
+            path(json!({"resource": "groups", "skip": 5, "top": 2})),
+            "/v1.0/groups?$top=2&$skip=5"
+        );
     }
 
     #[test]
@@ -740,6 +852,13 @@ mod tests {
             serde_json::from_value::<ReadSpec>(json!({"resource": "users", "expand": "x"}))
                 .is_err()
         );
+        assert!(message(json!({"resource": "user", "identity": "u", "skip": 1})).contains("-Skip"));
+        assert!(message(json!({"resource": "subscribedSku"})).contains("SubscribedSkuId is empty"));
+        assert!(message(
+            json!({"resource": "groupMemberWithLicenseError", "groupId": "g", "directoryObjectId": "a\tb"})
+        )
+        .contains("DirectoryObjectId contains the control character U+0009"));
+        assert!(message(json!({"resource": "users", "subscribedSkuId": "s"})).contains("one SKU"));
     }
 
     #[test]

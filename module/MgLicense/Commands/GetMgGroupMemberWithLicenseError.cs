@@ -1,4 +1,4 @@
-// Get-MgGroupMemberWithLicenseError: the members of a group whose group-based licenses failed, paged by the engine.
+// Get-MgGroupMemberWithLicenseError: the members of a group whose group-based licenses failed, or one of them, paged by the engine.
 using System.Collections.Generic;
 using System.Management.Automation;
 using MgLicense.Native;
@@ -11,23 +11,84 @@ namespace MgLicense.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "MgGroupMemberWithLicenseError", DefaultParameterSetName = ListSet)]
     [OutputType("Microsoft.Graph.PowerShell.Models.IMicrosoftGraphDirectoryObject")]
-    public sealed class GetMgGroupMemberWithLicenseError : GraphListCmdlet
+    public sealed class GetMgGroupMemberWithLicenseError : GraphSkipListCmdlet
     {
+        private const string GetSet = "Get";
+        private const string IdentitySet = "GetViaIdentity";
+
+        /// <summary>The unique identifier of directoryObject.</summary>
+        [Parameter(ParameterSetName = GetSet, Mandatory = true)]
+        public string? DirectoryObjectId { get; set; }
+
         /// <summary>The unique identifier of group.</summary>
         [Parameter(ParameterSetName = ListSet, Mandatory = true)]
+        [Parameter(ParameterSetName = GetSet, Mandatory = true)]
         public string? GroupId { get; set; }
+
+        /// <summary>Identity Parameter.</summary>
+        [Parameter(ParameterSetName = IdentitySet, Mandatory = true, ValueFromPipeline = true)]
+        public IGroupsIdentity? InputObject { get; set; }
+
+        /// <summary>The group and member an -InputObject names, as read before the read starts.</summary>
+        private string? identityGroupId;
+
+        private string? identityMemberId;
+
+        protected override IUsersActionsIdentity? BoundIdentity => InputObject;
 
         protected override IReadOnlyList<string> TypeNames => GraphObject.DirectoryObjectTypeNames;
 
-        protected override object? Target => GroupId;
+        protected override object? Target =>
+            ParameterSetName switch
+            {
+                GetSet => OperationParameters(("GroupId", GroupId), ("DirectoryObjectId", DirectoryObjectId), ("Headers", Headers)),
+                IdentitySet => OperationParameters(("GroupId", identityGroupId), ("DirectoryObjectId", identityMemberId),
+                    ("Headers", EffectiveHeaders(Headers, BoundIdentity))),
+                _ => ListParameters(("GroupId", GroupId)),
+            };
+
+        protected override ErrorRecord? PrepareInput()
+        {
+            identityGroupId = identityMemberId = null;
+            if (ParameterSetName != IdentitySet)
+            {
+                return null;
+            }
+
+            // A bare string names no member of no group: both keys are needed, as in the official identity.
+            if (InputObject is UsersActionsIdentity { UserId: string })
+            {
+                return new ErrorRecord(
+                    new System.ArgumentException("InputObject must name both GroupId and DirectoryObjectId; nothing was read for this input."),
+                    "InvalidArgument", ErrorCategory.InvalidArgument, Target);
+            }
+
+            return ReadIdentityKey(InputObject, "GroupId", out identityGroupId) ?? ReadIdentityKey(InputObject, "DirectoryObjectId", out identityMemberId);
+        }
 
         /// <summary>As the official cmdlet: a directoryObject whose other properties are in AdditionalProperties; ours also carries them as properties.</summary>
         protected override PSObject ToOutput(JsonElement item) => GraphObject.ToDirectoryObject(item, TypeNames);
 
         protected override void WriteReadFields(JsonWriter json)
         {
-            json.WriteString("resource", "groupMembersWithLicenseErrors");
-            json.WriteString("groupId", GroupId);
+            switch (ParameterSetName)
+            {
+                case ListSet:
+                    json.WriteString("resource", "groupMembersWithLicenseErrors");
+                    json.WriteString("groupId", GroupId);
+                    break;
+                case GetSet:
+                    json.WriteString("resource", "groupMemberWithLicenseError");
+                    json.WriteString("groupId", GroupId);
+                    json.WriteString("directoryObjectId", DirectoryObjectId);
+                    break;
+                default:
+                    json.WriteString("resource", "groupMemberWithLicenseError");
+                    json.WriteString("groupId", identityGroupId);
+                    json.WriteString("directoryObjectId", identityMemberId);
+                    break;
+            }
+
             WriteListFields(json);
         }
     }

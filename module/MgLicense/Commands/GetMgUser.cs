@@ -34,9 +34,9 @@ namespace MgLicense.Commands
         protected override object? Target =>
             ParameterSetName switch
             {
-                GetSet => UserId,
-                IdentitySet => (object?)(InputObject as UsersActionsIdentity)?.Source ?? InputObject,
-                _ => "users",
+                GetSet => OperationParameters(("UserId", UserId), ("Headers", Headers)),
+                IdentitySet => OperationParameters(("UserId", IdentityUserId(identity)), ("Headers", EffectiveHeaders(Headers, BoundIdentity))),
+                _ => ListParameters(),
             };
 
         /// <summary>The user read, as checked before the read starts.</summary>

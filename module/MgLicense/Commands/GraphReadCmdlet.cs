@@ -54,10 +54,10 @@ namespace MgLicense.Commands
         /// <summary>-ResponseHeadersVariable and -CountVariable are checked before anything is sent.</summary>
         protected override void BeginProcessing()
         {
-            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)", global: true);
             if (CountVariableName is string countVariable)
             {
-                CheckOutputVariable("CountVariable", countVariable, 0L, "a count");
+                CheckOutputVariable("CountVariable", countVariable, 0L, "a count", global: true);
             }
         }
 
@@ -123,7 +123,7 @@ namespace MgLicense.Commands
                 // A count from an earlier run must not survive a read that gave none.
                 if (!counted && CountVariableName is string countVariable)
                 {
-                    SetOutputVariable("CountVariable", countVariable, () => null, Target);
+                    SetOutputVariable("CountVariable", countVariable, () => null, Target, global: true);
                 }
             }
         }
@@ -133,11 +133,11 @@ namespace MgLicense.Commands
             WriteLog(page);
             // Set from every page, before its objects are written: a paged read leaves the headers of the last page fetched,
             // a later page that fails leaves those of the page before it, and a first page that fails leaves the variable alone.
-            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(page), Target);
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(page), Target, global: true);
             if (!counted && CountVariableName is string countVariable && !string.IsNullOrEmpty(countVariable)
                 && page.TryGetProperty("count", out JsonElement count) && count.TryGetInt64(out long n))
             {
-                SetOutputVariable("CountVariable", countVariable, () => n, Target);
+                SetOutputVariable("CountVariable", countVariable, () => n, Target, global: true);
                 counted = true;
             }
 
@@ -215,6 +215,11 @@ namespace MgLicense.Commands
         [Alias("Select")]
         public string[]? Property { get; set; }
 
+        /// <summary>Expand related entities.</summary>
+        [Parameter]
+        [Alias("Expand")]
+        public string[]? ExpandProperty { get; set; }
+
         /// <summary>Filter items by property values.</summary>
         [Parameter(ParameterSetName = ListSet)]
         public string? Filter { get; set; }
@@ -254,13 +259,77 @@ namespace MgLicense.Commands
 
         protected override string? CountVariableName => CountVariable;
 
+        /// <summary>-Skip, on the cmdlets whose official form has it (List set), when it was given.</summary>
+        protected virtual int? SkipValue => null;
+
+        /// <summary>
+        /// The list operation's parameters as the official error records name them (TargetObject): the path's ids, then the
+        /// query options as given (null when not), then -Headers.
+        /// </summary>
+        protected PSObject ListParameters(params (string Name, object? Value)[] ids)
+        {
+            var all = new List<(string, object?)>(ids)
+            {
+                ("Top", Bound(nameof(Top)) ? Top : null),
+                ("Skip", SkipValue),
+                ("Search", Search),
+                ("Filter", Filter),
+                ("Count", string.IsNullOrEmpty(CountVariable) ? null : true),
+                ("Orderby", Sort),
+                ("Select", Property),
+                ("Expand", ExpandProperty),
+                ("ConsistencyLevel", ConsistencyLevel),
+                ("Headers", Headers),
+            };
+            return OperationParameters(all.ToArray());
+        }
+
+        protected bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
+
+        /// <summary>
+        /// The value of <paramref name="key"/> in an -InputObject (a bare string is the id itself), or the error for this input
+        /// alone when it has none: the official ViaIdentity variants stop on an identity without the id they need.
+        /// </summary>
+        protected ErrorRecord? ReadIdentityKey(IUsersActionsIdentity? identity, string key, out string? value)
+        {
+            value = null;
+            if (identity is not UsersActionsIdentity found)
+            {
+                return null;
+            }
+
+            if (found.UserId is string bare)
+            {
+                value = bare;
+                return null;
+            }
+
+            IReadOnlyList<KeyValuePair<string, object?>> values = found.Read(new[] { key }, out _, out Exception? reason);
+            object? given = values.Count == 0 ? null : values[0].Value is PSObject wrapped ? wrapped.BaseObject : values[0].Value;
+            if (given is string text)
+            {
+                value = text;
+                return null;
+            }
+
+            return new ErrorRecord(
+                new ArgumentException($"InputObject has no {key} string, so the object to read is unknown; nothing was read for this input.", reason),
+                "InvalidArgument", ErrorCategory.InvalidArgument, Target);
+        }
+
         /// <summary>Writes the list options that were given.</summary>
         protected void WriteListFields(JsonWriter json)
         {
             WriteStrings(json, "select", Property);
+            WriteStrings(json, "expand", ExpandProperty);
             if (ParameterSetName != ListSet)
             {
                 return;
+            }
+
+            if (SkipValue is int skip)
+            {
+                json.WriteNumber("skip", skip);
             }
 
             if (!string.IsNullOrEmpty(Filter))
@@ -299,5 +368,16 @@ namespace MgLicense.Commands
                 json.WriteString("consistencyLevel", ConsistencyLevel);
             }
         }
+    }
+
+    /// <summary>The list cmdlets whose official form has -Skip in its List set (Get-MgUser's has not).</summary>
+    public abstract class GraphSkipListCmdlet : GraphListCmdlet
+    {
+        /// <summary>Skip the first n items.</summary>
+        [Parameter(ParameterSetName = ListSet)]
+        [ValidateRange(0, int.MaxValue)]
+        public int Skip { get; set; }
+
+        protected override int? SkipValue => Bound(nameof(Skip)) ? Skip : null;
     }
 }

@@ -57,6 +57,50 @@ namespace MgLicense.Commands
             WriteError(record);
         }
 
+        /// <summary>
+        /// Writes a non-terminating error as the official cmdlet's variant would: "Invoke-MgLicenseUser_License: …", and
+        /// FullyQualifiedErrorId "&lt;code&gt;,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_License" (OfficialVariant).
+        /// Every cmdlet of the module writes its errors through here.
+        /// </summary>
+        internal new void WriteError(ErrorRecord errorRecord) => base.WriteError(OfficialVariant.Stamp(errorRecord, this));
+
+        /// <summary>
+        /// The TargetObject of the official cmdlets' error records: an object of the operation's parameters (AutoRest's
+        /// class.ts writes "new { UserId = …, Headers = … }"), so $_.TargetObject.UserId names the user of a failed call.
+        /// </summary>
+        internal static PSObject OperationParameters(params (string Name, object? Value)[] parameters)
+        {
+            var target = new PSObject();
+            foreach ((string name, object? value) in parameters)
+            {
+                target.Properties.Add(new PSNoteProperty(name, value));
+            }
+
+            return target;
+        }
+
+        /// <summary>
+        /// The user an input names, as the official ViaIdentity variants name it (InputObject.UserId): the bare id, the UserId
+        /// key, or else the first identity key the engine takes (Id, …); null when the input names none.
+        /// </summary>
+        internal static object? IdentityUserId(IdentityInput input)
+        {
+            if (input.UserId is not null || input.Keys is null || input.Keys.Count == 0)
+            {
+                return input.UserId;
+            }
+
+            foreach (KeyValuePair<string, object> pair in input.Keys)
+            {
+                if (string.Equals(pair.Key, "UserId", StringComparison.OrdinalIgnoreCase))
+                {
+                    return pair.Value;
+                }
+            }
+
+            return input.Keys[0].Value;
+        }
+
         /// <summary>For cmdlets that manage the connection, where any failure ends the command.</summary>
         internal void ThrowEngineError(EngineException e, object? target)
         {
@@ -114,9 +158,9 @@ namespace MgLicense.Commands
         /// one whose type or validation refuses it ($ErrorActionPreference, $MaximumHistoryCount), or a name that is no
         /// variable (using:x, env:X, a:b:c). Every input would meet it after its call was made, and its results would be lost.
         /// </summary>
-        internal void CheckOutputVariable(string parameter, string? name, object? sample, string what)
+        internal void CheckOutputVariable(string parameter, string? name, object? sample, string what, bool global = false)
         {
-            if (string.IsNullOrEmpty(name) || OutputVariableProblem(name!, sample, what) is not string problem)
+            if (string.IsNullOrEmpty(name) || OutputVariableProblem((global ? GlobalScoped(name) : name)!, sample, what) is not string problem)
             {
                 return;
             }
@@ -186,7 +230,7 @@ namespace MgLicense.Commands
         /// Stores a value in the variable -<paramref name="parameter"/> names. Checked before the first call, it can still fail
         /// (a variable made read-only meanwhile): the error then names the variable, and the result is written all the same.
         /// </summary>
-        internal void SetOutputVariable(string parameter, string? name, Func<object?> value, object? target)
+        internal void SetOutputVariable(string parameter, string? name, Func<object?> value, object? target, bool global = false)
         {
             if (string.IsNullOrEmpty(name))
             {
@@ -195,7 +239,7 @@ namespace MgLicense.Commands
 
             try
             {
-                SessionState.PSVariable.Set(name, value());
+                SessionState.PSVariable.Set(global ? GlobalScoped(name) : name, value());
             }
             catch (Exception e) when (e is RuntimeException or ArgumentException or InvalidCastException or NotSupportedException)
             {
@@ -204,6 +248,14 @@ namespace MgLicense.Commands
                     "OutputVariableNotSet", ErrorCategory.WriteError, target));
             }
         }
+
+        /// <summary>
+        /// Where -ResponseHeadersVariable and -CountVariable store their value (global: true), as in the official generated cmdlets: a name
+        /// without a scope names a global variable (those cmdlets are exported as functions, which cannot set their caller's
+        /// variables, so they set global ones), and a helper function's caller sees it; "script:n" or "local:n" is taken as given.
+        /// </summary>
+        internal static string? GlobalScoped(string? name) =>
+            string.IsNullOrEmpty(name) || name!.IndexOf(':') >= 0 ? name : "global:" + name;
 
         /// <summary>Response headers as -ResponseHeadersVariable receives them, to try the variable with before anything is sent.</summary>
         internal static Dictionary<string, IEnumerable<string>> SampleHeaders =>

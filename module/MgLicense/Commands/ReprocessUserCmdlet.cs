@@ -123,7 +123,7 @@ namespace MgLicense.Commands
         /// <summary>-ResponseHeadersVariable is checked before anything is sent: a name no value can be stored in would lose results.</summary>
         protected override void BeginProcessing()
         {
-            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)", global: true);
         }
 
         protected override void ProcessRecord()
@@ -154,6 +154,12 @@ namespace MgLicense.Commands
             {
                 return;
             }
+
+            // From here on an error is the call's: it names the operation's parameters, as the official cmdlet's do.
+            IDictionary? sentHeaders = EffectiveHeaders(Headers, identity);
+            target = CallsMe
+                ? OperationParameters(("Headers", sentHeaders))
+                : OperationParameters(("UserId", UserIdValue ?? IdentityUserId(input)), ("Headers", sentHeaders));
 
             if (!MyInvocation.ExpectingInput && !Wait.IsPresent)
             {
@@ -369,7 +375,7 @@ namespace MgLicense.Commands
 
             JsonElement result = item.Result ?? default;
             WriteLog(result);
-            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), target);
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), target, global: true);
 
             JsonElement body = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("body", out JsonElement b)
                 ? b

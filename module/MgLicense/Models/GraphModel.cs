@@ -160,7 +160,9 @@ namespace MgLicense.Models
                     string name = GraphObject.PascalCase(pair.Key);
                     if (pair.Key.IndexOf('@') < 0 && !Declares(pair.Key) && name != GraphObject.AdditionalPropertiesName)
                     {
-                        result.Properties.Add(new PSNoteProperty(name, pair.Value));
+                        // preValidated: the official model may declare the name (MemberOf, say, from -ExpandProperty) as a
+                        // member of the type (MgLicense.types.ps1xml); the object's own value then wins over that empty one.
+                        result.Properties.Add(new PSNoteProperty(name, pair.Value), preValidated: true);
                     }
                 }
             }

@@ -19,7 +19,23 @@ namespace MgLicense.Models
     {
     }
 
-    public sealed class UsersActionsIdentity : IUsersIdentity
+    /// <summary>Get-MgGroup's and Get-MgGroupMemberWithLicenseError's -InputObject type (GroupId, DirectoryObjectId), named as the official module names it.</summary>
+    [TypeConverter(typeof(UsersActionsIdentityTypeConverter))]
+    public interface IGroupsIdentity : IUsersActionsIdentity
+    {
+    }
+
+    /// <summary>Get-MgSubscribedSku's -InputObject type (SubscribedSkuId), named as the official module names it.</summary>
+    [TypeConverter(typeof(UsersActionsIdentityTypeConverter))]
+    public interface IIdentityDirectoryManagementIdentity : IUsersActionsIdentity
+    {
+    }
+
+    /// <summary>
+    /// An identity input as given: a hashtable, an object or a bare id. The same reader serves every identity type, since
+    /// each names its keys (UserId, GroupId, SubscribedSkuId, …) when it reads them.
+    /// </summary>
+    public sealed class UsersActionsIdentity : IUsersIdentity, IGroupsIdentity, IIdentityDirectoryManagementIdentity
     {
         private readonly IDictionary? dictionary;
 
