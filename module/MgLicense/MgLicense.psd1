@@ -31,7 +31,7 @@
         'Set-MgRequestContext'
     )
     FunctionsToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Connect-Graph', 'Disconnect-Graph')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

@@ -27,6 +27,7 @@ pub mod read;
 pub mod response;
 pub mod retry;
 pub mod runtime;
+pub mod settings;
 mod send;
 pub mod time;
 pub mod trace;
