@@ -435,17 +435,28 @@ Describe 'App-only sign-in' {
         }
     }
 
-    It 'a managed identity uses the overridden IMDS endpoint; Remove-MgEnvironment forgets an environment' {
+    It 'a managed identity uses the overridden IMDS endpoint and shows in the context as the official module shows it; Remove-MgEnvironment forgets an environment and writes it' {
         $app = [guid]::NewGuid().ToString()
         Register-App @{ appId = $app; managedIdentity = 'user'; roles = @('User.ReadWrite.All') }
         # IMDS is asked only where no App Service / Automation endpoint is set (the Wine lane points one at a closed port).
         Set-SignInVariable @{ IDENTITY_ENDPOINT = $null; IDENTITY_HEADER = $null; MGLICENSE_IMDS_ENDPOINT = "$($Emulator.Url)/metadata/identity/oauth2/token" }
 
-        $run = Invoke-Captured { Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome; (Get-MgContext).AuthType; Invoke-MgLicenseUser -UserId $user }
+        $run = Invoke-Captured { Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome; Get-MgContext; Invoke-MgLicenseUser -UserId $user }
 
         $run.AllErrors | Should -HaveCount 0
-        $run.Output[0] | Should -BeExactly 'AppOnly'
+        # The official module (ConnectMgGraph.cs, issue #2547): AuthType ManagedIdentity, ManagedIdentityId the -ClientId
+        # (MSI@50342 for the system-assigned identity), ContextScope Process.
+        $context = $run.Output[0]
+        $context.AuthType | Should -Be ([Microsoft.Graph.PowerShell.Authentication.AuthenticationType]::ManagedIdentity)
+        $context.AuthType | Should -BeOfType [Microsoft.Graph.PowerShell.Authentication.AuthenticationType]
+        $context.TokenCredentialType | Should -Be ([Microsoft.Graph.PowerShell.Authentication.TokenCredentialType]::ManagedIdentity)
+        $context.ManagedIdentityId | Should -BeExactly $app
+        $context.ContextScope | Should -Be ([Microsoft.Graph.PowerShell.Authentication.ContextScope]::Process)
         $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+
+        Disconnect-MgGraph | Out-Null
+        $system = Invoke-Captured { Connect-MgGraph -Identity -Environment $environment -NoWelcome -ErrorAction SilentlyContinue; (Get-MgContext).ManagedIdentityId }
+        if ($system.AllErrors.Count -eq 0) { $system.Output | Should -BeExactly 'MSI@50342' }
 
         $removed = Invoke-Captured {
             $null = Add-MgEnvironment -Name Temporary -GraphEndpoint https://graph.example.test -AzureADEndpoint https://login.example.test
@@ -453,7 +464,10 @@ Describe 'App-only sign-in' {
         }
 
         $removed.AllErrors | Should -HaveCount 0
-        $removed.Output | Should -HaveCount 0
+        # As the official cmdlet: Remove-MgEnvironment writes the environment it removed.
+        $removed.Output | Should -HaveCount 1
+        $removed.Output[0].Name | Should -BeExactly 'Temporary'
+        $removed.Output[0].GraphEndpoint | Should -BeExactly 'https://graph.example.test'
     }
 }
 
@@ -537,7 +551,7 @@ Describe 'No credential in any stream' {
                 if ($method.Endpoint) { (Get-LoginRequest)[-1].endpoint | Should -BeExactly $method.Endpoint -Because $method.Name }
                 if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 1 -Because 'one device code is shown and approved' }
                 if ($method.CredentialType) {
-                    @($run.Output | Where-Object { $_ -is [string] -and $_.Contains($method.CredentialType) }).Count | Should -BeGreaterThan 0 -Because $method.Name
+                    @($run.Output | Where-Object { $_ -is [Microsoft.Graph.PowerShell.Authentication.TokenCredentialType] -and $_ -eq $method.CredentialType }).Count | Should -BeGreaterThan 0 -Because $method.Name
                 }
 
                 if ($method.Browser) {

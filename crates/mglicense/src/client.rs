@@ -19,8 +19,8 @@ use crate::pending::Pending;
 use crate::proxy::ProxySettings;
 use crate::retry::{RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
-use crate::settings::SettingsDirectory;
 use crate::send::{Call, Lane, Sender};
+use crate::settings::SettingsDirectory;
 use crate::transport::Transport;
 
 pub use crate::connection::Context;

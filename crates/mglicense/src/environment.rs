@@ -305,7 +305,10 @@ mod tests {
         envs.save(&dir).unwrap();
         let mut other = Environments::default();
         other.load(&dir);
-        assert_eq!(other.get("emu").unwrap().graph_endpoint, "http://127.0.0.1:1");
+        assert_eq!(
+            other.get("emu").unwrap().graph_endpoint,
+            "http://127.0.0.1:1"
+        );
         assert_eq!(other.all().len(), BUILT_IN.len() + 1);
         assert_eq!(
             other.get("BleuCloud").unwrap().graph_endpoint,

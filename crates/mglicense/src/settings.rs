@@ -112,7 +112,10 @@ impl SettingsDirectory {
                     .map_err(failed)?;
             }
             // A directory made earlier by someone else's umask is narrowed to the user.
-            let mode = fs::metadata(&self.path).map_err(failed)?.permissions().mode();
+            let mode = fs::metadata(&self.path)
+                .map_err(failed)?
+                .permissions()
+                .mode();
             if mode & 0o077 != 0 {
                 fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700))
                     .map_err(failed)?;

@@ -90,8 +90,9 @@ impl TokenCache {
         let mut file = Self::load(&self.directory);
         let now = SystemTime::now();
         // Entries nothing can use any more (expired, without a refresh token) are dropped.
-        file.entries
-            .retain(|_, e| e.refresh_token.is_some() || UNIX_EPOCH + Duration::from_secs(e.expires_on) > now);
+        file.entries.retain(|_, e| {
+            e.refresh_token.is_some() || UNIX_EPOCH + Duration::from_secs(e.expires_on) > now
+        });
         file.entries.insert(
             self.key.clone(),
             Entry {
@@ -142,7 +143,11 @@ mod tests {
         let b = TokenCache::new(dir.clone(), "b".into());
         assert!(a.get().is_none());
         let later = SystemTime::now() + Duration::from_secs(3600);
-        a.put(&Secret::new("access-a"), later, Some(&Secret::new("refresh-a")));
+        a.put(
+            &Secret::new("access-a"),
+            later,
+            Some(&Secret::new("refresh-a")),
+        );
         b.put(&Secret::new("access-b"), later, None);
         let got = a.get().expect("a is cached");
         assert_eq!(got.access_token.expose(), "access-a");

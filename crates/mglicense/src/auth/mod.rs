@@ -587,7 +587,9 @@ impl Authenticator {
                 resource,
             } => {
                 let url = match endpoint {
-                    IdentityEndpoint::AppService { url, .. } | IdentityEndpoint::Imds { url } => url,
+                    IdentityEndpoint::AppService { url, .. } | IdentityEndpoint::Imds { url } => {
+                        url
+                    }
                 };
                 Some(format!(
                     "identity {url} {} {resource}",
@@ -854,6 +856,18 @@ mod tests {
         assert_eq!(
             scopes,
             "https://graph.microsoft.com/User.ReadWrite.All offline_access https://graph.microsoft.com/Group.Read.All openid profile"
+        );
+    }
+
+    #[test]
+    fn a_scope_value_listing_several_with_commas_is_split_as_the_official_module_does() {
+        let (_, scopes) = delegated(
+            &["User.Read.All, Directory.Read.All", ",Group.Read.All,,"],
+            "common",
+        );
+        assert_eq!(
+            scopes,
+            "https://graph.microsoft.com/User.Read.All https://graph.microsoft.com/Directory.Read.All https://graph.microsoft.com/Group.Read.All offline_access openid profile"
         );
     }
 
