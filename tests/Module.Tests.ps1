@@ -16,8 +16,10 @@ BeforeAll {
 AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'The module' {
-    It 'exports the cmdlets, and only cmdlets' {
-        $commands = @(Get-Command -Module MgLicense)
+    It 'exports the cmdlets, and only cmdlets (and the official aliases Connect-Graph and Disconnect-Graph)' {
+        $aliases = @(Get-Command -Module MgLicense -CommandType Alias)
+        Join-Sorted $aliases.Name | Should -BeExactly 'Connect-Graph,Disconnect-Graph'
+        $commands = @(Get-Command -Module MgLicense -CommandType Cmdlet, Function)
 
         Join-Sorted $commands.Name | Should -BeExactly (@(
                 'Add-MgEnvironment', 'Connect-MgGraph', 'Disconnect-MgGraph', 'Get-MgContext', 'Get-MgEnvironment',

@@ -175,9 +175,14 @@ impl Client {
             // Another session may have added or removed one since: start from what is saved.
             state.environments.load(settings);
         }
+        let before = state.environments.clone();
         let added = state.environments.add(new)?;
         if let Some(settings) = &self.settings {
-            state.environments.save(settings)?;
+            if let Err(e) = state.environments.save(settings) {
+                // Nothing changes when it cannot be kept.
+                state.environments = before;
+                return Err(e);
+            }
         }
         Ok(added)
     }
@@ -188,9 +193,13 @@ impl Client {
         if let Some(settings) = &self.settings {
             state.environments.load(settings);
         }
+        let before = state.environments.clone();
         let removed = state.environments.remove(name)?;
         if let Some(settings) = &self.settings {
-            state.environments.save(settings)?;
+            if let Err(e) = state.environments.save(settings) {
+                state.environments = before;
+                return Err(e);
+            }
         }
         Ok(removed)
     }

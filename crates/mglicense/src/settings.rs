@@ -74,8 +74,8 @@ impl SettingsDirectory {
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&temporary);
-            return Err(Error::runtime(format!(
-                "MgLicense could not save {}: {e}",
+            return Err(Error::invalid_argument(format!(
+                "MgLicense could not save {}: {e}. Set MGLICENSE_SETTINGS_DIRECTORY to a directory you can write to.",
                 path.display()
             )));
         }
@@ -96,8 +96,8 @@ impl SettingsDirectory {
 
     fn ensure_directory(&self) -> Result<(), Error> {
         let failed = |e: std::io::Error| {
-            Error::runtime(format!(
-                "MgLicense could not create its settings directory {}: {e}",
+            Error::invalid_argument(format!(
+                "MgLicense could not create its settings directory {}: {e}. Set MGLICENSE_SETTINGS_DIRECTORY to a directory you can write to.",
                 self.path.display()
             ))
         };
