@@ -625,9 +625,13 @@ impl Authenticator {
                         self.accept(issued).await;
                         true
                     }
-                    Err(_) => {
+                    Err(e) => {
                         *refresh.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                        persisted.forget();
+                        // Refused (revoked, expired, consent needed): it will never work again. A
+                        // network failure says nothing about it, so it stays for the next time.
+                        if e.kind == crate::error::ErrorKind::AuthenticationFailed {
+                            persisted.forget();
+                        }
                         false
                     }
                 }
