@@ -143,6 +143,9 @@ Describe 'Environments' {
             $positional[0].GraphEndpoint | Should -BeExactly 'https://graph.positional.test'
             $aliased[0].GraphEndpoint | Should -BeExactly 'https://graph.aliased.test'
 
+            # Get-MgEnvironment takes -Name from the pipeline by property name, as the official cmdlet does.
+            @([pscustomobject]@{ Name = 'Positional' } | Get-MgEnvironment).GraphEndpoint | Should -BeExactly 'https://graph.positional.test'
+
             $removed = @(Remove-MgEnvironment -Name Aliased)
             $removed | Should -HaveCount 1
             $removed[0].Name | Should -BeExactly 'Aliased'

@@ -12,7 +12,7 @@ namespace MgLicense.Commands
     public sealed class GetMgEnvironment : MgLicenseCmdlet
     {
         /// <summary>The environment's name; wildcards allowed.</summary>
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string? Name { get; set; }
