@@ -316,6 +316,23 @@ mod tests {
         let _ = fs::remove_dir_all(s.path().parent().unwrap());
     }
 
+    #[cfg(windows)]
+    #[test]
+    fn a_secret_file_is_encrypted_with_dpapi_and_a_plain_one_is_not() {
+        let s = scratch();
+        s.write("t.bin", Protection::Secret, b"refresh-token-value")
+            .unwrap();
+        s.write("e.json", Protection::Plain, b"[]").unwrap();
+        let stored = fs::read(s.path().join("t.bin")).unwrap();
+        assert!(!stored.windows(19).any(|w| w == b"refresh-token-value"));
+        assert_eq!(
+            s.read("t.bin", Protection::Secret).unwrap(),
+            b"refresh-token-value"
+        );
+        assert_eq!(fs::read(s.path().join("e.json")).unwrap(), b"[]");
+        let _ = fs::remove_dir_all(s.path().parent().unwrap());
+    }
+
     #[cfg(unix)]
     #[test]
     fn the_directory_and_files_are_the_users_alone_and_a_cache_others_can_read_is_ignored() {
