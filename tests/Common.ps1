@@ -101,7 +101,7 @@ function Start-TestEmulator {
     }
 
     if (Get-MgEnvironment -Name $EnvironmentName -ErrorAction Ignore) {
-        Remove-MgEnvironment -Name $EnvironmentName
+        $null = Remove-MgEnvironment -Name $EnvironmentName
     }
 
     Add-MgEnvironment -Name $EnvironmentName -GraphEndpoint $emulator.Url -AzureADEndpoint $emulator.Url | Out-Null
@@ -122,7 +122,7 @@ function Stop-TestEmulator($Emulator = $script:CurrentEmulator) {
     }
 
     foreach ($name in @($script:StubEnvironments)) {
-        if (Get-MgEnvironment -Name $name -ErrorAction Ignore) { Remove-MgEnvironment -Name $name }
+        if (Get-MgEnvironment -Name $name -ErrorAction Ignore) { $null = Remove-MgEnvironment -Name $name }
     }
     $script:StubEnvironments = @()
     if ($script:CurrentEmulator -eq $Emulator) { $script:CurrentEmulator = $null }

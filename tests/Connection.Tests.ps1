@@ -10,18 +10,24 @@ AfterAll { Stop-TestEmulator $script:Emulator }
 Describe 'Connect-MgGraph' {
     AfterEach { Disconnect-MgGraph -ErrorAction Ignore | Out-Null }
 
-    It 'welcomes on the console unless told not to, and writes no output' {
-        # The welcome is written to the host, so only a console shows it: a pwsh of its own, as a person runs it.
+    It 'writes the welcome as output, as the official module does: $null = and | Out-Null hide it, -NoWelcome suppresses it' {
+        # The official cmdlet writes the welcome with WriteObject (msgraph-sdk-powershell PR #2241), so scripts hide it with
+        # `$null = Connect-MgGraph` or `| Out-Null`. A console shows what is left: a pwsh of its own, as a person runs it.
         $secure = '$token = ConvertTo-SecureString $token -AsPlainText -Force; '
-        $shown = @(Invoke-ChildPwsh ($secure + '$output = @(Connect-MgGraph -AccessToken $token -Environment Emulator); Write-Host "output objects: $($output.Count)"') `
+        $shown = @(Invoke-ChildPwsh ($secure + '$output = @(Connect-MgGraph -AccessToken $token -Environment Emulator); Write-Host "output objects: $($output.Count)"; $output') `
                 -WithModule -Variable @{ token = (New-TestToken User.ReadWrite.All) })
-        $quiet = @(Invoke-ChildPwsh ($secure + 'Connect-MgGraph -AccessToken $token -Environment Emulator -NoWelcome') -WithModule -Variable @{ token = (New-TestToken User.ReadWrite.All) })
+        $hidden = @(Invoke-ChildPwsh ($secure + '$null = Connect-MgGraph -AccessToken $token -Environment Emulator; Connect-MgGraph -AccessToken $token -Environment Emulator | Out-Null; ' +
+                'Connect-MgGraph -AccessToken $token -Environment Emulator -NoWelcome') -WithModule -Variable @{ token = (New-TestToken User.ReadWrite.All) })
+        $direct = @(Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment $Emulator.Environment)
 
-        $shown[0] | Should -BeExactly 'Welcome to Microsoft Graph!'
+        $shown[0] | Should -BeExactly 'output objects: 1'
+        $shown[1] | Should -BeExactly 'Welcome to Microsoft Graph!'
         @($shown | Where-Object { $_.StartsWith('Connected via userprovidedaccesstoken access using ') }).Count | Should -BeGreaterThan 0
         $shown | Should -Contain 'NOTE: You can use the -NoWelcome parameter to suppress this message.'
-        $shown[-1] | Should -BeExactly 'output objects: 0'
-        $quiet | Should -HaveCount 0
+        $hidden | Should -HaveCount 0
+        $direct | Should -HaveCount 1
+        $direct[0] | Should -BeOfType [string]
+        $direct[0] | Should -BeLikeExactly "Welcome to Microsoft Graph!`n`nConnected via userprovidedaccesstoken access using *"
     }
 
     It 'Get-MgContext describes the connection, which disappears on Disconnect-MgGraph' {
@@ -94,9 +100,17 @@ Describe 'Environments' {
         $global[0].Type | Should -BeExactly 'Built-in'
         $wildcardErrors | Should -HaveCount 0
         $wildcard | Should -HaveCount 0
+        # As the official cmdlet (GetMgEnvironment.cs, ListEnvironments(name)): an unknown name writes nothing and no error.
         $missing | Should -HaveCount 0
-        $missingErrors | Should -HaveCount 1
-        $missingErrors[0].FullyQualifiedErrorId | Should -BeExactly 'EnvironmentNotFound,MgLicense.Commands.GetMgEnvironment'
+        $missingErrors | Should -HaveCount 0
+        # The sovereign clouds the official module lists since 2.36.1.
+        foreach ($cloud in @{ BleuCloud = 'fr'; DelosCloud = 'de'; GovSGCloud = 'sg' }.GetEnumerator()) {
+            $listed = @($all | Where-Object Name -EQ $cloud.Key)
+            $listed | Should -HaveCount 1 -Because $cloud.Key
+            $listed[0].GraphEndpoint | Should -BeExactly "https://graph.svc.sovcloud.$($cloud.Value)"
+            $listed[0].AzureADEndpoint | Should -BeExactly "https://login.sovcloud-identity.$($cloud.Value)"
+            $listed[0].Type | Should -BeExactly 'Built-in'
+        }
     }
 
     It 'Add-MgEnvironment adds a user-defined environment, listed by name in any case' {
@@ -113,7 +127,146 @@ Describe 'Environments' {
             $listed | Should -HaveCount 1
             $listed[0].GraphEndpoint | Should -BeExactly 'https://graph.contoso.test'
         } finally {
-            Remove-MgEnvironment -Name Contoso -ErrorAction Ignore
+            $null = Remove-MgEnvironment -Name Contoso -ErrorAction Ignore
         }
+    }
+
+    It 'Add-MgEnvironment takes the official positions and aliases, honours -WhatIf, and Remove-MgEnvironment writes what it removed' {
+        try {
+            $whatIf = @(Add-MgEnvironment -Name WhatIfCloud -AzureADUrl https://login.whatif.test -GraphUrl https://graph.whatif.test -WhatIf)
+            $positional = @(Add-MgEnvironment Positional https://login.positional.test https://graph.positional.test)
+            $aliased = @(Add-MgEnvironment -Name Aliased -AzureADUrl https://login.aliased.test -GraphUrl https://graph.aliased.test)
+
+            $whatIf | Should -HaveCount 0
+            @(Get-MgEnvironment -Name WhatIfCloud) | Should -HaveCount 0
+            $positional[0].AzureADEndpoint | Should -BeExactly 'https://login.positional.test'
+            $positional[0].GraphEndpoint | Should -BeExactly 'https://graph.positional.test'
+            $aliased[0].GraphEndpoint | Should -BeExactly 'https://graph.aliased.test'
+
+            # Get-MgEnvironment takes -Name from the pipeline by property name, as the official cmdlet does.
+            @([pscustomobject]@{ Name = 'Positional' } | Get-MgEnvironment).GraphEndpoint | Should -BeExactly 'https://graph.positional.test'
+
+            $removed = @(Remove-MgEnvironment -Name Aliased)
+            $removed | Should -HaveCount 1
+            $removed[0].Name | Should -BeExactly 'Aliased'
+            $removed[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Authentication.GraphEnvironment'
+        } finally {
+            foreach ($name in 'Positional', 'Aliased') { Get-MgEnvironment -Name $name | Remove-MgEnvironment | Out-Null }
+        }
+    }
+
+    It 'Add-MgEnvironment is kept for the next sessions, as the official settings file is; Remove-MgEnvironment forgets it there too' {
+        $settings = Join-Path ([IO.Path]::GetTempPath()) "mgl-settings-$([guid]::NewGuid())"
+        try {
+            $variables = @{ MGLICENSE_SETTINGS_DIRECTORY = $settings }
+            $null = Invoke-ChildPwsh 'Import-Module $env:MGLICENSE_TEST_MODULE; $null = Add-MgEnvironment -Name Kept -AzureADEndpoint https://login.kept.test -GraphEndpoint https://graph.kept.test' $variables
+            $next = @(Invoke-ChildPwsh 'Import-Module $env:MGLICENSE_TEST_MODULE; (Get-MgEnvironment -Name Kept).GraphEndpoint; $null = Remove-MgEnvironment -Name Kept' $variables)
+            $after = @(Invoke-ChildPwsh 'Import-Module $env:MGLICENSE_TEST_MODULE; "found: $(@(Get-MgEnvironment -Name Kept).Count)"' $variables)
+
+            $next | Should -BeExactly 'https://graph.kept.test'
+            $after | Should -BeExactly 'found: 0'
+            if (-not $IsWindows) {
+                # Readable by the user only, as every file MgLicense keeps.
+                ([IO.File]::GetUnixFileMode($settings) -band [IO.UnixFileMode] 'GroupRead, GroupWrite, GroupExecute, OtherRead, OtherWrite, OtherExecute') | Should -Be 0
+                ([IO.File]::GetUnixFileMode((Join-Path $settings environments.json)) -band [IO.UnixFileMode] 'GroupRead, OtherRead') | Should -Be 0
+            }
+        } finally {
+            Remove-Item -Recurse -Force $settings -ErrorAction Ignore
+        }
+    }
+}
+
+Describe 'As the official Microsoft.Graph.Authentication' {
+    AfterEach { Disconnect-MgGraph -ErrorAction Ignore | Out-Null }
+
+    It 'not being connected is a non-terminating error for every cmdlet that calls Graph, as the official cmdlets write it: <Command>' -ForEach @(
+        @{ Command = 'Invoke-MgLicenseUser'; Name = 'InvokeMgLicenseUser'; Call = { param($id) Invoke-MgLicenseUser -UserId $id } }
+        @{ Command = 'Invoke-MgBetaLicenseUser'; Name = 'InvokeMgBetaLicenseUser'; Call = { param($id) Invoke-MgBetaLicenseUser -UserId $id } }
+        @{ Command = 'Invoke-MgBetaLicenseUser2'; Name = 'InvokeMgBetaLicenseUser2'; Call = { param($id) Invoke-MgBetaLicenseUser2 -UserId $id } }
+        @{ Command = 'Invoke-MgBetaReprocessUserCloudLicensingAssignment'; Name = 'InvokeMgBetaReprocessUserCloudLicensingAssignment'; Call = { param($id) Invoke-MgBetaReprocessUserCloudLicensingAssignment -UserId $id } }
+        @{ Command = 'Get-MgUser'; Name = 'GetMgUser'; Call = { param($id) Get-MgUser -UserId $id } }
+        @{ Command = 'Get-MgGroup'; Name = 'GetMgGroup'; Call = { param($id) Get-MgGroup -GroupId $id } }
+        @{ Command = 'Get-MgGroupMemberWithLicenseError'; Name = 'GetMgGroupMemberWithLicenseError'; Call = { param($id) Get-MgGroupMemberWithLicenseError -GroupId $id } }
+        @{ Command = 'Get-MgSubscribedSku'; Name = 'GetMgSubscribedSku'; Call = { param($id) Get-MgSubscribedSku } }
+    ) {
+        # The official cmdlets catch AuthenticationException "Authentication needed. Please call Connect-MgGraph."
+        # (ErrorConstants.cs) and write ErrorRecord(ex, "", NotSpecified, null) (autorest class.ts): no error id of
+        # their own, not terminating, so a script goes on after it and `try {} catch {}` needs -ErrorAction Stop.
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        $reached = $false
+        $caught = $false
+        try {
+            $written = @(& $Call 'someone@contoso.com' 2>&1)
+            $reached = $true
+        } catch {
+            $caught = $true
+        }
+
+        $notConnected = @($written | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+
+        $caught | Should -BeFalse
+        $reached | Should -BeTrue
+        $notConnected | Should -HaveCount 1
+        $record = $notConnected[0]
+        $record.Exception | Should -BeOfType [System.Security.Authentication.AuthenticationException]
+        $record.Exception.Message | Should -BeExactly 'Authentication needed. Please call Connect-MgGraph.'
+        $record.CategoryInfo.Category | Should -Be 'NotSpecified'
+        $record.TargetObject | Should -BeNullOrEmpty
+        $record.FullyQualifiedErrorId | Should -Not -Match ','
+        $record.FullyQualifiedErrorId | Should -Match $Name
+    }
+
+    It 'not connected, each piped input gets its error and the pipeline goes on, as with the official cmdlets' {
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        $after = @('a@contoso.com', 'b@contoso.com', 'c@contoso.com' | ForEach-Object { @{ UserId = $_ } } |
+                Invoke-MgLicenseUser -ErrorAction SilentlyContinue -ErrorVariable notConnected; 'after')
+
+        $notConnected | Should -HaveCount 3
+        $after | Should -Be @('after')
+    }
+
+    It 'has the official positions and aliases: 2nd positional is -TenantId, -AccessToken is positional, -Credential/-SecretCredential, Connect-Graph, Disconnect-Graph -SignOutFromBroker' {
+        $command = Get-Command Connect-MgGraph
+        $bound = [System.Management.Automation.Language.StaticParameterBinder]::BindCommand(
+            [System.Management.Automation.Language.Parser]::ParseInput("Connect-MgGraph 'User.Read.All' 'contoso.onmicrosoft.com'", [ref] $null, [ref] $null).EndBlock.Statements[0].PipelineElements[0], $true)
+        $bound.BoundParameters['TenantId'].ConstantValue | Should -BeExactly 'contoso.onmicrosoft.com'
+        $bound.BoundParameters.ContainsKey('ClientId') | Should -BeFalse
+        $command.Parameters['AccessToken'].ParameterSets['AccessTokenParameterSet'].Position | Should -Be 1
+        $command.Parameters['Scopes'].ParameterSets['UserParameterSet'].Position | Should -Be 1
+        $command.Parameters['TenantId'].ParameterSets['AppSecretCredentialParameterSet'].Position | Should -BeLessThan 0
+        $command.Parameters['ClientSecretCredential'].Aliases | Should -Contain 'Credential'
+        $command.Parameters['ClientSecretCredential'].Aliases | Should -Contain 'SecretCredential'
+        (Get-Alias Connect-Graph).ResolvedCommand.Name | Should -BeExactly 'Connect-MgGraph'
+        (Get-Alias Disconnect-Graph).ResolvedCommand.Name | Should -BeExactly 'Disconnect-MgGraph'
+
+        $null = Connect-Graph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment $Emulator.Environment -NoWelcome
+        $ended = @(Disconnect-Graph -SignOutFromBroker)
+        $ended | Should -HaveCount 1
+        @(Get-MgContext) | Should -HaveCount 0
+    }
+
+    It 'Get-MgContext has the official AuthContext properties, in its order, with its enum types' {
+        $null = Connect-MgGraph (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment $Emulator.Environment -ClientTimeout 42
+
+        $context = Get-MgContext
+
+        # IAuthContext.cs and the official Get-MgContext output, then MgLicense's ExpiresOn.
+        $context.PSObject.Properties.Name | Should -Be @('ClientId', 'TenantId', 'Scopes', 'AuthType', 'TokenCredentialType', 'CertificateThumbprint',
+            'CertificateSubjectName', 'SendCertificateChain', 'Account', 'AppName', 'ContextScope', 'Certificate', 'PSHostVersion', 'ManagedIdentityId',
+            'ClientSecret', 'Environment', 'ExpiresOn')
+        $context.AuthType | Should -BeOfType [Microsoft.Graph.PowerShell.Authentication.AuthenticationType]
+        $context.AuthType | Should -Be ([Microsoft.Graph.PowerShell.Authentication.AuthenticationType]::UserProvidedAccessToken)
+        $context.TokenCredentialType | Should -BeOfType [Microsoft.Graph.PowerShell.Authentication.TokenCredentialType]
+        # An access token is always Process in the official module, whatever was asked.
+        $context.ContextScope | Should -Be ([Microsoft.Graph.PowerShell.Authentication.ContextScope]::Process)
+        $context.PSHostVersion | Should -Be $Host.Version
+        $context.SendCertificateChain | Should -BeFalse
+        $context.ClientSecret | Should -BeNullOrEmpty
+        [int] [Microsoft.Graph.PowerShell.Authentication.AuthenticationType]::ManagedIdentity | Should -Be 3
+        [int] [Microsoft.Graph.PowerShell.Authentication.TokenCredentialType]::ClientSecret | Should -Be 5
+        [int] [Microsoft.Graph.PowerShell.Authentication.ContextScope]::CurrentUser | Should -Be 1
+        # -ClientTimeout sets the session's request timeout, as the official module's RequestContext.ClientTimeout.
+        (Get-MgRequestContext).ClientTimeout | Should -Be ([timespan]::FromSeconds(42))
+        Set-MgRequestContext -ClientTimeout 300 | Out-Null
     }
 }

@@ -42,6 +42,10 @@ function Get-FullPath([string] $Path) { $ExecutionContext.SessionState.Path.GetU
 if ($ModuleManifest) { $env:MGLICENSE_TEST_MODULE = Get-FullPath $ModuleManifest }
 if ($Emulator) { $env:MGLICENSE_TEST_EMULATOR = Get-FullPath $Emulator }
 $env:POWERSHELL_TELEMETRY_OPTOUT = '1'
+# What the module keeps for the user's next sessions (environments, the CurrentUser token cache) goes to a directory of
+# this run's, never to the profile of whoever runs the tests; child pwsh processes inherit it.
+$settingsDirectory = Join-Path ([System.IO.Path]::GetTempPath()) "mglicense-test-settings-$([guid]::NewGuid())"
+$env:MGLICENSE_SETTINGS_DIRECTORY = $settingsDirectory
 
 Import-Module $PesterModule -ErrorAction Stop
 $configuration = New-PesterConfiguration
@@ -56,6 +60,10 @@ $null = New-Item -ItemType Directory -Force -Path (Split-Path $configuration.Tes
 
 # From a module's scope, so that the tests see none of this script's variables (its parameters, its
 # preferences): each test file starts as a script of its own would.
-$result = & (New-Module -Name MgLicenseTestRun -ScriptBlock { }) { param($c) Invoke-Pester -Configuration $c } $configuration
+try {
+    $result = & (New-Module -Name MgLicenseTestRun -ScriptBlock { }) { param($c) Invoke-Pester -Configuration $c } $configuration
+} finally {
+    Remove-Item -LiteralPath $settingsDirectory -Recurse -Force -ErrorAction SilentlyContinue
+}
 "Pester: $($result.PassedCount) passed, $($result.FailedCount) failed, $($result.SkippedCount) skipped, $($result.NotRunCount) not run, $($result.FailedContainersCount) files failed outside their tests"
 if ($result.Result -ne 'Passed') { exit 1 }

@@ -220,17 +220,22 @@ Describe 'Invoke-MgLicenseUser' {
             $all = Get-AllError $errors $caught
             $all | Should -HaveCount 1
             $all[0].Exception.Message | Should -BeExactly 'Authentication needed. Please call Connect-MgGraph.'
-            $all[0].FullyQualifiedErrorId | Should -BeExactly 'AuthenticationNeeded,MgLicense.Commands.InvokeMgLicenseUser'
-            $all[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
+            # As the official cmdlet writes it: ErrorRecord(ex, "", NotSpecified, null), not terminating.
+            $caught | Should -BeNullOrEmpty
+            $all[0].FullyQualifiedErrorId | Should -Not -Match ','
+            $all[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotSpecified)
         }
 
-        It 'stops a pipeline instead of repeating the error' {
+        It 'writes the error for each input, as the official cmdlet does, and sends nothing' {
+            $mark = Get-RequestMark
             $caught = $null
-            try { $null = @{UserId = 'a' }, @{UserId = 'b' }, @{UserId = 'c' } | Invoke-MgLicenseUser -ErrorVariable errors } catch { $caught = $_ }
+            try { $null = @{UserId = 'a' }, @{UserId = 'b' }, @{UserId = 'c' } | Invoke-MgLicenseUser -ErrorVariable errors -ErrorAction SilentlyContinue } catch { $caught = $_ }
 
+            $caught | Should -BeNullOrEmpty
             $all = Get-AllError $errors $caught
-            $all | Should -HaveCount 1
+            $all | Should -HaveCount 3
             $all[0].Exception.Message | Should -BeExactly 'Authentication needed. Please call Connect-MgGraph.'
+            @(Get-RequestSince $mark) | Should -HaveCount 0
         }
     }
 

@@ -16,7 +16,7 @@ BeforeAll {
 AfterAll { Stop-TestEmulator $script:Emulator }
 
 Describe 'The module' {
-    It 'exports the cmdlets, and only cmdlets' {
+    It 'exports the cmdlets, and only cmdlets and the official aliases' {
         $commands = @(Get-Command -Module MgLicense -CommandType Cmdlet)
 
         Join-Sorted $commands.Name | Should -BeExactly (@(
@@ -26,9 +26,10 @@ Describe 'The module' {
                 'Invoke-MgBetaReprocessUserCloudLicensingAssignment', 'Invoke-MgGraphRequest', 'Invoke-MgLicenseUser', 'New-MgGroupMember',
                 'Remove-MgEnvironment', 'Remove-MgGroupMemberByRef', 'Set-MgRequestContext', 'Set-MgUserLicense', 'Update-MgUser'
             ) -join ',')
-        # Besides the cmdlets, only the official module's alias of Invoke-MgGraphRequest.
+        # Besides the cmdlets, only the official aliases: Connect-Graph, Disconnect-Graph, Invoke-GraphRequest.
         $others = @(Get-Command -Module MgLicense | Where-Object CommandType -NE ([System.Management.Automation.CommandTypes]::Cmdlet))
-        ($others | ForEach-Object { '{0}:{1}' -f $_.CommandType, $_.Name }) -join ',' | Should -BeExactly 'Alias:Invoke-GraphRequest'
+        Join-Sorted ($others | ForEach-Object { '{0}:{1}' -f $_.CommandType, $_.Name }) |
+            Should -BeExactly 'Alias:Connect-Graph,Alias:Disconnect-Graph,Alias:Invoke-GraphRequest'
     }
 
     It 'can be imported twice' {

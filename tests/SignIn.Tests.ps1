@@ -200,9 +200,12 @@ Describe 'App-only sign-in' {
         $wrong = $Secret + '-wrong'
         $credential = [pscredential]::new($app, (ConvertTo-TestSecureString $wrong))
         $script = 'Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -Debug -Verbose'
+        Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment $environment -NoWelcome
 
         $run = Invoke-Captured ([scriptblock]::Create($script))
 
+        # As the official module (ConnectMgGraph.cs: LogoutAsync on error), a failed sign-in ends the connection there was.
+        @(Get-MgContext) | Should -HaveCount 0
         $run.AllErrors | Should -HaveCount 1
         $error1 = $run.AllErrors[0]
         $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
@@ -435,17 +438,28 @@ Describe 'App-only sign-in' {
         }
     }
 
-    It 'a managed identity uses the overridden IMDS endpoint; Remove-MgEnvironment forgets an environment' {
+    It 'a managed identity uses the overridden IMDS endpoint and shows in the context as the official module shows it; Remove-MgEnvironment forgets an environment and writes it' {
         $app = [guid]::NewGuid().ToString()
         Register-App @{ appId = $app; managedIdentity = 'user'; roles = @('User.ReadWrite.All') }
         # IMDS is asked only where no App Service / Automation endpoint is set (the Wine lane points one at a closed port).
         Set-SignInVariable @{ IDENTITY_ENDPOINT = $null; IDENTITY_HEADER = $null; MGLICENSE_IMDS_ENDPOINT = "$($Emulator.Url)/metadata/identity/oauth2/token" }
 
-        $run = Invoke-Captured { Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome; (Get-MgContext).AuthType; Invoke-MgLicenseUser -UserId $user }
+        $run = Invoke-Captured { Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome; Get-MgContext; Invoke-MgLicenseUser -UserId $user }
 
         $run.AllErrors | Should -HaveCount 0
-        $run.Output[0] | Should -BeExactly 'AppOnly'
+        # The official module (ConnectMgGraph.cs, issue #2547): AuthType ManagedIdentity, ManagedIdentityId the -ClientId
+        # (MSI@50342 for the system-assigned identity), ContextScope Process.
+        $context = $run.Output[0]
+        $context.AuthType | Should -Be ([Microsoft.Graph.PowerShell.Authentication.AuthenticationType]::ManagedIdentity)
+        $context.AuthType | Should -BeOfType [Microsoft.Graph.PowerShell.Authentication.AuthenticationType]
+        $context.TokenCredentialType | Should -Be ([Microsoft.Graph.PowerShell.Authentication.TokenCredentialType]::ManagedIdentity)
+        $context.ManagedIdentityId | Should -BeExactly $app
+        $context.ContextScope | Should -Be ([Microsoft.Graph.PowerShell.Authentication.ContextScope]::Process)
         $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
+
+        Disconnect-MgGraph | Out-Null
+        $system = Invoke-Captured { Connect-MgGraph -Identity -Environment $environment -NoWelcome -ErrorAction SilentlyContinue; (Get-MgContext).ManagedIdentityId }
+        if ($system.AllErrors.Count -eq 0) { $system.Output | Should -BeExactly 'MSI@50342' }
 
         $removed = Invoke-Captured {
             $null = Add-MgEnvironment -Name Temporary -GraphEndpoint https://graph.example.test -AzureADEndpoint https://login.example.test
@@ -453,7 +467,10 @@ Describe 'App-only sign-in' {
         }
 
         $removed.AllErrors | Should -HaveCount 0
-        $removed.Output | Should -HaveCount 0
+        # As the official cmdlet: Remove-MgEnvironment writes the environment it removed.
+        $removed.Output | Should -HaveCount 1
+        $removed.Output[0].Name | Should -BeExactly 'Temporary'
+        $removed.Output[0].GraphEndpoint | Should -BeExactly 'https://graph.example.test'
     }
 }
 
@@ -504,8 +521,9 @@ Describe 'No credential in any stream' {
                 Variables = @{ IDENTITY_ENDPOINT = "$($Emulator.Url)/msi/token"; IDENTITY_HEADER = (Get-IdentityHeader) }; Endpoint = 'identity' }
             @{ Name = '-Identity (IMDS)'; Connect = 'Connect-MgGraph -Identity -ClientId $app -Environment $environment -NoWelcome'; App = $identity
                 Variables = @{ MGLICENSE_IMDS_ENDPOINT = "$($Emulator.Url)/metadata/identity/oauth2/token" }; Endpoint = 'imds' }
-            # -Debug makes PowerShell inquire on every warning, the device-code message included; -WarningAction Continue keeps it a plain warning.
-            @{ Name = '-UseDeviceCode'; Connect = 'Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome -WarningAction Continue'
+            # -Debug makes PowerShell inquire on every warning; -WarningAction Continue keeps the browser's a plain warning. The
+            # user sign-ins keep nothing for later sessions (-ContextScope Process), so each one here asks again.
+            @{ Name = '-UseDeviceCode'; Connect = 'Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -ContextScope Process -NoWelcome -WarningAction Continue'
                 Variables = @{}; Approve = $true; CredentialType = 'DeviceCode' }
         )
         if (-not $IsWindows) {
@@ -515,7 +533,7 @@ Describe 'No credential in any stream' {
             $browser = Join-Path $browserDir 'browser.sh'
             [IO.File]::WriteAllText($browser, "#!/bin/sh`nexec curl --noproxy '*' -s -o /dev/null -L --max-redirs 3 `"`$1`"`n")
             [IO.File]::SetUnixFileMode($browser, [IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
-            $methods += @{ Name = 'interactive browser'; Connect = 'Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome -WarningAction Continue'
+            $methods += @{ Name = 'interactive browser'; Connect = 'Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -ContextScope Process -NoWelcome -WarningAction Continue'
                 Variables = @{ MGLICENSE_BROWSER = $browser }; Browser = $true; CredentialType = 'InteractiveBrowser' }
         }
 
@@ -537,7 +555,7 @@ Describe 'No credential in any stream' {
                 if ($method.Endpoint) { (Get-LoginRequest)[-1].endpoint | Should -BeExactly $method.Endpoint -Because $method.Name }
                 if ($method.Approve) { $approved.Count - $approvedBefore | Should -Be 1 -Because 'one device code is shown and approved' }
                 if ($method.CredentialType) {
-                    @($run.Output | Where-Object { $_ -is [string] -and $_.Contains($method.CredentialType) }).Count | Should -BeGreaterThan 0 -Because $method.Name
+                    @($run.Output | Where-Object { $_ -is [Microsoft.Graph.PowerShell.Authentication.TokenCredentialType] -and $_ -eq $method.CredentialType }).Count | Should -BeGreaterThan 0 -Because $method.Name
                 }
 
                 if ($method.Browser) {
@@ -647,5 +665,140 @@ Describe 'No credential in any stream' {
         $console = @(Invoke-ChildPwsh 'Start-Sleep -Milliseconds 8500; Invoke-MgLicenseUser -UserId $user -Debug -Verbose' -Token $consoleToken -Variable $ChildVariables)
         ($console -join "`n") | Should -BeLikeExactly '*expired*' -Because 'the console shows the error'
         Assert-NoSecret $run $console $token, $consoleToken, 'eyJ'
+    }
+}
+
+Describe 'Sign-in options as the official module has them' {
+    BeforeAll {
+        # Approves the device code a sign-in shows (the prompt is output, as in the official module), as the person at the console would.
+        $script:Approved = [System.Collections.Generic.List[string]]::new()
+        $script:Approve = {
+            param($shown)
+            $message = if ($shown -is [string]) { $shown } elseif ($shown -is [System.Management.Automation.PSObject] -and $shown.BaseObject -is [string]) { $shown.BaseObject }
+            $at = if ($message) { $message.IndexOf('enter the code ', [StringComparison]::Ordinal) } else { -1 }
+            if ($at -ge 0) {
+                $code = ($message.Substring($at + 'enter the code '.Length) -split '[ .]')[0]
+                $null = Invoke-EmulatorAdmin POST "devicecodes/$code/approve" @{ userId = $TestUsers[0].id }
+                $script:Approved.Add($code)
+            }
+        }
+    }
+
+    BeforeEach {
+        $environment = 'Emulator'
+        $user = $TestUsers[0].id
+        $tenant = $TenantId
+    }
+
+    AfterEach {
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+        Restore-SignInVariable
+    }
+
+    It '-Scopes "A, B" asks for each scope, split on commas and trimmed, as the official ProcessScopes does; the device-code prompt is output' {
+        $run = Invoke-Captured { Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes 'User.ReadWrite.All, Directory.Read.All' -ContextScope Process -Environment $environment -NoWelcome } -OnRecord $Approve
+
+        $run.AllErrors | Should -HaveCount 0
+        $run.Warnings | Should -HaveCount 0
+        @($run.Output | Where-Object { "$_".Contains('enter the code ') }) | Should -HaveCount 1
+        $asked = (@(Get-LoginRequest | Where-Object endpoint -EQ 'devicecode'))[-1].scope -split ' '
+        $asked | Should -Contain "$($Emulator.Url)/User.ReadWrite.All"
+        $asked | Should -Contain "$($Emulator.Url)/Directory.Read.All"
+        @($asked | Where-Object { $_.Contains(',') }) | Should -HaveCount 0
+        (Get-MgContext).ContextScope | Should -Be 'Process'
+    }
+
+    It '-ContextScope CurrentUser (the default for a user) lets the next pwsh sign in without asking again, from a file only the user can read; Disconnect-MgGraph forgets it' {
+        $settings = Join-Path ([IO.Path]::GetTempPath()) "mgl-cache-$([guid]::NewGuid())"
+        try {
+            $variables = @{ MGLICENSE_SETTINGS_DIRECTORY = $settings }
+            $script = 'Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome; ' +
+                '"scope: $((Get-MgContext).ContextScope)"; "user: $((Invoke-MgLicenseUser -UserId $user).Id)"'
+            $before = $Approved.Count
+
+            $first = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables $script $variables -OnLine $Approve)
+            $afterFirst = $Approved.Count
+            $second = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ($script + '; $null = Disconnect-MgGraph') $variables -OnLine $Approve)
+            $afterSecond = $Approved.Count
+            $cacheAfterDisconnect = Test-Path (Join-Path $settings tokencache.json)
+            $third = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ($script -replace '-NoWelcome', '-NoWelcome -ContextScope Process') $variables -OnLine $Approve)
+
+            $afterFirst - $before | Should -Be 1 -Because 'the first session signs in with a device code'
+            $first | Should -Contain 'scope: CurrentUser'
+            $first | Should -Contain "user: $($TestUsers[0].id)"
+            $afterSecond - $afterFirst | Should -Be 0 -Because 'the next session reuses the sign-in: no device code'
+            ($second -join "`n") | Should -Not -BeLikeExactly '*enter the code*'
+            $second | Should -Contain 'scope: CurrentUser'
+            $second | Should -Contain "user: $($TestUsers[0].id)"
+            $cacheAfterDisconnect | Should -BeFalse -Because 'Disconnect-MgGraph forgets the cached sign-in'
+            $Approved.Count - $afterSecond | Should -Be 1 -Because 'after Disconnect-MgGraph, and with -ContextScope Process, a device code is asked again'
+            $third | Should -Contain 'scope: Process'
+            Test-Path (Join-Path $settings tokencache.json) | Should -BeFalse -Because '-ContextScope Process keeps nothing'
+        } finally {
+            Remove-Item -Recurse -Force $settings -ErrorAction Ignore
+        }
+    }
+
+    It 'the token cache is readable by the user only, and a cache others can read is not used' -Skip:$IsWindows {
+        $settings = Join-Path ([IO.Path]::GetTempPath()) "mgl-cache-$([guid]::NewGuid())"
+        try {
+            $variables = @{ MGLICENSE_SETTINGS_DIRECTORY = $settings }
+            $script = 'Connect-MgGraph -UseDeviceCode -TenantId $tenant -Scopes User.ReadWrite.All -Environment $environment -NoWelcome'
+            $null = Invoke-ChildPwsh -WithModule -Variable $ChildVariables $script $variables -OnLine $Approve
+            $cache = Join-Path $settings tokencache.json
+
+            [IO.File]::GetUnixFileMode($settings) | Should -Be ([IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
+            [IO.File]::GetUnixFileMode($cache) | Should -Be ([IO.UnixFileMode] 'UserRead, UserWrite')
+
+            [IO.File]::SetUnixFileMode($cache, [IO.UnixFileMode] 'UserRead, UserWrite, GroupRead, OtherRead')
+            $before = $Approved.Count
+            $null = Invoke-ChildPwsh -WithModule -Variable $ChildVariables $script $variables -OnLine $Approve
+            $Approved.Count - $before | Should -Be 1 -Because 'a cache that others can read is ignored'
+        } finally {
+            Remove-Item -Recurse -Force $settings -ErrorAction Ignore
+        }
+    }
+
+    It '-LoginHint proposes the account in the browser sign-in' -Skip:$IsWindows {
+        $browserDir = Join-Path ([IO.Path]::GetTempPath()) "mgl-browser-$([guid]::NewGuid())"
+        $null = New-Item -ItemType Directory $browserDir
+        try {
+            $browser = Join-Path $browserDir 'browser.sh'
+            [IO.File]::WriteAllText($browser, "#!/bin/sh`nexec curl --noproxy '*' -s -o /dev/null -L --max-redirs 3 `"`$1`"`n")
+            [IO.File]::SetUnixFileMode($browser, [IO.UnixFileMode] 'UserRead, UserWrite, UserExecute')
+            $env:MGLICENSE_BROWSER = $browser
+            $null = Invoke-EmulatorAdmin POST login/browser @{ userId = $TestUsers[0].id }
+
+            $run = Invoke-Captured { Connect-MgGraph -TenantId $tenant -Scopes User.ReadWrite.All -LoginHint 'adele@contoso.com' -ContextScope Process -Environment $environment -NoWelcome }
+
+            $run.AllErrors | Should -HaveCount 0
+            (@(Get-LoginRequest | Where-Object endpoint -EQ 'authorize'))[-1].loginHint | Should -BeExactly 'adele@contoso.com'
+        } finally {
+            Remove-Item -Recurse -Force $browserDir
+        }
+    }
+
+    It '-SendCertificateChain $true sends the certificate with the assertion (x5c) and shows in the context' -Skip:$IsWine {
+        $certificate = New-TestCertificate
+        try {
+            $app = [guid]::NewGuid().ToString()
+            Register-App @{ appId = $app; certificates = @([Convert]::ToBase64String($certificate.RawData)); roles = @('User.ReadWrite.All') }
+
+            $null = Connect-MgGraph -ClientId $app -TenantId $tenant -Certificate $certificate -SendCertificateChain $true -Environment $environment -NoWelcome
+            $with = (@(Get-LoginRequest | Where-Object credential -EQ 'assertion'))[-1]
+            $context = Get-MgContext
+            Disconnect-MgGraph | Out-Null
+            $null = Connect-MgGraph -ClientId $app -TenantId $tenant -Certificate $certificate -Environment $environment -NoWelcome
+            $without = (@(Get-LoginRequest | Where-Object credential -EQ 'assertion'))[-1]
+
+            $with.x5c | Should -Be 1
+            $context.SendCertificateChain | Should -BeTrue
+            $context.AuthType | Should -Be 'AppOnly'
+            $context.TokenCredentialType | Should -Be 'ClientCertificate'
+            $context.ContextScope | Should -Be 'Process'
+            $without.x5c | Should -BeNullOrEmpty
+        } finally {
+            $certificate.Dispose()
+        }
     }
 }

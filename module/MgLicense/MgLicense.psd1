@@ -41,7 +41,7 @@
         'Install-MgLicenseCompatibilityModule'
     )
     FunctionsToExport    = @()
-    AliasesToExport      = @('Invoke-GraphRequest')
+    AliasesToExport      = @('Connect-Graph', 'Disconnect-Graph', 'Invoke-GraphRequest')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

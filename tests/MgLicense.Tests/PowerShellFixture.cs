@@ -35,6 +35,9 @@ namespace MgLicense.Tests
             Environment.SetEnvironmentVariable("PSModulePath", string.Empty);
 
             RepoRoot = FindRepoRoot();
+            // What the module keeps for later sessions (environments, token caches) goes to a directory of this run's, not to the
+            // profile of whoever runs the tests; the engine is created after this, on the first cmdlet.
+            Environment.SetEnvironmentVariable("MGLICENSE_SETTINGS_DIRECTORY", settingsDirectory);
             ModuleManifest = Path.Combine(RepoRoot, "out", "MgLicense", "MgLicense.psd1");
             if (!File.Exists(ModuleManifest))
             {
@@ -156,9 +159,20 @@ namespace MgLicense.Tests
             return secure;
         }
 
+        private readonly string settingsDirectory = Path.Combine(Path.GetTempPath(), "mglicense-host-tests-" + Guid.NewGuid().ToString("N"));
+
         public void Dispose()
         {
             http.Dispose();
+            try
+            {
+                Directory.Delete(settingsDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Nothing was kept, or it is in use; it is in the temporary directory either way.
+            }
+
             try
             {
                 if (!emulator.HasExited)

@@ -192,12 +192,17 @@ fn log_entry(method: &Method, path: &str, query: &str, body: &[u8]) -> Value {
     } else {
         path.rsplit('/').next().unwrap_or("")
     };
-    let x5t = params.get("client_assertion").and_then(|a| {
+    let assertion_header = params.get("client_assertion").and_then(|a| {
         let header = base64::decode_config(a.split('.').next()?, base64::URL_SAFE_NO_PAD).ok()?;
-        serde_json::from_slice::<Value>(&header).ok()?["x5t"]
-            .as_str()
-            .map(str::to_string)
+        serde_json::from_slice::<Value>(&header).ok()
     });
+    let x5t = assertion_header
+        .as_ref()
+        .and_then(|h| h["x5t"].as_str().map(str::to_string));
+    // How many certificates the assertion's x5c header carried (-SendCertificateChain).
+    let x5c = assertion_header
+        .as_ref()
+        .and_then(|h| h["x5c"].as_array().map(Vec::len));
     let credential = if params.contains_key("client_secret") {
         Some("secret")
     } else if params.contains_key("client_assertion") {
@@ -213,6 +218,9 @@ fn log_entry(method: &Method, path: &str, query: &str, body: &[u8]) -> Value {
         "clientId": params.get("client_id"),
         "credential": credential,
         "x5t": x5t,
+        "x5c": x5c,
+        "scope": params.get("scope"),
+        "loginHint": params.get("login_hint"),
         "status": null,
     })
 }

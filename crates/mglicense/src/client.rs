@@ -20,6 +20,7 @@ use crate::proxy::ProxySettings;
 use crate::retry::{RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
 use crate::send::{Call, Lane, Sender};
+use crate::settings::SettingsDirectory;
 use crate::transport::Transport;
 
 pub use crate::connection::Context;
@@ -44,6 +45,11 @@ pub struct ClientConfig {
     /// `--resolve` (tests use it so that no name is ever looked up). The port is the URL's.
     #[serde(skip)]
     pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// The directory where what outlives a session is kept: the environments Add-MgEnvironment
+    /// registered and the token cache of -ContextScope CurrentUser (see [`crate::settings`]).
+    /// Without it, nothing is kept beyond the client.
+    #[serde(default)]
+    pub settings_directory: Option<String>,
 }
 
 /// What a front end learns with a new client, once (docs/abi.md, `mgl_client_new`): the keys
@@ -89,6 +95,7 @@ struct State {
 /// One client per front-end session: its environments and its connection (with its HTTP pool).
 pub struct Client {
     proxy: Option<ProxySettings>,
+    settings: Option<SettingsDirectory>,
     resolve: Vec<(String, std::net::SocketAddr)>,
     state: RwLock<State>,
     /// What every call goes out through: its retry settings and the shared pacer.
@@ -120,10 +127,20 @@ impl Client {
         if let Some(proxy) = &config.proxy {
             crate::proxy::ProxyRule::new(proxy)?;
         }
+        let settings = config
+            .settings_directory
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .map(SettingsDirectory::new);
+        let mut state = State::default();
+        if let Some(settings) = &settings {
+            state.environments.load(settings);
+        }
         Ok(Arc::new(Client {
             proxy: config.proxy,
+            settings,
             resolve: config.resolve,
-            state: RwLock::new(State::default()),
+            state: RwLock::new(state),
             sender: Sender::new(user_agent, context),
             drivers: Arc::default(),
         }))
@@ -150,12 +167,41 @@ impl Client {
         self.read().environments.all().to_vec()
     }
 
+    /// Adds or replaces a user-defined environment; with a settings directory, the user's
+    /// next sessions know it too (as the official module's settings file).
     pub fn add_environment(&self, new: NewEnvironment) -> Result<Environment, Error> {
-        self.write().environments.add(new)
+        let mut state = self.write();
+        if let Some(settings) = &self.settings {
+            // Another session may have added or removed one since: start from what is saved.
+            state.environments.load(settings);
+        }
+        let before = state.environments.clone();
+        let added = state.environments.add(new)?;
+        if let Some(settings) = &self.settings {
+            if let Err(e) = state.environments.save(settings) {
+                // Nothing changes when it cannot be kept.
+                state.environments = before;
+                return Err(e);
+            }
+        }
+        Ok(added)
     }
 
+    /// Removes a user-defined environment, from the user's next sessions too.
     pub fn remove_environment(&self, name: &str) -> Result<Environment, Error> {
-        self.write().environments.remove(name)
+        let mut state = self.write();
+        if let Some(settings) = &self.settings {
+            state.environments.load(settings);
+        }
+        let before = state.environments.clone();
+        let removed = state.environments.remove(name)?;
+        if let Some(settings) = &self.settings {
+            if let Err(e) = state.environments.save(settings) {
+                state.environments = before;
+                return Err(e);
+            }
+        }
+        Ok(removed)
     }
 
     /// Retry and timeout settings (Get-MgRequestContext).
@@ -232,17 +278,33 @@ impl Client {
             .environments
             .get(request.environment.as_deref().unwrap_or("Global"))?
             .clone();
-        let transport = self.transport(request.proxy.take())?;
-        let credential = Authenticator::from_request(request, &environment, env)?;
+        // From here on, a sign-in that fails ends the connection there was, as the official
+        // module resets its session: nothing goes on in the name of an identity the user just
+        // tried to replace.
+        let prepared = self
+            .transport(request.proxy.take())
+            .and_then(|t| Ok((t, Authenticator::from_request(request, &environment, env)?)));
+        let (transport, mut credential) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                self.write().connection = None;
+                return Err(e);
+            }
+        };
+        credential.persist_in(self.settings.as_ref());
         let rt = runtime()?;
         let client = Arc::clone(self);
         Ok(SignIn::spawn(rt, move |events| async move {
-            signin::first_token(
+            let first = signin::first_token(
                 &credential,
                 &transport.login(&client.request_context()),
                 &events,
             )
-            .await?;
+            .await;
+            if let Err(e) = first {
+                client.write().connection = None;
+                return Err(e);
+            }
             let connection = Arc::new(Connection {
                 environment,
                 credential,
@@ -276,9 +338,14 @@ impl Client {
         self.context().ok_or_else(Error::not_connected)
     }
 
-    /// Forgets the connection and its token; returns the context that was, if any.
+    /// Forgets the connection and its token, and the user's cached sign-ins
+    /// (-ContextScope CurrentUser); returns the context that was, if any.
     pub fn disconnect(&self) -> Option<Context> {
-        self.write().connection.take().map(|c| context_of(&c))
+        let ended = self.write().connection.take().map(|c| context_of(&c));
+        if let (Some(_), Some(settings)) = (&ended, &self.settings) {
+            auth::cache::TokenCache::clear(settings);
+        }
+        ended
     }
 
     pub fn context(&self) -> Option<Context> {

@@ -62,7 +62,26 @@ const BUILT_IN: &[(&str, &str, &str)] = &[
         "https://microsoftgraph.chinacloudapi.cn",
         "https://login.chinacloudapi.cn",
     ),
+    // The sovereign clouds the official module lists since 2.36 (France, Germany, Singapore).
+    (
+        "BleuCloud",
+        "https://graph.svc.sovcloud.fr",
+        "https://login.sovcloud-identity.fr",
+    ),
+    (
+        "DelosCloud",
+        "https://graph.svc.sovcloud.de",
+        "https://login.sovcloud-identity.de",
+    ),
+    (
+        "GovSGCloud",
+        "https://graph.svc.sovcloud.sg",
+        "https://login.sovcloud-identity.sg",
+    ),
 ];
+
+/// The file in the settings directory that keeps user-defined environments.
+pub const FILE: &str = "environments.json";
 
 /// The environments a client knows: the built-in clouds plus those the user added.
 #[derive(Clone, Debug)]
@@ -129,6 +148,37 @@ impl Environments {
         self.list.retain(|e| !e.name.eq_ignore_ascii_case(name));
         self.list.push(env.clone());
         Ok(env)
+    }
+
+    /// Replaces the user-defined environments with those saved in `settings` (none when there
+    /// is no file). An entry that is no longer valid, or names a built-in cloud, is skipped.
+    pub fn load(&mut self, settings: &crate::settings::SettingsDirectory) {
+        let saved: Vec<NewEnvironment> = settings
+            .read(FILE, crate::settings::Protection::Plain)
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        self.list.retain(|e| e.kind == EnvironmentKind::BuiltIn);
+        for environment in saved {
+            let _ = self.add(environment);
+        }
+    }
+
+    /// Writes the user-defined environments to `settings`.
+    pub fn save(&self, settings: &crate::settings::SettingsDirectory) -> Result<(), Error> {
+        let user: Vec<serde_json::Value> = self
+            .list
+            .iter()
+            .filter(|e| e.kind == EnvironmentKind::UserDefined)
+            .map(|e| {
+                serde_json::json!({
+                    "name": e.name,
+                    "graphEndpoint": e.graph_endpoint,
+                    "azureADEndpoint": e.azure_ad_endpoint,
+                })
+            })
+            .collect();
+        let text = serde_json::to_vec_pretty(&user).map_err(|e| Error::runtime(e.to_string()))?;
+        settings.write(FILE, crate::settings::Protection::Plain, &text)
     }
 
     /// Removes a user-defined environment and returns it.
@@ -238,6 +288,33 @@ mod tests {
         assert!(add(&mut envs, "graph.example").is_err());
         assert!(add(&mut envs, "https://graph.example/?x=1").is_err());
         assert_eq!(envs.all().iter().filter(|e| e.name == "Custom").count(), 1);
+    }
+
+    #[test]
+    fn user_defined_environments_are_saved_and_loaded_and_built_ins_stay() {
+        let dir = crate::settings::SettingsDirectory::new(
+            std::env::temp_dir().join(format!("mglicense-env-{}", uuid::Uuid::new_v4())),
+        );
+        let mut envs = Environments::default();
+        envs.add(NewEnvironment {
+            name: "Emu".into(),
+            graph_endpoint: "http://127.0.0.1:1".into(),
+            azure_ad_endpoint: "http://127.0.0.1:2".into(),
+        })
+        .unwrap();
+        envs.save(&dir).unwrap();
+        let mut other = Environments::default();
+        other.load(&dir);
+        assert_eq!(
+            other.get("emu").unwrap().graph_endpoint,
+            "http://127.0.0.1:1"
+        );
+        assert_eq!(other.all().len(), BUILT_IN.len() + 1);
+        assert_eq!(
+            other.get("BleuCloud").unwrap().graph_endpoint,
+            "https://graph.svc.sovcloud.fr"
+        );
+        let _ = std::fs::remove_dir_all(dir.path());
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub mod response;
 pub mod retry;
 pub mod runtime;
 mod send;
+pub mod settings;
 pub mod time;
 pub mod trace;
 pub mod transport;

@@ -294,10 +294,13 @@ fn managed_identity_over_imds_and_app_service() {
         format!("{base}/metadata/identity/oauth2/token"),
     )]);
     let c = sign_in(&f, json!({"identity": true}), &imds).unwrap();
+    // As the official module: AuthType ManagedIdentity, and MSI@50342 for the system-assigned one.
     assert_eq!(
         (c["authType"].as_str(), c["tokenCredentialType"].as_str()),
-        (Some("AppOnly"), Some("ManagedIdentity"))
+        (Some("ManagedIdentity"), Some("ManagedIdentity"))
     );
+    assert_eq!(c["managedIdentityId"], "MSI@50342");
+    assert_eq!(c["contextScope"], "Process");
     assert_eq!(c["clientId"], "11111111-aaaa-4000-8000-000000000001");
     assert_eq!(reprocess(&f).unwrap().status, 200);
     let c = sign_in(
@@ -374,6 +377,7 @@ fn environment_variables_give_tenant_client_and_secret_or_certificate() {
     ]);
     let c = sign_in(&f, json!({"environmentVariable": true}), &env).unwrap();
     assert_eq!(c["tokenCredentialType"], "EnvironmentVariable");
+    assert_eq!(c["authType"], "EnvironmentVariable");
     assert_eq!(reprocess(&f).unwrap().status, 200);
     env.remove("AZURE_CLIENT_SECRET");
     env.insert("AZURE_CLIENT_CERTIFICATE_PATH", path);
@@ -928,4 +932,104 @@ fn a_call_sent_from_the_waiting_thread_gets_new_tokens_from_the_engine() {
     std::thread::sleep(Duration::from_millis(3200));
     assert_eq!(reprocess(&f).unwrap().status, 200);
     assert_eq!(login_requests(&f).len(), 3, "{:?}", login_requests(&f));
+}
+
+/// A client as the next PowerShell session has it: the same settings directory.
+fn client_with_settings(f: &Fixture, settings: &Path) -> Arc<Client> {
+    let client = Client::new(ClientConfig {
+        settings_directory: Some(settings.display().to_string()),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let url = f.emulator.base_url().to_string();
+    client
+        .add_environment(NewEnvironment {
+            name: "Emulator".into(),
+            graph_endpoint: url.clone(),
+            azure_ad_endpoint: url,
+        })
+        .unwrap();
+    client
+}
+
+#[test]
+fn context_scope_current_user_lets_the_next_client_reuse_the_token_and_disconnect_forgets_it() {
+    let f = fixture();
+    register(&f, json!({}));
+    let settings = std::env::temp_dir().join(format!("mglicense-signin-{}", uuid_like()));
+    let first = client_with_settings(&f, &settings);
+    let asked = json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET, "contextScope": "CurrentUser", "environment": "Emulator"});
+    let outcome = |client: &Arc<Client>, v: Value| {
+        client
+            .sign_in_with_env(request(v), &no_env)
+            .unwrap()
+            .poll(Some(Duration::from_secs(60)))
+            .outcome
+            .expect("finished")
+    };
+    let c = outcome(&first, asked.clone()).unwrap();
+    assert_eq!(c["contextScope"], "CurrentUser");
+    let cache = std::fs::read_to_string(settings.join("tokencache.json")).unwrap();
+    assert!(!cache.contains(SECRET), "the secret itself is never kept");
+    clear_login_requests(&f);
+
+    // The next session, with the same secret: no token request.
+    let second = client_with_settings(&f, &settings);
+    outcome(&second, asked.clone()).unwrap();
+    assert!(login_requests(&f).is_empty(), "{:?}", login_requests(&f));
+
+    // Another secret for the same app never gets the cached token.
+    let other = json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": "another-secret-value", "contextScope": "CurrentUser", "environment": "Emulator"});
+    assert!(outcome(&client_with_settings(&f, &settings), other).is_err());
+
+    // Process keeps nothing new, and Disconnect-MgGraph deletes the cache.
+    second.disconnect();
+    assert!(!settings.join("tokencache.json").exists());
+    let third = client_with_settings(&f, &settings);
+    let mut process = asked.clone();
+    process["contextScope"] = json!("Process");
+    assert_eq!(outcome(&third, process).unwrap()["contextScope"], "Process");
+    assert!(!settings.join("tokencache.json").exists());
+    let _ = std::fs::remove_dir_all(&settings);
+}
+
+#[test]
+fn a_failed_sign_in_ends_the_previous_connection() {
+    let f = fixture();
+    register(&f, json!({}));
+    sign_in(
+        &f,
+        json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET, "environment": "Emulator"}),
+        &HashMap::new(),
+    )
+    .unwrap();
+    assert!(f.client.context().is_some());
+    let wrong = json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": "wrong", "environment": "Emulator"});
+    assert!(sign_in(&f, wrong, &HashMap::new()).is_err());
+    assert!(f.client.context().is_none());
+
+    // An unknown environment is refused before anything changes.
+    sign_in(
+        &f,
+        json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET, "environment": "Emulator"}),
+        &HashMap::new(),
+    )
+    .unwrap();
+    let unknown = json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET, "environment": "Nowhere"});
+    let refused = f
+        .client
+        .sign_in_with_env(serde_json::from_value(unknown).unwrap(), &no_env);
+    assert!(refused.is_err());
+    assert!(f.client.context().is_some());
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    )
 }

@@ -17,6 +17,8 @@ namespace MgLicense.Commands
     /// or a file) and shows what the sign-in asks the user to see (the device-code message, the browser).
     /// </summary>
     [Cmdlet(VerbsCommunications.Connect, "MgGraph", DefaultParameterSetName = UserSet)]
+    [Alias("Connect-Graph")]
+    [OutputType(typeof(string))]
     public sealed class ConnectMgGraph : MgLicenseCmdlet
     {
         private const string UserSet = "UserParameterSet";
@@ -28,12 +30,15 @@ namespace MgLicense.Commands
 
         private readonly CancellationTokenSource stopping = new CancellationTokenSource();
 
-        /// <summary>Delegated permissions to ask for (User.Read when omitted).</summary>
-        [Parameter(ParameterSetName = UserSet, Position = 0)]
+        // Positions, aliases and sets as the official cmdlet's: `Connect-MgGraph 'User.Read.All' $tenant` binds the
+        // tenant, `Connect-MgGraph $token` the access token.
+
+        /// <summary>Delegated permissions to ask for (User.Read when omitted); a value may list several, separated by commas.</summary>
+        [Parameter(ParameterSetName = UserSet, Position = 1)]
         public string[]? Scopes { get; set; }
 
         /// <summary>The app (client) id: the app signing in, or a user-assigned managed identity.</summary>
-        [Parameter(ParameterSetName = UserSet, Position = 1)]
+        [Parameter(ParameterSetName = UserSet)]
         [Parameter(ParameterSetName = CertificateSet, Mandatory = true, Position = 1)]
         [Parameter(ParameterSetName = IdentitySet)]
         [Alias("AppId", "ApplicationId")]
@@ -41,8 +46,8 @@ namespace MgLicense.Commands
 
         /// <summary>The tenant (directory) id or domain.</summary>
         [Parameter(ParameterSetName = UserSet, Position = 4)]
-        [Parameter(ParameterSetName = CertificateSet, Mandatory = true, Position = 4)]
-        [Parameter(ParameterSetName = SecretSet, Mandatory = true, Position = 4)]
+        [Parameter(ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = SecretSet)]
         [Alias("Audience", "Tenant")]
         public string? TenantId { get; set; }
 
@@ -63,13 +68,22 @@ namespace MgLicense.Commands
         [Parameter(ParameterSetName = CertificateSet)]
         public SecureString? CertificatePassword { get; set; }
 
+        /// <summary>Sends the certificate with each token request (x5c), for apps that trust subject name and issuer.</summary>
+        [Parameter(ParameterSetName = CertificateSet)]
+        public bool SendCertificateChain { get; set; }
+
         /// <summary>The app's client secret; the user name is the client id.</summary>
         [Parameter(ParameterSetName = SecretSet, Mandatory = true)]
+        [Alias("SecretCredential", "Credential")]
         public PSCredential ClientSecretCredential { get; set; } = null!;
 
         [Parameter(ParameterSetName = UserSet)]
         [Alias("UseDeviceAuthentication", "DeviceCode", "DeviceAuth", "Device")]
         public SwitchParameter UseDeviceCode { get; set; }
+
+        /// <summary>The account the browser sign-in proposes.</summary>
+        [Parameter(ParameterSetName = UserSet)]
+        public string? LoginHint { get; set; }
 
         [Parameter(ParameterSetName = IdentitySet, Mandatory = true)]
         [Alias("ManagedIdentity", "ManagedServiceIdentity", "MSI")]
@@ -79,8 +93,23 @@ namespace MgLicense.Commands
         public SwitchParameter EnvironmentVariable { get; set; }
 
         /// <summary>A bearer token for Graph; it is never refreshed, and its expiry is read from the token.</summary>
-        [Parameter(ParameterSetName = AccessTokenSet, Mandatory = true)]
+        [Parameter(ParameterSetName = AccessTokenSet, Mandatory = true, Position = 1)]
         public SecureString AccessToken { get; set; } = null!;
+
+        /// <summary>
+        /// Process: the sign-in lasts as long as this session. CurrentUser: the user's next sessions reuse it (the token
+        /// cache). Delegated sign-in defaults to CurrentUser, every other to Process, as in the official module.
+        /// </summary>
+        [Parameter(ParameterSetName = UserSet)]
+        [Parameter(ParameterSetName = CertificateSet)]
+        [Parameter(ParameterSetName = SecretSet)]
+        [Parameter(ParameterSetName = IdentitySet)]
+        [Parameter(ParameterSetName = EnvironmentVariableSet)]
+        public Microsoft.Graph.PowerShell.Authentication.ContextScope ContextScope { get; set; }
+
+        /// <summary>Seconds one request may take (the session's ClientTimeout, as Set-MgRequestContext sets it).</summary>
+        [Parameter]
+        public double ClientTimeout { get; set; }
 
         /// <summary>The cloud to connect to (Global when omitted), as Get-MgEnvironment lists them.</summary>
         [Parameter]
@@ -103,6 +132,16 @@ namespace MgLicense.Commands
             }
 
             head["proxy"] = ProxySettings();
+            head["hostVersion"] = Host.Version.ToString();
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ContextScope)))
+            {
+                head["contextScope"] = ContextScope.ToString();
+            }
+
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(ClientTimeout)))
+            {
+                SetClientTimeout();
+            }
 
             var secrets = new List<SecretField>();
             byte[]? key = null;
@@ -130,6 +169,9 @@ namespace MgLicense.Commands
                     case CertificateSet:
                         head["clientId"] = ClientId;
                         head["tenantId"] = TenantId;
+                        head["certificateThumbprint"] = CertificateThumbprint;
+                        head["certificateSubjectName"] = CertificateName;
+                        head["sendCertificateChain"] = SendCertificateChain;
                         key = CertificateDocument(head, secrets);
                         break;
                     case IdentitySet:
@@ -159,6 +201,11 @@ namespace MgLicense.Commands
                         if (!string.IsNullOrWhiteSpace(TenantId))
                         {
                             head["tenantId"] = TenantId;
+                        }
+
+                        if (!string.IsNullOrWhiteSpace(LoginHint))
+                        {
+                            head["loginHint"] = LoginHint;
                         }
 
                         break;
@@ -197,15 +244,52 @@ namespace MgLicense.Commands
 
             if (!NoWelcome.IsPresent)
             {
+                // Output, as the official module writes it: `$null = Connect-MgGraph` and `| Out-Null` hide it.
                 string authType = (Json.Text(context, "authType") ?? "userprovidedaccesstoken").ToLowerInvariant();
                 string clientId = Json.Text(context, "clientId") ?? string.Empty;
-                Host.UI.WriteLine(
+                WriteObject(
                     "Welcome to Microsoft Graph!\n\n"
                     + $"Connected via {authType} access using {clientId}\n"
                     + "Readme: https://aka.ms/graph/sdk/powershell\n"
                     + "SDK Docs: https://aka.ms/graph/sdk/powershell/docs\n"
                     + "API Docs: https://aka.ms/graph/docs\n\n"
                     + "NOTE: You can use the -NoWelcome parameter to suppress this message.\n");
+            }
+        }
+
+        /// <summary>-ClientTimeout: the session's request timeout, in whole seconds (a fraction counts as a second).</summary>
+        private void SetClientTimeout()
+        {
+            if (double.IsNaN(ClientTimeout) || ClientTimeout <= 0 || ClientTimeout > int.MaxValue)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException($"-ClientTimeout must be a number of seconds greater than 0; {ClientTimeout} is not."),
+                    "InvalidClientTimeout", ErrorCategory.InvalidArgument, ClientTimeout));
+            }
+
+            try
+            {
+                Engine.SetRequestContext(Json.ToText(new Dictionary<string, object?> { ["clientTimeoutSeconds"] = (long)Math.Ceiling(ClientTimeout) }));
+            }
+            catch (EngineException e)
+            {
+                ThrowEngineError(e, ClientTimeout);
+            }
+        }
+
+        /// <summary>
+        /// A sign-in that fails before the engine is asked (a certificate that cannot be used) ends the connection there
+        /// was, as every failed sign-in does (the engine does it for the others).
+        /// </summary>
+        private void EndPreviousConnection()
+        {
+            try
+            {
+                Engine.Disconnect();
+            }
+            catch (EngineException)
+            {
+                // Nothing was connected.
             }
         }
 
@@ -263,6 +347,7 @@ namespace MgLicense.Commands
             }
             catch (CertificateNotUsableException e)
             {
+                EndPreviousConnection();
                 ThrowTerminatingError(new ErrorRecord(e, "CertificateNotUsable", ErrorCategory.InvalidArgument, origin));
                 return null;
             }
@@ -322,6 +407,7 @@ namespace MgLicense.Commands
             }
             catch (CertificateNotUsableException e)
             {
+                EndPreviousConnection();
                 ThrowTerminatingError(new ErrorRecord(e, "CertificateNotUsable", ErrorCategory.InvalidArgument, CertificatePath ?? CertificateThumbprint ?? CertificateName));
                 return null;
             }
@@ -436,6 +522,11 @@ namespace MgLicense.Commands
                     {
                         WriteVerbose(message);
                     }
+                    else if (Json.Text(e, "level") == "output")
+                    {
+                        // The device-code prompt, which the official module writes as output.
+                        WriteObject(message);
+                    }
                     else
                     {
                         WriteWarning(message);
@@ -451,9 +542,17 @@ namespace MgLicense.Commands
     /// non-terminating error when there was no connection to end.
     /// </summary>
     [Cmdlet(VerbsCommunications.Disconnect, "MgGraph")]
+    [Alias("Disconnect-Graph")]
     [OutputType("Microsoft.Graph.PowerShell.Authentication.AuthContext")]
     public sealed class DisconnectMgGraph : MgLicenseCmdlet
     {
+        /// <summary>
+        /// Accepted as in the official module, where it also signs out of the Windows broker (WAM). MgLicense never signs in
+        /// through the broker, so there is nothing more to sign out of: the connection and the cached sign-ins end either way.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter SignOutFromBroker { get; set; }
+
         protected override void ProcessRecord()
         {
             JsonElement context;
@@ -474,7 +573,7 @@ namespace MgLicense.Commands
 
             if (context.ValueKind == JsonValueKind.Object)
             {
-                WriteObject(GraphObject.ToPlainPSObject(context, GraphObject.ContextTypeNames));
+                WriteObject(AuthContextObject.From(context));
             }
             else
             {
@@ -507,7 +606,7 @@ namespace MgLicense.Commands
 
             if (context.ValueKind == JsonValueKind.Object)
             {
-                WriteObject(GraphObject.ToPlainPSObject(context, GraphObject.ContextTypeNames));
+                WriteObject(AuthContextObject.From(context));
             }
         }
     }

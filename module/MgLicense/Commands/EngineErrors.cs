@@ -28,9 +28,10 @@ namespace MgLicense.Commands
                         ErrorDetails = new ErrorDetails(e.Details ?? e.Message),
                     };
                 case "notConnected":
-                    terminating = true;
-                    return new ErrorRecord(new AuthenticationException(e.Message, e), "AuthenticationNeeded",
-                        ErrorCategory.AuthenticationError, target);
+                    // As the official cmdlets write it: a non-terminating error with no error id of its own, category
+                    // NotSpecified and no target, so `try { Get-MgUser } catch { }` without -ErrorAction Stop goes on.
+                    return new ErrorRecord(new AuthenticationException(e.Message, e), string.Empty,
+                        ErrorCategory.NotSpecified, null);
                 case "authenticationFailed":
                     terminating = true;
                     return new ErrorRecord(new AuthenticationException(e.Message, e), "AuthenticationFailed",

@@ -12,7 +12,7 @@ namespace MgLicense.Commands
     public sealed class GetMgEnvironment : MgLicenseCmdlet
     {
         /// <summary>The environment's name; wildcards allowed.</summary>
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
         public string? Name { get; set; }
@@ -30,8 +30,8 @@ namespace MgLicense.Commands
                 return;
             }
 
+            // As the official cmdlet: a name that matches nothing writes nothing, so `if (-not (Get-MgEnvironment X))` works.
             WildcardPattern? pattern = Name is null ? null : new WildcardPattern(Name, WildcardOptions.IgnoreCase);
-            bool found = false;
             if (environments.ValueKind == JsonValueKind.Array)
             {
                 foreach (JsonElement environment in environments.EnumerateArray())
@@ -41,39 +41,41 @@ namespace MgLicense.Commands
                         continue;
                     }
 
-                    found = true;
                     WriteObject(GraphObject.ToPlainPSObject(environment, GraphObject.EnvironmentTypeNames));
                 }
-            }
-
-            // As Get-Item does: a literal name that matches nothing is an error, a wildcard that matches nothing is not.
-            if (!found && Name is not null && !WildcardPattern.ContainsWildcardCharacters(Name))
-            {
-                WriteError(new ErrorRecord(new ItemNotFoundException($"No environment named '{Name}' was found."),
-                    "EnvironmentNotFound", ErrorCategory.ObjectNotFound, Name));
             }
         }
     }
 
-    /// <summary>Registers a user-defined cloud for Connect-MgGraph -Environment.</summary>
-    [Cmdlet(VerbsCommon.Add, "MgEnvironment")]
+    /// <summary>
+    /// Registers a user-defined cloud for Connect-MgGraph -Environment. Like the official module's settings file, it is
+    /// kept for the user's next sessions too (see docs/differences.md for where).
+    /// </summary>
+    [Cmdlet(VerbsCommon.Add, "MgEnvironment", SupportsShouldProcess = true)]
     [OutputType("Microsoft.Graph.PowerShell.Authentication.GraphEnvironment")]
     public sealed class AddMgEnvironment : MgLicenseCmdlet
     {
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
         public string Name { get; set; } = null!;
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Alias("AzureADUrl")]
         [ValidateNotNullOrEmpty]
         public string AzureADEndpoint { get; set; } = null!;
 
-        [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Mandatory = true, Position = 2, ValueFromPipelineByPropertyName = true)]
+        [Alias("GraphUrl")]
         [ValidateNotNullOrEmpty]
         public string GraphEndpoint { get; set; } = null!;
 
         protected override void ProcessRecord()
         {
+            if (!ShouldProcess(Name, "Add environment"))
+            {
+                return;
+            }
+
             string json = Json.ToText(new Dictionary<string, object?> { ["name"] = Name, ["graphEndpoint"] = GraphEndpoint, ["azureADEndpoint"] = AzureADEndpoint });
             JsonElement environment;
             try

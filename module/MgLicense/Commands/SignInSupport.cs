@@ -295,8 +295,9 @@ namespace MgLicense.Commands
         }
     }
 
-    /// <summary>Forgets a user-defined environment.</summary>
+    /// <summary>Forgets a user-defined environment, in the user's next sessions too, and writes it as the official cmdlet does.</summary>
     [Cmdlet(VerbsCommon.Remove, "MgEnvironment", SupportsShouldProcess = true)]
+    [OutputType("Microsoft.Graph.PowerShell.Authentication.GraphEnvironment")]
     public sealed class RemoveMgEnvironment : MgLicenseCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -310,13 +311,20 @@ namespace MgLicense.Commands
                 return;
             }
 
+            JsonElement removed;
             try
             {
-                Engine.RemoveEnvironment(Name);
+                removed = Engine.RemoveEnvironment(Name);
             }
             catch (EngineException e)
             {
                 ThrowEngineError(e, Name);
+                return;
+            }
+
+            if (removed.ValueKind == JsonValueKind.Object)
+            {
+                WriteObject(MgLicense.Models.GraphObject.ToPlainPSObject(removed, MgLicense.Models.GraphObject.EnvironmentTypeNames));
             }
         }
     }

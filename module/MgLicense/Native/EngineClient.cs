@@ -58,7 +58,7 @@ namespace MgLicense.Native
                 if (shared is null)
                 {
                     EnsureLibrary();
-                    byte[] bytes = Json.ToUtf8(new Dictionary<string, object?> { ["userAgent"] = userAgent });
+                    byte[] bytes = Json.ToUtf8(new Dictionary<string, object?> { ["userAgent"] = userAgent, ["settingsDirectory"] = SettingsDirectory() });
                     MglStatus status;
                     ulong client;
                     IntPtr outJson;
@@ -78,6 +78,22 @@ namespace MgLicense.Native
 
                 return shared;
             }
+        }
+
+        /// <summary>
+        /// Where the engine keeps what outlives a session (environments, the CurrentUser token cache): MGLICENSE_SETTINGS_DIRECTORY
+        /// when set, else .mglicense in the user's profile (as the official module keeps .mg there); null when there is no profile.
+        /// </summary>
+        private static string? SettingsDirectory()
+        {
+            string? chosen = System.Environment.GetEnvironmentVariable("MGLICENSE_SETTINGS_DIRECTORY");
+            if (!string.IsNullOrWhiteSpace(chosen))
+            {
+                return chosen!.Trim();
+            }
+
+            string profile = System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile);
+            return string.IsNullOrEmpty(profile) ? null : System.IO.Path.Combine(profile, ".mglicense");
         }
 
         /// <summary>Loads the library and refuses one built for another ABI, before any other entry point is touched.</summary>

@@ -22,6 +22,11 @@ pub struct ClientCertificate {
     x5t: String,
     /// Hex SHA-1, as Windows shows a thumbprint.
     thumbprint: String,
+    /// base64(DER certificate): the `x5c` header of -SendCertificateChain (subject name and
+    /// issuer authentication).
+    x5c: String,
+    /// Whether assertions carry `x5c`.
+    send_chain: bool,
 }
 
 impl fmt::Debug for ClientCertificate {
@@ -48,6 +53,8 @@ impl ClientCertificate {
             key,
             x5t: base64::encode_config(digest.as_ref(), base64::URL_SAFE_NO_PAD),
             thumbprint,
+            x5c: base64::encode(certificate),
+            send_chain: false,
         })
     }
 
@@ -120,13 +127,23 @@ impl ClientCertificate {
         &self.thumbprint
     }
 
+    /// Sends the certificate in each assertion's `x5c` header (Connect-MgGraph
+    /// -SendCertificateChain), for apps that trust subject name and issuer.
+    pub fn send_chain(mut self, send: bool) -> Self {
+        self.send_chain = send;
+        self
+    }
+
     /// The signed client assertion for `audience` (the token endpoint URL), valid ten minutes.
     pub fn assertion(&self, client_id: &str, audience: &str) -> Result<String, Error> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": self.x5t});
+        let mut header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5t": self.x5t});
+        if self.send_chain {
+            header["x5c"] = serde_json::json!([self.x5c]);
+        }
         let claims = serde_json::json!({
             "aud": audience, "iss": client_id, "sub": client_id,
             "jti": uuid::Uuid::new_v4().to_string(),

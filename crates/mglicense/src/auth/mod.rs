@@ -6,6 +6,7 @@
 //! the device-code wait, renewal before expiry and after a 401, and errors that say what to
 //! check. Secrets live in [`Secret`]s, wiped on drop and never printed.
 
+pub mod cache;
 pub mod certificate;
 pub mod login;
 pub mod pkcs8;
@@ -67,6 +68,25 @@ pub struct SignInRequest {
     /// absent, the client's (see [`crate::ClientConfig`]).
     #[serde(default)]
     pub proxy: Option<crate::proxy::ProxySettings>,
+    /// `Process` (this session only) or `CurrentUser` (a token cache the user's next sessions
+    /// reuse). By default CurrentUser for a delegated sign-in and Process otherwise, as the
+    /// official module; an access token is always Process.
+    #[serde(default)]
+    pub context_scope: Option<String>,
+    /// Delegated, browser: the account to propose (-LoginHint).
+    #[serde(default)]
+    pub login_hint: Option<String>,
+    /// Certificate: send the certificate in the assertion's `x5c` header (-SendCertificateChain).
+    #[serde(default)]
+    pub send_certificate_chain: bool,
+    /// Shown by the context only: how the user named the certificate.
+    #[serde(default)]
+    pub certificate_thumbprint: Option<String>,
+    #[serde(default)]
+    pub certificate_subject_name: Option<String>,
+    /// Shown by the context only: the version of the host that connected (PSHostVersion).
+    #[serde(default)]
+    pub host_version: Option<String>,
 }
 
 /// A client certificate as the front end found it.
@@ -109,6 +129,7 @@ pub(crate) enum Source {
         client_id: String,
         scopes: String,
         refresh: Mutex<Option<Secret>>,
+        login_hint: Option<String>,
     },
 }
 
@@ -140,6 +161,22 @@ impl Cached {
     }
 }
 
+/// What the context shows of how the connection was made, besides the token's claims.
+#[derive(Clone, Debug, Default)]
+pub struct Shown {
+    /// `Process` or `CurrentUser`: where the connection's tokens are kept.
+    pub context_scope: &'static str,
+    /// -Identity: the user-assigned identity's client id, or `MSI@50342` for the system one.
+    pub managed_identity_id: Option<String>,
+    pub certificate_thumbprint: Option<String>,
+    pub certificate_subject_name: Option<String>,
+    pub send_certificate_chain: bool,
+    pub host_version: Option<String>,
+}
+
+/// The ManagedIdentityId the official module shows for a system-assigned identity.
+pub const SYSTEM_MANAGED_IDENTITY_ID: &str = "MSI@50342";
+
 /// A connection's credential and token cache.
 pub struct Authenticator {
     source: Source,
@@ -149,6 +186,9 @@ pub struct Authenticator {
     pub token_credential_type: &'static str,
     client_id: Option<String>,
     tenant_id: Option<String>,
+    pub shown: Shown,
+    /// With -ContextScope CurrentUser: where tokens are kept for the user's next sessions.
+    persisted: Option<cache::TokenCache>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -187,28 +227,56 @@ impl Authenticator {
         if chosen > 1 {
             return Err(Error::invalid_argument("Give one way to sign in: an access token, -Identity, -EnvironmentVariable, or a client secret or certificate."));
         }
-        let given =
-            |source, auth_type, kind, client_id: Option<String>, tenant_id: Option<String>| {
-                Authenticator {
-                    source,
-                    cache: tokio::sync::Mutex::new(None),
-                    claims: Mutex::new(TokenClaims::default()),
-                    auth_type,
-                    token_credential_type: kind,
-                    client_id,
-                    tenant_id,
-                }
-            };
+        let scope = match request.context_scope.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(s) if s.eq_ignore_ascii_case("Process") => Some("Process"),
+            Some(s) if s.eq_ignore_ascii_case("CurrentUser") => Some("CurrentUser"),
+            Some(other) => {
+                return Err(Error::invalid_argument(format!(
+                    "Unknown context scope '{other}': use Process or CurrentUser."
+                )))
+            }
+        };
+        let mut shown = Shown {
+            context_scope: scope.unwrap_or("Process"),
+            managed_identity_id: None,
+            certificate_thumbprint: request.certificate_thumbprint.take(),
+            certificate_subject_name: request.certificate_subject_name.take(),
+            send_certificate_chain: request.send_certificate_chain,
+            host_version: request.host_version.take(),
+        };
+        let send_chain = request.send_certificate_chain;
+        let given = |source,
+                     auth_type,
+                     kind,
+                     client_id: Option<String>,
+                     tenant_id: Option<String>,
+                     shown: Shown| {
+            Authenticator {
+                source,
+                cache: tokio::sync::Mutex::new(None),
+                claims: Mutex::new(TokenClaims::default()),
+                auth_type,
+                token_credential_type: kind,
+                client_id,
+                tenant_id,
+                shown,
+                persisted: None,
+            }
+        };
 
         if let Some(token) = request.access_token {
             let credential = AccessTokenCredential::new(token.expose())?;
             let claims = credential.claims().clone();
+            // A token given as is lives in this session only, whatever was asked.
+            shown.context_scope = "Process";
             let a = given(
                 Source::Given(credential),
                 "UserProvidedAccessToken",
                 "UserProvidedAccessToken",
                 claims.client_id.clone(),
                 claims.tenant_id.clone(),
+                shown,
             );
             *a.claims.lock().unwrap_or_else(|e| e.into_inner()) = claims;
             return Ok(a);
@@ -227,16 +295,22 @@ impl Authenticator {
                 },
             };
             let client_id = request.client_id.filter(|c| !c.trim().is_empty());
+            shown.managed_identity_id = Some(
+                client_id
+                    .clone()
+                    .unwrap_or_else(|| SYSTEM_MANAGED_IDENTITY_ID.to_string()),
+            );
             return Ok(given(
                 Source::ManagedIdentity {
                     endpoint,
                     client_id: client_id.clone(),
                     resource,
                 },
-                "AppOnly",
+                "ManagedIdentity",
                 "ManagedIdentity",
                 client_id,
                 None,
+                shown,
             ));
         }
 
@@ -251,13 +325,13 @@ impl Authenticator {
             let proof = if let Some(secret) = env("AZURE_CLIENT_SECRET") {
                 AppProof::Secret(Secret::new(secret))
             } else if let Some(opened) = request.certificate.take() {
-                AppProof::Certificate(Box::new(certificate_from(opened)?))
+                AppProof::Certificate(Box::new(certificate_from(opened)?.send_chain(send_chain)))
             } else if let Some(path) = env("AZURE_CLIENT_CERTIFICATE_PATH") {
                 let password = env("AZURE_CLIENT_CERTIFICATE_PASSWORD").map(Secret::new);
-                AppProof::Certificate(Box::new(ClientCertificate::from_pem_file(
-                    path.trim(),
-                    password.as_ref(),
-                )?))
+                AppProof::Certificate(Box::new(
+                    ClientCertificate::from_pem_file(path.trim(), password.as_ref())?
+                        .send_chain(send_chain),
+                ))
             } else {
                 return Err(Error::invalid_argument(
                     "-EnvironmentVariable needs AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH to be set, besides AZURE_TENANT_ID and AZURE_CLIENT_ID.",
@@ -289,7 +363,7 @@ impl Authenticator {
                 (None, Some(cert)) => (
                     client,
                     tenant,
-                    AppProof::Certificate(Box::new(certificate_from(cert)?)),
+                    AppProof::Certificate(Box::new(certificate_from(cert)?.send_chain(send_chain))),
                     "ClientCertificate",
                 ),
                 (None, None) => unreachable!("checked above"),
@@ -311,8 +385,10 @@ impl Authenticator {
             };
             // OpenID Connect scopes name no resource; every other bare name is a Graph permission.
             const OIDC: [&str; 4] = ["offline_access", "openid", "profile", "email"];
+            // As the official module: each value may hold several scopes, separated by commas.
             scopes = scopes
                 .iter()
+                .flat_map(|s| s.split(','))
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty())
                 .map(|s| {
@@ -342,8 +418,20 @@ impl Authenticator {
                 client_id: client.clone(),
                 scopes: scopes.join(" "),
                 refresh: Mutex::new(None),
+                login_hint: request
+                    .login_hint
+                    .map(|h| h.trim().to_string())
+                    .filter(|h| !h.is_empty()),
             };
-            return Ok(given(source, "Delegated", kind, Some(client), Some(tenant)));
+            shown.context_scope = scope.unwrap_or("CurrentUser");
+            return Ok(given(
+                source,
+                "Delegated",
+                kind,
+                Some(client),
+                Some(tenant),
+                shown,
+            ));
         };
         let source = Source::App {
             token_url: token_url(&tenant_id),
@@ -352,12 +440,18 @@ impl Authenticator {
             proof,
             scope: app_scope,
         };
+        let auth_type = if kind == "EnvironmentVariable" {
+            "EnvironmentVariable"
+        } else {
+            "AppOnly"
+        };
         Ok(given(
             source,
-            "AppOnly",
+            auth_type,
             kind,
             Some(client_id),
             Some(tenant_id),
+            shown,
         ))
     }
 
@@ -438,6 +532,15 @@ impl Authenticator {
         let lifetime = expires_on
             .duration_since(SystemTime::now())
             .unwrap_or_default();
+        if let Some(persisted) = &self.persisted {
+            let refresh = match &self.source {
+                Source::Delegated { refresh, .. } => {
+                    refresh.lock().unwrap_or_else(|e| e.into_inner()).clone()
+                }
+                _ => None,
+            };
+            persisted.put(&issued.access_token, expires_on, refresh.as_ref());
+        }
         let token = Arc::new(issued.access_token);
         *cache = Some(Cached {
             token: Arc::clone(&token),
@@ -445,6 +548,116 @@ impl Authenticator {
             lifetime,
         });
         token
+    }
+
+    /// With -ContextScope CurrentUser and a settings directory: keeps this credential's tokens
+    /// where the user's next sessions find them. Without a directory the scope is Process.
+    pub(crate) fn persist_in(&mut self, directory: Option<&crate::settings::SettingsDirectory>) {
+        if self.shown.context_scope != "CurrentUser" {
+            return;
+        }
+        match (directory, self.cache_key()) {
+            (Some(directory), Some(key)) => {
+                self.persisted = Some(cache::TokenCache::new(directory.clone(), key));
+            }
+            _ => self.shown.context_scope = "Process",
+        }
+    }
+
+    /// What identifies this credential's tokens in the user's cache.
+    fn cache_key(&self) -> Option<String> {
+        match &self.source {
+            Source::Given(_) => None,
+            Source::App {
+                token_url,
+                client_id,
+                proof,
+                scope,
+                ..
+            } => {
+                let proof = match proof {
+                    AppProof::Secret(s) => cache::fingerprint(s.expose()),
+                    AppProof::Certificate(c) => c.thumbprint().to_string(),
+                };
+                Some(format!("app {token_url} {client_id} {proof} {scope}"))
+            }
+            Source::ManagedIdentity {
+                endpoint,
+                client_id,
+                resource,
+            } => {
+                let url = match endpoint {
+                    IdentityEndpoint::AppService { url, .. } | IdentityEndpoint::Imds { url } => {
+                        url
+                    }
+                };
+                Some(format!(
+                    "identity {url} {} {resource}",
+                    client_id.as_deref().unwrap_or("system")
+                ))
+            }
+            Source::Delegated {
+                token_url,
+                client_id,
+                ..
+            } => Some(format!("delegated {token_url} {client_id}")),
+        }
+    }
+
+    /// A sign-in of an earlier session, from the user's cache: an app's or identity's access
+    /// token that is still fresh, or a delegated sign-in's refresh token redeemed for the scopes
+    /// asked now. False when there is none, or it no longer works (then it is forgotten).
+    pub(crate) async fn resume(&self, login: &Login<'_>) -> bool {
+        let Some(persisted) = &self.persisted else {
+            return false;
+        };
+        let Some(cached) = persisted.get() else {
+            return false;
+        };
+        match &self.source {
+            Source::Delegated { refresh, .. } => {
+                let Some(token) = cached.refresh_token else {
+                    return false;
+                };
+                *refresh.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
+                match self.acquire(login).await {
+                    Ok(issued) => {
+                        self.accept(issued).await;
+                        true
+                    }
+                    Err(e) => {
+                        *refresh.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                        // Refused (revoked, expired, consent needed): it will never work again. A
+                        // network failure says nothing about it, so it stays for the next time.
+                        if e.kind == crate::error::ErrorKind::AuthenticationFailed {
+                            persisted.forget();
+                        }
+                        false
+                    }
+                }
+            }
+            Source::App { .. } | Source::ManagedIdentity { .. } => {
+                let lifetime = cached
+                    .expires_on
+                    .duration_since(SystemTime::now())
+                    .unwrap_or_default();
+                let entry = Cached {
+                    token: Arc::new(cached.access_token),
+                    expires_on: cached.expires_on,
+                    lifetime,
+                };
+                // Only a token well before its end: one about to expire is asked for anew.
+                if lifetime < Duration::from_secs(300) || !entry.fresh() {
+                    return false;
+                }
+                if let Some(claims) = read_claims(entry.token.expose()) {
+                    *self.claims.lock().unwrap_or_else(|e| e.into_inner()) = claims;
+                }
+                *self.cache.lock().await = Some(entry);
+                true
+            }
+            Source::Given(_) => false,
+        }
     }
 
     /// Stores a token a sign-in flow obtained (device code, browser).
@@ -499,6 +712,7 @@ impl Authenticator {
                 client_id,
                 scopes,
                 refresh,
+                ..
             } => {
                 let refresh_token = refresh.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 let Some(refresh_token) = refresh_token else {
@@ -646,6 +860,18 @@ mod tests {
         assert_eq!(
             scopes,
             "https://graph.microsoft.com/User.ReadWrite.All offline_access https://graph.microsoft.com/Group.Read.All openid profile"
+        );
+    }
+
+    #[test]
+    fn a_scope_value_listing_several_with_commas_is_split_as_the_official_module_does() {
+        let (_, scopes) = delegated(
+            &["User.Read.All, Directory.Read.All", ",Group.Read.All,,"],
+            "common",
+        );
+        assert_eq!(
+            scopes,
+            "https://graph.microsoft.com/User.Read.All https://graph.microsoft.com/Directory.Read.All https://graph.microsoft.com/Group.Read.All offline_access openid profile"
         );
     }
 

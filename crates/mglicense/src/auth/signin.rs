@@ -27,7 +27,8 @@ enum Message {
 pub struct Events(Sender<Message>);
 
 impl Events {
-    /// A line for the user: `level` is `warning` (shown always) or `verbose`.
+    /// A line for the user: `level` is `output` (the command's output, as the official module
+    /// writes the device-code prompt), `warning` (shown always) or `verbose`.
     pub fn message(&self, level: &str, text: impl Into<String>) {
         let _ = self.0.send(Message::Event(
             json!({"kind": "message", "level": level, "message": text.into()}),
@@ -137,17 +138,42 @@ pub(crate) async fn first_token(
 ) -> Result<(), Error> {
     match &auth.source {
         Source::Given(_) => Ok(()),
-        Source::App { .. } | Source::ManagedIdentity { .. } => auth.bearer(login).await.map(|_| ()),
+        Source::App { .. } | Source::ManagedIdentity { .. } => {
+            if auth.resume(login).await {
+                events.message(
+                    "verbose",
+                    "Signed in with a token kept from an earlier session (-ContextScope CurrentUser).",
+                );
+                return Ok(());
+            }
+            auth.bearer(login).await.map(|_| ())
+        }
         Source::Delegated {
             token_url,
             client_id,
             scopes,
+            login_hint,
             ..
         } => {
+            if auth.resume(login).await {
+                events.message(
+                    "verbose",
+                    "Signed in with the sign-in kept from an earlier session (-ContextScope CurrentUser); Disconnect-MgGraph forgets it.",
+                );
+                return Ok(());
+            }
             let issued = if auth.token_credential_type == "DeviceCode" {
                 device_code(login, token_url, client_id, scopes, events).await?
             } else {
-                browser(login, token_url, client_id, scopes, events).await?
+                browser(
+                    login,
+                    token_url,
+                    client_id,
+                    scopes,
+                    login_hint.as_deref(),
+                    events,
+                )
+                .await?
             };
             auth.accept(issued).await;
             Ok(())
@@ -201,7 +227,8 @@ async fn device_code(
             text("user_code").unwrap_or_default()
         )
     });
-    events.message("warning", message);
+    // As the official module: the device-code prompt is output, not a warning.
+    events.message("output", message);
     let expires_in = Duration::from_secs(number("expires_in").unwrap_or(900));
     let mut interval = Duration::from_secs(number("interval").unwrap_or(5).max(1));
     let deadline = Instant::now() + expires_in;
@@ -245,6 +272,7 @@ async fn browser(
     token_url: &str,
     client_id: &str,
     scopes: &str,
+    login_hint: Option<&str>,
     events: &Events,
 ) -> Result<login::IssuedToken, Error> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
@@ -261,8 +289,11 @@ async fn browser(
         b64(ring::digest::digest(&ring::digest::SHA256, verifier.expose().as_bytes()).as_ref());
     let state = uuid::Uuid::new_v4().to_string();
     let enc = login::urlencode;
+    let hint = login_hint
+        .map(|h| format!("&login_hint={}", enc(h)))
+        .unwrap_or_default();
     let url = format!(
-        "{}?client_id={}&response_type=code&redirect_uri={}&response_mode=query&scope={}&code_challenge={challenge}&code_challenge_method=S256&state={state}&prompt=select_account",
+        "{}?client_id={}&response_type=code&redirect_uri={}&response_mode=query&scope={}&code_challenge={challenge}&code_challenge_method=S256&state={state}&prompt=select_account{hint}",
         sibling(token_url, "authorize"),
         enc(client_id),
         enc(&redirect),
