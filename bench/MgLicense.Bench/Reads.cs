@@ -43,6 +43,9 @@ namespace MgLicense.Bench
         public double CpuSeconds { get; set; }
         public long PeakBytes { get; set; }
         public long AfterSetupBytes { get; set; }
+        /// <summary>Managed memory allocated while the way ran (every thread), and the garbage collections it took.</summary>
+        public long AllocatedBytes { get; set; }
+        public int Collections { get; set; }
         public string? Error { get; set; }
     }
 
@@ -191,7 +194,8 @@ namespace MgLicense.Bench
             if (row.Result == null) return $"  {label}: FAILED {row.Failure}";
             ReadResult r = row.Result;
             return $"  {row.What,-8} {label,-52} {r.WallSeconds,7:0.00} s {row.UsersPerSecond,9:N0} users/s  first {F(r.FirstSeconds)} s  " +
-                   $"seen {r.Seen:N0} passed {r.Passed:N0}  peak {Mb(r.PeakBytes)} MB (after setup {Mb(r.AfterSetupBytes)} MB)  cpu {r.CpuSeconds:0.0} s  load {row.Load}" +
+                   $"seen {r.Seen:N0} passed {r.Passed:N0}  peak {Mb(r.PeakBytes)} MB (after setup {Mb(r.AfterSetupBytes)} MB)  cpu {r.CpuSeconds:0.0} s  " +
+                   $"allocated {Mb(r.AllocatedBytes)} MB in {r.Collections} gen0 GCs  load {row.Load}" +
                    (r.Error != null ? "  ERROR " + r.Error : "");
         }
 
@@ -335,6 +339,8 @@ namespace MgLicense.Bench
             result.WallSeconds = sink.Wall.Elapsed.TotalSeconds;
             result.CpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - sink.CpuAtStart;
             result.PeakBytes = PeakResident();
+            result.AllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - sink.AllocatedAtStart;
+            result.Collections = GC.CollectionCount(0) - sink.CollectionsAtStart;
             return result;
         }
 
@@ -346,11 +352,15 @@ namespace MgLicense.Bench
             public long Passed;
             public double? First;
             public double CpuAtStart;
+            public long AllocatedAtStart;
+            public int CollectionsAtStart;
 
             public void Start(ReadResult result)
             {
                 result.AfterSetupBytes = Resident();
                 CpuAtStart = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+                AllocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
+                CollectionsAtStart = GC.CollectionCount(0);
                 Wall.Start();
             }
 
