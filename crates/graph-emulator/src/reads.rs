@@ -151,20 +151,18 @@ pub fn users(
             Ok(Value::Object(user_object(version, user, query)?.0))
         });
     }
+    let count = counted(query, || {
+        tenant
+            .active_users()
+            .filter(|u| query.matches(u.properties()))
+            .count()
+    });
     let users = tenant.active_users_from(query.skip_token.unwrap_or(0));
-    cursor_page(users, query, &context, &self_link, |user| {
+    cursor_page(users, query, count, &context, &self_link, |user| {
         if !query.matches(user.properties()) {
             return Ok(None);
         }
         Ok(Some(Value::Object(user_object(version, user, query)?.0)))
-    })
-    .map(|page| {
-        with_count(page, query, || {
-            tenant
-                .active_users()
-                .filter(|u| query.matches(u.properties()))
-                .count()
-        })
     })
 }
 
@@ -286,8 +284,14 @@ pub fn members_with_license_errors(
     );
     let failing =
         |user: &User| user.has_license_error_from(&group.id) && query.matches(user.properties());
+    let count = counted(query, || {
+        tenant
+            .active_members_from(group, 0)
+            .filter(|(_, u)| failing(u))
+            .count()
+    });
     let members = tenant.active_members_from(group, query.skip_token.unwrap_or(0));
-    cursor_page(members, query, &context, &self_link, |user| {
+    cursor_page(members, query, count, &context, &self_link, |user| {
         if !failing(user) {
             return Ok(None);
         }
@@ -296,14 +300,6 @@ pub fn members_with_license_errors(
         typed.insert("@odata.type".into(), Value::from("#microsoft.graph.user"));
         typed.extend(object);
         Ok(Some(Value::Object(typed)))
-    })
-    .map(|page| {
-        with_count(page, query, || {
-            tenant
-                .active_members_from(group, 0)
-                .filter(|(_, u)| failing(u))
-                .count()
-        })
     })
 }
 
@@ -472,6 +468,7 @@ fn sorted_page<T>(
 fn cursor_page<'a>(
     items: impl Iterator<Item = (usize, &'a User)>,
     query: &Query,
+    count: Option<usize>,
     context: &str,
     self_link: &str,
     mut build: impl FnMut(&'a User) -> Result<Option<Value>, GraphError>,
@@ -491,20 +488,24 @@ fn cursor_page<'a>(
     }
     let mut out = Map::new();
     out.insert("@odata.context".into(), Value::from(context));
+    if let Some(count) = count {
+        out.insert("@odata.count".into(), Value::from(count));
+    }
     if let Some(position) = next {
         out.insert(
             "@odata.nextLink".into(),
-            Value::from(format!("{self_link}?{}", query.next_link_query(position))),
+            Value::from(format!(
+                "{self_link}?{}",
+                query.next_link_query_counted(position, count)
+            )),
         );
     }
     out.insert("value".into(), Value::Array(value));
     Ok(Value::Object(out))
 }
 
-/// Adds `@odata.count`, counted only when asked for.
-fn with_count(mut page: Value, query: &Query, count: impl FnOnce() -> usize) -> Value {
-    if query.count {
-        page["@odata.count"] = Value::from(count());
-    }
-    page
+/// `@odata.count` when asked for: counted for the first page, and carried by the page tokens after it, as a snapshot of
+/// the collection when the read began (a collection of 300,000 users is not counted again for each of its pages).
+fn counted(query: &Query, count: impl FnOnce() -> usize) -> Option<usize> {
+    query.count.then(|| query.counted.unwrap_or_else(count))
 }
