@@ -221,8 +221,8 @@ namespace MgLicense.Bench
             L($"| commit | `{commit}`{(dirty.Length > 0 ? " (uncommitted changes in " + dirty + ")" : "")} |");
             foreach (string line in machine.Lines())
             {
-                int colon = line.IndexOf(' ');
-                L($"| {line} |".Replace("|  ", "| "));
+                string[] parts = line.Split(' ', 2);
+                L($"| {parts[0]} | {(parts.Length > 1 ? parts[1].Trim() : "")} |");
             }
             L();
             L("The emulator serves a tenant it generated (`graph-emulator --generate <n> --seed 1`: users with license states,");
