@@ -187,6 +187,16 @@ namespace MgLicense.Bench
             return b >= 0 && e > b ? text.Substring(b, e + End.Length - b) : "";
         }
 
+        /// <summary>The heading in bench/observations.md from which on the notes are about this profile.</summary>
+        public const string ObservationsHeading = "## Reads at tenant scale";
+
+        /// <summary>bench/observations.md parted: the notes about this profile, and the others.</summary>
+        public static (string Reads, string Others) Observations(string text)
+        {
+            int at = text.IndexOf(ObservationsHeading, StringComparison.Ordinal);
+            return at < 0 ? ("", text) : (text.Substring(at + ObservationsHeading.Length).Trim('\n'), text.Substring(0, at));
+        }
+
         private static string Label(string what, string way) => Plan.First(p => p.What == what && p.Way == way).Label;
 
         private static string Line(ReadRow row, string label)
@@ -301,6 +311,15 @@ namespace MgLicense.Bench
                 if (small != null && large != null)
                     L($"| peak memory flat in the number of users | {sizes[0]:N0} → {sizes[^1]:N0} | {Mb(small.PeakBytes)} → {Mb(large.PeakBytes)} MB | " +
                       $"{Met(large.PeakBytes < small.PeakBytes * 1.15)} |");
+            }
+            string notes = Path.Combine(Runner.FindRepoRoot(), "bench", "observations.md");
+            string reads = File.Exists(notes) ? Observations(File.ReadAllText(notes)).Reads : "";
+            if (reads.Length > 0)
+            {
+                L();
+                L("### Observations (written by hand about this profile's run)");
+                L();
+                L(reads.TrimEnd());
             }
             L();
             L(End);
