@@ -46,6 +46,9 @@ namespace MgLicense.Bench
         /// <summary>Managed memory allocated while the way ran (every thread), and the garbage collections it took.</summary>
         public long AllocatedBytes { get; set; }
         public int Collections { get; set; }
+        /// <summary>Full (gen2) collections while the way ran, and the managed heap's size after the last collection.</summary>
+        public int FullCollections { get; set; }
+        public long HeapAtEndBytes { get; set; }
         public string? Error { get; set; }
     }
 
@@ -205,7 +208,7 @@ namespace MgLicense.Bench
             ReadResult r = row.Result;
             return $"  {row.What,-8} {label,-52} {r.WallSeconds,7:0.00} s {row.UsersPerSecond,9:N0} users/s  first {F(r.FirstSeconds)} s  " +
                    $"seen {r.Seen:N0} passed {r.Passed:N0}  peak {Mb(r.PeakBytes)} MB (after setup {Mb(r.AfterSetupBytes)} MB)  cpu {r.CpuSeconds:0.0} s  " +
-                   $"allocated {Mb(r.AllocatedBytes)} MB in {r.Collections} gen0 GCs  load {row.Load}" +
+                   $"allocated {Mb(r.AllocatedBytes)} MB in {r.Collections} GCs ({r.FullCollections} full), heap at the end {Mb(r.HeapAtEndBytes)} MB  load {row.Load}" +
                    (r.Error != null ? "  ERROR " + r.Error : "");
         }
 
@@ -367,6 +370,8 @@ namespace MgLicense.Bench
             result.PeakBytes = PeakResident();
             result.AllocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - sink.AllocatedAtStart;
             result.Collections = GC.CollectionCount(0) - sink.CollectionsAtStart;
+            result.FullCollections = GC.CollectionCount(2) - sink.FullCollectionsAtStart;
+            result.HeapAtEndBytes = GC.GetGCMemoryInfo().HeapSizeBytes;
             return result;
         }
 
@@ -380,6 +385,7 @@ namespace MgLicense.Bench
             public double CpuAtStart;
             public long AllocatedAtStart;
             public int CollectionsAtStart;
+            public int FullCollectionsAtStart;
 
             public void Start(ReadResult result)
             {
@@ -387,6 +393,7 @@ namespace MgLicense.Bench
                 CpuAtStart = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
                 AllocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
                 CollectionsAtStart = GC.CollectionCount(0);
+                FullCollectionsAtStart = GC.CollectionCount(2);
                 Wall.Start();
             }
 
