@@ -50,12 +50,14 @@ Describe 'Install-MgLicenseCompatibilityModule' {
             'Microsoft.Graph.Beta.Users.Actions', 'Microsoft.Graph.Groups', 'Microsoft.Graph.Identity.DirectoryManagement')
         ($Installed | Where-Object Name -eq 'Microsoft.Graph.Users.Actions').Commands | Should -Contain 'Invoke-MgLicenseUser'
         ($Installed | Where-Object Name -eq 'Microsoft.Graph.Authentication').Commands | Should -Contain 'Connect-MgGraph'
+        ($Installed | Where-Object Name -eq 'Microsoft.Graph.Authentication').Commands | Should -Contain 'Invoke-GraphRequest'
         ($Installed | Where-Object Name -eq 'Microsoft.Graph.Groups').Commands | Should -Contain 'Get-MgGroupMemberWithLicenseError'
         foreach ($module in $Installed) {
             Test-Path $module.Path | Should -BeTrue
             $manifest = Import-PowerShellDataFile $module.Path
             $manifest.ModuleVersion | Should -BeExactly '2.0.0'
-            @($manifest.CmdletsToExport) | Should -Be @($module.Commands)
+            # The official aliases (Connect-Graph, Disconnect-Graph, Invoke-GraphRequest) are the stand-in's aliases.
+            @(@($manifest.CmdletsToExport) + @($manifest.AliasesToExport)) | Should -Be @($module.Commands)
         }
     }
 

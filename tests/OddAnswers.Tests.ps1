@@ -55,6 +55,27 @@ Describe 'Odd but valid JSON answers' {
     }
 }
 
+Describe 'A page whose short strings repeat' {
+    It 'reads every string of a page as it came, repeated, colliding, escaped or beyond ASCII' {
+        # 300 distinct short ids cannot all have a slot of their own among the reader's 256: some collide.
+        $names = 'Adele', 'Adele', '\u00e9', '\u00c3\u00a9', 'Ad\"ele', 'Adele\u0000', 'Adele'
+        $users = foreach ($n in 1..300) { '{"id":"u' + $n + '","displayName":"' + $names[$n % $names.Count] + '","jobTitle":"' + ('A', 'B')[$n % 2] + '"}' }
+        $expected = foreach ($n in 1..300) {
+            $name = ('Adele', 'Adele', "$([char]0xE9)", "$([char]0xC3)$([char]0xA9)", 'Ad"ele', "Adele$([char]0)", 'Adele')[$n % $names.Count]
+            "u$n|$name|$(('A', 'B')[$n % 2])"
+        }
+
+        Use-AnsweringStub ('{"value":[' + ($users -join ',') + ']}') {
+            $result = Invoke-Captured { Get-MgUser -All | ForEach-Object { "$($_.Id)|$($_.DisplayName)|$($_.JobTitle)" } }
+
+            $result.Terminating | Should -BeNullOrEmpty
+            $result.Errors | Should -HaveCount 0
+            $result.Output | Should -HaveCount 300
+            ($result.Output | ForEach-Object { ConvertTo-CodeUnit $_ }) -join '|' | Should -BeExactly (($expected | ForEach-Object { ConvertTo-CodeUnit $_ }) -join '|')
+        }
+    }
+}
+
 Describe 'Answers that are not the object expected' {
     It 'ends a read whose page holds an item that is not an object with one error naming the item' {
         Use-AnsweringStub '{"value":[{"id":"a"},1,"x",null,{"id":"b"}]}' {

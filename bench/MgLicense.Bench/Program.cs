@@ -27,6 +27,17 @@ namespace MgLicense.Bench
                     Console.WriteLine(Options.Usage);
                     return 0;
                 }
+                if (options.ReadsWay != null)
+                {
+                    ReadResult read = await Reads.RunChild(options);
+                    Console.Out.Flush();
+                    Console.WriteLine(JsonSerializer.Serialize(read));
+                    return 0;
+                }
+                if (options.Reads)
+                {
+                    return await Reads.RunProfile(options);
+                }
                 if (options.Way != null)
                 {
                     // Child: one way, one JSON line on stdout.
@@ -75,7 +86,12 @@ namespace MgLicense.Bench
                          --quick: 0, skipped)
   --emulator <path>      graph-emulator program (default target/release/graph-emulator)
   --module <path>        MgLicense.psd1 (default out/MgLicense/MgLicense.psd1)
-  --timeout-factor <f>   a way's child is killed after 60 s + f x users seconds (default 0.5)";
+  --timeout-factor <f>   a way's child is killed after 60 s + f x users seconds (default 0.5)
+
+  --reads                run the reads profile only (see bench/README.md); with --out, rewrite only the report's reads
+                         section, between its markers
+  --reads-users <list>   tenant sizes for --reads, comma-separated (default 100000,300000)
+  --reads-ways <list>    some rows only: ways (floor,sdk,irm,mgl), reads (select,typed,members) or what:way pairs";
 
         public bool Help { get; private set; }
         public int Users { get; private set; } = 2000;
@@ -110,6 +126,11 @@ namespace MgLicense.Bench
         public string? TokenFile { get; private set; }
         public string? IdsFile { get; private set; }
         public int Warmup { get; private set; }
+        public bool Reads { get; private set; }
+        public int[] ReadsUsers { get; private set; } = { 100_000, 300_000 };
+        public string[]? ReadsWays { get; private set; }
+        public string? ReadsWay { get; private set; }
+        public string? ReadsWhat { get; private set; }
 
         public static Options Parse(string[] args)
         {
@@ -160,6 +181,15 @@ namespace MgLicense.Bench
                     case "--token-file": o.TokenFile = Value(); break;
                     case "--ids-file": o.IdsFile = Value(); break;
                     case "--warmup": o.Warmup = Int(); break;
+                    case "--reads": o.Reads = true; break;
+                    case "--reads-users":
+                        o.ReadsUsers = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                            .Select(t => int.TryParse(t, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 10 && n <= 1_000_000
+                                ? n : throw new UsageException($"--reads-users takes tenant sizes from 10 to 1000000, not '{t}'")).ToArray();
+                        break;
+                    case "--reads-ways": o.ReadsWays = Value().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+                    case "--reads-way": o.ReadsWay = Value(); break;
+                    case "--reads-what": o.ReadsWhat = Value(); break;
                     default: throw new UsageException($"unknown argument '{flag}'");
                 }
             }
@@ -171,7 +201,7 @@ namespace MgLicense.Bench
                 if (!memoryGiven) o.MemoryItems = 0;
             }
             if (o.Users < 1) throw new UsageException("--users must be at least 1");
-            if (o.Out != null && (o.Profiles.Length != AllProfiles.Length || o.OverheadWays.Length != AllOverheadWays.Length))
+            if (o.Out != null && !o.Reads && (o.Profiles.Length != AllProfiles.Length || o.OverheadWays.Length != AllOverheadWays.Length))
             {
                 throw new UsageException("--out writes the whole report: run every profile and way for it (no --profiles, --overhead-ways)");
             }

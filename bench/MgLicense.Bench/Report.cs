@@ -436,7 +436,8 @@ namespace MgLicense.Bench
             {
                 L("## Observations (written by hand about this run)");
                 L();
-                md.Append(File.ReadAllText(observations).TrimEnd()).Append('\n');
+                // Notes about the reads profile (from its heading on) are quoted in that profile's section instead.
+                md.Append(Reads.Observations(File.ReadAllText(observations)).Others.TrimEnd()).Append('\n');
                 L();
             }
             return md.ToString();

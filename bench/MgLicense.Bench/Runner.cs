@@ -294,7 +294,10 @@ namespace MgLicense.Bench
                 string md = Path.GetFullPath(o.Out);
                 string png = Path.ChangeExtension(md, ".png");
                 Report.Chart(run, png);
-                File.WriteAllText(md, Report.Markdown(run, Path.GetFileName(png)));
+                // The reads profile is run on its own (--reads) and keeps its section of the report.
+                string reads = File.Exists(md) ? Reads.Existing(File.ReadAllText(md)) : "";
+                string report = Report.Markdown(run, Path.GetFileName(png));
+                File.WriteAllText(md, reads.Length > 0 ? Reads.Replace(report, reads) : report);
                 Console.WriteLine($"wrote {md} and {png}");
             }
             return 0;
@@ -432,7 +435,10 @@ namespace MgLicense.Bench
         }
 
         /// <summary>Runs this program again as a child for one way; its last stdout line is the result.</summary>
-        private static async Task<(WayResult?, string?)> Child(string[] args, TimeSpan timeout)
+        private static Task<(WayResult?, string?)> Child(string[] args, TimeSpan timeout) => Child<WayResult>(args, timeout);
+
+        /// <summary>Runs this program again as a child; its last stdout line is the result, a <typeparamref name="T"/> in JSON.</summary>
+        internal static async Task<(T?, string?)> Child<T>(string[] args, TimeSpan timeout) where T : class
         {
             string self = Environment.ProcessPath ?? "dotnet";
             var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -462,7 +468,7 @@ namespace MgLicense.Bench
                 string why = (errors + "\n" + output).Trim();
                 return (null, $"exit {child.ExitCode}: " + (why.Length > 600 ? why.Substring(0, 600) + "..." : why));
             }
-            return (JsonSerializer.Deserialize<WayResult>(last), null);
+            return (JsonSerializer.Deserialize<T>(last), null);
         }
 
         private static string Sha(string file)
@@ -471,7 +477,7 @@ namespace MgLicense.Bench
             return Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(stream)).Substring(0, 12).ToLowerInvariant();
         }
 
-        private static void CopyDirectory(string from, string to)
+        internal static void CopyDirectory(string from, string to)
         {
             Directory.CreateDirectory(to);
             foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
@@ -482,7 +488,7 @@ namespace MgLicense.Bench
             }
         }
 
-        private static string FindRepoRoot()
+        internal static string FindRepoRoot()
         {
             for (string? dir = Directory.GetCurrentDirectory(); dir != null; dir = Path.GetDirectoryName(dir))
             {
@@ -561,7 +567,11 @@ namespace MgLicense.Bench
 
         public string Url { get; }
 
-        public static EmulatorProcess Start(string program, string seed)
+        public static EmulatorProcess Start(string program, string seed) =>
+            Start(program, TimeSpan.FromSeconds(30), "--users", seed, "--port", "0", "--seed", "1", "--exit-on-stdin-eof");
+
+        /// <summary>The emulator with these arguments, given <paramref name="ready"/> to print its URL (a generated tenant takes a while).</summary>
+        public static EmulatorProcess Start(string program, TimeSpan ready, params string[] arguments)
         {
             var start = new ProcessStartInfo(program)
             {
@@ -570,10 +580,10 @@ namespace MgLicense.Bench
                 RedirectStandardInput = true,
                 UseShellExecute = false,
             };
-            foreach (string a in new[] { "--users", seed, "--port", "0", "--seed", "1", "--exit-on-stdin-eof" }) start.ArgumentList.Add(a);
+            foreach (string a in arguments) start.ArgumentList.Add(a);
             Process p = Process.Start(start) ?? throw new InvalidOperationException("graph-emulator did not start");
             Task<string?> first = p.StandardOutput.ReadLineAsync();
-            if (!first.Wait(TimeSpan.FromSeconds(30)) || string.IsNullOrWhiteSpace(first.Result))
+            if (!first.Wait(ready) || string.IsNullOrWhiteSpace(first.Result))
             {
                 p.Kill(entireProcessTree: true);
                 throw new InvalidOperationException("graph-emulator printed no URL: " + p.StandardError.ReadToEnd());
@@ -584,9 +594,9 @@ namespace MgLicense.Bench
             return e;
         }
 
-        public async Task<string> MintToken()
+        public async Task<string> MintToken(string role = "User.ReadWrite.All")
         {
-            using var body = new System.Net.Http.StringContent("{\"roles\":[\"User.ReadWrite.All\"]}", Encoding.UTF8, "application/json");
+            using var body = new System.Net.Http.StringContent("{\"roles\":[\"" + role + "\"]}", Encoding.UTF8, "application/json");
             using var response = await Http.PostAsync(Url + "/_emulator/tokens", body);
             string text = await response.Content.ReadAsStringAsync();
             response.EnsureSuccessStatusCode();

@@ -334,7 +334,7 @@ namespace MgLicense.Bench
         // ---- Graph .NET SDK (c, d, e) ----
 
         /// <summary>Adds the emulator's bearer token, as an app's own token provider would.</summary>
-        private sealed class StaticToken : IAuthenticationProvider
+        internal sealed class StaticToken : IAuthenticationProvider
         {
             private readonly string token;
 

@@ -9,12 +9,14 @@ use std::time::Duration;
 use graph_emulator::{server, Config, Emulator, ProcessingConfig, Tenant};
 
 const USAGE: &str = "\
-usage: graph-emulator --users <seed.json> [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof]
+usage: graph-emulator (--users <seed.json> | --generate <n>) [--host 127.0.0.1] [--port 0] [--exit-on-stdin-eof]
                       [--throttle] [--throttle-scale <factor>] [--faults <profile.json>] [--seed <n>]
                       [--processing-delay-ms <n>]
        graph-emulator generate-tenant [--users 300] [--seed 1]
 
   --users <file>            seed tenant: {\"tenantId\", \"subscribedSkus\", \"groups\", \"users\": [...], \"throttling\", \"faults\", \"processing\"}
+  --generate <n>            serve the sample tenant of generate-tenant with n users (1 to 1000000, --seed or 1),
+                            built in memory: a tenant of 300,000 users without a 200 MB seed file
   --host <address>          loopback address to listen on (127.0.0.0/8, ::1 or localhost); default 127.0.0.1
   --port <n>                port; 0 (the default) picks a free one
   --exit-on-stdin-eof       stop when standard input closes, so a parent that dies takes the emulator with it
@@ -31,7 +33,7 @@ The first line on stdout is the base URL, e.g. http://127.0.0.1:43121. Admin API
 
 #[derive(Debug, PartialEq)]
 struct Options {
-    users: PathBuf,
+    users: Source,
     host: IpAddr,
     port: u16,
     exit_on_stdin_eof: bool,
@@ -40,6 +42,27 @@ struct Options {
     faults: Option<PathBuf>,
     seed: Option<u64>,
     processing_delay_ms: Option<u64>,
+}
+
+/// Where the tenant comes from.
+#[derive(Debug, PartialEq)]
+enum Source {
+    File(PathBuf),
+    Generated(usize),
+}
+
+/// The largest tenant `generate-tenant` and `--generate` make.
+const MAX_GENERATED_USERS: usize = 1_000_000;
+
+fn user_count(text: &str, option: &str) -> Result<usize, String> {
+    text.parse()
+        .ok()
+        .filter(|n| (1..=MAX_GENERATED_USERS).contains(n))
+        .ok_or_else(|| {
+            format!(
+                "{option} takes a number of users from 1 to {MAX_GENERATED_USERS}, not '{text}'"
+            )
+        })
 }
 
 #[derive(Debug, PartialEq)]
@@ -51,6 +74,7 @@ enum Command {
 
 fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut users = None;
+    let mut generate_users = None;
     let mut host = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let mut port = 0u16;
     let mut exit_on_stdin_eof = false;
@@ -81,6 +105,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         };
         match flag.as_str() {
             "--users" => users = Some(PathBuf::from(value("--users")?)),
+            "--generate" => generate_users = Some(user_count(&value("--generate")?, "--generate")?),
             "--throttle" => throttle = true,
             "--throttle-scale" => {
                 let text = value("--throttle-scale")?;
@@ -124,20 +149,26 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         }
     }
     if generate {
+        if generate_users.is_some() {
+            return Err("generate-tenant takes --users <n>, not --generate".into());
+        }
         let count = match &users {
             None => 300,
-            Some(path) => path
-                .to_str()
-                .and_then(|t| t.parse().ok())
-                .filter(|n| (1..=100_000).contains(n))
-                .ok_or("generate-tenant --users takes a number of users from 1 to 100000")?,
+            Some(path) => user_count(path.to_str().unwrap_or_default(), "generate-tenant --users")?,
         };
         return Ok(Command::Generate {
             users: count,
             seed: seed.unwrap_or(1),
         });
     }
-    let users = users.ok_or("--users <seed.json> is required")?;
+    let users = match (users, generate_users) {
+        (Some(path), None) => Source::File(path),
+        (None, Some(n)) => Source::Generated(n),
+        (Some(_), Some(_)) => {
+            return Err("--users and --generate are alternatives; give one".into())
+        }
+        (None, None) => return Err("--users <seed.json> (or --generate <n>) is required".into()),
+    };
     Ok(Command::Run(Options {
         users,
         host,
@@ -197,7 +228,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let tenant = match Tenant::load(&options.users) {
+    let loaded = match &options.users {
+        Source::File(path) => Tenant::load(path),
+        Source::Generated(n) => Tenant::from_seed(graph_emulator::generate::tenant(
+            *n,
+            options.seed.unwrap_or(1),
+        ))
+        .map_err(|e| format!("generated tenant: {e}")),
+    };
+    let tenant = match loaded {
         Ok(tenant) => tenant,
         Err(message) => {
             eprintln!("graph-emulator: {message}");
@@ -311,7 +350,7 @@ mod tests {
                 "--exit-on-stdin-eof"
             ]),
             Ok(Command::Run(Options {
-                users: "t.json".into(),
+                users: Source::File("t.json".into()),
                 host: IpAddr::V4(Ipv4Addr::LOCALHOST),
                 port: 8080,
                 exit_on_stdin_eof: true,
@@ -348,6 +387,14 @@ mod tests {
                 seed: 1
             })
         );
+        assert!(matches!(
+            args(&["--generate", "300000", "--seed", "2"]),
+            Ok(Command::Run(Options {
+                users: Source::Generated(300_000),
+                seed: Some(2),
+                ..
+            }))
+        ));
         assert_eq!(
             args(&["generate-tenant"]),
             Ok(Command::Generate {
@@ -378,5 +425,10 @@ mod tests {
                 .contains("one day")
         );
         assert!(args(&["generate-tenant", "--users", "many"]).is_err());
+        assert!(args(&["--generate", "0"]).unwrap_err().contains("'0'"));
+        assert!(args(&["--generate", "1000001"]).is_err());
+        assert!(args(&["--generate", "10", "--users", "t.json"])
+            .unwrap_err()
+            .contains("alternatives"));
     }
 }

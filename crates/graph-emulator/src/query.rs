@@ -25,6 +25,8 @@ pub struct Query {
     pub top: Option<usize>,
     pub count: bool,
     pub skip_token: Option<usize>,
+    /// The `@odata.count` of the first page, carried by the page tokens after it so a large collection is counted once.
+    pub counted: Option<usize>,
     pub order_by: Option<(String, bool)>,
     /// `$expand`: the navigation properties to return with each object.
     pub expand: Option<Vec<String>>,
@@ -73,13 +75,15 @@ impl Query {
                     }
                 }
                 "$skiptoken" => {
-                    query.skip_token = Some(decode_skip_token(&value).ok_or_else(|| {
+                    let (offset, counted) = decode_skip_token(&value).ok_or_else(|| {
                         GraphError::new(
                             hyper::StatusCode::BAD_REQUEST,
                             "Directory_ExpiredPageToken",
                             "The specified page token value has expired and can no longer be included in your request.",
                         )
-                    })?)
+                    })?;
+                    query.skip_token = Some(offset);
+                    query.counted = counted;
                 }
                 "$orderby" => {
                     let mut parts = value.split_whitespace();
@@ -162,12 +166,17 @@ impl Query {
 
     /// The query string of the next page: the same options with a new `$skiptoken`.
     pub fn next_link_query(&self, offset: usize) -> String {
+        self.next_link_query_counted(offset, None)
+    }
+
+    /// As [`Query::next_link_query`], the token also carrying the collection's count.
+    pub fn next_link_query_counted(&self, offset: usize, counted: Option<usize>) -> String {
         let mut parts: Vec<String> = self
             .raw
             .iter()
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect();
-        parts.push(format!("$skiptoken={}", encode_skip_token(offset)));
+        parts.push(format!("$skiptoken={}", encode_skip_token(offset, counted)));
         parts.join("&")
     }
 }
@@ -194,7 +203,6 @@ fn encode(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, SET).to_string()
 }
 
-/// Page tokens look opaque, as Graph's do, so clients pass them on instead of building them.
 /// The comma-separated names of `$select` or `$expand`, trimmed, empty ones left out.
 fn names(value: &str) -> Vec<String> {
     value
@@ -204,24 +212,30 @@ fn names(value: &str) -> Vec<String> {
         .collect()
 }
 
-fn encode_skip_token(offset: usize) -> String {
+/// Page tokens look opaque, as Graph's do, so clients pass them on instead of building them.
+fn encode_skip_token(offset: usize, counted: Option<usize>) -> String {
+    let text = match counted {
+        Some(count) => format!("emulator:{offset}:{count}"),
+        None => format!("emulator:{offset}"),
+    };
     format!(
         "RFNwdAIAAQAAA{}",
-        base64::encode_config(format!("emulator:{offset}"), base64::URL_SAFE_NO_PAD)
+        base64::encode_config(text, base64::URL_SAFE_NO_PAD)
     )
 }
 
-fn decode_skip_token(token: &str) -> Option<usize> {
+fn decode_skip_token(token: &str) -> Option<(usize, Option<usize>)> {
     let bytes = base64::decode_config(
         token.strip_prefix("RFNwdAIAAQAAA")?,
         base64::URL_SAFE_NO_PAD,
     )
     .ok()?;
-    String::from_utf8(bytes)
-        .ok()?
-        .strip_prefix("emulator:")?
-        .parse()
-        .ok()
+    let text = String::from_utf8(bytes).ok()?;
+    let rest = text.strip_prefix("emulator:")?;
+    match rest.split_once(':') {
+        Some((offset, count)) => Some((offset.parse().ok()?, Some(count.parse().ok()?))),
+        None => Some((rest.parse().ok()?, None)),
+    }
 }
 
 /// Looks a property up without regard to case, as OData property names bind.
@@ -907,6 +921,9 @@ mod tests {
         let next = q.next_link_query(4);
         let again = Query::parse(Some(&next)).unwrap();
         assert_eq!(again.skip_token, Some(4));
+        assert_eq!(again.counted, None);
+        let counted = Query::parse(Some(&q.next_link_query_counted(7, Some(1234)))).unwrap();
+        assert_eq!((counted.skip_token, counted.counted), (Some(7), Some(1234)));
         assert_eq!(again.top, Some(2));
         assert_eq!(again.select.unwrap(), ["id", "displayName"]);
         assert!(Query::parse(Some("$top=0")).is_err());

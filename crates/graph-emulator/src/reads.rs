@@ -126,26 +126,6 @@ pub fn users(
     if let Some(names) = &query.select {
         check_select(names, "user")?;
     }
-    let mut matched: Vec<&User> = tenant
-        .active_users()
-        .filter(|u| query.matches(u.properties()))
-        .collect();
-    if let Some((property, descending)) = &query.order_by {
-        matched.sort_by_key(|u| {
-            query::property(u.properties(), property)
-                .and_then(Value::as_str)
-                .map(str::to_lowercase)
-        });
-        if *descending {
-            matched.reverse();
-        }
-    }
-    let mut objects = Vec::with_capacity(matched.len());
-    for user in matched {
-        let mut object = user_object(version, user, query)?.0;
-        expand_user(tenant, user, &mut object, query)?;
-        objects.push(Value::Object(object));
-    }
     let context = match &query.select {
         Some(names) => format!(
             "{base}/{}/$metadata#users({})",
@@ -154,12 +134,42 @@ pub fn users(
         ),
         None => format!("{base}/{}/$metadata#users", version.as_str()),
     };
-    Ok(page(
-        objects,
-        query,
-        &context,
-        &format!("{base}/{}/users", version.as_str()),
-    ))
+    let self_link = format!("{base}/{}/users", version.as_str());
+    if let Some((property, descending)) = &query.order_by {
+        let mut matched: Vec<&User> = tenant
+            .active_users()
+            .filter(|u| query.matches(u.properties()))
+            .collect();
+        matched.sort_by_key(|u| {
+            query::property(u.properties(), property)
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+        });
+        if *descending {
+            matched.reverse();
+        }
+        // Only the page asked for is built: a tenant of 300,000 users is not copied for each page of 100.
+        return sorted_page(matched, query, &context, &self_link, |user| {
+            let mut object = user_object(version, user, query)?.0;
+            expand_user(tenant, user, &mut object, query)?;
+            Ok(Value::Object(object))
+        });
+    }
+    let count = counted(query, || {
+        tenant
+            .active_users()
+            .filter(|u| query.matches(u.properties()))
+            .count()
+    });
+    let users = tenant.active_users_from(query.skip_token.unwrap_or(0));
+    cursor_page(users, query, count, &context, &self_link, |user| {
+        if !query.matches(user.properties()) {
+            return Ok(None);
+        }
+        let mut object = user_object(version, user, query)?.0;
+        expand_user(tenant, user, &mut object, query)?;
+        Ok(Some(Value::Object(object)))
+    })
 }
 
 /// `GET /subscribedSkus`, with `consumedUnits` counted from the users as they are now.
@@ -414,24 +424,31 @@ pub fn members_with_license_errors(
     refuse_search(query, "membersWithLicenseErrors")?;
     query.check_advanced(eventual)?;
     let group = find_group(tenant, id)?;
-    let mut objects = Vec::new();
-    for user in tenant.members_with_license_errors(group) {
-        if !query.matches(user.properties()) {
-            continue;
-        }
-        let (object, _) = user_object(version, user, query)?;
-        let mut typed = Map::new();
-        typed.insert("@odata.type".into(), Value::from("#microsoft.graph.user"));
-        typed.extend(object);
-        objects.push(Value::Object(typed));
-    }
     let context = format!("{base}/{}/$metadata#directoryObjects", version.as_str());
     let self_link = format!(
         "{base}/{}/groups/{}/membersWithLicenseErrors",
         version.as_str(),
         group.id
     );
-    Ok(page(objects, query, &context, &self_link))
+    let failing =
+        |user: &User| user.has_license_error_from(&group.id) && query.matches(user.properties());
+    let count = counted(query, || {
+        tenant
+            .active_members_from(group, 0)
+            .filter(|(_, u)| failing(u))
+            .count()
+    });
+    let members = tenant.active_members_from(group, query.skip_token.unwrap_or(0));
+    cursor_page(members, query, count, &context, &self_link, |user| {
+        if !failing(user) {
+            return Ok(None);
+        }
+        let (object, _) = user_object(version, user, query)?;
+        let mut typed = Map::new();
+        typed.insert("@odata.type".into(), Value::from("#microsoft.graph.user"));
+        typed.extend(object);
+        Ok(Some(Value::Object(typed)))
+    })
 }
 
 fn single_entity() -> GraphError {
@@ -697,4 +714,84 @@ pub fn license_details(
         user.id()
     );
     Ok(page(objects, query, &context, &self_link))
+}
+
+/// As [`page`] for a sorted list, building the objects of the page asked for only.
+fn sorted_page<T>(
+    items: Vec<T>,
+    query: &Query,
+    context: &str,
+    self_link: &str,
+    mut build: impl FnMut(T) -> Result<Value, GraphError>,
+) -> Result<Value, GraphError> {
+    let total = items.len();
+    let size = query.top.unwrap_or(query::DEFAULT_PAGE_SIZE);
+    let start = query.skip_token.unwrap_or(0).min(total);
+    let end = (start + size).min(total);
+    let mut value = Vec::with_capacity(end - start);
+    for item in items.into_iter().skip(start).take(end - start) {
+        value.push(build(item)?);
+    }
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::from(context));
+    if query.count {
+        out.insert("@odata.count".into(), Value::from(total));
+    }
+    if end < total {
+        out.insert(
+            "@odata.nextLink".into(),
+            Value::from(format!("{self_link}?{}", query.next_link_query(end))),
+        );
+    }
+    out.insert("value".into(), Value::Array(value));
+    Ok(Value::Object(out))
+}
+
+/// One page of a collection in stored order, read from a cursor: the `$skiptoken` is the position after the last
+/// object of the page before, so a page costs the objects it holds (and those its filter passes over), not the whole
+/// collection. `build` gives an object, or `None` for one the query does not match. `@odata.nextLink` is given when
+/// another matching object remains, as Graph does.
+fn cursor_page<'a>(
+    items: impl Iterator<Item = (usize, &'a User)>,
+    query: &Query,
+    count: Option<usize>,
+    context: &str,
+    self_link: &str,
+    mut build: impl FnMut(&'a User) -> Result<Option<Value>, GraphError>,
+) -> Result<Value, GraphError> {
+    let size = query.top.unwrap_or(query::DEFAULT_PAGE_SIZE);
+    let mut value = Vec::with_capacity(size.min(query::MAX_PAGE_SIZE));
+    let mut next = None;
+    for (position, item) in items {
+        let Some(object) = build(item)? else {
+            continue;
+        };
+        if value.len() == size {
+            next = Some(position);
+            break;
+        }
+        value.push(object);
+    }
+    let mut out = Map::new();
+    out.insert("@odata.context".into(), Value::from(context));
+    if let Some(count) = count {
+        out.insert("@odata.count".into(), Value::from(count));
+    }
+    if let Some(position) = next {
+        out.insert(
+            "@odata.nextLink".into(),
+            Value::from(format!(
+                "{self_link}?{}",
+                query.next_link_query_counted(position, count)
+            )),
+        );
+    }
+    out.insert("value".into(), Value::Array(value));
+    Ok(Value::Object(out))
+}
+
+/// `@odata.count` when asked for: counted for the first page, and carried by the page tokens after it, as a snapshot of
+/// the collection when the read began (a collection of 300,000 users is not counted again for each of its pages).
+fn counted(query: &Query, count: impl FnOnce() -> usize) -> Option<usize> {
+    query.count.then(|| query.counted.unwrap_or_else(count))
 }

@@ -452,15 +452,20 @@ impl Tenant {
 
     pub fn from_seed_json(text: &str) -> Result<Tenant, String> {
         let seed: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        Tenant::from_seed(seed)
+    }
+
+    /// A tenant from its seed document (as [`Tenant::from_seed_json`]), taking its users without copying them.
+    pub fn from_seed(mut seed: Value) -> Result<Tenant, String> {
+        let users = match seed.get_mut("users") {
+            Some(Value::Array(users)) => std::mem::take(users),
+            _ => return Err("expected an object with a \"users\" array".into()),
+        };
         let tenant_id = match seed.get("tenantId") {
             None | Some(Value::Null) => DEFAULT_TENANT_ID,
             Some(Value::String(id)) => id.as_str(),
             Some(_) => return Err("\"tenantId\" must be a string".into()),
         };
-        let users = seed
-            .get("users")
-            .and_then(Value::as_array)
-            .ok_or("expected an object with a \"users\" array")?;
         let mut tenant = Tenant::new(tenant_id);
         // Checked here so a typo in a seed's settings fails at load, not silently at start.
         if let Some(value) = seed.get("throttling") {
@@ -494,11 +499,10 @@ impl Tenant {
         // Users whose seed carries license states keep them until reprocessed: that is how a seed
         // describes errors whose cause an admin has since fixed.
         let mut to_evaluate = Vec::new();
-        for (index, user) in users.iter().enumerate() {
-            let properties = user
-                .as_object()
-                .ok_or_else(|| format!("users[{index}] is not an object"))?
-                .clone();
+        for (index, user) in users.into_iter().enumerate() {
+            let Value::Object(properties) = user else {
+                return Err(format!("users[{index}] is not an object"));
+            };
             let user =
                 User::from_properties(properties).map_err(|e| format!("users[{index}]: {e}"))?;
             if tenant.find(user.id()).is_some() || tenant.find(user.user_principal_name()).is_some()
@@ -580,6 +584,31 @@ impl Tenant {
     /// The users Graph lists: soft-deleted ones are only in `/directory/deletedItems`.
     pub fn active_users(&self) -> impl Iterator<Item = &User> {
         self.users().filter(|u| !u.is_deleted())
+    }
+
+    /// The users Graph lists from a position in the listing order on, each with its position: where a page of
+    /// `/users` starts reading, so paging through a large tenant reads each user once.
+    pub fn active_users_from(&self, position: usize) -> impl Iterator<Item = (usize, &User)> {
+        self.order
+            .iter()
+            .enumerate()
+            .skip(position)
+            .filter_map(|(at, key)| self.users.get(key).map(|u| (at, u)))
+            .filter(|(_, u)| !u.is_deleted())
+    }
+
+    /// A group's active members from a position in its member list on, each with its position.
+    pub fn active_members_from<'a>(
+        &'a self,
+        group: &'a Group,
+        position: usize,
+    ) -> impl Iterator<Item = (usize, &'a User)> + 'a {
+        group
+            .members
+            .iter()
+            .enumerate()
+            .skip(position)
+            .filter_map(|(at, member)| self.find_active(member).map(|u| (at, u)))
     }
 
     /// Finds a user by object id or userPrincipalName, ignoring case as Graph does; soft-deleted users too.
@@ -949,7 +978,10 @@ impl Tenant {
     }
 
     pub fn group_view(&self, group: &Group) -> Value {
-        group.graph_view(!self.members_with_license_errors(group).is_empty())
+        let failing = self
+            .active_members_from(group, 0)
+            .any(|(_, u)| u.has_license_error_from(&group.id));
+        group.graph_view(failing)
     }
 
     /// Members may be given by id or UPN; they are stored as ids so a UPN change cannot orphan them.

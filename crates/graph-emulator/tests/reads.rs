@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use graph_emulator::{Config, Emulator, Tenant};
 use hyper::StatusCode;
 use serde_json::{json, Value};
 
@@ -342,4 +343,101 @@ async fn users_and_groups_are_searched_by_words_with_eventual_consistency() {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(reply.error_code(), code, "{path}");
     }
+}
+
+/// Every page of `path` (an emulator path), following `@odata.nextLink`: the objects and the number of pages.
+async fn all_pages(
+    h: &Harness,
+    path: &str,
+    token: &str,
+    extra: &[(&str, &str)],
+) -> (Vec<Value>, usize) {
+    let (mut url, mut objects, mut pages) = (path.to_owned(), Vec::new(), 0);
+    loop {
+        let page = h.get_with(&url, token, extra).await.json();
+        pages += 1;
+        objects.extend(page["value"].as_array().expect("a page").iter().cloned());
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.strip_prefix(h.base()).unwrap().to_owned(),
+            None => return (objects, pages),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_large_tenant_pages_every_user_once_with_and_without_a_filter() {
+    let seed = graph_emulator::generate::tenant(2_500, 3);
+    let listed: Vec<&Value> = seed["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u.get("deletedDateTime").is_none())
+        .collect();
+    let in_us = listed.iter().filter(|u| u["usageLocation"] == "US").count();
+    let tenant = Tenant::from_seed(seed.clone()).expect("a generated tenant loads");
+    let h = Harness::around(Emulator::start(Config::new(tenant)).await.unwrap());
+    let token = h.reader_token().await;
+
+    // Graph's default page, then its largest: in order, each user once, the last page without a next link.
+    for (query, pages) in [("", 25), ("$top=999&", 3)] {
+        let (users, n) = all_pages(
+            &h,
+            &format!("/v1.0/users?{query}$select=id,licenseAssignmentStates"),
+            &token,
+            &[],
+        )
+        .await;
+        let ids: Vec<&str> = users.iter().map(|u| u["id"].as_str().unwrap()).collect();
+        let expected: Vec<&str> = listed.iter().map(|u| u["id"].as_str().unwrap()).collect();
+        assert_eq!((ids, n), (expected, pages), "{query}");
+        assert!(users
+            .iter()
+            .all(|u| u["licenseAssignmentStates"].is_array()));
+    }
+
+    // A filter that skips most users, with $count on every page.
+    let eventual = [("ConsistencyLevel", "eventual")];
+    let path = "/v1.0/users?$filter=usageLocation%20eq%20'US'&$count=true&$top=97&$select=id,usageLocation";
+    let first = h.get_with(path, &token, &eventual).await.json();
+    assert_eq!(first["@odata.count"], in_us);
+    let (users, pages) = all_pages(&h, path, &token, &eventual).await;
+    // Every page has the count, the first page's carried in the page tokens.
+    let mut url = path.to_owned();
+    while let Some(next) = {
+        let page = h.get_with(&url, &token, &eventual).await.json();
+        assert_eq!(page["@odata.count"], in_us, "{url}");
+        page["@odata.nextLink"].as_str().map(str::to_owned)
+    } {
+        url = next.strip_prefix(h.base()).unwrap().to_owned();
+    }
+    assert_eq!(users.len(), in_us);
+    assert_eq!(pages, in_us.div_ceil(97));
+    assert!(users.iter().all(|u| u["usageLocation"] == "US"));
+    let mut ids: Vec<&str> = users.iter().map(|u| u["id"].as_str().unwrap()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), in_us);
+
+    // The members of a group with license errors, paged, are the whole list.
+    let e3 = graph_emulator::generate::E3_GROUP;
+    let (whole, _) = all_pages(
+        &h,
+        &format!("/v1.0/groups/{e3}/membersWithLicenseErrors?$top=999&$select=id"),
+        &token,
+        &[],
+    )
+    .await;
+    assert!(whole.len() > 20, "{}", whole.len());
+    let (paged, pages) = all_pages(
+        &h,
+        &format!("/v1.0/groups/{e3}/membersWithLicenseErrors?$top=7&$select=id"),
+        &token,
+        &[],
+    )
+    .await;
+    assert_eq!(paged, whole);
+    assert_eq!(pages, whole.len().div_ceil(7));
+    assert!(paged
+        .iter()
+        .all(|u| u["@odata.type"] == "#microsoft.graph.user"));
 }

@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -405,7 +407,9 @@ impl ReadSpec {
                 verbose: self.verbose,
             },
             subject: None,
-            pass_body_through: false,
+            // A page of a collection is handed on as Graph wrote its objects: split into items, never built into a tree
+            // and written out again (one object is, to check it is one).
+            pass_body_through: !r.is_single(),
             body: None,
         };
         let plan = Plan {
@@ -455,10 +459,10 @@ fn path_below(endpoint: &str, link: &str) -> Result<String, Error> {
 }
 
 /// One page as the front end gets it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Page {
-    /// The objects, in the order Graph gave them.
-    pub items: Vec<Value>,
+    /// The objects, in the order Graph gave them, each as Graph wrote it.
+    pub items: Vec<Box<RawValue>>,
     /// `@odata.count`, when asked for with `count`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
@@ -468,6 +472,93 @@ pub struct Page {
     pub headers: BTreeMap<String, Vec<String>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub log: Vec<LogLine>,
+}
+
+impl Page {
+    /// The objects as trees, for a caller that looks inside them.
+    pub fn values(&self) -> Vec<Value> {
+        self.items
+            .iter()
+            .map(|item| serde_json::from_str(item.get()).unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+/// A collection's page as Graph wrote it: the count and the next link read, the objects left as text. A repeated key
+/// counts once, its last value, as when the page was read into a tree.
+struct Collection<'a> {
+    count: Option<u64>,
+    next: Option<String>,
+    value: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Collection<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Collection<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Collection<'de>, A::Error> {
+                let mut page = Collection {
+                    count: None,
+                    next: None,
+                    value: None,
+                };
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "@odata.count" => page.count = map.next_value::<Value>()?.as_u64(),
+                        "@odata.nextLink" => {
+                            page.next = map.next_value::<Value>()?.as_str().map(str::to_string)
+                        }
+                        "value" => page.value = Some(map.next_value::<&'de RawValue>()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(page)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// The objects of a collection's page and its next link, or why the page cannot be handed over.
+fn split_page(body: &RawValue, url: &str, page: &mut Page) -> Result<Option<String>, Error> {
+    let not_a_collection = || {
+        Error::transport(format!(
+            "The answer from {url} is not a collection of objects."
+        ))
+    };
+    let collection: Collection =
+        serde_json::from_str(body.get()).map_err(|_| not_a_collection())?;
+    page.count = collection.count;
+    let no_list = || {
+        Error::transport(format!(
+            "The answer from {url} has no list of objects (\"value\")."
+        ))
+    };
+    let value = collection.value.ok_or_else(no_list)?;
+    let items: Vec<&RawValue> = serde_json::from_str(value.get()).map_err(|_| no_list())?;
+    if let Some((at, item)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, i)| !i.get().starts_with('{'))
+    {
+        let item: Value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
+        return Err(Error::transport(format!(
+            "The answer from {url} lists {} as object {} of {}; a page holds objects only, so it cannot be handed over.",
+            crate::answer::json_kind(&item),
+            at + 1,
+            items.len()
+        )));
+    }
+    page.items = items.into_iter().map(RawValue::to_owned).collect();
+    Ok(collection.next)
 }
 
 /// What `Pager::next` found.
@@ -538,53 +629,42 @@ async fn fetch(
             .send(&connection, &prepared)
             .await
             .and_then(|response| {
+                let crate::response::Response {
+                    status,
+                    url,
+                    headers,
+                    body,
+                    raw_body,
+                    log,
+                    ..
+                } = response;
                 let mut page = Page {
                     items: Vec::new(),
                     count: None,
-                    status: response.status,
-                    url: response.url.clone(),
-                    headers: response.headers,
-                    log: response.log,
+                    status,
+                    url: url.clone(),
+                    headers,
+                    log,
                 };
-                let body = response.body.unwrap_or(Value::Null);
-                let next = if plan.single {
-                    page.items.push(body);
-                    None
-                } else {
-                    let Value::Object(mut map) = body else {
-                        return Err(Error::transport(format!(
-                            "The answer from {} is not a collection of objects.",
-                            response.url
-                        )));
-                    };
-                    page.count = map.get("@odata.count").and_then(Value::as_u64);
-                    let next = map
-                        .get("@odata.nextLink")
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    match map.remove("value") {
-                        Some(Value::Array(items)) => {
-                            if let Some((at, item)) =
-                                items.iter().enumerate().find(|(_, i)| !i.is_object())
-                            {
-                                return Err(Error::transport(format!(
-                                    "The answer from {} lists {} as object {} of {}; a page holds objects only, so it cannot be handed over.",
-                                    response.url,
-                                    crate::answer::json_kind(item),
-                                    at + 1,
-                                    items.len()
-                                )));
-                            }
-                            page.items = items
-                        }
-                        _ => {
-                            return Err(Error::transport(format!(
-                                "The answer from {} has no list of objects (\"value\").",
-                                response.url
-                            )))
-                        }
+                let unreadable = |e: serde_json::Error| {
+                    Error::transport(format!("The answer from {url} cannot be handed over: {e}"))
+                };
+                let next = match (plan.single, raw_body) {
+                    (true, raw) => {
+                        let item = match raw {
+                            Some(raw) => raw.0,
+                            None => serde_json::value::to_raw_value(&body.unwrap_or(Value::Null))
+                                .map_err(unreadable)?,
+                        };
+                        page.items.push(item);
+                        None
                     }
-                    next
+                    (false, Some(raw)) => split_page(&raw.0, &url, &mut page)?,
+                    (false, None) => {
+                        let raw = serde_json::value::to_raw_value(&body.unwrap_or(Value::Null))
+                            .map_err(unreadable)?;
+                        split_page(&raw, &url, &mut page)?
+                    }
                 };
                 Ok((page, next))
             });
@@ -859,6 +939,47 @@ mod tests {
         )
         .contains("DirectoryObjectId contains the control character U+0009"));
         assert!(message(json!({"resource": "users", "subscribedSkuId": "s"})).contains("one SKU"));
+    }
+
+    #[test]
+    fn a_page_is_split_into_its_objects_as_graph_wrote_them() {
+        let page = |text: &str| {
+            let raw = RawValue::from_string(text.to_string()).unwrap();
+            let mut page = Page {
+                items: Vec::new(),
+                count: None,
+                status: 200,
+                url: "u".into(),
+                headers: BTreeMap::new(),
+                log: Vec::new(),
+            };
+            split_page(&raw, "u", &mut page).map(|next| (page, next))
+        };
+        let (p, next) = page(
+            r#"{"@odata.count":2,"value":[{"id":"x"}],"@odata.nextLink":"https://g/n","value":[{"id":"a","n":"\u00e9"},{"id":"b"}]}"#,
+        )
+        .unwrap();
+        // The last of a repeated key counts, as in a tree; each object's text is kept as it came.
+        let items: Vec<&str> = p.items.iter().map(|i| i.get()).collect();
+        assert_eq!(items, [r#"{"id":"a","n":"\u00e9"}"#, r#"{"id":"b"}"#]);
+        assert_eq!((p.count, next.as_deref()), (Some(2), Some("https://g/n")));
+        assert_eq!(p.values()[0]["n"], "é");
+        let (p, next) = page(r#"{"@odata.nextLink":5,"@odata.count":"x","value":[]}"#).unwrap();
+        assert_eq!((p.items.len(), p.count, next), (0, None, None));
+        let e = page(r#"{"value":[{"id":"a"},[1]]}"#).unwrap_err();
+        assert!(
+            e.message.contains("an array as object 2 of 2"),
+            "{}",
+            e.message
+        );
+        assert!(page(r#"{"value":{"id":"a"}}"#)
+            .unwrap_err()
+            .message
+            .contains("no list of objects"));
+        assert!(page(r#"{"id":"a"}"#)
+            .unwrap_err()
+            .message
+            .contains("no list of objects"));
     }
 
     #[test]

@@ -53,7 +53,7 @@ fn gets(f: &Fixture) -> Vec<(String, Option<String>)> {
 fn ids(pages: &[Page]) -> Vec<String> {
     pages
         .iter()
-        .flat_map(|p| p.items.iter())
+        .flat_map(|p| p.values())
         .map(|u| u["id"].as_str().unwrap().to_string())
         .collect()
 }
@@ -136,7 +136,7 @@ fn paging_streams_one_page_ahead_of_the_consumer() {
         match next(&pager) {
             NextPage::Page(Ok(p)) => {
                 pages_taken += 1;
-                for u in &p.items {
+                for u in &p.values() {
                     assert!(
                         seen.insert(u["id"].as_str().unwrap().to_string()),
                         "a user came twice"
@@ -168,7 +168,8 @@ fn one_user_with_the_properties_asked_for() {
         .unwrap();
     let p = page(&pager);
     assert_eq!(p.items.len(), 1);
-    let user = &p.items[0];
+    let values = p.values();
+    let user = &values[0];
     assert_eq!(user["id"], "047dd774-f1c4-40f2-82f0-278de79f9b83");
     assert!(user["licenseAssignmentStates"].is_array(), "{user}");
     assert!(
@@ -286,7 +287,7 @@ fn groups_with_errors_and_their_members_and_skus() {
             .start_read(&spec(json!({"resource": "group", "groupId": group_ids[0]})))
             .unwrap(),
     );
-    assert_eq!(one.items[0]["id"], group_ids[0].as_str());
+    assert_eq!(one.values()[0]["id"], group_ids[0].as_str());
     let skus = drain(
         &f.client
             .start_read(&spec(json!({"resource": "subscribedSkus", "all": true})))

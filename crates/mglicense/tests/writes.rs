@@ -131,7 +131,7 @@ fn assign_license_sends_both_lists_and_answers_the_user() {
     let NextPage::Page(Ok(page)) = pager.next(Some(Duration::from_secs(20))) else {
         panic!("a page")
     };
-    assert_eq!(page.items[0]["skuPartNumber"], "SPE_E3");
+    assert_eq!(page.values()[0]["skuPartNumber"], "SPE_E3");
 }
 
 #[test]

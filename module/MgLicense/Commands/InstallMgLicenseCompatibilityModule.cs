@@ -40,7 +40,7 @@ namespace MgLicense.Commands
             {
                 "Connect-MgGraph", "Disconnect-MgGraph", "Get-MgContext", "Get-MgEnvironment", "Add-MgEnvironment", "Set-MgEnvironment",
                 "Remove-MgEnvironment", "Get-MgRequestContext", "Set-MgRequestContext", "Invoke-MgGraphRequest",
-                "Connect-Graph", "Disconnect-Graph",
+                "Connect-Graph", "Disconnect-Graph", "Invoke-GraphRequest",
             }),
             new KeyValuePair<string, string[]>("Microsoft.Graph.Users", new[] { "Get-MgUser", "Update-MgUser" }),
             new KeyValuePair<string, string[]>("Microsoft.Graph.Users.Actions", new[] { "Invoke-MgLicenseUser", "Set-MgUserLicense" }),

@@ -186,15 +186,26 @@ namespace MgLicense.Native
     {
         private static readonly UTF8Encoding Strict = new UTF8Encoding(false, true);
 
+        /// <summary>Strings up to this many bytes (member names, states, SKU and group ids, dates) are looked up in <see cref="seen"/>.</summary>
+        private const int ShortString = 40;
+
         private readonly byte[] bytes;
         private readonly int end;
         private int at;
+
+        /// <summary>
+        /// The short strings of this document by a hash of their bytes, with the node that holds each: a page of users repeats
+        /// its member names and most of its values (license states, SKU ids, dates) in every object, and each repeat then
+        /// costs a comparison instead of a string and a node.
+        /// </summary>
+        private readonly JsonNode?[] seen;
 
         private JsonReader(byte[] bytes, int start, int length)
         {
             this.bytes = bytes;
             at = start;
             end = start + length;
+            seen = new JsonNode?[256];
         }
 
         internal static JsonElement Read(byte[] bytes, int start, int length)
@@ -241,7 +252,7 @@ namespace MgLicense.Native
                 case (byte)'[':
                     return Array(depth + 1);
                 case (byte)'"':
-                    return new JsonElement(new JsonNode(JsonValueKind.String, String()));
+                    return new JsonElement(StringNode());
                 case (byte)'t':
                     Literal("true");
                     return new JsonElement(JsonNode.TrueNode);
@@ -302,7 +313,7 @@ namespace MgLicense.Native
                     throw Fail("a member name should be here");
                 }
 
-                string name = String();
+                string name = StringNode().Text!;
                 SkipSpace();
                 if (at >= end || bytes[at] != ':')
                 {
@@ -358,6 +369,64 @@ namespace MgLicense.Native
 
                 throw Fail("',' or ']' should follow an item");
             }
+        }
+
+        /// <summary>
+        /// A string literal at <c>at</c> (on its opening quote) as a node; a short one without escapes that this document held
+        /// before is the same node (nodes are immutable).
+        /// </summary>
+        private JsonNode StringNode()
+        {
+            int start = at + 1;
+            int close = start;
+            uint hash = 2166136261;
+            while (close < end && close - start <= ShortString)
+            {
+                byte b = bytes[close];
+                if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80)
+                {
+                    // Escapes, control characters (an error, reported by String()) and non-ASCII text are not shared.
+                    break;
+                }
+
+                hash = (hash ^ b) * 16777619;
+                close++;
+            }
+
+            if (close >= end || bytes[close] != '"' || close - start > ShortString)
+            {
+                return new JsonNode(JsonValueKind.String, String());
+            }
+
+            int slot = (int)(hash & (uint)(seen.Length - 1));
+            if (seen[slot] is JsonNode known && Same(known.Text!, start, close - start))
+            {
+                at = close + 1;
+                return known;
+            }
+
+            var node = new JsonNode(JsonValueKind.String, String());
+            seen[slot] = node;
+            return node;
+        }
+
+        /// <summary>Whether the ASCII bytes at <paramref name="start"/> are <paramref name="text"/>.</summary>
+        private bool Same(string text, int start, int length)
+        {
+            if (text.Length != length)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < length; i++)
+            {
+                if (bytes[start + i] != text[i])
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
 
         /// <summary>A string literal at <c>at</c> (on its opening quote), decoded; \uXXXX escapes become the UTF-16 units they name.</summary>
