@@ -21,6 +21,7 @@ use crate::retry::{RequestContext, RequestContextUpdate};
 use crate::runtime::runtime;
 use crate::send::{Call, Lane, Sender};
 use crate::transport::Transport;
+use crate::trust::{self, ExtraRoots};
 
 pub use crate::connection::Context;
 pub use crate::response::{RawBody, Response};
@@ -40,6 +41,11 @@ pub struct ClientConfig {
     /// are read from the process environment when a connection is made.
     #[serde(default)]
     pub proxy: Option<ProxySettings>,
+    /// Root certificates (PEM text) trusted beside the system's, for connections whose sign-in
+    /// names none; without it, the PEM file MGLICENSE_EXTRA_CA_CERTS names is read when a
+    /// connection is made (see [`crate::trust`]). Blank: none.
+    #[serde(default)]
+    pub extra_root_certificates: Option<String>,
     /// Rust callers only: host names resolved to fixed addresses without DNS, as curl's
     /// `--resolve` (tests use it so that no name is ever looked up). The port is the URL's.
     #[serde(skip)]
@@ -89,6 +95,7 @@ struct State {
 /// One client per front-end session: its environments and its connection (with its HTTP pool).
 pub struct Client {
     proxy: Option<ProxySettings>,
+    extra_root_certificates: Option<String>,
     resolve: Vec<(String, std::net::SocketAddr)>,
     state: RwLock<State>,
     /// What every call goes out through: its retry settings and the shared pacer.
@@ -120,8 +127,12 @@ impl Client {
         if let Some(proxy) = &config.proxy {
             crate::proxy::ProxyRule::new(proxy)?;
         }
+        if let Some(pem) = &config.extra_root_certificates {
+            ExtraRoots::from_pem(pem, trust::FIELD)?;
+        }
         Ok(Arc::new(Client {
             proxy: config.proxy,
+            extra_root_certificates: config.extra_root_certificates,
             resolve: config.resolve,
             state: RwLock::new(State::default()),
             sender: Sender::new(user_agent, context),
@@ -130,12 +141,21 @@ impl Client {
     }
 
     /// The HTTP clients for a new connection: through the proxy its sign-in names, else the
-    /// client's, else the one the process environment names now.
-    fn transport(&self, proxy: Option<ProxySettings>) -> Result<Transport, Error> {
+    /// client's, else the one the process environment names now; trusting the extra roots its
+    /// sign-in names, else the client's, else those of MGLICENSE_EXTRA_CA_CERTS now.
+    fn transport(
+        &self,
+        proxy: Option<ProxySettings>,
+        roots: Option<String>,
+    ) -> Result<Transport, Error> {
         let proxy = proxy
             .or_else(|| self.proxy.clone())
             .unwrap_or_else(|| ProxySettings::from_env(&auth::process_env));
-        Transport::new(&proxy, &self.resolve)
+        let roots = match roots.or_else(|| self.extra_root_certificates.clone()) {
+            Some(pem) => ExtraRoots::from_pem(&pem, trust::FIELD)?,
+            None => ExtraRoots::from_env(&auth::process_env)?,
+        };
+        Transport::new(&proxy, roots.as_ref(), &self.resolve)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -192,7 +212,7 @@ impl Client {
             ..SignInRequest::default()
         };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
-        let transport = self.transport(None)?;
+        let transport = self.transport(None, None)?;
         let connection = Arc::new(Connection {
             environment,
             credential,
@@ -232,7 +252,8 @@ impl Client {
             .environments
             .get(request.environment.as_deref().unwrap_or("Global"))?
             .clone();
-        let transport = self.transport(request.proxy.take())?;
+        let transport =
+            self.transport(request.proxy.take(), request.extra_root_certificates.take())?;
         let credential = Authenticator::from_request(request, &environment, env)?;
         let rt = runtime()?;
         let client = Arc::clone(self);

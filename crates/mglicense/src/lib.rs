@@ -31,6 +31,7 @@ mod send;
 pub mod time;
 pub mod trace;
 pub mod transport;
+pub mod trust;
 pub mod wait;
 
 pub use client::{Client, ClientConfig};

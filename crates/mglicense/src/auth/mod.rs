@@ -67,6 +67,10 @@ pub struct SignInRequest {
     /// absent, the client's (see [`crate::ClientConfig`]).
     #[serde(default)]
     pub proxy: Option<crate::proxy::ProxySettings>,
+    /// Root certificates (PEM text) trusted beside the system's for this connection; when
+    /// absent, the client's (see [`crate::trust`]).
+    #[serde(default)]
+    pub extra_root_certificates: Option<String>,
 }
 
 /// A client certificate as the front end found it.
