@@ -227,7 +227,8 @@ pub(crate) fn transport_error(url: &str, e: reqwest::Error) -> Error {
 }
 
 /// An error and its causes in one line, each said once: reqwest's and hyper's texts already
-/// end with their cause's, which the cause's own text would repeat.
+/// end with their cause's, which the cause's own text would repeat. A Windows certificate error
+/// is named (see [`windows_certificate_error`]).
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
@@ -239,5 +240,55 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
+    if let Some(said) = windows_certificate_error(&message) {
+        message.push_str(" (");
+        message.push_str(said);
+        message.push(')');
+    }
     message
+}
+
+/// What SChannel's certificate check refused, when `message` carries its code as an OS error
+/// (`os error -2146762487`). Windows' own text for these codes is not always there: FormatMessage
+/// finds none under Wine, and the TLS library then shows the number alone.
+fn windows_certificate_error(message: &str) -> Option<&'static str> {
+    let code = message.split("os error ").nth(1)?;
+    let end = code
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+        .map_or(code.len(), |(i, _)| i);
+    let code = code[..end].parse::<i32>().ok()? as u32;
+    Some(match code {
+        0x800B_0109 | 0x8009_0325 => "the server's certificate chain ends in a root that is not trusted (CERT_E_UNTRUSTEDROOT): add the root to the Windows certificate store or to MGLICENSE_EXTRA_CA_CERTS",
+        0x800B_010A => "the server's certificate chain could not be built to a trusted root (CERT_E_CHAINING)",
+        0x800B_010F | 0x8009_0322 => "the server's certificate is not for this host name (CERT_E_CN_NO_MATCH)",
+        0x800B_0101 | 0x8009_0328 => "the server's certificate has expired or is not yet valid (CERT_E_EXPIRED)",
+        0x8009_2010 => "the server's certificate has been revoked (CRYPT_E_REVOKED)",
+        0x8009_2012 | 0x8009_2013 => "the revocation of the server's certificate could not be checked (CRYPT_E_NO_REVOCATION_CHECK, CRYPT_E_REVOCATION_OFFLINE)",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_certificate_errors_are_named_and_others_left_alone() {
+        let untrusted = "error trying to connect: OS Error -2146762487 (FormatMessageW() returned error 317) (os error -2146762487)";
+        assert!(windows_certificate_error(untrusted)
+            .unwrap()
+            .contains("CERT_E_UNTRUSTEDROOT"));
+        assert!(windows_certificate_error("(os error -2146762481)")
+            .unwrap()
+            .contains("not for this host name"));
+        for other in [
+            "connection refused (os error 111)",
+            "(os error -2146893054)",
+            "os error ",
+            "certificate verify failed",
+        ] {
+            assert_eq!(windows_certificate_error(other), None, "{other}");
+        }
+    }
 }
