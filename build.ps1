@@ -10,6 +10,8 @@
                (under valgrind on Linux), the help compiler's tests, the Pester suite (tests/*.Tests.ps1)
                in a pwsh of its own, the xunit tests that need a custom host, the emulator against the
                Graph .NET SDK, and the benchmark's build. Every suite runs; the last line sums them.
+               On Linux the Windows x64 lanes run under Wine too (docs/windows.md); on Windows the same
+               suites run natively (the C ABI program needs cl, gcc or clang on PATH, or is skipped).
       Package  Build, then out/MgLicense.<version>.nupkg (PowerShell Gallery) and out/MgLicense-<version>.zip, both
                runtimes in one module; signed on Windows with -CertificatePath/-CertificatePassword or
                -CertificateThumbprint (build/Package.ps1).
@@ -143,11 +145,14 @@ function Test-Cargo {
 # on any invalid access or definite or indirect leak (the engine's runtime is kept for the life of the
 # process on purpose, so "still reachable" blocks are expected).
 function Test-Abi {
+    $include = Join-Path $Root 'crates/mglicense-ffi/include'
+    $source = Join-Path $Root 'tests/c/abi_test.c'
+    $seed = Join-Path $Root 'tests/data/tenant.json'
+    if ($IsWindows) { return Test-AbiOnWindows $include $source $seed }
+
     $program = Join-Path $OutDir 'c/abi_test'
     $null = New-Item -ItemType Directory -Force (Split-Path $program)
-    cc -std=c11 -O1 -Wall -Wextra -Werror -I (Join-Path $Root 'crates/mglicense-ffi/include') (Join-Path $Root 'tests/c/abi_test.c') `
-        -o $program -L $CargoRelease -lmglicense_ffi "-Wl,-rpath,$CargoRelease" | Out-Host
-    $seed = Join-Path $Root 'tests/data/tenant.json'
+    cc -std=c11 -O1 -Wall -Wextra -Werror -I $include $source -o $program -L $CargoRelease -lmglicense_ffi "-Wl,-rpath,$CargoRelease" | Out-Host
     $lines = if ($IsLinux) {
         if (-not (Get-Command valgrind -ErrorAction Ignore)) { throw 'valgrind is not on PATH: on Linux the C ABI test runs under it (apt-get install valgrind).' }
         Invoke-Shown { valgrind --quiet --error-exitcode=9 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect $program $Emulator $seed }
@@ -155,7 +160,39 @@ function Test-Abi {
         Invoke-Shown { & $program $Emulator $seed }
     }
 
-    Get-ShownCount ($lines | Select-String '^\d+ passed, \d+ failed$' | Select-Object -Last 1 | ForEach-Object Line) '^(\d+) passed, (\d+) failed$'
+    Get-AbiCount $lines
+}
+
+# On Windows: cl (from a Developer PowerShell for Visual Studio), else gcc or clang on PATH, linked against the
+# import library cargo wrote beside the DLL (mglicense_ffi.dll.lib for the MSVC target, libmglicense_ffi.dll.a for
+# the GNU one). Windows has no rpath: the DLL is copied beside the program, where Windows looks first. Without a
+# compiler the suite is reported skipped, saying why. (No valgrind there.)
+function Test-AbiOnWindows([string] $Include, [string] $Source, [string] $Seed) {
+    $dir = (New-Item -ItemType Directory -Force (Join-Path $OutDir 'c')).FullName
+    $program = Join-Path $dir 'abi_test.exe'
+    $importLibrary = @('mglicense_ffi.dll.lib', 'libmglicense_ffi.dll.a') | ForEach-Object { Join-Path $CargoRelease $_ } |
+        Where-Object { Test-Path $_ } | Select-Object -First 1
+    if (-not $importLibrary) { throw "cargo wrote no import library for $NativeLibrary in $CargoRelease." }
+
+    $compiler = Get-Command cl, gcc, clang -CommandType Application -ErrorAction Ignore | Select-Object -First 1
+    if (-not $compiler) {
+        Write-Host 'SKIPPED: no C compiler on PATH (cl in a Developer PowerShell for Visual Studio, or gcc or clang): the C ABI test program (tests/c/abi_test.c) was not run. The Rust tests of the C ABI (cargo test -p mglicense-ffi) still ran.'
+        return Get-Count -Skipped 1
+    }
+
+    Copy-Item (Join-Path $CargoRelease $NativeLibrary) $dir
+    if ($compiler.Name -in 'cl', 'cl.exe') {
+        & $compiler.Source /nologo /std:c11 /W3 /I $Include $Source "/Fe:$program" "/Fo:$dir\" $importLibrary ws2_32.lib | Out-Host
+    } else {
+        & $compiler.Source -std=c11 -O1 -Wall -Wextra -I $Include $Source -o $program $importLibrary -lws2_32 | Out-Host
+    }
+
+    Get-AbiCount (Invoke-Shown { & $program $Emulator $Seed })
+}
+
+# The program's last "N passed, N failed" line.
+function Get-AbiCount([string[]] $Lines) {
+    Get-ShownCount ($Lines | Select-String '^\d+ passed, \d+ failed$' | Select-Object -Last 1 | ForEach-Object Line) '^(\d+) passed, (\d+) failed$'
 }
 
 # dotnet test with its results as TRX in out/test-results, counted from there.

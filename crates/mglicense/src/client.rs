@@ -22,6 +22,7 @@ use crate::runtime::runtime;
 use crate::send::{Call, Lane, Sender};
 use crate::settings::SettingsDirectory;
 use crate::transport::Transport;
+use crate::trust::{self, ExtraRoots};
 
 pub use crate::connection::Context;
 pub use crate::response::{RawBody, Response};
@@ -41,6 +42,11 @@ pub struct ClientConfig {
     /// are read from the process environment when a connection is made.
     #[serde(default)]
     pub proxy: Option<ProxySettings>,
+    /// Root certificates (PEM text) trusted beside the system's, for connections whose sign-in
+    /// names none; without it, the PEM file MGLICENSE_EXTRA_CA_CERTS names is read when a
+    /// connection is made (see [`crate::trust`]). Blank: none.
+    #[serde(default)]
+    pub extra_root_certificates: Option<String>,
     /// Rust callers only: host names resolved to fixed addresses without DNS, as curl's
     /// `--resolve` (tests use it so that no name is ever looked up). The port is the URL's.
     #[serde(skip)]
@@ -96,6 +102,7 @@ struct State {
 pub struct Client {
     proxy: Option<ProxySettings>,
     settings: Option<SettingsDirectory>,
+    extra_root_certificates: Option<String>,
     resolve: Vec<(String, std::net::SocketAddr)>,
     state: RwLock<State>,
     /// What every call goes out through: its retry settings and the shared pacer.
@@ -127,6 +134,9 @@ impl Client {
         if let Some(proxy) = &config.proxy {
             crate::proxy::ProxyRule::new(proxy)?;
         }
+        if let Some(pem) = &config.extra_root_certificates {
+            ExtraRoots::from_pem(pem, trust::FIELD)?;
+        }
         let settings = config
             .settings_directory
             .map(|d| d.trim().to_string())
@@ -139,6 +149,7 @@ impl Client {
         Ok(Arc::new(Client {
             proxy: config.proxy,
             settings,
+            extra_root_certificates: config.extra_root_certificates,
             resolve: config.resolve,
             state: RwLock::new(state),
             sender: Sender::new(user_agent, context),
@@ -147,12 +158,21 @@ impl Client {
     }
 
     /// The HTTP clients for a new connection: through the proxy its sign-in names, else the
-    /// client's, else the one the process environment names now.
-    fn transport(&self, proxy: Option<ProxySettings>) -> Result<Transport, Error> {
+    /// client's, else the one the process environment names now; trusting the extra roots its
+    /// sign-in names, else the client's, else those of MGLICENSE_EXTRA_CA_CERTS now.
+    fn transport(
+        &self,
+        proxy: Option<ProxySettings>,
+        roots: Option<String>,
+    ) -> Result<Transport, Error> {
         let proxy = proxy
             .or_else(|| self.proxy.clone())
             .unwrap_or_else(|| ProxySettings::from_env(&auth::process_env));
-        Transport::new(&proxy, &self.resolve)
+        let roots = match roots.or_else(|| self.extra_root_certificates.clone()) {
+            Some(pem) => ExtraRoots::from_pem(&pem, trust::FIELD)?,
+            None => ExtraRoots::from_env(&auth::process_env)?,
+        };
+        Transport::new(&proxy, roots.as_ref(), &self.resolve)
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -238,7 +258,7 @@ impl Client {
             ..SignInRequest::default()
         };
         let credential = Authenticator::from_request(given, &environment, &auth::process_env)?;
-        let transport = self.transport(None)?;
+        let transport = self.transport(None, None)?;
         let connection = Arc::new(Connection {
             environment,
             credential,
@@ -282,7 +302,7 @@ impl Client {
         // module resets its session: nothing goes on in the name of an identity the user just
         // tried to replace.
         let prepared = self
-            .transport(request.proxy.take())
+            .transport(request.proxy.take(), request.extra_root_certificates.take())
             .and_then(|t| Ok((t, Authenticator::from_request(request, &environment, env)?)));
         let (transport, mut credential) = match prepared {
             Ok(p) => p,

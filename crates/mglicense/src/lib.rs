@@ -33,6 +33,7 @@ pub mod settings;
 pub mod time;
 pub mod trace;
 pub mod transport;
+pub mod trust;
 pub mod wait;
 
 pub use client::{Client, ClientConfig};

@@ -7,24 +7,21 @@
 //! - Token requests (login authority, managed identity) follow none: reqwest would re-send their
 //!   body (a client secret, an assertion, a refresh token, a device code) or their headers
 //!   (X-IDENTITY-HEADER) to wherever a 307 or 308 points. A redirect is an error instead.
-//! - Proxies: only [`ProxySettings`], as [`crate::proxy`] describes; reqwest's own reading of
-//!   the process environment (and of the Windows registry) is switched off. Managed-identity
+//! - Proxies: [`ProxySettings`], else the Windows system proxy, as [`crate::proxy`] describes;
+//!   reqwest's own reading of the process environment (and of the Windows registry) is off. Managed-identity
 //!   endpoints are never proxied.
 //! - Names under `.invalid` never exist (RFC 6761) and are refused without a DNS query.
-//! - TLS: every client of the process shares one configuration (OpenSSL's, with the system's
-//!   trusted roots and certificate validation always on), set up with the first connection.
-//!   Each client building its own would parse the system's root certificates again: about
-//!   0.8 MB of memory per client, three clients per connection.
+//! - TLS: the system's trusted roots and any extra roots ([`crate::trust`]), certificate and
+//!   host name validation always on; the clients of a connection share one configuration.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use once_cell::sync::OnceCell;
-
 use crate::error::Error;
-use crate::proxy::{ProxyRule, ProxySettings};
+use crate::proxy::{ProxyRule, ProxySettings, SystemProxy};
 use crate::retry::RequestContext;
+use crate::trust::{self, ExtraRoots};
 
 /// Largest answer read, from Graph or from a login endpoint; past it the answer is refused
 /// rather than held in memory.
@@ -63,6 +60,7 @@ pub(crate) struct Transport {
     /// (see [`Transport::another_graph_client`]).
     rule: Option<Arc<ProxyRule>>,
     pins: Vec<(String, SocketAddr)>,
+    tls: native_tls::TlsConnector,
 }
 
 /// What one token request is sent with.
@@ -74,18 +72,23 @@ pub struct Login<'a> {
 }
 
 impl Transport {
-    /// `pins` resolve host names to fixed addresses (as curl's `--resolve`), without DNS.
+    /// `roots` are trusted beside the system's; `pins` resolve host names to fixed addresses
+    /// (as curl's `--resolve`), without DNS.
     pub(crate) fn new(
         proxy: &ProxySettings,
+        roots: Option<&ExtraRoots>,
         pins: &[(String, SocketAddr)],
     ) -> Result<Transport, Error> {
-        let rule = ProxyRule::new(proxy)?.map(Arc::new);
+        let rule = ProxyRule::for_connection(proxy, SystemProxy::current)?.map(Arc::new);
+        let tls = trust::connector(roots)?;
+        let client = |redirect, rule| build(redirect, rule, pins, &tls);
         Ok(Transport {
-            graph: build(graph_redirects(), rule.as_ref(), pins)?,
-            login: build(reqwest::redirect::Policy::none(), rule.as_ref(), pins)?,
-            identity: build(reqwest::redirect::Policy::none(), None, pins)?,
+            graph: client(graph_redirects(), rule.as_ref())?,
+            login: client(reqwest::redirect::Policy::none(), rule.as_ref())?,
+            identity: client(reqwest::redirect::Policy::none(), None)?,
             rule,
             pins: pins.to_vec(),
+            tls,
         })
     }
 
@@ -93,7 +96,7 @@ impl Transport {
     /// belong to the runtime that opened them, so requests driven on a caller's thread (see
     /// [`crate::local`]) must not share the engine runtime's.
     pub(crate) fn another_graph_client(&self) -> Result<reqwest::Client, Error> {
-        build(graph_redirects(), self.rule.as_ref(), &self.pins)
+        build(graph_redirects(), self.rule.as_ref(), &self.pins, &self.tls)
     }
 
     /// The clients and time limit for token requests under `context`.
@@ -112,14 +115,15 @@ impl Transport {
 }
 
 /// One HTTP client: `redirect` its redirect rule, `proxy` the proxy rule it follows (none: never
-/// proxied), `pins` fixed addresses for host names.
+/// proxied), `pins` fixed addresses for host names, `tls` its TLS configuration.
 fn build(
     redirect: reqwest::redirect::Policy,
     proxy: Option<&Arc<ProxyRule>>,
     pins: &[(String, SocketAddr)],
+    tls: &native_tls::TlsConnector,
 ) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder()
-        .use_preconfigured_tls(tls()?.clone())
+        .use_preconfigured_tls(tls.clone())
         .dns_resolver(Arc::new(Resolver))
         .connect_timeout(Duration::from_secs(30))
         .redirect(redirect)
@@ -139,22 +143,6 @@ fn build(
     builder
         .build()
         .map_err(|e| Error::runtime(format!("could not create the HTTP client: {e}")))
-}
-
-/// The process's TLS configuration, as reqwest would build it for each client: the system's
-/// trusted roots (OpenSSL's default paths, SSL_CERT_FILE and SSL_CERT_DIR as they are the first
-/// time), certificates and host names always verified, SNI on.
-fn tls() -> Result<&'static native_tls::TlsConnector, Error> {
-    static TLS: OnceCell<native_tls::TlsConnector> = OnceCell::new();
-    TLS.get_or_try_init(|| {
-        native_tls::TlsConnector::builder()
-            .danger_accept_invalid_certs(false)
-            .danger_accept_invalid_hostnames(false)
-            .use_sni(true)
-            .disable_built_in_roots(false)
-            .build()
-            .map_err(|e| Error::runtime(format!("could not set up TLS: {e}")))
-    })
 }
 
 /// The system's resolver (getaddrinfo, as reqwest's own), except that names under `.invalid`
@@ -239,7 +227,8 @@ pub(crate) fn transport_error(url: &str, e: reqwest::Error) -> Error {
 }
 
 /// An error and its causes in one line, each said once: reqwest's and hyper's texts already
-/// end with their cause's, which the cause's own text would repeat.
+/// end with their cause's, which the cause's own text would repeat. A Windows certificate error
+/// is named (see [`windows_certificate_error`]).
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut message = e.to_string();
     let mut source = e.source();
@@ -251,5 +240,55 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
+    if let Some(said) = windows_certificate_error(&message) {
+        message.push_str(" (");
+        message.push_str(said);
+        message.push(')');
+    }
     message
+}
+
+/// What SChannel's certificate check refused, when `message` carries its code as an OS error
+/// (`os error -2146762487`). Windows' own text for these codes is not always there: FormatMessage
+/// finds none under Wine, and the TLS library then shows the number alone.
+fn windows_certificate_error(message: &str) -> Option<&'static str> {
+    let code = message.split("os error ").nth(1)?;
+    let end = code
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || (i == 0 && c == '-')))
+        .map_or(code.len(), |(i, _)| i);
+    let code = code[..end].parse::<i32>().ok()? as u32;
+    Some(match code {
+        0x800B_0109 | 0x8009_0325 => "the server's certificate chain ends in a root that is not trusted (CERT_E_UNTRUSTEDROOT): add the root to the Windows certificate store or to MGLICENSE_EXTRA_CA_CERTS",
+        0x800B_010A => "the server's certificate chain could not be built to a trusted root (CERT_E_CHAINING)",
+        0x800B_010F | 0x8009_0322 => "the server's certificate is not for this host name (CERT_E_CN_NO_MATCH)",
+        0x800B_0101 | 0x8009_0328 => "the server's certificate has expired or is not yet valid (CERT_E_EXPIRED)",
+        0x8009_2010 => "the server's certificate has been revoked (CRYPT_E_REVOKED)",
+        0x8009_2012 | 0x8009_2013 => "the revocation of the server's certificate could not be checked (CRYPT_E_NO_REVOCATION_CHECK, CRYPT_E_REVOCATION_OFFLINE)",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_certificate_errors_are_named_and_others_left_alone() {
+        let untrusted = "error trying to connect: OS Error -2146762487 (FormatMessageW() returned error 317) (os error -2146762487)";
+        assert!(windows_certificate_error(untrusted)
+            .unwrap()
+            .contains("CERT_E_UNTRUSTEDROOT"));
+        assert!(windows_certificate_error("(os error -2146762481)")
+            .unwrap()
+            .contains("not for this host name"));
+        for other in [
+            "connection refused (os error 111)",
+            "(os error -2146893054)",
+            "os error ",
+            "certificate verify failed",
+        ] {
+            assert_eq!(windows_certificate_error(other), None, "{other}");
+        }
+    }
 }

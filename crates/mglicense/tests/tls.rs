@@ -1,15 +1,16 @@
 //! Graph and login endpoints over TLS, on loopback: certificate validation is always on, and a
 //! Graph answer that redirects never takes the token off https or to another host.
 //!
-//! The certificates are test fixtures under tests/data/tls (self-signed, for 127.0.0.1,
-//! 127.0.0.2 and localhost). This test binary trusts only `test-only-trusted-test-root` (through
-//! OpenSSL's SSL_CERT_FILE, set once before any client exists); `test-only-untrusted` is
-//! trusted by nothing.
+//! The certificates are test fixtures under tests/data/tls (self-signed, for localhost and
+//! other.localhost, pinned to 127.0.0.1 and 127.0.0.2). The clients trust `test-only-trusted-test-root` as an extra root
+//! (`extraRootCertificates`, which works with OpenSSL and SChannel alike); `test-only-untrusted`
+//! is trusted by nothing. The loopback servers are rustls, so they run on every platform (an
+//! SChannel server cannot be stood up under Wine); the engine's side is the platform's TLS.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -29,15 +30,8 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn trust_test_root() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::env::set_var(
-            "SSL_CERT_FILE",
-            fixture("test-only-trusted-test-root.cert.pem"),
-        );
-        std::env::remove_var("SSL_CERT_DIR");
-    });
+fn test_root() -> String {
+    std::fs::read_to_string(fixture("test-only-trusted-test-root.cert.pem")).unwrap()
 }
 
 /// What a TLS server saw: every byte off the wire (still encrypted) and each request head it
@@ -72,8 +66,16 @@ impl Write for Recording {
     }
 }
 
-/// Serves https on `host` with the fixture certificate `cert`, answering every request with
-/// `status`, `headers` and `body`.
+/// The loopback address each test host name is pinned to (the clients resolve them without DNS).
+/// The servers are named rather than addressed: an IP address is not a server name (RFC 6066),
+/// and rustls refuses a handshake that gives one, as OpenSSL's client does.
+const HOSTS: [(&str, [u8; 4]); 2] = [
+    ("localhost", [127, 0, 0, 1]),
+    ("other.localhost", [127, 0, 0, 2]),
+];
+
+/// Serves https as `host` (one of [`HOSTS`]) with the fixture certificate `cert`, answering every
+/// request with `status`, `headers` and `body`.
 fn serve_tls(
     host: &str,
     cert: &str,
@@ -83,37 +85,45 @@ fn serve_tls(
 ) -> (String, Arc<Mutex<Seen>>) {
     let pem = std::fs::read(fixture(&format!("{cert}.cert.pem"))).unwrap();
     let key = std::fs::read(fixture(&format!("{cert}.key.pem"))).unwrap();
-    let acceptor = Arc::new(
-        native_tls::TlsAcceptor::new(native_tls::Identity::from_pkcs8(&pem, &key).unwrap())
+    let certs = rustls_pemfile::certs(&mut &pem[..]).unwrap();
+    let key = rustls_pemfile::pkcs8_private_keys(&mut &key[..])
+        .unwrap()
+        .remove(0);
+    let config = Arc::new(
+        rustls::ServerConfig::builder()
+            .with_safe_defaults()
+            .with_no_client_auth()
+            .with_single_cert(
+                certs.into_iter().map(rustls::Certificate).collect(),
+                rustls::PrivateKey(key),
+            )
             .unwrap(),
     );
-    let listener = TcpListener::bind((host, 0)).unwrap();
-    let url = format!("https://{}", listener.local_addr().unwrap());
+    let address = HOSTS.iter().find(|(name, _)| *name == host).unwrap().1;
+    let listener = TcpListener::bind((std::net::Ipv4Addr::from(address), 0)).unwrap();
+    let url = format!("https://{host}:{}", listener.local_addr().unwrap().port());
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let log = Arc::clone(&seen);
     let headers = Arc::new(headers);
     thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { return };
-            let (log, acceptor, headers) = (
-                Arc::clone(&log),
-                Arc::clone(&acceptor),
-                Arc::clone(&headers),
-            );
+            let (log, config, headers) =
+                (Arc::clone(&log), Arc::clone(&config), Arc::clone(&headers));
             thread::spawn(move || {
                 stream
                     .set_read_timeout(Some(Duration::from_secs(10)))
                     .unwrap();
-                let mut tls = match acceptor.accept(Recording {
+                let mut socket = Recording {
                     stream,
                     seen: Arc::clone(&log),
-                }) {
-                    Ok(tls) => tls,
-                    Err(_) => {
-                        log.lock().unwrap().handshake_failures += 1;
-                        return;
-                    }
                 };
+                let mut server = rustls::ServerConnection::new(config).unwrap();
+                if server.complete_io(&mut socket).is_err() || server.is_handshaking() {
+                    log.lock().unwrap().handshake_failures += 1;
+                    return;
+                }
+                let mut tls = rustls::StreamOwned::new(server, socket);
                 let mut head = String::new();
                 {
                     let mut reader = BufReader::new(&mut tls);
@@ -137,11 +147,23 @@ fn serve_tls(
                 answer.push_str("\r\n");
                 answer.push_str(body);
                 let _ = tls.write_all(answer.as_bytes());
-                let _ = tls.shutdown();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
             });
         }
     });
     (url, seen)
+}
+
+/// Serves https as `host` with the trusted fixture, answering every request with a user.
+fn serve_user(host: &str) -> (String, Arc<Mutex<Seen>>) {
+    serve_tls(
+        host,
+        "test-only-trusted-test-root",
+        "200 OK",
+        vec!["Content-Type: application/json".into()],
+        r#"{"id":"u1"}"#,
+    )
 }
 
 /// A plain-http listener that records whatever reaches it.
@@ -165,13 +187,26 @@ fn serve_plain(host: &str) -> (String, Arc<Mutex<Vec<u8>>>) {
     (url, seen)
 }
 
-fn client_for(url: &str) -> Arc<Client> {
-    trust_test_root();
-    let client = Client::new(ClientConfig {
+/// A client configuration with the test host names pinned, trusting `roots` beside the system's.
+fn config(roots: Option<String>) -> ClientConfig {
+    ClientConfig {
         timeout_seconds: Some(5),
+        extra_root_certificates: roots,
+        resolve: HOSTS
+            .iter()
+            .map(|(name, address)| (name.to_string(), (*address, 0).into()))
+            .collect(),
         ..Default::default()
-    })
-    .unwrap();
+    }
+}
+
+/// A client that trusts the test root beside the system's.
+fn trusting_client() -> Arc<Client> {
+    Client::new(config(Some(test_root()))).unwrap()
+}
+
+fn client_for(url: &str) -> Arc<Client> {
+    let client = trusting_client();
     client
         .add_environment(NewEnvironment {
             name: "Tls".into(),
@@ -212,20 +247,10 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
-)]
 fn a_trusted_loopback_https_endpoint_works() {
     // The control: with the trusted fixture the same server answers, so the failures below are
     // the certificate's and nothing else's.
-    let (url, seen) = serve_tls(
-        "127.0.0.1",
-        "test-only-trusted-test-root",
-        "200 OK",
-        vec!["Content-Type: application/json".into()],
-        r#"{"id":"u1"}"#,
-    );
+    let (url, seen) = serve_user("localhost");
     let client = client_for(&url);
     for spec in [reprocess(), reprocess_on_waiting_thread()] {
         let r = client
@@ -247,13 +272,9 @@ fn a_trusted_loopback_https_endpoint_works() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
-)]
 fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
     let (url, seen) = serve_tls(
-        "127.0.0.1",
+        "localhost",
         "test-only-untrusted",
         "200 OK",
         vec!["Content-Type: application/json".into()],
@@ -265,8 +286,14 @@ fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
             .execute(&spec)
             .expect_err("a self-signed certificate must not be accepted");
         assert_eq!(e.kind, ErrorKind::Transport, "{}", e.message);
+        // OpenSSL's words, or the engine's for SChannel's code (CERT_E_UNTRUSTEDROOT).
+        let refused = if cfg!(windows) {
+            "certificate chain ends in a root that is not trusted"
+        } else {
+            "certificate verify failed"
+        };
         assert!(
-            e.message.contains(&url) && e.message.contains("certificate verify failed"),
+            e.message.contains(&url) && e.message.contains(refused),
             "{}",
             e.message
         );
@@ -294,24 +321,15 @@ fn an_invalid_certificate_is_a_transport_error_and_nothing_is_sent() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
-)]
 fn an_invalid_certificate_on_the_login_authority_keeps_the_client_secret() {
     let (url, seen) = serve_tls(
-        "127.0.0.1",
+        "localhost",
         "test-only-untrusted",
         "200 OK",
         vec!["Content-Type: application/json".into()],
         r#"{"access_token":"x","expires_in":3600}"#,
     );
-    trust_test_root();
-    let client = Client::new(ClientConfig {
-        timeout_seconds: Some(5),
-        ..Default::default()
-    })
-    .unwrap();
+    let client = trusting_client();
     client
         .add_environment(NewEnvironment {
             name: "Tls".into(),
@@ -348,10 +366,6 @@ fn an_invalid_certificate_on_the_login_authority_keeps_the_client_secret() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
-)]
 fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
     let (plain, plain_seen) = serve_plain("127.0.0.1");
     for target in [plain.clone(), plain.replace("127.0.0.1", "localhost")] {
@@ -363,7 +377,7 @@ fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
             ("308 Permanent Redirect", reprocess_on_waiting_thread()),
         ] {
             let (url, seen) = serve_tls(
-                "127.0.0.1",
+                "localhost",
                 "test-only-trusted-test-root",
                 status,
                 vec![location.clone()],
@@ -392,26 +406,10 @@ fn a_redirect_from_https_to_http_is_refused_before_anything_is_sent() {
 }
 
 #[test]
-#[cfg_attr(
-    windows,
-    ignore = "trusts its test root through SSL_CERT_FILE, which SChannel ignores, and its loopback server imports a PKCS#8 key, which fails under Wine's SChannel"
-)]
 fn a_redirect_to_another_https_host_drops_the_authorization_header() {
-    let (other, other_seen) = serve_tls(
-        "127.0.0.2",
-        "test-only-trusted-test-root",
-        "200 OK",
-        vec!["Content-Type: application/json".into()],
-        r#"{"id":"u1"}"#,
-    );
-    // 127.0.0.1 to 127.0.0.2, and the same address on another port: both leave the origin.
-    let (other_port, other_port_seen) = serve_tls(
-        "127.0.0.1",
-        "test-only-trusted-test-root",
-        "200 OK",
-        vec!["Content-Type: application/json".into()],
-        r#"{"id":"u1"}"#,
-    );
+    let (other, other_seen) = serve_user("other.localhost");
+    // localhost to other.localhost, and the same host on another port: both leave the origin.
+    let (other_port, other_port_seen) = serve_user("localhost");
     // The first on the engine's threads, the second from the waiting thread.
     for (target, target_seen, spec) in [
         (other, &other_seen, reprocess()),
@@ -419,7 +417,7 @@ fn a_redirect_to_another_https_host_drops_the_authorization_header() {
     ] {
         let location = format!("Location: {target}/v1.0/users/u1/reprocessLicenseAssignment");
         let (url, seen) = serve_tls(
-            "127.0.0.1",
+            "localhost",
             "test-only-trusted-test-root",
             "307 Temporary Redirect",
             vec![location],
@@ -441,4 +439,51 @@ fn a_redirect_to_another_https_host_drops_the_authorization_header() {
             heads[0]
         );
     }
+}
+
+#[test]
+fn extra_roots_come_from_the_sign_in_else_the_client_and_a_blank_field_trusts_none() {
+    let (url, seen) = serve_user("localhost");
+    // (the client's roots, the sign-in's roots, whether the test root is trusted)
+    for (client_roots, sign_in_roots, trusted) in [
+        (None, Some(test_root()), true),
+        (Some(test_root()), None, true),
+        (Some(test_root()), Some(" ".to_string()), false),
+        (None, None, false),
+    ] {
+        let client = Client::new(config(client_roots.clone())).unwrap();
+        client
+            .add_environment(NewEnvironment {
+                name: "Tls".into(),
+                graph_endpoint: url.clone(),
+                azure_ad_endpoint: url.clone(),
+            })
+            .unwrap();
+        let mut request = json!({"environment": "Tls", "accessToken": TOKEN});
+        if let Some(pem) = &sign_in_roots {
+            request["extraRootCertificates"] = json!(pem);
+        }
+        client
+            .sign_in_with_env(serde_json::from_value(request).unwrap(), &|_: &str| None)
+            .unwrap()
+            .poll(Some(Duration::from_secs(30)))
+            .outcome
+            .expect("the sign-in ends")
+            .unwrap();
+        client
+            .set_request_context(RequestContextUpdate {
+                max_retry: Some(0),
+                ..Default::default()
+            })
+            .unwrap();
+        let outcome = client.execute(&reprocess());
+        let case = (client_roots.is_some(), sign_in_roots.as_deref());
+        match (outcome, trusted) {
+            (Ok(r), true) => assert_eq!(r.status, 200, "{case:?}"),
+            (Err(e), false) => assert_eq!(e.kind, ErrorKind::Transport, "{case:?}: {}", e.message),
+            (Ok(_), false) => panic!("{case:?}: the test root was trusted"),
+            (Err(e), true) => panic!("{case:?}: {}", e.message),
+        }
+    }
+    assert_eq!(seen.lock().unwrap().heads.len(), 2);
 }

@@ -173,15 +173,15 @@ impl ClientCertificate {
 }
 
 /// One `-----BEGIN X-----` block of a PEM text, decoded (wiped when dropped: it may be a key).
-struct PemBlock {
-    label: String,
-    der: SecretBytes,
+pub(crate) struct PemBlock {
+    pub(crate) label: String,
+    pub(crate) der: SecretBytes,
     /// The cipher of OpenSSL's traditional key encryption (`DEK-Info: AES-256-CBC,<iv>`).
     dek_info: Option<String>,
 }
 
 /// The blocks of a PEM text, decoded.
-fn pem_blocks(text: &str) -> Vec<PemBlock> {
+pub(crate) fn pem_blocks(text: &str) -> Vec<PemBlock> {
     let mut blocks = Vec::new();
     let mut current: Option<(String, String, Option<String>)> = None;
     for line in text.lines() {

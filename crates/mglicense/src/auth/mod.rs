@@ -87,6 +87,10 @@ pub struct SignInRequest {
     /// Shown by the context only: the version of the host that connected (PSHostVersion).
     #[serde(default)]
     pub host_version: Option<String>,
+    /// Root certificates (PEM text) trusted beside the system's for this connection; when
+    /// absent, the client's (see [`crate::trust`]).
+    #[serde(default)]
+    pub extra_root_certificates: Option<String>,
 }
 
 /// A client certificate as the front end found it.
