@@ -615,6 +615,13 @@ fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
     let e = client.execute(&reprocess()).unwrap_err();
     assert!(!e.message.contains(TOKEN), "{}", e.message);
     sign_in_remote(&client, json!({}), &[]);
+    // The failed sign-in ended the connection (as the official module's does): connect again.
+    client
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Remote".into()),
+        })
+        .unwrap();
     let e = client.execute(&reprocess_on_waiting_thread()).unwrap_err();
     assert!(!e.message.contains(TOKEN), "{}", e.message);
     let seen = seen.lock().unwrap();
@@ -669,6 +676,13 @@ fn no_proxy_hosts_go_direct_and_a_sign_in_may_name_its_own_proxy() {
         .unwrap();
     client.execute(&reprocess()).unwrap_err();
     sign_in_remote(&client, json!({}), &[]);
+    // The failed sign-in ended the connection (as the official module's does): connect again.
+    client
+        .connect(ConnectRequest {
+            access_token: TOKEN.into(),
+            environment: Some("Remote".into()),
+        })
+        .unwrap();
     client.execute(&reprocess_on_waiting_thread()).unwrap_err();
     assert_eq!(
         connections.load(std::sync::atomic::Ordering::SeqCst),
