@@ -91,7 +91,8 @@ namespace MgLicense.Tests
             }
 
             Assert.NotNull(result.Terminating);
-            Assert.Equal("Request_ResourceNotFound,MgLicense.Commands.InvokeMgLicenseUser", result.Terminating!.ErrorRecord.FullyQualifiedErrorId);
+            // Identity objects from the pipeline bind -InputObject: the official variant is LicenseViaIdentity.
+            Assert.Equal("Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.InvokeMgLicenseUser_LicenseViaIdentity", result.Terminating!.ErrorRecord.FullyQualifiedErrorId);
             Assert.Empty(result.Output);
             Assert.True(sent.Count < ids.Count, $"{sent.Count} of {ids.Count} calls were sent after the first one failed");
             Assert.Contains(sent, r => r.GetProperty("path").GetString() == $"/v1.0/users/{ids[0]}/reprocessLicenseAssignment");
