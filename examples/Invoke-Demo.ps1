@@ -115,38 +115,11 @@ function Stop-Emulator($Running) {
     if (-not $Running.Process.WaitForExit(5000)) { $Running.Process.Kill($true) }
 }
 
-# One admin call; -Body is JSON, or an object to send as JSON.
-function Invoke-EmulatorAdmin([string] $Method, [string] $Path, $Body) {
-    $call = @{ Method = $Method; Uri = "$($script:GraphEmulator.Url)/_emulator/$Path"; NoProxy = $true }
-    if ($Body) { $call.Body = if ($Body -is [string]) { $Body } else { $Body | ConvertTo-Json -Depth 10 -Compress }; $call.ContentType = 'application/json' }
-    Invoke-RestMethod @call
-}
-
-# The two fixes of what the runbook leaves that are not Graph writes, made through the admin API and
-# printed as the call made: the seats short for every license left that waits for one (state Error:
-# those with no seat, and those whose shared address is fixed here), as in the Microsoft 365 admin
-# center; and the shared proxy address taken off each user who has one
-# (UniquenessViolation), as Set-Mailbox -EmailAddresses does in Exchange Online.
-function Repair-OutsideGraph($Left) {
-    $waiting = @($Left | Where-Object { $_.State -eq 'Error' -and $_.Error -in 'CountViolation', 'UniquenessViolation' })
-    foreach ($sku in @($waiting | Group-Object License)) {
-        $subscription = Get-MgSubscribedSku -All | Where-Object SkuPartNumber -eq $sku.Name
-        $short = $subscription.ConsumedUnits + $sku.Count - $subscription.PrepaidUnits.Enabled
-        if ($short -le 0) { continue }
-        $body = @{ prepaidUnits = @{ enabled = $subscription.PrepaidUnits.Enabled + $short } } | ConvertTo-Json -Compress
-        Write-Host "  Microsoft 365 admin center: buy $short more $($sku.Name) seats"
-        Write-Host "    PATCH /_emulator/skus/$($sku.Name) $body"
-        $null = Invoke-EmulatorAdmin PATCH "skus/$($sku.Name)" $body
-    }
-
-    foreach ($upn in @($Left | Where-Object Error -eq 'UniquenessViolation' | ForEach-Object UserPrincipalName | Sort-Object -Unique)) {
-        $key = [uri]::EscapeDataString($upn).Replace('%40', '@')
-        $primary = @((Invoke-EmulatorAdmin GET "users/$key").user.proxyAddresses | Where-Object { $_ -clike 'SMTP:*' })
-        $body = @{ proxyAddresses = $primary } | ConvertTo-Json -Compress
-        Write-Host "  Exchange Online: Set-Mailbox $upn -EmailAddresses $($primary -join ',')"
-        Write-Host "    PATCH /_emulator/users/$key $body"
-        $null = Invoke-EmulatorAdmin PATCH "users/$key" $body
-    }
+# The one admin call: a token, as Entra ID would give the admin's app (the emulator mints it).
+function New-EmulatorToken([string[]] $Roles) {
+    $call = @{ Method = 'POST'; Uri = "$($script:GraphEmulator.Url)/_emulator/tokens"; NoProxy = $true; ContentType = 'application/json'
+        Body = @{ roles = $Roles } | ConvertTo-Json -Compress }
+    (Invoke-RestMethod @call).access_token
 }
 
 # ---- The admin's walk --------------------------------------------------------------------------
@@ -160,7 +133,7 @@ $script:GraphEmulator = Start-Emulator (Convert-Path $Emulator) $TenantFile
 try {
     $url = $GraphEmulator.Url
     # What Connect-MgGraph -Scopes would get from Entra ID in a tenant: a token, here minted by the emulator.
-    $token = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All') }).access_token |
+    $token = New-EmulatorToken 'User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All' |
         ConvertTo-SecureString -AsPlainText -Force
     Write-Host "  emulator at $url; `$token holds a token it minted with User.ReadWrite.All, GroupMember.ReadWrite.All and Directory.Read.All"
 
@@ -197,19 +170,14 @@ try {
         $before | Sort-Object Error, UserPrincipalName | Format-Table UserPrincipalName, License, State -GroupBy Error
     }
 
-    # The runbook fixes what Graph can and reprocesses; what is left needs a purchase or Exchange, then
-    # the runbook again.
+    # The runbook fixes every cause with Graph calls and reprocesses, round after round. The two switches
+    # are the admin's choice: take back the E3 seats that disabled accounts still hold, and give a user
+    # whose mail is another object's address their own address as mail.
     $runbook = [System.IO.Path]::GetRelativePath($PWD, (Join-Path $PSScriptRoot 'Repair-LicenseErrors.ps1')).Replace('\', '/')
     if (-not [System.IO.Path]::IsPathRooted($runbook) -and -not $runbook.StartsWith('.')) { $runbook = "./$runbook" }
-    for ($run = 1; $true; $run++) {
-        Write-Step $(if ($run -eq 1) { 'Repairing with Graph calls: the remediation runbook, on this connection' } else { 'The runbook again' })
-        . Invoke-AtPrompt "`$left = $runbook -UsageLocation US -TimeoutSec 5; `$left | Format-Table UserPrincipalName, License, Error -GroupBy Fix"
-        if (@($left).Count -eq 0) { break }
-        if ($run -ge 3) { throw "Licenses still in error after $run runs of the runbook: $(@($left | ForEach-Object { "$($_.UserPrincipalName) $($_.License) $($_.Error)" }) -join '; ')" }
-
-        Write-Step "What Graph cannot change (the emulator's admin API here; in a tenant, the Microsoft 365 admin center and Exchange Online)"
-        Repair-OutsideGraph $left
-    }
+    Write-Step 'Repairing with Graph calls only: the remediation runbook, on this connection'
+    . Invoke-AtPrompt "`$left = $runbook -UsageLocation US -ReclaimFromDisabledAccounts -ReplaceSharedMail -MaxRounds 5 -TimeoutSec 5; `$left | Format-Table UserPrincipalName, License, Error -GroupBy Fix"
+    if (@($left).Count -gt 0) { throw "Licenses still in error after the runbook: $(@($left | ForEach-Object { "$($_.UserPrincipalName) $($_.License) $($_.Error)" }) -join '; ')" }
 
     Write-Step 'Their license states after'
     . Invoke-AtPrompt {
@@ -223,7 +191,7 @@ try {
     if ($groupsLeft.Count -gt 0) { throw "Groups still with members in license error after the fixes: $($groupsLeft.DisplayName -join ', ')" }
 
     Write-Step 'A leaver (soft-deleted) cannot be reprocessed: Graph answers 404'
-    $leaver = @((Invoke-EmulatorAdmin GET users).value | Where-Object deleted)[0].userPrincipalName
+    $leaver = @((Get-Content -Raw $TenantFile | ConvertFrom-Json).users | Where-Object deletedDateTime)[0].userPrincipalName
     . Invoke-AtPrompt "Invoke-MgLicenseUser -UserId $leaver" -ErrorExpected
 } finally {
     if (Get-Command Disconnect-MgGraph -ErrorAction Ignore) { $null = Disconnect-MgGraph -ErrorAction Ignore }

@@ -9,7 +9,8 @@
 //!   (MutuallyExclusiveViolation);
 //! - Visio is not sold in China, where a few Visio users work (ProhibitedInUsageLocationViolation);
 //! - a few direct E3 licenses disable SharePoint, which Teams needs (DependencyViolation);
-//! - two pairs of users share a proxy address (UniquenessViolation);
+//! - two pairs of users share a proxy address, the second of each as its mail (UniquenessViolation);
+//! - one user in ten left the company: account disabled, out of every group, still holding a direct E3;
 //! - two users are soft-deleted.
 
 use serde_json::{json, Value};
@@ -238,12 +239,19 @@ pub fn tenant(users: usize, seed: u64) -> Value {
             !people[j]["usageLocation"].is_null() && e3.iter().any(|id| people[j]["id"] == **id)
         });
         if let Some(j) = twin {
-            for k in [index, j] {
-                people[k]["proxyAddresses"]
-                    .as_array_mut()
-                    .expect("array")
-                    .push(Value::from(address));
-            }
+            // The first keeps it as a secondary address; the second's mail was changed to it, so it is
+            // their primary address and their own one a secondary.
+            people[index]["proxyAddresses"]
+                .as_array_mut()
+                .expect("array")
+                .push(Value::from(address));
+            let shared_mail = &address["smtp:".len()..];
+            let own = people[j]["userPrincipalName"].clone();
+            people[j]["mail"] = Value::from(shared_mail);
+            people[j]["proxyAddresses"] = json!([
+                format!("SMTP:{shared_mail}"),
+                format!("smtp:{}", own.as_str().unwrap_or_default())
+            ]);
             e3_blocked += 2;
             shared += 1;
         }
@@ -258,7 +266,36 @@ pub fn tenant(users: usize, seed: u64) -> Value {
         }
     }
 
-    let e3_seats = e3.len().saturating_sub(e3_blocked).saturating_sub(8);
+    // Staff who left: their accounts are disabled and out of every group, but each still holds the direct
+    // E3 they were given before group licensing, a seat nobody uses (one user in ten). The first office
+    // workers with a usage location and an address of their own, so they hold their seats from the start.
+    let mut departed = 0usize;
+    for k in 0..count {
+        if departed == count / 10 {
+            break;
+        }
+        let id = people[k]["id"].clone();
+        let eligible = e3.iter().any(|m| id == **m)
+            && !frontline.iter().any(|m| id == **m)
+            && !visio.iter().any(|m| id == **m)
+            && people[k]["usageLocation"].is_string()
+            && people[k]["deletedDateTime"].is_null()
+            && people[k]["proxyAddresses"]
+                .as_array()
+                .is_some_and(|a| a.len() == 1);
+        if !eligible {
+            continue;
+        }
+        people[k]["accountEnabled"] = Value::from(false);
+        people[k]["directLicenses"] = json!([{ "skuId": E3, "disabledPlans": [] }]);
+        e3.retain(|m| id != **m);
+        pbi.retain(|m| id != **m);
+        departed += 1;
+    }
+
+    let e3_seats = (e3.len() + departed)
+        .saturating_sub(e3_blocked)
+        .saturating_sub(8);
     json!({
         "tenantId": TENANT_ID,
         "subscribedSkus": skus(e3_seats, count),
