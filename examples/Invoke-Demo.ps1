@@ -14,22 +14,22 @@
          hasMembersWithLicenseErrors, and the users whose direct licenses are in error;
       3. show their license states;
       4. run the remediation runbook (Repair-LicenseErrors.ps1) on the same connection: it fixes
-         every cause Microsoft Graph can fix with Graph calls (Update-MgUser -UsageLocation,
-         Remove-MgGroupMemberByRef, Set-MgUserLicense), reprocesses the users with
-         Invoke-MgLicenseUser -Wait, goes round again since reprocessing can show an error the
-         first one hid, and lists what is left with what fixes it;
-      5. make the two changes that are not Graph's to make: buy seats (the Microsoft 365 admin
-         center) and remove a proxy address two users share (Exchange Online), then run the
-         runbook again (three times at most);
-      6. show their license states after;
-      7. show that a soft-deleted leaver cannot be reprocessed: Graph answers 404.
+         every cause with Graph calls (Update-MgUser -UsageLocation, Remove-MgGroupMemberByRef,
+         Set-MgUserLicense), and, as the admin chooses with its two switches, takes back the E3
+         seats that disabled accounts of departed staff still hold (-ReclaimFromDisabledAccounts:
+         Set-MgUserLicense -RemoveLicenses, each account named) and gives the users whose mail is
+         another user's address their own address as mail (-ReplaceSharedMail: Update-MgUser
+         -Mail); it reprocesses the users with Invoke-MgLicenseUser -Wait and goes round again,
+         since reprocessing can show an error the first one hid, until nobody is in error;
+      5. show their license states after;
+      6. show that a soft-deleted leaver cannot be reprocessed: Graph answers 404.
 
     It throws if anyone is left in license error, so it doubles as a check of the module and the
     emulator (./build.sh demo runs it).
 
-    Every change to users and groups is a Graph call made by MgLicense's cmdlets, as in a real
-    tenant. Only step 5 goes through the emulator's admin API, in the section marked "The
-    emulator's part", because a purchase and a mailbox address are not Graph writes.
+    Every change is a Graph call made by MgLicense's cmdlets, as in a real tenant: no seat is
+    bought and no mailbox changed outside Graph. The emulator's admin API is called once, before
+    the repair, for the token (New-EmulatorToken), as Entra ID would give the admin's app one.
 
 .EXAMPLE
     ./build.sh demo
@@ -85,9 +85,9 @@ function Invoke-AtPrompt {
     if ($ErrorExpected -and -not $promptFailed) { throw "The demo command was expected to fail, and did not: $Command" }
 }
 
-# ---- The emulator's part: the tenant, and the changes an admin makes in the Entra admin center ----
+# ---- The emulator's part: the tenant and a token ----
 #
-# The admin API (/_emulator/...) is documented in crates/graph-emulator/README.md.
+# The admin API is documented in crates/graph-emulator/README.md.
 
 # Starts the emulator on a free loopback port; it stops when this script ends (its stdin closes).
 function Start-Emulator([string] $Program, [string] $Seed) {
