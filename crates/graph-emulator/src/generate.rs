@@ -13,6 +13,8 @@
 //! - one user in ten left the company: account disabled, out of every group, still holding a direct E3;
 //! - two users are soft-deleted.
 
+use std::collections::HashSet;
+
 use serde_json::{json, Value};
 
 const E3: &str = "05e9a617-0261-4cee-bb44-138d3ef5d965";
@@ -269,29 +271,30 @@ pub fn tenant(users: usize, seed: u64) -> Value {
     // Staff who left: their accounts are disabled and out of every group, but each still holds the direct
     // E3 they were given before group licensing, a seat nobody uses (one user in ten). The first office
     // workers with a usage location and an address of their own, so they hold their seats from the start.
-    let mut departed = 0usize;
-    for k in 0..count {
-        if departed == count / 10 {
+    let in_e3: HashSet<&str> = e3.iter().map(String::as_str).collect();
+    let elsewhere: HashSet<&str> = frontline.iter().chain(&visio).map(String::as_str).collect();
+    let mut departed_ids: HashSet<String> = HashSet::new();
+    for person in people.iter_mut() {
+        if departed_ids.len() == count / 10 {
             break;
         }
-        let id = people[k]["id"].clone();
-        let eligible = e3.iter().any(|m| id == **m)
-            && !frontline.iter().any(|m| id == **m)
-            && !visio.iter().any(|m| id == **m)
-            && people[k]["usageLocation"].is_string()
-            && people[k]["deletedDateTime"].is_null()
-            && people[k]["proxyAddresses"]
+        let id = person["id"].as_str().unwrap_or_default().to_owned();
+        let eligible = in_e3.contains(id.as_str())
+            && !elsewhere.contains(id.as_str())
+            && person["usageLocation"].is_string()
+            && person["deletedDateTime"].is_null()
+            && person["proxyAddresses"]
                 .as_array()
                 .is_some_and(|a| a.len() == 1);
-        if !eligible {
-            continue;
+        if eligible {
+            person["accountEnabled"] = Value::from(false);
+            person["directLicenses"] = json!([{ "skuId": E3, "disabledPlans": [] }]);
+            departed_ids.insert(id);
         }
-        people[k]["accountEnabled"] = Value::from(false);
-        people[k]["directLicenses"] = json!([{ "skuId": E3, "disabledPlans": [] }]);
-        e3.retain(|m| id != **m);
-        pbi.retain(|m| id != **m);
-        departed += 1;
     }
+    let departed = departed_ids.len();
+    e3.retain(|m| !departed_ids.contains(m));
+    pbi.retain(|m| !departed_ids.contains(m));
 
     let e3_seats = (e3.len() + departed)
         .saturating_sub(e3_blocked)
@@ -380,6 +383,26 @@ mod tests {
                 "seed {seed}"
             );
             assert!(loaded.users().any(|u| u.is_deleted()));
+            // One user in ten left: disabled, in no group, holding an E3 seat of their own.
+            let departed: Vec<_> = loaded
+                .active_users()
+                .filter(|u| u.properties()["accountEnabled"] == false)
+                .collect();
+            assert_eq!(departed.len(), 30, "seed {seed}");
+            for user in departed {
+                assert_eq!(
+                    user.license_states()
+                        .iter()
+                        .map(|s| (
+                            s["skuId"].as_str(),
+                            s["assignedByGroup"].as_str(),
+                            s["state"].as_str()
+                        ))
+                        .collect::<Vec<_>>(),
+                    [(Some(E3), None, Some("Active"))],
+                    "seed {seed}"
+                );
+            }
         }
     }
 }
