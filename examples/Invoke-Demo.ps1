@@ -28,8 +28,11 @@
     emulator (./build.sh demo runs it).
 
     Every change is a Graph call made by MgLicense's cmdlets, as in a real tenant: no seat is
-    bought and no mailbox changed outside Graph. The emulator's admin API is called once, before
-    the repair, for the token (New-EmulatorToken), as Entra ID would give the admin's app one.
+    bought and no mailbox changed outside Graph. The demo signs in as an unattended runbook does,
+    with an app's client secret (Connect-MgGraph -ClientSecretCredential, against the emulator's
+    Entra ID token endpoint). The emulator's admin API is called once, before the repair, to
+    register that app with its application permissions (Register-EmulatorApp), as an admin does
+    once in the Entra admin center.
 
 .EXAMPLE
     ./build.sh demo
@@ -85,7 +88,7 @@ function Invoke-AtPrompt {
     if ($ErrorExpected -and -not $promptFailed) { throw "The demo command was expected to fail, and did not: $Command" }
 }
 
-# ---- The emulator's part: the tenant and a token ----
+# ---- The emulator's part: the tenant and the app registration ----
 #
 # The admin API is documented in crates/graph-emulator/README.md.
 
@@ -115,11 +118,14 @@ function Stop-Emulator($Running) {
     if (-not $Running.Process.WaitForExit(5000)) { $Running.Process.Kill($true) }
 }
 
-# The one admin call: a token, as Entra ID would give the admin's app (the emulator mints it).
-function New-EmulatorToken([string[]] $Roles) {
-    $call = @{ Method = 'POST'; Uri = "$($script:GraphEmulator.Url)/_emulator/tokens"; NoProxy = $true; ContentType = 'application/json'
-        Body = @{ roles = $Roles } | ConvertTo-Json -Compress }
-    (Invoke-RestMethod @call).access_token
+# The one admin call: the app the demo signs in as, with a new client secret and these application
+# permissions granted, as an admin registers it in the Entra admin center. Gives its credential.
+function Register-EmulatorApp([string] $AppId, [string[]] $Roles) {
+    $secret = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(30))
+    $call = @{ Method = 'POST'; Uri = "$($script:GraphEmulator.Url)/_emulator/apps"; NoProxy = $true; ContentType = 'application/json'
+        Body = @{ appId = $AppId; displayName = 'License repair'; secrets = @(@{ value = $secret }); roles = $Roles } | ConvertTo-Json -Compress }
+    $null = Invoke-RestMethod @call
+    [pscredential]::new($AppId, (ConvertTo-SecureString $secret -AsPlainText -Force))
 }
 
 # ---- The admin's walk --------------------------------------------------------------------------
@@ -132,16 +138,17 @@ Write-Step "Starting the Graph emulator on $([System.IO.Path]::GetRelativePath($
 $script:GraphEmulator = Start-Emulator (Convert-Path $Emulator) $TenantFile
 try {
     $url = $GraphEmulator.Url
-    # What Connect-MgGraph -Scopes would get from Entra ID in a tenant: a token, here minted by the emulator.
-    $token = New-EmulatorToken 'User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All' |
-        ConvertTo-SecureString -AsPlainText -Force
-    Write-Host "  emulator at $url; `$token holds a token it minted with User.ReadWrite.All, GroupMember.ReadWrite.All and Directory.Read.All"
+    # The app a runbook signs in as, registered once by an admin; $credential holds its id and client secret.
+    $tenantId = (Get-Content -Raw $TenantFile | ConvertFrom-Json).tenantId
+    $credential = Register-EmulatorApp 'b6f1c2d3-4e5a-4b6c-8d7e-9f0a1b2c3d4e' 'User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All'
+    Write-Host "  emulator at $url; app $($credential.UserName) registered with User.ReadWrite.All, GroupMember.ReadWrite.All and Directory.Read.All; `$credential holds its client secret"
 
     Write-Step 'Connecting MgLicense to the emulator'
     $manifest = [System.IO.Path]::GetRelativePath($PWD, (Convert-Path $ModuleManifest)).Replace('\', '/')
     . Invoke-AtPrompt "Import-Module $(if ([System.IO.Path]::IsPathRooted($manifest)) { $manifest } else { "./$manifest" })"
     . Invoke-AtPrompt "Add-MgEnvironment -Name Emulator -GraphEndpoint $url -AzureADEndpoint $url"
-    . Invoke-AtPrompt { Connect-MgGraph -Environment Emulator -AccessToken $token }
+    . Invoke-AtPrompt "Connect-MgGraph -Environment Emulator -TenantId $tenantId -ClientSecretCredential `$credential -NoWelcome"
+    . Invoke-AtPrompt { Get-MgContext | Format-List AuthType, ClientId, TenantId, Scopes }
     . Invoke-AtPrompt { $skus = @{}; Get-MgSubscribedSku -All | ForEach-Object { $skus[$_.SkuId] = $_.SkuPartNumber } }
     . Invoke-AtPrompt {
         function Get-LicenseState {

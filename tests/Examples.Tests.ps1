@@ -206,13 +206,14 @@ Describe 'The repair of the sample tenant' {
         }
     }
 
-    It 'Invoke-Demo.ps1 repairs the sample tenant; its only admin call mints the token' {
+    It 'Invoke-Demo.ps1 signs in with a client secret and repairs the sample tenant; its only admin call registers the app' {
         $adminCalls = @(Select-String -Path (Join-Path $RepoRoot 'examples/Invoke-Demo.ps1') -Pattern '/_emulator/\w+' -AllMatches | ForEach-Object { $_.Matches.Value })
-        $adminCalls | Should -Be @('/_emulator/tokens')
+        $adminCalls | Should -Be @('/_emulator/apps')
 
         $lines = @(Invoke-ChildPwsh "& ./examples/Invoke-Demo.ps1 -Emulator '$EmulatorProgram' -ModuleManifest '$ModuleManifest' 2>&1" -WorkingDirectory $RepoRoot)
         $LASTEXITCODE | Should -Be 0 -Because ($lines -join "`n")
         $text = $lines -join "`n"
+        $text | Should -MatchExactly 'AuthType : AppOnly'
         $text | Should -MatchExactly 'round 1: 47 users in license error'
         $text | Should -MatchExactly '0 licenses still in error'
     }
