@@ -14,22 +14,25 @@
          hasMembersWithLicenseErrors, and the users whose direct licenses are in error;
       3. show their license states;
       4. run the remediation runbook (Repair-LicenseErrors.ps1) on the same connection: it fixes
-         every cause Microsoft Graph can fix with Graph calls (Update-MgUser -UsageLocation,
-         Remove-MgGroupMemberByRef, Set-MgUserLicense), reprocesses the users with
-         Invoke-MgLicenseUser -Wait, goes round again since reprocessing can show an error the
-         first one hid, and lists what is left with what fixes it;
-      5. make the two changes that are not Graph's to make: buy seats (the Microsoft 365 admin
-         center) and remove a proxy address two users share (Exchange Online), then run the
-         runbook again (three times at most);
-      6. show their license states after;
-      7. show that a soft-deleted leaver cannot be reprocessed: Graph answers 404.
+         every cause with Graph calls (Update-MgUser -UsageLocation, Remove-MgGroupMemberByRef,
+         Set-MgUserLicense), and, as the admin chooses with its two switches, takes back the E3
+         seats that disabled accounts of departed staff still hold (-ReclaimFromDisabledAccounts:
+         Set-MgUserLicense -RemoveLicenses, each account named) and gives the users whose mail is
+         another user's address their own address as mail (-ReplaceSharedMail: Update-MgUser
+         -Mail); it reprocesses the users with Invoke-MgLicenseUser -Wait and goes round again,
+         since reprocessing can show an error the first one hid, until nobody is in error;
+      5. show their license states after;
+      6. show that a soft-deleted leaver cannot be reprocessed: Graph answers 404.
 
     It throws if anyone is left in license error, so it doubles as a check of the module and the
     emulator (./build.sh demo runs it).
 
-    Every change to users and groups is a Graph call made by MgLicense's cmdlets, as in a real
-    tenant. Only step 5 goes through the emulator's admin API, in the section marked "The
-    emulator's part", because a purchase and a mailbox address are not Graph writes.
+    Every change is a Graph call made by MgLicense's cmdlets, as in a real tenant: no seat is
+    bought and no mailbox changed outside Graph. The demo signs in as an unattended runbook does,
+    with an app's client secret (Connect-MgGraph -ClientSecretCredential, against the emulator's
+    Entra ID token endpoint). The emulator's admin API is called once, before the repair, to
+    register that app with its application permissions (Register-EmulatorApp), as an admin does
+    once in the Entra admin center.
 
 .EXAMPLE
     ./build.sh demo
@@ -85,9 +88,9 @@ function Invoke-AtPrompt {
     if ($ErrorExpected -and -not $promptFailed) { throw "The demo command was expected to fail, and did not: $Command" }
 }
 
-# ---- The emulator's part: the tenant, and the changes an admin makes in the Entra admin center ----
+# ---- The emulator's part: the tenant and the app registration ----
 #
-# The admin API (/_emulator/...) is documented in crates/graph-emulator/README.md.
+# The admin API is documented in crates/graph-emulator/README.md.
 
 # Starts the emulator on a free loopback port; it stops when this script ends (its stdin closes).
 function Start-Emulator([string] $Program, [string] $Seed) {
@@ -115,38 +118,14 @@ function Stop-Emulator($Running) {
     if (-not $Running.Process.WaitForExit(5000)) { $Running.Process.Kill($true) }
 }
 
-# One admin call; -Body is JSON, or an object to send as JSON.
-function Invoke-EmulatorAdmin([string] $Method, [string] $Path, $Body) {
-    $call = @{ Method = $Method; Uri = "$($script:GraphEmulator.Url)/_emulator/$Path"; NoProxy = $true }
-    if ($Body) { $call.Body = if ($Body -is [string]) { $Body } else { $Body | ConvertTo-Json -Depth 10 -Compress }; $call.ContentType = 'application/json' }
-    Invoke-RestMethod @call
-}
-
-# The two fixes of what the runbook leaves that are not Graph writes, made through the admin API and
-# printed as the call made: the seats short for every license left that waits for one (state Error:
-# those with no seat, and those whose shared address is fixed here), as in the Microsoft 365 admin
-# center; and the shared proxy address taken off each user who has one
-# (UniquenessViolation), as Set-Mailbox -EmailAddresses does in Exchange Online.
-function Repair-OutsideGraph($Left) {
-    $waiting = @($Left | Where-Object { $_.State -eq 'Error' -and $_.Error -in 'CountViolation', 'UniquenessViolation' })
-    foreach ($sku in @($waiting | Group-Object License)) {
-        $subscription = Get-MgSubscribedSku -All | Where-Object SkuPartNumber -eq $sku.Name
-        $short = $subscription.ConsumedUnits + $sku.Count - $subscription.PrepaidUnits.Enabled
-        if ($short -le 0) { continue }
-        $body = @{ prepaidUnits = @{ enabled = $subscription.PrepaidUnits.Enabled + $short } } | ConvertTo-Json -Compress
-        Write-Host "  Microsoft 365 admin center: buy $short more $($sku.Name) seats"
-        Write-Host "    PATCH /_emulator/skus/$($sku.Name) $body"
-        $null = Invoke-EmulatorAdmin PATCH "skus/$($sku.Name)" $body
-    }
-
-    foreach ($upn in @($Left | Where-Object Error -eq 'UniquenessViolation' | ForEach-Object UserPrincipalName | Sort-Object -Unique)) {
-        $key = [uri]::EscapeDataString($upn).Replace('%40', '@')
-        $primary = @((Invoke-EmulatorAdmin GET "users/$key").user.proxyAddresses | Where-Object { $_ -clike 'SMTP:*' })
-        $body = @{ proxyAddresses = $primary } | ConvertTo-Json -Compress
-        Write-Host "  Exchange Online: Set-Mailbox $upn -EmailAddresses $($primary -join ',')"
-        Write-Host "    PATCH /_emulator/users/$key $body"
-        $null = Invoke-EmulatorAdmin PATCH "users/$key" $body
-    }
+# The one admin call: the app the demo signs in as, with a new client secret and these application
+# permissions granted, as an admin registers it in the Entra admin center. Gives its credential.
+function Register-EmulatorApp([string] $AppId, [string[]] $Roles) {
+    $secret = [Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(30))
+    $call = @{ Method = 'POST'; Uri = "$($script:GraphEmulator.Url)/_emulator/apps"; NoProxy = $true; ContentType = 'application/json'
+        Body = @{ appId = $AppId; displayName = 'License repair'; secrets = @(@{ value = $secret }); roles = $Roles } | ConvertTo-Json -Compress }
+    $null = Invoke-RestMethod @call
+    [pscredential]::new($AppId, (ConvertTo-SecureString $secret -AsPlainText -Force))
 }
 
 # ---- The admin's walk --------------------------------------------------------------------------
@@ -159,16 +138,17 @@ Write-Step "Starting the Graph emulator on $([System.IO.Path]::GetRelativePath($
 $script:GraphEmulator = Start-Emulator (Convert-Path $Emulator) $TenantFile
 try {
     $url = $GraphEmulator.Url
-    # What Connect-MgGraph -Scopes would get from Entra ID in a tenant: a token, here minted by the emulator.
-    $token = (Invoke-EmulatorAdmin POST tokens @{ roles = @('User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All') }).access_token |
-        ConvertTo-SecureString -AsPlainText -Force
-    Write-Host "  emulator at $url; `$token holds a token it minted with User.ReadWrite.All, GroupMember.ReadWrite.All and Directory.Read.All"
+    # The app a runbook signs in as, registered once by an admin; $credential holds its id and client secret.
+    $tenantId = (Get-Content -Raw $TenantFile | ConvertFrom-Json).tenantId
+    $credential = Register-EmulatorApp 'b6f1c2d3-4e5a-4b6c-8d7e-9f0a1b2c3d4e' 'User.ReadWrite.All', 'GroupMember.ReadWrite.All', 'Directory.Read.All'
+    Write-Host "  emulator at $url; app $($credential.UserName) registered with User.ReadWrite.All, GroupMember.ReadWrite.All and Directory.Read.All; `$credential holds its client secret"
 
     Write-Step 'Connecting MgLicense to the emulator'
     $manifest = [System.IO.Path]::GetRelativePath($PWD, (Convert-Path $ModuleManifest)).Replace('\', '/')
     . Invoke-AtPrompt "Import-Module $(if ([System.IO.Path]::IsPathRooted($manifest)) { $manifest } else { "./$manifest" })"
     . Invoke-AtPrompt "Add-MgEnvironment -Name Emulator -GraphEndpoint $url -AzureADEndpoint $url"
-    . Invoke-AtPrompt { Connect-MgGraph -Environment Emulator -AccessToken $token }
+    . Invoke-AtPrompt "Connect-MgGraph -Environment Emulator -TenantId $tenantId -ClientSecretCredential `$credential -NoWelcome"
+    . Invoke-AtPrompt { Get-MgContext | Format-List AuthType, ClientId, TenantId, Scopes }
     . Invoke-AtPrompt { $skus = @{}; Get-MgSubscribedSku -All | ForEach-Object { $skus[$_.SkuId] = $_.SkuPartNumber } }
     . Invoke-AtPrompt {
         function Get-LicenseState {
@@ -197,19 +177,14 @@ try {
         $before | Sort-Object Error, UserPrincipalName | Format-Table UserPrincipalName, License, State -GroupBy Error
     }
 
-    # The runbook fixes what Graph can and reprocesses; what is left needs a purchase or Exchange, then
-    # the runbook again.
+    # The runbook fixes every cause with Graph calls and reprocesses, round after round. The two switches
+    # are the admin's choice: take back the E3 seats that disabled accounts still hold, and give a user
+    # whose mail is another object's address their own address as mail.
     $runbook = [System.IO.Path]::GetRelativePath($PWD, (Join-Path $PSScriptRoot 'Repair-LicenseErrors.ps1')).Replace('\', '/')
     if (-not [System.IO.Path]::IsPathRooted($runbook) -and -not $runbook.StartsWith('.')) { $runbook = "./$runbook" }
-    for ($run = 1; $true; $run++) {
-        Write-Step $(if ($run -eq 1) { 'Repairing with Graph calls: the remediation runbook, on this connection' } else { 'The runbook again' })
-        . Invoke-AtPrompt "`$left = $runbook -UsageLocation US -TimeoutSec 5; `$left | Format-Table UserPrincipalName, License, Error -GroupBy Fix"
-        if (@($left).Count -eq 0) { break }
-        if ($run -ge 3) { throw "Licenses still in error after $run runs of the runbook: $(@($left | ForEach-Object { "$($_.UserPrincipalName) $($_.License) $($_.Error)" }) -join '; ')" }
-
-        Write-Step "What Graph cannot change (the emulator's admin API here; in a tenant, the Microsoft 365 admin center and Exchange Online)"
-        Repair-OutsideGraph $left
-    }
+    Write-Step 'Repairing with Graph calls only: the remediation runbook, on this connection'
+    . Invoke-AtPrompt "`$left = $runbook -UsageLocation US -ReclaimFromDisabledAccounts -ReplaceSharedMail -MaxRounds 5 -TimeoutSec 5; `$left | Format-Table UserPrincipalName, License, Error -GroupBy Fix"
+    if (@($left).Count -gt 0) { throw "Licenses still in error after the runbook: $(@($left | ForEach-Object { "$($_.UserPrincipalName) $($_.License) $($_.Error)" }) -join '; ')" }
 
     Write-Step 'Their license states after'
     . Invoke-AtPrompt {
@@ -223,7 +198,7 @@ try {
     if ($groupsLeft.Count -gt 0) { throw "Groups still with members in license error after the fixes: $($groupsLeft.DisplayName -join ', ')" }
 
     Write-Step 'A leaver (soft-deleted) cannot be reprocessed: Graph answers 404'
-    $leaver = @((Invoke-EmulatorAdmin GET users).value | Where-Object deleted)[0].userPrincipalName
+    $leaver = @((Get-Content -Raw $TenantFile | ConvertFrom-Json).users | Where-Object deletedDateTime)[0].userPrincipalName
     . Invoke-AtPrompt "Invoke-MgLicenseUser -UserId $leaver" -ErrorExpected
 } finally {
     if (Get-Command Disconnect-MgGraph -ErrorAction Ignore) { $null = Disconnect-MgGraph -ErrorAction Ignore }

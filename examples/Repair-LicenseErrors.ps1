@@ -19,13 +19,22 @@
              -RemoveLicenses);
            - a direct license with a plan disabled that another plan needs: every plan enabled
              (Set-MgUserLicense -AddLicenses @{ SkuId; DisabledPlans = @() });
+           - not enough seats (CountViolation), with -ReclaimFromDisabledAccounts: the seats of that
+             license held by disabled accounts are taken back. It finds them with
+             Get-MgUser -Filter 'accountEnabled eq false' and removes each license they hold
+             directly (Set-MgUserLicense -RemoveLicenses), naming every account it reclaims from;
+             a disabled account's licenses from groups are left to the group's owner;
+           - a proxy address shared with another object (UniquenessViolation), with
+             -ReplaceSharedMail: a user whose mail is another object's proxy address gets its user
+             principal name as mail (Update-MgUser -Mail), which Entra makes its primary proxy
+             address in place of the shared one; only when no other object has that address;
       3. reprocess every user in error from the pipeline and wait for the service
          (Invoke-MgLicenseUser -Wait), since reprocessing can show an error the first one hid;
 
     and stops when nobody is in error, or a round would find the errors of the round before. It writes one object per license
-    still in error, with what fixes it: seats to buy (CountViolation) and proxy addresses shared with
-    another object (UniquenessViolation) are not Graph's to change, nor is a license of a group that
-    lacks a plan another needs. State says whether the license waits for a seat (Error) or is
+    still in error, with what fixes it: seats to buy (CountViolation) and a proxy address shared with
+    another object other than as a user's mail (UniquenessViolation) are not Graph's to change, nor is
+    a license of a group that lacks a plan another needs. State says whether the license waits for a seat (Error) or is
     assigned despite the error (ActiveWithError).
 
     Everything goes through one connection (Connect-MgGraph first) with User.ReadWrite.All (or
@@ -35,6 +44,11 @@
 .EXAMPLE
     ./Repair-LicenseErrors.ps1 -UsageLocation US
     Repairs the tenant, giving users without a usage location US, and lists what is left.
+
+.EXAMPLE
+    ./Repair-LicenseErrors.ps1 -UsageLocation US -ReclaimFromDisabledAccounts -ReplaceSharedMail
+    Also takes back the seats of disabled accounts for licenses short of seats, and gives a user whose
+    mail collides with another object's address its user principal name as mail.
 
 .EXAMPLE
     ./Repair-LicenseErrors.ps1 -WhatIf
@@ -53,14 +67,40 @@ param(
 
     # How long -Wait follows each user after reprocessing, in seconds.
     [ValidateRange(0, 86400)]
-    [int] $TimeoutSec = 120
+    [int] $TimeoutSec = 120,
+
+    # For a license short of seats (CountViolation), remove the licenses of it that disabled accounts
+    # (accountEnabled false) hold directly, and so free their seats. Off by default: an admin decides
+    # that a disabled account's licenses may go.
+    [switch] $ReclaimFromDisabledAccounts,
+
+    # For a user whose mail is also another object's proxy address (UniquenessViolation), set its mail
+    # to its user principal name, when no other object has that address. Off by default: it changes
+    # the address the user's mail goes to.
+    [switch] $ReplaceSharedMail
 )
 
 $ErrorActionPreference = 'Stop'
 $skuNames = @{}
 foreach ($sku in Get-MgSubscribedSku -All) { $skuNames[$sku.SkuId] = $sku.SkuPartNumber }
 $groupNames = @{}
-$userProperties = 'id', 'userPrincipalName', 'usageLocation', 'licenseAssignmentStates'
+$userProperties = 'id', 'userPrincipalName', 'usageLocation', 'licenseAssignmentStates', 'mail', 'proxyAddresses'
+# Who has each proxy address (lower case, without smtp:), from the listing of every user.
+$addressOwners = @{}
+
+function Get-BareAddress([string] $Address) { ($Address -replace '^smtp:', '').ToLowerInvariant() }
+
+# Whether this user's mail is another object's proxy address and its user principal name is nobody
+# else's, so that -ReplaceSharedMail can give it its user principal name as mail.
+function Test-SharedMail($User) {
+    if (-not $User.Mail) { return $false }
+    $mail = Get-BareAddress $User.Mail
+    $own = Get-BareAddress $User.UserPrincipalName
+    if ($mail -eq $own) { return $false }
+    $others = @($addressOwners[$mail] | Where-Object { $_ -ne $User.Id })
+    $ownTaken = @($addressOwners[$own] | Where-Object { $_ -ne $User.Id })
+    $others.Count -gt 0 -and $ownTaken.Count -eq 0
+}
 
 # The users with a license in error, each with its license states.
 function Find-UserInError {
@@ -71,7 +111,14 @@ function Find-UserInError {
     }
 
     # Direct licenses belong to no group: only the users themselves show their errors.
+    $addressOwners.Clear()
     foreach ($user in Get-MgUser -All -Property $userProperties) {
+        foreach ($address in @($user.ProxyAddresses)) {
+            if ($address -notmatch '^smtp:') { continue }
+            $bare = Get-BareAddress $address
+            if (-not $addressOwners.ContainsKey($bare)) { $addressOwners[$bare] = [System.Collections.Generic.List[string]]::new() }
+            $addressOwners[$bare].Add($user.Id)
+        }
         if ($user.LicenseAssignmentStates | Where-Object { -not $_.AssignedByGroup -and $_.State -ne 'Active' }) { $ids[$user.Id] = $user }
     }
 
@@ -102,8 +149,14 @@ function Get-Fix($User, $State) {
             if ($group) { return @{ Reason = "a plan of $license from '$($groupNames[$group])' needs one the group does not enable: change the group's licenses" } }
             return New-Fix Set-MgUserLicense @{ UserId = $User.UserPrincipalName; AddLicenses = @{ SkuId = $State.SkuId; DisabledPlans = @() } }
         }
-        'CountViolation' { return @{ Reason = "buy $license seats (Microsoft 365 admin center), or free some" } }
-        'UniquenessViolation' { return @{ Reason = 'remove the proxy address it shares with another object (Exchange Online)' } }
+        'CountViolation' { return @{ Reason = "buy $license seats (Microsoft 365 admin center), or free some$(if (-not $ReclaimFromDisabledAccounts) { ' (-ReclaimFromDisabledAccounts frees those of disabled accounts)' })" } }
+        'UniquenessViolation' {
+            if (Test-SharedMail $User) {
+                if ($ReplaceSharedMail) { return New-Fix Update-MgUser @{ UserId = $User.UserPrincipalName; Mail = $User.UserPrincipalName } }
+                return @{ Reason = "its mail $($User.Mail) is another object's address: give it another (-ReplaceSharedMail gives it $($User.UserPrincipalName))" }
+            }
+            return @{ Reason = 'remove the proxy address it shares with another object (Exchange Online), or change the mail of the other' }
+        }
         default { return @{ Reason = 'reprocessing tries it again; if it stays, check the user in the Microsoft Entra admin center' } }
     }
 }
@@ -115,6 +168,18 @@ function New-Fix([string] $Command, [hashtable] $Parameters) {
         "-$name $text"
     }
     @{ Command = $Command; Parameters = $Parameters; Text = "$Command $($shown -join ' ')" }
+}
+
+# Makes a change once (-Made holds the changes made), showing it first; a failure is shown, not thrown.
+function Invoke-Fix($Fix, $Made, [string] $Why) {
+    if (-not $Made.Add($Fix.Text)) { return }
+    $Host.UI.WriteLine("  $Why$($Fix.Text)")
+    $parameters = $Fix.Parameters
+    try { $null = & $Fix.Command @parameters }
+    catch {
+        $Host.UI.WriteLine("    failed: $($_.Exception.Message)")
+        $null = $Made.Remove($Fix.Text)
+    }
 }
 
 # The licenses in error of these users, each with what fixes it when Graph cannot.
@@ -148,17 +213,22 @@ for ($round = 1; $round -le $MaxRounds; $round++) {
 
     # Fix: each change once (a user leaves a group once, gets one usage location).
     $made = [System.Collections.Generic.HashSet[string]]::new()
+
+    # Seats first: the licenses short of seats, taken back from the disabled accounts that hold them directly.
+    $short = @($users | ForEach-Object { $_.LicenseAssignmentStates } | Where-Object Error -eq 'CountViolation' | ForEach-Object SkuId | Sort-Object -Unique)
+    if ($ReclaimFromDisabledAccounts -and $short.Count) {
+        foreach ($holder in Get-MgUser -Filter 'accountEnabled eq false' -All -Property id, userPrincipalName, licenseAssignmentStates) {
+            foreach ($state in @($holder.LicenseAssignmentStates | Where-Object { -not $_.AssignedByGroup -and $_.SkuId -in $short })) {
+                $fix = New-Fix Set-MgUserLicense @{ UserId = $holder.UserPrincipalName; RemoveLicenses = $state.SkuId }
+                Invoke-Fix $fix $made "reclaiming the $($skuNames[$state.SkuId]) seat of disabled account $($holder.UserPrincipalName): "
+            }
+        }
+    }
+
     foreach ($user in $users) {
         foreach ($state in @($user.LicenseAssignmentStates | Where-Object State -ne 'Active')) {
             $fix = Get-Fix $user $state
-            if ($fix.Reason -or -not $made.Add($fix.Text)) { continue }
-            $Host.UI.WriteLine("  $($fix.Text)")
-            $parameters = $fix.Parameters
-            try { $null = & $fix.Command @parameters }
-            catch {
-                $Host.UI.WriteLine("    failed: $($_.Exception.Message)")
-                $null = $made.Remove($fix.Text)
-            }
+            if (-not $fix.Reason) { Invoke-Fix $fix $made }
         }
     }
 

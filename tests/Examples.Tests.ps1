@@ -155,3 +155,66 @@ Describe 'The example runbooks' {
         $lines | Should -MatchExactly '\d+ licenses still in error'
     }
 }
+
+# The sample tenant of examples/tenant, as the demo repairs it: every license error fixed by Graph calls.
+Describe 'The repair of the sample tenant' {
+    BeforeAll {
+        $script:Sample = Start-TestEmulator -Tenant (Join-Path $RepoRoot 'examples/tenant/tenant.json')
+
+        # Every user's admin view (the emulator's, not Graph's), by id.
+        function Get-UserView { $views = @{}; foreach ($view in (Invoke-EmulatorAdmin GET users).value) { $views[$view.id] = $view }; $views }
+        function Test-InError($View) { -not $View.deleted -and @($View.user.licenseAssignmentStates | Where-Object state -ne 'Active').Count -gt 0 }
+    }
+    AfterAll { Stop-TestEmulator $script:Sample }
+
+    It 'Repair-LicenseErrors.ps1 -ReclaimFromDisabledAccounts -ReplaceSharedMail leaves nobody in error, with Graph calls only' {
+        $token = New-TestToken User.ReadWrite.All, GroupMember.ReadWrite.All, Directory.Read.All
+        $before = Get-UserView
+        @($before.Values | Where-Object { Test-InError $_ }).Count | Should -Be 47
+        $seats = (Invoke-EmulatorAdmin GET skus/SPE_E3).prepaidUnits.enabled
+        $mark = Get-RequestMark
+
+        $run = Invoke-Runbook $token './examples/Repair-LicenseErrors.ps1 -UsageLocation US -ReclaimFromDisabledAccounts -ReplaceSharedMail -MaxRounds 5 -TimeoutSec 1'
+
+        $after = Get-UserView
+        @($after.Values | Where-Object { Test-InError $_ } | ForEach-Object { $_.user.userPrincipalName }) | Should -BeNullOrEmpty
+        @(Get-GraphList $token '/v1.0/groups?$filter=hasMembersWithLicenseErrors%20eq%20true') | Should -HaveCount 0
+        $run.Lines -join "`n" | Should -MatchExactly '0 licenses still in error'
+
+        # Only Graph was called, and no seat was bought: the seats came from disabled accounts, each named.
+        $requests = @(Get-RequestSince $mark)
+        @($requests | Where-Object { $_.path -notmatch '^/v1\.0/' }) | Should -HaveCount 0
+        (Invoke-EmulatorAdmin GET skus/SPE_E3).prepaidUnits.enabled | Should -Be $seats
+        $writes = @($requests | Where-Object method -ne 'GET' | ForEach-Object { "$($_.method) $($_.path)" })
+        $reclaimed = @($before.Values | Where-Object { $_.user.accountEnabled -eq $false -and -not $_.deleted -and @($_.directLicenses).Count })
+        $reclaimed | Should -HaveCount 30
+        foreach ($view in $reclaimed) {
+            $upn = $view.user.userPrincipalName
+            $writes | Should -Contain "POST /v1.0/users/$upn/assignLicense"
+            @($after[$view.id].user.assignedLicenses) | Should -HaveCount 0
+            $run.Lines -join "`n" | Should -Match ([regex]::Escape("reclaiming the SPE_E3 seat of disabled account $upn"))
+        }
+        # The users whose mail was another's address have their own, set through Graph; nobody else's changed.
+        $readdressed = @($before.Values | Where-Object { "$($after[$_.id].user.proxyAddresses)" -cne "$($_.user.proxyAddresses)" })
+        $readdressed | Should -HaveCount 2
+        foreach ($view in $readdressed) {
+            $upn = $view.user.userPrincipalName
+            $view.user.mail | Should -Not -Be $upn
+            $writes | Should -Contain "PATCH /v1.0/users/$upn"
+            $after[$view.id].user.mail | Should -BeExactly $upn
+            $after[$view.id].user.proxyAddresses | Should -Be @("SMTP:$upn")
+        }
+    }
+
+    It 'Invoke-Demo.ps1 signs in with a client secret and repairs the sample tenant; its only admin call registers the app' {
+        $adminCalls = @(Select-String -Path (Join-Path $RepoRoot 'examples/Invoke-Demo.ps1') -Pattern '/_emulator/\w+' -AllMatches | ForEach-Object { $_.Matches.Value })
+        $adminCalls | Should -Be @('/_emulator/apps')
+
+        $lines = @(Invoke-ChildPwsh "& ./examples/Invoke-Demo.ps1 -Emulator '$EmulatorProgram' -ModuleManifest '$ModuleManifest' 2>&1" -WorkingDirectory $RepoRoot)
+        $LASTEXITCODE | Should -Be 0 -Because ($lines -join "`n")
+        $text = $lines -join "`n"
+        $text | Should -MatchExactly 'AuthType : AppOnly'
+        $text | Should -MatchExactly 'round 1: 47 users in license error'
+        $text | Should -MatchExactly '0 licenses still in error'
+    }
+}

@@ -9,8 +9,11 @@
 //!   (MutuallyExclusiveViolation);
 //! - Visio is not sold in China, where a few Visio users work (ProhibitedInUsageLocationViolation);
 //! - a few direct E3 licenses disable SharePoint, which Teams needs (DependencyViolation);
-//! - two pairs of users share a proxy address (UniquenessViolation);
+//! - two pairs of users share a proxy address, the second of each as its mail (UniquenessViolation);
+//! - one user in ten left the company: account disabled, out of every group, still holding a direct E3;
 //! - two users are soft-deleted.
+
+use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
@@ -238,12 +241,19 @@ pub fn tenant(users: usize, seed: u64) -> Value {
             !people[j]["usageLocation"].is_null() && e3.iter().any(|id| people[j]["id"] == **id)
         });
         if let Some(j) = twin {
-            for k in [index, j] {
-                people[k]["proxyAddresses"]
-                    .as_array_mut()
-                    .expect("array")
-                    .push(Value::from(address));
-            }
+            // The first keeps it as a secondary address; the second's mail was changed to it, so it is
+            // their primary address and their own one a secondary.
+            people[index]["proxyAddresses"]
+                .as_array_mut()
+                .expect("array")
+                .push(Value::from(address));
+            let shared_mail = &address["smtp:".len()..];
+            let own = people[j]["userPrincipalName"].clone();
+            people[j]["mail"] = Value::from(shared_mail);
+            people[j]["proxyAddresses"] = json!([
+                format!("SMTP:{shared_mail}"),
+                format!("smtp:{}", own.as_str().unwrap_or_default())
+            ]);
             e3_blocked += 2;
             shared += 1;
         }
@@ -258,7 +268,37 @@ pub fn tenant(users: usize, seed: u64) -> Value {
         }
     }
 
-    let e3_seats = e3.len().saturating_sub(e3_blocked).saturating_sub(8);
+    // Staff who left: their accounts are disabled and out of every group, but each still holds the direct
+    // E3 they were given before group licensing, a seat nobody uses (one user in ten). The first office
+    // workers with a usage location and an address of their own, so they hold their seats from the start.
+    let in_e3: HashSet<&str> = e3.iter().map(String::as_str).collect();
+    let elsewhere: HashSet<&str> = frontline.iter().chain(&visio).map(String::as_str).collect();
+    let mut departed_ids: HashSet<String> = HashSet::new();
+    for person in people.iter_mut() {
+        if departed_ids.len() == count / 10 {
+            break;
+        }
+        let id = person["id"].as_str().unwrap_or_default().to_owned();
+        let eligible = in_e3.contains(id.as_str())
+            && !elsewhere.contains(id.as_str())
+            && person["usageLocation"].is_string()
+            && person["deletedDateTime"].is_null()
+            && person["proxyAddresses"]
+                .as_array()
+                .is_some_and(|a| a.len() == 1);
+        if eligible {
+            person["accountEnabled"] = Value::from(false);
+            person["directLicenses"] = json!([{ "skuId": E3, "disabledPlans": [] }]);
+            departed_ids.insert(id);
+        }
+    }
+    let departed = departed_ids.len();
+    e3.retain(|m| !departed_ids.contains(m));
+    pbi.retain(|m| !departed_ids.contains(m));
+
+    let e3_seats = (e3.len() + departed)
+        .saturating_sub(e3_blocked)
+        .saturating_sub(8);
     json!({
         "tenantId": TENANT_ID,
         "subscribedSkus": skus(e3_seats, count),
@@ -343,6 +383,26 @@ mod tests {
                 "seed {seed}"
             );
             assert!(loaded.users().any(|u| u.is_deleted()));
+            // One user in ten left: disabled, in no group, holding an E3 seat of their own.
+            let departed: Vec<_> = loaded
+                .active_users()
+                .filter(|u| u.properties()["accountEnabled"] == false)
+                .collect();
+            assert_eq!(departed.len(), 30, "seed {seed}");
+            for user in departed {
+                assert_eq!(
+                    user.license_states()
+                        .iter()
+                        .map(|s| (
+                            s["skuId"].as_str(),
+                            s["assignedByGroup"].as_str(),
+                            s["state"].as_str()
+                        ))
+                        .collect::<Vec<_>>(),
+                    [(Some(E3), None, Some("Active"))],
+                    "seed {seed}"
+                );
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::catalog::LicenseIntent;
 use crate::reads;
 use crate::respond::GraphError;
-use crate::tenant::{AssignError, ChangeError, Tenant};
+use crate::tenant::{normalize_proxy_address, AssignError, ChangeError, Tenant};
 
 /// Properties of a user that Graph computes or that only other services write: a PATCH naming one is refused.
 const READ_ONLY_USER_PROPERTIES: &[&str] = &[
@@ -104,6 +104,16 @@ pub fn update_user(tenant: &mut Tenant, key: &str, body: &[u8]) -> Result<(), Gr
                 ("userPrincipalName", _) => return Err(request_bad(
                     "Invalid value specified for property 'userPrincipalName' of resource 'User'.",
                 )),
+                ("mail", Value::String(address)) if is_smtp_address(&address) => {
+                    let proxies = proxy_addresses_for_mail(tenant, &id, &address)?;
+                    changes.insert("proxyAddresses".to_owned(), proxies);
+                    Value::String(address)
+                }
+                ("mail", _) => {
+                    return Err(request_bad(
+                        "Invalid value specified for property 'mail' of resource 'User'.",
+                    ))
+                }
                 (_, value) => value,
             };
         changes.insert((*canonical).to_owned(), value);
@@ -116,6 +126,56 @@ pub fn update_user(tenant: &mut Tenant, key: &str, body: &[u8]) -> Result<(), Gr
         )),
         Err(ChangeError::Invalid(message)) => Err(request_bad(message)),
     }
+}
+
+fn is_smtp_address(address: &str) -> bool {
+    matches!(address.split_once('@'), Some((local, domain))
+        if !local.is_empty() && domain.contains('.') && !address.contains(char::is_whitespace) && !address.contains(':'))
+}
+
+/// A user's proxy addresses once `mail` becomes `address`, as Entra keeps them for a user without a mailbox:
+/// the new mail is the primary address (`SMTP:`) in place of the old mail's, the other addresses stay
+/// secondary. Refused, as Graph refuses it, when another object already has the address.
+fn proxy_addresses_for_mail(tenant: &Tenant, id: &str, address: &str) -> Result<Value, GraphError> {
+    let wanted = normalize_proxy_address(address);
+    if tenant
+        .active_users()
+        .any(|u| u.id() != id && u.proxy_addresses().contains(&wanted))
+    {
+        return Err(request_bad(
+            "Another object with the same value for property proxyAddresses already exists.",
+        ));
+    }
+    let user = tenant
+        .find_active(id)
+        .ok_or_else(|| GraphError::user_not_found(id))?;
+    let old_mail = user
+        .properties()
+        .get("mail")
+        .and_then(Value::as_str)
+        .map(normalize_proxy_address);
+    let mut addresses = vec![Value::from(format!("SMTP:{address}"))];
+    for existing in user
+        .properties()
+        .get("proxyAddresses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let bare = normalize_proxy_address(existing);
+        let is_smtp = existing
+            .split_once(':')
+            .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("smtp"));
+        if bare == wanted || (is_smtp && Some(&bare) == old_mail.as_ref()) {
+            continue;
+        }
+        addresses.push(Value::from(match existing.strip_prefix("SMTP:") {
+            Some(rest) => format!("smtp:{rest}"),
+            None => existing.to_owned(),
+        }));
+    }
+    Ok(Value::Array(addresses))
 }
 
 /// A GUID as OData reads an Edm.Guid, or its refusal.

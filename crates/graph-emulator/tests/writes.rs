@@ -495,3 +495,77 @@ async fn select_takes_every_property_graph_defines_and_refuses_the_rest() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_changed_mail_becomes_the_primary_proxy_address_unless_another_object_has_it() {
+    let h = start().await;
+    let token = h.writer_token().await;
+    let (status, _) = h
+        .admin(
+            Method::PATCH,
+            &format!("/_emulator/users/{LEE_UPN}"),
+            json!({ "mail": "sales@contoso.com", "proxyAddresses": ["SMTP:sales@contoso.com", "smtp:LeeG@contoso.com", "SIP:LeeG@contoso.com"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = h
+        .admin(
+            Method::PATCH,
+            &format!("/_emulator/users/{ALEX_UPN}"),
+            json!({ "proxyAddresses": ["SMTP:AlexW@contoso.com", "smtp:sales@contoso.com"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // An address another object has is refused, and nothing changes.
+    let taken = write(
+        &h,
+        Method::PATCH,
+        &format!("/v1.0/users/{LEE_UPN}"),
+        &token,
+        json!({ "mail": "alexw@contoso.com" }),
+    )
+    .await;
+    assert_graph_error(
+        &taken,
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        "Another object with the same value for property proxyAddresses already exists.",
+    );
+    for bad in [
+        json!("not an address"),
+        json!(7),
+        json!("smtp:x@contoso.com"),
+    ] {
+        let refused = write(
+            &h,
+            Method::PATCH,
+            &format!("/v1.0/users/{LEE_UPN}"),
+            &token,
+            json!({ "mail": bad }),
+        )
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(
+        h.user_view(LEE_UPN).await["user"]["mail"],
+        "sales@contoso.com"
+    );
+
+    // The new mail replaces the old one as the primary address; the others stay, secondary.
+    let reply = write(
+        &h,
+        Method::PATCH,
+        &format!("/v1.0/users/{LEE_UPN}"),
+        &token,
+        json!({ "mail": "LeeG@contoso.com" }),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let lee = h.user_view(LEE_UPN).await;
+    assert_eq!(lee["user"]["mail"], "LeeG@contoso.com");
+    assert_eq!(
+        lee["user"]["proxyAddresses"],
+        json!(["SMTP:LeeG@contoso.com", "SIP:LeeG@contoso.com"])
+    );
+}
