@@ -959,13 +959,20 @@ fn context_scope_current_user_lets_the_next_client_reuse_the_token_and_disconnec
     let settings = std::env::temp_dir().join(format!("mglicense-signin-{}", uuid_like()));
     let first = client_with_settings(&f, &settings);
     let asked = json!({"clientId": APP, "tenantId": f.tenant, "clientSecret": SECRET, "contextScope": "CurrentUser", "environment": "Emulator"});
+    // A sign-in's events (its progress) may come before its outcome: poll until the outcome.
     let outcome = |client: &Arc<Client>, v: Value| {
-        client
-            .sign_in_with_env(request(v), &no_env)
-            .unwrap()
-            .poll(Some(Duration::from_secs(60)))
-            .outcome
-            .expect("finished")
+        let started = client.sign_in_with_env(request(v), &no_env).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let poll = started.poll(Some(Duration::from_secs(1)));
+            if let Some(outcome) = poll.outcome {
+                break outcome;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sign-in did not finish"
+            );
+        }
     };
     let c = outcome(&first, asked.clone()).unwrap();
     assert_eq!(c["contextScope"], "CurrentUser");
