@@ -80,8 +80,8 @@ Describe 'Update-MgUser' {
         $out = @('nobody@contoso.com', 'zoe.angstrom@contoso.com' | ForEach-Object { Update-MgUser -UserId $_ -UsageLocation USA -ErrorVariable +failed -ErrorAction SilentlyContinue })
         $out | Should -HaveCount 0
         $failed | Should -HaveCount 2
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.UpdateMgUser'
-        $failed[1].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,MgLicense.Commands.UpdateMgUser'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.UpdateMgUser_UpdateExpanded'
+        $failed[1].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.UpdateMgUser_UpdateExpanded'
         $failed[1].Exception.Message | Should -BeLikeExactly "*Invalid value specified for property 'usageLocation' of resource 'User'.*"
         $failed[1].TargetObject | Should -BeExactly 'zoe.angstrom@contoso.com'
     }
@@ -125,7 +125,7 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         $one = Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId $details[0].Id
         $one.SkuId | Should -BeExactly $E3
         Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId 'no/such' -ErrorVariable missing -ErrorAction SilentlyContinue
-        $missing[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.GetMgUserLicenseDetail'
+        $missing[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserLicenseDetail_Get'
 
         # A user's AssignedLicenses go back in as they came; -RemoveLicenses takes the license away.
         $null = Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses $user.AssignedLicenses
@@ -138,7 +138,7 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         Set-MgUserLicense -UserId MeganB@contoso.com -BodyParameter @{ addLicenses = @(@{ skuId = $E3; disabledPlans = @($SharePoint) }); removeLicenses = @() } -ErrorVariable +failed -ErrorAction SilentlyContinue
         $failed | Should -HaveCount 2
         $failed[0].Exception.Message | Should -BeLikeExactly "*License $unknown does not correspond to a valid company License.*"
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,MgLicense.Commands.SetMgUserLicense'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.SetMgUserLicense_AssignExpanded'
         $failed[1].Exception.Message | Should -BeLikeExactly '*depends on*'
         (Get-HeldUser (Get-TestUserId MeganB@contoso.com)).assignedLicenses.skuId | Should -Not -Contain $E3
     }
@@ -185,7 +185,7 @@ Describe 'Get-MgGroupMember, Remove-MgGroupMemberByRef and New-MgGroupMember' {
         (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Not -Contain $LeeId
 
         Remove-MgGroupMemberByRef -GroupId $PowerBiGroup -DirectoryObjectId $LeeId -ErrorVariable failed -ErrorAction SilentlyContinue
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.RemoveMgGroupMemberByRef'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.RemoveMgGroupMemberByRef_Delete'
     }
 
     It 'adds a member by reference; a second time is Graph''s 400' {
