@@ -126,6 +126,15 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         $one.SkuId | Should -BeExactly $E3
         Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId 'no/such' -ErrorVariable missing -ErrorAction SilentlyContinue
         $missing[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserLicenseDetail_Get'
+        $piped = @{ UserId = 'zoe.angstrom@contoso.com'; LicenseDetailsId = $details[0].Id } | Get-MgUserLicenseDetail
+        $piped.SkuId | Should -BeExactly $E3
+        'zoe.angstrom@contoso.com' | Get-MgUserLicenseDetail -ErrorVariable bad -ErrorAction SilentlyContinue
+        Get-MgUserLicenseDetail -InputObject @{ UserId = 'zoe.angstrom@contoso.com' } -ErrorVariable +bad -ErrorAction SilentlyContinue
+        $bad | Should -HaveCount 2
+        $bad[0].Exception.Message | Should -BeLikeExactly '*must name both the user*and LicenseDetailsId*'
+        $bad[1].Exception.Message | Should -BeLikeExactly '*has no LicenseDetailsId string*'
+        @{ UserId = 'nobody@contoso.com'; LicenseDetailsId = $details[0].Id } | Get-MgUserLicenseDetail -ErrorVariable gone -ErrorAction SilentlyContinue
+        $gone[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserLicenseDetail_GetViaIdentity'
 
         # A user's AssignedLicenses go back in as they came; -RemoveLicenses takes the license away.
         $null = Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses $user.AssignedLicenses
@@ -218,5 +227,33 @@ Describe 'Get-MgGroupMember, Remove-MgGroupMemberByRef and New-MgGroupMember' {
         $sent | Should -HaveCount 1
         $sent[0].path | Should -BeExactly "/v1.0/groups/..%2Fusers/members/$LeeId%3Fx/`$ref"
         (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Contain $LeeId
+    }
+
+    It 'takes the group and member from -InputObject, piped or given, and refuses an identity without them' {
+        $mark = Get-RequestMark
+        $out = @{ GroupId = $PowerBiGroup; DirectoryObjectId = $LeeId } | Remove-MgGroupMemberByRef -PassThru
+        $out | Should -BeExactly $true
+        New-MgGroupMember -InputObject ([pscustomobject] @{ GroupId = $PowerBiGroup }) -DirectoryObjectId $LeeId
+        $sent = @(Get-Written $mark)
+        $sent | Should -HaveCount 2
+        $sent[0].method | Should -BeExactly 'DELETE'
+        $sent[0].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/members/$LeeId/`$ref"
+        $sent[1].method | Should -BeExactly 'POST'
+        $sent[1].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/members/`$ref"
+        (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Contain $LeeId
+
+        $mark = Get-RequestMark
+        $PowerBiGroup | Remove-MgGroupMemberByRef -ErrorVariable bad -ErrorAction SilentlyContinue
+        Remove-MgGroupMemberByRef -InputObject @{ GroupId = $PowerBiGroup } -ErrorVariable +bad -ErrorAction SilentlyContinue
+        New-MgGroupMember -InputObject @{ Id = $PowerBiGroup } -DirectoryObjectId $LeeId -ErrorVariable +bad -ErrorAction SilentlyContinue
+        @(Get-Written $mark) | Should -HaveCount 0
+        $bad | Should -HaveCount 3
+        $bad[0].Exception.Message | Should -BeLikeExactly '*must name both GroupId and DirectoryObjectId*'
+        $bad[1].Exception.Message | Should -BeLikeExactly '*has no DirectoryObjectId string*nothing was changed*'
+        $bad[2].Exception.Message | Should -BeLikeExactly '*has no GroupId string*'
+
+        Remove-MgGroupMemberByRef -InputObject @{ GroupId = $PowerBiGroup; DirectoryObjectId = $AlexId } -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.RemoveMgGroupMemberByRef_DeleteViaIdentity'
+        $failed[0].TargetObject.GroupId | Should -BeExactly $PowerBiGroup
     }
 }
