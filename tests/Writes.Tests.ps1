@@ -141,6 +141,19 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         (Set-MgUserLicense -UserId zoe.angstrom@contoso.com -RemoveLicenses $E3).AssignedLicenses | Should -HaveCount 0
     }
 
+    It 'sends -AdditionalProperties in the body beside the two lists, which it cannot name' {
+        $debug = @(Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses @{ SkuId = $E3 } -AdditionalProperties @{ note = @{ ticket = 42 } } -Debug 5>&1 | ForEach-Object { "$_" })
+        $text = $debug -join "`n"
+        $text | Should -MatchExactly '"note": \{\s*"ticket": 42\s*\}'
+        $text | Should -MatchExactly '"removeLicenses": \[\s*\]'
+
+        $mark = Get-RequestMark
+        Set-MgUserLicense -UserId zoe.angstrom@contoso.com -RemoveLicenses $E3 -AdditionalProperties @{ RemoveLicenses = @() } -ErrorVariable bad -ErrorAction SilentlyContinue
+        @(Get-Written $mark) | Should -HaveCount 0
+        $bad[0].Exception.Message | Should -BeLikeExactly "*-AdditionalProperties names 'RemoveLicenses'*"
+        $null = Set-MgUserLicense -UserId zoe.angstrom@contoso.com -RemoveLicenses $E3
+    }
+
     It 'reports Graph''s refusals: an unknown SKU, no usage location, a plan another needs' {
         $unknown = '11111111-2222-4333-8444-555555555555'
         Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses @{ SkuId = $unknown } -ErrorVariable failed -ErrorAction SilentlyContinue

@@ -482,7 +482,8 @@ impl RequestSpec {
                 "directoryObjectId",
             ),
             (
-                self.properties.is_some() && op != Operation::UpdateUser,
+                self.properties.is_some()
+                    && !matches!(op, Operation::UpdateUser | Operation::AssignLicense),
                 "properties",
             ),
             (
@@ -584,7 +585,21 @@ impl RequestSpec {
                 "Neither -AddLicenses nor -RemoveLicenses names a license: there is nothing to change.",
             ));
         }
-        let body = serde_json::json!({ "addLicenses": add, "removeLicenses": remove });
+        let mut body = Map::new();
+        body.insert("addLicenses".to_owned(), Value::from(add));
+        body.insert("removeLicenses".to_owned(), Value::from(remove));
+        // -AdditionalProperties: more members of the body, sent as given; the two lists are
+        // the cmdlet's own parameters and cannot be given twice.
+        for (name, value) in self.properties.iter().flatten() {
+            if name.eq_ignore_ascii_case("addLicenses")
+                || name.eq_ignore_ascii_case("removeLicenses")
+            {
+                return Err(Error::invalid_argument(format!(
+                    "-AdditionalProperties names '{name}', which -AddLicenses and -RemoveLicenses give; give it there."
+                )));
+            }
+            body.insert(name.clone(), value.clone());
+        }
         Ok(RequestBody::Json(
             serde_json::to_vec(&body).unwrap_or_default(),
         ))
@@ -988,6 +1003,25 @@ mod tests {
             json!({"addLicenses": [{"skuId": "05e9a617-0261-4cee-bb44-138d3ef5d965", "disabledPlans": ["5dbe027f-2339-4123-9542-606e4d348a72"]}], "removeLicenses": []})
         );
         assert_eq!(p.shape, ResponseShape::Object);
+
+        // -AdditionalProperties go into the body beside the two lists, which they cannot replace.
+        let p = spec(json!({"operation": "assignLicense", "identity": "u1",
+            "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"], "properties": {"note": {"a": 1}}}))
+            .prepare()
+            .unwrap();
+        assert_eq!(
+            body_of(&p),
+            json!({"addLicenses": [], "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"], "note": {"a": 1}})
+        );
+        let refused = spec(json!({"operation": "assignLicense", "identity": "u",
+            "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"], "properties": {"AddLicenses": []}}))
+        .prepare()
+        .unwrap_err()
+        .message;
+        assert!(
+            refused.contains("-AdditionalProperties names 'AddLicenses'"),
+            "{refused}"
+        );
 
         let p = prepared(
             json!({"operation": "addGroupMember", "groupId": "g/1", "directoryObjectId": "u?1"}),
