@@ -94,7 +94,7 @@ Describe 'Get-Help' {
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser2'; Sets = 3 }
         @{ Cmdlet = 'Update-MgUser'; Sets = 4 }
         @{ Cmdlet = 'Set-MgUserLicense'; Sets = 4 }
-        @{ Cmdlet = 'New-MgGroupMember'; Sets = 2 }
+        @{ Cmdlet = 'New-MgGroupMember'; Sets = 4 }
         @{ Cmdlet = 'Remove-MgGroupMemberByRef'; Sets = 2 }
         @{ Cmdlet = 'Get-MgUserLicenseDetail'; Sets = 3 }
         @{ Cmdlet = 'Get-MgGroupMember'; Sets = 1 }

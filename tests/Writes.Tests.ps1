@@ -265,6 +265,21 @@ Describe 'Get-MgGroupMember, Remove-MgGroupMemberByRef and New-MgGroupMember' {
         $bad[1].Exception.Message | Should -BeLikeExactly '*has no DirectoryObjectId string*nothing was changed*'
         $bad[2].Exception.Message | Should -BeLikeExactly '*has no GroupId string*'
 
+        # -BodyParameter: the reference body itself, as the SDK's Create1 and CreateViaIdentity sets take it.
+        Remove-MgGroupMemberByRef -GroupId $PowerBiGroup -DirectoryObjectId $LeeId
+        $mark = Get-RequestMark
+        New-MgGroupMember -GroupId $PowerBiGroup -BodyParameter @{ '@odata.id' = "https://graph.microsoft.com/v1.0/directoryObjects/$LeeId" }
+        $sent = @(Get-Written $mark)
+        $sent | Should -HaveCount 1
+        $sent[0].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/members/`$ref"
+        (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Contain $LeeId
+        New-MgGroupMember -InputObject @{ GroupId = $PowerBiGroup } -BodyParameter @{ OdataId = "https://graph.microsoft.com/v1.0/directoryObjects/$LeeId" } -ErrorVariable again -ErrorAction SilentlyContinue
+        $again[0].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.NewMgGroupMember_CreateViaIdentity'
+        $mark = Get-RequestMark
+        New-MgGroupMember -GroupId $PowerBiGroup -BodyParameter @{ id = $LeeId } -ErrorVariable noRef -ErrorAction SilentlyContinue
+        @(Get-Written $mark) | Should -HaveCount 0
+        $noRef[0].Exception.Message | Should -BeLikeExactly '*-BodyParameter has no @odata.id string*'
+
         Remove-MgGroupMemberByRef -InputObject @{ GroupId = $PowerBiGroup; DirectoryObjectId = $AlexId } -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.RemoveMgGroupMemberByRef_DeleteViaIdentity'
         $failed[0].TargetObject.GroupId | Should -BeExactly $PowerBiGroup
