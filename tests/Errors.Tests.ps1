@@ -150,6 +150,9 @@ Describe 'Graph errors name the official cmdlet variant' {
         @{ Command = { Get-MgGroupMemberWithLicenseError -GroupId 'no-such-group' }; Variant = 'Get-MgGroupMemberWithLicenseError_List'; Target = 'GroupId'; Value = 'no-such-group' }
         @{ Command = { Get-MgUser -Filter 'nonsense' }; Variant = 'Get-MgUser_List'; Target = 'Filter'; Value = 'nonsense' }
         @{ Command = { Invoke-MgLicenseUser -UserId nobody@contoso.com }; Variant = 'Invoke-MgLicenseUser_License'; Target = 'UserId'; Value = 'nobody@contoso.com' }
+        @{ Command = { Get-MgUserLicenseDetail -UserId nobody@contoso.com }; Variant = 'Get-MgUserLicenseDetail_List' }
+        @{ Command = { Get-MgUserLicenseDetail -UserId nobody@contoso.com -LicenseDetailsId 'none' }; Variant = 'Get-MgUserLicenseDetail_Get' }
+        @{ Command = { Get-MgGroupMember -GroupId 'no-such-group' }; Variant = 'Get-MgGroupMember_List' }
     ) {
         $failed = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
 
@@ -158,11 +161,32 @@ Describe 'Graph errors name the official cmdlet variant' {
         $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly "*,Microsoft.Graph.PowerShell.Cmdlets.$class"
         $failed[0].InvocationInfo.MyCommand.Name | Should -BeExactly $Variant
         $failed[0].CategoryInfo.Activity | Should -BeExactly $Variant
-        $failed[0].TargetObject.$Target | Should -BeExactly $Value
+        # (Get-MgUserLicenseDetail and Get-MgGroupMember target the id itself, not the operation's parameters.)
+        if ($Target) { $failed[0].TargetObject.$Target | Should -BeExactly $Value }
         # The line PowerShell shows starts with the variant's name, as the official cmdlet's does.
         $shown = ($failed[0] | Out-String -Width 200)
         $shown | Should -BeLikeExactly "*$Variant*"
         $failed[0].InvocationInfo.PositionMessage | Should -BeLikeExactly "*Errors.Tests.ps1*"
+    }
+
+    It '<Variant> names its variant in a write''s error' -ForEach @(
+        @{ Command = { Update-MgUser -UserId nobody@contoso.com -UsageLocation SE }; Variant = 'Update-MgUser_UpdateExpanded' }
+        @{ Command = { Update-MgUser -UserId nobody@contoso.com -BodyParameter @{ usageLocation = 'SE' } }; Variant = 'Update-MgUser_Update' }
+        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Update-MgUser -UsageLocation SE }; Variant = 'Update-MgUser_UpdateViaIdentityExpanded' }
+        @{ Command = { Update-MgUser -InputObject @{ UserId = 'nobody@contoso.com' } -BodyParameter @{ usageLocation = 'SE' } }; Variant = 'Update-MgUser_UpdateViaIdentity' }
+        @{ Command = { Set-MgUserLicense -UserId nobody@contoso.com -AddLicenses @() -RemoveLicenses @() }; Variant = 'Set-MgUserLicense_AssignExpanded' }
+        @{ Command = { Set-MgUserLicense -UserId nobody@contoso.com -BodyParameter @{ addLicenses = @(); removeLicenses = @() } }; Variant = 'Set-MgUserLicense_Assign' }
+        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Set-MgUserLicense -AddLicenses @() -RemoveLicenses @() }; Variant = 'Set-MgUserLicense_AssignViaIdentityExpanded' }
+        @{ Command = { Set-MgUserLicense -InputObject @{ UserId = 'nobody@contoso.com' } -BodyParameter @{ addLicenses = @(); removeLicenses = @() } }; Variant = 'Set-MgUserLicense_AssignViaIdentity' }
+        @{ Command = { New-MgGroupMember -GroupId 'no-such-group' -DirectoryObjectId $Missing }; Variant = 'New-MgGroupMember_CreateExpanded' }
+        @{ Command = { Remove-MgGroupMemberByRef -GroupId 'no-such-group' -DirectoryObjectId $Missing }; Variant = 'Remove-MgGroupMemberByRef_Delete' }
+    ) {
+        $failed = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+
+        $failed | Should -HaveCount 1
+        $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly "*,Microsoft.Graph.PowerShell.Cmdlets.$($Variant.Replace('-', ''))"
+        $failed[0].InvocationInfo.MyCommand.Name | Should -BeExactly $Variant
+        ($failed[0] | Out-String -Width 200) | Should -BeLikeExactly "*$Variant*"
     }
 }
 

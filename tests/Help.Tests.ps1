@@ -94,9 +94,9 @@ Describe 'Get-Help' {
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser2'; Sets = 3 }
         @{ Cmdlet = 'Update-MgUser'; Sets = 4 }
         @{ Cmdlet = 'Set-MgUserLicense'; Sets = 4 }
-        @{ Cmdlet = 'New-MgGroupMember'; Sets = 1 }
-        @{ Cmdlet = 'Remove-MgGroupMemberByRef'; Sets = 1 }
-        @{ Cmdlet = 'Get-MgUserLicenseDetail'; Sets = 2 }
+        @{ Cmdlet = 'New-MgGroupMember'; Sets = 4 }
+        @{ Cmdlet = 'Remove-MgGroupMemberByRef'; Sets = 2 }
+        @{ Cmdlet = 'Get-MgUserLicenseDetail'; Sets = 3 }
         @{ Cmdlet = 'Get-MgGroupMember'; Sets = 1 }
     ) {
         # As the console shows it, at the formatter's width for a host without a console of its own.

@@ -80,8 +80,8 @@ Describe 'Update-MgUser' {
         $out = @('nobody@contoso.com', 'zoe.angstrom@contoso.com' | ForEach-Object { Update-MgUser -UserId $_ -UsageLocation USA -ErrorVariable +failed -ErrorAction SilentlyContinue })
         $out | Should -HaveCount 0
         $failed | Should -HaveCount 2
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.UpdateMgUser'
-        $failed[1].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,MgLicense.Commands.UpdateMgUser'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.UpdateMgUser_UpdateExpanded'
+        $failed[1].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.UpdateMgUser_UpdateExpanded'
         $failed[1].Exception.Message | Should -BeLikeExactly "*Invalid value specified for property 'usageLocation' of resource 'User'.*"
         $failed[1].TargetObject | Should -BeExactly 'zoe.angstrom@contoso.com'
     }
@@ -125,11 +125,33 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         $one = Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId $details[0].Id
         $one.SkuId | Should -BeExactly $E3
         Get-MgUserLicenseDetail -UserId zoe.angstrom@contoso.com -LicenseDetailsId 'no/such' -ErrorVariable missing -ErrorAction SilentlyContinue
-        $missing[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.GetMgUserLicenseDetail'
+        $missing[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserLicenseDetail_Get'
+        $piped = @{ UserId = 'zoe.angstrom@contoso.com'; LicenseDetailsId = $details[0].Id } | Get-MgUserLicenseDetail
+        $piped.SkuId | Should -BeExactly $E3
+        'zoe.angstrom@contoso.com' | Get-MgUserLicenseDetail -ErrorVariable bad -ErrorAction SilentlyContinue
+        Get-MgUserLicenseDetail -InputObject @{ UserId = 'zoe.angstrom@contoso.com' } -ErrorVariable +bad -ErrorAction SilentlyContinue
+        $bad | Should -HaveCount 2
+        $bad[0].Exception.Message | Should -BeLikeExactly '*must name both the user*and LicenseDetailsId*'
+        $bad[1].Exception.Message | Should -BeLikeExactly '*has no LicenseDetailsId string*'
+        @{ UserId = 'nobody@contoso.com'; LicenseDetailsId = $details[0].Id } | Get-MgUserLicenseDetail -ErrorVariable gone -ErrorAction SilentlyContinue
+        $gone[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.GetMgUserLicenseDetail_GetViaIdentity'
 
         # A user's AssignedLicenses go back in as they came; -RemoveLicenses takes the license away.
         $null = Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses $user.AssignedLicenses
         (Set-MgUserLicense -UserId zoe.angstrom@contoso.com -RemoveLicenses $E3).AssignedLicenses | Should -HaveCount 0
+    }
+
+    It 'sends -AdditionalProperties in the body beside the two lists, which it cannot name' {
+        $debug = @(Set-MgUserLicense -UserId zoe.angstrom@contoso.com -AddLicenses @{ SkuId = $E3 } -AdditionalProperties @{ note = @{ ticket = 42 } } -Debug 5>&1 | ForEach-Object { "$_" })
+        $text = $debug -join "`n"
+        $text | Should -MatchExactly '"note": \{\s*"ticket": 42\s*\}'
+        $text | Should -MatchExactly '"removeLicenses": \[\s*\]'
+
+        $mark = Get-RequestMark
+        Set-MgUserLicense -UserId zoe.angstrom@contoso.com -RemoveLicenses $E3 -AdditionalProperties @{ RemoveLicenses = @() } -ErrorVariable bad -ErrorAction SilentlyContinue
+        @(Get-Written $mark) | Should -HaveCount 0
+        $bad[0].Exception.Message | Should -BeLikeExactly "*-AdditionalProperties names 'RemoveLicenses'*"
+        $null = Set-MgUserLicense -UserId zoe.angstrom@contoso.com -RemoveLicenses $E3
     }
 
     It 'reports Graph''s refusals: an unknown SKU, no usage location, a plan another needs' {
@@ -138,7 +160,7 @@ Describe 'Set-MgUserLicense and Get-MgUserLicenseDetail' {
         Set-MgUserLicense -UserId MeganB@contoso.com -BodyParameter @{ addLicenses = @(@{ skuId = $E3; disabledPlans = @($SharePoint) }); removeLicenses = @() } -ErrorVariable +failed -ErrorAction SilentlyContinue
         $failed | Should -HaveCount 2
         $failed[0].Exception.Message | Should -BeLikeExactly "*License $unknown does not correspond to a valid company License.*"
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,MgLicense.Commands.SetMgUserLicense'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.SetMgUserLicense_AssignExpanded'
         $failed[1].Exception.Message | Should -BeLikeExactly '*depends on*'
         (Get-HeldUser (Get-TestUserId MeganB@contoso.com)).assignedLicenses.skuId | Should -Not -Contain $E3
     }
@@ -185,7 +207,7 @@ Describe 'Get-MgGroupMember, Remove-MgGroupMemberByRef and New-MgGroupMember' {
         (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Not -Contain $LeeId
 
         Remove-MgGroupMemberByRef -GroupId $PowerBiGroup -DirectoryObjectId $LeeId -ErrorVariable failed -ErrorAction SilentlyContinue
-        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,MgLicense.Commands.RemoveMgGroupMemberByRef'
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.RemoveMgGroupMemberByRef_Delete'
     }
 
     It 'adds a member by reference; a second time is Graph''s 400' {
@@ -218,5 +240,48 @@ Describe 'Get-MgGroupMember, Remove-MgGroupMemberByRef and New-MgGroupMember' {
         $sent | Should -HaveCount 1
         $sent[0].path | Should -BeExactly "/v1.0/groups/..%2Fusers/members/$LeeId%3Fx/`$ref"
         (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Contain $LeeId
+    }
+
+    It 'takes the group and member from -InputObject, piped or given, and refuses an identity without them' {
+        $mark = Get-RequestMark
+        $out = @{ GroupId = $PowerBiGroup; DirectoryObjectId = $LeeId } | Remove-MgGroupMemberByRef -PassThru
+        $out | Should -BeExactly $true
+        New-MgGroupMember -InputObject ([pscustomobject] @{ GroupId = $PowerBiGroup }) -DirectoryObjectId $LeeId
+        $sent = @(Get-Written $mark)
+        $sent | Should -HaveCount 2
+        $sent[0].method | Should -BeExactly 'DELETE'
+        $sent[0].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/members/$LeeId/`$ref"
+        $sent[1].method | Should -BeExactly 'POST'
+        $sent[1].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/members/`$ref"
+        (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Contain $LeeId
+
+        $mark = Get-RequestMark
+        $PowerBiGroup | Remove-MgGroupMemberByRef -ErrorVariable bad -ErrorAction SilentlyContinue
+        Remove-MgGroupMemberByRef -InputObject @{ GroupId = $PowerBiGroup } -ErrorVariable +bad -ErrorAction SilentlyContinue
+        New-MgGroupMember -InputObject @{ Id = $PowerBiGroup } -DirectoryObjectId $LeeId -ErrorVariable +bad -ErrorAction SilentlyContinue
+        @(Get-Written $mark) | Should -HaveCount 0
+        $bad | Should -HaveCount 3
+        $bad[0].Exception.Message | Should -BeLikeExactly '*must name both GroupId and DirectoryObjectId*'
+        $bad[1].Exception.Message | Should -BeLikeExactly '*has no DirectoryObjectId string*nothing was changed*'
+        $bad[2].Exception.Message | Should -BeLikeExactly '*has no GroupId string*'
+
+        # -BodyParameter: the reference body itself, as the SDK's Create1 and CreateViaIdentity sets take it.
+        Remove-MgGroupMemberByRef -GroupId $PowerBiGroup -DirectoryObjectId $LeeId
+        $mark = Get-RequestMark
+        New-MgGroupMember -GroupId $PowerBiGroup -BodyParameter @{ '@odata.id' = "https://graph.microsoft.com/v1.0/directoryObjects/$LeeId" }
+        $sent = @(Get-Written $mark)
+        $sent | Should -HaveCount 1
+        $sent[0].path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/members/`$ref"
+        (Get-MgGroupMember -GroupId $PowerBiGroup -All).Id | Should -Contain $LeeId
+        New-MgGroupMember -InputObject @{ GroupId = $PowerBiGroup } -BodyParameter @{ OdataId = "https://graph.microsoft.com/v1.0/directoryObjects/$LeeId" } -ErrorVariable again -ErrorAction SilentlyContinue
+        $again[0].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.NewMgGroupMember_CreateViaIdentity'
+        $mark = Get-RequestMark
+        New-MgGroupMember -GroupId $PowerBiGroup -BodyParameter @{ id = $LeeId } -ErrorVariable noRef -ErrorAction SilentlyContinue
+        @(Get-Written $mark) | Should -HaveCount 0
+        $noRef[0].Exception.Message | Should -BeLikeExactly '*-BodyParameter has no @odata.id string*'
+
+        Remove-MgGroupMemberByRef -InputObject @{ GroupId = $PowerBiGroup; DirectoryObjectId = $AlexId } -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.RemoveMgGroupMemberByRef_DeleteViaIdentity'
+        $failed[0].TargetObject.GroupId | Should -BeExactly $PowerBiGroup
     }
 }

@@ -241,6 +241,10 @@ pub struct RequestSpec {
     /// The member (a user's object id), for `addGroupMember` and `removeGroupMember`.
     #[serde(default)]
     pub directory_object_id: Option<String>,
+    /// The member as the reference body's `@odata.id` URL, for `addGroupMember` instead of
+    /// `directoryObjectId` (-BodyParameter).
+    #[serde(default)]
+    pub reference: Option<String>,
     /// The user's properties to change, by Graph's names, for `updateUser`.
     #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub properties: Option<Map<String, Value>>,
@@ -482,7 +486,8 @@ impl RequestSpec {
                 "directoryObjectId",
             ),
             (
-                self.properties.is_some() && op != Operation::UpdateUser,
+                self.properties.is_some()
+                    && !matches!(op, Operation::UpdateUser | Operation::AssignLicense),
                 "properties",
             ),
             (
@@ -492,6 +497,11 @@ impl RequestSpec {
             (
                 self.remove_licenses.is_some() && op != Operation::AssignLicense,
                 "removeLicenses",
+            ),
+            (
+                self.reference.is_some()
+                    && (op != Operation::AddGroupMember || self.directory_object_id.is_some()),
+                "reference",
             ),
             (self.wait.is_some() && !op.reprocesses(), "wait"),
         ];
@@ -513,6 +523,9 @@ impl RequestSpec {
         }
         let group_id = self.group_id.as_deref().unwrap_or("");
         let group = id_segment("GroupId", group_id).map_err(|e| e.about_input("groupId"))?;
+        if let Some(reference) = &self.reference {
+            return self.add_by_reference(&group, group_id, reference);
+        }
         let member_id = self.directory_object_id.as_deref().unwrap_or("");
         let member = id_segment("DirectoryObjectId", member_id)
             .map_err(|e| e.about_input("directoryObjectId"))?;
@@ -532,6 +545,35 @@ impl RequestSpec {
             ),
         };
         self.call(path, group_id.to_string(), what, None, body)
+    }
+
+    /// `addGroupMember` with the reference body's `@odata.id` as given (-BodyParameter): Graph
+    /// checks the URL; it must be text of one line, at most 2,048 bytes.
+    fn add_by_reference(
+        &self,
+        group: &str,
+        group_id: &str,
+        reference: &str,
+    ) -> Result<PreparedRequest, Error> {
+        if reference.trim().is_empty()
+            || reference.len() > 2048
+            || reference.chars().any(char::is_control)
+        {
+            return Err(Error::invalid_argument(
+                "-BodyParameter's @odata.id must be the member's URL (https://graph.microsoft.com/v1.0/directoryObjects/{id}) on one line, at most 2,048 bytes.",
+            )
+            .about_input("reference"));
+        }
+        let body =
+            serde_json::to_vec(&serde_json::json!({ "@odata.id": reference })).unwrap_or_default();
+        let op = self.operation;
+        self.call(
+            format!("/{}/groups/{group}/members/$ref", op.api().segment()),
+            group_id.to_string(),
+            format!("adding '{reference}' to group '{group_id}'"),
+            None,
+            Some(RequestBody::Json(body)),
+        )
     }
 
     /// updateUser's body: the properties as given, each name a plain identifier.
@@ -584,7 +626,21 @@ impl RequestSpec {
                 "Neither -AddLicenses nor -RemoveLicenses names a license: there is nothing to change.",
             ));
         }
-        let body = serde_json::json!({ "addLicenses": add, "removeLicenses": remove });
+        let mut body = Map::new();
+        body.insert("addLicenses".to_owned(), Value::from(add));
+        body.insert("removeLicenses".to_owned(), Value::from(remove));
+        // -AdditionalProperties: more members of the body, sent as given; the two lists are
+        // the cmdlet's own parameters and cannot be given twice.
+        for (name, value) in self.properties.iter().flatten() {
+            if name.eq_ignore_ascii_case("addLicenses")
+                || name.eq_ignore_ascii_case("removeLicenses")
+            {
+                return Err(Error::invalid_argument(format!(
+                    "-AdditionalProperties names '{name}', which -AddLicenses and -RemoveLicenses give; give it there."
+                )));
+            }
+            body.insert(name.clone(), value.clone());
+        }
         Ok(RequestBody::Json(
             serde_json::to_vec(&body).unwrap_or_default(),
         ))
@@ -988,6 +1044,47 @@ mod tests {
             json!({"addLicenses": [{"skuId": "05e9a617-0261-4cee-bb44-138d3ef5d965", "disabledPlans": ["5dbe027f-2339-4123-9542-606e4d348a72"]}], "removeLicenses": []})
         );
         assert_eq!(p.shape, ResponseShape::Object);
+
+        // -BodyParameter: the reference body's @odata.id as given, instead of directoryObjectId.
+        let reference = "https://graph.microsoft.com/v1.0/directoryObjects/u1";
+        let p = prepared(
+            json!({"operation": "addGroupMember", "groupId": "g", "reference": reference}),
+        );
+        assert_eq!(
+            (p.method, p.path.as_str(), body_of(&p)),
+            (
+                "POST",
+                "/v1.0/groups/g/members/$ref",
+                json!({"@odata.id": reference})
+            )
+        );
+        for bad in [
+            json!({"operation": "addGroupMember", "groupId": "g", "reference": " "}),
+            json!({"operation": "addGroupMember", "groupId": "g", "reference": "a\nb"}),
+            json!({"operation": "addGroupMember", "groupId": "g", "reference": reference, "directoryObjectId": "u"}),
+            json!({"operation": "removeGroupMember", "groupId": "g", "reference": reference}),
+        ] {
+            assert!(spec(bad.clone()).prepare().is_err(), "{bad}");
+        }
+
+        // -AdditionalProperties go into the body beside the two lists, which they cannot replace.
+        let p = spec(json!({"operation": "assignLicense", "identity": "u1",
+            "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"], "properties": {"note": {"a": 1}}}))
+            .prepare()
+            .unwrap();
+        assert_eq!(
+            body_of(&p),
+            json!({"addLicenses": [], "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"], "note": {"a": 1}})
+        );
+        let refused = spec(json!({"operation": "assignLicense", "identity": "u",
+            "removeLicenses": ["05e9a617-0261-4cee-bb44-138d3ef5d965"], "properties": {"AddLicenses": []}}))
+        .prepare()
+        .unwrap_err()
+        .message;
+        assert!(
+            refused.contains("-AdditionalProperties names 'AddLicenses'"),
+            "{refused}"
+        );
 
         let p = prepared(
             json!({"operation": "addGroupMember", "groupId": "g/1", "directoryObjectId": "u?1"}),

@@ -50,20 +50,7 @@ namespace MgLicense.Commands
         protected override ErrorRecord? PrepareInput()
         {
             identityGroupId = identityMemberId = null;
-            if (ParameterSetName != IdentitySet)
-            {
-                return null;
-            }
-
-            // A bare string names no member of no group: both keys are needed, as in the official identity.
-            if (InputObject is UsersActionsIdentity { UserId: string })
-            {
-                return new ErrorRecord(
-                    new System.ArgumentException("InputObject must name both GroupId and DirectoryObjectId; nothing was read for this input."),
-                    "InvalidArgument", ErrorCategory.InvalidArgument, Target);
-            }
-
-            return ReadIdentityKey(InputObject, "GroupId", out identityGroupId) ?? ReadIdentityKey(InputObject, "DirectoryObjectId", out identityMemberId);
+            return ParameterSetName == IdentitySet ? ReadGroupMemberIdentity(InputObject, "read", Target, out identityGroupId, out identityMemberId) : null;
         }
 
         /// <summary>As the official cmdlet: a directoryObject whose other properties are in AdditionalProperties; ours also carries them as properties.</summary>

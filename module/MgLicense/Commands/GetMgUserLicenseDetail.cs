@@ -20,6 +20,10 @@ namespace MgLicense.Commands
         };
 
         private const string GetSet = "Get";
+        private const string IdentitySet = "GetViaIdentity";
+
+        /// <summary>The license an -InputObject names, as read before the read starts.</summary>
+        private string? identityLicenseId;
 
         /// <summary>The unique identifier of licenseDetails.</summary>
         [Parameter(ParameterSetName = GetSet, Mandatory = true)]
@@ -30,20 +34,43 @@ namespace MgLicense.Commands
         [Parameter(ParameterSetName = ListSet, Mandatory = true)]
         public string? UserId { get; set; }
 
+        /// <summary>Identity Parameter: the user and license, as a hashtable or object with UserId (or UserPrincipalName) and LicenseDetailsId.</summary>
+        [Parameter(ParameterSetName = IdentitySet, Mandatory = true, ValueFromPipeline = true)]
+        public IUsersIdentity? InputObject { get; set; }
+
         protected override IReadOnlyList<string> TypeNames => LicenseDetailsTypeNames;
 
-        protected override object? Target => UserId;
+        protected override object? Target => ParameterSetName == IdentitySet ? (InputObject as UsersActionsIdentity)?.Source ?? InputObject : UserId;
+
+        protected override IUsersActionsIdentity? BoundIdentity => InputObject;
 
         private IdentityInput identity = new IdentityInput(null, null);
 
-        protected override ErrorRecord? PrepareInput() => ReadIdentity(UserId, null, "read", Target, out identity);
+        protected override ErrorRecord? PrepareInput()
+        {
+            identityLicenseId = null;
+            if (ParameterSetName != IdentitySet)
+            {
+                return ReadIdentity(UserId, null, "read", Target, out identity);
+            }
+
+            // A bare string names a user but no license: both are needed, as in the official identity.
+            if (InputObject is UsersActionsIdentity { UserId: string })
+            {
+                return new ErrorRecord(
+                    new System.ArgumentException("InputObject must name both the user (UserId or UserPrincipalName) and LicenseDetailsId; nothing was read for this input."),
+                    "InvalidArgument", ErrorCategory.InvalidArgument, Target);
+            }
+
+            return ReadIdentityKey(InputObject, "LicenseDetailsId", out identityLicenseId) ?? ReadIdentity(null, InputObject, "read", Target, out identity);
+        }
 
         protected override void WriteReadFields(JsonWriter json)
         {
-            if (ParameterSetName == GetSet)
+            if (ParameterSetName != ListSet)
             {
                 json.WriteString("resource", "userLicenseDetail");
-                json.WriteString("licenseDetailsId", LicenseDetailsId);
+                json.WriteString("licenseDetailsId", ParameterSetName == IdentitySet ? identityLicenseId : LicenseDetailsId);
             }
             else
             {

@@ -286,36 +286,9 @@ namespace MgLicense.Commands
 
         protected bool Bound(string parameter) => MyInvocation.BoundParameters.ContainsKey(parameter);
 
-        /// <summary>
-        /// The value of <paramref name="key"/> in an -InputObject (a bare string is the id itself), or the error for this input
-        /// alone when it has none: the official ViaIdentity variants stop on an identity without the id they need.
-        /// </summary>
-        protected ErrorRecord? ReadIdentityKey(IUsersActionsIdentity? identity, string key, out string? value)
-        {
-            value = null;
-            if (identity is not UsersActionsIdentity found)
-            {
-                return null;
-            }
-
-            if (found.UserId is string bare)
-            {
-                value = bare;
-                return null;
-            }
-
-            IReadOnlyList<KeyValuePair<string, object?>> values = found.Read(new[] { key }, out _, out Exception? reason);
-            object? given = values.Count == 0 ? null : values[0].Value is PSObject wrapped ? wrapped.BaseObject : values[0].Value;
-            if (given is string text)
-            {
-                value = text;
-                return null;
-            }
-
-            return new ErrorRecord(
-                new ArgumentException($"InputObject has no {key} string, so the object to read is unknown; nothing was read for this input.", reason),
-                "InvalidArgument", ErrorCategory.InvalidArgument, Target);
-        }
+        /// <summary>The value of <paramref name="key"/> in an -InputObject, or the error for this input alone when it has none.</summary>
+        protected ErrorRecord? ReadIdentityKey(IUsersActionsIdentity? identity, string key, out string? value) =>
+            ReadIdentityKey(identity, key, "read", Target, out value);
 
         /// <summary>Writes the list options that were given.</summary>
         protected void WriteListFields(JsonWriter json)

@@ -295,6 +295,54 @@ namespace MgLicense.Commands
         }
 
         /// <summary>
+        /// The group and member an -InputObject names (GroupId and DirectoryObjectId), or the error for this input alone: a
+        /// bare string names no member of no group, so both keys are needed, as in the official identity.
+        /// </summary>
+        internal static ErrorRecord? ReadGroupMemberIdentity(IUsersActionsIdentity? identity, string done, object? target, out string? groupId, out string? memberId)
+        {
+            groupId = memberId = null;
+            if (identity is UsersActionsIdentity { UserId: string })
+            {
+                return new ErrorRecord(
+                    new ArgumentException($"InputObject must name both GroupId and DirectoryObjectId; nothing was {done} for this input."),
+                    "InvalidArgument", ErrorCategory.InvalidArgument, target);
+            }
+
+            return ReadIdentityKey(identity, "GroupId", done, target, out groupId) ?? ReadIdentityKey(identity, "DirectoryObjectId", done, target, out memberId);
+        }
+
+        /// <summary>
+        /// The value of <paramref name="key"/> in an -InputObject (a bare string is the id itself), or the error for this input
+        /// alone when it has none: the official ViaIdentity variants stop on an identity without the id they need.
+        /// </summary>
+        internal static ErrorRecord? ReadIdentityKey(IUsersActionsIdentity? identity, string key, string done, object? target, out string? value)
+        {
+            value = null;
+            if (identity is not UsersActionsIdentity found)
+            {
+                return null;
+            }
+
+            if (found.UserId is string bare)
+            {
+                value = bare;
+                return null;
+            }
+
+            IReadOnlyList<KeyValuePair<string, object?>> values = found.Read(new[] { key }, out _, out Exception? reason);
+            object? given = values.Count == 0 ? null : values[0].Value is PSObject wrapped ? wrapped.BaseObject : values[0].Value;
+            if (given is string text)
+            {
+                value = text;
+                return null;
+            }
+
+            return new ErrorRecord(
+                new ArgumentException($"InputObject has no {key} string, so the object is unknown; nothing was {done} for this input.", reason),
+                "InvalidArgument", ErrorCategory.InvalidArgument, target);
+        }
+
+        /// <summary>
         /// The user a call is about, read and checked before anything is sent: -UserId, a bare id, or the values the input object
         /// holds for the engine's identity keys (docs/abi.md, "identityKeys"); or the error for this input alone, naming what is
         /// wrong, when a key cannot be read, holds what has no JSON form for the engine (an array, a dictionary, a date, a script

@@ -123,6 +123,24 @@ namespace Microsoft.Graph.PowerShell.Cmdlets
     internal sealed class GetMgSubscribedSku_List : Cmdlet { }
     internal sealed class GetMgSubscribedSku_Get : Cmdlet { }
     internal sealed class GetMgSubscribedSku_GetViaIdentity : Cmdlet { }
+    internal sealed class UpdateMgUser_UpdateExpanded : Cmdlet { }
+    internal sealed class UpdateMgUser_Update : Cmdlet { }
+    internal sealed class UpdateMgUser_UpdateViaIdentityExpanded : Cmdlet { }
+    internal sealed class UpdateMgUser_UpdateViaIdentity : Cmdlet { }
+    internal sealed class SetMgUserLicense_AssignExpanded : Cmdlet { }
+    internal sealed class SetMgUserLicense_Assign : Cmdlet { }
+    internal sealed class SetMgUserLicense_AssignViaIdentityExpanded : Cmdlet { }
+    internal sealed class SetMgUserLicense_AssignViaIdentity : Cmdlet { }
+    internal sealed class GetMgUserLicenseDetail_List : Cmdlet { }
+    internal sealed class GetMgUserLicenseDetail_Get : Cmdlet { }
+    internal sealed class GetMgUserLicenseDetail_GetViaIdentity : Cmdlet { }
+    internal sealed class GetMgGroupMember_List : Cmdlet { }
+    internal sealed class NewMgGroupMember_CreateExpanded : Cmdlet { }
+    internal sealed class NewMgGroupMember_Create1 : Cmdlet { }
+    internal sealed class NewMgGroupMember_CreateViaIdentityExpanded : Cmdlet { }
+    internal sealed class NewMgGroupMember_CreateViaIdentity : Cmdlet { }
+    internal sealed class RemoveMgGroupMemberByRef_Delete : Cmdlet { }
+    internal sealed class RemoveMgGroupMemberByRef_DeleteViaIdentity : Cmdlet { }
 }
 
 namespace Microsoft.Graph.Beta.PowerShell.Cmdlets

@@ -41,6 +41,11 @@ namespace MgLicense.Commands
         [AllowEmptyCollection]
         public string[]? RemoveLicenses { get; set; }
 
+        /// <summary>Additional Parameters: more members of the request body, by Graph's names, sent as given.</summary>
+        [Parameter(ParameterSetName = AssignExpandedSet)]
+        [Parameter(ParameterSetName = ViaIdentityExpandedSet)]
+        public Hashtable? AdditionalProperties { get; set; }
+
         /// <summary>The request body: a hashtable or object with AddLicenses and RemoveLicenses.</summary>
         [Parameter(ParameterSetName = AssignSet, Mandatory = true, ValueFromPipeline = true)]
         [Parameter(ParameterSetName = ViaIdentitySet, Mandatory = true)]
@@ -92,6 +97,11 @@ namespace MgLicense.Commands
             }
 
             json.WriteEndArray();
+            if (!body && AdditionalProperties is not null)
+            {
+                json.WritePropertyName("properties");
+                WriteValue(json, AdditionalProperties, "-AdditionalProperties");
+            }
         }
 
         /// <summary>A single value or the items of a list (never a string's characters).</summary>
