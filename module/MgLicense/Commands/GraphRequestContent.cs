@@ -16,6 +16,20 @@ namespace MgLicense.Commands
         /// <summary>Deepest -Body converted to JSON: deeper is almost surely an object that refers to itself.</summary>
         internal const int MaxBodyDepth = 100;
 
+        /// <summary>
+        /// -Body as JSON, as PowerShell writes it: dates round-trip, a switch as a boolean, a URI and a time span as text, any
+        /// object by its properties as named; NaN, infinities and nesting deeper than <see cref="MaxBodyDepth"/> refused.
+        /// </summary>
+        private static readonly JsonValueRules BodyRules = new JsonValueRules
+        {
+            MaxDepth = MaxBodyDepth,
+            TooDeep = where => $"-Body is nested deeper than {MaxBodyDepth} levels, so it was not sent; an object that contains itself never ends.",
+            NonFinite = (where, number) => $"-Body holds the number {Convert.ToDouble(number, CultureInfo.InvariantCulture)}, which JSON cannot carry.",
+            Text = new[] { typeof(Uri), typeof(TimeSpan) },
+            SwitchAsBoolean = true,
+            Objects = JsonObjects.Properties,
+        };
+
         /// <summary>Whether -Body becomes JSON (a dictionary, an object with properties, a list) rather than text or bytes.</summary>
         internal static bool IsJsonBody(object body) =>
             body is IDictionary || body is PSCustomObject || (body is IEnumerable && body is not string && body is not byte[]);
@@ -43,123 +57,11 @@ namespace MgLicense.Commands
             if (IsJsonBody(body))
             {
                 var writer = new JsonWriter();
-                WriteJson(writer, wrapper ?? PSObject.AsPSObject(body), 0);
+                Json.WriteValue(writer, wrapper ?? PSObject.AsPSObject(body), BodyRules, "-Body");
                 return writer.ToArray();
             }
 
             return encoding.GetBytes((string)LanguagePrimitives.ConvertTo(wrapper ?? body, typeof(string), CultureInfo.InvariantCulture));
-        }
-
-        private static void WriteJson(JsonWriter writer, object? value, int depth)
-        {
-            if (depth > MaxBodyDepth)
-            {
-                throw new ArgumentException(
-                    $"-Body is nested deeper than {MaxBodyDepth} levels, so it was not sent; an object that contains itself never ends.");
-            }
-
-            PSObject? wrapper = value as PSObject;
-            object? plain = wrapper is not null ? wrapper.BaseObject : value;
-            switch (plain)
-            {
-                case null:
-                    writer.WriteNullValue();
-                    return;
-                case string text:
-                    writer.WriteStringValue(text);
-                    return;
-                case char c:
-                    writer.WriteStringValue(c.ToString());
-                    return;
-                case bool flag:
-                    writer.WriteBooleanValue(flag);
-                    return;
-                case SwitchParameter s:
-                    writer.WriteBooleanValue(s.IsPresent);
-                    return;
-                case Enum e:
-                    writer.WriteStringValue(e.ToString());
-                    return;
-                case sbyte or byte or short or ushort or int or uint or long:
-                    writer.WriteNumberValue(Convert.ToInt64(plain, CultureInfo.InvariantCulture));
-                    return;
-                case ulong large:
-                    writer.WriteNumberValue(large);
-                    return;
-                case decimal exact:
-                    writer.WriteNumberValue(exact);
-                    return;
-                case float or double:
-                    double real = Convert.ToDouble(plain, CultureInfo.InvariantCulture);
-                    if (double.IsNaN(real) || double.IsInfinity(real))
-                    {
-                        throw new ArgumentException($"-Body holds the number {real}, which JSON cannot carry.");
-                    }
-
-                    writer.WriteNumberValue(real);
-                    return;
-                case DateTime moment:
-                    writer.WriteStringValue(moment.ToString("o", CultureInfo.InvariantCulture));
-                    return;
-                case DateTimeOffset at:
-                    writer.WriteStringValue(at.ToString("o", CultureInfo.InvariantCulture));
-                    return;
-                case Guid or Uri or TimeSpan:
-                    writer.WriteStringValue(Convert.ToString(plain, CultureInfo.InvariantCulture));
-                    return;
-                case IDictionary map:
-                    writer.WriteStartObject();
-                    foreach (DictionaryEntry entry in map)
-                    {
-                        object key = entry.Key is PSObject pk ? pk.BaseObject : entry.Key;
-                        writer.WritePropertyName(Convert.ToString(key, CultureInfo.InvariantCulture) ?? string.Empty);
-                        WriteJson(writer, entry.Value, depth + 1);
-                    }
-
-                    writer.WriteEndObject();
-                    return;
-                case IEnumerable items:
-                    writer.WriteStartArray();
-                    foreach (object? item in items)
-                    {
-                        WriteJson(writer, item, depth + 1);
-                    }
-
-                    writer.WriteEndArray();
-                    return;
-            }
-
-            // A custom object or any other object: its properties, by name.
-            PSObject shown = wrapper ?? PSObject.AsPSObject(plain);
-            writer.WriteStartObject();
-            bool custom = plain is PSCustomObject;
-            foreach (PSPropertyInfo property in shown.Properties)
-            {
-                if (custom && property.MemberType != PSMemberTypes.NoteProperty && property.MemberType != PSMemberTypes.ScriptProperty)
-                {
-                    continue;
-                }
-
-                if (!property.IsGettable)
-                {
-                    continue;
-                }
-
-                object? item;
-                try
-                {
-                    item = property.Value;
-                }
-                catch (GetValueException)
-                {
-                    continue;
-                }
-
-                writer.WritePropertyName(property.Name);
-                WriteJson(writer, item, depth + 1);
-            }
-
-            writer.WriteEndObject();
         }
 
         /// <summary>The answer's text in the charset its Content-Type names, else UTF-8 (a BOM is left out).</summary>

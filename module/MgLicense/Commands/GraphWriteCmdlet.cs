@@ -143,92 +143,27 @@ namespace MgLicense.Commands
         /// booleans, numbers, GUIDs and enums as text, dates as ISO 8601, dictionaries, objects' properties and lists, nested at
         /// most 32 deep. Anything else (a script block, a stream) is refused, naming where it is.
         /// </summary>
-        internal static void WriteValue(JsonWriter json, object? value, string where, int depth = 0)
+        internal static void WriteValue(JsonWriter json, object? value, string where) => Json.WriteValue(json, value, BodyRules, where);
+
+        /// <summary>The rules of <see cref="WriteValue"/>: JSON as Graph takes it, or an error that names the value.</summary>
+        private static readonly JsonValueRules BodyRules = new JsonValueRules
         {
-            if (depth > 32)
-            {
-                throw new ArgumentException($"{where} is nested more than 32 levels deep.");
-            }
+            MaxDepth = 32,
+            TooDeep = where => $"{where} is nested more than 32 levels deep.",
+            UtcDates = true,
+            NonFinite = NoJsonForm,
+            SwitchAsBoolean = true,
+            TextKeysOnly = true,
+            Objects = JsonObjects.Custom,
+            NoJsonForm = NoJsonForm,
+            NamesPath = true,
+        };
 
-            value = value is PSObject ps && ps.BaseObject is not PSCustomObject ? ps.BaseObject : value;
-            switch (value)
-            {
-                case null:
-                    json.WriteNullValue();
-                    break;
-                case string text:
-                    json.WriteStringValue(text);
-                    break;
-                case bool flag:
-                    json.WriteBooleanValue(flag);
-                    break;
-                case SwitchParameter on:
-                    json.WriteBooleanValue(on.IsPresent);
-                    break;
-                case char or Guid or Enum:
-                    json.WriteStringValue(value.ToString());
-                    break;
-                case DateTime date:
-                    json.WriteStringValue(date.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-                    break;
-                case DateTimeOffset offset:
-                    json.WriteStringValue(offset.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-                    break;
-                case sbyte or byte or short or ushort or int or uint or long:
-                    json.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                    break;
-                case ulong large:
-                    json.WriteNumberValue(large);
-                    break;
-                case decimal exact:
-                    json.WriteNumberValue(exact);
-                    break;
-                case double or float when !double.IsNaN(Convert.ToDouble(value, CultureInfo.InvariantCulture))
-                    && !double.IsInfinity(Convert.ToDouble(value, CultureInfo.InvariantCulture)):
-                    json.WriteNumberValue(Convert.ToDouble(value, CultureInfo.InvariantCulture));
-                    break;
-                case IDictionary map:
-                    json.WriteStartObject();
-                    foreach (DictionaryEntry entry in map)
-                    {
-                        string name = Key(entry.Key, where);
-                        json.WritePropertyName(name);
-                        WriteValue(json, entry.Value, $"{where}.{name}", depth + 1);
-                    }
-
-                    json.WriteEndObject();
-                    break;
-                case PSObject custom:
-                    json.WriteStartObject();
-                    foreach (PSPropertyInfo property in custom.Properties)
-                    {
-                        json.WritePropertyName(property.Name);
-                        WriteValue(json, property.Value, $"{where}.{property.Name}", depth + 1);
-                    }
-
-                    json.WriteEndObject();
-                    break;
-                case IEnumerable items:
-                    json.WriteStartArray();
-                    int i = 0;
-                    foreach (object? item in items)
-                    {
-                        WriteValue(json, item, $"{where}[{i++}]", depth + 1);
-                    }
-
-                    json.WriteEndArray();
-                    break;
-                default:
-                    throw new ArgumentException($"{where} is a {value.GetType()}, which has no JSON form for Microsoft Graph; give text, a number, a boolean, a hashtable or a list.");
-            }
-        }
+        private static string NoJsonForm(string where, object value) =>
+            $"{where} is a {value.GetType()}, which has no JSON form for Microsoft Graph; give text, a number, a boolean, a hashtable or a list.";
 
         /// <summary>A dictionary key as a JSON property name, or the error naming where it is.</summary>
-        internal static string Key(object key, string where)
-        {
-            object plain = key is PSObject ps ? ps.BaseObject : key;
-            return plain as string ?? throw new ArgumentException($"A key of {where} is a {plain.GetType()}, not a property name.");
-        }
+        internal static string Key(object key, string where) => Json.PropertyName(key, textOnly: true, where);
 
         /// <summary>The value of property <paramref name="name"/> (any case) of a hashtable or object, or null.</summary>
         internal static object? Member(object? source, string name)

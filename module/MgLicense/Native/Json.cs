@@ -9,6 +9,7 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Management.Automation;
 using System.Text;
 
 namespace MgLicense.Native
@@ -818,7 +819,85 @@ namespace MgLicense.Native
         }
     }
 
-    /// <summary>Small readers over the engine's JSON documents, so cmdlets never hand-walk JsonElement, and the writing of plain values.</summary>
+    /// <summary>Which objects, other than dictionaries and lists, <see cref="Json.WriteValue"/> writes, and how.</summary>
+    internal enum JsonObjects
+    {
+        /// <summary>
+        /// None: plain .NET values only (the module's own documents). An object is refused with
+        /// <see cref="JsonValueRules.NoJsonForm"/>, and a PSObject is not looked into.
+        /// </summary>
+        None,
+
+        /// <summary>Only a custom object (<c>[pscustomobject]</c>): each of its properties as named, nulls included.</summary>
+        Custom,
+
+        /// <summary>
+        /// Any object, as ConvertTo-Json writes one: its readable properties as named, nulls included; of a custom object, only
+        /// its note and script properties.
+        /// </summary>
+        Properties,
+
+        /// <summary>
+        /// Any object as a Graph model: its readable non-null properties under camelCase names, then the entries of its
+        /// <see cref="JsonValueRules.AdditionalProperties"/>, each name once.
+        /// </summary>
+        Model,
+    }
+
+    /// <summary>
+    /// The rules by which <see cref="Json.WriteValue"/> writes a value where one document wants it. The module writes values in
+    /// four places, each the way the official part it stands for does: <see cref="Engine"/> for its own documents,
+    /// ToJsonString() (Models/ModelJson.cs), Invoke-MgGraphRequest -Body (Commands/GraphRequestContent.cs), and the write
+    /// cmdlets' -BodyParameter and -AdditionalProperties (Commands/GraphWriteCmdlet.cs). Everything not here is written the
+    /// same way in all of them.
+    /// </summary>
+    internal sealed class JsonValueRules
+    {
+        /// <summary>The module's own documents for the engine: plain values it built itself; anything else is a mistake in the module.</summary>
+        internal static readonly JsonValueRules Engine = new JsonValueRules
+        {
+            TextKeysOnly = true,
+            NonFinite = (where, value) => $"A {value.GetType()} cannot be written for the engine.",
+            NoJsonForm = (where, value) => $"A {value.GetType()} cannot be written for the engine.",
+        };
+
+        /// <summary>
+        /// How many containers deep a value may be. A deeper value is refused with <see cref="TooDeep"/>'s message (naming where
+        /// it is); with no <see cref="TooDeep"/>, a dictionary, list or object whose items would be deeper is written as null.
+        /// </summary>
+        internal int MaxDepth { get; set; } = int.MaxValue;
+
+        internal Func<string, string>? TooDeep { get; set; }
+
+        /// <summary>Dates in UTC to the second, as Graph writes them (<c>2026-01-02T03:04:05Z</c>); else ISO 8601 round-trip ("o").</summary>
+        internal bool UtcDates { get; set; }
+
+        /// <summary>The message (where, number) that refuses NaN and the infinities; with none, they are written as null.</summary>
+        internal Func<string, object, string>? NonFinite { get; set; }
+
+        /// <summary>Types written as their invariant text, as characters, GUIDs and enums always are (TimeSpan, Uri).</summary>
+        internal Type[] Text { get; set; } = Type.EmptyTypes;
+
+        /// <summary>A switch as a boolean; else it is an object like any other (<c>{"isPresent": true}</c>).</summary>
+        internal bool SwitchAsBoolean { get; set; }
+
+        /// <summary>A dictionary's keys must be text (a key that is not is refused, naming where); else any key is written as its text.</summary>
+        internal bool TextKeysOnly { get; set; }
+
+        /// <summary>Which objects are written, and how.</summary>
+        internal JsonObjects Objects { get; set; }
+
+        /// <summary>The property of a <see cref="JsonObjects.Model"/> object whose dictionary holds its further members.</summary>
+        internal string? AdditionalProperties { get; set; }
+
+        /// <summary>The message (where, value) that refuses a value with no JSON form under these rules.</summary>
+        internal Func<string, object, string> NoJsonForm { get; set; } = (where, value) => $"{where} is a {value.GetType()}, which has no JSON form.";
+
+        /// <summary>Where a nested value is, as an error names it, grows with the path to it (<c>-BodyParameter.a[1].b</c>); else it stays as given.</summary>
+        internal bool NamesPath { get; set; }
+    }
+
+    /// <summary>Small readers over the engine's JSON documents, so cmdlets never hand-walk JsonElement, and the one writer of PowerShell values.</summary>
     internal static class Json
     {
         /// <summary>
@@ -949,7 +1028,7 @@ namespace MgLicense.Native
         internal static byte[] ToUtf8(object? value)
         {
             var writer = new JsonWriter();
-            Write(writer, value);
+            WriteValue(writer, value, JsonValueRules.Engine, "a document for the engine");
             return writer.ToArray();
         }
 
@@ -957,48 +1036,290 @@ namespace MgLicense.Native
         internal static string ToText(object? value)
         {
             var writer = new JsonWriter();
-            Write(writer, value);
+            WriteValue(writer, value, JsonValueRules.Engine, "a document for the engine");
             return writer.ToString();
         }
 
-        private static void Write(JsonWriter writer, object? value)
+        /// <summary>
+        /// Writes a value as JSON by the <paramref name="rules"/> of the document it goes into (<see cref="JsonValueRules"/>): a
+        /// PSObject as the value it wraps (a custom object as itself), text, booleans, numbers, dates, characters, GUIDs and enums
+        /// as text, dictionaries as objects, lists as arrays, and other objects by their properties or refused. An error is an
+        /// <see cref="ArgumentException"/> that names <paramref name="where"/>.
+        /// </summary>
+        internal static void WriteValue(JsonWriter writer, object? value, JsonValueRules rules, string where, int depth = 0)
         {
-            switch (value)
+            if (depth > rules.MaxDepth && rules.TooDeep is not null)
+            {
+                throw new ArgumentException(rules.TooDeep(where));
+            }
+
+            bool plainOnly = rules.Objects == JsonObjects.None;
+            object? plain = plainOnly ? value : PowerShellValues.Unwrapped(value);
+            switch (plain)
             {
                 case null:
                     writer.WriteNullValue();
-                    break;
+                    return;
                 case string text:
                     writer.WriteStringValue(text);
-                    break;
+                    return;
                 case bool flag:
                     writer.WriteBooleanValue(flag);
-                    break;
-                case int or long:
-                    writer.WriteNumberValue(Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                    break;
+                    return;
+                case DateTime moment:
+                    writer.WriteStringValue(rules.UtcDates
+                        ? moment.ToUniversalTime().ToString(UtcSeconds, CultureInfo.InvariantCulture)
+                        : moment.ToString("o", CultureInfo.InvariantCulture));
+                    return;
+                case DateTimeOffset instant:
+                    writer.WriteStringValue(rules.UtcDates
+                        ? instant.UtcDateTime.ToString(UtcSeconds, CultureInfo.InvariantCulture)
+                        : instant.ToString("o", CultureInfo.InvariantCulture));
+                    return;
+                case char or Guid or Enum:
+                    writer.WriteStringValue(Convert.ToString(plain, CultureInfo.InvariantCulture));
+                    return;
+                case sbyte or byte or short or ushort or int or uint or long:
+                    writer.WriteNumberValue(Convert.ToInt64(plain, CultureInfo.InvariantCulture));
+                    return;
+                case ulong large:
+                    writer.WriteNumberValue(large);
+                    return;
+                case decimal exact:
+                    writer.WriteNumberValue(exact);
+                    return;
+                case float or double:
+                    double real = Convert.ToDouble(plain, CultureInfo.InvariantCulture);
+                    if (!double.IsNaN(real) && !double.IsInfinity(real))
+                    {
+                        writer.WriteNumberValue(real);
+                    }
+                    else if (rules.NonFinite is null)
+                    {
+                        writer.WriteNullValue();
+                    }
+                    else
+                    {
+                        throw new ArgumentException(rules.NonFinite(where, plain));
+                    }
+
+                    return;
+            }
+
+            if (rules.SwitchAsBoolean && PowerShellValues.IsSwitch(plain, out bool on))
+            {
+                writer.WriteBooleanValue(on);
+                return;
+            }
+
+            foreach (Type type in rules.Text)
+            {
+                if (type.IsInstanceOfType(plain))
+                {
+                    writer.WriteStringValue(Convert.ToString(plain, CultureInfo.InvariantCulture));
+                    return;
+                }
+            }
+
+            if (depth >= rules.MaxDepth && rules.TooDeep is null)
+            {
+                // Its items would be deeper than the rules allow: the container is written as null.
+                writer.WriteNullValue();
+                return;
+            }
+
+            switch (plain)
+            {
                 case IDictionary map:
                     writer.WriteStartObject();
                     foreach (DictionaryEntry entry in map)
                     {
-                        writer.WritePropertyName((string)entry.Key);
-                        Write(writer, entry.Value);
+                        string name = PropertyName(entry.Key, rules.TextKeysOnly, where);
+                        writer.WritePropertyName(name);
+                        WriteValue(writer, entry.Value, rules, rules.NamesPath ? $"{where}.{name}" : where, depth + 1);
                     }
 
                     writer.WriteEndObject();
-                    break;
+                    return;
                 case IEnumerable items:
                     writer.WriteStartArray();
+                    int i = 0;
                     foreach (object? item in items)
                     {
-                        Write(writer, item);
+                        WriteValue(writer, item, rules, rules.NamesPath ? $"{where}[{i}]" : where, depth + 1);
+                        i++;
                     }
 
                     writer.WriteEndArray();
-                    break;
-                default:
-                    throw new ArgumentException($"A {value.GetType()} cannot be written for the engine.", nameof(value));
+                    return;
             }
+
+            if (plainOnly || !PowerShellValues.WriteObject(writer, value, plain, rules, where, depth))
+            {
+                throw new ArgumentException(rules.NoJsonForm(where, plain));
+            }
+        }
+
+        /// <summary>
+        /// A dictionary key (or the PSObject of one) as a property name: text, or, unless <paramref name="textOnly"/>, any key's
+        /// invariant text; else the error naming where the dictionary is.
+        /// </summary>
+        internal static string PropertyName(object key, bool textOnly, string where) =>
+            key as string ?? PowerShellValues.PropertyName(key, textOnly, where);
+
+        private const string UtcSeconds = "yyyy-MM-dd'T'HH:mm:ss'Z'";
+
+        /// <summary>
+        /// What <see cref="WriteValue"/> does with PowerShell's own types. Only these methods name them, and the module's own
+        /// documents (<see cref="JsonObjects.None"/>) never call them: those are written where PowerShell need not be loaded
+        /// (tests/Desktop runs the engine calls under Mono with no System.Management.Automation).
+        /// </summary>
+        private static class PowerShellValues
+        {
+            internal static object? Unwrapped(object? value) => value is PSObject wrapper ? wrapper.BaseObject : value;
+
+            internal static bool IsSwitch(object plain, out bool on)
+            {
+                on = plain is SwitchParameter { IsPresent: true };
+                return plain is SwitchParameter;
+            }
+
+            internal static string PropertyName(object key, bool textOnly, string where)
+            {
+                object plain = key is PSObject ps ? ps.BaseObject : key;
+                if (plain is string text)
+                {
+                    return text;
+                }
+
+                return textOnly
+                    ? throw new ArgumentException($"A key of {where} is a {plain.GetType()}, not a property name.")
+                    : Convert.ToString(plain, CultureInfo.InvariantCulture) ?? string.Empty;
+            }
+
+            /// <summary>Writes an object by <see cref="JsonValueRules.Objects"/>; false when the rules write no such object.</summary>
+            internal static bool WriteObject(JsonWriter writer, object? value, object plain, JsonValueRules rules, string where, int depth)
+            {
+                PSObject? custom = value is PSObject { BaseObject: PSCustomObject } c ? c : null;
+                switch (rules.Objects)
+                {
+                    case JsonObjects.Custom when custom is not null:
+                        WriteProperties(writer, custom, rules, where, depth);
+                        return true;
+                    case JsonObjects.Properties:
+                        WriteProperties(writer, value as PSObject ?? PSObject.AsPSObject(plain), rules, where, depth);
+                        return true;
+                    case JsonObjects.Model:
+                        WriteModel(writer, custom ?? PSObject.AsPSObject(plain), rules, where, depth);
+                        return true;
+                    default:
+                        return false;
+                }
+            }
+
+            /// <summary>
+            /// An object's properties as named, nulls included (<see cref="JsonObjects.Custom"/>, <see cref="JsonObjects.Properties"/>).
+            /// With <see cref="JsonObjects.Properties"/>, a custom object gives only its note and script properties, and a property
+            /// that cannot be read is left out.
+            /// </summary>
+            private static void WriteProperties(JsonWriter writer, PSObject shown, JsonValueRules rules, string where, int depth)
+            {
+                bool leniently = rules.Objects == JsonObjects.Properties;
+                bool notesOnly = leniently && shown.BaseObject is PSCustomObject;
+                writer.WriteStartObject();
+                foreach (PSPropertyInfo property in shown.Properties)
+                {
+                    if (notesOnly && property.MemberType != PSMemberTypes.NoteProperty && property.MemberType != PSMemberTypes.ScriptProperty)
+                    {
+                        continue;
+                    }
+
+                    object? item;
+                    if (!leniently)
+                    {
+                        item = property.Value;
+                    }
+                    else if (!property.IsGettable)
+                    {
+                        continue;
+                    }
+                    else
+                    {
+                        try
+                        {
+                            item = property.Value;
+                        }
+                        catch (GetValueException)
+                        {
+                            continue;
+                        }
+                    }
+
+                    writer.WritePropertyName(property.Name);
+                    WriteValue(writer, item, rules, rules.NamesPath ? $"{where}.{property.Name}" : where, depth + 1);
+                }
+
+                writer.WriteEndObject();
+            }
+
+            /// <summary>
+            /// An object as a Graph model (<see cref="JsonObjects.Model"/>): its readable non-null properties under their camelCase
+            /// names, then the non-null entries of its <see cref="JsonValueRules.AdditionalProperties"/>; each name once.
+            /// </summary>
+            private static void WriteModel(JsonWriter writer, PSObject instance, JsonValueRules rules, string where, int depth)
+            {
+                var written = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+                IDictionary? additional = null;
+                writer.WriteStartObject();
+                foreach (PSPropertyInfo property in instance.Properties)
+                {
+                    object? value;
+                    try
+                    {
+                        value = property.Value;
+                    }
+                    catch (Exception e) when (e is GetValueException or ExtendedTypeSystemException)
+                    {
+                        continue;
+                    }
+
+                    if (property.Name == rules.AdditionalProperties)
+                    {
+                        additional = (value is PSObject wrapped ? wrapped.BaseObject : value) as IDictionary;
+                        continue;
+                    }
+
+                    if (value is null)
+                    {
+                        continue;
+                    }
+
+                    string name = CamelCase(property.Name);
+                    if (written.Add(name))
+                    {
+                        writer.WritePropertyName(name);
+                        WriteValue(writer, value, rules, rules.NamesPath ? $"{where}.{name}" : where, depth + 1);
+                    }
+                }
+
+                if (additional is not null)
+                {
+                    foreach (DictionaryEntry entry in additional)
+                    {
+                        string name = Convert.ToString(entry.Key, CultureInfo.InvariantCulture) ?? string.Empty;
+                        if (entry.Value is not null && written.Add(name))
+                        {
+                            writer.WritePropertyName(name);
+                            WriteValue(writer, entry.Value, rules, rules.NamesPath ? $"{where}.{name}" : where, depth + 1);
+                        }
+                    }
+                }
+
+                writer.WriteEndObject();
+            }
+
+            private static string CamelCase(string name) =>
+                name.Length == 0 || char.IsLower(name[0]) ? name : char.ToLowerInvariant(name[0]) + name.Substring(1);
         }
 
         /// <summary>JSON null, for an engine answer that carried no document.</summary>
