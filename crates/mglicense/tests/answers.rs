@@ -6,10 +6,8 @@
 mod common;
 
 use common::respond;
-use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use mglicense::client::ConnectRequest;
@@ -21,38 +19,7 @@ use serde_json::{json, Value};
 
 /// Serves each connection with `answer(stream, request head, request body)` on 127.0.0.1.
 fn serve(answer: impl Fn(&mut TcpStream, &str, &[u8]) + Send + Sync + 'static) -> String {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let answer = Arc::new(answer);
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let answer = Arc::clone(&answer);
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    head.push_str(&line);
-                }
-                let length = head
-                    .lines()
-                    .find_map(|l| {
-                        let (name, value) = l.split_once(':')?;
-                        name.eq_ignore_ascii_case("content-length")
-                            .then(|| value.trim().parse::<usize>().ok())?
-                    })
-                    .unwrap_or(0);
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                answer(&mut stream, &head, &body);
-            });
-        }
-    });
-    url
+    common::serve("127.0.0.1", move |s, _, r| answer(s, &r.head, &r.body)).0
 }
 
 fn json_answer(stream: &mut TcpStream, status: &str, body: &Value) {

@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::respond;
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use common::{respond, serve, Log};
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,75 +21,21 @@ use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, ErrorKind, RequestSpec};
 use serde_json::json;
 
-/// What one connection received: the request head.
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// Serves each connection with `answer`, on `host` (a loopback address), recording requests.
-fn serve(
-    host: &str,
-    answer: impl Fn(&mut TcpStream, usize) + Send + Sync + 'static,
-) -> (String, Seen) {
-    serve_seeing(host, move |s, n, _| answer(s, n))
-}
-
-/// As [`serve`], with the request head handed to `answer` too.
-fn serve_seeing(
-    host: &str,
-    answer: impl Fn(&mut TcpStream, usize, &str) + Send + Sync + 'static,
-) -> (String, Seen) {
-    let listener = TcpListener::bind((host, 0)).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen: Seen = Arc::default();
-    let log = Arc::clone(&seen);
-    let answer = Arc::new(answer);
-    thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { return };
-            let (log, answer) = (Arc::clone(&log), Arc::clone(&answer));
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut head = String::new();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    head.push_str(&line);
-                }
-                log.lock().unwrap().push(head.clone());
-                answer(&mut stream, n, &head);
-            });
-        }
-    });
-    (url, seen)
-}
-
 const TOKEN: &str = "opaque-test-token-0123456789";
 
 fn client_for(url: &str) -> Arc<Client> {
-    let client = Client::new(ClientConfig::default()).unwrap();
-    client
-        .add_environment(NewEnvironment {
-            name: "Hostile".into(),
-            graph_endpoint: url.into(),
-            azure_ad_endpoint: url.into(),
-        })
-        .unwrap();
-    client
-        .connect(ConnectRequest {
-            access_token: TOKEN.into(),
-            environment: Some("Hostile".into()),
-        })
-        .unwrap();
-    client
-        .set_request_context(RequestContextUpdate {
+    common::connected_client(
+        ClientConfig::default(),
+        "Hostile",
+        url,
+        TOKEN,
+        RequestContextUpdate {
             max_retry: Some(2),
             retry_delay_seconds: Some(0),
             client_timeout_seconds: Some(2),
             ..Default::default()
-        })
-        .unwrap();
-    client
+        },
+    )
 }
 
 fn reprocess() -> RequestSpec {
@@ -104,7 +50,7 @@ fn reprocess_on_waiting_thread() -> RequestSpec {
 
 #[test]
 fn a_body_that_is_not_json_is_an_error_naming_the_url() {
-    let (url, _) = serve("127.0.0.1", |s, _| {
+    let (url, _) = serve("127.0.0.1", |s, _, _| {
         respond(
             s,
             "200 OK",
@@ -123,7 +69,7 @@ fn a_body_that_is_not_json_is_an_error_naming_the_url() {
 
 #[test]
 fn a_truncated_body_is_an_error() {
-    let (url, _) = serve("127.0.0.1", |s, _| {
+    let (url, _) = serve("127.0.0.1", |s, _, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"id\":\"u1\",");
         let _ = s.shutdown(std::net::Shutdown::Both);
     });
@@ -133,7 +79,7 @@ fn a_truncated_body_is_an_error() {
 
 #[test]
 fn an_answer_that_trickles_ends_at_the_client_timeout() {
-    let (url, _) = serve("127.0.0.1", |s, _| {
+    let (url, _) = serve("127.0.0.1", |s, _, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{");
         for _ in 0..20 {
             thread::sleep(Duration::from_millis(500));
@@ -154,7 +100,7 @@ fn an_answer_that_trickles_ends_at_the_client_timeout() {
 
 #[test]
 fn a_huge_body_is_not_held_in_memory() {
-    let (url, _) = serve("127.0.0.1", |s, _| {
+    let (url, _) = serve("127.0.0.1", |s, _, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 67108864\r\n\r\n[");
         let chunk = vec![b'1'; 1 << 20];
         for _ in 0..64 {
@@ -174,7 +120,7 @@ fn a_huge_body_is_not_held_in_memory() {
 
 #[test]
 fn endless_429s_end_after_max_retry_with_retry_attempt_headers() {
-    let (url, seen) = serve("127.0.0.1", |s, _| {
+    let (url, seen) = serve("127.0.0.1", |s, _, _| {
         respond(
             s,
             "429 Too Many Requests",
@@ -197,14 +143,20 @@ fn endless_429s_end_after_max_retry_with_retry_attempt_headers() {
     );
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3, "one try and two retries");
-    assert!(!seen[0].to_ascii_lowercase().contains("retry-attempt"));
-    assert!(seen[1].to_ascii_lowercase().contains("retry-attempt: 1"));
-    assert!(seen[2].to_ascii_lowercase().contains("retry-attempt: 2"));
+    assert!(!seen[0].head.to_ascii_lowercase().contains("retry-attempt"));
+    assert!(seen[1]
+        .head
+        .to_ascii_lowercase()
+        .contains("retry-attempt: 1"));
+    assert!(seen[2]
+        .head
+        .to_ascii_lowercase()
+        .contains("retry-attempt: 2"));
 }
 
 #[test]
 fn a_503_then_success_is_retried_after_retry_after() {
-    let (url, seen) = serve("127.0.0.1", |s, n| {
+    let (url, seen) = serve("127.0.0.1", |s, n, _| {
         if n == 0 {
             respond(s, "503 Service Unavailable", &["Retry-After: 1"], b"");
         } else {
@@ -228,29 +180,33 @@ fn a_503_then_success_is_retried_after_retry_after() {
 
 #[test]
 fn a_redirect_to_another_host_does_not_carry_the_token() {
-    let (other, other_seen) = serve("127.0.0.2", |s, _| {
+    let (other, other_seen) = serve("127.0.0.2", |s, _, _| {
         respond(s, "200 OK", &[], br#"{"id":"u1"}"#)
     });
     let location = format!("Location: {other}/v1.0/users/u1/reprocessLicenseAssignment");
-    let (url, seen) = serve("127.0.0.1", move |s, _| {
+    let (url, seen) = serve("127.0.0.1", move |s, _, _| {
         respond(s, "307 Temporary Redirect", &[location.as_str()], b"")
     });
     let _ = client_for(&url).execute(&reprocess());
     assert!(
-        seen.lock().unwrap()[0].contains(TOKEN),
+        seen.lock().unwrap()[0].head.contains(TOKEN),
         "the first host gets the token"
     );
     let other_seen = other_seen.lock().unwrap();
     assert_eq!(other_seen.len(), 1, "the redirect was followed");
     assert!(
-        !other_seen[0].contains(TOKEN)
-            && !other_seen[0].to_ascii_lowercase().contains("authorization")
+        !other_seen[0].head.contains(TOKEN)
+            && !other_seen[0]
+                .head
+                .to_ascii_lowercase()
+                .contains("authorization")
     );
 }
 
 /// A server that echoes the request's Authorization header back, in its own headers and body.
-fn echo_authorization(status: &'static str) -> (String, Seen) {
-    serve_seeing("127.0.0.1", move |s, _, head| {
+fn echo_authorization(status: &'static str) -> (String, Log) {
+    serve("127.0.0.1", move |s, _, request| {
+        let head = &request.head;
         let auth = head
             .lines()
             .find_map(|l| {
@@ -282,7 +238,7 @@ fn a_server_echoing_the_token_back_never_gets_it_into_headers_errors_or_results(
     let (url, seen) = echo_authorization("400 Bad Request");
     let e = client_for(&url).execute(&reprocess()).unwrap_err();
     assert!(
-        seen.lock().unwrap()[0].contains(TOKEN),
+        seen.lock().unwrap()[0].head.contains(TOKEN),
         "the stub saw the token, so it echoed it"
     );
     let graph = e.graph.as_ref().expect("a Graph error");
@@ -392,7 +348,7 @@ fn assert_no_secret(e: &mglicense::Error) {
 
 #[test]
 fn a_token_endpoint_that_redirects_sends_the_secret_nowhere_else() {
-    let (other, other_seen) = serve("127.0.0.2", |s, _| {
+    let (other, other_seen) = serve("127.0.0.2", |s, _, _| {
         respond(
             s,
             "200 OK",
@@ -406,7 +362,7 @@ fn a_token_endpoint_that_redirects_sends_the_secret_nowhere_else() {
         "302 Found",
     ] {
         let location = format!("Location: {other}/contoso/oauth2/v2.0/token");
-        let (url, seen) = serve("127.0.0.1", move |s, _| {
+        let (url, seen) = serve("127.0.0.1", move |s, _, _| {
             respond(s, status, &[location.as_str()], b"")
         });
         let e = sign_in_to(&url, 5, None).unwrap_err();
@@ -444,7 +400,9 @@ fn a_token_endpoint_that_redirects_sends_the_secret_nowhere_else() {
 
 #[test]
 fn a_token_endpoint_that_never_answers_ends_at_the_timeout() {
-    let (url, _) = serve("127.0.0.1", |_, _| thread::sleep(Duration::from_secs(20)));
+    let (url, _) = serve("127.0.0.1", |_, _, _| {
+        thread::sleep(Duration::from_secs(20))
+    });
     for identity in [None, Some(format!("{url}/msi/token"))] {
         let started = Instant::now();
         let e = sign_in_to(&url, 1, identity.as_deref()).unwrap_err();
@@ -464,7 +422,7 @@ fn a_token_endpoint_that_never_answers_ends_at_the_timeout() {
 
 #[test]
 fn a_token_answer_that_trickles_ends_at_the_timeout() {
-    let (url, _) = serve("127.0.0.1", |s, _| {
+    let (url, _) = serve("127.0.0.1", |s, _, _| {
         let _ = s.write_all(
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
         );
@@ -490,7 +448,7 @@ fn a_token_answer_that_trickles_ends_at_the_timeout() {
 fn a_huge_token_answer_is_refused_without_being_held_in_memory() {
     let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = Arc::clone(&written);
-    let (url, _) = serve("127.0.0.1", move |s, _| {
+    let (url, _) = serve("127.0.0.1", move |s, _, _| {
         // Chunked and endless: only the reader can stop it.
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
         let mut chunk = format!("{:x}\r\n", 1 << 20).into_bytes();
@@ -598,7 +556,7 @@ fn sign_in_remote(
 
 #[test]
 fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
-    let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
+    let (proxy, seen) = serve("127.0.0.1", |s, _, _| respond(s, "403 Forbidden", &[], b""));
     let client = proxied_client(
         &proxy,
         Some("other.example.invalid"),
@@ -627,30 +585,36 @@ fn https_proxy_carries_graph_calls_and_sign_in_as_connect_tunnels() {
     let seen = seen.lock().unwrap();
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert!(
-        seen[0].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")),
-        "{}",
         seen[0]
-    );
-    assert!(
-        seen[1].starts_with(&format!("CONNECT {REMOTE_LOGIN}:443 HTTP/1.1\r\n")),
+            .head
+            .starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")),
         "{}",
-        seen[1]
+        seen[0].head
     );
     assert!(
-        seen[2].starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")),
-        "from the waiting thread: {}",
+        seen[1]
+            .head
+            .starts_with(&format!("CONNECT {REMOTE_LOGIN}:443 HTTP/1.1\r\n")),
+        "{}",
+        seen[1].head
+    );
+    assert!(
         seen[2]
+            .head
+            .starts_with(&format!("CONNECT {REMOTE_GRAPH}:443 HTTP/1.1\r\n")),
+        "from the waiting thread: {}",
+        seen[2].head
     );
     assert!(
         seen.iter()
-            .all(|s| !s.contains(TOKEN) && !s.contains(SECRET)),
+            .all(|s| !s.head.contains(TOKEN) && !s.head.contains(SECRET)),
         "a tunnel request carries no secret"
     );
 }
 
 #[test]
 fn no_proxy_hosts_go_direct_and_a_sign_in_may_name_its_own_proxy() {
-    let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
+    let (proxy, seen) = serve("127.0.0.1", |s, _, _| respond(s, "403 Forbidden", &[], b""));
     let (direct, connections) = hang_up("127.0.0.1");
     // A pin gives the address; the port is the URL's.
     let pins = vec![
@@ -707,8 +671,8 @@ fn no_proxy_hosts_go_direct_and_a_sign_in_may_name_its_own_proxy() {
 
 #[test]
 fn loopback_and_managed_identity_endpoints_are_never_proxied() {
-    let (proxy, seen) = serve("127.0.0.1", |s, _| respond(s, "403 Forbidden", &[], b""));
-    let (graph, _) = serve("127.0.0.1", |s, _| {
+    let (proxy, seen) = serve("127.0.0.1", |s, _, _| respond(s, "403 Forbidden", &[], b""));
+    let (graph, _) = serve("127.0.0.1", |s, _, _| {
         respond(
             s,
             "200 OK",
@@ -816,7 +780,7 @@ fn a_connection_the_server_closed_while_idle_is_not_reused_by_the_next_call_from
     // Each connection gets one keep-alive answer, and the server hangs up a moment later, while it is idle, as
     // front doors do with idle connections. A driver's runtime does not run between calls, so the next call
     // finds the connection in its pool before anything has read the hang-up.
-    let (url, seen) = serve("127.0.0.1", |s, _| {
+    let (url, seen) = serve("127.0.0.1", |s, _, _| {
         let body = br#"{"id":"u1"}"#;
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",

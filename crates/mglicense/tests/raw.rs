@@ -3,109 +3,33 @@
 //! rules, downloads stream to a file, and the token goes nowhere but the Graph endpoint and
 //! comes back from nowhere.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::{respond, serve};
+use std::io::Write;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use mglicense::client::ConnectRequest;
-use mglicense::environment::NewEnvironment;
 use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, ErrorKind, RawSpec};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "raw-call-test-token-0123456789";
 
-/// One request as the server read it: its head and its body.
-#[derive(Clone, Debug, Default)]
-struct Received {
-    head: String,
-    body: Vec<u8>,
-}
-
-type Log = Arc<Mutex<Vec<Received>>>;
-
-/// Serves each connection with `answer` (given the request and its number), recording requests.
-fn serve(
-    answer: impl Fn(&mut TcpStream, usize, &Received) + Send + Sync + 'static,
-) -> (String, Log) {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let log: Log = Arc::default();
-    let seen = Arc::clone(&log);
-    let answer = Arc::new(answer);
-    thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(mut stream) = stream else { return };
-            let (seen, answer) = (Arc::clone(&seen), Arc::clone(&answer));
-            thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut received = Received::default();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    received.head.push_str(&line);
-                }
-                let length = received
-                    .head
-                    .lines()
-                    .find_map(|l| {
-                        let (name, value) = l.split_once(':')?;
-                        name.eq_ignore_ascii_case("content-length")
-                            .then(|| value.trim().parse::<usize>().ok())?
-                    })
-                    .unwrap_or(0);
-                received.body = vec![0; length];
-                let _ = reader.read_exact(&mut received.body);
-                seen.lock().unwrap().push(received.clone());
-                answer(&mut stream, n, &received);
-            });
-        }
-    });
-    (url, log)
-}
-
-fn respond(stream: &mut TcpStream, status: &str, headers: &[&str], body: &[u8]) {
-    let mut head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n",
-        body.len()
-    );
-    for h in headers {
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
-}
-
 fn client_for(url: &str) -> Arc<Client> {
-    let client = Client::new(ClientConfig::default()).unwrap();
-    client
-        .add_environment(NewEnvironment {
-            name: "Scripted".into(),
-            graph_endpoint: url.into(),
-            azure_ad_endpoint: url.into(),
-        })
-        .unwrap();
-    client
-        .connect(ConnectRequest {
-            access_token: TOKEN.into(),
-            environment: Some("Scripted".into()),
-        })
-        .unwrap();
-    client
-        .set_request_context(RequestContextUpdate {
+    common::connected_client(
+        ClientConfig::default(),
+        "Scripted",
+        url,
+        TOKEN,
+        RequestContextUpdate {
             max_retry: Some(2),
             retry_delay_seconds: Some(0),
             client_timeout_seconds: Some(5),
             ..Default::default()
-        })
-        .unwrap();
-    client
+        },
+    )
 }
 
 fn spec(v: Value) -> RawSpec {
@@ -119,7 +43,7 @@ fn temp_file(name: &str) -> std::path::PathBuf {
 #[test]
 fn binary_bytes_go_out_and_come_back_as_they_are() {
     let sent: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
-    let (url, log) = serve(|s, _, r| {
+    let (url, log) = serve("127.0.0.1", |s, _, r| {
         let mut reply = r.body.clone();
         reply.reverse();
         respond(
@@ -161,7 +85,7 @@ fn binary_bytes_go_out_and_come_back_as_they_are() {
 
 #[test]
 fn a_refused_answer_comes_back_as_an_answer_after_the_retries() {
-    let (url, log) = serve(|s, n, _| {
+    let (url, log) = serve("127.0.0.1", |s, n, _| {
         if n < 3 {
             respond(
                 s,
@@ -210,7 +134,7 @@ fn a_refused_answer_comes_back_as_an_answer_after_the_retries() {
         response.log
     );
 
-    let (url, log) = serve(|s, _, _| {
+    let (url, log) = serve("127.0.0.1", |s, _, _| {
         respond(
             s,
             "404 Not Found",
@@ -233,7 +157,7 @@ fn a_refused_answer_comes_back_as_an_answer_after_the_retries() {
 
 #[test]
 fn an_echoed_token_is_redacted_from_headers_and_a_body_split_across_writes() {
-    let (url, _) = serve(|s, _, r| {
+    let (url, _) = serve("127.0.0.1", |s, _, r| {
         let auth = r
             .head
             .lines()
@@ -267,7 +191,7 @@ fn an_echoed_token_is_redacted_from_headers_and_a_body_split_across_writes() {
 #[test]
 fn a_download_streams_to_the_file_and_a_broken_one_leaves_no_file() {
     let size = 20 * 1024 * 1024 + 3;
-    let (url, _) = serve(move |s, _, r| {
+    let (url, _) = serve("127.0.0.1", move |s, _, r| {
         if r.head.contains("/broken") {
             let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\npartial");
             let _ = s.shutdown(std::net::Shutdown::Both);
@@ -312,8 +236,8 @@ fn a_download_streams_to_the_file_and_a_broken_one_leaves_no_file() {
 
 #[test]
 fn other_hosts_get_nothing_and_a_redirect_elsewhere_carries_no_token() {
-    let (elsewhere, elsewhere_log) = serve(|s, _, _| respond(s, "200 OK", &[], b"{}"));
-    let (url, log) = serve(|s, _, _| respond(s, "200 OK", &[], b"{}"));
+    let (elsewhere, elsewhere_log) = serve("127.0.0.1", |s, _, _| respond(s, "200 OK", &[], b"{}"));
+    let (url, log) = serve("127.0.0.1", |s, _, _| respond(s, "200 OK", &[], b"{}"));
     let client = client_for(&url);
     let e = client
         .execute_raw(
@@ -326,8 +250,9 @@ fn other_hosts_get_nothing_and_a_redirect_elsewhere_carries_no_token() {
     assert!(elsewhere_log.lock().unwrap().is_empty() && log.lock().unwrap().is_empty());
 
     let target = format!("{elsewhere}/v1.0/landing");
-    let (redirecting, _) =
-        serve(move |s, _, _| respond(s, "302 Found", &[&format!("Location: {target}")], b""));
+    let (redirecting, _) = serve("127.0.0.1", move |s, _, _| {
+        respond(s, "302 Found", &[&format!("Location: {target}")], b"")
+    });
     let (response, _) = client_for(&redirecting)
         .execute_raw(&spec(json!({"uri": "v1.0/users"})), None)
         .unwrap();
@@ -341,7 +266,7 @@ fn other_hosts_get_nothing_and_a_redirect_elsewhere_carries_no_token() {
 
 #[test]
 fn an_answer_too_large_to_hold_says_to_use_a_file() {
-    let (url, _) = serve(|s, _, _| {
+    let (url, _) = serve("127.0.0.1", |s, _, _| {
         let size = mglicense::raw::MAX_RAW_BODY_BYTES + 1;
         let _ =
             s.write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n").as_bytes());

@@ -5,6 +5,8 @@
 //! The proxy is a loopback listener and the remote names are under `.invalid`, never looked up.
 #![cfg(windows)]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -13,10 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use mglicense::client::ConnectRequest;
-use mglicense::environment::NewEnvironment;
 use mglicense::proxy::{ProxySettings, SystemProxy};
-use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, RequestSpec};
 use serde_json::json;
 
@@ -124,34 +123,13 @@ fn client(
     graph: &str,
     pins: Vec<(String, std::net::SocketAddr)>,
 ) -> Arc<Client> {
-    let client = Client::new(ClientConfig {
+    let config = ClientConfig {
         timeout_seconds: Some(5),
         proxy: Some(proxy),
         resolve: pins,
         ..Default::default()
-    })
-    .unwrap();
-    client
-        .add_environment(NewEnvironment {
-            name: "Remote".into(),
-            graph_endpoint: graph.into(),
-            azure_ad_endpoint: graph.into(),
-        })
-        .unwrap();
-    client
-        .connect(ConnectRequest {
-            access_token: TOKEN.into(),
-            environment: Some("Remote".into()),
-        })
-        .unwrap();
-    client
-        .set_request_context(RequestContextUpdate {
-            max_retry: Some(0),
-            retry_delay_seconds: Some(0),
-            ..Default::default()
-        })
-        .unwrap();
-    client
+    };
+    common::connected_client(config, "Remote", graph, TOKEN, common::one_try())
 }
 
 fn reprocess() -> RequestSpec {

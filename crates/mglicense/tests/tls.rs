@@ -7,6 +7,8 @@
 //! is trusted by nothing. The loopback servers are rustls, so they run on every platform (an
 //! SChannel server cannot be stood up under Wine); the engine's side is the platform's TLS.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -14,7 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use mglicense::client::ConnectRequest;
 use mglicense::environment::NewEnvironment;
 use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, ErrorKind, RequestSpec};
@@ -206,28 +207,13 @@ fn trusting_client() -> Arc<Client> {
 }
 
 fn client_for(url: &str) -> Arc<Client> {
-    let client = trusting_client();
-    client
-        .add_environment(NewEnvironment {
-            name: "Tls".into(),
-            graph_endpoint: url.into(),
-            azure_ad_endpoint: url.into(),
-        })
-        .unwrap();
-    client
-        .connect(ConnectRequest {
-            access_token: TOKEN.into(),
-            environment: Some("Tls".into()),
-        })
-        .unwrap();
-    client
-        .set_request_context(RequestContextUpdate {
-            max_retry: Some(0),
-            retry_delay_seconds: Some(0),
-            ..Default::default()
-        })
-        .unwrap();
-    client
+    common::connected_client(
+        config(Some(test_root())),
+        "Tls",
+        url,
+        TOKEN,
+        common::one_try(),
+    )
 }
 
 fn reprocess() -> RequestSpec {
