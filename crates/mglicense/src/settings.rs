@@ -203,11 +203,23 @@ mod dpapi {
 
     const CRYPTPROTECT_UI_FORBIDDEN: u32 = 0x1;
 
+    /// CryptProtectData and CryptUnprotectData take the same arguments; the description (an input
+    /// of the one, an output of the other) is always null here, so it is typed as a bare pointer.
+    type Transform = unsafe extern "system" fn(
+        data_in: *const DataBlob,
+        description: *mut c_void,
+        entropy: *const DataBlob,
+        reserved: *mut c_void,
+        prompt: *mut c_void,
+        flags: u32,
+        data_out: *mut DataBlob,
+    ) -> i32;
+
     #[link(name = "crypt32")]
     extern "system" {
         fn CryptProtectData(
             data_in: *const DataBlob,
-            description: *const u16,
+            description: *mut c_void,
             entropy: *const DataBlob,
             reserved: *mut c_void,
             prompt: *mut c_void,
@@ -216,7 +228,7 @@ mod dpapi {
         ) -> i32;
         fn CryptUnprotectData(
             data_in: *const DataBlob,
-            description: *mut *mut u16,
+            description: *mut c_void,
             entropy: *const DataBlob,
             reserved: *mut c_void,
             prompt: *mut c_void,
@@ -241,7 +253,8 @@ mod dpapi {
         copy
     }
 
-    pub(super) fn protect(content: &[u8]) -> Option<Vec<u8>> {
+    /// `content` through `transform`, with the current user's key and no prompt; None when it fails.
+    fn run(transform: Transform, content: &[u8]) -> Option<Vec<u8>> {
         let input = DataBlob {
             cb: u32::try_from(content.len()).ok()?,
             pb: content.as_ptr() as *mut u8,
@@ -252,9 +265,9 @@ mod dpapi {
         };
         // SAFETY: input points at `content`, which outlives the call; the API only reads it.
         let ok = unsafe {
-            CryptProtectData(
+            transform(
                 &input,
-                std::ptr::null(),
+                std::ptr::null_mut(),
                 std::ptr::null(),
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
@@ -266,29 +279,12 @@ mod dpapi {
         (ok != 0).then(|| unsafe { take(output) })
     }
 
+    pub(super) fn protect(content: &[u8]) -> Option<Vec<u8>> {
+        run(CryptProtectData, content)
+    }
+
     pub(super) fn unprotect(stored: &[u8]) -> Option<Vec<u8>> {
-        let input = DataBlob {
-            cb: u32::try_from(stored.len()).ok()?,
-            pb: stored.as_ptr() as *mut u8,
-        };
-        let mut output = DataBlob {
-            cb: 0,
-            pb: std::ptr::null_mut(),
-        };
-        // SAFETY: as in protect.
-        let ok = unsafe {
-            CryptUnprotectData(
-                &input,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                CRYPTPROTECT_UI_FORBIDDEN,
-                &mut output,
-            )
-        };
-        // SAFETY: as in protect.
-        (ok != 0).then(|| unsafe { take(output) })
+        run(CryptUnprotectData, stored)
     }
 }
 
