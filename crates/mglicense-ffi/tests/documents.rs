@@ -462,5 +462,5 @@ fn an_environment_is_added_with_both_endpoints_and_changed_with_update() {
     assert_eq!(status, MglStatus::MglInvalidArgument);
     assert_eq!(unknown["kind"], "unknownEnvironment");
     assert_eq!(unknown["message"], "Environment NoSuchCloud not found.");
-    unsafe { mgl_client_free(client) };
+    mgl_client_free(client);
 }
