@@ -102,6 +102,25 @@ Describe 'Connect-MgGraph' {
         (Get-MgContext).Environment | Should -BeExactly $Emulator.Environment
     }
 
+    It 'a certificate sign-in <Case> is refused as the official parameter checks refuse it, and the connection there was stays' -ForEach @(
+        @{ Case = 'with a thumbprint not 40 digits long'; Arguments = '-TenantId contoso.test -CertificateThumbprint 0011'
+            Message = "'CertificateThumbprint' must have a length of 40. Ensure you have the right certificate thumbprint then try again." }
+        @{ Case = 'without -TenantId'; Arguments = '-CertificateName "CN=MgLicense test"'; Message = "Must specify 'TenantId'." }
+    ) {
+        # ConnectMgGraph.cs ValidateParameters (AppCertificateParameterSet), in BeginProcessing: a terminating ArgumentException,
+        # category InvalidArgument, before anything changes.
+        Connect-TestEmulator (New-TestToken User.ReadWrite.All)
+
+        $run = Invoke-Captured ([scriptblock]::Create("try { Connect-MgGraph -ClientId 11111111-2222-3333-4444-555555555555 $Arguments -NoWelcome; 'went on' } catch { 'caught'; `$caught = `$_ }")) -Keep caught
+
+        $run.Output | Should -Be @('caught')
+        $record = $run.Variables.caught
+        $record.Exception.GetType() | Should -Be ([System.ArgumentException])
+        $record.Exception.Message | Should -BeExactly $Message
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        (Get-MgContext).Environment | Should -BeExactly $Emulator.Environment
+    }
+
     It 'is process-wide: a connection made in one runspace is the connection of another' {
         $first = [powershell]::Create()
         try {

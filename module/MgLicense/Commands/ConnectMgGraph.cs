@@ -409,6 +409,22 @@ namespace MgLicense.Commands
                     "CertificateParameters", ErrorCategory.InvalidArgument, null));
             }
 
+            // The official cmdlet's parameter checks (ConnectMgGraph.cs ValidateParameters, in its words), made before
+            // anything changes: a SHA-1 thumbprint has 40 hex digits (spaces, as the certificate dialog shows them, aside),
+            // and an app signs in to a tenant.
+            if (CertificateThumbprint is not null && CertificateThumbprint.Replace(" ", string.Empty).Length != 40)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("'CertificateThumbprint' must have a length of 40. Ensure you have the right certificate thumbprint then try again."),
+                    "InvalidCertificateThumbprint", ErrorCategory.InvalidArgument, null));
+            }
+
+            if (string.IsNullOrWhiteSpace(TenantId))
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Must specify 'TenantId'."), "TenantIdMissing", ErrorCategory.InvalidArgument, null));
+            }
+
             X509Certificate2? certificate = Certificate;
             bool owned = false;
             try
