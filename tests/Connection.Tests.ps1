@@ -60,7 +60,65 @@ Describe 'Connect-MgGraph' {
         $again = @(Disconnect-MgGraph -ErrorAction SilentlyContinue -ErrorVariable againErrors)
         $again | Should -HaveCount 0
         $againErrors | Should -HaveCount 1
-        $againErrors[0].FullyQualifiedErrorId | Should -BeExactly 'NotConnected,MgLicense.Commands.DisconnectMgGraph'
+    }
+
+    It 'Disconnect-MgGraph with no connection writes the official error: ArgumentException, no error id, CloseError, not terminating' {
+        # DisconnectMgGraph.cs: WriteError(new ErrorRecord(new ArgumentException("No application to sign out from."), string.Empty,
+        # ErrorCategory.CloseError, null)).
+        Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+
+        $run = Invoke-Captured { Disconnect-MgGraph; 'after' }
+        $quiet = Invoke-Captured { try { Disconnect-MgGraph -ErrorAction SilentlyContinue; 'went on' } catch { 'caught' } }
+
+        $run.Terminating | Should -BeNullOrEmpty
+        $run.Output | Should -Be @('after')
+        $run.Errors | Should -HaveCount 1
+        $record = $run.Errors[0]
+        $record.Exception.GetType() | Should -Be ([System.ArgumentException])
+        $record.Exception.Message | Should -BeExactly 'No application to sign out from.'
+        $record.FullyQualifiedErrorId | Should -BeExactly 'MgLicense.Commands.DisconnectMgGraph' -Because 'the official record has no error id of its own'
+        $record.CategoryInfo.Category | Should -Be 'CloseError'
+        $record.TargetObject | Should -BeNullOrEmpty
+        $quiet.Output | Should -Be @('went on')
+        $quiet.AllErrors | Should -HaveCount 0
+    }
+
+    It 'an unknown -Environment stops Connect-MgGraph with the official PSInvalidOperationException, and the connection there was stays' {
+        # ConnectMgGraph.cs BeginProcessing: throw new PSInvalidOperationException(ErrorConstants.Message.InvalidEnvironment).
+        Connect-TestEmulator (New-TestToken User.ReadWrite.All)
+        $token = ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)
+
+        $run = Invoke-Captured { try { Connect-MgGraph -AccessToken $token -Environment NoSuchCloud -NoWelcome; 'went on' } catch { 'caught'; $caught = $_ } } -Keep caught
+        $shown = Invoke-Captured { Connect-MgGraph -AccessToken $token -Environment NoSuchCloud -NoWelcome -ErrorAction SilentlyContinue; 'after' }
+
+        $run.Output | Should -Be @('caught') -Because 'it is terminating, as the official exception thrown from BeginProcessing'
+        $record = $run.Variables.caught
+        $record.Exception | Should -BeOfType [System.Management.Automation.PSInvalidOperationException]
+        $record.Exception.Message | Should -BeExactly "Unable to find environment with name 'NoSuchCloud'. Use Get-MgEnvironment to list available environments."
+        $record.FullyQualifiedErrorId | Should -BeExactly 'InvalidOperation,MgLicense.Commands.ConnectMgGraph'
+        $record.CategoryInfo.Category | Should -Be 'InvalidOperation'
+        $record.TargetObject | Should -BeNullOrEmpty
+        $shown.AllErrors | Should -HaveCount 1 -Because '-ErrorAction does not hide a terminating error, as with the official cmdlet'
+        (Get-MgContext).Environment | Should -BeExactly $Emulator.Environment
+    }
+
+    It 'a certificate sign-in <Case> is refused as the official parameter checks refuse it, and the connection there was stays' -ForEach @(
+        @{ Case = 'with a thumbprint not 40 digits long'; Arguments = '-TenantId contoso.test -CertificateThumbprint 0011'
+            Message = "'CertificateThumbprint' must have a length of 40. Ensure you have the right certificate thumbprint then try again." }
+        @{ Case = 'without -TenantId'; Arguments = '-CertificateName "CN=MgLicense test"'; Message = "Must specify 'TenantId'." }
+    ) {
+        # ConnectMgGraph.cs ValidateParameters (AppCertificateParameterSet), in BeginProcessing: a terminating ArgumentException,
+        # category InvalidArgument, before anything changes.
+        Connect-TestEmulator (New-TestToken User.ReadWrite.All)
+
+        $run = Invoke-Captured ([scriptblock]::Create("try { Connect-MgGraph -ClientId 11111111-2222-3333-4444-555555555555 $Arguments -NoWelcome; 'went on' } catch { 'caught'; `$caught = `$_ }")) -Keep caught
+
+        $run.Output | Should -Be @('caught')
+        $record = $run.Variables.caught
+        $record.Exception.GetType() | Should -Be ([System.ArgumentException])
+        $record.Exception.Message | Should -BeExactly $Message
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        (Get-MgContext).Environment | Should -BeExactly $Emulator.Environment
     }
 
     It 'is process-wide: a connection made in one runspace is the connection of another' {
@@ -152,6 +210,101 @@ Describe 'Environments' {
             $removed[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Authentication.GraphEnvironment'
         } finally {
             foreach ($name in 'Positional', 'Aliased') { Get-MgEnvironment -Name $name | Remove-MgEnvironment | Out-Null }
+        }
+    }
+
+    It 'Add-MgEnvironment keeps each endpoint''s base URL, as the official GetBaseUrl, and takes all three from the pipeline by property name' {
+        try {
+            $added = @(Add-MgEnvironment -Name BaseUrl -AzureADEndpoint 'https://Login.BaseUrl.test:443/tenant/oauth2?x=1' -GraphEndpoint 'https://graph.baseurl.test:8443/v1.0/')
+            $piped = @([pscustomobject]@{ Name = 'Piped'; AzureADEndpoint = 'https://login.piped.test'; GraphEndpoint = 'https://graph.piped.test/beta' } | Add-MgEnvironment)
+
+            $added[0].AzureADEndpoint | Should -BeExactly 'https://login.baseurl.test'
+            $added[0].GraphEndpoint | Should -BeExactly 'https://graph.baseurl.test:8443'
+            (Get-MgEnvironment -Name BaseUrl).GraphEndpoint | Should -BeExactly 'https://graph.baseurl.test:8443'
+            $piped | Should -HaveCount 1
+            $piped[0].Name | Should -BeExactly 'Piped'
+            $piped[0].GraphEndpoint | Should -BeExactly 'https://graph.piped.test'
+            foreach ($name in 'Name', 'AzureADEndpoint', 'GraphEndpoint') {
+                (Get-Command Add-MgEnvironment).Parameters[$name].ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName | Should -BeTrue -Because $name
+            }
+        } finally {
+            foreach ($name in 'BaseUrl', 'Piped') { $null = Remove-MgEnvironment -Name $name -ErrorAction Ignore }
+        }
+    }
+
+    It 'Add-MgEnvironment refuses <Case> with the official parameter error, and adds nothing' -ForEach @(
+        @{ Case = 'a value that is no URL'; Graph = 'graph.example.test'; AzureAD = 'https://login.example.test'; Parameter = 'GraphEndpoint' }
+        @{ Case = 'a relative URL'; Graph = 'https://graph.example.test'; AzureAD = '/login'; Parameter = 'AzureADEndpoint' }
+    ) {
+        # AddMgEnvironment.cs ValidateParameters: ThrowParameterError(ErrorConstants.Message.InvalidUrlParameter, name), a terminating
+        # ArgumentException of category InvalidArgument.
+        $run = Invoke-Captured { try { Add-MgEnvironment -Name Refused -AzureADEndpoint $AzureAD -GraphEndpoint $Graph; 'went on' } catch { 'caught'; $caught = $_ } } -Keep caught
+
+        $run.Output | Should -Be @('caught')
+        $record = $run.Variables.caught
+        $record.Exception.GetType() | Should -Be ([System.ArgumentException])
+        $record.Exception.Message | Should -BeExactly "Parameter '$Parameter' has an invalid endpoint URL. Please use a valid URL with a network protocol i.e. [protocol]://[resource-name]."
+        $record.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        @(Get-MgEnvironment -Name Refused) | Should -HaveCount 0
+    }
+
+    It '<Case> is the official cmdlet''s exception, terminating, with its words' -ForEach @(
+        @{ Case = 'Add-MgEnvironment of a built-in cloud'; Call = { Add-MgEnvironment -Name global -AzureADEndpoint https://login.x.test -GraphEndpoint https://graph.x.test }
+            Type = [System.InvalidOperationException]; Message = 'Cannot add built-in environment global.'; Class = 'AddMgEnvironment' }
+        @{ Case = 'Set-MgEnvironment of a built-in cloud'; Call = { Set-MgEnvironment -Name USGov -GraphEndpoint https://graph.x.test }
+            Type = [System.InvalidOperationException]; Message = 'Cannot change built-in environment USGov.'; Class = 'SetMgEnvironment' }
+        @{ Case = 'Remove-MgEnvironment of a built-in cloud'; Call = { Remove-MgEnvironment -Name Global }
+            Type = [System.InvalidOperationException]; Message = 'Cannot remove built-in environment Global.'; Class = 'RemoveMgEnvironment' }
+        @{ Case = 'Remove-MgEnvironment of an unknown name'; Call = { Remove-MgEnvironment -Name NoSuchCloud }
+            Type = [System.ArgumentException]; Message = 'Environment NoSuchCloud not found.'; Class = 'RemoveMgEnvironment' }
+    ) {
+        # AddMgEnvironment.cs, SetMgEnvironment.cs and RemoveMgEnvironment.cs throw InvalidOperationException (CannotModifyBuiltInEnvironment);
+        # GraphSettings.RemoveEnvironment throws ArgumentException("Environment X not found.", "name"). Thrown out of ProcessRecord,
+        # PowerShell makes the record: the exception's type name as error id, category NotSpecified.
+        $before = @(Get-MgEnvironment).Count
+
+        $run = Invoke-Captured ([scriptblock]::Create("try { $Call; 'went on' } catch { 'caught'; `$caught = `$_ }")) -Keep caught
+
+        $run.Output | Should -Be @('caught')
+        $record = $run.Variables.caught
+        $record.Exception.GetType() | Should -Be $Type
+        $record.Exception.Message | Should -BeLikeExactly "$Message*"
+        if ($Type -eq [System.ArgumentException]) { $record.Exception.ParamName | Should -BeExactly 'name' }
+        $record.FullyQualifiedErrorId | Should -BeExactly "$($Type.FullName),MgLicense.Commands.$Class"
+        $record.CategoryInfo.Category | Should -Be 'NotSpecified'
+        @(Get-MgEnvironment).Count | Should -Be $before
+    }
+
+    It 'Set-MgEnvironment changes the endpoints it is given and keeps the other, or adds an environment given both, as the official cmdlet' {
+        # SetMgEnvironment.cs: Name, AzureADEndpoint and GraphEndpoint at positions 0, 1 and 2, by property name from the pipeline,
+        # the endpoints optional; an endpoint not given keeps its value; a new environment needs both.
+        try {
+            $added = @(Set-MgEnvironment -Name SetCloud -AzureADEndpoint https://login.set.test -GraphEndpoint https://graph.set.test/v1.0)
+            $changed = @(Set-MgEnvironment setcloud -GraphUrl https://graph2.set.test)
+            $positional = @(Set-MgEnvironment SetCloud https://login2.set.test)
+            $piped = @([pscustomobject]@{ Name = 'SetCloud'; GraphEndpoint = 'https://graph3.set.test' } | Set-MgEnvironment)
+            $whatIf = @(Set-MgEnvironment -Name SetCloud -GraphEndpoint https://graph4.set.test -WhatIf)
+            $incomplete = Invoke-Captured { try { Set-MgEnvironment -Name NewSetCloud -GraphEndpoint https://graph.new.test; 'went on' } catch { 'caught'; $caught = $_ } } -Keep caught
+
+            $added[0].GraphEndpoint | Should -BeExactly 'https://graph.set.test'
+            $added[0].Type | Should -BeExactly 'User-defined'
+            $changed[0].Name | Should -BeExactly 'SetCloud'
+            $changed[0].GraphEndpoint | Should -BeExactly 'https://graph2.set.test'
+            $changed[0].AzureADEndpoint | Should -BeExactly 'https://login.set.test'
+            $positional[0].AzureADEndpoint | Should -BeExactly 'https://login2.set.test'
+            $positional[0].GraphEndpoint | Should -BeExactly 'https://graph2.set.test'
+            $piped[0].GraphEndpoint | Should -BeExactly 'https://graph3.set.test'
+            $piped[0].AzureADEndpoint | Should -BeExactly 'https://login2.set.test'
+            $whatIf | Should -HaveCount 0
+            @(Get-MgEnvironment -Name SetCloud).GraphEndpoint | Should -BeExactly 'https://graph3.set.test'
+            $incomplete.Output | Should -Be @('caught')
+            $incomplete.Variables.caught.Exception.Message | Should -BeExactly "Parameter 'GraphEndpoint or AzureADEndpoint' has an invalid endpoint URL. Please use a valid URL with a network protocol i.e. [protocol]://[resource-name]."
+            @(Get-MgEnvironment -Name NewSetCloud) | Should -HaveCount 0
+            $command = Get-Command Set-MgEnvironment
+            $command.Parameters['AzureADEndpoint'].Aliases | Should -Contain 'AzureADUrl'
+            $command.Parameters['GraphEndpoint'].ParameterSets['__AllParameterSets'].IsMandatory | Should -BeFalse
+        } finally {
+            $null = Remove-MgEnvironment -Name SetCloud -ErrorAction Ignore
         }
     }
 

@@ -24,7 +24,7 @@ Describe 'The module' {
                 'Get-MgGroup', 'Get-MgGroupMember', 'Get-MgGroupMemberWithLicenseError', 'Get-MgRequestContext', 'Get-MgSubscribedSku', 'Get-MgUser',
                 'Get-MgUserLicenseDetail', 'Install-MgLicenseCompatibilityModule', 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2',
                 'Invoke-MgBetaReprocessUserCloudLicensingAssignment', 'Invoke-MgGraphRequest', 'Invoke-MgLicenseUser', 'New-MgGroupMember',
-                'Remove-MgEnvironment', 'Remove-MgGroupMemberByRef', 'Set-MgRequestContext', 'Set-MgUserLicense', 'Update-MgUser'
+                'Remove-MgEnvironment', 'Remove-MgGroupMemberByRef', 'Set-MgEnvironment', 'Set-MgRequestContext', 'Set-MgUserLicense', 'Update-MgUser'
             ) -join ',')
         # Besides the cmdlets, only the official aliases: Connect-Graph, Disconnect-Graph, Invoke-GraphRequest.
         $others = @(Get-Command -Module MgLicense | Where-Object CommandType -NE ([System.Management.Automation.CommandTypes]::Cmdlet))

@@ -72,6 +72,26 @@ Describe 'Get-MgRequestContext and Set-MgRequestContext' {
         Assert-RequestContext $after[0] 300 3 3 0
     }
 
+    It 'Set-MgRequestContext takes its settings from the pipeline by property name, as the official cmdlet' {
+        # SetMgRequestContext.cs: every parameter is ValueFromPipelineByPropertyName. Each object changes the settings it has and
+        # keeps the others, a 0 it gives included; PowerShell's reset of the parameters an earlier object bound does not count
+        # as a setting (the official cmdlet would set MaxRetry and RetryDelay to 0 with the second object).
+        $objects = [pscustomobject]@{ MaxRetry = 5; RetryDelay = 2 }, [pscustomobject]@{ ClientTimeout = 120; RetriesTimeLimit = 30 },
+            [pscustomobject]@{ MaxRetry = 0 }, [pscustomobject]@{ RetryDelay = 4 }
+        $set = @($objects | Set-MgRequestContext)
+        $named = @([pscustomobject]@{ MaxRetry = 6 } | Set-MgRequestContext -RetryDelay 7)
+
+        $set | Should -HaveCount 4
+        Assert-RequestContext $set[0] 300 2 5 0
+        Assert-RequestContext $set[1] 120 2 5 30
+        Assert-RequestContext $set[2] 120 2 0 30
+        Assert-RequestContext $set[3] 120 4 0 30
+        Assert-RequestContext $named[0] 120 7 6 30
+        foreach ($name in 'RetryDelay', 'MaxRetry', 'RetriesTimeLimit', 'ClientTimeout') {
+            (Get-Command Set-MgRequestContext).Parameters[$name].ParameterSets['__AllParameterSets'].ValueFromPipelineByPropertyName | Should -BeTrue -Because $name
+        }
+    }
+
     It 'Set-MgRequestContext -WhatIf changes nothing' {
         $written = @(Set-MgRequestContext -MaxRetry 9 -WhatIf -ErrorVariable failed)
 

@@ -194,7 +194,7 @@ Describe 'App-only sign-in' {
         Assert-NoSecret $run $console $Secret, 'eyJ'
     }
 
-    It 'a wrong secret is an authentication error that says what to check' {
+    It 'a wrong secret is an authentication error that says what to check, written as the official cmdlet writes it: not terminating' {
         $app = [guid]::NewGuid().ToString()
         Register-App @{ appId = $app; secrets = @(@{ value = $Secret }); roles = @('User.ReadWrite.All') }
         $wrong = $Secret + '-wrong'
@@ -208,9 +208,25 @@ Describe 'App-only sign-in' {
         @(Get-MgContext) | Should -HaveCount 0
         $run.AllErrors | Should -HaveCount 1
         $error1 = $run.AllErrors[0]
-        $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::AuthenticationError)
+        # ConnectMgGraph.cs writes whatever fails in the sign-in as WriteError(new ErrorRecord(ex, string.Empty,
+        # ErrorCategory.NotSpecified, null)): no error id, no target, not terminating.
+        $run.Terminating | Should -BeNullOrEmpty
+        $error1.Exception | Should -BeOfType [System.Security.Authentication.AuthenticationException]
+        $error1.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotSpecified)
+        $error1.FullyQualifiedErrorId | Should -BeExactly 'MgLicense.Commands.ConnectMgGraph'
+        $error1.TargetObject | Should -BeNullOrEmpty
         $error1.Exception.Message | Should -BeLikeExactly '*AADSTS7000215*'
         $error1.Exception.Message | Should -BeLikeExactly "*secret's value*"
+        # As with the official cmdlet, a script that tries one sign-in quietly and checks Get-MgContext goes on to its next one,
+        # and try/catch needs -ErrorAction Stop.
+        $quiet = Invoke-Captured { Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -ErrorAction SilentlyContinue; "connected: $(@(Get-MgContext).Count)" }
+        $tried = Invoke-Captured { try { Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment; 'went on' } catch { 'caught' } }
+        $stopped = Invoke-Captured { try { Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -ErrorAction Stop; 'went on' } catch { 'caught' } }
+        $quiet.AllErrors | Should -HaveCount 0
+        $quiet.Output | Should -Be @('connected: 0')
+        $tried.Output | Should -Be @('went on')
+        $tried.Errors | Should -HaveCount 1
+        $stopped.Output | Should -Be @('caught')
         $console = @(Invoke-ChildPwsh -WithModule -Variable $ChildVariables ($ConsoleCredential + $script) @{ MGLICENSE_TEST_APP = $app; MGLICENSE_TEST_SECRET = $wrong })
         ($console -join "`n") | Should -BeLikeExactly '*AADSTS7000215*' -Because 'the console shows the error'
         Assert-NoSecret $run $console $wrong, $Secret, 'eyJ'
@@ -458,7 +474,7 @@ Describe 'App-only sign-in' {
         $run.Output[1].Id | Should -BeExactly $TestUsers[0].id
 
         Disconnect-MgGraph | Out-Null
-        $system = Invoke-Captured { Connect-MgGraph -Identity -Environment $environment -NoWelcome -ErrorAction SilentlyContinue; (Get-MgContext).ManagedIdentityId }
+        $system = Invoke-Captured { Connect-MgGraph -Identity -Environment $environment -NoWelcome; (Get-MgContext).ManagedIdentityId }
         if ($system.AllErrors.Count -eq 0) { $system.Output | Should -BeExactly 'MSI@50342' }
 
         $removed = Invoke-Captured {
@@ -635,6 +651,10 @@ Describe 'No credential in any stream' {
 
             $refused.AllErrors | Should -HaveCount 1
             $refused.AllErrors[0].Exception.Message | Should -BeLikeExactly '*No valid certificate*'
+            # As the official cmdlet writes its CertificateNotFound: not terminating, no error id, NotSpecified.
+            $refused.Terminating | Should -BeNullOrEmpty
+            $refused.AllErrors[0].CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotSpecified)
+            $refused.AllErrors[0].FullyQualifiedErrorId | Should -BeExactly 'MgLicense.Commands.ConnectMgGraph'
             @(Get-LoginRequest) | Should -HaveCount $before
         } finally {
             $store = [System.Security.Cryptography.X509Certificates.X509Store]::new('My', 'CurrentUser')

@@ -34,6 +34,7 @@
         'Get-MgContext'
         'Get-MgEnvironment'
         'Add-MgEnvironment'
+        'Set-MgEnvironment'
         'Remove-MgEnvironment'
         'Get-MgRequestContext'
         'Set-MgRequestContext'

@@ -36,6 +36,7 @@ namespace MgLicense.HelpCompiler.Tests
             "New-MgGroupMember",
             "Remove-MgEnvironment",
             "Remove-MgGroupMemberByRef",
+            "Set-MgEnvironment",
             "Set-MgRequestContext",
             "Set-MgUserLicense",
             "Update-MgUser",

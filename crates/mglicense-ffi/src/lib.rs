@@ -16,7 +16,7 @@ use std::time::Duration;
 use mglicense::auth::SignInRequest;
 use mglicense::bulk::{Bulk, BulkOptions, Next, Refused};
 use mglicense::client::ClientInfo;
-use mglicense::environment::NewEnvironment;
+use mglicense::environment::{EnvironmentUpdate, NewEnvironment};
 use mglicense::read::NextPage;
 use mglicense::retry::RequestContextUpdate;
 use mglicense::{Client, ClientConfig, RawSpec, ReadSpec, RequestSpec};
@@ -193,9 +193,42 @@ pub unsafe extern "C" fn mgl_client_add_environment(
 ) -> MglStatus {
     call(out_json, || {
         let client = handles::client(client)?;
-        let new: NewEnvironment = input_json(json, len, "json")?;
-        Answer::json(&client.add_environment(new)?)
+        let document: EnvironmentDocument = input_json(json, len, "json")?;
+        if document.update {
+            return Answer::json(&client.set_environment(EnvironmentUpdate {
+                name: document.name,
+                graph_endpoint: document.graph_endpoint,
+                azure_ad_endpoint: document.azure_ad_endpoint,
+            })?);
+        }
+        let (Some(graph_endpoint), Some(azure_ad_endpoint)) =
+            (document.graph_endpoint, document.azure_ad_endpoint)
+        else {
+            return Err(mglicense::Error::invalid_json(
+                "json: an environment needs both graphEndpoint and azureADEndpoint (or \"update\": true).",
+            )
+            .into());
+        };
+        Answer::json(&client.add_environment(NewEnvironment {
+            name: document.name,
+            graph_endpoint,
+            azure_ad_endpoint,
+        })?)
     })
+}
+
+/// What `mgl_client_add_environment` takes: an environment to add or replace, or with
+/// `"update": true` the endpoints to change of one (Set-MgEnvironment).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EnvironmentDocument {
+    name: String,
+    #[serde(default)]
+    graph_endpoint: Option<String>,
+    #[serde(default, rename = "azureADEndpoint")]
+    azure_ad_endpoint: Option<String>,
+    #[serde(default)]
+    update: bool,
 }
 
 /// Removes a user-defined environment: `{"name": "..."}` → the environment removed.
@@ -715,7 +748,9 @@ impl From<mglicense::Error> for Failure {
         use mglicense::ErrorKind as K;
         let status = match e.kind {
             K::InvalidJson => MglStatus::MglInvalidJson,
-            K::InvalidArgument => MglStatus::MglInvalidArgument,
+            K::InvalidArgument | K::UnknownEnvironment | K::BuiltInEnvironment => {
+                MglStatus::MglInvalidArgument
+            }
             K::NotConnected => MglStatus::MglNotConnected,
             K::AuthenticationFailed => MglStatus::MglAuthenticationFailed,
             K::Graph => MglStatus::MglGraphError,

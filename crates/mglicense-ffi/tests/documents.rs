@@ -406,3 +406,61 @@ fn an_encrypted_pem_key_opens_with_the_password_given_as_a_secret_buffer() {
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     mgl_client_free(client);
 }
+
+fn add_environment(client: MglHandle, json: &str) -> (MglStatus, serde_json::Value) {
+    let mut out = ptr::null_mut();
+    let status = unsafe { mgl_client_add_environment(client, json.as_ptr(), json.len(), &mut out) };
+    (status, take(out))
+}
+
+#[test]
+fn an_environment_is_added_with_both_endpoints_and_changed_with_update() {
+    let client = client();
+
+    // Both endpoints, each kept as its base URL (the official GetBaseUrl).
+    let (status, added) = add_environment(
+        client,
+        r#"{"name":"Changed","graphEndpoint":"https://graph.changed.test/v1.0","azureADEndpoint":"https://login.changed.test"}"#,
+    );
+    assert_eq!(status, MglStatus::MglOk, "{added}");
+    assert_eq!(added["graphEndpoint"], "https://graph.changed.test");
+
+    // Without "update", an endpoint missing is a document the call cannot take.
+    let (status, refused) = add_environment(
+        client,
+        r#"{"name":"Changed","graphEndpoint":"https://x.test"}"#,
+    );
+    assert_eq!(status, MglStatus::MglInvalidJson, "{refused}");
+
+    // With it, the endpoint given changes and the other stays (Set-MgEnvironment).
+    let (status, changed) = add_environment(
+        client,
+        r#"{"name":"changed","azureADEndpoint":"https://login2.changed.test/x","update":true}"#,
+    );
+    assert_eq!(status, MglStatus::MglOk, "{changed}");
+    assert_eq!(changed["name"], "Changed");
+    assert_eq!(changed["graphEndpoint"], "https://graph.changed.test");
+    assert_eq!(changed["azureADEndpoint"], "https://login2.changed.test");
+
+    // A built-in cloud, by kind and in the official words.
+    let (status, builtin) = add_environment(
+        client,
+        r#"{"name":"USGov","graphEndpoint":"https://x.test","update":true}"#,
+    );
+    assert_eq!(status, MglStatus::MglInvalidArgument);
+    assert_eq!(builtin["kind"], "builtInEnvironment");
+    assert_eq!(
+        builtin["message"],
+        "Cannot change built-in environment USGov."
+    );
+
+    let name = r#"{"name":"NoSuchCloud"}"#;
+    let mut out = ptr::null_mut();
+    let status =
+        unsafe { mgl_client_remove_environment(client, name.as_ptr(), name.len(), &mut out) };
+    let unknown = take(out);
+    assert_eq!(status, MglStatus::MglInvalidArgument);
+    assert_eq!(unknown["kind"], "unknownEnvironment");
+    assert_eq!(unknown["message"], "Environment NoSuchCloud not found.");
+    mgl_client_free(client);
+}

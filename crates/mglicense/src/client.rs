@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::auth::signin::{self, SignIn};
 use crate::auth::{self, Authenticator, Secret, SignInRequest};
 use crate::connection::{context_of, Connection};
-use crate::environment::{Environment, Environments, NewEnvironment};
+use crate::environment::{Environment, EnvironmentUpdate, Environments, NewEnvironment};
 use crate::error::Error;
 use crate::local::Drivers;
 use crate::operation::{Operation, OperationShown, RequestSpec};
@@ -190,38 +190,38 @@ impl Client {
     /// Adds or replaces a user-defined environment; with a settings directory, the user's
     /// next sessions know it too (as the official module's settings file).
     pub fn add_environment(&self, new: NewEnvironment) -> Result<Environment, Error> {
-        let mut state = self.write();
-        if let Some(settings) = &self.settings {
-            // Another session may have added or removed one since: start from what is saved.
-            state.environments.load(settings);
-        }
-        let before = state.environments.clone();
-        let added = state.environments.add(new)?;
-        if let Some(settings) = &self.settings {
-            if let Err(e) = state.environments.save(settings) {
-                // Nothing changes when it cannot be kept.
-                state.environments = before;
-                return Err(e);
-            }
-        }
-        Ok(added)
+        self.change_environments(|environments| environments.add(new))
+    }
+
+    /// Changes the endpoints given of a user-defined environment, or adds it (Set-MgEnvironment).
+    pub fn set_environment(&self, update: EnvironmentUpdate) -> Result<Environment, Error> {
+        self.change_environments(|environments| environments.set(update))
     }
 
     /// Removes a user-defined environment, from the user's next sessions too.
     pub fn remove_environment(&self, name: &str) -> Result<Environment, Error> {
+        self.change_environments(|environments| environments.remove(name))
+    }
+
+    /// One change to the environments, from what is saved (another session may have changed it
+    /// since) and saved again; nothing changes when it cannot be kept.
+    fn change_environments(
+        &self,
+        change: impl FnOnce(&mut Environments) -> Result<Environment, Error>,
+    ) -> Result<Environment, Error> {
         let mut state = self.write();
         if let Some(settings) = &self.settings {
             state.environments.load(settings);
         }
         let before = state.environments.clone();
-        let removed = state.environments.remove(name)?;
+        let changed = change(&mut state.environments)?;
         if let Some(settings) = &self.settings {
             if let Err(e) = state.environments.save(settings) {
                 state.environments = before;
                 return Err(e);
             }
         }
-        Ok(removed)
+        Ok(changed)
     }
 
     /// Retry and timeout settings (Get-MgRequestContext).

@@ -39,6 +39,18 @@ pub struct NewEnvironment {
     pub azure_ad_endpoint: String,
 }
 
+/// The request to change a user-defined environment, or add one (Set-MgEnvironment): an
+/// endpoint not given keeps the value it has.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EnvironmentUpdate {
+    pub name: String,
+    #[serde(default)]
+    pub graph_endpoint: Option<String>,
+    #[serde(default, rename = "azureADEndpoint")]
+    pub azure_ad_endpoint: Option<String>,
+}
+
 /// The national clouds the official module knows (Get-MgEnvironment), with the endpoints
 /// <https://learn.microsoft.com/en-us/graph/deployments> lists.
 const BUILT_IN: &[(&str, &str, &str)] = &[
@@ -109,36 +121,44 @@ impl Environments {
         &self.list
     }
 
-    /// Looks an environment up by name, ignoring case as PowerShell users expect.
+    /// Looks an environment up by name, ignoring case as PowerShell users expect. An unknown
+    /// name reads as the official Connect-MgGraph says it (ErrorConstants.InvalidEnvironment).
     pub fn get(&self, name: &str) -> Result<&Environment, Error> {
-        self.list
-            .iter()
-            .find(|e| e.name.eq_ignore_ascii_case(name))
-            .ok_or_else(|| {
-                let known: Vec<&str> = self.list.iter().map(|e| e.name.as_str()).collect();
-                Error::invalid_argument(format!(
-                    "Unknown environment '{name}'. Known environments: {}.",
-                    known.join(", ")
-                ))
-            })
+        self.find(name).ok_or_else(|| {
+            Error::unknown_environment(format!(
+                "Unable to find environment with name '{name}'. Use Get-MgEnvironment to list available environments."
+            ))
+        })
     }
 
-    /// Adds or replaces a user-defined environment. Built-in ones cannot be replaced.
-    pub fn add(&mut self, new: NewEnvironment) -> Result<Environment, Error> {
-        let name = new.name.trim();
+    fn find(&self, name: &str) -> Option<&Environment> {
+        self.list.iter().find(|e| e.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A name a user-defined environment can have: trimmed, not empty, and no built-in cloud's,
+    /// refused in the official cmdlets' words (ErrorConstants.CannotModifyBuiltInEnvironment) for
+    /// `verb` ("add", "change", "remove"), with the name as given.
+    fn user_defined_name<'a>(name: &'a str, verb: &str) -> Result<&'a str, Error> {
+        let name = name.trim();
         if name.is_empty() {
             return Err(Error::invalid_argument(
                 "The environment name must not be empty.",
             ));
         }
-        if let Some(existing) = self.list.iter().find(|e| e.name.eq_ignore_ascii_case(name)) {
-            if existing.kind == EnvironmentKind::BuiltIn {
-                return Err(Error::invalid_argument(format!(
-                    "'{}' is a built-in environment and cannot be replaced.",
-                    existing.name
-                )));
-            }
+        if BUILT_IN
+            .iter()
+            .any(|(n, _, _)| n.eq_ignore_ascii_case(name))
+        {
+            return Err(Error::built_in_environment(format!(
+                "Cannot {verb} built-in environment {name}."
+            )));
         }
+        Ok(name)
+    }
+
+    /// Adds or replaces a user-defined environment. Built-in ones cannot be replaced.
+    pub fn add(&mut self, new: NewEnvironment) -> Result<Environment, Error> {
+        let name = Self::user_defined_name(&new.name, "add")?;
         let env = Environment {
             name: name.to_string(),
             graph_endpoint: validate_endpoint("GraphEndpoint", &new.graph_endpoint)?,
@@ -148,6 +168,34 @@ impl Environments {
         self.list.retain(|e| !e.name.eq_ignore_ascii_case(name));
         self.list.push(env.clone());
         Ok(env)
+    }
+
+    /// Changes the endpoints given of a user-defined environment, or adds one when both are given,
+    /// as the official Set-MgEnvironment does; its words for a built-in name and for an endpoint
+    /// that neither the request nor the environment has.
+    pub fn set(&mut self, update: EnvironmentUpdate) -> Result<Environment, Error> {
+        let name = Self::user_defined_name(&update.name, "change")?;
+        let given = |what: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|v| validate_endpoint(what, v))
+                .transpose()
+        };
+        let graph = given("GraphEndpoint", &update.graph_endpoint)?;
+        let azure_ad = given("AzureADEndpoint", &update.azure_ad_endpoint)?;
+        let existing = self.find(name).cloned();
+        let graph = graph.or_else(|| existing.as_ref().map(|e| e.graph_endpoint.clone()));
+        let azure_ad = azure_ad.or_else(|| existing.as_ref().map(|e| e.azure_ad_endpoint.clone()));
+        let (Some(graph_endpoint), Some(azure_ad_endpoint)) = (graph, azure_ad) else {
+            return Err(Error::invalid_argument(
+                "Parameter 'GraphEndpoint or AzureADEndpoint' has an invalid endpoint URL. Please use a valid URL with a network protocol i.e. [protocol]://[resource-name].",
+            ));
+        };
+        self.add(NewEnvironment {
+            name: existing.map_or_else(|| name.to_string(), |e| e.name),
+            graph_endpoint,
+            azure_ad_endpoint,
+        })
     }
 
     /// Replaces the user-defined environments with those saved in `settings` (none when there
@@ -181,30 +229,37 @@ impl Environments {
         settings.write(FILE, crate::settings::Protection::Plain, &text)
     }
 
-    /// Removes a user-defined environment and returns it.
+    /// Removes a user-defined environment and returns it. The errors read as the official
+    /// cmdlet's (RemoveMgEnvironment.cs, GraphSettings.RemoveEnvironment), with the name as given.
     pub fn remove(&mut self, name: &str) -> Result<Environment, Error> {
-        let env = self.get(name)?.clone();
-        if env.kind == EnvironmentKind::BuiltIn {
-            return Err(Error::invalid_argument(format!(
-                "'{}' is a built-in environment and cannot be removed.",
-                env.name
-            )));
-        }
+        let name = Self::user_defined_name(name, "remove")?;
+        let env = self
+            .find(name)
+            .cloned()
+            .ok_or_else(|| Error::unknown_environment(format!("Environment {name} not found.")))?;
         self.list.retain(|e| e.name != env.name);
         Ok(env)
     }
 }
 
-/// Accepts `https://host[:port][/path]`, and plain `http` only for loopback hosts (the
-/// emulator), so a token can never travel unencrypted over a network.
+/// The endpoint's base URL, `scheme://host[:port]`, as the official Add-MgEnvironment keeps it
+/// (`GetBaseUrl`: a path, query or fragment is dropped, so `https://graph.example/v1.0` is
+/// `https://graph.example`). Only `https`, and plain `http` for loopback hosts (the emulator),
+/// so a token can never travel unencrypted over a network; no credentials in the URL.
 pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
-    let trimmed = value.trim().trim_end_matches('/');
-    let url = reqwest::Url::parse(trimmed).map_err(|e| {
-        Error::invalid_argument(format!("{what} '{value}' is not an absolute URL: {e}."))
-    })?;
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    // The official cmdlet's words for a value that is no absolute URL (ErrorConstants.InvalidUrlParameter).
+    let invalid = || {
+        Error::invalid_argument(format!(
+            "Parameter '{what}' has an invalid endpoint URL. Please use a valid URL with a network protocol i.e. [protocol]://[resource-name]."
+        ))
+    };
+    let url = reqwest::Url::parse(value.trim()).map_err(|_| invalid())?;
+    if url.cannot_be_a_base() || url.host_str().map_or(true, str::is_empty) {
+        return Err(invalid());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid_argument(format!(
-            "{what} '{value}' must not carry a query, a fragment or credentials."
+            "{what} '{value}' must not carry credentials."
         )));
     }
     match url.scheme() {
@@ -221,12 +276,7 @@ pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
             )))
         }
     }
-    if url.host_str().map_or(true, str::is_empty) {
-        return Err(Error::invalid_argument(format!(
-            "{what} '{value}' has no host."
-        )));
-    }
-    Ok(trimmed.to_string())
+    Ok(url.origin().ascii_serialization())
 }
 
 /// True for 127.0.0.0/8, ::1 and `localhost`.
@@ -254,11 +304,12 @@ mod tests {
             envs.get("China").unwrap().azure_ad_endpoint,
             "https://login.chinacloudapi.cn"
         );
-        assert!(envs
-            .get("Mars")
-            .unwrap_err()
-            .message
-            .contains("Known environments: Global"));
+        let unknown = envs.get("Mars").unwrap_err();
+        assert_eq!(unknown.kind, crate::ErrorKind::UnknownEnvironment);
+        assert_eq!(
+            unknown.message,
+            "Unable to find environment with name 'Mars'. Use Get-MgEnvironment to list available environments."
+        );
     }
 
     #[test]
@@ -286,7 +337,30 @@ mod tests {
             .contains("only https"));
         assert!(add(&mut envs, "ftp://graph.example").is_err());
         assert!(add(&mut envs, "graph.example").is_err());
-        assert!(add(&mut envs, "https://graph.example/?x=1").is_err());
+        assert_eq!(
+            add(&mut envs, "https://graph.example/v1.0?x=1#f")
+                .unwrap()
+                .graph_endpoint,
+            "https://graph.example",
+            "the base URL, as the official GetBaseUrl keeps it"
+        );
+        assert_eq!(
+            add(&mut envs, "https://Graph.Example:443/beta/")
+                .unwrap()
+                .graph_endpoint,
+            "https://graph.example"
+        );
+        assert_eq!(
+            add(&mut envs, "http://127.0.0.1:8080/x")
+                .unwrap()
+                .graph_endpoint,
+            "http://127.0.0.1:8080"
+        );
+        assert!(add(&mut envs, "https://user:pw@graph.example").is_err());
+        assert_eq!(
+            add(&mut envs, "graph.example").unwrap_err().message,
+            "Parameter 'GraphEndpoint' has an invalid endpoint URL. Please use a valid URL with a network protocol i.e. [protocol]://[resource-name]."
+        );
         assert_eq!(envs.all().iter().filter(|e| e.name == "Custom").count(), 1);
     }
 
@@ -318,6 +392,43 @@ mod tests {
     }
 
     #[test]
+    fn set_changes_the_endpoints_given_and_keeps_the_others() {
+        let mut envs = Environments::default();
+        let update = |name: &str, graph: Option<&str>, aad: Option<&str>| EnvironmentUpdate {
+            name: name.into(),
+            graph_endpoint: graph.map(Into::into),
+            azure_ad_endpoint: aad.map(Into::into),
+        };
+        let e = envs
+            .set(update("Fresh", Some("https://graph.fresh/v1.0"), None))
+            .unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+        assert!(e.message.starts_with(
+            "Parameter 'GraphEndpoint or AzureADEndpoint' has an invalid endpoint URL."
+        ));
+        let added = envs
+            .set(update(
+                "Fresh",
+                Some("https://graph.fresh/v1.0"),
+                Some("https://login.fresh"),
+            ))
+            .unwrap();
+        assert_eq!(added.graph_endpoint, "https://graph.fresh");
+        let changed = envs
+            .set(update("fresh", None, Some("https://login2.fresh/x")))
+            .unwrap();
+        assert_eq!(changed.name, "Fresh", "the name keeps its spelling");
+        assert_eq!(changed.graph_endpoint, "https://graph.fresh");
+        assert_eq!(changed.azure_ad_endpoint, "https://login2.fresh");
+        assert_eq!(envs.all().iter().filter(|e| e.name == "Fresh").count(), 1);
+        let e = envs
+            .set(update("USGov", Some("https://x"), None))
+            .unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::BuiltInEnvironment);
+        assert_eq!(e.message, "Cannot change built-in environment USGov.");
+    }
+
+    #[test]
     fn built_in_environments_cannot_be_replaced_or_removed() {
         let mut envs = Environments::default();
         let r = envs.add(NewEnvironment {
@@ -325,7 +436,14 @@ mod tests {
             graph_endpoint: "https://x".into(),
             azure_ad_endpoint: "https://y".into(),
         });
-        assert!(r.unwrap_err().message.contains("built-in"));
-        assert!(envs.remove("Global").is_err());
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::BuiltInEnvironment);
+        assert_eq!(e.message, "Cannot add built-in environment global.");
+        let e = envs.remove("Global").unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::BuiltInEnvironment);
+        assert_eq!(e.message, "Cannot remove built-in environment Global.");
+        let e = envs.remove("Nowhere").unwrap_err();
+        assert_eq!(e.kind, crate::ErrorKind::UnknownEnvironment);
+        assert_eq!(e.message, "Environment Nowhere not found.");
     }
 }

@@ -12,6 +12,10 @@ use serde_json::Value;
 pub enum ErrorKind {
     InvalidJson,
     InvalidArgument,
+    /// An environment name that no environment has (Connect-MgGraph -Environment, Remove-MgEnvironment).
+    UnknownEnvironment,
+    /// A change to a built-in environment (Add-MgEnvironment, Remove-MgEnvironment).
+    BuiltInEnvironment,
     NotConnected,
     AuthenticationFailed,
     Graph,
@@ -164,6 +168,12 @@ impl Error {
     }
     pub fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidArgument, message)
+    }
+    pub fn unknown_environment(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnknownEnvironment, message)
+    }
+    pub fn built_in_environment(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::BuiltInEnvironment, message)
     }
     pub fn not_connected() -> Self {
         Self::new(

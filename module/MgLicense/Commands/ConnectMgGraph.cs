@@ -226,7 +226,20 @@ namespace MgLicense.Commands
             }
             catch (EngineException e)
             {
-                ThrowEngineError(e, Environment);
+                ReportSignInError(e);
+                return;
+            }
+            catch (CertificateNotUsableException e)
+            {
+                // A sign-in that fails before the engine is asked ends the connection there was, as every failed sign-in does.
+                EndPreviousConnection();
+                WriteSignInError(e);
+                return;
+            }
+            catch (NoBrowserException e)
+            {
+                EndPreviousConnection();
+                WriteSignInError(new InvalidOperationException(e.Message));
                 return;
             }
             finally
@@ -256,6 +269,30 @@ namespace MgLicense.Commands
                     + "NOTE: You can use the -NoWelcome parameter to suppress this message.\n");
             }
         }
+
+        /// <summary>
+        /// An unknown -Environment stops the cmdlet with a PSInvalidOperationException, as the official cmdlet throws it before
+        /// signing in (so the connection there was stays). Anything else the sign-in meets (the token refused, an endpoint
+        /// unreachable, a token or variable it cannot use) is written as the official ConnectMgGraph.cs writes whatever fails
+        /// there: a non-terminating error with no error id, category NotSpecified and no target, so `-ErrorAction
+        /// SilentlyContinue` hides it, `$?` is false and try/catch needs -ErrorAction Stop. The parameter checks made before
+        /// the engine is asked stop the cmdlet, as the official ones in BeginProcessing do.
+        /// </summary>
+        private void ReportSignInError(EngineException e)
+        {
+            if (e.Kind == "unknownEnvironment")
+            {
+                ThrowTerminatingError(new ErrorRecord(new PSInvalidOperationException(e.Message, e), "InvalidOperation", ErrorCategory.InvalidOperation, null));
+            }
+
+            ErrorRecord? record = EngineErrors.ToErrorRecord(e, null, out _);
+            if (record is not null)
+            {
+                WriteSignInError(record.Exception);
+            }
+        }
+
+        private void WriteSignInError(Exception e) => WriteError(new ErrorRecord(e, string.Empty, ErrorCategory.NotSpecified, null));
 
         /// <summary>-ClientTimeout: the session's request timeout, in whole seconds (a fraction counts as a second).</summary>
         private void SetClientTimeout()
@@ -347,9 +384,7 @@ namespace MgLicense.Commands
             }
             catch (CertificateNotUsableException e)
             {
-                EndPreviousConnection();
-                ThrowTerminatingError(new ErrorRecord(e, "CertificateNotUsable", ErrorCategory.InvalidArgument, origin));
-                return null;
+                throw new CertificateNotUsableException($"{origin}: {e.Message}", e);
             }
         }
 
@@ -372,6 +407,22 @@ namespace MgLicense.Commands
                 ThrowTerminatingError(new ErrorRecord(
                     new ArgumentException("Give exactly one of -CertificateThumbprint, -CertificateName, -Certificate or -CertificatePath."),
                     "CertificateParameters", ErrorCategory.InvalidArgument, null));
+            }
+
+            // The official cmdlet's parameter checks (ConnectMgGraph.cs ValidateParameters, in its words), made before
+            // anything changes: a SHA-1 thumbprint has 40 hex digits (spaces, as the certificate dialog shows them, aside),
+            // and an app signs in to a tenant.
+            if (CertificateThumbprint is not null && CertificateThumbprint.Replace(" ", string.Empty).Length != 40)
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("'CertificateThumbprint' must have a length of 40. Ensure you have the right certificate thumbprint then try again."),
+                    "InvalidCertificateThumbprint", ErrorCategory.InvalidArgument, null));
+            }
+
+            if (string.IsNullOrWhiteSpace(TenantId))
+            {
+                ThrowTerminatingError(new ErrorRecord(
+                    new ArgumentException("Must specify 'TenantId'."), "TenantIdMissing", ErrorCategory.InvalidArgument, null));
             }
 
             X509Certificate2? certificate = Certificate;
@@ -404,12 +455,6 @@ namespace MgLicense.Commands
 
                 head["certificate"] = new Dictionary<string, object?> { ["certificate"] = Convert.ToBase64String(certificate.RawData) };
                 return CertificateStore.PrivateKeyDer(certificate);
-            }
-            catch (CertificateNotUsableException e)
-            {
-                EndPreviousConnection();
-                ThrowTerminatingError(new ErrorRecord(e, "CertificateNotUsable", ErrorCategory.InvalidArgument, CertificatePath ?? CertificateThumbprint ?? CertificateName));
-                return null;
             }
             finally
             {
@@ -509,10 +554,9 @@ namespace MgLicense.Commands
                     string url = Json.Text(e, "url") ?? string.Empty;
                     if (!BrowserLauncher.TryOpen(url, out string? why))
                     {
+                        // Ends the sign-in (the engine's is cancelled as the exception leaves Engine.SignIn); reported as a failed one.
                         stopping.Cancel();
-                        ThrowTerminatingError(new ErrorRecord(
-                            new InvalidOperationException($"No browser could be opened on this machine ({why}). Use Connect-MgGraph -UseDeviceCode to sign in from another device."),
-                            "NoBrowser", ErrorCategory.ResourceUnavailable, null));
+                        throw new NoBrowserException($"No browser could be opened on this machine ({why}). Use Connect-MgGraph -UseDeviceCode to sign in from another device.");
                     }
 
                     break;
@@ -534,6 +578,15 @@ namespace MgLicense.Commands
 
                     break;
             }
+        }
+    }
+
+    /// <summary>The interactive sign-in could not open a browser.</summary>
+    internal sealed class NoBrowserException : Exception
+    {
+        internal NoBrowserException(string message)
+            : base(message)
+        {
         }
     }
 
@@ -581,9 +634,10 @@ namespace MgLicense.Commands
             }
         }
 
+        // As the official DisconnectMgGraph.cs writes it: an ArgumentException with no error id, category CloseError, no target.
         private void WriteNoConnection() =>
-            WriteError(new ErrorRecord(new PSInvalidOperationException("No application to sign out from."),
-                "NotConnected", ErrorCategory.InvalidOperation, null));
+            WriteError(new ErrorRecord(new ArgumentException("No application to sign out from."),
+                string.Empty, ErrorCategory.CloseError, null));
     }
 
     /// <summary>The process's connection, or nothing when not connected.</summary>

@@ -42,6 +42,14 @@ namespace MgLicense.Commands
                     // cmdlet stops too, or -Headers) would come back for every input.
                     terminating = e.Input is null;
                     return new ErrorRecord(new ArgumentException(e.Message, e), "InvalidArgument", ErrorCategory.InvalidArgument, target);
+                case "unknownEnvironment":
+                    // The environment cmdlets and Connect-MgGraph raise these with the official cmdlets' exception types
+                    // themselves (EnvironmentErrors); this is for any other caller.
+                    terminating = true;
+                    return new ErrorRecord(new ArgumentException(e.Message, e), "UnknownEnvironment", ErrorCategory.InvalidArgument, target);
+                case "builtInEnvironment":
+                    terminating = true;
+                    return new ErrorRecord(new InvalidOperationException(e.Message, e), "BuiltInEnvironment", ErrorCategory.InvalidOperation, target);
                 case "transport":
                     return new ErrorRecord(e, "TransportError", ErrorCategory.ConnectionError, target);
                 case "timeout":
@@ -55,5 +63,31 @@ namespace MgLicense.Commands
 
         private static string PascalCase(string name) =>
             name.Length == 0 ? name : char.ToUpperInvariant(name[0]) + name.Substring(1);
+    }
+
+    /// <summary>
+    /// The environment errors as the official Authentication module raises them. Its cmdlets throw these exceptions
+    /// straight out of ProcessRecord, so PowerShell makes the record: a terminating error whose FullyQualifiedErrorId is
+    /// the exception's type name ("System.InvalidOperationException,…"), category NotSpecified, no target. Throwing the
+    /// same exceptions gives the same record.
+    /// </summary>
+    internal static class EnvironmentErrors
+    {
+        /// <summary>
+        /// Add-, Set- and Remove-MgEnvironment on a built-in cloud: InvalidOperationException "Cannot remove built-in
+        /// environment Global." (AddMgEnvironment.cs, SetMgEnvironment.cs, RemoveMgEnvironment.cs); Remove-MgEnvironment of a name no environment has:
+        /// ArgumentException "Environment X not found." for parameter "name" (GraphSettings.RemoveEnvironment). Other errors
+        /// are left to the caller.
+        /// </summary>
+        internal static void ThrowOfficial(EngineException e)
+        {
+            switch (e.Kind)
+            {
+                case "builtInEnvironment":
+                    throw new InvalidOperationException(e.Message, e);
+                case "unknownEnvironment":
+                    throw new ArgumentException(e.Message, "name", e);
+            }
+        }
     }
 }

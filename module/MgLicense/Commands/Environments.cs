@@ -1,4 +1,5 @@
-// Get-MgEnvironment and Add-MgEnvironment: clouds live in the engine; these only list and register them.
+// Get-MgEnvironment, Add-MgEnvironment and Set-MgEnvironment: clouds live in the engine; these only list, register and change them.
+using System;
 using System.Collections.Generic;
 using System.Management.Automation;
 using MgLicense.Models;
@@ -53,7 +54,7 @@ namespace MgLicense.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Add, "MgEnvironment", SupportsShouldProcess = true)]
     [OutputType("Microsoft.Graph.PowerShell.Authentication.GraphEnvironment")]
-    public sealed class AddMgEnvironment : MgLicenseCmdlet
+    public sealed class AddMgEnvironment : EnvironmentCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
@@ -77,14 +78,69 @@ namespace MgLicense.Commands
             }
 
             string json = Json.ToText(new Dictionary<string, object?> { ["name"] = Name, ["graphEndpoint"] = GraphEndpoint, ["azureADEndpoint"] = AzureADEndpoint });
+            WriteChanged(() => Engine.AddEnvironment(json), Name);
+        }
+    }
+
+    /// <summary>
+    /// Changes the endpoints given of a user-defined cloud, or adds it when both are given, as the official Set-MgEnvironment;
+    /// kept for the user's next sessions like Add-MgEnvironment's.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Set, "MgEnvironment", SupportsShouldProcess = true)]
+    [OutputType("Microsoft.Graph.PowerShell.Authentication.GraphEnvironment")]
+    public sealed class SetMgEnvironment : EnvironmentCmdlet
+    {
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string Name { get; set; } = null!;
+
+        [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+        [Alias("AzureADUrl")]
+        [ValidateNotNullOrEmpty]
+        public string? AzureADEndpoint { get; set; }
+
+        [Parameter(Position = 2, ValueFromPipelineByPropertyName = true)]
+        [Alias("GraphUrl")]
+        [ValidateNotNullOrEmpty]
+        public string? GraphEndpoint { get; set; }
+
+        protected override void ProcessRecord()
+        {
+            if (!ShouldProcess(Name, "Set environment"))
+            {
+                return;
+            }
+
+            var update = new Dictionary<string, object?> { ["name"] = Name, ["update"] = true };
+            if (AzureADEndpoint is not null)
+            {
+                update["azureADEndpoint"] = AzureADEndpoint;
+            }
+
+            if (GraphEndpoint is not null)
+            {
+                update["graphEndpoint"] = GraphEndpoint;
+            }
+
+            WriteChanged(() => Engine.AddEnvironment(Json.ToText(update)), Name);
+        }
+    }
+
+    /// <summary>Add-, Set- and Remove-MgEnvironment: one change in the engine, its errors as the official cmdlets raise them.</summary>
+    public abstract class EnvironmentCmdlet : MgLicenseCmdlet
+    {
+        /// <summary>Makes the change and writes the environment the engine answers with.</summary>
+        internal void WriteChanged(Func<JsonElement> change, string name)
+        {
             JsonElement environment;
             try
             {
-                environment = Engine.AddEnvironment(json);
+                environment = change();
             }
             catch (EngineException e)
             {
-                ThrowEngineError(e, Name);
+                EnvironmentErrors.ThrowOfficial(e);
+                ThrowEngineError(e, name);
                 return;
             }
 

@@ -298,7 +298,7 @@ namespace MgLicense.Commands
     /// <summary>Forgets a user-defined environment, in the user's next sessions too, and writes it as the official cmdlet does.</summary>
     [Cmdlet(VerbsCommon.Remove, "MgEnvironment", SupportsShouldProcess = true)]
     [OutputType("Microsoft.Graph.PowerShell.Authentication.GraphEnvironment")]
-    public sealed class RemoveMgEnvironment : MgLicenseCmdlet
+    public sealed class RemoveMgEnvironment : EnvironmentCmdlet
     {
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ValidateNotNullOrEmpty]
@@ -311,21 +311,7 @@ namespace MgLicense.Commands
                 return;
             }
 
-            JsonElement removed;
-            try
-            {
-                removed = Engine.RemoveEnvironment(Name);
-            }
-            catch (EngineException e)
-            {
-                ThrowEngineError(e, Name);
-                return;
-            }
-
-            if (removed.ValueKind == JsonValueKind.Object)
-            {
-                WriteObject(MgLicense.Models.GraphObject.ToPlainPSObject(removed, MgLicense.Models.GraphObject.EnvironmentTypeNames));
-            }
+            WriteChanged(() => Engine.RemoveEnvironment(Name), Name);
         }
     }
 }
