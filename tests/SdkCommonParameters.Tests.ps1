@@ -85,6 +85,7 @@ Describe 'The SDK''s common generated parameters' {
             $null = Invoke-MgLicenseUser -UserId AdeleV@contoso.com -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
             $null = 'AdeleV@contoso.com', 'AlexW@contoso.com' | Invoke-MgBetaLicenseUser -BatchSize 2 -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
             $null = Update-MgUser -UserId AdeleV@contoso.com -Department Sales -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
+            $debugged = @(Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -Debug -ErrorAction SilentlyContinue 5>&1 2>&1)
         } finally {
             $null = Set-MgRequestContext -MaxRetry $context.MaxRetry
             $null = Disconnect-MgGraph -ErrorAction Ignore
@@ -102,9 +103,14 @@ Describe 'The SDK''s common generated parameters' {
         # Basic authentication with -ProxyCredential's user name and password, on the read that gave it only.
         $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxy user:p@ss:w0rd-77'))
         @($heads[0] -split "`r`n") | Should -Contain "proxy-authorization: $basic"
-        foreach ($head in $heads | Select-Object -Skip 1) { $head | Should -Not -BeLike '*proxy-authorization*' }
+        @($heads[-1] -split "`r`n") | Should -Contain "proxy-authorization: $basic"
+        @($heads | Where-Object { $_ -like '*proxy-authorization*' }) | Should -HaveCount 2 -Because 'only the two reads gave -ProxyCredential'
         $failed | Should -HaveCount 5 -Because 'each call fails at the refused tunnel, each input of the batch for itself'
+        $failed[0].Exception.Message | Should -BeLikeExactly '*graph.example.invalid*tunnel*'
+        # The proxy's password is in no error, and not in what -Debug shows.
         foreach ($record in $failed) { "$record $($record.ErrorDetails)" | Should -Not -BeLike '*w0rd-77*' }
+        $debugged.Count | Should -BeGreaterThan 0
+        ($debugged | Out-String) | Should -Not -BeLike '*w0rd-77*'
     }
 
     It 'refuses a -Proxy that is no http or https address before anything is sent, without repeating it' {
