@@ -131,8 +131,14 @@ Describe 'Get-MgUser' {
         $licensed = @(Get-GraphList $Token '/v1.0/users?$select=id,assignedLicenses' | Where-Object { @($_.assignedLicenses).Count -gt 0 })
         $users | Should -HaveCount $licensed.Count
 
-        # Without ConsistencyLevel Graph refuses the advanced query: one error record with Graph's code, nothing written.
+        # Without ConsistencyLevel Graph refuses the advanced query: one error record with Graph's code, nothing written,
+        # and the count of an earlier read is not left in the variable to be mistaken for this one's.
+        $global:n2 = 7
         $refused = @(Get-MgUser -Filter "assignedLicenses/`$count ne 0" -CountVariable n2 -All -ErrorVariable refusals 2>$null)
+        $left = Get-Variable -Scope Global -Name n2 -ValueOnly
+        Remove-Variable -Scope Global -Name n2
+
+        $left | Should -BeNullOrEmpty
 
         $refused | Should -HaveCount 0
         $refusals | Should -HaveCount 1
