@@ -249,6 +249,16 @@ function New-StubGraph {
     [MgLicense.Tests.StubGraph]::new([string] $Answer)
 }
 
+# A loopback HTTP proxy that refuses every tunnel (403) and keeps each request's first line (Seen) and head
+# (Heads) (tests/support/RefusingProxy.cs); its Url is the proxy's address. Dispose it when done.
+function New-RefusingProxy {
+    if (-not ('MgLicense.Tests.RefusingProxy' -as [type])) {
+        Add-Type -Path (Join-Path $PSScriptRoot 'support/RefusingProxy.cs')
+    }
+
+    [MgLicense.Tests.RefusingProxy]::new()
+}
+
 # Adds an environment for a stub and connects to it with a token; the environment's name is the
 # answer, and Stop-TestEmulator removes it.
 function Connect-StubGraph($Stub, [string] $Token = 'eyJ0eXAiOiJKV1QifQ.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln') {

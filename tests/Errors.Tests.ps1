@@ -150,9 +150,10 @@ Describe 'Graph errors name the official cmdlet variant' {
         @{ Command = { Get-MgGroupMemberWithLicenseError -GroupId 'no-such-group' }; Variant = 'Get-MgGroupMemberWithLicenseError_List'; Target = 'GroupId'; Value = 'no-such-group' }
         @{ Command = { Get-MgUser -Filter 'nonsense' }; Variant = 'Get-MgUser_List'; Target = 'Filter'; Value = 'nonsense' }
         @{ Command = { Invoke-MgLicenseUser -UserId nobody@contoso.com }; Variant = 'Invoke-MgLicenseUser_License'; Target = 'UserId'; Value = 'nobody@contoso.com' }
-        @{ Command = { Get-MgUserLicenseDetail -UserId nobody@contoso.com }; Variant = 'Get-MgUserLicenseDetail_List' }
-        @{ Command = { Get-MgUserLicenseDetail -UserId nobody@contoso.com -LicenseDetailsId 'none' }; Variant = 'Get-MgUserLicenseDetail_Get' }
-        @{ Command = { Get-MgGroupMember -GroupId 'no-such-group' }; Variant = 'Get-MgGroupMember_List' }
+        @{ Command = { Get-MgUserLicenseDetail -UserId nobody@contoso.com }; Variant = 'Get-MgUserLicenseDetail_List'; Target = 'UserId'; Value = 'nobody@contoso.com' }
+        @{ Command = { Get-MgUserLicenseDetail -UserId nobody@contoso.com -LicenseDetailsId 'none' }; Variant = 'Get-MgUserLicenseDetail_Get'; Target = 'LicenseDetailsId'; Value = 'none' }
+        @{ Command = { @{ UserId = 'nobody@contoso.com'; LicenseDetailsId = 'none' } | Get-MgUserLicenseDetail }; Variant = 'Get-MgUserLicenseDetail_GetViaIdentity'; Target = 'UserId'; Value = 'nobody@contoso.com' }
+        @{ Command = { Get-MgGroupMember -GroupId 'no-such-group' }; Variant = 'Get-MgGroupMember_List'; Target = 'GroupId'; Value = 'no-such-group' }
     ) {
         $failed = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
 
@@ -161,25 +162,27 @@ Describe 'Graph errors name the official cmdlet variant' {
         $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly "*,Microsoft.Graph.PowerShell.Cmdlets.$class"
         $failed[0].InvocationInfo.MyCommand.Name | Should -BeExactly $Variant
         $failed[0].CategoryInfo.Activity | Should -BeExactly $Variant
-        # (Get-MgUserLicenseDetail and Get-MgGroupMember target the id itself, not the operation's parameters.)
-        if ($Target) { $failed[0].TargetObject.$Target | Should -BeExactly $Value }
+        # As the official generated cmdlets (AutoRest class.ts): the target is an object of the operation's parameters.
+        $failed[0].TargetObject.$Target | Should -BeExactly $Value
         # The line PowerShell shows starts with the variant's name, as the official cmdlet's does.
         $shown = ($failed[0] | Out-String -Width 200)
         $shown | Should -BeLikeExactly "*$Variant*"
         $failed[0].InvocationInfo.PositionMessage | Should -BeLikeExactly "*Errors.Tests.ps1*"
     }
 
-    It '<Variant> names its variant in a write''s error' -ForEach @(
-        @{ Command = { Update-MgUser -UserId nobody@contoso.com -UsageLocation SE }; Variant = 'Update-MgUser_UpdateExpanded' }
-        @{ Command = { Update-MgUser -UserId nobody@contoso.com -BodyParameter @{ usageLocation = 'SE' } }; Variant = 'Update-MgUser_Update' }
-        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Update-MgUser -UsageLocation SE }; Variant = 'Update-MgUser_UpdateViaIdentityExpanded' }
-        @{ Command = { Update-MgUser -InputObject @{ UserId = 'nobody@contoso.com' } -BodyParameter @{ usageLocation = 'SE' } }; Variant = 'Update-MgUser_UpdateViaIdentity' }
-        @{ Command = { Set-MgUserLicense -UserId nobody@contoso.com -AddLicenses @() -RemoveLicenses @() }; Variant = 'Set-MgUserLicense_AssignExpanded' }
-        @{ Command = { Set-MgUserLicense -UserId nobody@contoso.com -BodyParameter @{ addLicenses = @(); removeLicenses = @() } }; Variant = 'Set-MgUserLicense_Assign' }
-        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Set-MgUserLicense -AddLicenses @() -RemoveLicenses @() }; Variant = 'Set-MgUserLicense_AssignViaIdentityExpanded' }
-        @{ Command = { Set-MgUserLicense -InputObject @{ UserId = 'nobody@contoso.com' } -BodyParameter @{ addLicenses = @(); removeLicenses = @() } }; Variant = 'Set-MgUserLicense_AssignViaIdentity' }
-        @{ Command = { New-MgGroupMember -GroupId 'no-such-group' -DirectoryObjectId $Missing }; Variant = 'New-MgGroupMember_CreateExpanded' }
-        @{ Command = { Remove-MgGroupMemberByRef -GroupId 'no-such-group' -DirectoryObjectId $Missing }; Variant = 'Remove-MgGroupMemberByRef_Delete' }
+    It '<Variant> names its variant in a write''s error, and its target holds the operation''s parameters' -ForEach @(
+        @{ Command = { Update-MgUser -UserId nobody@contoso.com -UsageLocation SE }; Variant = 'Update-MgUser_UpdateExpanded'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'UsageLocation' }
+        @{ Command = { Update-MgUser -UserId nobody@contoso.com -BodyParameter @{ usageLocation = 'SE' } }; Variant = 'Update-MgUser_Update'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'usageLocation' }
+        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Update-MgUser -UsageLocation SE }; Variant = 'Update-MgUser_UpdateViaIdentityExpanded'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'UsageLocation' }
+        @{ Command = { Update-MgUser -InputObject @{ UserId = 'nobody@contoso.com' } -BodyParameter @{ usageLocation = 'SE' } }; Variant = 'Update-MgUser_UpdateViaIdentity'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'usageLocation' }
+        @{ Command = { Set-MgUserLicense -UserId nobody@contoso.com -AddLicenses @() -RemoveLicenses @() }; Variant = 'Set-MgUserLicense_AssignExpanded'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'RemoveLicenses' }
+        @{ Command = { Set-MgUserLicense -UserId nobody@contoso.com -BodyParameter @{ addLicenses = @(); removeLicenses = @() } }; Variant = 'Set-MgUserLicense_Assign'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'removeLicenses' }
+        @{ Command = { @{ UserId = 'nobody@contoso.com' } | Set-MgUserLicense -AddLicenses @() -RemoveLicenses @() }; Variant = 'Set-MgUserLicense_AssignViaIdentityExpanded'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'AddLicenses' }
+        @{ Command = { Set-MgUserLicense -InputObject @{ UserId = 'nobody@contoso.com' } -BodyParameter @{ addLicenses = @(); removeLicenses = @() } }; Variant = 'Set-MgUserLicense_AssignViaIdentity'; Names = 'UserId,Headers,body'; Id = 'UserId'; Body = 'addLicenses' }
+        @{ Command = { New-MgGroupMember -GroupId 'no-such-group' -DirectoryObjectId $Missing }; Variant = 'New-MgGroupMember_CreateExpanded'; Names = 'GroupId,DirectoryObjectId,Headers,body'; Id = 'GroupId' }
+        @{ Command = { @{ GroupId = 'no-such-group' } | New-MgGroupMember -BodyParameter @{ '@odata.id' = "https://graph.microsoft.com/v1.0/directoryObjects/$Missing" } }; Variant = 'New-MgGroupMember_CreateViaIdentity'; Names = 'GroupId,DirectoryObjectId,Headers,body'; Id = 'GroupId'; Body = '@odata.id' }
+        @{ Command = { Remove-MgGroupMemberByRef -GroupId 'no-such-group' -DirectoryObjectId $Missing }; Variant = 'Remove-MgGroupMemberByRef_Delete'; Names = 'GroupId,DirectoryObjectId,IfMatch,Headers'; Id = 'GroupId' }
+        @{ Command = { @{ GroupId = 'no-such-group'; DirectoryObjectId = $Missing } | Remove-MgGroupMemberByRef }; Variant = 'Remove-MgGroupMemberByRef_DeleteViaIdentity'; Names = 'GroupId,DirectoryObjectId,IfMatch,Headers'; Id = 'GroupId' }
     ) {
         $failed = @(& $Command 2>&1 | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
 
@@ -187,6 +190,13 @@ Describe 'Graph errors name the official cmdlet variant' {
         $failed[0].FullyQualifiedErrorId | Should -BeLikeExactly "*,Microsoft.Graph.PowerShell.Cmdlets.$($Variant.Replace('-', ''))"
         $failed[0].InvocationInfo.MyCommand.Name | Should -BeExactly $Variant
         ($failed[0] | Out-String -Width 200) | Should -BeLikeExactly "*$Variant*"
+        # As the official generated cmdlets (AutoRest class.ts: the operation's path and header parameters, Headers, then body).
+        $failed[0].TargetObject.PSObject.Properties.Name -join ',' | Should -BeExactly $Names
+        $failed[0].TargetObject.$Id | Should -BeExactly $(if ($Id -eq 'UserId') { 'nobody@contoso.com' } else { 'no-such-group' })
+        if ($Body) {
+            $sent = $failed[0].TargetObject.body
+            @(if ($sent -is [System.Collections.IDictionary]) { $sent.Keys } else { $sent.PSObject.Properties.Name }) | Should -Contain $Body
+        }
     }
 }
 

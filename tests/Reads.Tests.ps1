@@ -131,8 +131,14 @@ Describe 'Get-MgUser' {
         $licensed = @(Get-GraphList $Token '/v1.0/users?$select=id,assignedLicenses' | Where-Object { @($_.assignedLicenses).Count -gt 0 })
         $users | Should -HaveCount $licensed.Count
 
-        # Without ConsistencyLevel Graph refuses the advanced query: one error record with Graph's code, nothing written.
+        # Without ConsistencyLevel Graph refuses the advanced query: one error record with Graph's code, nothing written,
+        # and the count of an earlier read is not left in the variable to be mistaken for this one's.
+        $global:n2 = 7
         $refused = @(Get-MgUser -Filter "assignedLicenses/`$count ne 0" -CountVariable n2 -All -ErrorVariable refusals 2>$null)
+        $left = Get-Variable -Scope Global -Name n2 -ValueOnly
+        Remove-Variable -Scope Global -Name n2
+
+        $left | Should -BeNullOrEmpty
 
         $refused | Should -HaveCount 0
         $refusals | Should -HaveCount 1
@@ -336,6 +342,8 @@ Describe 'The read cmdlets' {
         @{ Command = 'Get-MgGroup'; Skip = 'in List' }
         @{ Command = 'Get-MgGroupMemberWithLicenseError'; Skip = 'in List' }
         @{ Command = 'Get-MgSubscribedSku'; Skip = 'in List' }
+        @{ Command = 'Get-MgGroupMember'; Skip = 'in List' }
+        @{ Command = 'Get-MgUserLicenseDetail'; Skip = 'in List' }
     ) {
         $command = Get-Command $Command
         $expand = $command.Parameters['ExpandProperty']
@@ -369,7 +377,10 @@ Describe 'The read cmdlets' {
     It 'send -Skip as $skip, which Graph refuses on directory objects: <Command>' -ForEach @(
         @{ Command = 'Get-MgGroup'; Parameters = @{ Skip = 2 } }
         @{ Command = 'Get-MgGroupMemberWithLicenseError'; Parameters = @{ Skip = 2; GroupId = 'c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f' } }
+        @{ Command = 'Get-MgGroupMember'; Parameters = @{ Skip = 2; GroupId = 'c7d2e8f4-1a3b-4c5d-9e6f-7a8b9c0d1e2f' } }
+        @{ Command = 'Get-MgUserLicenseDetail'; Parameters = @{ Skip = 2 }; OfUser = $true }
     ) {
+        if ($OfUser) { $Parameters.UserId = $TestUsers[0].id }
         $mark = Get-RequestMark
         $read = @(& $Command @Parameters -ErrorVariable failed 2>$null)
         $requests = @(Get-RequestSince $mark)
@@ -398,6 +409,25 @@ Describe 'The read cmdlets' {
         $one | Should -HaveCount 1
         $one[0].SkuPartNumber | Should -BeExactly $listed.SkuPartNumber
         $one[0].PSObject.TypeNames[0] | Should -BeExactly 'Microsoft.Graph.PowerShell.Models.MicrosoftGraphSubscribedSku'
+    }
+
+    It 'Get-MgGroupMemberWithLicenseError has -ConsistencyLevel in every set, as the SDK, and sends it with a single read too' {
+        $command = Get-Command Get-MgGroupMemberWithLicenseError
+        foreach ($set in $command.ParameterSets) { $set.Parameters.Name | Should -Contain 'ConsistencyLevel' }
+        $member = @(Get-MgGroupMemberWithLicenseError -GroupId $PowerBiGroup)[0]
+
+        $mark = Get-RequestMark
+        $byId = @(Get-MgGroupMemberWithLicenseError -GroupId $PowerBiGroup -DirectoryObjectId $member.Id -ConsistencyLevel eventual)
+        $byIdentity = @(@{ GroupId = $PowerBiGroup; DirectoryObjectId = $member.Id } | Get-MgGroupMemberWithLicenseError -ConsistencyLevel eventual)
+        $requests = @(Get-RequestSince $mark)
+
+        $requests | Should -HaveCount 2
+        foreach ($request in $requests) {
+            $request.path | Should -BeExactly "/v1.0/groups/$PowerBiGroup/membersWithLicenseErrors/$($member.Id)"
+            Get-SentHeader $request 'ConsistencyLevel' | Should -BeExactly 'eventual'
+        }
+        $byId[0].Id | Should -BeExactly $member.Id
+        $byIdentity[0].Id | Should -BeExactly $member.Id
     }
 
     It 'read one group by -InputObject, and one member with license errors by id or -InputObject' {

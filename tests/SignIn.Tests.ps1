@@ -108,51 +108,6 @@ BeforeAll {
         $leaks | Should -BeNullOrEmpty -Because $Method
     }
 
-    # A loopback HTTP proxy that refuses every tunnel (403) and keeps each request's first line.
-    if (-not ('MgLicense.Tests.RefusingProxy' -as [type])) {
-        Add-Type -TypeDefinition @'
-namespace MgLicense.Tests
-{
-    public sealed class RefusingProxy : System.IDisposable
-    {
-        private readonly System.Net.Sockets.TcpListener listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-
-        public RefusingProxy()
-        {
-            listener.Start();
-            Url = "http://" + listener.LocalEndpoint;
-            System.Threading.Tasks.Task.Run(Serve);
-        }
-
-        public string Url { get; }
-
-        public System.Collections.Concurrent.ConcurrentQueue<string> Seen { get; } = new System.Collections.Concurrent.ConcurrentQueue<string>();
-
-        private async System.Threading.Tasks.Task Serve()
-        {
-            try
-            {
-                while (true)
-                {
-                    using System.Net.Sockets.TcpClient client = await listener.AcceptTcpClientAsync();
-                    var reader = new System.IO.StreamReader(client.GetStream(), System.Text.Encoding.ASCII);
-                    Seen.Enqueue(await reader.ReadLineAsync() ?? string.Empty);
-                    byte[] refusal = System.Text.Encoding.ASCII.GetBytes("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                    await client.GetStream().WriteAsync(refusal);
-                }
-            }
-            catch (System.Exception e) when (e is System.Net.Sockets.SocketException or System.ObjectDisposedException)
-            {
-                // Stopped.
-            }
-        }
-
-        public void Dispose() => listener.Stop();
-    }
-}
-'@
-    }
-
     # Console scripts build their credentials from these variables, as a runbook does.
     $script:ConsoleCredential = '$credential = [pscredential]::new($env:MGLICENSE_TEST_APP, (ConvertTo-SecureString $env:MGLICENSE_TEST_SECRET -AsPlainText -Force)); '
 }
@@ -427,7 +382,7 @@ Describe 'App-only sign-in' {
 
     It '$env:HTTPS_PROXY carries sign-in to remote authorities, not to loopback' {
         # The proxy refuses every tunnel, so nothing leaves the machine and no remote name is looked up.
-        $proxy = [MgLicense.Tests.RefusingProxy]::new()
+        $proxy = New-RefusingProxy
         try {
             $app = [guid]::NewGuid().ToString()
             Register-App @{ appId = $app; secrets = @(@{ value = $Secret }); roles = @('User.ReadWrite.All') }

@@ -83,7 +83,9 @@ Describe 'Update-MgUser' {
         $failed[0].FullyQualifiedErrorId | Should -BeExactly 'Request_ResourceNotFound,Microsoft.Graph.PowerShell.Cmdlets.UpdateMgUser_UpdateExpanded'
         $failed[1].FullyQualifiedErrorId | Should -BeExactly 'Request_BadRequest,Microsoft.Graph.PowerShell.Cmdlets.UpdateMgUser_UpdateExpanded'
         $failed[1].Exception.Message | Should -BeLikeExactly "*Invalid value specified for property 'usageLocation' of resource 'User'.*"
-        $failed[1].TargetObject | Should -BeExactly 'zoe.angstrom@contoso.com'
+        # As the official cmdlets (AutoRest class.ts): the operation's parameters, the user among them.
+        $failed[1].TargetObject.UserId | Should -BeExactly 'zoe.angstrom@contoso.com'
+        $failed[1].TargetObject.body.UsageLocation | Should -BeExactly 'USA'
     }
 
     It 'keeps an id that would escape its segment inside it, and refuses what cannot be sent' {
@@ -102,6 +104,24 @@ Describe 'Update-MgUser' {
         $bad[1].Exception.Message | Should -BeLikeExactly '*-BodyParameter.usageLocation is a System.Management.Automation.ScriptBlock*'
         $bad[2].Exception.Message | Should -BeLikeExactly 'No property to change*'
         foreach ($e in $bad) { $e.CategoryInfo.Category | Should -Be InvalidArgument }
+    }
+}
+
+Describe 'The write cmdlets'' -ResponseHeadersVariable' {
+    It '<Command> sets it in the global scope, as the official cmdlets do, so a helper function''s caller reads it' -ForEach @(
+        @{ Command = 'Update-MgUser'; Write = { Update-MgUser -UserId AlexW@contoso.com -Department Sales -RHV writeHeaders } }
+    ) {
+        # AutoRest's class.ts sets the variable as "global:<name>" (the generated cmdlets are exported as functions, which
+        # cannot set their caller's variables).
+        Remove-Variable -Scope Global -Name writeHeaders -ErrorAction Ignore
+        function Invoke-Helper { $null = & $Write }
+
+        Invoke-Helper
+        $headers = Get-Variable -Scope Global -Name writeHeaders -ValueOnly -ErrorAction Ignore
+        Remove-Variable -Scope Global -Name writeHeaders -ErrorAction Ignore
+
+        $headers | Should -Not -BeNullOrEmpty
+        Test-DictionaryKey $headers 'request-id' | Should -BeTrue
     }
 }
 

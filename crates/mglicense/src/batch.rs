@@ -120,6 +120,16 @@ impl Sender {
             Ok(token) => token,
             Err(e) => return whole(members, e, &url, 0),
         };
+        // The calls of one run name one proxy, if any (the front end gives them all the same):
+        // the batch goes the way its first call would.
+        let proxied = match members.first().and_then(|m| m.prepared.proxy.as_ref()) {
+            None => None,
+            Some(proxy) => match connection.transport.graph_through(proxy) {
+                Ok(client) => Some(client),
+                Err(e) => return whole(members, e, &url, 0),
+            },
+        };
+        let lane = proxied.as_ref().map_or(Lane::Engine, Lane::Proxied);
         let mut renewed = false;
         let mut todo: Vec<usize> = (0..members.len()).collect();
         while !todo.is_empty() {
@@ -133,15 +143,8 @@ impl Sender {
                 .build();
             let outcome = match request {
                 Ok(request) => {
-                    exchange_renewing(
-                        Lane::Engine,
-                        connection,
-                        &login,
-                        Arc::clone(&token),
-                        request,
-                        &url,
-                    )
-                    .await
+                    exchange_renewing(lane, connection, &login, Arc::clone(&token), request, &url)
+                        .await
                 }
                 Err(e) => Err(transport_error(&url, e)),
             };

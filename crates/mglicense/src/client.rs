@@ -375,7 +375,9 @@ impl Client {
     /// Checks a request and starts it on the engine's runtime.
     pub fn start(self: &Arc<Self>, spec: &RequestSpec) -> Result<Pending, Error> {
         let call = self.prepare(spec)?;
-        if spec.on_waiting_thread && call.wait.is_none() {
+        // A call through a proxy of its own is sent from the engine's threads, whose client for
+        // that proxy is the one kept (connections belong to the runtime that opened them).
+        if spec.on_waiting_thread && call.wait.is_none() && call.prepared.proxy.is_none() {
             let driver = self.drivers.lend(&call.connection)?;
             let (client, graph) = (Arc::clone(self), driver.graph().clone());
             let work = Box::pin(async move {

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::identity;
+use crate::proxy::ProxySettings;
 use crate::trace::TraceLevel;
 
 pub use crate::identity::{user_path, MAX_USER_ID_LEN};
@@ -248,12 +249,24 @@ pub struct RequestSpec {
     /// The user's properties to change, by Graph's names, for `updateUser`.
     #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub properties: Option<Map<String, Value>>,
+    /// The proxy for this call's Graph requests instead of the connection's (docs/abi.md,
+    /// "Request"); token requests keep the connection's.
+    #[serde(default)]
+    pub proxy: Option<ProxySettings>,
     /// Licenses to give, for `assignLicense`.
     #[serde(default)]
     pub add_licenses: Option<Vec<LicenseSpec>>,
     /// SKU ids of the licenses to take away, for `assignLicense`.
     #[serde(default)]
     pub remove_licenses: Option<Vec<String>>,
+}
+
+/// A call's own proxy, checked before anything is sent.
+pub(crate) fn checked_proxy(proxy: Option<&ProxySettings>) -> Result<Option<ProxySettings>, Error> {
+    if let Some(proxy) = proxy {
+        crate::proxy::ProxyRule::check_call(proxy)?;
+    }
+    Ok(proxy.cloned())
 }
 
 /// One license of assignLicense's `addLicenses` (Graph's assignedLicense).
@@ -356,6 +369,9 @@ pub struct PreparedRequest {
     pub pass_body_through: bool,
     /// What the call sends, if anything (the writes that fix licenses).
     pub body: Option<RequestBody>,
+    /// The proxy the call's Graph requests go through instead of the connection's, when the
+    /// call names one (-Proxy).
+    pub proxy: Option<ProxySettings>,
 }
 
 impl PreparedRequest {
@@ -459,6 +475,7 @@ impl RequestSpec {
             trace: self.trace(),
             pass_body_through: self.wait.is_none() && op.shape() == ResponseShape::Object,
             body,
+            proxy: checked_proxy(self.proxy.as_ref())?,
         })
     }
 
@@ -801,10 +818,46 @@ fn printable(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::secret::Secret;
     use serde_json::json;
 
     fn spec(v: Value) -> RequestSpec {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_call_may_name_its_own_proxy_which_is_checked_before_anything_is_sent() {
+        let with = |proxy: Value| {
+            spec(json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": "u"}, "proxy": proxy}))
+                .prepare()
+        };
+        let named = with(json!({"httpsProxy": "http://user:pa%40ss@proxy.corp:3128"})).unwrap();
+        assert_eq!(
+            named
+                .proxy
+                .as_ref()
+                .and_then(|p| p.https_proxy.as_ref())
+                .map(Secret::expose),
+            Some("http://user:pa%40ss@proxy.corp:3128")
+        );
+        assert!(prepared(
+            json!({"operation": "reprocessLicenseAssignment", "identity": {"UserId": "u"}})
+        )
+        .proxy
+        .is_none());
+        let refused =
+            with(json!({"httpsProxy": "socks5://user:hunter2@proxy.corp:1080"})).unwrap_err();
+        assert_eq!(refused.kind, crate::error::ErrorKind::InvalidArgument);
+        assert!(
+            refused.message.contains("-Proxy") && !refused.message.contains("hunter2"),
+            "{}",
+            refused.message
+        );
+        let read: crate::read::ReadSpec = serde_json::from_value(
+            json!({"resource": "users", "proxy": {"httpsProxy": "ftp://p"}}),
+        )
+        .unwrap();
+        assert!(read.prepare().unwrap_err().message.contains("-Proxy"));
     }
 
     fn path_for(user_id: &str) -> Result<String, Error> {

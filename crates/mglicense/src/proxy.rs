@@ -145,6 +145,20 @@ impl ProxyRule {
         }))
     }
 
+    /// Checks the proxy a call names for itself (a Request's or Read's `proxy`, the module's
+    /// -Proxy): an unusable address is refused naming the call's proxy, never its value.
+    pub(crate) fn check_call(settings: &ProxySettings) -> Result<(), Error> {
+        let given = settings.https_proxy.as_ref().map(|p| p.expose().trim());
+        match given {
+            Some(address) if !address.is_empty() && proxy_address(address).is_none() => {
+                Err(Error::invalid_argument(
+                    "The call's proxy (-Proxy) is not a proxy address that can be used: give http://host:port (or https://), optionally with user:password@.",
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The rule of a new connection: `settings`' proxy, else the system's (`system` asked only
     /// then), bypassing what it and NO_PROXY list.
     pub(crate) fn for_connection(

@@ -167,6 +167,7 @@ impl RawSpec {
                 pass_body_through: false,
                 // The raw call's body is its own (below), sent as the caller gave it.
                 body: None,
+                proxy: None,
             },
             body: body.map(Bytes::from),
             output_file,

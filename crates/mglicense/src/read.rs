@@ -133,6 +133,10 @@ pub struct ReadSpec {
     pub consistency_level: Option<String>,
     #[serde(default, deserialize_with = "identity::unique_keys_map")]
     pub headers: Option<Map<String, Value>>,
+    /// The proxy for this read's Graph requests instead of the connection's (docs/abi.md,
+    /// "Reads").
+    #[serde(default)]
+    pub proxy: Option<crate::proxy::ProxySettings>,
     #[serde(default)]
     pub debug: bool,
     #[serde(default)]
@@ -411,6 +415,7 @@ impl ReadSpec {
             // and written out again (one object is, to check it is one).
             pass_body_through: !r.is_single(),
             body: None,
+            proxy: operation::checked_proxy(self.proxy.as_ref())?,
         };
         let plan = Plan {
             single: r.is_single(),

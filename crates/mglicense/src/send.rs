@@ -112,7 +112,14 @@ impl Sender {
         connection: &Connection,
         prepared: &PreparedRequest,
     ) -> Result<Response, Error> {
-        self.send_on(Lane::Engine, connection, prepared).await
+        match &prepared.proxy {
+            None => self.send_on(Lane::Engine, connection, prepared).await,
+            Some(proxy) => {
+                let graph = connection.transport.graph_through(proxy)?;
+                self.send_on(Lane::Proxied(&graph), connection, prepared)
+                    .await
+            }
+        }
     }
 
     /// As [`Sender::send`], with the exchanges on `lane`.
@@ -437,6 +444,9 @@ async fn exchange(http: &reqwest::Client, request: reqwest::Request, url: &str) 
 pub(crate) enum Lane<'a> {
     /// On the engine's runtime, with the connection's own clients.
     Engine,
+    /// On the engine's runtime, with Graph calls through `0`, a client through the proxy the
+    /// call named for itself (see [`crate::transport::Transport::graph_through`]).
+    Proxied(&'a reqwest::Client),
     /// On a caller's thread (see [`crate::local`]): Graph calls through `graph`, a client of
     /// that thread's runtime. Token requests still go to the engine's runtime, whose login
     /// connections must not end up owned by a runtime that only runs while a caller waits.
@@ -450,7 +460,7 @@ impl Lane<'_> {
     fn graph<'c>(&'c self, connection: &'c Connection) -> &'c reqwest::Client {
         match self {
             Lane::Engine => &connection.transport.graph,
-            Lane::Caller { graph, .. } => graph,
+            Lane::Proxied(graph) | Lane::Caller { graph, .. } => graph,
         }
     }
 
@@ -461,7 +471,7 @@ impl Lane<'_> {
         login: &crate::transport::Login<'_>,
     ) -> Result<Arc<Secret>, Error> {
         match self {
-            Lane::Engine => connection.credential.bearer(login).await,
+            Lane::Engine | Lane::Proxied(_) => connection.credential.bearer(login).await,
             Lane::Caller {
                 connection: shared, ..
             } => {
@@ -488,7 +498,7 @@ impl Lane<'_> {
         rejected: &Arc<Secret>,
     ) -> Result<Arc<Secret>, Error> {
         match self {
-            Lane::Engine => connection.credential.renew(login, rejected).await,
+            Lane::Engine | Lane::Proxied(_) => connection.credential.renew(login, rejected).await,
             Lane::Caller {
                 connection: shared, ..
             } => {

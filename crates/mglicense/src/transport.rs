@@ -61,7 +61,14 @@ pub(crate) struct Transport {
     rule: Option<Arc<ProxyRule>>,
     pins: Vec<(String, SocketAddr)>,
     tls: native_tls::TlsConnector,
+    /// Graph clients through the proxies that calls named for themselves (see
+    /// [`Transport::graph_through`]), kept for the connection's life so their connections are
+    /// reused. A session names few proxies; past [`MAX_CALL_PROXIES`] the oldest is dropped.
+    call_proxies: std::sync::Mutex<Vec<(ProxySettings, reqwest::Client)>>,
 }
+
+/// Most per-call proxies whose Graph clients a connection keeps.
+const MAX_CALL_PROXIES: usize = 8;
 
 /// What one token request is sent with.
 #[derive(Clone, Copy)]
@@ -89,7 +96,29 @@ impl Transport {
             rule,
             pins: pins.to_vec(),
             tls,
+            call_proxies: std::sync::Mutex::new(Vec::new()),
         })
+    }
+
+    /// A Graph client of the engine's runtime through the proxy a call names for itself
+    /// (docs/abi.md, "proxy" of a Request or Read) instead of the connection's: an empty
+    /// `httpsProxy` goes direct. Token requests keep the connection's proxy. Loopback,
+    /// link-local and plain http still go direct, and `noProxy` applies as for the connection.
+    pub(crate) fn graph_through(&self, proxy: &ProxySettings) -> Result<reqwest::Client, Error> {
+        let mut kept = self
+            .call_proxies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, client)) = kept.iter().find(|(p, _)| p == proxy) {
+            return Ok(client.clone());
+        }
+        let rule = ProxyRule::new(proxy)?.map(Arc::new);
+        let client = build(graph_redirects(), rule.as_ref(), &self.pins, &self.tls)?;
+        if kept.len() >= MAX_CALL_PROXIES {
+            kept.remove(0);
+        }
+        kept.push((proxy.clone(), client.clone()));
+        Ok(client)
     }
 
     /// A Graph client like [`Transport::graph`] with a connection pool of its own: connections

@@ -51,6 +51,8 @@ fn get(path: String, what: String, call: &PreparedRequest) -> PreparedRequest {
         subject: None,
         pass_body_through: false,
         body: None,
+        // Reading the user back goes the way the call went.
+        proxy: call.proxy.clone(),
     }
 }
 

@@ -29,6 +29,10 @@ namespace MgLicense.Commands
         [Parameter(ParameterSetName = IdentitySet, Mandatory = true, ValueFromPipeline = true)]
         public IGroupsIdentity? InputObject { get; set; }
 
+        /// <summary>Indicates the requested consistency level: in every set, as in the official cmdlet.</summary>
+        [Parameter]
+        public override string? ConsistencyLevel { get; set; }
+
         /// <summary>The group and member an -InputObject names, as read before the read starts.</summary>
         private string? identityGroupId;
 
@@ -41,9 +45,10 @@ namespace MgLicense.Commands
         protected override object? Target =>
             ParameterSetName switch
             {
-                GetSet => OperationParameters(("GroupId", GroupId), ("DirectoryObjectId", DirectoryObjectId), ("Headers", Headers)),
+                GetSet => OperationParameters(("GroupId", GroupId), ("DirectoryObjectId", DirectoryObjectId), ("ConsistencyLevel", ConsistencyLevel),
+                    ("Headers", Headers)),
                 IdentitySet => OperationParameters(("GroupId", identityGroupId), ("DirectoryObjectId", identityMemberId),
-                    ("Headers", EffectiveHeaders(Headers, BoundIdentity))),
+                    ("ConsistencyLevel", ConsistencyLevel), ("Headers", EffectiveHeaders(Headers, BoundIdentity))),
                 _ => ListParameters(("GroupId", GroupId)),
             };
 

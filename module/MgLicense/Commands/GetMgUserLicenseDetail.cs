@@ -11,7 +11,7 @@ namespace MgLicense.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "MgUserLicenseDetail", DefaultParameterSetName = ListSet)]
     [OutputType("Microsoft.Graph.PowerShell.Models.IMicrosoftGraphLicenseDetails")]
-    public sealed class GetMgUserLicenseDetail : GraphListCmdlet
+    public sealed class GetMgUserLicenseDetail : GraphSkipListCmdlet
     {
         private static readonly string[] LicenseDetailsTypeNames =
         {
@@ -40,7 +40,13 @@ namespace MgLicense.Commands
 
         protected override IReadOnlyList<string> TypeNames => LicenseDetailsTypeNames;
 
-        protected override object? Target => ParameterSetName == IdentitySet ? (InputObject as UsersActionsIdentity)?.Source ?? InputObject : UserId;
+        /// <summary>The operation's parameters, as the official error records name them (TargetObject).</summary>
+        protected override object? Target => ParameterSetName == ListSet
+            ? ListParameters(("UserId", UserId))
+            : OperationParameters(
+                ("UserId", ParameterSetName == GetSet ? UserId : IdentityUserId(identity)),
+                ("LicenseDetailsId", ParameterSetName == GetSet ? LicenseDetailsId : identityLicenseId),
+                ("Select", Property), ("Expand", ExpandProperty), ("Headers", EffectiveHeaders(Headers, BoundIdentity)));
 
         protected override IUsersActionsIdentity? BoundIdentity => InputObject;
 
@@ -49,6 +55,7 @@ namespace MgLicense.Commands
         protected override ErrorRecord? PrepareInput()
         {
             identityLicenseId = null;
+            identity = new IdentityInput(null, null);
             if (ParameterSetName != IdentitySet)
             {
                 return ReadIdentity(UserId, null, "read", Target, out identity);
@@ -87,7 +94,7 @@ namespace MgLicense.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "MgGroupMember", DefaultParameterSetName = ListSet)]
     [OutputType("Microsoft.Graph.PowerShell.Models.IMicrosoftGraphDirectoryObject")]
-    public sealed class GetMgGroupMember : GraphListCmdlet
+    public sealed class GetMgGroupMember : GraphSkipListCmdlet
     {
         /// <summary>The unique identifier of group.</summary>
         [Parameter(ParameterSetName = ListSet, Mandatory = true)]
@@ -95,7 +102,8 @@ namespace MgLicense.Commands
 
         protected override IReadOnlyList<string> TypeNames => GraphObject.DirectoryObjectTypeNames;
 
-        protected override object? Target => GroupId;
+        /// <summary>The operation's parameters, as the official error records name them (TargetObject).</summary>
+        protected override object? Target => ListParameters(("GroupId", GroupId));
 
         /// <summary>As the official cmdlet: a directoryObject whose other properties are in AdditionalProperties; ours also carries them as properties.</summary>
         protected override PSObject ToOutput(JsonElement item) => GraphObject.ToDirectoryObject(item, TypeNames);

@@ -15,7 +15,7 @@ namespace MgLicense.Commands
     /// @odata.nextLink one page ahead of the pipeline, so the first objects are written before the last page is fetched and
     /// memory does not grow with the result.
     /// </summary>
-    public abstract class GraphReadCmdlet : MgLicenseCmdlet, IDisposable
+    public abstract class GraphReadCmdlet : GeneratedCmdlet, IDisposable
     {
         private readonly CancellationTokenSource stopping = new CancellationTokenSource();
 
@@ -54,6 +54,7 @@ namespace MgLicense.Commands
         /// <summary>-ResponseHeadersVariable and -CountVariable are checked before anything is sent.</summary>
         protected override void BeginProcessing()
         {
+            base.BeginProcessing();
             CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)", global: true);
             if (CountVariableName is string countVariable)
             {
@@ -162,6 +163,7 @@ namespace MgLicense.Commands
             json.WriteStartObject();
             WriteReadFields(json);
             WriteHeadersAndTrace(json, headers);
+            WriteCallProxy(json);
             json.WriteEndObject();
 
             return json.ToArray();
@@ -194,6 +196,7 @@ namespace MgLicense.Commands
         // Runs on another thread: the pipeline thread's wait for the next page returns at once, and nothing more is written.
         protected override void StopProcessing()
         {
+            base.StopProcessing();
             stopping.Cancel();
             current?.Cancel();
         }
@@ -241,7 +244,7 @@ namespace MgLicense.Commands
 
         /// <summary>Indicates the requested consistency level.</summary>
         [Parameter(ParameterSetName = ListSet)]
-        public string? ConsistencyLevel { get; set; }
+        public virtual string? ConsistencyLevel { get; set; }
 
         /// <summary>Sets the page size of results.</summary>
         [Parameter(ParameterSetName = ListSet)]
@@ -297,6 +300,12 @@ namespace MgLicense.Commands
             WriteStrings(json, "expand", ExpandProperty);
             if (ParameterSetName != ListSet)
             {
+                // A cmdlet whose official form has -ConsistencyLevel in every set sends it with a single read too.
+                if (!string.IsNullOrEmpty(ConsistencyLevel))
+                {
+                    json.WriteString("consistencyLevel", ConsistencyLevel);
+                }
+
                 return;
             }
 

@@ -15,7 +15,7 @@ namespace MgLicense.Commands
     /// user or group, and the typed values the engine builds the body from); the engine checks them, builds the URL and the
     /// body, and sends the call with the reprocess cmdlets' retries, throttling and redaction (docs/abi.md, "Request").
     /// </summary>
-    public abstract class GraphWriteCmdlet : MgLicenseCmdlet, IDisposable
+    public abstract class GraphWriteCmdlet : GeneratedCmdlet, IDisposable
     {
         private readonly CancellationTokenSource stopping = new CancellationTokenSource();
 
@@ -34,8 +34,14 @@ namespace MgLicense.Commands
         /// <summary>The cmdlet's name as the -WhatIf line starts it: "Update-MgUser" in "Update-MgUser_UpdateExpanded".</summary>
         protected abstract string CommandName { get; }
 
-        /// <summary>What an error record names as its target.</summary>
+        /// <summary>What an error record about this input names as its target before the call is made (the input as given).</summary>
         protected abstract object? Target { get; }
+
+        /// <summary>
+        /// What an error record of the call names as its target: the operation's parameters, as the official cmdlets name them
+        /// (AutoRest's class.ts: the path and header parameters, then Headers, then body), so $_.TargetObject.UserId works.
+        /// </summary>
+        protected abstract PSObject CallTarget { get; }
 
         /// <summary>The identity object bound to -InputObject, if any, so a piped dictionary is not also sent as headers.</summary>
         protected virtual IUsersActionsIdentity? BoundIdentity => null;
@@ -56,7 +62,8 @@ namespace MgLicense.Commands
 
         protected override void BeginProcessing()
         {
-            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)");
+            base.BeginProcessing();
+            CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)", global: true);
         }
 
         protected override void ProcessRecord()
@@ -98,6 +105,7 @@ namespace MgLicense.Commands
             }
 
             WriteHeadersAndTrace(json, headers);
+            WriteCallProxy(json);
             json.WriteBoolean("onWaitingThread", true);
             json.WriteEndObject();
 
@@ -116,14 +124,14 @@ namespace MgLicense.Commands
                 if (!stopping.IsCancellationRequested)
                 {
                     WriteLog(e.Detail);
-                    ReportEngineError(e, Target);
+                    ReportEngineError(e, CallTarget);
                 }
 
                 return;
             }
 
             WriteLog(result);
-            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), Target);
+            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), CallTarget, global: true);
             WriteResult(result.ValueKind == JsonValueKind.Object && result.TryGetProperty("body", out JsonElement body) ? body : default);
         }
 
@@ -193,6 +201,7 @@ namespace MgLicense.Commands
         // Runs on another thread: the engine's wait returns at once and nothing more is written.
         protected override void StopProcessing()
         {
+            base.StopProcessing();
             stopping.Cancel();
         }
 
@@ -222,6 +231,27 @@ namespace MgLicense.Commands
             IdentityValue is null ? UserIdValue : (object?)(IdentityValue as UsersActionsIdentity)?.Source ?? IdentityValue;
 
         protected override ErrorRecord? PrepareInput() => ReadIdentity(UserIdValue, IdentityValue, "changed", Target, out identity);
+
+        /// <summary>The request body as the official variant holds it: -BodyParameter, or the body parameters given.</summary>
+        protected abstract object? Body { get; }
+
+        protected override PSObject CallTarget => OperationParameters(
+            ("UserId", UserIdValue ?? IdentityUserId(identity)), ("Headers", EffectiveHeaders(Headers, BoundIdentity)), ("body", Body));
+
+        /// <summary>The body parameters of an expanded set that were given, by name, in the order given, as one object.</summary>
+        protected PSObject GivenBody(Func<string, bool> isBodyParameter)
+        {
+            var body = new PSObject();
+            foreach (KeyValuePair<string, object> bound in MyInvocation.BoundParameters)
+            {
+                if (isBodyParameter(bound.Key))
+                {
+                    body.Properties.Add(new PSNoteProperty(bound.Key, bound.Value));
+                }
+            }
+
+            return body;
+        }
 
         /// <summary>Writes the user the call is about.</summary>
         protected void WriteUserIdentity(JsonWriter json) => WriteIdentity(json, identity);

@@ -51,6 +51,10 @@ namespace MgLicense.Commands
 
         protected override object? Target => Body ? BodyParameter : DirectoryObjectId;
 
+        protected override PSObject CallTarget => OperationParameters(
+            ("GroupId", ViaIdentity ? identityGroupId : GroupId), ("DirectoryObjectId", Body ? null : DirectoryObjectId),
+            ("Headers", EffectiveHeaders(Headers, BoundIdentity)), ("body", Body ? BodyParameter : null));
+
         protected override IUsersActionsIdentity? BoundIdentity => InputObject;
 
         protected override ErrorRecord? PrepareInput()
@@ -116,6 +120,17 @@ namespace MgLicense.Commands
         protected override object? Target => ParameterSetName == ViaIdentitySet ? (InputObject as UsersActionsIdentity)?.Source ?? InputObject : DirectoryObjectId;
 
         protected override IUsersActionsIdentity? BoundIdentity => InputObject;
+
+        protected override PSObject CallTarget
+        {
+            get
+            {
+                bool viaIdentity = ParameterSetName == ViaIdentitySet;
+                return OperationParameters(
+                    ("GroupId", viaIdentity ? identityGroupId : GroupId), ("DirectoryObjectId", viaIdentity ? identityMemberId : DirectoryObjectId),
+                    ("IfMatch", IfMatch), ("Headers", EffectiveHeaders(Headers, BoundIdentity)));
+            }
+        }
 
         protected override ErrorRecord? PrepareInput()
         {

@@ -17,7 +17,7 @@ namespace MgLicense.Commands
     /// set names differ between cmdlets, and attributes cannot) and hand them back through <see cref="UserIdValue"/> and
     /// <see cref="IdentityValue"/>.
     /// </summary>
-    public abstract class ReprocessUserCmdlet : MgLicenseCmdlet, IDisposable
+    public abstract class ReprocessUserCmdlet : GeneratedCmdlet, IDisposable
     {
         /// <summary>Write-Progress activity id, the same for every reprocess cmdlet so nested runs replace one bar.</summary>
         private const int ProgressActivityId = 0x4D474C;
@@ -123,6 +123,7 @@ namespace MgLicense.Commands
         /// <summary>-ResponseHeadersVariable is checked before anything is sent: a name no value can be stored in would lose results.</summary>
         protected override void BeginProcessing()
         {
+            base.BeginProcessing();
             CheckOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, SampleHeaders, "the response headers (a dictionary)", global: true);
         }
 
@@ -438,6 +439,7 @@ namespace MgLicense.Commands
         // Runs on another thread: the pipeline thread's wait for results returns at once, and nothing more is written.
         protected override void StopProcessing()
         {
+            base.StopProcessing();
             stopping.Cancel();
             bulk?.Cancel();
         }
@@ -457,6 +459,7 @@ namespace MgLicense.Commands
             }
 
             WriteHeadersAndTrace(json, headers);
+            WriteCallProxy(json);
             if (onWaitingThread)
             {
                 json.WriteBoolean("onWaitingThread", true);

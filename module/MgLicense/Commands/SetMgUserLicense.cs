@@ -61,6 +61,9 @@ namespace MgLicense.Commands
 
         protected override IUsersActionsIdentity? IdentityValue => ViaIdentity ? InputObject : null;
 
+        protected override object? Body => BodyParameter
+            ?? GivenBody(name => name is nameof(AddLicenses) or nameof(RemoveLicenses) or nameof(AdditionalProperties));
+
         protected override void WriteFields(JsonWriter json)
         {
             WriteUserIdentity(json);

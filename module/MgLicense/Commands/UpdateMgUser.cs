@@ -198,6 +198,8 @@ namespace MgLicense.Commands
 
         protected override IUsersActionsIdentity? IdentityValue => ViaIdentity ? InputObject : null;
 
+        protected override object? Body => BodyParameter ?? GivenBody(name => PropertyParameters.Contains(name) || name == nameof(AdditionalProperties));
+
         protected override void WriteFields(JsonWriter json)
         {
             WriteUserIdentity(json);

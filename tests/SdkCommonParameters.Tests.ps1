@@ -1,0 +1,169 @@
+# The parameters every generated cmdlet of the Microsoft Graph PowerShell SDK has besides its operation's own: -Break,
+# -HttpPipelineAppend, -HttpPipelinePrepend, -Proxy, -ProxyCredential and -ProxyUseDefaultCredentials. Scripts that
+# pass them bind; what MgLicense does with each is in docs/differences.md ("Cmdlets, output and errors").
+
+BeforeAll {
+    . $PSScriptRoot/Common.ps1
+    $script:Emulator = Start-TestEmulator
+    Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+    $script:Generated = @(
+        'Get-MgUser', 'Get-MgGroup', 'Get-MgGroupMemberWithLicenseError', 'Get-MgSubscribedSku', 'Get-MgUserLicenseDetail',
+        'Get-MgGroupMember', 'Invoke-MgLicenseUser', 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2',
+        'Invoke-MgBetaReprocessUserCloudLicensingAssignment', 'Update-MgUser', 'Set-MgUserLicense', 'New-MgGroupMember',
+        'Remove-MgGroupMemberByRef')
+}
+
+AfterAll { Stop-TestEmulator $script:Emulator }
+
+Describe 'The SDK''s common generated parameters' {
+    It 'every generated cmdlet has them, in every set, named and hidden from tab completion as in the SDK' {
+        $expected = [ordered]@{
+            Break = [System.Management.Automation.SwitchParameter]
+            HttpPipelineAppend = [object[]]
+            HttpPipelinePrepend = [object[]]
+            Proxy = [uri]
+            ProxyCredential = [pscredential]
+            ProxyUseDefaultCredentials = [System.Management.Automation.SwitchParameter]
+        }
+        foreach ($name in $Generated) {
+            $command = Get-Command $name
+            foreach ($parameter in $expected.Keys) {
+                $found = $command.Parameters[$parameter]
+                $found | Should -Not -BeNullOrEmpty -Because "$name has -$parameter"
+                $found.ParameterType | Should -Be $expected[$parameter] -Because "$name -$parameter"
+                $attribute = @($found.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
+                $attribute | Should -HaveCount 1 -Because "$name -$parameter is in every set"
+                $attribute[0].ParameterSetName | Should -BeExactly '__AllParameterSets'
+                $attribute[0].DontShow | Should -BeTrue -Because "AutoRest declares $parameter DontShow"
+                $attribute[0].Position | Should -BeLessThan 0
+            }
+        }
+    }
+
+    It '<Command> refuses a SendAsync step in -<Parameter> before anything is sent' -ForEach @(
+        @{ Command = 'Get-MgUser'; Parameter = 'HttpPipelineAppend'; Call = { param($p) Get-MgUser -Top 1 @p } }
+        @{ Command = 'Invoke-MgLicenseUser'; Parameter = 'HttpPipelinePrepend'; Call = { param($p) Invoke-MgLicenseUser -UserId AdeleV@contoso.com @p } }
+        @{ Command = 'Update-MgUser'; Parameter = 'HttpPipelineAppend'; Call = { param($p) Update-MgUser -UserId AdeleV@contoso.com -Department Sales @p } }
+    ) {
+        $step = { param($request, $callback, $next) $next.SendAsync($request, $callback) }
+        $mark = Get-RequestMark
+
+        $caught = $null
+        try { & $Call @{ $Parameter = @($step) } } catch { $caught = $_ }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $caught | Should -Not -BeNullOrEmpty
+        $caught.FullyQualifiedErrorId | Should -BeLikeExactly 'HttpPipelineNotSupported,*'
+        $caught.CategoryInfo.Category | Should -Be ([System.Management.Automation.ErrorCategory]::NotImplemented)
+        $caught.Exception.Message | Should -BeLikeExactly "-$Parameter cannot be used with MgLicense*Nothing was sent.*"
+    }
+
+    It 'an empty or null pipeline changes nothing: the call is made' {
+        $mark = Get-RequestMark
+
+        $users = @(Get-MgUser -Top 1 -HttpPipelineAppend @() -HttpPipelinePrepend $null -WarningVariable warned)
+
+        $users | Should -HaveCount 1
+        @(Get-RequestSince $mark) | Should -HaveCount 1
+        $warned | Should -HaveCount 0
+    }
+
+    It '-Proxy carries the command''s Graph calls, with -ProxyCredential''s user name and password; without it they go the connection''s way' {
+        # The proxy refuses every tunnel, so nothing leaves the machine and no remote name is looked up. Loopback is never
+        # proxied, so the calls go to a remote name (under .invalid, which the engine refuses to look up).
+        $proxy = New-RefusingProxy
+        $null = Add-MgEnvironment -Name ProxiedGraph -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid
+        $context = Get-MgRequestContext
+        try {
+            Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment ProxiedGraph -NoWelcome
+            $null = Set-MgRequestContext -MaxRetry 0
+            $credential = [pscredential]::new('proxy user', (ConvertTo-SecureString 'p@ss:w0rd-77' -AsPlainText -Force))
+
+            $null = Get-MgUser -Top 1 -ErrorVariable direct -ErrorAction SilentlyContinue
+            $seenDirect = $proxy.Heads.Count
+            $null = Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -ErrorVariable +failed -ErrorAction SilentlyContinue
+            $null = Invoke-MgLicenseUser -UserId AdeleV@contoso.com -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
+            $null = 'AdeleV@contoso.com', 'AlexW@contoso.com' | Invoke-MgBetaLicenseUser -BatchSize 2 -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
+            $null = Update-MgUser -UserId AdeleV@contoso.com -Department Sales -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
+            $debugged = @(Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -Debug -ErrorAction SilentlyContinue 5>&1 2>&1)
+        } finally {
+            $null = Set-MgRequestContext -MaxRetry $context.MaxRetry
+            $null = Disconnect-MgGraph -ErrorAction Ignore
+            $null = Remove-MgEnvironment -Name ProxiedGraph
+            $proxy.Dispose()
+            Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+        }
+
+        $direct | Should -HaveCount 1
+        $seenDirect | Should -Be 0 -Because 'without -Proxy the connection has no proxy'
+        $heads = @($proxy.Heads.ToArray())
+        # One tunnel or more for each of the four commands (a batch the proxy refuses is tried again call by call).
+        $heads.Count | Should -BeGreaterOrEqual 4
+        foreach ($head in $heads) { ($head -split "`r`n")[0] | Should -BeExactly 'CONNECT graph.example.invalid:443 HTTP/1.1' }
+        # Basic authentication with -ProxyCredential's user name and password, on the read that gave it only.
+        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxy user:p@ss:w0rd-77'))
+        @($heads[0] -split "`r`n") | Should -Contain "proxy-authorization: $basic"
+        @($heads[-1] -split "`r`n") | Should -Contain "proxy-authorization: $basic"
+        @($heads | Where-Object { $_ -like '*proxy-authorization*' }) | Should -HaveCount 2 -Because 'only the two reads gave -ProxyCredential'
+        $failed | Should -HaveCount 5 -Because 'each call fails at the refused tunnel, each input of the batch for itself'
+        $failed[0].Exception.Message | Should -BeLikeExactly '*graph.example.invalid*tunnel*'
+        # The proxy's password is in no error, and not in what -Debug shows.
+        foreach ($record in $failed) { "$record $($record.ErrorDetails)" | Should -Not -BeLike '*w0rd-77*' }
+        $debugged.Count | Should -BeGreaterThan 0
+        ($debugged | Out-String) | Should -Not -BeLike '*w0rd-77*'
+    }
+
+    It 'refuses a -Proxy that is no http or https address before anything is sent, without repeating it' {
+        $mark = Get-RequestMark
+        $caught = $null
+        try { Get-MgUser -Top 1 -Proxy 'ftp://user:s3cret-88@proxy.contoso.com' } catch { $caught = $_ }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $caught.FullyQualifiedErrorId | Should -BeLikeExactly 'InvalidProxy,*'
+        $caught.Exception.Message | Should -BeLikeExactly '-Proxy must be the http:// or https:// address of a proxy server*Nothing was sent.'
+        $caught.Exception.Message | Should -Not -BeLike '*s3cret-88*'
+    }
+
+    It '<Given> alone changes nothing but says why: <Why>' -ForEach @(
+        @{ Given = '-ProxyCredential'; Why = 'it is for -Proxy'; Parameters = @{ ProxyCredential = [pscredential]::new('u', (ConvertTo-SecureString 'x-0193' -AsPlainText -Force)) }; Warning = '-ProxyCredential is used only with -Proxy*HTTPS_PROXY*' }
+        @{ Given = '-ProxyUseDefaultCredentials'; Why = 'Windows authentication to a proxy is not supported'; Parameters = @{ ProxyUseDefaultCredentials = $true }; Warning = '-ProxyUseDefaultCredentials is not supported*Negotiate, NTLM*-ProxyCredential*' }
+    ) {
+        $mark = Get-RequestMark
+
+        $users = @(Get-MgUser -Top 1 @Parameters -WarningVariable warned -WarningAction SilentlyContinue)
+
+        $users | Should -HaveCount 1
+        @(Get-RequestSince $mark) | Should -HaveCount 1
+        $warned | Should -HaveCount 1
+        "$($warned[0])" | Should -BeLikeExactly $Warning
+    }
+
+    It '-Break waits for a debugger as the SDK does, saying which process on the standard error, and Ctrl+C ends the wait' {
+        $written = [System.IO.StringWriter]::new()
+        $saw = [System.IO.TextWriter]::Synchronized($written)
+        $console = [Console]::Error
+        $shell = [powershell]::Create()
+        try {
+            [Console]::SetError($saw)
+            $null = $shell.AddScript('param($Manifest) Import-Module $Manifest; Get-MgSubscribedSku -Break').AddArgument($ModuleManifest)
+            $mark = Get-RequestMark
+            $running = $shell.BeginInvoke()
+            $waited = [System.Diagnostics.Stopwatch]::StartNew()
+            while (-not $written.ToString().Contains('Waiting for debugger') -and $waited.Elapsed.TotalSeconds -lt 60 -and -not $running.IsCompleted) {
+                Start-Sleep -Milliseconds 100
+            }
+            $said = $written.ToString()
+            $state = $shell.InvocationStateInfo.State
+            $shell.Stop()
+            $stopped = $shell.InvocationStateInfo.State
+        } finally {
+            [Console]::SetError($console)
+            $shell.Dispose()
+        }
+
+        $said | Should -BeLikeExactly "Waiting for debugger to attach to process $PID*"
+        $state | Should -Be ([System.Management.Automation.PSInvocationState]::Running)
+        $stopped | Should -Be ([System.Management.Automation.PSInvocationState]::Stopped)
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+    }
+}
