@@ -167,7 +167,7 @@ EOF
     # A lock file that names another schannel (Debian's own, or an earlier patch) is made again:
     # cargo would not pick the patched copy in its place.
     local lock="$TARGET_DIR/Cargo.lock" schannel
-    schannel="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$patched/schannel-0.1.19/Cargo.toml" | head -n 1)"
+    schannel="$(awk -F '"' '/^version = / { print $2; exit }' "$patched/schannel-0.1.19/Cargo.toml")"
     if [ -f "$lock" ] && ! grep -qF "version = \"$schannel\"" "$lock"; then
         rm -f "$lock"
     fi
