@@ -20,9 +20,9 @@
 #
 # Only Debian's packages are used: rustc-web/cargo-web 1.96 with rust-web-src build std for the
 # target (-Zbuild-std), crates come from /usr/share/cargo/registry, two crates Debian stripped of
-# their Windows parts are bridged by build/windows/patches (README.md there). rustup's toolchain,
-# which builds the Linux library, is not touched: this script calls /usr/bin/cargo and
-# /usr/bin/rustc by full path.
+# their Windows parts are bridged and schannel's certificate check is moved first by
+# build/windows/patches (README.md there). rustup's toolchain, which builds the Linux library, is
+# not touched: this script calls /usr/bin/cargo and /usr/bin/rustc by full path.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -42,7 +42,7 @@ WINE=/usr/lib/wine/wine64
 STD_VENDOR=/usr/lib/rustlib/src/rust/library/vendor
 DEBIAN_REGISTRY=/usr/share/cargo/registry
 
-TOOLCHAIN_PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 librust-winreg-dev librust-winapi-dev)
+TOOLCHAIN_PACKAGES=(rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 wine64 librust-winreg-dev librust-winapi-dev patch)
 
 # Wine and everything it runs: quiet, no backtraces (capturing one crashes inside Wine), no
 # telemetry or update checks, no proxy, nothing but loopback.
@@ -108,11 +108,12 @@ prepare_registry() {
     done
 }
 
-# Copies of the two crates whose Windows dependencies Debian removed, with them put back, and the
-# hand-written windows-sys they need. They take the place of Debian's in the crate source above
-# (not a [patch], which cargo would also apply to the standard library's own resolution under
-# -Zbuild-std, where they are unused and it warns). Made in a staging folder and put in place
-# only when they differ from the copies there, so an unchanged bridge never rebuilds the tree.
+# Copies of the two crates whose Windows dependencies Debian removed, with them put back, the
+# hand-written windows-sys they need, and schannel with its certificate check moved first. They
+# take the place of Debian's in the crate source above (not a [patch], which cargo would also apply
+# to the standard library's own resolution under -Zbuild-std, where they are unused and it warns).
+# Made in a staging folder and put in place only when they differ from the copies there, so an
+# unchanged bridge never rebuilds the tree.
 prepare_patches() {
     local patched="$WORK/patched" staging="$WORK/patched.new" registry="$WORK/registry" crate
     rm -rf "$staging"
@@ -136,6 +137,20 @@ EOF
 version = "0.6"
 EOF
 
+    # Not a missing part but a change of order: schannel-rs checks the server's certificate before
+    # it sends its answer to it, so a refused server never sees the handshake complete
+    # (build/windows/patches/README.md). cargo rebuilds a registry crate only when its version
+    # changes, so the copy's version carries the patch's hash as build metadata (which version
+    # requirements ignore).
+    local schannel_patch="$HERE/patches/schannel-check-the-certificate-first.patch"
+    cp -r "$DEBIAN_REGISTRY/schannel-0.1.19" "$staging/schannel-0.1.19"
+    patch --quiet --forward -p1 -d "$staging/schannel-0.1.19" <"$schannel_patch" ||
+        die "${schannel_patch#$ROOT/} does not apply to Debian's schannel 0.1.19"
+    sed -i "s/^version = \"0\.1\.19\"\$/version = \"0.1.19+mglicense.$(sha256sum "$schannel_patch" | cut -c1-12)\"/" \
+        "$staging/schannel-0.1.19/Cargo.toml"
+    grep -q '^version = "0\.1\.19+mglicense\.' "$staging/schannel-0.1.19/Cargo.toml" ||
+        die "could not mark the version of the patched schannel"
+
     cp -r "$HERE/patches/windows-sys" "$staging/windows-sys-0.36.1"
     printf '{"package":null,"files":{}}\n' >"$staging/windows-sys-0.36.1/.cargo-checksum.json"
 
@@ -149,6 +164,13 @@ EOF
         crate="${crate%/}"
         ln -sfn "$crate" "$registry/$(basename "$crate")"
     done
+    # A lock file that names another schannel (Debian's own, or an earlier patch) is made again:
+    # cargo would not pick the patched copy in its place.
+    local lock="$TARGET_DIR/Cargo.lock" schannel
+    schannel="$(awk -F '"' '/^version = / { print $2; exit }' "$patched/schannel-0.1.19/Cargo.toml")"
+    if [ -f "$lock" ] && ! grep -qF "version = \"$schannel\"" "$lock"; then
+        rm -f "$lock"
+    fi
 
     cat >"$WORK/cargo-windows.toml.new" <<EOF
 # Written by build/windows/cross.sh for the Windows cross build only.
@@ -276,6 +298,9 @@ cmd_test_rust() {
     prepare_wine
     # The tests find the emulator binary and the seed through these; the Windows ones are used.
     # Every test binary runs even when one before it failed, so the counts are whole.
+    # The TLS tests also check what the patched schannel promises: an untrusted server's
+    # certificate is refused before the client answers it (build/windows/patches/README.md).
+    export MGLICENSE_TEST_SCHANNEL_CHECKS_FIRST=1
     local status=0
     web_cargo test --release --no-fail-fast -p mglicense -p mglicense-ffi "$@" || status=$?
     # The system proxy test sets the current user's proxy while it runs, so it is ignored unless
