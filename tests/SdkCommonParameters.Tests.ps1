@@ -138,14 +138,18 @@ Describe 'The SDK''s common generated parameters' {
         "$($warned[0])" | Should -BeLikeExactly $Warning
     }
 
-    It '-Break waits for a debugger as the SDK does, saying which process on the standard error, and Ctrl+C ends the wait' {
+    It '<Command> -Break waits for a debugger as the SDK does, saying which process on the standard error, and Ctrl+C ends the wait' -ForEach @(
+        @{ Command = 'Get-MgSubscribedSku'; Script = 'Get-MgSubscribedSku -Break' }
+        @{ Command = 'Invoke-MgGraphRequest'; Script = 'Invoke-MgGraphRequest -Uri v1.0/subscribedSkus -Break' }
+        @{ Command = 'Connect-MgGraph'; Script = 'Connect-MgGraph -AccessToken (ConvertTo-SecureString x -AsPlainText -Force) -Break' }
+    ) {
         $written = [System.IO.StringWriter]::new()
         $saw = [System.IO.TextWriter]::Synchronized($written)
         $console = [Console]::Error
         $shell = [powershell]::Create()
         try {
             [Console]::SetError($saw)
-            $null = $shell.AddScript('param($Manifest) Import-Module $Manifest; Get-MgSubscribedSku -Break').AddArgument($ModuleManifest)
+            $null = $shell.AddScript("param(`$Manifest) Import-Module `$Manifest; $Script").AddArgument($ModuleManifest)
             $mark = Get-RequestMark
             $running = $shell.BeginInvoke()
             $waited = [System.Diagnostics.Stopwatch]::StartNew()

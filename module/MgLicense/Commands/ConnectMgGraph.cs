@@ -72,6 +72,10 @@ namespace MgLicense.Commands
         [Parameter(ParameterSetName = CertificateSet)]
         public bool SendCertificateChain { get; set; }
 
+        /// <summary>As the SDK's: waits for a .NET debugger to attach before signing in.</summary>
+        [Parameter(DontShow = true, HelpMessage = "Wait for .NET debugger to attach")]
+        public SwitchParameter Break { get; set; }
+
         /// <summary>The app's client secret; the user name is the client id.</summary>
         [Parameter(ParameterSetName = SecretSet, Mandatory = true)]
         [Alias("SecretCredential", "Credential")]
@@ -125,6 +129,11 @@ namespace MgLicense.Commands
 
         protected override void ProcessRecord()
         {
+            if (Break.IsPresent)
+            {
+                GeneratedCmdlet.WaitForDebugger(() => stopping.IsCancellationRequested);
+            }
+
             var head = new Dictionary<string, object?>();
             if (Environment is not null)
             {

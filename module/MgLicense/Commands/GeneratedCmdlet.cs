@@ -69,7 +69,7 @@ namespace MgLicense.Commands
             callProxy = CallProxy();
             if (Break.IsPresent)
             {
-                WaitForDebugger();
+                WaitForDebugger(() => stopRequested);
             }
         }
 
@@ -127,9 +127,10 @@ namespace MgLicense.Commands
 
         /// <summary>
         /// As the SDK's -Break (AttachDebugger.Break): says on the standard error which process to attach to, waits until a debugger
-        /// is attached, then breaks into it. Ctrl+C ends the wait and the command.
+        /// is attached, then breaks into it. Ctrl+C (<paramref name="stopRequested"/>) ends the wait and the command. Also
+        /// Invoke-MgGraphRequest's -Break.
         /// </summary>
-        private void WaitForDebugger()
+        internal static void WaitForDebugger(Func<bool> stopRequested)
         {
             int process = Process.GetCurrentProcess().Id;
             while (!Debugger.IsAttached)
@@ -138,7 +139,7 @@ namespace MgLicense.Commands
                 for (int i = 0; i < 50 && !Debugger.IsAttached; i++)
                 {
                     Thread.Sleep(100);
-                    if (stopRequested)
+                    if (stopRequested())
                     {
                         throw new PipelineStoppedException();
                     }

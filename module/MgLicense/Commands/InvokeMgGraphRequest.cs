@@ -136,6 +136,10 @@ namespace MgLicense.Commands
             CheckOutputVariable("StatusCodeVariable", StatusCodeVariable, 200, "a status code");
             CheckOutputVariable("ResponseHeadersVariable", ResponseHeadersVariable, SampleHeaders, "response headers");
             CheckOutputVariable("SessionVariable", SessionVariable, new GraphRequestSession(), "a session");
+            if (Break.IsPresent)
+            {
+                GeneratedCmdlet.WaitForDebugger(() => stopping.IsCancellationRequested);
+            }
         }
 
         protected override void ProcessRecord()
