@@ -492,19 +492,25 @@ namespace MgLicense.Native
                 byte b = bytes[at++];
                 if (b == '"')
                 {
+                    // Strings are most of a page: the closing quote is searched for (Array.IndexOf is vectorized), and one
+                    // preceded by an odd run of backslashes is escaped.
                     while (true)
                     {
-                        if (at >= end)
+                        int quote = at < end ? System.Array.IndexOf(bytes, (byte)'"', at, end - at) : -1;
+                        if (quote < 0)
                         {
+                            at = end;
                             throw Fail("a string is not closed");
                         }
 
-                        byte c = bytes[at++];
-                        if (c == '\\')
+                        int slashes = 0;
+                        while (quote - slashes - 1 >= at && bytes[quote - slashes - 1] == '\\')
                         {
-                            at++;
+                            slashes++;
                         }
-                        else if (c == '"')
+
+                        at = quote + 1;
+                        if (slashes % 2 == 0)
                         {
                             break;
                         }
