@@ -100,6 +100,44 @@ Describe 'The user model' {
             $odd.Dispose()
         }
     }
+
+    It 'reads each user of a page from its bytes as the reprocess cmdlets read a user from its tree' {
+        # Brackets and quotes inside strings, escapes, white space inside items, lists with an item of another type, a
+        # member repeated in another case, nulls and nested models: Get-MgUser reads a page's users one by one straight
+        # from their bytes into the model, Invoke-MgLicenseUser reads the user it answers through a tree, and each user
+        # must come out the same either way.
+        $users = @(
+            '{ "id" : "u1", "displayName" : "R&D {east} [2] \"quoted\" \u00e9\\", "businessPhones" : [ "1", 2 ],
+               "assignedLicenses" : [ { "skuId" : "a", "disabledPlans" : [ "p" ] }, 5 ], "jobTitle" : "x", "JobTitle" : "y" }'
+            '{"id":"u2","licenseAssignmentStates":[{"error":"None","lastUpdatedDateTime":"2026-01-02T03:04:05Z","disabledPlans":null},null],"accountEnabled":null,"birthday":"2000-02-29","createdDateTime":7,"otherMails":[],"employeeOrgData":{"division":"d","costCenter":[1]}}'
+            '{}'
+        )
+        function Get-Answer([string] $Body) { "HTTP/1.1 200 OK`r`nContent-Type: application/json`r`nContent-Length: $($Body.Length)`r`n`r`n$Body" }
+        function Show($User) { $User.ToJsonString() + ' ' + (@($User.AdditionalProperties.Keys | Sort-Object) -join ',') }
+        $stubs = @(New-StubGraph (Get-Answer ('{"value":[' + ($users -join ' , ') + ']}'))) + @($users | ForEach-Object { New-StubGraph (Get-Answer $_) })
+        try {
+            Connect-StubGraph $stubs[0] (New-TestToken User.ReadWrite.All) | Out-Null
+            $paged = @(Get-MgUser -All -ErrorAction Stop | ForEach-Object { Show $_ })
+            $alone = for ($i = 1; $i -lt $stubs.Count; $i++) {
+                Connect-StubGraph $stubs[$i] (New-TestToken User.ReadWrite.All) | Out-Null
+                Show (Invoke-MgLicenseUser -UserId "u$i" -ErrorAction Stop)
+            }
+
+            $paged | Should -HaveCount 3
+            $alone | Should -HaveCount 3
+            for ($i = 0; $i -lt 3; $i++) { $paged[$i] | Should -BeExactly $alone[$i] }
+            $paged[0] | Should -BeLikeExactly '*"displayName":"R&D {east} `[2`] \"quoted\" é\\"*'
+            $paged[0] | Should -BeLikeExactly '* assignedLicenses,businessPhones,JobTitle'
+            $paged[1] | Should -BeLikeExactly '*"lastUpdatedDateTime":"2026-01-02T03:04:05Z"*'
+            $paged[1] | Should -BeLikeExactly '* createdDateTime'
+        } finally {
+            Disconnect-MgGraph -ErrorAction Ignore | Out-Null
+            foreach ($stub in $stubs) {
+                Get-MgEnvironment | Where-Object GraphEndpoint -EQ $stub.Url | ForEach-Object { Remove-MgEnvironment -Name $_.Name }
+                $stub.Dispose()
+            }
+        }
+    }
 }
 
 Describe 'Every output type as the official model has it' {

@@ -149,7 +149,7 @@ pub fn users(
             matched.reverse();
         }
         // Only the page asked for is built: a tenant of 300,000 users is not copied for each page of 100.
-        return sorted_page(matched, query, &context, &self_link, |user| {
+        return list_page(matched, query, &context, &self_link, |user| {
             let mut object = user_object(version, user, query)?.0;
             expand_user(tenant, user, &mut object, query)?;
             Ok(Value::Object(object))
@@ -278,12 +278,13 @@ pub fn groups(
         })
         .collect::<Result<_, GraphError>>()?;
     let context = format!("{base}/{}/$metadata#groups", version.as_str());
-    Ok(page(
+    list_page(
         objects,
         query,
         &context,
         &format!("{base}/{}/groups", version.as_str()),
-    ))
+        Ok,
+    )
 }
 
 pub fn group(
@@ -567,27 +568,6 @@ fn with_context(context: &str, object: Map<String, Value>) -> Value {
     Value::Object(out)
 }
 
-/// One page of a collection, with `@odata.count` when asked and `@odata.nextLink` when more remain.
-fn page(items: Vec<Value>, query: &Query, context: &str, self_link: &str) -> Value {
-    let total = items.len();
-    let size = query.top.unwrap_or(query::DEFAULT_PAGE_SIZE);
-    let start = query.skip_token.unwrap_or(0).min(total);
-    let end = (start + size).min(total);
-    let mut out = Map::new();
-    out.insert("@odata.context".into(), Value::from(context));
-    if query.count {
-        out.insert("@odata.count".into(), Value::from(total));
-    }
-    if end < total {
-        out.insert(
-            "@odata.nextLink".into(),
-            Value::from(format!("{self_link}?{}", query.next_link_query(end))),
-        );
-    }
-    out.insert("value".into(), Value::Array(items[start..end].to_vec()));
-    Value::Object(out)
-}
-
 /// `GET /groups/{id}/members`: the group's users as directory objects (each with its `@odata.type`), v1.0's default
 /// properties or `$select`, with `$filter`, `$top`, `$count` and paging; `$count` is an advanced query, as on
 /// `/users`, and `$search` is refused, as on membersWithLicenseErrors.
@@ -615,7 +595,7 @@ pub fn group_members(
     }
     let context = format!("{base}/{}/$metadata#directoryObjects", version.as_str());
     let self_link = format!("{base}/{}/groups/{}/members", version.as_str(), group.id);
-    Ok(page(objects, query, &context, &self_link))
+    list_page(objects, query, &context, &self_link, Ok)
 }
 
 /// `GET /users/{id}/licenseDetails`: one licenseDetails per SKU the user holds (its `assignedLicenses`), each plan
@@ -713,11 +693,13 @@ pub fn license_details(
         version.as_str(),
         user.id()
     );
-    Ok(page(objects, query, &context, &self_link))
+    list_page(objects, query, &context, &self_link, Ok)
 }
 
-/// As [`page`] for a sorted list, building the objects of the page asked for only.
-fn sorted_page<T>(
+/// One page of a list held whole (a sorted or small collection), by position: the `$skiptoken` is the offset of the
+/// page's first object, and only the objects of the page asked for are built (`build`), so a tenant of 300,000 users
+/// is not copied for each page of 100. `@odata.count` is the list's length.
+fn list_page<T>(
     items: Vec<T>,
     query: &Query,
     context: &str,
@@ -732,25 +714,24 @@ fn sorted_page<T>(
     for item in items.into_iter().skip(start).take(end - start) {
         value.push(build(item)?);
     }
-    let mut out = Map::new();
-    out.insert("@odata.context".into(), Value::from(context));
-    if query.count {
-        out.insert("@odata.count".into(), Value::from(total));
-    }
-    if end < total {
-        out.insert(
-            "@odata.nextLink".into(),
-            Value::from(format!("{self_link}?{}", query.next_link_query(end))),
-        );
-    }
-    out.insert("value".into(), Value::Array(value));
-    Ok(Value::Object(out))
+    let next = (end < total).then_some(NextPage {
+        position: end,
+        carried_count: None,
+    });
+    Ok(envelope(
+        context,
+        self_link,
+        query,
+        query.count.then_some(total),
+        next,
+        value,
+    ))
 }
 
 /// One page of a collection in stored order, read from a cursor: the `$skiptoken` is the position after the last
 /// object of the page before, so a page costs the objects it holds (and those its filter passes over), not the whole
 /// collection. `build` gives an object, or `None` for one the query does not match. `@odata.nextLink` is given when
-/// another matching object remains, as Graph does.
+/// another matching object remains, as Graph does; its token carries the count.
 fn cursor_page<'a>(
     items: impl Iterator<Item = (usize, &'a User)>,
     query: &Query,
@@ -767,27 +748,50 @@ fn cursor_page<'a>(
             continue;
         };
         if value.len() == size {
-            next = Some(position);
+            next = Some(NextPage {
+                position,
+                carried_count: count,
+            });
             break;
         }
         value.push(object);
     }
+    Ok(envelope(context, self_link, query, count, next, value))
+}
+
+/// Where the page after this one starts, and the count its token carries (a snapshot of the collection's, so it is
+/// not counted again for each page).
+struct NextPage {
+    position: usize,
+    carried_count: Option<usize>,
+}
+
+/// The one writer of a collection page as Graph writes it: `@odata.context`, `@odata.count` when asked for,
+/// `@odata.nextLink` (the same query, with a `$skiptoken` for `next`) when more remain, then `value`.
+fn envelope(
+    context: &str,
+    self_link: &str,
+    query: &Query,
+    count: Option<usize>,
+    next: Option<NextPage>,
+    value: Vec<Value>,
+) -> Value {
     let mut out = Map::new();
     out.insert("@odata.context".into(), Value::from(context));
     if let Some(count) = count {
         out.insert("@odata.count".into(), Value::from(count));
     }
-    if let Some(position) = next {
+    if let Some(next) = next {
         out.insert(
             "@odata.nextLink".into(),
             Value::from(format!(
                 "{self_link}?{}",
-                query.next_link_query_counted(position, count)
+                query.next_link_query_counted(next.position, next.carried_count)
             )),
         );
     }
     out.insert("value".into(), Value::Array(value));
-    Ok(Value::Object(out))
+    Value::Object(out)
 }
 
 /// `@odata.count` when asked for: counted for the first page, and carried by the page tokens after it, as a snapshot of

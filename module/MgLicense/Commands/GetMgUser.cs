@@ -29,6 +29,9 @@ namespace MgLicense.Commands
         /// <summary>Users come as the typed model, as from the reprocess cmdlets.</summary>
         protected override PSObject ToOutput(JsonElement item) => User.Reader.ToPSObject(item, TypeNames);
 
+        /// <summary>Read straight from the page's bytes into the model, without a tree in between.</summary>
+        private protected override PSObject ToOutput(JsonPage page, int index) => User.Reader.ToPSObject(page, index, TypeNames);
+
         protected override IUsersActionsIdentity? BoundIdentity => InputObject;
 
         protected override object? Target =>

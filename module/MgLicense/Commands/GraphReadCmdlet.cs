@@ -45,6 +45,9 @@ namespace MgLicense.Commands
         /// <summary>One object of a page as PowerShell shows it; by default the Graph model with PascalCase properties.</summary>
         protected virtual PSObject ToOutput(JsonElement item) => GraphObject.ToPSObject(item, TypeNames);
 
+        /// <summary>Item <paramref name="index"/> of a page as PowerShell shows it; by default read into a tree for <see cref="ToOutput(JsonElement)"/>.</summary>
+        private protected virtual PSObject ToOutput(JsonPage page, int index) => ToOutput(page.Tree(index));
+
         /// <summary>What an error record names as its target.</summary>
         protected abstract object? Target { get; }
 
@@ -94,7 +97,7 @@ namespace MgLicense.Commands
             {
                 while (!stopping.IsCancellationRequested)
                 {
-                    JsonElement? next;
+                    JsonPage? next;
                     bool finished;
                     try
                     {
@@ -107,9 +110,9 @@ namespace MgLicense.Commands
                         return;
                     }
 
-                    if (next is JsonElement page)
+                    if (next is not null)
                     {
-                        WritePage(page, ref counted);
+                        WritePage(next, ref counted);
                     }
                     else if (finished)
                     {
@@ -129,8 +132,9 @@ namespace MgLicense.Commands
             }
         }
 
-        private void WritePage(JsonElement page, ref bool counted)
+        private void WritePage(JsonPage read, ref bool counted)
         {
+            JsonElement page = read.Envelope;
             WriteLog(page);
             // Set from every page, before its objects are written: a paged read leaves the headers of the last page fetched,
             // a later page that fails leaves those of the page before it, and a first page that fails leaves the variable alone.
@@ -142,18 +146,16 @@ namespace MgLicense.Commands
                 counted = true;
             }
 
-            if (page.TryGetProperty("items", out JsonElement items) && items.ValueKind == JsonValueKind.Array)
+            // The engine hands over objects only: a page with anything else is its error (docs/abi.md, "Reads"). Each is read
+            // when it is written, so a page's objects are never all held as trees at once.
+            for (int i = 0; i < read.Count; i++)
             {
-                foreach (JsonElement item in items.EnumerateArray())
+                if (stopping.IsCancellationRequested)
                 {
-                    if (stopping.IsCancellationRequested)
-                    {
-                        return;
-                    }
-
-                    // The engine hands over objects only: a page with anything else is its error (docs/abi.md, "Reads").
-                    WriteObject(ToOutput(item));
+                    return;
                 }
+
+                WriteObject(ToOutput(read, i));
             }
         }
 

@@ -261,6 +261,26 @@ namespace MgLicense.Native
             }
         }
 
+        /// <summary>As <see cref="TakeJson"/>, for a read's page, whose items are read one by one as they are written.</summary>
+        internal static JsonPage TakePage(IntPtr value)
+        {
+            try
+            {
+                return Json.ParsePage(value == IntPtr.Zero ? new byte[0] : CopyBytes(value));
+            }
+            catch (JsonException e)
+            {
+                throw EngineException.Unreadable(e);
+            }
+            finally
+            {
+                if (value != IntPtr.Zero)
+                {
+                    NativeMethods.mgl_string_free(value);
+                }
+            }
+        }
+
         /// <summary>The bytes of a NUL-terminated string the library returned, without the NUL.</summary>
         private static byte[] CopyBytes(IntPtr value)
         {

@@ -15,13 +15,13 @@ namespace MgLicense.Native
         /// yet. <paramref name="finished"/> is set after the last page, after the error that ended the read, or after a cancel.
         /// The error that ends a read is thrown.
         /// </summary>
-        internal JsonElement? Next(uint timeoutMilliseconds, out bool finished)
+        internal JsonPage? Next(uint timeoutMilliseconds, out bool finished)
         {
             finished = false;
             MglStatus status = NativeMethods.mgl_read_next(handle, timeoutMilliseconds, out IntPtr outJson);
             if (status == MglStatus.Ok)
             {
-                return EngineClient.TakeJson(outJson);
+                return EngineClient.TakePage(outJson);
             }
 
             string? text = EngineClient.TakeString(outJson);

@@ -1,4 +1,5 @@
-// The module's one JSON reader and writer: UTF-8 bytes from the engine into a small immutable tree, and every document sent to it.
+// The module's one JSON reader and writer: UTF-8 bytes from the engine into a small immutable tree (or, for a read's page,
+// each object straight into its output model: JsonPage), and every document sent to it.
 //
 // The module depends on no managed package (docs in module/README.md): in Windows PowerShell 5.1 every module shares one
 // AppDomain, and System.Text.Json with its closure (System.Memory, System.Buffers, …) is exactly what clashes with other
@@ -183,6 +184,43 @@ namespace MgLicense.Native
     }
 
     /// <summary>A strict RFC 8259 reader over UTF-8 bytes: no comments, no trailing commas, invalid UTF-8 refused.</summary>
+    /// <summary>
+    /// A read's page as the engine hands it over (docs/abi.md, "Reads"): its envelope (status, url, headers, count, log) as a
+    /// tree, and its objects as the spans of their bytes, each read only when it is written: straight into its output model
+    /// (<see cref="Item"/>) or, for the outputs built from a tree, into one (<see cref="Tree"/>).
+    /// </summary>
+    internal sealed class JsonPage
+    {
+        private readonly byte[] bytes;
+        private readonly List<int> spans;
+        private readonly JsonNode?[] seen;
+
+        internal JsonPage(JsonElement envelope, byte[] bytes, List<int> spans, JsonNode?[] seen)
+        {
+            Envelope = envelope;
+            this.bytes = bytes;
+            this.spans = spans;
+            this.seen = seen;
+        }
+
+        /// <summary>The page without its items.</summary>
+        internal JsonElement Envelope { get; }
+
+        internal int Count => spans.Count / 2;
+
+        /// <summary>A reader over item <paramref name="index"/>, sharing the page's short strings with the other items.</summary>
+        internal JsonReader Item(int index) => JsonReader.Over(bytes, spans[2 * index], spans[(2 * index) + 1], seen);
+
+        /// <summary>Item <paramref name="index"/> as a tree.</summary>
+        internal JsonElement Tree(int index)
+        {
+            JsonReader reader = Item(index);
+            JsonElement item = reader.ReadValue();
+            reader.End();
+            return item;
+        }
+    }
+
     internal struct JsonReader
     {
         private static readonly UTF8Encoding Strict = new UTF8Encoding(false, true);
@@ -201,12 +239,20 @@ namespace MgLicense.Native
         /// </summary>
         private readonly JsonNode?[] seen;
 
-        private JsonReader(byte[] bytes, int start, int length)
+        /// <summary>Set while a page is read (<see cref="ReadPage"/>): where each of its items starts and how long it is.</summary>
+        private List<int>? spans;
+
+        /// <summary>How deep a streamed read (<see cref="StartObject"/>, <see cref="StartArray"/>) is.</summary>
+        private int streamDepth;
+
+        private JsonReader(byte[] bytes, int start, int length, JsonNode?[]? seen = null)
         {
             this.bytes = bytes;
             at = start;
             end = start + length;
-            seen = new JsonNode?[256];
+            this.seen = seen ?? new JsonNode?[256];
+            spans = null;
+            streamDepth = 0;
         }
 
         internal static JsonElement Read(byte[] bytes, int start, int length)
@@ -219,13 +265,268 @@ namespace MgLicense.Native
             }
 
             JsonElement value = reader.Value(0);
-            reader.SkipSpace();
-            if (reader.at != reader.end)
+            reader.End();
+            return value;
+        }
+
+        /// <summary>
+        /// A read's page (docs/abi.md, "Reads"): its envelope as a tree, without <c>items</c>, and each item as the span of its
+        /// bytes, read later by whoever writes it. The engine checked every item (serde_json) and that it is an object, so
+        /// the items are only scanned for where they end here; each is read strictly when it is written.
+        /// </summary>
+        internal static JsonPage ReadPage(byte[] bytes, int start, int length)
+        {
+            var reader = new JsonReader(bytes, start, length) { spans = new List<int>() };
+            if (length >= 3 && bytes[start] == 0xEF && bytes[start + 1] == 0xBB && bytes[start + 2] == 0xBF)
             {
-                throw reader.Fail("text after the JSON value");
+                reader.at += 3;
             }
 
-            return value;
+            JsonElement envelope = reader.Value(0);
+            reader.End();
+            return new JsonPage(envelope, bytes, reader.spans, reader.seen);
+        }
+
+        /// <summary>A reader over one item of a page, sharing the page's short strings.</summary>
+        internal static JsonReader Over(byte[] bytes, int start, int length, JsonNode?[] seen) => new JsonReader(bytes, start, length, seen);
+
+        /// <summary>The next value as a tree (an item's member the caller does not stream).</summary>
+        internal JsonElement ReadValue() => Value(streamDepth);
+
+        /// <summary>The first byte of the next value (after white space); 0 at the end.</summary>
+        internal byte Peek()
+        {
+            SkipSpace();
+            return at < end ? bytes[at] : (byte)0;
+        }
+
+        /// <summary>Where the reader is, to go back there when a value turns out not to be of the type streamed.</summary>
+        internal (int At, int Depth) Mark() => (at, streamDepth);
+
+        internal void Reset((int At, int Depth) mark)
+        {
+            at = mark.At;
+            streamDepth = mark.Depth;
+        }
+
+        /// <summary>Enters the object at the next value; false when it is empty (and then already left).</summary>
+        internal bool StartObject()
+        {
+            if (Peek() != '{')
+            {
+                throw Fail("an object should be here");
+            }
+
+            return Start((byte)'}');
+        }
+
+        /// <summary>Enters the array at the next value; false when it is empty (and then already left).</summary>
+        internal bool StartArray()
+        {
+            if (Peek() != '[')
+            {
+                throw Fail("an array should be here");
+            }
+
+            return Start((byte)']');
+        }
+
+        private bool Start(byte close)
+        {
+            Deeper(++streamDepth);
+            at++;
+            SkipSpace();
+            if (at < end && bytes[at] == close)
+            {
+                at++;
+                streamDepth--;
+                return false;
+            }
+
+            return true;
+        }
+
+        /// <summary>A member's name and its colon, before its value.</summary>
+        internal string MemberName()
+        {
+            SkipSpace();
+            if (at >= end || bytes[at] != '"')
+            {
+                throw Fail("a member name should be here");
+            }
+
+            string name = StringNode().Text!;
+            SkipSpace();
+            if (at >= end || bytes[at] != ':')
+            {
+                throw Fail("':' should follow a member name");
+            }
+
+            at++;
+            return name;
+        }
+
+        /// <summary>After a member's value: true when another member follows, false when the object ends (and is left).</summary>
+        internal bool NextMember() => Next((byte)'}', MemberSeparator);
+
+        /// <summary>After an item: true when another item follows, false when the array ends (and is left).</summary>
+        internal bool NextItem() => Next((byte)']', ItemSeparator);
+
+        private bool Next(byte close, string error)
+        {
+            if (More(close, error))
+            {
+                return true;
+            }
+
+            streamDepth--;
+            return false;
+        }
+
+        private const string MemberSeparator = "',' or '}' should follow a member";
+
+        private const string ItemSeparator = "',' or ']' should follow an item";
+
+        /// <summary>After a member or an item: true past a comma, false past <paramref name="close"/>; anything else is an error.</summary>
+        private bool More(byte close, string error)
+        {
+            SkipSpace();
+            if (at < end && bytes[at] == ',')
+            {
+                at++;
+                return true;
+            }
+
+            if (at < end && bytes[at] == close)
+            {
+                at++;
+                return false;
+            }
+
+            throw Fail(error);
+        }
+
+        /// <summary>The string or null at the next value (the caller peeked <c>"</c> or <c>n</c>); short strings are shared.</summary>
+        internal string? ReadStringOrNull()
+        {
+            if (Peek() == 'n')
+            {
+                Literal("null");
+                return null;
+            }
+
+            return StringNode().Text;
+        }
+
+        /// <summary>The true, false or null at the next value (the caller peeked <c>t</c>, <c>f</c> or <c>n</c>).</summary>
+        internal bool? ReadBooleanOrNull()
+        {
+            switch (Peek())
+            {
+                case (byte)'t':
+                    Literal("true");
+                    return true;
+                case (byte)'f':
+                    Literal("false");
+                    return false;
+                default:
+                    Literal("null");
+                    return null;
+            }
+        }
+
+        /// <summary>Nothing but white space may follow the value read.</summary>
+        internal void End()
+        {
+            SkipSpace();
+            if (at != end)
+            {
+                throw Fail("text after the JSON value");
+            }
+        }
+
+        /// <summary>A page's <c>items</c>: the span of each object, found by matching its brackets outside strings.</summary>
+        private void ItemSpans(int depth)
+        {
+            Deeper(depth + 1);
+            SkipSpace();
+            if (at >= end || bytes[at] != '[')
+            {
+                throw Fail("a page's items should be an array");
+            }
+
+            at++;
+            SkipSpace();
+            if (at < end && bytes[at] == ']')
+            {
+                at++;
+                return;
+            }
+
+            do
+            {
+                SkipSpace();
+                if (at >= end || bytes[at] != '{')
+                {
+                    throw Fail("a page's item should be an object");
+                }
+
+                int start = at;
+                SkipObject();
+                spans!.Add(start);
+                spans.Add(at - start);
+            }
+            while (More((byte)']', ItemSeparator));
+        }
+
+        /// <summary>Moves past the object at <c>at</c>: brackets are counted outside strings, escapes skipped.</summary>
+        private void SkipObject()
+        {
+            int open = 0;
+            do
+            {
+                if (at >= end)
+                {
+                    throw Fail("an object is not closed");
+                }
+
+                byte b = bytes[at++];
+                if (b == '"')
+                {
+                    // Strings are most of a page: the closing quote is searched for (Array.IndexOf is vectorized), and one
+                    // preceded by an odd run of backslashes is escaped.
+                    while (true)
+                    {
+                        int quote = at < end ? System.Array.IndexOf(bytes, (byte)'"', at, end - at) : -1;
+                        if (quote < 0)
+                        {
+                            at = end;
+                            throw Fail("a string is not closed");
+                        }
+
+                        int slashes = 0;
+                        while (quote - slashes - 1 >= at && bytes[quote - slashes - 1] == '\\')
+                        {
+                            slashes++;
+                        }
+
+                        at = quote + 1;
+                        if (slashes % 2 == 0)
+                        {
+                            break;
+                        }
+                    }
+                }
+                else if (b == '{' || b == '[')
+                {
+                    open++;
+                }
+                else if (b == '}' || b == ']')
+                {
+                    open--;
+                }
+            }
+            while (open > 0);
         }
 
         private JsonException Fail(string what) => new JsonException($"Invalid JSON at byte {at}: {what}.");
@@ -306,38 +607,21 @@ namespace MgLicense.Native
                 return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
             }
 
-            while (true)
+            do
             {
-                SkipSpace();
-                if (at >= end || bytes[at] != '"')
+                string name = MemberName();
+                if (depth == 1 && spans is not null && name == "items")
                 {
-                    throw Fail("a member name should be here");
+                    ItemSpans(depth);
                 }
-
-                string name = StringNode().Text!;
-                SkipSpace();
-                if (at >= end || bytes[at] != ':')
+                else
                 {
-                    throw Fail("':' should follow a member name");
+                    members.Add(new JsonProperty(name, Value(depth)));
                 }
-
-                at++;
-                members.Add(new JsonProperty(name, Value(depth)));
-                SkipSpace();
-                if (at < end && bytes[at] == ',')
-                {
-                    at++;
-                    continue;
-                }
-
-                if (at < end && bytes[at] == '}')
-                {
-                    at++;
-                    return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
-                }
-
-                throw Fail("',' or '}' should follow a member");
             }
+            while (More((byte)'}', MemberSeparator));
+
+            return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
         }
 
         private JsonElement Array(int depth)
@@ -352,24 +636,13 @@ namespace MgLicense.Native
                 return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
             }
 
-            while (true)
+            do
             {
                 items.Add(Value(depth));
-                SkipSpace();
-                if (at < end && bytes[at] == ',')
-                {
-                    at++;
-                    continue;
-                }
-
-                if (at < end && bytes[at] == ']')
-                {
-                    at++;
-                    return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
-                }
-
-                throw Fail("',' or ']' should follow an item");
             }
+            while (More((byte)']', ItemSeparator));
+
+            return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
         }
 
         /// <summary>
@@ -919,6 +1192,9 @@ namespace MgLicense.Native
 
         /// <summary>Parses <paramref name="length"/> bytes of UTF-8 JSON from <paramref name="start"/>.</summary>
         internal static JsonElement Parse(byte[] utf8Json, int start, int length) => JsonReader.Read(utf8Json, start, length);
+
+        /// <summary>A read's page: its envelope read, its items found and left to be read one by one (<see cref="JsonPage"/>).</summary>
+        internal static JsonPage ParsePage(byte[] utf8Json) => JsonReader.ReadPage(utf8Json, 0, utf8Json.Length);
 
         /// <summary>A JSON string's text (lone surrogates kept as written), or null for any other value.</summary>
         internal static string? String(JsonElement element) => element.ValueKind == JsonValueKind.String ? element.GetString() : null;
