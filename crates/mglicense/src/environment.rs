@@ -365,6 +365,21 @@ mod tests {
     }
 
     #[test]
+    fn an_endpoint_with_credentials_is_refused_without_repeating_them() {
+        for value in [
+            "https://admin:hunter2-31@graph.example",
+            "http://admin:hunter2-31@graph.example",
+            "ftp://admin:hunter2-31@graph.example",
+            "https://:hunter2-31@graph.example",
+        ] {
+            let e = validate_endpoint("GraphEndpoint", value).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+            assert!(e.message.starts_with("GraphEndpoint "), "{}", e.message);
+            assert!(!e.message.contains("hunter2-31"), "{}", e.message);
+        }
+    }
+
+    #[test]
     fn user_defined_environments_are_saved_and_loaded_and_built_ins_stay() {
         let dir = crate::settings::SettingsDirectory::new(
             std::env::temp_dir().join(format!("mglicense-env-{}", uuid::Uuid::new_v4())),
