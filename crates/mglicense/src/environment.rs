@@ -258,8 +258,9 @@ pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
         return Err(invalid());
     }
     if !url.username().is_empty() || url.password().is_some() {
+        // The value is not repeated: its password is a secret.
         return Err(Error::invalid_argument(format!(
-            "{what} '{value}' must not carry credentials."
+            "{what} must not carry a user name or password: give it as https://host[:port]."
         )));
     }
     match url.scheme() {
