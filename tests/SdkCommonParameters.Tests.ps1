@@ -124,6 +124,30 @@ Describe 'The SDK''s common generated parameters' {
         $caught.Exception.Message | Should -Not -BeLike '*s3cret-88*'
     }
 
+    It 'refuses a -Proxy with <What> before anything is sent, without repeating it: a proxy is a host and a port' -ForEach @(
+        @{ What = 'a path (a PAC script''s address)'; Proxy = 'http://user:s3cret-88@proxy.contoso.com:8080/proxy.pac' }
+        @{ What = 'a query'; Proxy = 'http://user:s3cret-88@proxy.contoso.com:8080/?s3cret-88' }
+        @{ What = 'a fragment'; Proxy = 'http://user:s3cret-88@proxy.contoso.com:8080#s3cret-88' }
+    ) {
+        $mark = Get-RequestMark
+        $caught = $null
+        try { Get-MgUser -Top 1 -Proxy $Proxy } catch { $caught = $_ }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $caught.FullyQualifiedErrorId | Should -BeLikeExactly 'InvalidProxy,*'
+        $caught.Exception.Message | Should -BeLikeExactly '-Proxy must be the http:// or https:// address of a proxy server*no path, query or fragment*Nothing was sent.'
+        $caught.Exception.Message | Should -Not -BeLike '*s3cret-88*'
+    }
+
+    It 'takes a -Proxy ending in / as the same address' {
+        $mark = Get-RequestMark
+
+        $users = @(Get-MgUser -Top 1 -Proxy 'http://proxy.contoso.com:3128/')
+
+        $users | Should -HaveCount 1 -Because 'the emulator on loopback is never proxied'
+        @(Get-RequestSince $mark) | Should -HaveCount 1
+    }
+
     It '<Given> alone changes nothing but says why: <Why>' -ForEach @(
         @{ Given = '-ProxyCredential'; Why = 'it is for -Proxy'; Parameters = @{ ProxyCredential = [pscredential]::new('u', (ConvertTo-SecureString 'x-0193' -AsPlainText -Force)) }; Warning = '-ProxyCredential is used only with -Proxy*HTTPS_PROXY*' }
         @{ Given = '-ProxyUseDefaultCredentials'; Why = 'Windows authentication to a proxy is not supported'; Parameters = @{ ProxyUseDefaultCredentials = $true }; Warning = '-ProxyUseDefaultCredentials is not supported*Negotiate, NTLM*-ProxyCredential*' }
