@@ -98,11 +98,14 @@ namespace MgLicense.Commands
                 return null;
             }
 
-            if (!Proxy.IsAbsoluteUri || (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(Proxy.Host))
+            // A proxy is a host and a port: a path, query or fragment would be dropped unseen (an address such as
+            // http://proxy:8080/proxy.pac names a PAC script, not a proxy), so it is refused rather than guessed at.
+            if (!Proxy.IsAbsoluteUri || (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(Proxy.Host)
+                || Proxy.AbsolutePath != "/" || Proxy.Query.Length > 0 || Proxy.Fragment.Length > 0)
             {
                 // The value is not repeated: it may hold a password.
                 ThrowTerminatingError(new ErrorRecord(
-                    new ArgumentException("-Proxy must be the http:// or https:// address of a proxy server, such as http://proxy.contoso.com:3128. Nothing was sent."),
+                    new ArgumentException("-Proxy must be the http:// or https:// address of a proxy server, such as http://proxy.contoso.com:3128, with no path, query or fragment (a PAC script's address is not a proxy's). Nothing was sent."),
                     "InvalidProxy", ErrorCategory.InvalidArgument, null));
             }
 
