@@ -139,6 +139,21 @@ Describe 'The SDK''s common generated parameters' {
         $caught.Exception.Message | Should -Not -BeLike '*s3cret-88*'
     }
 
+    It 'refuses a -Proxy that is no address at all (<What>) without repeating it, before anything is sent' -ForEach @(
+        @{ What = 'a port out of range'; Proxy = 'http://user:s3cret-99@proxy.contoso.com:99999' }
+        @{ What = 'a line break'; Proxy = "http://user:s3cret-99@proxy`n.contoso.com:3128" }
+        @{ What = 'a space in the host'; Proxy = 'http://user:s3cret-99@proxy contoso.com:3128' }
+    ) {
+        $mark = Get-RequestMark
+        $run = Invoke-Captured { Get-MgUser -Top 1 -Proxy $Proxy }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $run.AllErrors | Should -HaveCount 1
+        $run.AllErrors[0].FullyQualifiedErrorId | Should -BeLikeExactly 'ParameterArgumentTransformationError,*'
+        $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*-Proxy must be the http:// or https:// address of a proxy server*Nothing was sent.'
+        Assert-NoSecret $run -Secret 's3cret-99'
+    }
+
     It 'takes a -Proxy ending in / as the same address' {
         $mark = Get-RequestMark
 
