@@ -600,6 +600,9 @@ mod tests {
             "socks5://u:hunter2@p:1080",
             "http://",
             "http://u:hunter2@[bad",
+            // The URL parser would drop a line break or a tab unseen, and use another address.
+            "http://u:hunter2@proxy\n.corp:3128",
+            "http://u:hun\tter2@proxy.corp:3128",
         ] {
             let e = ProxyRule::new(&ProxySettings {
                 https_proxy: Some(Secret::new(bad)),
