@@ -236,6 +236,10 @@ fn never_proxied(url: &reqwest::Url) -> bool {
 
 /// A proxy address as given: `host:port` or an `http://` or `https://` URL.
 fn proxy_address(given: &str) -> Option<reqwest::Url> {
+    // The URL parser drops tabs and line breaks wherever they are: refused here, not read as another address.
+    if given.chars().any(char::is_control) {
+        return None;
+    }
     let with_scheme = if given.contains("://") {
         given.to_string()
     } else {
