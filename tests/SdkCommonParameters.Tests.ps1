@@ -113,6 +113,30 @@ Describe 'The SDK''s common generated parameters' {
         ($debugged | Out-String) | Should -Not -BeLike '*w0rd-77*'
     }
 
+    It '-ProxyCredential with an empty password still goes to the proxy: its user name and the empty password' {
+        $proxy = New-RefusingProxy
+        $null = Add-MgEnvironment -Name ProxiedGraph -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid
+        $context = Get-MgRequestContext
+        try {
+            Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment ProxiedGraph -NoWelcome
+            $null = Set-MgRequestContext -MaxRetry 0
+            $credential = [pscredential]::new('proxy user', [securestring]::new())
+            $null = Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -ErrorVariable failed -ErrorAction SilentlyContinue
+        } finally {
+            $null = Set-MgRequestContext -MaxRetry $context.MaxRetry
+            $null = Disconnect-MgGraph -ErrorAction Ignore
+            $null = Remove-MgEnvironment -Name ProxiedGraph
+            $proxy.Dispose()
+            Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+        }
+
+        $failed | Should -HaveCount 1
+        $heads = @($proxy.Heads.ToArray())
+        $heads | Should -Not -BeNullOrEmpty
+        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxy user:'))
+        foreach ($head in $heads) { @($head -split "`r`n") | Should -Contain "proxy-authorization: $basic" }
+    }
+
     It 'refuses a -Proxy that is no http or https address before anything is sent, without repeating it' {
         $mark = Get-RequestMark
         $caught = $null
