@@ -40,6 +40,27 @@ Describe 'Headers of the reprocess cmdlets' {
         $all[0].FullyQualifiedErrorId | Should -MatchExactly '^InvalidArgument,'
     }
 
+    It '<Cmdlet> refuses a token in -Headers without carrying it in the error record: its target shows the header, not its value' -ForEach @(
+        @{ Cmdlet = 'Invoke-MgLicenseUser'; Call = { param($h) Invoke-MgLicenseUser -UserId $TestUsers[0].id -Headers $h } }
+        @{ Cmdlet = 'Invoke-MgBetaLicenseUser'; Call = { param($h) $TestUsers[0].id | Invoke-MgBetaLicenseUser -Headers $h } }
+        @{ Cmdlet = 'Get-MgUser'; Call = { param($h) Get-MgUser -Top 1 -Headers $h } }
+        @{ Cmdlet = 'Update-MgUser'; Call = { param($h) Update-MgUser -UserId $TestUsers[0].id -Department Sales -Headers $h } }
+    ) {
+        $headers = [ordered]@{ 'x-note' = 'kept'; Authorization = 'Bearer stolen-4411'; 'Proxy-Authorization' = 'Basic stolen-4412' }
+        $mark = Get-RequestMark
+
+        $run = Invoke-Captured { & $Call $headers }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $run.AllErrors | Should -HaveCount 1
+        $target = $run.AllErrors[0].TargetObject
+        $target.Headers['x-note'] | Should -BeExactly 'kept'
+        $target.Headers['Authorization'] | Should -Not -BeNullOrEmpty
+        ($target | ConvertTo-Json -Depth 5) | Should -Not -BeLike '*stolen-44*'
+        Assert-NoSecret $run -Secret 'stolen-4411', 'stolen-4412'
+        $headers['Authorization'] | Should -BeExactly 'Bearer stolen-4411' -Because 'the caller''s own dictionary is not changed'
+    }
+
     It '<Cmdlet> sends the client-request-id and throttle priority the user gives' -ForEach @(
         @{ Cmdlet = 'Invoke-MgLicenseUser' }
         @{ Cmdlet = 'Invoke-MgBetaLicenseUser' }

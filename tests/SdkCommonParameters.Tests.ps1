@@ -113,6 +113,30 @@ Describe 'The SDK''s common generated parameters' {
         ($debugged | Out-String) | Should -Not -BeLike '*w0rd-77*'
     }
 
+    It '-ProxyCredential with an empty password still goes to the proxy: its user name and the empty password' {
+        $proxy = New-RefusingProxy
+        $null = Add-MgEnvironment -Name ProxiedGraph -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid
+        $context = Get-MgRequestContext
+        try {
+            Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment ProxiedGraph -NoWelcome
+            $null = Set-MgRequestContext -MaxRetry 0
+            $credential = [pscredential]::new('proxy user', [securestring]::new())
+            $null = Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -ErrorVariable failed -ErrorAction SilentlyContinue
+        } finally {
+            $null = Set-MgRequestContext -MaxRetry $context.MaxRetry
+            $null = Disconnect-MgGraph -ErrorAction Ignore
+            $null = Remove-MgEnvironment -Name ProxiedGraph
+            $proxy.Dispose()
+            Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+        }
+
+        $failed | Should -HaveCount 1
+        $heads = @($proxy.Heads.ToArray())
+        $heads | Should -Not -BeNullOrEmpty
+        $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxy user:'))
+        foreach ($head in $heads) { @($head -split "`r`n") | Should -Contain "proxy-authorization: $basic" }
+    }
+
     It 'refuses a -Proxy that is no http or https address before anything is sent, without repeating it' {
         $mark = Get-RequestMark
         $caught = $null
@@ -122,6 +146,45 @@ Describe 'The SDK''s common generated parameters' {
         $caught.FullyQualifiedErrorId | Should -BeLikeExactly 'InvalidProxy,*'
         $caught.Exception.Message | Should -BeLikeExactly '-Proxy must be the http:// or https:// address of a proxy server*Nothing was sent.'
         $caught.Exception.Message | Should -Not -BeLike '*s3cret-88*'
+    }
+
+    It 'refuses a -Proxy with <What> before anything is sent, without repeating it: a proxy is a host and a port' -ForEach @(
+        @{ What = 'a path (a PAC script''s address)'; Proxy = 'http://user:s3cret-88@proxy.contoso.com:8080/proxy.pac' }
+        @{ What = 'a query'; Proxy = 'http://user:s3cret-88@proxy.contoso.com:8080/?s3cret-88' }
+        @{ What = 'a fragment'; Proxy = 'http://user:s3cret-88@proxy.contoso.com:8080#s3cret-88' }
+    ) {
+        $mark = Get-RequestMark
+        $caught = $null
+        try { Get-MgUser -Top 1 -Proxy $Proxy } catch { $caught = $_ }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $caught.FullyQualifiedErrorId | Should -BeLikeExactly 'InvalidProxy,*'
+        $caught.Exception.Message | Should -BeLikeExactly '-Proxy must be the http:// or https:// address of a proxy server*no path, query or fragment*Nothing was sent.'
+        $caught.Exception.Message | Should -Not -BeLike '*s3cret-88*'
+    }
+
+    It 'refuses a -Proxy that is no address at all (<What>) without repeating it, before anything is sent' -ForEach @(
+        @{ What = 'a port out of range'; Proxy = 'http://user:s3cret-99@proxy.contoso.com:99999' }
+        @{ What = 'a line break'; Proxy = "http://user:s3cret-99@proxy`n.contoso.com:3128" }
+        @{ What = 'a space in the host'; Proxy = 'http://user:s3cret-99@proxy contoso.com:3128' }
+    ) {
+        $mark = Get-RequestMark
+        $run = Invoke-Captured { Get-MgUser -Top 1 -Proxy $Proxy }
+
+        @(Get-RequestSince $mark) | Should -HaveCount 0
+        $run.AllErrors | Should -HaveCount 1
+        $run.AllErrors[0].FullyQualifiedErrorId | Should -BeLikeExactly 'ParameterArgumentTransformationError,*'
+        $run.AllErrors[0].Exception.Message | Should -BeLikeExactly '*-Proxy must be the http:// or https:// address of a proxy server*Nothing was sent.'
+        Assert-NoSecret $run -Secret 's3cret-99'
+    }
+
+    It 'takes a -Proxy ending in / as the same address' {
+        $mark = Get-RequestMark
+
+        $users = @(Get-MgUser -Top 1 -Proxy 'http://proxy.contoso.com:3128/')
+
+        $users | Should -HaveCount 1 -Because 'the emulator on loopback is never proxied'
+        @(Get-RequestSince $mark) | Should -HaveCount 1
     }
 
     It '<Given> alone changes nothing but says why: <Why>' -ForEach @(

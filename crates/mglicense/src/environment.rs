@@ -258,8 +258,9 @@ pub fn validate_endpoint(what: &str, value: &str) -> Result<String, Error> {
         return Err(invalid());
     }
     if !url.username().is_empty() || url.password().is_some() {
+        // The value is not repeated: its password is a secret.
         return Err(Error::invalid_argument(format!(
-            "{what} '{value}' must not carry credentials."
+            "{what} must not carry a user name or password: give it as https://host[:port]."
         )));
     }
     match url.scheme() {
@@ -362,6 +363,21 @@ mod tests {
             "Parameter 'GraphEndpoint' has an invalid endpoint URL. Please use a valid URL with a network protocol i.e. [protocol]://[resource-name]."
         );
         assert_eq!(envs.all().iter().filter(|e| e.name == "Custom").count(), 1);
+    }
+
+    #[test]
+    fn an_endpoint_with_credentials_is_refused_without_repeating_them() {
+        for value in [
+            "https://admin:hunter2-31@graph.example",
+            "http://admin:hunter2-31@graph.example",
+            "ftp://admin:hunter2-31@graph.example",
+            "https://:hunter2-31@graph.example",
+        ] {
+            let e = validate_endpoint("GraphEndpoint", value).unwrap_err();
+            assert_eq!(e.kind, crate::ErrorKind::InvalidArgument);
+            assert!(e.message.starts_with("GraphEndpoint "), "{}", e.message);
+            assert!(!e.message.contains("hunter2-31"), "{}", e.message);
+        }
     }
 
     #[test]

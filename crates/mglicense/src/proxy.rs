@@ -184,6 +184,17 @@ impl ProxyRule {
         Ok(Some(ProxyRule { proxy, bypass }))
     }
 
+    /// The user name of a proxy address that gives one with an empty password or none
+    /// (`http://user:@proxy`, what -ProxyCredential with an empty password makes): reqwest takes
+    /// Basic credentials from an address only when it has a password, so the transport adds these.
+    pub(crate) fn user_without_password(&self) -> Option<String> {
+        (!self.proxy.username().is_empty() && self.proxy.password().is_none()).then(|| {
+            percent_encoding::percent_decode_str(self.proxy.username())
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+    }
+
     /// The proxy for `url`, or None when it goes direct.
     pub(crate) fn proxy_for(&self, url: &reqwest::Url) -> Option<&reqwest::Url> {
         if url.scheme() != "https" || never_proxied(url) {
@@ -236,6 +247,10 @@ fn never_proxied(url: &reqwest::Url) -> bool {
 
 /// A proxy address as given: `host:port` or an `http://` or `https://` URL.
 fn proxy_address(given: &str) -> Option<reqwest::Url> {
+    // The URL parser drops tabs and line breaks wherever they are: refused here, not read as another address.
+    if given.chars().any(char::is_control) {
+        return None;
+    }
     let with_scheme = if given.contains("://") {
         given.to_string()
     } else {
@@ -600,6 +615,9 @@ mod tests {
             "socks5://u:hunter2@p:1080",
             "http://",
             "http://u:hunter2@[bad",
+            // The URL parser would drop a line break or a tab unseen, and use another address.
+            "http://u:hunter2@proxy\n.corp:3128",
+            "http://u:hun\tter2@proxy.corp:3128",
         ] {
             let e = ProxyRule::new(&ProxySettings {
                 https_proxy: Some(Secret::new(bad)),
@@ -612,6 +630,12 @@ mod tests {
                 e.message
             );
         }
+        assert_eq!(
+            rule("http://proxy%20user:@p:1", None).user_without_password(),
+            Some("proxy user".to_string())
+        );
+        assert_eq!(rule("http://u:pw@p:1", None).user_without_password(), None);
+        assert_eq!(rule("http://p:1", None).user_without_password(), None);
         assert_eq!(
             format!("{:?}", rule("http://u:hunter2@p:1", Some("a"))),
             r#"ProxyRule { proxy: "http://p:1", bypass: [Domain("a")] }"#

@@ -159,10 +159,14 @@ fn build(
         .pool_idle_timeout(Duration::from_secs(90));
     builder = match proxy {
         Some(rule) => {
+            let user = rule.user_without_password();
             let rule = Arc::clone(rule);
-            builder.proxy(reqwest::Proxy::custom(move |url| {
-                rule.proxy_for(url).cloned()
-            }))
+            let mut proxy = reqwest::Proxy::custom(move |url| rule.proxy_for(url).cloned());
+            if let Some(user) = user {
+                // A user name with an empty password still goes to the proxy, as it was given.
+                proxy = proxy.basic_auth(&user, "");
+            }
+            builder.proxy(proxy)
         }
         None => builder.no_proxy(),
     };

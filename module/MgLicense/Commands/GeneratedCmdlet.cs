@@ -37,6 +37,7 @@ namespace MgLicense.Commands
 
         /// <summary>The URI for the proxy server to use: this command's Graph calls go through it instead of the connection's proxy.</summary>
         [Parameter(DontShow = true, HelpMessage = "The URI for the proxy server to use")]
+        [ProxyAddress]
         public Uri? Proxy { get; set; }
 
         /// <summary>Credentials for the proxy server of -Proxy (Basic authentication).</summary>
@@ -98,11 +99,14 @@ namespace MgLicense.Commands
                 return null;
             }
 
-            if (!Proxy.IsAbsoluteUri || (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(Proxy.Host))
+            // A proxy is a host and a port: a path, query or fragment would be dropped unseen (an address such as
+            // http://proxy:8080/proxy.pac names a PAC script, not a proxy), so it is refused rather than guessed at.
+            if (!Proxy.IsAbsoluteUri || (Proxy.Scheme != Uri.UriSchemeHttp && Proxy.Scheme != Uri.UriSchemeHttps) || string.IsNullOrEmpty(Proxy.Host)
+                || Proxy.AbsolutePath != "/" || Proxy.Query.Length > 0 || Proxy.Fragment.Length > 0)
             {
                 // The value is not repeated: it may hold a password.
                 ThrowTerminatingError(new ErrorRecord(
-                    new ArgumentException("-Proxy must be the http:// or https:// address of a proxy server, such as http://proxy.contoso.com:3128. Nothing was sent."),
+                    new ArgumentException(InvalidProxyMessage),
                     "InvalidProxy", ErrorCategory.InvalidArgument, null));
             }
 
@@ -111,6 +115,10 @@ namespace MgLicense.Commands
                 : Uri.EscapeDataString(ProxyCredential.UserName) + ":" + Uri.EscapeDataString(ProxyCredential.GetNetworkCredential().Password ?? string.Empty);
             return Proxy.Scheme + "://" + (userInfo.Length > 0 ? userInfo + "@" : string.Empty) + Proxy.Authority;
         }
+
+        /// <summary>The refusal of a -Proxy that is not a proxy server's address; the value is not repeated: it may hold a password.</summary>
+        internal const string InvalidProxyMessage =
+            "-Proxy must be the http:// or https:// address of a proxy server, such as http://proxy.contoso.com:3128, with no path, query or fragment (a PAC script's address is not a proxy's). Nothing was sent.";
 
         /// <summary>The call's own proxy in a request or read document (docs/abi.md, "proxy"), when -Proxy was given.</summary>
         internal void WriteCallProxy(JsonWriter json)
@@ -157,6 +165,32 @@ namespace MgLicense.Commands
         protected override void StopProcessing()
         {
             stopRequested = true;
+        }
+    }
+
+    /// <summary>
+    /// -Proxy's conversion to a Uri, as PowerShell's own, except that a value that is no address is refused without being
+    /// repeated: PowerShell's error ("Cannot convert value "http://user:password@…" to type System.Uri") would show its password.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Property)]
+    internal sealed class ProxyAddressAttribute : ArgumentTransformationAttribute
+    {
+        public override object? Transform(EngineIntrinsics engineIntrinsics, object? inputData)
+        {
+            object? value = inputData is PSObject wrapped ? wrapped.BaseObject : inputData;
+            if (value is null || value is Uri)
+            {
+                return value;
+            }
+
+            try
+            {
+                return LanguagePrimitives.ConvertTo(value, typeof(Uri), System.Globalization.CultureInfo.InvariantCulture);
+            }
+            catch (PSInvalidCastException)
+            {
+                throw new ArgumentTransformationMetadataException(GeneratedCmdlet.InvalidProxyMessage);
+            }
         }
     }
 }

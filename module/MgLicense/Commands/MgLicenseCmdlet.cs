@@ -73,10 +73,46 @@ namespace MgLicense.Commands
             var target = new PSObject();
             foreach ((string name, object? value) in parameters)
             {
-                target.Properties.Add(new PSNoteProperty(name, value));
+                target.Properties.Add(new PSNoteProperty(name, name == "Headers" ? HeadersShown(value) : value));
             }
 
             return target;
+        }
+
+        /// <summary>
+        /// -Headers as an error record's target shows them: with a credential header MgLicense refuses there (Authorization,
+        /// Proxy-Authorization), a copy whose value for it is "&lt;redacted&gt;", so the token given is not carried in the error;
+        /// otherwise the headers as given.
+        /// </summary>
+        private static object? HeadersShown(object? headers)
+        {
+            if ((headers is PSObject wrapped ? wrapped.BaseObject : headers) is not IDictionary map)
+            {
+                return headers;
+            }
+
+            static bool Credential(object key) =>
+                ((key is PSObject k ? k.BaseObject : key) as string)?.Trim() is string name
+                && (name.Equals("Authorization", StringComparison.OrdinalIgnoreCase) || name.Equals("Proxy-Authorization", StringComparison.OrdinalIgnoreCase));
+
+            bool any = false;
+            foreach (object key in map.Keys)
+            {
+                any |= Credential(key);
+            }
+
+            if (!any)
+            {
+                return headers;
+            }
+
+            var shown = new System.Collections.Specialized.OrderedDictionary(StringComparer.OrdinalIgnoreCase);
+            foreach (DictionaryEntry entry in map)
+            {
+                shown[entry.Key] = Credential(entry.Key) ? "<redacted>" : entry.Value;
+            }
+
+            return shown;
         }
 
         /// <summary>
