@@ -17,11 +17,21 @@ namespace MgLicense.Native
         /// </summary>
         internal JsonPage? Next(uint timeoutMilliseconds, out bool finished)
         {
+            byte[]? fresh = null;
+            return Next(timeoutMilliseconds, out finished, ref fresh);
+        }
+
+        /// <summary>
+        /// As <see cref="Next(uint, out bool)"/>, the page copied into <paramref name="buffer"/> (grown when too small) for a
+        /// caller that reads every item of a page before it takes the next.
+        /// </summary>
+        internal JsonPage? Next(uint timeoutMilliseconds, out bool finished, ref byte[]? buffer)
+        {
             finished = false;
             MglStatus status = NativeMethods.mgl_read_next(handle, timeoutMilliseconds, out IntPtr outJson);
             if (status == MglStatus.Ok)
             {
-                return EngineClient.TakePage(outJson);
+                return EngineClient.TakePage(outJson, ref buffer);
             }
 
             string? text = EngineClient.TakeString(outJson);
