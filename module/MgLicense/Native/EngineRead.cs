@@ -13,17 +13,8 @@ namespace MgLicense.Native
         /// <summary>
         /// The next page (docs/abi.md, "Reads"), waiting up to <paramref name="timeoutMilliseconds"/>; null when it has not come
         /// yet. <paramref name="finished"/> is set after the last page, after the error that ended the read, or after a cancel.
-        /// The error that ends a read is thrown.
-        /// </summary>
-        internal JsonPage? Next(uint timeoutMilliseconds, out bool finished)
-        {
-            byte[]? fresh = null;
-            return Next(timeoutMilliseconds, out finished, ref fresh);
-        }
-
-        /// <summary>
-        /// As <see cref="Next(uint, out bool)"/>, the page copied into <paramref name="buffer"/> (grown when too small) for a
-        /// caller that reads every item of a page before it takes the next.
+        /// The error that ends a read is thrown. The page is copied into <paramref name="buffer"/> (grown when too small, kept
+        /// by the caller from page to page): the caller reads every item of a page before it takes the next.
         /// </summary>
         internal JsonPage? Next(uint timeoutMilliseconds, out bool finished, ref byte[]? buffer)
         {
