@@ -93,6 +93,8 @@ namespace MgLicense.Commands
 
             current = read;
             bool counted = false;
+            // Every page's bytes go into one array, reused: each page's objects are all written before the next is taken.
+            byte[]? buffer = null;
             try
             {
                 while (!stopping.IsCancellationRequested)
@@ -101,7 +103,7 @@ namespace MgLicense.Commands
                     bool finished;
                     try
                     {
-                        next = read.Next(EngineClient.PollMilliseconds, out finished);
+                        next = read.Next(EngineClient.PollMilliseconds, out finished, ref buffer);
                     }
                     catch (EngineException e)
                     {

@@ -261,12 +261,30 @@ namespace MgLicense.Native
             }
         }
 
-        /// <summary>As <see cref="TakeJson"/>, for a read's page, whose items are read one by one as they are written.</summary>
-        internal static JsonPage TakePage(IntPtr value)
+        /// <summary>
+        /// As <see cref="TakeJson"/>, for a read's page, whose items are read one by one as they are written. With a
+        /// <paramref name="buffer"/>, the page is copied into it (grown when it is too small) instead of a new array: the
+        /// caller has read every item of the page before it takes the next. A page of a few hundred users is larger than
+        /// .NET's large object threshold (85,000 bytes), and an array per page would then be one for the large object heap,
+        /// which only a full collection frees.
+        /// </summary>
+        internal static JsonPage TakePage(IntPtr value, ref byte[]? buffer)
         {
             try
             {
-                return Json.ParsePage(value == IntPtr.Zero ? new byte[0] : CopyBytes(value));
+                if (value == IntPtr.Zero)
+                {
+                    return Json.ParsePage(new byte[0]);
+                }
+
+                int length = Length(value);
+                if (buffer is null || buffer.Length < length)
+                {
+                    buffer = new byte[Math.Max(length, buffer is null ? 0 : buffer.Length * 2)];
+                }
+
+                Marshal.Copy(value, buffer, 0, length);
+                return Json.ParsePage(buffer, length);
             }
             catch (JsonException e)
             {
@@ -281,8 +299,8 @@ namespace MgLicense.Native
             }
         }
 
-        /// <summary>The bytes of a NUL-terminated string the library returned, without the NUL.</summary>
-        private static byte[] CopyBytes(IntPtr value)
+        /// <summary>The length of a NUL-terminated string the library returned, without the NUL.</summary>
+        private static int Length(IntPtr value)
         {
             byte* start = (byte*)value;
             int length = 0;
@@ -291,6 +309,13 @@ namespace MgLicense.Native
                 length++;
             }
 
+            return length;
+        }
+
+        /// <summary>The bytes of a NUL-terminated string the library returned, without the NUL.</summary>
+        private static byte[] CopyBytes(IntPtr value)
+        {
+            int length = Length(value);
             byte[] bytes = new byte[length];
             Marshal.Copy(value, bytes, 0, length);
             return bytes;

@@ -13,15 +13,16 @@ namespace MgLicense.Native
         /// <summary>
         /// The next page (docs/abi.md, "Reads"), waiting up to <paramref name="timeoutMilliseconds"/>; null when it has not come
         /// yet. <paramref name="finished"/> is set after the last page, after the error that ended the read, or after a cancel.
-        /// The error that ends a read is thrown.
+        /// The error that ends a read is thrown. The page is copied into <paramref name="buffer"/> (grown when too small, kept
+        /// by the caller from page to page): the caller reads every item of a page before it takes the next.
         /// </summary>
-        internal JsonPage? Next(uint timeoutMilliseconds, out bool finished)
+        internal JsonPage? Next(uint timeoutMilliseconds, out bool finished, ref byte[]? buffer)
         {
             finished = false;
             MglStatus status = NativeMethods.mgl_read_next(handle, timeoutMilliseconds, out IntPtr outJson);
             if (status == MglStatus.Ok)
             {
-                return EngineClient.TakePage(outJson);
+                return EngineClient.TakePage(outJson, ref buffer);
             }
 
             string? text = EngineClient.TakeString(outJson);

@@ -1196,6 +1196,9 @@ namespace MgLicense.Native
         /// <summary>A read's page: its envelope read, its items found and left to be read one by one (<see cref="JsonPage"/>).</summary>
         internal static JsonPage ParsePage(byte[] utf8Json) => JsonReader.ReadPage(utf8Json, 0, utf8Json.Length);
 
+        /// <summary>As <see cref="ParsePage(byte[])"/>, over the first <paramref name="length"/> bytes of a reused buffer.</summary>
+        internal static JsonPage ParsePage(byte[] buffer, int length) => JsonReader.ReadPage(buffer, 0, length);
+
         /// <summary>A JSON string's text (lone surrogates kept as written), or null for any other value.</summary>
         internal static string? String(JsonElement element) => element.ValueKind == JsonValueKind.String ? element.GetString() : null;
 
