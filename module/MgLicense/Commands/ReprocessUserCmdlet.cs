@@ -156,11 +156,9 @@ namespace MgLicense.Commands
                 return;
             }
 
-            // From here on an error is the call's: it names the operation's parameters, as the official cmdlet's do.
-            IDictionary? sentHeaders = EffectiveHeaders(Headers, identity);
-            target = CallsMe
-                ? OperationParameters(("Headers", sentHeaders))
-                : OperationParameters(("UserId", UserIdValue ?? IdentityUserId(input)), ("Headers", sentHeaders));
+            // From here on an error is the call's: it names the operation's parameters, as the official cmdlet's do. The object
+            // is made only for an error: every input waits in the queue until its answer, and most never need it.
+            target = new CallTarget(CallsMe ? null : UserIdValue ?? IdentityUserId(input), EffectiveHeaders(Headers, identity), CallsMe);
 
             if (!MyInvocation.ExpectingInput && !Wait.IsPresent)
             {
@@ -316,7 +314,7 @@ namespace MgLicense.Commands
                 TakeEarlierResults();
 
                 WriteLog(refused.Detail);
-                ReportEngineError(refused, target);
+                ReportEngineError(refused, CallTarget.Of(target));
                 return;
             }
 
@@ -370,13 +368,16 @@ namespace MgLicense.Commands
             if (item.Error is EngineException e)
             {
                 WriteLog(e.Detail);
-                ReportEngineError(e, target);
+                ReportEngineError(e, CallTarget.Of(target));
                 return;
             }
 
             JsonElement result = item.Result ?? default;
             WriteLog(result);
-            SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), target, global: true);
+            if (!string.IsNullOrEmpty(ResponseHeadersVariable))
+            {
+                SetOutputVariable(nameof(ResponseHeadersVariable), ResponseHeadersVariable, () => ResponseHeaders(result), CallTarget.Of(target), global: true);
+            }
 
             JsonElement body = result.ValueKind == JsonValueKind.Object && result.TryGetProperty("body", out JsonElement b)
                 ? b
@@ -475,6 +476,33 @@ namespace MgLicense.Commands
             json.WriteEndObject();
 
             return json.ToArray();
+        }
+
+        /// <summary>
+        /// A call's error target, made into the official object of the operation's parameters (OperationParameters) only when
+        /// an error needs it.
+        /// </summary>
+        private sealed class CallTarget
+        {
+            private readonly object? userId;
+            private readonly System.Collections.IDictionary? headers;
+            private readonly bool callsMe;
+            private object? made;
+
+            internal CallTarget(object? userId, System.Collections.IDictionary? headers, bool callsMe)
+            {
+                this.userId = userId;
+                this.headers = headers;
+                this.callsMe = callsMe;
+            }
+
+            /// <summary>The object to name in an error record: a CallTarget's official object, or the target as it is.</summary>
+            internal static object Of(object target) =>
+                target is CallTarget call
+                    ? call.made ??= call.callsMe
+                        ? OperationParameters(("Headers", call.headers))
+                        : OperationParameters(("UserId", call.userId), ("Headers", call.headers))
+                    : target;
         }
     }
 }
