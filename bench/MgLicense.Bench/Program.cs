@@ -91,7 +91,7 @@ namespace MgLicense.Bench
   --reads                run the reads profile only (see bench/README.md); with --out, rewrite only the report's reads
                          section, between its markers
   --reads-users <list>   tenant sizes for --reads, comma-separated (default 100000,300000)
-  --reads-ways <list>    some rows only: ways (floor,sdk,irm,mgl), reads (select,typed,members) or what:way pairs";
+  --reads-ways <list>    some rows only: ways (floor,sdk,irm,mgl,pipe), reads (select,typed,members) or what:way pairs";
 
         public bool Help { get; private set; }
         public int Users { get; private set; } = 2000;
