@@ -259,6 +259,29 @@ function New-RefusingProxy {
     [MgLicense.Tests.RefusingProxy]::new()
 }
 
+# Runs a script connected to an environment whose Graph calls go to a remote name (under .invalid, which the engine
+# refuses to look up) through a refusing proxy (New-RefusingProxy), with no retries: loopback is never proxied, so this
+# is how a test sees what a -Proxy call sends, and nothing leaves the machine. The script gets the proxy (its Url, its
+# Heads) as its argument and its output is the answer; afterwards the environment, the proxy and the retry count are
+# gone or as they were, and the process is connected to the emulator again with a token of -Roles (the file's own).
+function Invoke-WithProxiedGraph {
+    param([Parameter(Mandatory, Position = 0)] [scriptblock] $Script, [string[]] $Roles = @('User.ReadWrite.All'))
+    $proxy = New-RefusingProxy
+    $null = Add-MgEnvironment -Name ProxiedGraph -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid
+    $maxRetry = (Get-MgRequestContext).MaxRetry
+    try {
+        $null = Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment ProxiedGraph -NoWelcome
+        $null = Set-MgRequestContext -MaxRetry 0
+        & $Script $proxy
+    } finally {
+        $null = Set-MgRequestContext -MaxRetry $maxRetry
+        $null = Disconnect-MgGraph -ErrorAction Ignore
+        $null = Remove-MgEnvironment -Name ProxiedGraph
+        $proxy.Dispose()
+        $null = Connect-TestEmulator (New-TestToken $Roles)
+    }
+}
+
 # Adds an environment for a stub and connects to it with a token; the environment's name is the
 # answer, and Stop-TestEmulator removes it.
 function Connect-StubGraph($Stub, [string] $Token = 'eyJ0eXAiOiJKV1QifQ.eyJleHAiOjQxMDI0NDQ4MDB9.c2ln') {

@@ -5,7 +5,9 @@
 BeforeAll {
     . $PSScriptRoot/Common.ps1
     $script:Emulator = Start-TestEmulator
-    Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+    # The permissions of this file's connection to the emulator, which a proxied test's ends by connecting to again.
+    $script:Roles = @('User.ReadWrite.All', 'Directory.Read.All')
+    Connect-TestEmulator (New-TestToken $Roles)
     $script:Generated = @(
         'Get-MgUser', 'Get-MgGroup', 'Get-MgGroupMemberWithLicenseError', 'Get-MgSubscribedSku', 'Get-MgUserLicenseDetail',
         'Get-MgGroupMember', 'Invoke-MgLicenseUser', 'Invoke-MgBetaLicenseUser', 'Invoke-MgBetaLicenseUser2',
@@ -71,12 +73,8 @@ Describe 'The SDK''s common generated parameters' {
     It '-Proxy carries the command''s Graph calls, with -ProxyCredential''s user name and password; without it they go the connection''s way' {
         # The proxy refuses every tunnel, so nothing leaves the machine and no remote name is looked up. Loopback is never
         # proxied, so the calls go to a remote name (under .invalid, which the engine refuses to look up).
-        $proxy = New-RefusingProxy
-        $null = Add-MgEnvironment -Name ProxiedGraph -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid
-        $context = Get-MgRequestContext
-        try {
-            Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment ProxiedGraph -NoWelcome
-            $null = Set-MgRequestContext -MaxRetry 0
+        $run = Invoke-WithProxiedGraph -Roles $Roles {
+            param($proxy)
             $credential = [pscredential]::new('proxy user', (ConvertTo-SecureString 'p@ss:w0rd-77' -AsPlainText -Force))
 
             $null = Get-MgUser -Top 1 -ErrorVariable direct -ErrorAction SilentlyContinue
@@ -86,17 +84,12 @@ Describe 'The SDK''s common generated parameters' {
             $null = 'AdeleV@contoso.com', 'AlexW@contoso.com' | Invoke-MgBetaLicenseUser -BatchSize 2 -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
             $null = Update-MgUser -UserId AdeleV@contoso.com -Department Sales -Proxy $proxy.Url -ErrorVariable +failed -ErrorAction SilentlyContinue
             $debugged = @(Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -Debug -ErrorAction SilentlyContinue 5>&1 2>&1)
-        } finally {
-            $null = Set-MgRequestContext -MaxRetry $context.MaxRetry
-            $null = Disconnect-MgGraph -ErrorAction Ignore
-            $null = Remove-MgEnvironment -Name ProxiedGraph
-            $proxy.Dispose()
-            Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+            @{ Direct = $direct; SeenDirect = $seenDirect; Failed = $failed; Debugged = $debugged; Heads = @($proxy.Heads.ToArray()) }
         }
 
+        $direct, $seenDirect, $failed, $debugged, $heads = $run.Direct, $run.SeenDirect, $run.Failed, $run.Debugged, $run.Heads
         $direct | Should -HaveCount 1
         $seenDirect | Should -Be 0 -Because 'without -Proxy the connection has no proxy'
-        $heads = @($proxy.Heads.ToArray())
         # One tunnel or more for each of the four commands (a batch the proxy refuses is tried again call by call).
         $heads.Count | Should -BeGreaterOrEqual 4
         foreach ($head in $heads) { ($head -split "`r`n")[0] | Should -BeExactly 'CONNECT graph.example.invalid:443 HTTP/1.1' }
@@ -114,24 +107,15 @@ Describe 'The SDK''s common generated parameters' {
     }
 
     It '-ProxyCredential with an empty password still goes to the proxy: its user name and the empty password' {
-        $proxy = New-RefusingProxy
-        $null = Add-MgEnvironment -Name ProxiedGraph -GraphEndpoint https://graph.example.invalid -AzureADEndpoint https://login.example.invalid
-        $context = Get-MgRequestContext
-        try {
-            Connect-MgGraph -AccessToken (ConvertTo-TestSecureString (New-TestToken User.ReadWrite.All)) -Environment ProxiedGraph -NoWelcome
-            $null = Set-MgRequestContext -MaxRetry 0
+        $run = Invoke-WithProxiedGraph -Roles $Roles {
+            param($proxy)
             $credential = [pscredential]::new('proxy user', [securestring]::new())
             $null = Get-MgUser -Top 1 -Proxy $proxy.Url -ProxyCredential $credential -ErrorVariable failed -ErrorAction SilentlyContinue
-        } finally {
-            $null = Set-MgRequestContext -MaxRetry $context.MaxRetry
-            $null = Disconnect-MgGraph -ErrorAction Ignore
-            $null = Remove-MgEnvironment -Name ProxiedGraph
-            $proxy.Dispose()
-            Connect-TestEmulator (New-TestToken User.ReadWrite.All, Directory.Read.All)
+            @{ Failed = $failed; Heads = @($proxy.Heads.ToArray()) }
         }
 
+        $failed, $heads = $run.Failed, $run.Heads
         $failed | Should -HaveCount 1
-        $heads = @($proxy.Heads.ToArray())
         $heads | Should -Not -BeNullOrEmpty
         $basic = 'Basic ' + [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes('proxy user:'))
         foreach ($head in $heads) { @($head -split "`r`n") | Should -Contain "proxy-authorization: $basic" }

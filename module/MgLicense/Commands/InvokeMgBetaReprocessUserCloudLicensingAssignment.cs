@@ -44,7 +44,7 @@ namespace MgLicense.Commands
         protected override IReadOnlyList<string> UserTypeNames => GraphObject.BetaUserTypeNames;
 
         /// <summary>Graph answers 200 with no content: as the official SDK, write $true only when asked to.</summary>
-        protected override void WriteResult(JsonElement body, object target)
+        protected override void WriteResult(JsonElement body)
         {
             if (PassThru)
             {

@@ -99,10 +99,11 @@ namespace MgLicense.Commands
         protected virtual bool CallsMe => false;
 
         /// <summary>
-        /// Writes the call's result; by default the user in the body, nothing for an answer without content, and an error for a
-        /// body that is not an object (the call was made, but there is no user to write).
+        /// Writes a successful call's result; by default the user in the body, nothing for an answer without content. It writes no
+        /// error: an answer without the user the call returns is the engine's error, reported with the call's error target
+        /// before this is reached.
         /// </summary>
-        protected virtual void WriteResult(JsonElement body, object target)
+        protected virtual void WriteResult(JsonElement body)
         {
             WriteUser(body);
         }
@@ -397,7 +398,7 @@ namespace MgLicense.Commands
                 return;
             }
 
-            WriteResult(body, target);
+            WriteResult(body);
         }
 
         private string Activity => $"{CommandName}: reprocessing licenses";

@@ -1272,32 +1272,18 @@ namespace MgLicense.Native
             return Digits(2) && Char(':') && Digits(2) && i == text.Length;
         }
 
-        /// <summary>A JSON scalar: text, boolean, or a number of one of the types .NET reads them into.</summary>
+        /// <summary>
+        /// A JSON scalar (an identity key for the engine): text, boolean, or a number of one of the types .NET reads them into,
+        /// written as <see cref="WriteValue"/> writes it in the engine's documents; any other value is refused.
+        /// </summary>
         internal static void WriteScalar(JsonWriter writer, object value)
         {
-            switch (value)
+            if (value is not (string or bool or long or ulong or decimal or double))
             {
-                case string text:
-                    writer.WriteStringValue(text);
-                    break;
-                case bool flag:
-                    writer.WriteBooleanValue(flag);
-                    break;
-                case long whole:
-                    writer.WriteNumberValue(whole);
-                    break;
-                case ulong large:
-                    writer.WriteNumberValue(large);
-                    break;
-                case decimal exact:
-                    writer.WriteNumberValue(exact);
-                    break;
-                case double real:
-                    writer.WriteNumberValue(real);
-                    break;
-                default:
-                    throw new ArgumentException($"A {value.GetType()} is not a JSON scalar.", nameof(value));
+                throw new ArgumentException($"A {value.GetType()} is not a JSON scalar.", nameof(value));
             }
+
+            WriteValue(writer, value, JsonValueRules.Engine, "a document for the engine");
         }
 
         /// <summary>
