@@ -4,6 +4,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using MgLicense.Models;
 using MgLicense.Native;
@@ -134,6 +135,7 @@ namespace MgLicense.Commands
             }
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private void WritePage(JsonPage read, ref bool counted)
         {
             JsonElement page = read.Envelope;

@@ -3,6 +3,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using MgLicense.Native;
 
 namespace MgLicense.Models
@@ -77,6 +78,7 @@ namespace MgLicense.Models
             Add(name, (m, v) => Stored(set, m, GraphObject.ToValue(v)), (T m, ref JsonReader r) => false);
 
         /// <summary>As <see cref="TryRead(JsonElement, out T)"/>, from the next value of a reader; false (the reader left where it was) for a value of another type.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool TryRead(ref JsonReader reader, out T? model)
         {
             model = null;
@@ -94,12 +96,14 @@ namespace MgLicense.Models
         }
 
         /// <summary>As <see cref="TryReadArray(JsonElement, out T[])"/>, from the next value of a reader.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool TryReadArray(ref JsonReader reader, out T?[]? models) => JsonValue.TryArray<T?>(ref reader, TryRead, out models);
 
         /// <summary>
         /// A model from the object at the reader, its members stored as they are read: what <see cref="Read(JsonElement)"/>
         /// gives from the same object's tree, without building the tree.
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         internal unsafe T Read(ref JsonReader reader)
         {
             var model = new T();
@@ -225,6 +229,7 @@ namespace MgLicense.Models
         internal PSObject ToPSObject(JsonElement element, IReadOnlyList<string> typeNames) => ToPSObject(Read(element), typeNames);
 
         /// <summary>As <see cref="ToPSObject(JsonElement, IReadOnlyList{string})"/>, read straight from item <paramref name="index"/> of a page.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal PSObject ToPSObject(JsonPage page, int index, IReadOnlyList<string> typeNames)
         {
             JsonReader reader = page.Item(index);
@@ -233,6 +238,7 @@ namespace MgLicense.Models
             return ToPSObject(model, typeNames);
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private PSObject ToPSObject(T model, IReadOnlyList<string> typeNames)
         {
             var result = new PSObject(model);
@@ -264,6 +270,7 @@ namespace MgLicense.Models
             return this;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private static bool Stored<TValue>(Action<T, TValue> set, T model, TValue value)
         {
             set(model, value);
@@ -281,6 +288,7 @@ namespace MgLicense.Models
         }
 
         /// <summary>As <see cref="TryString(JsonElement, out string)"/>, from the next value of a reader (left where it was when false).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal static bool TryString(ref JsonReader reader, out string? value)
         {
             value = null;
@@ -294,6 +302,7 @@ namespace MgLicense.Models
             return true;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         internal static bool TryBoolean(ref JsonReader reader, out bool? value)
         {
             value = null;
@@ -307,6 +316,7 @@ namespace MgLicense.Models
             return true;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         internal static bool TryDateTime(ref JsonReader reader, out DateTime? value)
         {
             value = null;
@@ -325,12 +335,14 @@ namespace MgLicense.Models
             return false;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         internal static bool TryStrings(ref JsonReader reader, out string[]? value) => TryArray<string?>(ref reader, TryString, out value!);
 
         /// <summary>Reads one item of an array from a reader; false (the reader left where it was) for an item of another type.</summary>
         internal delegate bool ItemReader<TItem>(ref JsonReader reader, out TItem item);
 
         /// <summary>An array (or null) of items each <paramref name="item"/> reads; false, the reader left where it was, when one is of another type.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal static bool TryArray<TItem>(ref JsonReader reader, ItemReader<TItem> item, out TItem[]? values)
         {
             values = null;
@@ -390,6 +402,7 @@ namespace MgLicense.Models
         }
 
         /// <summary>A date's text as the official models read it; false (not a date: kept as it came, in AdditionalProperties) for any other.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private static bool TryDateTime(string text, out DateTime? value)
         {
             value = null;
@@ -416,6 +429,7 @@ namespace MgLicense.Models
         }
 
         /// <summary>False for a text with an unpaired surrogate, which System.Text.Json's own readers refuse to decode.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private static bool IsWellFormed(string text)
         {
             for (int i = 0; i < text.Length; i++)

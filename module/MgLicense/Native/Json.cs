@@ -11,6 +11,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MgLicense.Native
@@ -255,6 +256,7 @@ namespace MgLicense.Native
             streamDepth = 0;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         internal static JsonElement Read(byte[] bytes, int start, int length)
         {
             var reader = new JsonReader(bytes, start, length);
@@ -274,6 +276,7 @@ namespace MgLicense.Native
         /// bytes, read later by whoever writes it. The engine checked every item (serde_json) and that it is an object, so
         /// the items are only scanned for where they end here; each is read strictly when it is written.
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         internal static JsonPage ReadPage(byte[] bytes, int start, int length)
         {
             var reader = new JsonReader(bytes, start, length) { spans = new List<int>() };
@@ -288,12 +291,15 @@ namespace MgLicense.Native
         }
 
         /// <summary>A reader over one item of a page, sharing the page's short strings.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal static JsonReader Over(byte[] bytes, int start, int length, JsonNode?[] seen) => new JsonReader(bytes, start, length, seen);
 
         /// <summary>The next value as a tree (an item's member the caller does not stream).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal JsonElement ReadValue() => Value(streamDepth);
 
         /// <summary>The first byte of the next value (after white space); 0 at the end.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal byte Peek()
         {
             SkipSpace();
@@ -301,8 +307,10 @@ namespace MgLicense.Native
         }
 
         /// <summary>Where the reader is, to go back there when a value turns out not to be of the type streamed.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal (int At, int Depth) Mark() => (at, streamDepth);
 
+        [MethodImpl(HotPath.Optimized)]
         internal void Reset((int At, int Depth) mark)
         {
             at = mark.At;
@@ -310,6 +318,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>Enters the object at the next value; false when it is empty (and then already left).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool StartObject()
         {
             if (Peek() != '{')
@@ -321,6 +330,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>Enters the array at the next value; false when it is empty (and then already left).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool StartArray()
         {
             if (Peek() != '[')
@@ -331,6 +341,7 @@ namespace MgLicense.Native
             return Start((byte)']');
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private bool Start(byte close)
         {
             Deeper(++streamDepth);
@@ -347,6 +358,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>A member's name and its colon, before its value.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal string MemberName()
         {
             SkipSpace();
@@ -367,11 +379,14 @@ namespace MgLicense.Native
         }
 
         /// <summary>After a member's value: true when another member follows, false when the object ends (and is left).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool NextMember() => Next((byte)'}', MemberSeparator);
 
         /// <summary>After an item: true when another item follows, false when the array ends (and is left).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool NextItem() => Next((byte)']', ItemSeparator);
 
+        [MethodImpl(HotPath.Optimized)]
         private bool Next(byte close, string error)
         {
             if (More(close, error))
@@ -388,6 +403,7 @@ namespace MgLicense.Native
         private const string ItemSeparator = "',' or ']' should follow an item";
 
         /// <summary>After a member or an item: true past a comma, false past <paramref name="close"/>; anything else is an error.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private bool More(byte close, string error)
         {
             SkipSpace();
@@ -407,6 +423,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>The string or null at the next value (the caller peeked <c>"</c> or <c>n</c>); short strings are shared.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal string? ReadStringOrNull()
         {
             if (Peek() == 'n')
@@ -419,6 +436,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>The true, false or null at the next value (the caller peeked <c>t</c>, <c>f</c> or <c>n</c>).</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal bool? ReadBooleanOrNull()
         {
             switch (Peek())
@@ -436,6 +454,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>Nothing but white space may follow the value read.</summary>
+        [MethodImpl(HotPath.Optimized)]
         internal void End()
         {
             SkipSpace();
@@ -446,6 +465,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>A page's <c>items</c>: the span of each object, found by matching its brackets outside strings.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private void ItemSpans(int depth)
         {
             Deeper(depth + 1);
@@ -480,6 +500,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>Moves past the object at <c>at</c>: brackets are counted outside strings, escapes skipped.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private void SkipObject()
         {
             int open = 0;
@@ -529,8 +550,10 @@ namespace MgLicense.Native
             while (open > 0);
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private JsonException Fail(string what) => new JsonException($"Invalid JSON at byte {at}: {what}.");
 
+        [MethodImpl(HotPath.Optimized)]
         private void SkipSpace()
         {
             while (at < end && (bytes[at] == ' ' || bytes[at] == '\t' || bytes[at] == '\n' || bytes[at] == '\r'))
@@ -539,6 +562,7 @@ namespace MgLicense.Native
             }
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private JsonElement Value(int depth)
         {
             SkipSpace();
@@ -569,6 +593,7 @@ namespace MgLicense.Native
             }
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private void Literal(string word)
         {
             if (end - at < word.Length)
@@ -587,6 +612,7 @@ namespace MgLicense.Native
             at += word.Length;
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private void Deeper(int depth)
         {
             if (depth > Json.MaxDepth)
@@ -595,6 +621,7 @@ namespace MgLicense.Native
             }
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private JsonElement Object(int depth)
         {
             Deeper(depth);
@@ -624,6 +651,7 @@ namespace MgLicense.Native
             return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private JsonElement Array(int depth)
         {
             Deeper(depth);
@@ -649,6 +677,7 @@ namespace MgLicense.Native
         /// A string literal at <c>at</c> (on its opening quote) as a node; a short one without escapes that this document held
         /// before is the same node (nodes are immutable).
         /// </summary>
+        [MethodImpl(HotPath.Optimized)]
         private JsonNode StringNode()
         {
             int start = at + 1;
@@ -685,6 +714,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>Whether the ASCII bytes at <paramref name="start"/> are <paramref name="text"/>.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private bool Same(string text, int start, int length)
         {
             if (text.Length != length)
@@ -704,6 +734,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>A string literal at <c>at</c> (on its opening quote), decoded; \uXXXX escapes become the UTF-16 units they name.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private string String()
         {
             int start = ++at;
@@ -776,9 +807,11 @@ namespace MgLicense.Native
             }
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private static int HexValue(byte b) =>
             b >= '0' && b <= '9' ? b - '0' : b >= 'a' && b <= 'f' ? b - 'a' + 10 : b >= 'A' && b <= 'F' ? b - 'A' + 10 : -1;
 
+        [MethodImpl(HotPath.Optimized)]
         private string Decode(int start, int length)
         {
             if (length == 0)
@@ -797,6 +830,7 @@ namespace MgLicense.Native
         }
 
         /// <summary>A number literal, checked against JSON's grammar and kept as written.</summary>
+        [MethodImpl(HotPath.Optimized)]
         private string Number()
         {
             int start = at;
@@ -840,6 +874,7 @@ namespace MgLicense.Native
             return Encoding.ASCII.GetString(bytes, start, at - start);
         }
 
+        [MethodImpl(HotPath.Optimized)]
         private bool Digits()
         {
             int start = at;
