@@ -187,6 +187,73 @@ Describe 'App-only sign-in' {
         Assert-NoSecret $run $console $wrong, $Secret, 'eyJ'
     }
 
+    It 'Ctrl+C during a sign-in (a device code nobody enters) stops it and keeps the connection there was, where a failed one ends it' {
+        # A difference from the official cmdlet (docs/differences.md), which ends the connection on Ctrl+C as on any
+        # failure: a person who cancels a second sign-in has not asked to lose the first.
+        $app = [guid]::NewGuid().ToString()
+        Register-App @{ appId = $app; secrets = @(@{ value = $Secret }); roles = @('User.ReadWrite.All') }
+        $credential = [pscredential]::new($app, (ConvertTo-TestSecureString $Secret))
+        Connect-MgGraph -TenantId $tenant -ClientSecretCredential $credential -Environment $environment -NoWelcome -ErrorAction Stop
+        $before = Get-MgContext
+        $asked = @(Get-LoginRequest | Where-Object endpoint -EQ 'devicecode').Count
+        # The second sign-in runs in another runspace of this process (the connection is the process's: tests/Connection.Tests.ps1).
+        # Stopping that pipeline is what Ctrl+C does at the console: PowerShell calls the running cmdlet's StopProcessing.
+        $shell = [powershell]::Create()
+        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $running = $null
+        try {
+            $null = $shell.AddScript('param($Manifest, $Tenant, $Environment) Import-Module $Manifest -ErrorAction Stop; ' +
+                'Connect-MgGraph -UseDeviceCode -TenantId $Tenant -Scopes User.ReadWrite.All -ContextScope Process -Environment $Environment -NoWelcome').
+                AddArgument($ModuleManifest).AddArgument($tenant).AddArgument($environment)
+            $running = $shell.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+            # Waits for the prompt: from then on the sign-in waits for a person to enter the code. The limits only keep a
+            # sign-in that does not wait, or does not stop, from hanging the run.
+            $waited = [System.Diagnostics.Stopwatch]::StartNew()
+            while ($output.Count -eq 0 -and -not $running.IsCompleted -and $waited.Elapsed.TotalSeconds -lt 60) {
+                Start-Sleep -Milliseconds 100
+            }
+            $prompt = if ($output.Count -gt 0) { "$($output[0])" }
+            $waiting = $shell.InvocationStateInfo.State
+            $stopping = $shell.BeginStop($null, $null)
+            $ended = $running.AsyncWaitHandle.WaitOne(60000) -and $stopping.AsyncWaitHandle.WaitOne(60000)
+            $caught = $null
+            if ($ended) {
+                try { $null = $shell.EndInvoke($running) } catch { $caught = $_.Exception }
+                if ($caught -is [System.Management.Automation.MethodInvocationException]) { $caught = $caught.InnerException }
+            }
+            $state = $shell.InvocationStateInfo.State
+            # ReadAll, as enumerating a stream of a pipeline that did not stop would wait for it.
+            $errors = @($shell.Streams.Error.ReadAll())
+        } finally {
+            # A sign-in that did not stop is left to the process's end: disposing it would wait for it.
+            if ($null -eq $running -or $running.IsCompleted) {
+                $shell.Runspace.Dispose()
+                $shell.Dispose()
+            }
+        }
+
+        $prompt | Should -BeLikeExactly '*enter the code *'
+        @(Get-LoginRequest | Where-Object endpoint -EQ 'devicecode').Count | Should -Be ($asked + 1)
+        $waiting | Should -Be ([System.Management.Automation.PSInvocationState]::Running)
+        $ended | Should -BeTrue -Because 'the sign-in stops when asked, without waiting for the code'
+        $caught | Should -BeOfType [System.Management.Automation.PipelineStoppedException]
+        $state | Should -Be ([System.Management.Automation.PSInvocationState]::Stopped)
+        $errors | Should -HaveCount 0 -Because 'a stopped sign-in is not a failed one'
+        $after = Get-MgContext
+        @($after) | Should -HaveCount 1 -Because 'the connection there was stays'
+        foreach ($property in $before.PSObject.Properties) {
+            "$($after.($property.Name))" | Should -BeExactly "$($property.Value)" -Because "the context's $($property.Name) is the first sign-in's"
+        }
+        $after.ClientId | Should -BeExactly $app
+        $after.AuthType | Should -Be 'AppOnly'
+        $after.TokenCredentialType | Should -Be 'ClientSecret'
+        $mark = Get-RequestMark
+        $run = Invoke-Captured { Invoke-MgLicenseUser -UserId $user }
+        $run.AllErrors | Should -HaveCount 0
+        $run.Output.Id | Should -BeExactly $TestUsers[0].id
+        @(Get-RequestSince $mark) | Should -HaveCount 1
+    }
+
     # Skipped under Wine: Wine 8's CNG has no usable RSA key (BeforeDiscovery above).
     It 'certificates from an object, a PFX and a PEM file (its key plain or encrypted) all sign in: <How>' -Skip:$IsWine -ForEach @(
         @{ How = '-Certificate $certificate' }
