@@ -59,8 +59,8 @@ namespace MgLicense.Native
         /// <summary>A member of an object; the last one when the name is repeated, as System.Text.Json matches.</summary>
         public bool TryGetProperty(string name, out JsonElement value)
         {
-            List<JsonProperty> members = Node(JsonValueKind.Object).Members!;
-            for (int i = members.Count - 1; i >= 0; i--)
+            JsonProperty[] members = Node(JsonValueKind.Object).Members!;
+            for (int i = members.Length - 1; i >= 0; i--)
             {
                 if (string.Equals(members[i].Name, name, StringComparison.Ordinal))
                 {
@@ -109,7 +109,7 @@ namespace MgLicense.Native
                 && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out value);
         }
 
-        public int GetArrayLength() => Node(JsonValueKind.Array).Items!.Count;
+        public int GetArrayLength() => Node(JsonValueKind.Array).Items!.Length;
 
         public IEnumerable<JsonElement> EnumerateArray() => Node(JsonValueKind.Array).Items!;
 
@@ -166,7 +166,7 @@ namespace MgLicense.Native
         internal static readonly JsonNode TrueNode = new JsonNode(JsonValueKind.True);
         internal static readonly JsonNode FalseNode = new JsonNode(JsonValueKind.False);
 
-        internal JsonNode(JsonValueKind kind, string? text = null, List<JsonElement>? items = null, List<JsonProperty>? members = null)
+        internal JsonNode(JsonValueKind kind, string? text = null, JsonElement[]? items = null, JsonProperty[]? members = null)
         {
             Kind = kind;
             Text = text;
@@ -178,9 +178,11 @@ namespace MgLicense.Native
 
         internal string? Text { get; }
 
-        internal List<JsonElement>? Items { get; }
+        /// <summary>An array's items, exactly as many as it has.</summary>
+        internal JsonElement[]? Items { get; }
 
-        internal List<JsonProperty>? Members { get; }
+        /// <summary>An object's members in their order, exactly as many as it has.</summary>
+        internal JsonProperty[]? Members { get; }
     }
 
     /// <summary>A strict RFC 8259 reader over UTF-8 bytes: no comments, no trailing commas, invalid UTF-8 refused.</summary>
@@ -233,11 +235,21 @@ namespace MgLicense.Native
         private int at;
 
         /// <summary>
-        /// The short strings of this document by a hash of their bytes, with the node that holds each: a page of users repeats
+        /// The short strings read so far by a hash of their bytes, with the node that holds each: a page of users repeats
         /// its member names and most of its values (license states, SKU ids, dates) in every object, and each repeat then
         /// costs a comparison instead of a string and a node.
         /// </summary>
         private readonly JsonNode?[] seen;
+
+        /// <summary>
+        /// The short strings of the documents this thread read last, for <see cref="Read"/>: every answer of a pipeline repeats
+        /// its member names and most header names and values ("content-type", "no-store", "4.0"), and the table itself would
+        /// otherwise be 2 KB of every answer. Nodes are immutable and every hit is compared byte for byte, so a string of an
+        /// earlier document is as good as this one's; a page keeps a table of its own, since its items may be read on another
+        /// thread.
+        /// </summary>
+        [ThreadStatic]
+        private static JsonNode?[]? threadSeen;
 
         /// <summary>Set while a page is read (<see cref="ReadPage"/>): where each of its items starts and how long it is.</summary>
         private List<int>? spans;
@@ -257,7 +269,7 @@ namespace MgLicense.Native
 
         internal static JsonElement Read(byte[] bytes, int start, int length)
         {
-            var reader = new JsonReader(bytes, start, length);
+            var reader = new JsonReader(bytes, start, length, threadSeen ??= new JsonNode?[256]);
             // A byte order mark is skipped, as System.Text.Json does.
             if (length >= 3 && bytes[start] == 0xEF && bytes[start + 1] == 0xBB && bytes[start + 2] == 0xBF)
             {
@@ -595,54 +607,99 @@ namespace MgLicense.Native
             }
         }
 
+        /// <summary>
+        /// The members and items of the objects and arrays this thread is reading, nested ones after their parent's: each
+        /// object or array then keeps an array of exactly its own, instead of a list with room to grow (an answer's headers are
+        /// a dozen arrays of one string each).
+        /// </summary>
+        [ThreadStatic]
+        private static List<JsonProperty>? pendingMembers;
+
+        [ThreadStatic]
+        private static List<JsonElement>? pendingItems;
+
         private JsonElement Object(int depth)
         {
             Deeper(depth);
             at++;
-            var members = new List<JsonProperty>();
             SkipSpace();
             if (at < end && bytes[at] == '}')
             {
                 at++;
-                return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
+                return new JsonElement(new JsonNode(JsonValueKind.Object, members: System.Array.Empty<JsonProperty>()));
             }
 
-            do
+            List<JsonProperty> members = pendingMembers ??= new List<JsonProperty>();
+            int first = members.Count;
+            try
             {
-                string name = MemberName();
-                if (depth == 1 && spans is not null && name == "items")
+                do
                 {
-                    ItemSpans(depth);
+                    string name = MemberName();
+                    if (depth == 1 && spans is not null && name == "items")
+                    {
+                        ItemSpans(depth);
+                    }
+                    else
+                    {
+                        members.Add(new JsonProperty(name, Value(depth)));
+                    }
                 }
-                else
-                {
-                    members.Add(new JsonProperty(name, Value(depth)));
-                }
-            }
-            while (More((byte)'}', MemberSeparator));
+                while (More((byte)'}', MemberSeparator));
 
-            return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
+                return new JsonElement(new JsonNode(JsonValueKind.Object, members: Taken(members, first)));
+            }
+            finally
+            {
+                Drop(ref pendingMembers, members, first);
+            }
         }
 
         private JsonElement Array(int depth)
         {
             Deeper(depth);
             at++;
-            var items = new List<JsonElement>();
             SkipSpace();
             if (at < end && bytes[at] == ']')
             {
                 at++;
-                return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
+                return new JsonElement(new JsonNode(JsonValueKind.Array, items: System.Array.Empty<JsonElement>()));
             }
 
-            do
+            List<JsonElement> items = pendingItems ??= new List<JsonElement>();
+            int first = items.Count;
+            try
             {
-                items.Add(Value(depth));
-            }
-            while (More((byte)']', ItemSeparator));
+                do
+                {
+                    items.Add(Value(depth));
+                }
+                while (More((byte)']', ItemSeparator));
 
-            return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
+                return new JsonElement(new JsonNode(JsonValueKind.Array, items: Taken(items, first)));
+            }
+            finally
+            {
+                Drop(ref pendingItems, items, first);
+            }
+        }
+
+        /// <summary>Drops the values pending from <paramref name="first"/> on; a list grown past a few thousand is let go once empty.</summary>
+        private static void Drop<T>(ref List<T>? shared, List<T> pending, int first)
+        {
+            pending.RemoveRange(first, pending.Count - first);
+            if (first == 0 && pending.Capacity > 4096 && ReferenceEquals(shared, pending))
+            {
+                shared = null;
+            }
+        }
+
+        /// <summary>The values pending from <paramref name="first"/> on, as an array of their own (the caller then drops them).</summary>
+        private static T[] Taken<T>(List<T> pending, int first)
+        {
+            var taken = new T[pending.Count - first];
+            pending.CopyTo(first, taken, 0, taken.Length);
+            return taken;
         }
 
         /// <summary>
