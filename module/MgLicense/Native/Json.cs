@@ -44,6 +44,8 @@ namespace MgLicense.Native
 
         internal JsonElement(JsonNode node) => this.node = node;
 
+        internal JsonNode? Tree => node;
+
         public JsonValueKind ValueKind => node?.Kind ?? JsonValueKind.Undefined;
 
         private JsonNode Node(JsonValueKind kind)
@@ -166,12 +168,25 @@ namespace MgLicense.Native
         internal static readonly JsonNode TrueNode = new JsonNode(JsonValueKind.True);
         internal static readonly JsonNode FalseNode = new JsonNode(JsonValueKind.False);
 
+        /// <summary>An object or array read already checked, whose members or items are read when first asked for.</summary>
+        private readonly JsonReader.Deferred? deferred;
+
+        private JsonElement[]? items;
+
+        private JsonProperty[]? members;
+
         internal JsonNode(JsonValueKind kind, string? text = null, JsonElement[]? items = null, JsonProperty[]? members = null)
         {
             Kind = kind;
             Text = text;
-            Items = items;
-            Members = members;
+            this.items = items;
+            this.members = members;
+        }
+
+        internal JsonNode(JsonValueKind kind, JsonReader.Deferred deferred)
+        {
+            Kind = kind;
+            this.deferred = deferred;
         }
 
         internal JsonValueKind Kind { get; }
@@ -179,10 +194,10 @@ namespace MgLicense.Native
         internal string? Text { get; }
 
         /// <summary>An array's items, exactly as many as it has.</summary>
-        internal JsonElement[]? Items { get; }
+        internal JsonElement[]? Items => items ??= deferred?.Read().items;
 
         /// <summary>An object's members in their order, exactly as many as it has.</summary>
-        internal JsonProperty[]? Members { get; }
+        internal JsonProperty[]? Members => members ??= deferred?.Read().members;
     }
 
     /// <summary>A strict RFC 8259 reader over UTF-8 bytes: no comments, no trailing commas, invalid UTF-8 refused.</summary>
@@ -257,6 +272,39 @@ namespace MgLicense.Native
         /// <summary>How deep a streamed read (<see cref="StartObject"/>, <see cref="StartArray"/>) is.</summary>
         private int streamDepth;
 
+        /// <summary>
+        /// Set for a document that owns its bytes (<see cref="Read"/> with <c>defer</c>): an object or array inside it is checked
+        /// as it is met, and read into members or items only when they are asked for. An engine answer carries more than its
+        /// reader uses (the response headers, wanted only for -ResponseHeadersVariable; the url), and what is never asked for
+        /// then costs no strings, nodes or arrays.
+        /// </summary>
+        private bool defer;
+
+        /// <summary>An object or array of a document's bytes, checked, at the depth it was met.</summary>
+        internal sealed class Deferred
+        {
+            private readonly byte[] bytes;
+            private readonly int start;
+            private readonly int length;
+            private readonly int depth;
+
+            internal Deferred(byte[] bytes, int start, int length, int depth)
+            {
+                this.bytes = bytes;
+                this.start = start;
+                this.length = length;
+                this.depth = depth;
+            }
+
+            /// <summary>The object or array with its members or items; those that are objects or arrays are deferred in turn.</summary>
+            internal JsonNode Read()
+            {
+                var reader = new JsonReader(bytes, start, length, threadSeen ??= new JsonNode?[256]) { defer = true };
+                JsonElement value = bytes[start] == '{' ? reader.Object(depth + 1) : reader.Array(depth + 1);
+                return value.Tree!;
+            }
+        }
+
         private JsonReader(byte[] bytes, int start, int length, JsonNode?[]? seen = null)
         {
             this.bytes = bytes;
@@ -267,9 +315,13 @@ namespace MgLicense.Native
             streamDepth = 0;
         }
 
-        internal static JsonElement Read(byte[] bytes, int start, int length)
+        /// <summary>
+        /// One document. With <paramref name="defer"/>, the caller hands <paramref name="bytes"/> over (they must not change
+        /// afterwards): objects and arrays inside the document are checked now and read when first asked for.
+        /// </summary>
+        internal static JsonElement Read(byte[] bytes, int start, int length, bool defer = false)
         {
-            var reader = new JsonReader(bytes, start, length, threadSeen ??= new JsonNode?[256]);
+            var reader = new JsonReader(bytes, start, length, threadSeen ??= new JsonNode?[256]) { defer = defer };
             // A byte order mark is skipped, as System.Text.Json does.
             if (length >= 3 && bytes[start] == 0xEF && bytes[start + 1] == 0xBB && bytes[start + 2] == 0xBF)
             {
@@ -359,7 +411,10 @@ namespace MgLicense.Native
         }
 
         /// <summary>A member's name and its colon, before its value.</summary>
-        internal string MemberName()
+        internal string MemberName() => Name(build: true)!;
+
+        /// <summary>A member's name and its colon; the name read when <paramref name="build"/>, else only checked (null).</summary>
+        private string? Name(bool build)
         {
             SkipSpace();
             if (at >= end || bytes[at] != '"')
@@ -367,7 +422,7 @@ namespace MgLicense.Native
                 throw Fail("a member name should be here");
             }
 
-            string name = StringNode().Text!;
+            string? name = build ? StringNode().Text! : Scan(build: false);
             SkipSpace();
             if (at >= end || bytes[at] != ':')
             {
@@ -551,7 +606,8 @@ namespace MgLicense.Native
             }
         }
 
-        private JsonElement Value(int depth)
+        /// <summary>The first byte of the next value, after white space; the text may not end there.</summary>
+        private byte ValueStart()
         {
             SkipSpace();
             if (at >= end)
@@ -559,12 +615,17 @@ namespace MgLicense.Native
                 throw Fail("the text ends where a value should be");
             }
 
-            switch (bytes[at])
+            return bytes[at];
+        }
+
+        private JsonElement Value(int depth)
+        {
+            switch (ValueStart())
             {
                 case (byte)'{':
-                    return Object(depth + 1);
+                    return defer && depth > 0 ? Later(JsonValueKind.Object, depth) : Object(depth + 1);
                 case (byte)'[':
-                    return Array(depth + 1);
+                    return defer && depth > 0 ? Later(JsonValueKind.Array, depth) : Array(depth + 1);
                 case (byte)'"':
                     return new JsonElement(StringNode());
                 case (byte)'t':
@@ -599,6 +660,60 @@ namespace MgLicense.Native
             at += word.Length;
         }
 
+        /// <summary>The object or array at <c>at</c>, checked now and read when asked for.</summary>
+        private JsonElement Later(JsonValueKind kind, int depth)
+        {
+            int start = at;
+            Check(depth);
+            return new JsonElement(new JsonNode(kind, new Deferred(bytes, start, at - start, depth)));
+        }
+
+        /// <summary>Moves past the next value, checked as <see cref="Value"/> reads it (the same errors at the same bytes), keeping nothing.</summary>
+        private void Check(int depth)
+        {
+            switch (ValueStart())
+            {
+                case (byte)'{':
+                    if (Enter(++depth, (byte)'}'))
+                    {
+                        do
+                        {
+                            Name(build: false);
+                            Check(depth);
+                        }
+                        while (More((byte)'}', MemberSeparator));
+                    }
+
+                    return;
+                case (byte)'[':
+                    if (Enter(++depth, (byte)']'))
+                    {
+                        do
+                        {
+                            Check(depth);
+                        }
+                        while (More((byte)']', ItemSeparator));
+                    }
+
+                    return;
+                case (byte)'"':
+                    Scan(build: false);
+                    return;
+                case (byte)'t':
+                    Literal("true");
+                    return;
+                case (byte)'f':
+                    Literal("false");
+                    return;
+                case (byte)'n':
+                    Literal("null");
+                    return;
+                default:
+                    CheckNumber();
+                    return;
+            }
+        }
+
         private void Deeper(int depth)
         {
             if (depth > Json.MaxDepth)
@@ -618,14 +733,25 @@ namespace MgLicense.Native
         [ThreadStatic]
         private static List<JsonElement>? pendingItems;
 
-        private JsonElement Object(int depth)
+        /// <summary>Past the bracket at <c>at</c> of an object or array at <paramref name="depth"/>: false when <paramref name="close"/> ends it at once (and it is left).</summary>
+        private bool Enter(int depth, byte close)
         {
             Deeper(depth);
             at++;
             SkipSpace();
-            if (at < end && bytes[at] == '}')
+            if (at < end && bytes[at] == close)
             {
                 at++;
+                return false;
+            }
+
+            return true;
+        }
+
+        private JsonElement Object(int depth)
+        {
+            if (!Enter(depth, (byte)'}'))
+            {
                 return new JsonElement(new JsonNode(JsonValueKind.Object, members: System.Array.Empty<JsonProperty>()));
             }
 
@@ -657,12 +783,8 @@ namespace MgLicense.Native
 
         private JsonElement Array(int depth)
         {
-            Deeper(depth);
-            at++;
-            SkipSpace();
-            if (at < end && bytes[at] == ']')
+            if (!Enter(depth, (byte)']'))
             {
-                at++;
                 return new JsonElement(new JsonNode(JsonValueKind.Array, items: System.Array.Empty<JsonElement>()));
             }
 
@@ -761,7 +883,13 @@ namespace MgLicense.Native
         }
 
         /// <summary>A string literal at <c>at</c> (on its opening quote), decoded; \uXXXX escapes become the UTF-16 units they name.</summary>
-        private string String()
+        private string String() => Scan(build: true)!;
+
+        /// <summary>
+        /// The string literal at <c>at</c>, checked as <see cref="String"/> reads it; decoded when <paramref name="build"/>,
+        /// else only checked (null).
+        /// </summary>
+        private string? Scan(bool build)
         {
             int start = ++at;
             StringBuilder? text = null;
@@ -776,7 +904,7 @@ namespace MgLicense.Native
                 byte b = bytes[at];
                 if (b == '"')
                 {
-                    string tail = Decode(run, at - run);
+                    string? tail = Decode(run, at - run, build);
                     at++;
                     return text is null ? tail : text.Append(tail).ToString();
                 }
@@ -792,8 +920,13 @@ namespace MgLicense.Native
                     continue;
                 }
 
-                text ??= new StringBuilder(at - start + 16);
-                text.Append(Decode(run, at - run));
+                if (build)
+                {
+                    text ??= new StringBuilder(at - start + 16);
+                }
+
+                string? head = Decode(run, at - run, build);
+                text?.Append(head);
                 if (++at >= end)
                 {
                     throw Fail("a string is not closed");
@@ -801,14 +934,14 @@ namespace MgLicense.Native
 
                 switch (bytes[at++])
                 {
-                    case (byte)'"': text.Append('"'); break;
-                    case (byte)'\\': text.Append('\\'); break;
-                    case (byte)'/': text.Append('/'); break;
-                    case (byte)'b': text.Append('\b'); break;
-                    case (byte)'f': text.Append('\f'); break;
-                    case (byte)'n': text.Append('\n'); break;
-                    case (byte)'r': text.Append('\r'); break;
-                    case (byte)'t': text.Append('\t'); break;
+                    case (byte)'"': text?.Append('"'); break;
+                    case (byte)'\\': text?.Append('\\'); break;
+                    case (byte)'/': text?.Append('/'); break;
+                    case (byte)'b': text?.Append('\b'); break;
+                    case (byte)'f': text?.Append('\f'); break;
+                    case (byte)'n': text?.Append('\n'); break;
+                    case (byte)'r': text?.Append('\r'); break;
+                    case (byte)'t': text?.Append('\t'); break;
                     case (byte)'u':
                         int unit = 0;
                         for (int i = 0; i < 4; i++, at++)
@@ -822,7 +955,7 @@ namespace MgLicense.Native
                             unit = (unit << 4) | digit;
                         }
 
-                        text.Append((char)unit);
+                        text?.Append((char)unit);
                         break;
                     default:
                         at--;
@@ -836,15 +969,22 @@ namespace MgLicense.Native
         private static int HexValue(byte b) =>
             b >= '0' && b <= '9' ? b - '0' : b >= 'a' && b <= 'f' ? b - 'a' + 10 : b >= 'A' && b <= 'F' ? b - 'A' + 10 : -1;
 
-        private string Decode(int start, int length)
+        /// <summary>The UTF-8 bytes as text, or when not <paramref name="build"/> only checked (null); not UTF-8 is an error.</summary>
+        private string? Decode(int start, int length, bool build)
         {
             if (length == 0)
             {
-                return string.Empty;
+                return build ? string.Empty : null;
             }
 
             try
             {
+                if (!build)
+                {
+                    Strict.GetCharCount(bytes, start, length);
+                    return null;
+                }
+
                 return Strict.GetString(bytes, start, length);
             }
             catch (DecoderFallbackException)
@@ -857,6 +997,13 @@ namespace MgLicense.Native
         private string Number()
         {
             int start = at;
+            CheckNumber();
+            return Encoding.ASCII.GetString(bytes, start, at - start);
+        }
+
+        /// <summary>Moves past a number literal, checked against JSON's grammar.</summary>
+        private void CheckNumber()
+        {
             if (at < end && bytes[at] == '-')
             {
                 at++;
@@ -893,8 +1040,6 @@ namespace MgLicense.Native
                     throw Fail("a digit should follow the exponent");
                 }
             }
-
-            return Encoding.ASCII.GetString(bytes, start, at - start);
         }
 
         private bool Digits()
@@ -1244,8 +1389,11 @@ namespace MgLicense.Native
             return JsonReader.Read(bytes, 0, bytes.Length);
         }
 
-        /// <summary>Parses UTF-8 JSON (the engine's own encoding).</summary>
-        internal static JsonElement Parse(byte[] utf8Json) => JsonReader.Read(utf8Json, 0, utf8Json.Length);
+        /// <summary>
+        /// Parses UTF-8 JSON (the engine's own encoding) that the caller hands over: the document keeps the array, and reads
+        /// the objects and arrays inside it only when they are asked for (all of it is checked now).
+        /// </summary>
+        internal static JsonElement Parse(byte[] utf8Json) => JsonReader.Read(utf8Json, 0, utf8Json.Length, defer: true);
 
         /// <summary>Parses <paramref name="length"/> bytes of UTF-8 JSON from <paramref name="start"/>.</summary>
         internal static JsonElement Parse(byte[] utf8Json, int start, int length) => JsonReader.Read(utf8Json, start, length);
