@@ -45,6 +45,8 @@ namespace MgLicense.Native
 
         internal JsonElement(JsonNode node) => this.node = node;
 
+        internal JsonNode? Tree => node;
+
         public JsonValueKind ValueKind => node?.Kind ?? JsonValueKind.Undefined;
 
         private JsonNode Node(JsonValueKind kind)
@@ -60,8 +62,8 @@ namespace MgLicense.Native
         /// <summary>A member of an object; the last one when the name is repeated, as System.Text.Json matches.</summary>
         public bool TryGetProperty(string name, out JsonElement value)
         {
-            List<JsonProperty> members = Node(JsonValueKind.Object).Members!;
-            for (int i = members.Count - 1; i >= 0; i--)
+            JsonProperty[] members = Node(JsonValueKind.Object).Members!;
+            for (int i = members.Length - 1; i >= 0; i--)
             {
                 if (string.Equals(members[i].Name, name, StringComparison.Ordinal))
                 {
@@ -110,7 +112,7 @@ namespace MgLicense.Native
                 && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeLocal, out value);
         }
 
-        public int GetArrayLength() => Node(JsonValueKind.Array).Items!.Count;
+        public int GetArrayLength() => Node(JsonValueKind.Array).Items!.Length;
 
         public IEnumerable<JsonElement> EnumerateArray() => Node(JsonValueKind.Array).Items!;
 
@@ -167,21 +169,36 @@ namespace MgLicense.Native
         internal static readonly JsonNode TrueNode = new JsonNode(JsonValueKind.True);
         internal static readonly JsonNode FalseNode = new JsonNode(JsonValueKind.False);
 
-        internal JsonNode(JsonValueKind kind, string? text = null, List<JsonElement>? items = null, List<JsonProperty>? members = null)
+        /// <summary>An object or array read already checked, whose members or items are read when first asked for.</summary>
+        private readonly JsonReader.Deferred? deferred;
+
+        private JsonElement[]? items;
+
+        private JsonProperty[]? members;
+
+        internal JsonNode(JsonValueKind kind, string? text = null, JsonElement[]? items = null, JsonProperty[]? members = null)
         {
             Kind = kind;
             Text = text;
-            Items = items;
-            Members = members;
+            this.items = items;
+            this.members = members;
+        }
+
+        internal JsonNode(JsonValueKind kind, JsonReader.Deferred deferred)
+        {
+            Kind = kind;
+            this.deferred = deferred;
         }
 
         internal JsonValueKind Kind { get; }
 
         internal string? Text { get; }
 
-        internal List<JsonElement>? Items { get; }
+        /// <summary>An array's items, exactly as many as it has.</summary>
+        internal JsonElement[]? Items => items ??= deferred?.Read().items;
 
-        internal List<JsonProperty>? Members { get; }
+        /// <summary>An object's members in their order, exactly as many as it has.</summary>
+        internal JsonProperty[]? Members => members ??= deferred?.Read().members;
     }
 
     /// <summary>A strict RFC 8259 reader over UTF-8 bytes: no comments, no trailing commas, invalid UTF-8 refused.</summary>
@@ -234,17 +251,60 @@ namespace MgLicense.Native
         private int at;
 
         /// <summary>
-        /// The short strings of this document by a hash of their bytes, with the node that holds each: a page of users repeats
+        /// The short strings read so far by a hash of their bytes, with the node that holds each: a page of users repeats
         /// its member names and most of its values (license states, SKU ids, dates) in every object, and each repeat then
         /// costs a comparison instead of a string and a node.
         /// </summary>
         private readonly JsonNode?[] seen;
+
+        /// <summary>
+        /// The short strings of the documents this thread read last, for <see cref="Read"/>: every answer of a pipeline repeats
+        /// its member names and most header names and values ("content-type", "no-store", "4.0"), and the table itself would
+        /// otherwise be 2 KB of every answer. Nodes are immutable and every hit is compared byte for byte, so a string of an
+        /// earlier document is as good as this one's; a page keeps a table of its own, since its items may be read on another
+        /// thread.
+        /// </summary>
+        [ThreadStatic]
+        private static JsonNode?[]? threadSeen;
 
         /// <summary>Set while a page is read (<see cref="ReadPage"/>): where each of its items starts and how long it is.</summary>
         private List<int>? spans;
 
         /// <summary>How deep a streamed read (<see cref="StartObject"/>, <see cref="StartArray"/>) is.</summary>
         private int streamDepth;
+
+        /// <summary>
+        /// Set for a document that owns its bytes (<see cref="Read"/> with <c>defer</c>): an object or array inside it is checked
+        /// as it is met, and read into members or items only when they are asked for. An engine answer carries more than its
+        /// reader uses (the response headers, wanted only for -ResponseHeadersVariable; the url), and what is never asked for
+        /// then costs no strings, nodes or arrays.
+        /// </summary>
+        private bool defer;
+
+        /// <summary>An object or array of a document's bytes, checked, at the depth it was met.</summary>
+        internal sealed class Deferred
+        {
+            private readonly byte[] bytes;
+            private readonly int start;
+            private readonly int length;
+            private readonly int depth;
+
+            internal Deferred(byte[] bytes, int start, int length, int depth)
+            {
+                this.bytes = bytes;
+                this.start = start;
+                this.length = length;
+                this.depth = depth;
+            }
+
+            /// <summary>The object or array with its members or items; those that are objects or arrays are deferred in turn.</summary>
+            internal JsonNode Read()
+            {
+                var reader = new JsonReader(bytes, start, length, threadSeen ??= new JsonNode?[256]) { defer = true };
+                JsonElement value = bytes[start] == '{' ? reader.Object(depth + 1) : reader.Array(depth + 1);
+                return value.Tree!;
+            }
+        }
 
         private JsonReader(byte[] bytes, int start, int length, JsonNode?[]? seen = null)
         {
@@ -256,10 +316,14 @@ namespace MgLicense.Native
             streamDepth = 0;
         }
 
+        /// <summary>
+        /// One document. With <paramref name="defer"/>, the caller hands <paramref name="bytes"/> over (they must not change
+        /// afterwards): objects and arrays inside the document are checked now and read when first asked for.
+        /// </summary>
         [MethodImpl(HotPath.Optimized)]
-        internal static JsonElement Read(byte[] bytes, int start, int length)
+        internal static JsonElement Read(byte[] bytes, int start, int length, bool defer = false)
         {
-            var reader = new JsonReader(bytes, start, length);
+            var reader = new JsonReader(bytes, start, length, threadSeen ??= new JsonNode?[256]) { defer = defer };
             // A byte order mark is skipped, as System.Text.Json does.
             if (length >= 3 && bytes[start] == 0xEF && bytes[start + 1] == 0xBB && bytes[start + 2] == 0xBF)
             {
@@ -359,7 +423,11 @@ namespace MgLicense.Native
 
         /// <summary>A member's name and its colon, before its value.</summary>
         [MethodImpl(HotPath.Optimized)]
-        internal string MemberName()
+        internal string MemberName() => Name(build: true)!;
+
+        /// <summary>A member's name and its colon; the name read when <paramref name="build"/>, else only checked (null).</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private string? Name(bool build)
         {
             SkipSpace();
             if (at >= end || bytes[at] != '"')
@@ -367,7 +435,7 @@ namespace MgLicense.Native
                 throw Fail("a member name should be here");
             }
 
-            string name = StringNode().Text!;
+            string? name = build ? StringNode().Text! : Scan(build: false);
             SkipSpace();
             if (at >= end || bytes[at] != ':')
             {
@@ -562,8 +630,9 @@ namespace MgLicense.Native
             }
         }
 
+        /// <summary>The first byte of the next value, after white space; the text may not end there.</summary>
         [MethodImpl(HotPath.Optimized)]
-        private JsonElement Value(int depth)
+        private byte ValueStart()
         {
             SkipSpace();
             if (at >= end)
@@ -571,12 +640,18 @@ namespace MgLicense.Native
                 throw Fail("the text ends where a value should be");
             }
 
-            switch (bytes[at])
+            return bytes[at];
+        }
+
+        [MethodImpl(HotPath.Optimized)]
+        private JsonElement Value(int depth)
+        {
+            switch (ValueStart())
             {
                 case (byte)'{':
-                    return Object(depth + 1);
+                    return defer && depth > 0 ? Later(JsonValueKind.Object, depth) : Object(depth + 1);
                 case (byte)'[':
-                    return Array(depth + 1);
+                    return defer && depth > 0 ? Later(JsonValueKind.Array, depth) : Array(depth + 1);
                 case (byte)'"':
                     return new JsonElement(StringNode());
                 case (byte)'t':
@@ -612,6 +687,62 @@ namespace MgLicense.Native
             at += word.Length;
         }
 
+        /// <summary>The object or array at <c>at</c>, checked now and read when asked for.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private JsonElement Later(JsonValueKind kind, int depth)
+        {
+            int start = at;
+            Check(depth);
+            return new JsonElement(new JsonNode(kind, new Deferred(bytes, start, at - start, depth)));
+        }
+
+        /// <summary>Moves past the next value, checked as <see cref="Value"/> reads it (the same errors at the same bytes), keeping nothing.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private void Check(int depth)
+        {
+            switch (ValueStart())
+            {
+                case (byte)'{':
+                    if (Enter(++depth, (byte)'}'))
+                    {
+                        do
+                        {
+                            Name(build: false);
+                            Check(depth);
+                        }
+                        while (More((byte)'}', MemberSeparator));
+                    }
+
+                    return;
+                case (byte)'[':
+                    if (Enter(++depth, (byte)']'))
+                    {
+                        do
+                        {
+                            Check(depth);
+                        }
+                        while (More((byte)']', ItemSeparator));
+                    }
+
+                    return;
+                case (byte)'"':
+                    Scan(build: false);
+                    return;
+                case (byte)'t':
+                    Literal("true");
+                    return;
+                case (byte)'f':
+                    Literal("false");
+                    return;
+                case (byte)'n':
+                    Literal("null");
+                    return;
+                default:
+                    CheckNumber();
+                    return;
+            }
+        }
+
         [MethodImpl(HotPath.Optimized)]
         private void Deeper(int depth)
         {
@@ -621,56 +752,111 @@ namespace MgLicense.Native
             }
         }
 
+        /// <summary>
+        /// The members and items of the objects and arrays this thread is reading, nested ones after their parent's: each
+        /// object or array then keeps an array of exactly its own, instead of a list with room to grow (an answer's headers are
+        /// a dozen arrays of one string each).
+        /// </summary>
+        [ThreadStatic]
+        private static List<JsonProperty>? pendingMembers;
+
+        [ThreadStatic]
+        private static List<JsonElement>? pendingItems;
+
+        /// <summary>Past the bracket at <c>at</c> of an object or array at <paramref name="depth"/>: false when <paramref name="close"/> ends it at once (and it is left).</summary>
         [MethodImpl(HotPath.Optimized)]
-        private JsonElement Object(int depth)
+        private bool Enter(int depth, byte close)
         {
             Deeper(depth);
             at++;
-            var members = new List<JsonProperty>();
             SkipSpace();
-            if (at < end && bytes[at] == '}')
+            if (at < end && bytes[at] == close)
             {
                 at++;
-                return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
+                return false;
             }
 
-            do
+            return true;
+        }
+
+        [MethodImpl(HotPath.Optimized)]
+        private JsonElement Object(int depth)
+        {
+            if (!Enter(depth, (byte)'}'))
             {
-                string name = MemberName();
-                if (depth == 1 && spans is not null && name == "items")
-                {
-                    ItemSpans(depth);
-                }
-                else
-                {
-                    members.Add(new JsonProperty(name, Value(depth)));
-                }
+                return new JsonElement(new JsonNode(JsonValueKind.Object, members: System.Array.Empty<JsonProperty>()));
             }
-            while (More((byte)'}', MemberSeparator));
 
-            return new JsonElement(new JsonNode(JsonValueKind.Object, members: members));
+            List<JsonProperty> members = pendingMembers ??= new List<JsonProperty>();
+            int first = members.Count;
+            try
+            {
+                do
+                {
+                    string name = MemberName();
+                    if (depth == 1 && spans is not null && name == "items")
+                    {
+                        ItemSpans(depth);
+                    }
+                    else
+                    {
+                        members.Add(new JsonProperty(name, Value(depth)));
+                    }
+                }
+                while (More((byte)'}', MemberSeparator));
+
+                return new JsonElement(new JsonNode(JsonValueKind.Object, members: Taken(members, first)));
+            }
+            finally
+            {
+                Drop(ref pendingMembers, members, first);
+            }
         }
 
         [MethodImpl(HotPath.Optimized)]
         private JsonElement Array(int depth)
         {
-            Deeper(depth);
-            at++;
-            var items = new List<JsonElement>();
-            SkipSpace();
-            if (at < end && bytes[at] == ']')
+            if (!Enter(depth, (byte)']'))
             {
-                at++;
-                return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
+                return new JsonElement(new JsonNode(JsonValueKind.Array, items: System.Array.Empty<JsonElement>()));
             }
 
-            do
+            List<JsonElement> items = pendingItems ??= new List<JsonElement>();
+            int first = items.Count;
+            try
             {
-                items.Add(Value(depth));
-            }
-            while (More((byte)']', ItemSeparator));
+                do
+                {
+                    items.Add(Value(depth));
+                }
+                while (More((byte)']', ItemSeparator));
 
-            return new JsonElement(new JsonNode(JsonValueKind.Array, items: items));
+                return new JsonElement(new JsonNode(JsonValueKind.Array, items: Taken(items, first)));
+            }
+            finally
+            {
+                Drop(ref pendingItems, items, first);
+            }
+        }
+
+        /// <summary>Drops the values pending from <paramref name="first"/> on; a list grown past a few thousand is let go once empty.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private static void Drop<T>(ref List<T>? shared, List<T> pending, int first)
+        {
+            pending.RemoveRange(first, pending.Count - first);
+            if (first == 0 && pending.Capacity > 4096 && ReferenceEquals(shared, pending))
+            {
+                shared = null;
+            }
+        }
+
+        /// <summary>The values pending from <paramref name="first"/> on, as an array of their own (the caller then drops them).</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private static T[] Taken<T>(List<T> pending, int first)
+        {
+            var taken = new T[pending.Count - first];
+            pending.CopyTo(first, taken, 0, taken.Length);
+            return taken;
         }
 
         /// <summary>
@@ -735,7 +921,14 @@ namespace MgLicense.Native
 
         /// <summary>A string literal at <c>at</c> (on its opening quote), decoded; \uXXXX escapes become the UTF-16 units they name.</summary>
         [MethodImpl(HotPath.Optimized)]
-        private string String()
+        private string String() => Scan(build: true)!;
+
+        /// <summary>
+        /// The string literal at <c>at</c>, checked as <see cref="String"/> reads it; decoded when <paramref name="build"/>,
+        /// else only checked (null).
+        /// </summary>
+        [MethodImpl(HotPath.Optimized)]
+        private string? Scan(bool build)
         {
             int start = ++at;
             StringBuilder? text = null;
@@ -750,7 +943,7 @@ namespace MgLicense.Native
                 byte b = bytes[at];
                 if (b == '"')
                 {
-                    string tail = Decode(run, at - run);
+                    string? tail = Decode(run, at - run, build);
                     at++;
                     return text is null ? tail : text.Append(tail).ToString();
                 }
@@ -766,8 +959,13 @@ namespace MgLicense.Native
                     continue;
                 }
 
-                text ??= new StringBuilder(at - start + 16);
-                text.Append(Decode(run, at - run));
+                if (build)
+                {
+                    text ??= new StringBuilder(at - start + 16);
+                }
+
+                string? head = Decode(run, at - run, build);
+                text?.Append(head);
                 if (++at >= end)
                 {
                     throw Fail("a string is not closed");
@@ -775,14 +973,14 @@ namespace MgLicense.Native
 
                 switch (bytes[at++])
                 {
-                    case (byte)'"': text.Append('"'); break;
-                    case (byte)'\\': text.Append('\\'); break;
-                    case (byte)'/': text.Append('/'); break;
-                    case (byte)'b': text.Append('\b'); break;
-                    case (byte)'f': text.Append('\f'); break;
-                    case (byte)'n': text.Append('\n'); break;
-                    case (byte)'r': text.Append('\r'); break;
-                    case (byte)'t': text.Append('\t'); break;
+                    case (byte)'"': text?.Append('"'); break;
+                    case (byte)'\\': text?.Append('\\'); break;
+                    case (byte)'/': text?.Append('/'); break;
+                    case (byte)'b': text?.Append('\b'); break;
+                    case (byte)'f': text?.Append('\f'); break;
+                    case (byte)'n': text?.Append('\n'); break;
+                    case (byte)'r': text?.Append('\r'); break;
+                    case (byte)'t': text?.Append('\t'); break;
                     case (byte)'u':
                         int unit = 0;
                         for (int i = 0; i < 4; i++, at++)
@@ -796,7 +994,7 @@ namespace MgLicense.Native
                             unit = (unit << 4) | digit;
                         }
 
-                        text.Append((char)unit);
+                        text?.Append((char)unit);
                         break;
                     default:
                         at--;
@@ -811,16 +1009,23 @@ namespace MgLicense.Native
         private static int HexValue(byte b) =>
             b >= '0' && b <= '9' ? b - '0' : b >= 'a' && b <= 'f' ? b - 'a' + 10 : b >= 'A' && b <= 'F' ? b - 'A' + 10 : -1;
 
+        /// <summary>The UTF-8 bytes as text, or when not <paramref name="build"/> only checked (null); not UTF-8 is an error.</summary>
         [MethodImpl(HotPath.Optimized)]
-        private string Decode(int start, int length)
+        private string? Decode(int start, int length, bool build)
         {
             if (length == 0)
             {
-                return string.Empty;
+                return build ? string.Empty : null;
             }
 
             try
             {
+                if (!build)
+                {
+                    Strict.GetCharCount(bytes, start, length);
+                    return null;
+                }
+
                 return Strict.GetString(bytes, start, length);
             }
             catch (DecoderFallbackException)
@@ -834,6 +1039,14 @@ namespace MgLicense.Native
         private string Number()
         {
             int start = at;
+            CheckNumber();
+            return Encoding.ASCII.GetString(bytes, start, at - start);
+        }
+
+        /// <summary>Moves past a number literal, checked against JSON's grammar.</summary>
+        [MethodImpl(HotPath.Optimized)]
+        private void CheckNumber()
+        {
             if (at < end && bytes[at] == '-')
             {
                 at++;
@@ -870,8 +1083,6 @@ namespace MgLicense.Native
                     throw Fail("a digit should follow the exponent");
                 }
             }
-
-            return Encoding.ASCII.GetString(bytes, start, at - start);
         }
 
         [MethodImpl(HotPath.Optimized)]
@@ -1222,8 +1433,11 @@ namespace MgLicense.Native
             return JsonReader.Read(bytes, 0, bytes.Length);
         }
 
-        /// <summary>Parses UTF-8 JSON (the engine's own encoding).</summary>
-        internal static JsonElement Parse(byte[] utf8Json) => JsonReader.Read(utf8Json, 0, utf8Json.Length);
+        /// <summary>
+        /// Parses UTF-8 JSON (the engine's own encoding) that the caller hands over: the document keeps the array, and reads
+        /// the objects and arrays inside it only when they are asked for (all of it is checked now).
+        /// </summary>
+        internal static JsonElement Parse(byte[] utf8Json) => JsonReader.Read(utf8Json, 0, utf8Json.Length, defer: true);
 
         /// <summary>Parses <paramref name="length"/> bytes of UTF-8 JSON from <paramref name="start"/>.</summary>
         internal static JsonElement Parse(byte[] utf8Json, int start, int length) => JsonReader.Read(utf8Json, start, length);

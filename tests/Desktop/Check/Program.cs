@@ -129,6 +129,65 @@ internal static class Program
         }
 
         Check(invalidUtf8, "invalid UTF-8 is refused");
+
+        // An engine answer (Json.Parse of its bytes) reads the objects and arrays inside it only when asked for: what is not
+        // JSON in them is refused all the same, when the answer is read, with the error of a document read whole.
+        string[] nested = { "[1,]", "{\"a\" 1}", "[tru]", "[01]", "[\"\u0001\"]", "{'a':1}", "[\"\\x\"]", "[\"\\u12\"]", "[[1]" };
+        foreach (string bad in nested)
+        {
+            string document = "{\"status\":200,\"headers\":{\"a\":[\"b\"]},\"body\":" + bad + "}";
+            string? whole = null, deferred = null;
+            try
+            {
+                Json.Parse(document);
+            }
+            catch (JsonException e)
+            {
+                whole = e.Message;
+            }
+
+            try
+            {
+                Json.Parse(Encoding.UTF8.GetBytes(document));
+            }
+            catch (JsonException e)
+            {
+                deferred = e.Message;
+            }
+
+            Check(whole is not null && deferred == whole, $"not JSON inside an answer, refused as in a document read whole: {bad.Replace("\u0001", "\\u0001")} ({deferred ?? "read"})");
+        }
+
+        bool deepRefused = false;
+        try
+        {
+            Json.Parse(Encoding.UTF8.GetBytes("{\"a\":" + "[" + deep + "]}"));
+        }
+        catch (JsonException)
+        {
+            deepRefused = true;
+        }
+
+        Check(deepRefused, "inside an answer, one level more than " + Json.MaxDepth + " is refused");
+        bool nestedUtf8 = false;
+        try
+        {
+            Json.Parse(new byte[] { (byte)'{', (byte)'"', (byte)'a', (byte)'"', (byte)':', (byte)'[', (byte)'"', 0xff, (byte)'"', (byte)']', (byte)'}' });
+        }
+        catch (JsonException)
+        {
+            nestedUtf8 = true;
+        }
+
+        Check(nestedUtf8, "invalid UTF-8 inside an answer is refused");
+        JsonElement answer = Json.Parse(Encoding.UTF8.GetBytes(
+            "{\"headers\":{\"x\":[\"1\",\"2\"]},\"body\":{\"id\":\"u\\u00e9\",\"list\":[{\"n\":1},[],{}],\"e\":{}},\"deep\":" + deep.Substring(1, deep.Length - 2) + "}"));
+        JsonElement body = answer.GetProperty("body");
+        Check(body.GetProperty("id").GetString() == "u\u00e9" && body.GetProperty("list").GetArrayLength() == 3
+            && new List<JsonElement>(body.GetProperty("list").EnumerateArray())[0].GetProperty("n").GetRawText() == "1"
+            && answer.GetProperty("headers").GetProperty("x").GetRawText() == "[\"1\",\"2\"]"
+            && answer.GetRawText() == Json.Parse(answer.GetRawText()).GetRawText(),
+            "the objects and arrays inside an answer read when asked for: " + answer.GetRawText().Substring(0, 80));
     }
 
     private static void KeysEncode()
